@@ -1,0 +1,199 @@
+import pg from 'pg';
+import { ConfigError, InsecureTransportError } from '../src/errors.js';
+import type { DbToken } from '../src/token.js';
+import { isTokenProvider, type TokenProvider } from '../src/token-provider.js';
+import { describe } from '../src/validate.js';
+
+/** The `pg.Pool` that {@link createPgPool} returns: pg's own pool class. */
+export type PgPool = pg.Pool;
+
+/**
+ * Options of {@link createPgPool}: pg's own `PoolConfig`, less `password`,
+ * plus the token provider.
+ */
+export interface PgIamPoolConfig extends Omit<pg.PoolConfig, 'password'> {
+  /** Supplies the password of every new physical connection. */
+  token: TokenProvider;
+  /**
+   * Allow tokens over connections without TLS. Only for local testing: a
+   * token is a password for the next 15 to 60 minutes. Default false.
+   */
+  allowInsecureTransport?: boolean;
+}
+
+/** Options of {@link pgPassword}. */
+export interface PgPasswordOptions {
+  /** Allow sending the token over a connection without TLS. Default false. */
+  allowInsecureTransport?: boolean;
+}
+
+/** The token each client sent, so that a refusal invalidates exactly that one. */
+const kToken = Symbol('dbtoken.sentToken');
+
+interface Tagged {
+  [kToken]?: DbToken;
+}
+
+/** SQLSTATEs PostgreSQL uses for refused logins: 28000 (LDAP, PAM, RDS IAM) and 28P01 (password). */
+function isAuthError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '28000' || code === '28P01';
+}
+
+function streamIsEncrypted(client: unknown): boolean | undefined {
+  const stream = (client as { connection?: { stream?: { encrypted?: boolean } } } | null)?.connection?.stream;
+  return stream === undefined ? undefined : stream.encrypted === true;
+}
+
+/**
+ * A function for pg's `password` option: pg calls it once per new physical
+ * connection, and it answers with a cached IAM token. It refuses (with
+ * {@link InsecureTransportError}) to hand a token to a connection that is not
+ * encrypted, unless `allowInsecureTransport` is set.
+ *
+ * It fits anything built on `pg.Pool` or `pg.Client`: knex, Prisma's
+ * `@prisma/adapter-pg`, Drizzle, TypeORM. It does not retry a refused login;
+ * {@link createPgPool} does.
+ *
+ * @example
+ * ```ts
+ * import knex from 'knex';
+ * import { pgPassword } from 'dbtoken/pg';
+ * const db = knex({
+ *   client: 'pg',
+ *   connection: { host, user: 'app', database: 'orders', ssl: { ca }, password: pgPassword(provider) },
+ * });
+ * ```
+ */
+export function pgPassword(provider: TokenProvider, options?: PgPasswordOptions): () => Promise<string> {
+  if (!isTokenProvider(provider)) {
+    throw new ConfigError('provider', `must be a TokenProvider (from awsRdsToken(), tokenProvider(), ...), got ${describe(provider)}`);
+  }
+  const allowInsecure = options?.allowInsecureTransport === true;
+  return async function password(this: unknown, params?: { ssl?: unknown }): Promise<string> {
+    const encrypted = streamIsEncrypted(this) ?? Boolean(params?.ssl);
+    if (!encrypted && !allowInsecure) {
+      throw new InsecureTransportError(
+        'refusing to send an IAM token over a PostgreSQL connection without TLS; set ssl (for example ssl: { ca }), or allowInsecureTransport: true for local testing only',
+      );
+    }
+    const token = await provider.getToken();
+    if (typeof this === 'object' && this !== null) (this as Tagged)[kToken] = token;
+    return token.token;
+  };
+}
+
+function sslModeFromConnectionString(cs: string): string | undefined {
+  const q = cs.indexOf('?');
+  if (q < 0) return undefined;
+  const params = new URLSearchParams(cs.slice(q + 1));
+  if (params.has('sslmode')) return params.get('sslmode') ?? undefined;
+  const ssl = params.get('ssl');
+  if (ssl === null) return undefined;
+  return ssl === '0' || ssl === 'false' ? 'disable' : 'require';
+}
+
+/** Would pg encrypt connections made with this config? Mirrors pg's own reading of `ssl`, `sslmode` and `PGSSLMODE`. */
+export function pgUsesTls(config: { ssl?: unknown; connectionString?: string | undefined }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (config.ssl !== undefined) return Boolean(config.ssl);
+  const mode = (config.connectionString ? sslModeFromConnectionString(config.connectionString) : undefined) ?? env.PGSSLMODE;
+  return mode !== undefined && mode !== 'disable' && mode !== 'allow';
+}
+
+/**
+ * Creates pg's own `Pool` whose connections log in with IAM tokens.
+ *
+ * - Refuses, with {@link InsecureTransportError}, a configuration without
+ *   TLS unless `allowInsecureTransport: true`.
+ * - Takes `user`, and `host`/`port` when no `host` or `connectionString` is
+ *   given, from the token provider (for example `awsRdsToken`'s `username`).
+ * - When the server refuses a login (SQLSTATE 28000 or 28P01), forgets the
+ *   token that was refused and retries that connection once with a fresh
+ *   one. It never retries twice, so a user the server does not know cannot
+ *   set off a retry storm.
+ *
+ * Errors from the provider reach `pool.connect()` / `pool.query()` as the
+ * provider's own {@link DbTokenError} (for example `TokenUnavailableError`).
+ *
+ * @example
+ * ```ts
+ * import { createPgPool } from 'dbtoken/pg';
+ * import { awsRdsToken } from 'dbtoken/aws';
+ * const pool = createPgPool({
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.eu-west-1.rds.amazonaws.com', username: 'app' }),
+ *   database: 'orders',
+ *   ssl: { ca: rdsCaBundle },
+ * });
+ * const { rows } = await pool.query('select session_user');
+ * ```
+ */
+export function createPgPool(options: PgIamPoolConfig): pg.Pool {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('options', `must be pg pool options plus { token }, got ${describe(options)}`);
+  }
+  const { token: provider, allowInsecureTransport, ...config } = options;
+  if (!isTokenProvider(provider)) {
+    throw new ConfigError('token', `must be a TokenProvider (from awsRdsToken(), tokenProvider(), ...), got ${describe(provider)}`);
+  }
+  if (allowInsecureTransport !== undefined && typeof allowInsecureTransport !== 'boolean') {
+    throw new ConfigError('allowInsecureTransport', `must be true or false, got ${describe(allowInsecureTransport)}`);
+  }
+  if ('password' in config && (config as { password?: unknown }).password !== undefined) {
+    throw new ConfigError('password', 'must not be set: the token provider supplies the password of every connection');
+  }
+  if ('Client' in config && config.Client !== undefined) {
+    throw new ConfigError('Client', 'must not be set: the IAM pool uses its own Client subclass to retry refused logins');
+  }
+  const target = provider.target;
+  if (target?.user !== undefined) {
+    if (config.user !== undefined && config.user !== target.user) {
+      throw new ConfigError('user', `is "${config.user}" but the token provider signs tokens for "${target.user}"; drop user or make them match`);
+    }
+    config.user = target.user;
+  }
+  if (config.host === undefined && config.connectionString === undefined && target?.host !== undefined) {
+    config.host = target.host;
+    if (config.port === undefined && target.port !== undefined) config.port = target.port;
+  }
+  if (!allowInsecureTransport && !pgUsesTls(config)) {
+    throw new InsecureTransportError(
+      'createPgPool would send IAM tokens without TLS (ssl is not set or is false); set ssl (for example ssl: { ca: rdsCaBundle }), or allowInsecureTransport: true for local testing only',
+    );
+  }
+  const password = pgPassword(provider, { allowInsecureTransport: allowInsecureTransport === true });
+
+  class IamClient extends pg.Client {
+    override connect(callback?: any): any {
+      const tag = (err: unknown): unknown => {
+        const sent = (this as unknown as Tagged)[kToken];
+        if (err && typeof err === 'object' && sent !== undefined) {
+          Object.defineProperty(err, kToken, { value: sent, enumerable: false, configurable: true });
+        }
+        return err;
+      };
+      if (typeof callback === 'function') return super.connect((err: Error) => callback(tag(err) as Error));
+      return super.connect().catch((err: unknown) => {
+        throw tag(err);
+      });
+    }
+  }
+
+  class IamPool extends pg.Pool {
+    override connect(callback?: any): any {
+      const once = (): Promise<pg.PoolClient> => super.connect();
+      const result = once().catch((err: unknown) => {
+        if (!isAuthError(err) || this.ending) throw err;
+        provider.invalidate((err as Tagged)[kToken]);
+        return once();
+      });
+      if (typeof callback !== 'function') return result;
+      result.then(
+        (client) => callback(undefined, client, client.release),
+        (err: Error) => callback(err, undefined, () => {}),
+      );
+      return undefined;
+    }
+  }
+
+  return new IamPool({ ...config, password, Client: IamClient as unknown as typeof pg.Client });
+}

@@ -1,0 +1,29 @@
+/**
+ * Pure helpers for AWS RDS endpoints.
+ */
+
+// <name>.<id or cluster-/proxy- prefix>.<region>.rds.<partition domain>
+const RDS_HOST = /^(?:[a-z0-9-]+\.)+([a-z]{2}(?:-[a-z]+)+-\d+)\.rds\.(?:amazonaws\.com(?:\.cn)?|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)\.?$/i;
+
+/**
+ * The AWS region of an RDS or Aurora endpoint (instance, cluster, reader,
+ * custom, proxy; every partition), or `undefined` when the hostname is not an
+ * RDS endpoint (an IP address, a CNAME of your own, `localhost`).
+ *
+ * @example
+ * ```ts
+ * rdsRegionFromHostname('mydb.c9akciq32.eu-west-1.rds.amazonaws.com'); // 'eu-west-1'
+ * rdsRegionFromHostname('db.internal.example.com');                    // undefined
+ * ```
+ */
+export function rdsRegionFromHostname(hostname: string): string | undefined {
+  const m = RDS_HOST.exec(hostname.trim());
+  return m?.[1]?.toLowerCase();
+}
+
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+
+/** True when `region` is shaped like an AWS region name (`us-east-1`, `us-gov-west-1`). */
+export function isAwsRegion(region: string): boolean {
+  return REGION.test(region);
+}

@@ -1,0 +1,74 @@
+import { ConfigError } from './errors.js';
+import { isTokenProvider, type TokenProvider } from './token-provider.js';
+import { describe } from './validate.js';
+// Types only: the driver itself is loaded lazily, below.
+import type { PgIamPoolConfig, PgPool } from '../adapters/pg.js';
+
+/** The drivers {@link createIamPool} knows, and the package each one needs. */
+const DRIVERS = {
+  pg: { pkg: 'pg', load: async () => (await import('../adapters/pg.js')).createPgPool },
+} as const;
+
+/** A driver name accepted by {@link createIamPool}. */
+export type IamPoolDriver = keyof typeof DRIVERS;
+
+/** Options of {@link createIamPool} for `driver: 'pg'`: pg's pool options plus the token provider. */
+export interface PgIamPoolOptions extends PgIamPoolConfig {
+  driver: 'pg';
+}
+
+/** Options of {@link createIamPool}: `driver`, `token`, and the driver's own pool options. */
+export type IamPoolOptions = PgIamPoolOptions;
+
+function isModuleNotFound(err: unknown, pkg: string): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    (e.message.includes(`'${pkg}'`) || e.message.includes(`"${pkg}"`) || e.message.includes(`/${pkg}/`))
+  );
+}
+
+/**
+ * The one entry point: opens the driver's own pool, with every new
+ * connection logging in with a token from `options.token`. The driver is
+ * loaded only now; if it is not installed, this rejects with a
+ * {@link ConfigError} naming the package to install.
+ *
+ * @example
+ * ```ts
+ * import { createIamPool } from 'dbtoken';
+ * import { awsRdsToken } from 'dbtoken/aws';
+ * const pool = await createIamPool({
+ *   driver: 'pg',
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app' }),
+ *   database: 'orders',
+ *   ssl: { ca: rdsCaBundle },
+ * });
+ * await pool.query('select 1');
+ * ```
+ */
+export async function createIamPool(options: PgIamPoolOptions): Promise<PgPool>;
+export async function createIamPool(options: IamPoolOptions): Promise<PgPool> {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('options', `must be an object { driver, token, ...pool options }, got ${describe(options)}`);
+  }
+  const { driver, ...rest } = options as { driver: unknown; token?: TokenProvider };
+  if (typeof driver !== 'string' || !Object.hasOwn(DRIVERS, driver)) {
+    throw new ConfigError('driver', `must be one of ${Object.keys(DRIVERS).map((d) => `'${d}'`).join(', ')}, got ${typeof driver === 'string' ? `'${driver}'` : describe(driver)}`);
+  }
+  if (!isTokenProvider(rest.token)) {
+    throw new ConfigError('token', `must be a TokenProvider (from awsRdsToken(), tokenProvider(), ...), got ${describe(rest.token)}`);
+  }
+  const spec = DRIVERS[driver as IamPoolDriver];
+  let create;
+  try {
+    create = await spec.load();
+  } catch (err) {
+    if (isModuleNotFound(err, spec.pkg)) {
+      throw new ConfigError('driver', `'${driver}' needs the ${spec.pkg} package: npm install ${spec.pkg}`, { cause: err });
+    }
+    throw err;
+  }
+  return create(rest as PgIamPoolConfig);
+}

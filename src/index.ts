@@ -1,0 +1,28 @@
+/**
+ * dbtoken: short-lived cloud IAM tokens for Node.js database pools.
+ *
+ * @example
+ * ```ts
+ * import { createIamPool } from 'dbtoken';
+ * import { awsRdsToken } from 'dbtoken/aws';
+ * const pool = await createIamPool({
+ *   driver: 'pg',
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app' }),
+ *   ssl: { ca: rdsCaBundle },
+ * });
+ * ```
+ * @module dbtoken
+ */
+export { ConfigError, DbTokenError, InsecureTransportError, ProviderClosedError, TokenUnavailableError } from './errors.js';
+export type { DbToken } from './token.js';
+export {
+  tokenProvider,
+  MAX_CACHED_TOKENS,
+  type TokenEvent,
+  type TokenLogger,
+  type TokenProvider,
+  type TokenProviderOptions,
+  type TokenSource,
+  type TokenTarget,
+} from './token-provider.js';
+export { createIamPool, type IamPoolDriver, type IamPoolOptions, type PgIamPoolOptions } from './create-iam-pool.js';

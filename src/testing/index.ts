@@ -1,0 +1,14 @@
+/**
+ * Mocks and local verifiers for your own test suites: providers you control,
+ * and servers that check tokens for real.
+ *
+ * @example
+ * ```ts
+ * import { staticToken, mockTokenSource, verifyRdsToken, startLdapVerifier } from 'dbtoken/testing';
+ * ```
+ * @module dbtoken/testing
+ */
+export { staticToken } from './static-token.js';
+export { mockTokenSource, type MockTokenSource, type MockTokenCall, type MockTokenInit, type MockDeferred } from './mock-token-source.js';
+export { verifyRdsToken, type RdsTokenVerifierConfig, type RdsTokenVerdict, type RdsVerifierCredentials } from './verify-rds-token.js';
+export { startLdapVerifier, type LdapBind, type LdapBindRecord, type LdapVerifier, type LdapVerifierOptions } from './ldap-verifier.js';

@@ -1,0 +1,161 @@
+import type { DbToken } from '../token.js';
+import type { TokenSource } from '../token-provider.js';
+
+/** One recorded call of a {@link MockTokenSource}. */
+export interface MockTokenCall {
+  /** The source's clock when the call started. */
+  readonly at: number;
+  /** The signal the provider passed. */
+  readonly signal: AbortSignal;
+}
+
+/** What a queued result may set; anything left out gets a default. */
+export interface MockTokenInit {
+  token?: string;
+  expiresAt?: Date;
+  /** Instead of `expiresAt`: this long from the clock at the call. */
+  expiresInMs?: number;
+  privateKey?: string;
+  fingerprint?: string;
+}
+
+/** Control of one call whose result the test decides later. */
+export interface MockDeferred {
+  resolve(init?: MockTokenInit): void;
+  reject(error: unknown): void;
+  /** Resolves once the provider has made the call. */
+  readonly called: Promise<void>;
+}
+
+/** A {@link TokenSource} whose calls are recorded and whose results the test decides. */
+export interface MockTokenSource extends TokenSource {
+  /** Every call so far, in order. */
+  readonly calls: readonly MockTokenCall[];
+  /** The next call resolves to this token (after `delayMs`, if given). */
+  returns(init?: MockTokenInit, opts?: { delayMs?: number }): MockTokenSource;
+  /** The next call rejects with `error` (after `delayMs`, if given). */
+  fails(error: unknown, opts?: { delayMs?: number }): MockTokenSource;
+  /** The next call resolves to a default token after `ms`. */
+  delays(ms: number): MockTokenSource;
+  /** The next call waits until the test settles it. */
+  deferred(): MockDeferred;
+  /** Every token this source has produced, in order. */
+  readonly issued: readonly DbToken[];
+}
+
+type Step =
+  | { kind: 'token'; init: MockTokenInit; delayMs: number }
+  | { kind: 'error'; error: unknown; delayMs: number }
+  | { kind: 'deferred'; d: MockDeferred & { settle(cb: (init: MockTokenInit | undefined, err: unknown, failed: boolean) => void): void; markCalled(): void } };
+
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * A scripted token source for tests. With nothing queued, each call returns
+ * `mock-token-1`, `mock-token-2`, ... valid for `lifetimeMs` (default 15
+ * minutes) from `clock()`.
+ *
+ * @example
+ * ```ts
+ * import { tokenProvider } from 'dbtoken';
+ * import { mockTokenSource } from 'dbtoken/testing';
+ * const source = mockTokenSource();
+ * source.fails(new Error('IAM is down')).returns({ token: 'second' });
+ * const provider = tokenProvider(source, { retry: { baseMs: 1 } });
+ * (await provider.getToken()).token; // 'second', after one retry
+ * source.calls.length;                // 2
+ * ```
+ */
+export function mockTokenSource(options: { lifetimeMs?: number; clock?: () => number; prefix?: string } = {}): MockTokenSource {
+  const lifetimeMs = options.lifetimeMs ?? 15 * 60_000;
+  const now = (): number => (options.clock ? options.clock() : Date.now());
+  const prefix = options.prefix ?? 'mock-token';
+  const calls: MockTokenCall[] = [];
+  const issued: DbToken[] = [];
+  const queue: Step[] = [];
+  let n = 0;
+
+  const make = (init: MockTokenInit | undefined, at: number): DbToken => {
+    n += 1;
+    const t: DbToken = {
+      token: init?.token ?? `${prefix}-${n}`,
+      expiresAt: init?.expiresAt ?? new Date(at + (init?.expiresInMs ?? lifetimeMs)),
+      ...(init?.privateKey !== undefined ? { privateKey: init.privateKey } : {}),
+      ...(init?.fingerprint !== undefined ? { fingerprint: init.fingerprint } : {}),
+    };
+    issued.push(t);
+    return t;
+  };
+
+  const source = (async ({ signal }: { signal: AbortSignal }): Promise<DbToken> => {
+    const at = now();
+    calls.push({ at, signal });
+    const step = queue.shift();
+    if (step === undefined) return make(undefined, at);
+    if (step.kind === 'deferred') {
+      step.d.markCalled();
+      return new Promise<DbToken>((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        step.d.settle((init, err, failed) => (failed ? reject(err) : resolve(make(init, now()))));
+      });
+    }
+    await wait(step.delayMs, signal);
+    if (step.kind === 'error') throw step.error;
+    return make(step.init, now());
+  }) as MockTokenSource;
+
+  Object.defineProperties(source, {
+    calls: { get: () => calls },
+    issued: { get: () => issued },
+  });
+  source.returns = (init = {}, opts) => {
+    queue.push({ kind: 'token', init, delayMs: opts?.delayMs ?? 0 });
+    return source;
+  };
+  source.fails = (error, opts) => {
+    queue.push({ kind: 'error', error, delayMs: opts?.delayMs ?? 0 });
+    return source;
+  };
+  source.delays = (ms) => {
+    queue.push({ kind: 'token', init: {}, delayMs: ms });
+    return source;
+  };
+  source.deferred = () => {
+    let settler: ((init: MockTokenInit | undefined, err: unknown, failed: boolean) => void) | undefined;
+    let pending: [MockTokenInit | undefined, unknown, boolean] | undefined;
+    let markCalled!: () => void;
+    const called = new Promise<void>((r) => (markCalled = r));
+    const d = {
+      called,
+      markCalled,
+      resolve(init?: MockTokenInit) {
+        if (settler) settler(init, undefined, false);
+        else pending = [init, undefined, false];
+      },
+      reject(error: unknown) {
+        if (settler) settler(undefined, error, true);
+        else pending = [undefined, error, true];
+      },
+      settle(cb: (init: MockTokenInit | undefined, err: unknown, failed: boolean) => void) {
+        settler = cb;
+        if (pending) cb(...pending);
+      },
+    };
+    queue.push({ kind: 'deferred', d });
+    return d;
+  };
+  return source;
+}

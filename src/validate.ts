@@ -1,0 +1,51 @@
+import { ConfigError } from './errors.js';
+
+/** Small checks that turn bad input into a {@link ConfigError} naming the field. */
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : `the number ${value}`;
+  return typeof value === 'object' ? 'an object' : `${typeof value === 'undefined' ? 'undefined' : 'a ' + typeof value}`;
+}
+
+export function requireObject(field: string, value: unknown, hint: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(field, `must be an object (${hint}), got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function requireString(field: string, value: unknown, hint: string): string {
+  if (typeof value !== 'string' || value.trim().length === 0) {
+    throw new ConfigError(field, `is required: ${hint} (got ${describe(value)})`);
+  }
+  return value;
+}
+
+export function optionalString(field: string, value: unknown, hint: string): string | undefined {
+  return value === undefined ? undefined : requireString(field, value, hint);
+}
+
+export function requirePort(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new ConfigError(field, `must be an integer from 1 to 65535, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function optionalDuration(field: string, value: unknown, opts: { min?: number } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const min = opts.min ?? 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new ConfigError(field, `must be a finite number of milliseconds >= ${min}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function optionalFunction<T>(field: string, value: unknown, hint: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new ConfigError(field, `must be a function: ${hint} (got ${describe(value)})`);
+  return value as T;
+}
