@@ -173,49 +173,26 @@ function isRetryable(err: unknown): boolean {
   return !(err instanceof ConfigError);
 }
 
-/** Waits `ms` on an unref'd timer; rejects early when `signal` aborts. */
-function sleep(ms: number, signals: AbortSignal[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (e: Event): void => {
-      clearTimeout(t);
-      reject((e.target as AbortSignal).reason);
-    };
-    const t = setTimeout(() => {
-      for (const s of signals) s.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+/** Waits `ms` on an unref'd timer; rejects early when `signal` aborts or `closed` rejects. */
+function sleep(ms: number, signal: AbortSignal | undefined, closed: Promise<never>): Promise<void> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const timer = new Promise<void>((resolve) => {
+    t = setTimeout(resolve, ms);
     t.unref?.();
-    for (const s of signals) {
-      if (s.aborted) return onAbort({ target: s } as unknown as Event);
-      s.addEventListener('abort', onAbort, { once: true });
-    }
   });
+  return race(timer, signal, closed).finally(() => clearTimeout(t));
 }
 
-/** Resolves like `p`, or rejects with the reason of the first signal to abort. */
-function raceSignals<T>(p: Promise<T>, signals: AbortSignal[]): Promise<T> {
-  const live = signals.filter((s) => s !== undefined);
-  for (const s of live) if (s.aborted) return Promise.reject(s.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (e: Event): void => {
-      cleanup();
-      reject((e.target as AbortSignal).reason);
-    };
-    const cleanup = (): void => {
-      for (const s of live) s.removeEventListener('abort', onAbort);
-    };
-    for (const s of live) s.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        cleanup();
-        resolve(v);
-      },
-      (e) => {
-        cleanup();
-        reject(e);
-      },
-    );
+/** Settles like `p`, unless `signal` aborts or `closed` rejects first. One listener per caller signal, none otherwise. */
+function race<T>(p: Promise<T>, signal: AbortSignal | undefined, closed: Promise<never>): Promise<T> {
+  if (signal === undefined) return Promise.race([p, closed]);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
+  return Promise.race([p, closed, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 function validateOptions(source: unknown, options: unknown): TokenProviderOptions {
@@ -289,8 +266,10 @@ export function tokenProvider(source: TokenSource, options?: TokenProviderOption
   refCounts.set(key, (refCounts.get(key) ?? 0) + 1);
 
   const listeners = { token: new Set<(arg: any) => void>(), error: new Set<(arg: any) => void>() };
-  const closing = new AbortController();
   let closed = false;
+  let markClosed!: (err: ProviderClosedError) => void;
+  const closedPromise = new Promise<never>((_, reject) => (markClosed = reject));
+  closedPromise.catch(() => {}); // observed by race(); never an unhandled rejection
   let timer: ReturnType<typeof setTimeout> | undefined;
   let background = false;
 
@@ -373,7 +352,6 @@ export function tokenProvider(source: TokenSource, options?: TokenProviderOption
   }
 
   const foreground = async (signal: AbortSignal | undefined, force: boolean): Promise<DbToken> => {
-    const signals = signal ? [signal, closing.signal] : [closing.signal];
     let lastError: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0 || !force) {
@@ -385,22 +363,22 @@ export function tokenProvider(source: TokenSource, options?: TokenProviderOption
       }
       try {
         const p = cache.fetch(key, { forceRefresh: true, allowStale: false, context: fetcher });
-        const e = await raceSignals(p, signals);
-        if (closed) throw closing.signal.reason;
+        const e = await race(p, signal, closedPromise);
+        if (closed) throw new ProviderClosedError();
         if (usable(e, clock())) {
           e.used = true;
           return e.token;
         }
         lastError = new TokenUnavailableError('the fetched token was already too close to expiry when it arrived');
       } catch (err) {
-        if (closed) throw closing.signal.reason;
+        if (closed) throw new ProviderClosedError();
         if (signal?.aborted) throw signal.reason;
         lastError = err;
         if (!isRetryable(err)) break;
       }
-      if (attempt + 1 < attempts) await sleep(backoffDelay(attempt, backoff, random()), signals);
+      if (attempt + 1 < attempts) await sleep(backoffDelay(attempt, backoff, random()), signal, closedPromise);
     }
-    if (closed) throw closing.signal.reason;
+    if (closed) throw new ProviderClosedError();
     logger?.warn?.(`dbtoken: no usable token after ${attempts} attempt(s): ${message(lastError)}`);
     throw new TokenUnavailableError(`no usable token: the token source failed (${message(lastError)})`, { cause: lastError });
   };
@@ -429,7 +407,7 @@ export function tokenProvider(source: TokenSource, options?: TokenProviderOption
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
-      closing.abort(new ProviderClosedError());
+      markClosed(new ProviderClosedError());
       listeners.token.clear();
       listeners.error.clear();
       const refs = (refCounts.get(key) ?? 1) - 1;

@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+
+// Tests import the package by its public names; these resolve to the sources.
+// test/package.test.ts checks the built dist/ through the real exports map.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^dbtoken$/, replacement: here('./src/index.ts') },
+      { find: /^dbtoken\/aws$/, replacement: here('./src/aws.ts') },
+      { find: /^dbtoken\/pg$/, replacement: here('./adapters/pg.ts') },
+      { find: /^dbtoken\/testing$/, replacement: here('./src/testing/index.ts') },
+    ],
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    reporters: process.env.CI ? ['default'] : ['default'],
+  },
+});
