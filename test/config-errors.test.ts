@@ -1,0 +1,103 @@
+import net from 'node:net';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, createIamPool, DbTokenError, InsecureTransportError, tokenProvider } from 'dbtoken';
+import { awsRdsToken } from 'dbtoken/aws';
+import { createPgPool, pgPassword } from 'dbtoken/pg';
+import { staticToken } from 'dbtoken/testing';
+
+const host = 'mydb.c9akciq32.us-east-1.rds.amazonaws.com';
+const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'SECRET-ACCESS-KEY-MUST-NOT-LEAK' };
+const okSource = async () => ({ token: 't', expiresAt: new Date(Date.now() + 3_600_000) });
+
+let connectSpy: ReturnType<typeof vi.spyOn>;
+let credentialCalls = 0;
+const credentialFn = async () => {
+  credentialCalls++;
+  return creds;
+};
+
+beforeEach(() => {
+  connectSpy = vi.spyOn(net.Socket.prototype, 'connect');
+  credentialCalls = 0;
+});
+afterEach(() => {
+  expect(connectSpy).not.toHaveBeenCalled(); // no network call was made
+  expect(credentialCalls).toBe(0); // nor were credentials resolved
+  connectSpy.mockRestore();
+});
+
+type Case = [name: string, field: string, run: () => unknown];
+
+const cases: Case[] = [
+  // tokenProvider
+  ['a source that is not a function', 'source', () => tokenProvider('not a function' as never)],
+  ['options that are not an object', 'options', () => tokenProvider(okSource, 5 as never)],
+  ['a negative minValidity', 'minValidity', () => tokenProvider(okSource, { minValidity: -1 })],
+  ['a refreshBefore of NaN', 'refreshBefore', () => tokenProvider(okSource, { refreshBefore: Number.NaN })],
+  ['a refreshBefore shorter than minValidity', 'refreshBefore', () => tokenProvider(okSource, { refreshBefore: 10_000, minValidity: 30_000 })],
+  ['a refreshBefore longer than the lifetime', 'refreshBefore', () => tokenProvider(okSource, { refreshBefore: 20 * 60_000, lifetime: 15 * 60_000 })],
+  ['a clock that is not a function', 'clock', () => tokenProvider(okSource, { clock: Date.now() as never })],
+  ['zero retry attempts', 'retry.attempts', () => tokenProvider(okSource, { retry: { attempts: 0 } })],
+  ['a retry delay of -5', 'retry.baseMs', () => tokenProvider(okSource, { retry: { baseMs: -5 } })],
+  ['an empty cacheKey', 'cacheKey', () => tokenProvider(okSource, { cacheKey: '' })],
+  // awsRdsToken
+  ['config that is not an object', 'config', () => awsRdsToken(undefined as never)],
+  ['a missing hostname', 'hostname', () => awsRdsToken({ username: 'app', region: 'us-east-1' } as never)],
+  ['a hostname with a scheme', 'hostname', () => awsRdsToken({ hostname: `postgres://${host}`, username: 'app' })],
+  ['a hostname with a port', 'hostname', () => awsRdsToken({ hostname: `${host}:5432`, username: 'app' })],
+  ['a missing username', 'username', () => awsRdsToken({ hostname: host } as never)],
+  ['an empty username', 'username', () => awsRdsToken({ hostname: host, username: '  ' })],
+  ['a port out of range', 'port', () => awsRdsToken({ hostname: host, port: 70000, username: 'app' })],
+  ['a port given as a string', 'port', () => awsRdsToken({ hostname: host, port: '5432' as never, username: 'app' })],
+  ['a region that cannot be inferred', 'region', () => awsRdsToken({ hostname: 'db.internal.example.com', username: 'app' })],
+  ['a region that is no region', 'region', () => awsRdsToken({ hostname: host, username: 'app', region: 'useast1' })],
+  ['credentials without a secret', 'credentials.secretAccessKey', () => awsRdsToken({ hostname: host, username: 'app', credentials: { accessKeyId: 'AKID' } as never })],
+  ['credentials of the wrong type', 'credentials', () => awsRdsToken({ hostname: host, username: 'app', credentials: 'AKID:secret' as never })],
+  ['a refreshBefore longer than the 15-minute RDS lifetime', 'refreshBefore', () => awsRdsToken({ hostname: host, username: 'app', credentials: credentialFn }, { refreshBefore: 16 * 60_000 })],
+  // pg adapter
+  ['a pool without a token provider', 'token', () => createPgPool({ host, ssl: true } as never)],
+  ['a token that is a string, not a provider', 'token', () => createPgPool({ token: 'secret' as never, host, ssl: true })],
+  ['a static password next to the provider', 'password', () => createPgPool({ token: staticToken('x'), host, ssl: true, password: 'hunter2' } as never)],
+  ['a pool user that differs from the token user', 'user', () => createPgPool({ token: awsRdsToken({ hostname: host, username: 'app', credentials: credentialFn }), user: 'admin', ssl: true })],
+  ['allowInsecureTransport as a string', 'allowInsecureTransport', () => createPgPool({ token: staticToken('x'), host, ssl: true, allowInsecureTransport: 'yes' as never })],
+  ['pgPassword without a provider', 'provider', () => pgPassword(undefined as never)],
+];
+
+describe('bad configuration fails fast with a ConfigError naming the field', () => {
+  it(`covers at least 20 cases (${cases.length})`, () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(cases)('%s -> %s', (_name, field, run) => {
+    let thrown: unknown;
+    try {
+      run();
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown).toBeInstanceOf(DbTokenError);
+    const e = thrown as ConfigError;
+    expect(e.code).toBe('ERR_DBTOKEN_CONFIG');
+    expect(e.field).toBe(field);
+    expect(e.message.startsWith(`${field}: `)).toBe(true);
+    expect(e.message.length).toBeGreaterThan(field.length + 15); // says what is wrong, not just the name
+    expect(e.message).not.toContain(creds.secretAccessKey);
+  });
+
+  it.each([
+    ['a driver that is not supported', 'driver', { driver: 'sqlite', token: staticToken('x') }],
+    ['a missing driver', 'driver', { token: staticToken('x') }],
+    ['a missing token', 'token', { driver: 'pg', ssl: true }],
+  ])('createIamPool: %s -> %s', async (_n, field, options) => {
+    const err = await createIamPool(options as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe(field);
+  });
+
+  it('ssl: false without the opt-in is an InsecureTransportError, before any connection', async () => {
+    const err = await createIamPool({ driver: 'pg', token: staticToken('x'), host, ssl: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InsecureTransportError);
+    expect((err as Error).message).toMatch(/allowInsecureTransport/);
+  });
+});

@@ -1,0 +1,97 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, root, runNode } from './helpers/dist.js';
+
+beforeAll(() => ensureBuilt());
+
+describe('the published package (dist/ through the exports map)', () => {
+  it('ESM: every subpath loads, and errors from one subpath are instanceof the classes of the main one', async () => {
+    const r = await runNode([
+      '--input-type=module',
+      '-e',
+      `
+      import * as main from 'dbtoken';
+      import * as aws from 'dbtoken/aws';
+      import * as pgA from 'dbtoken/pg';
+      import * as testing from 'dbtoken/testing';
+      const out = {
+        main: Object.keys(main).sort(), aws: Object.keys(aws).sort(), pg: Object.keys(pgA).sort(), testing: Object.keys(testing).sort(),
+      };
+      try { pgA.createPgPool({ token: 'nope' }); } catch (e) { out.pgErr = [e instanceof main.ConfigError, e instanceof main.DbTokenError, e.code, e.field]; }
+      try { aws.awsRdsToken({ hostname: 'localhost', username: 'u' }); } catch (e) { out.awsErr = [e instanceof main.ConfigError, e.field]; }
+      const e2 = await main.createIamPool({ driver: 'pg', token: testing.staticToken('x'), host: 'h', ssl: false }).catch((e) => e);
+      out.insecure = [e2 instanceof main.InsecureTransportError, e2.code];
+      console.log(JSON.stringify(out));
+      `,
+    ]);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.main).toEqual(expect.arrayContaining(['ConfigError', 'DbTokenError', 'InsecureTransportError', 'ProviderClosedError', 'TokenUnavailableError', 'createIamPool', 'tokenProvider']));
+    expect(out.aws).toContain('awsRdsToken');
+    expect(out.pg).toEqual(expect.arrayContaining(['createPgPool', 'pgPassword']));
+    expect(out.testing).toEqual(expect.arrayContaining(['mockTokenSource', 'staticToken', 'startLdapVerifier', 'verifyRdsToken']));
+    expect(out.pgErr).toEqual([true, true, 'ERR_DBTOKEN_CONFIG', 'token']);
+    expect(out.awsErr).toEqual([true, 'region']);
+    expect(out.insecure).toEqual([true, 'ERR_DBTOKEN_INSECURE_TRANSPORT']);
+  });
+
+  it('CJS: require() works for every subpath, with the same instanceof guarantees', async () => {
+    const r = await runNode([
+      '-e',
+      `
+      const main = require('dbtoken');
+      const pgA = require('dbtoken/pg');
+      const aws = require('dbtoken/aws');
+      const testing = require('dbtoken/testing');
+      let ok;
+      try { pgA.createPgPool({ token: 'nope' }); } catch (e) { ok = e instanceof main.ConfigError && e.code === 'ERR_DBTOKEN_CONFIG'; }
+      console.log(JSON.stringify({ ok, aws: typeof aws.awsRdsToken, t: typeof testing.verifyRdsToken, create: typeof main.createIamPool }));
+      `,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, aws: 'function', t: 'function', create: 'function' });
+  });
+
+  it('importing dbtoken loads no driver and no SDK', async () => {
+    const r = await runNode([
+      '-e',
+      `require('dbtoken');
+       const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](pg|mysql2|oracledb|@aws-sdk|oci-[a-z]+)[\\\\/]/.test(k));
+       console.log(JSON.stringify(loaded));`,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  });
+
+  describe('createIamPool without the driver installed', () => {
+    let app: string;
+    beforeAll(() => {
+      // An application whose node_modules has dbtoken and lru-cache, but no pg.
+      app = mkdtempSync(join(tmpdir(), 'dbtoken-app-'));
+      const pkg = join(app, 'node_modules/dbtoken');
+      mkdirSync(pkg, { recursive: true });
+      cpSync(join(root, 'dist'), join(pkg, 'dist'), { recursive: true });
+      cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+      symlinkSync(join(root, 'node_modules/lru-cache'), join(app, 'node_modules/lru-cache'));
+      writeFileSync(join(app, 'package.json'), '{ "name": "app", "type": "module" }');
+    });
+    afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+    it.each([
+      ['ESM', ['--input-type=module', '-e', `import { createIamPool, ConfigError } from 'dbtoken'; import { staticToken } from 'dbtoken/testing';
+        const e = await createIamPool({ driver: 'pg', token: staticToken('x'), ssl: true }).catch((e) => e);
+        console.log(JSON.stringify([e instanceof ConfigError, e.field, e.message]));`]],
+      ['CJS', ['-e', `const { createIamPool, ConfigError } = require('dbtoken'); const { staticToken } = require('dbtoken/testing');
+        createIamPool({ driver: 'pg', token: staticToken('x'), ssl: true }).catch((e) => console.log(JSON.stringify([e instanceof ConfigError, e.field, e.message])));`]],
+    ])('%s: rejects with a ConfigError naming the package to install', async (_n, args) => {
+      const r = await runNode(args as string[], { cwd: app });
+      expect(r.stderr).toBe('');
+      const [isConfig, field, message] = JSON.parse(r.stdout);
+      expect(isConfig).toBe(true);
+      expect(field).toBe('driver');
+      expect(message).toContain('npm install pg');
+    });
+  });
+});
