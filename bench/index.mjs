@@ -1,0 +1,11 @@
+// `npm run bench`: figures measured side by side in one process; ratios
+// against a baseline measured in the same run. Medians, because these
+// machines are noisy. Not a test: nothing here passes or fails.
+import { tokenBench } from './token.mjs';
+import { pgBench } from './pg.mjs';
+
+const rows = [];
+for (const part of [tokenBench, pgBench]) rows.push(...(await part()));
+const { table } = await import('./stats.mjs');
+console.log('');
+table(rows);

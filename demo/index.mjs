@@ -1,0 +1,17 @@
+// `npm run demo`: dbtoken end to end on this machine, with no cloud account.
+// A private PostgreSQL checks AWS RDS IAM tokens through dbtoken's LDAP
+// verifier (the same SigV4 checks RDS makes); a pg pool logs in with
+// awsRdsToken() and made-up test credentials.
+import { postgresSection } from './postgres.mjs';
+
+const sections = [postgresSection];
+let failed = false;
+for (const section of sections) {
+  try {
+    await section();
+  } catch (err) {
+    failed = true;
+    console.error(`\n  FAILED: ${err?.message ?? err}`);
+  }
+}
+process.exitCode = failed ? 1 : 0;
