@@ -1,3 +1,12 @@
+/**
+ * The node-postgres (`pg`) adapter.
+ *
+ * @example
+ * ```ts
+ * import { createPgPool, pgPassword } from 'dbtoken/pg';
+ * ```
+ * @module dbtoken/pg
+ */
 import pg from 'pg';
 import { ConfigError, InsecureTransportError } from '../src/errors.js';
 import type { DbToken } from '../src/token.js';
@@ -113,7 +122,7 @@ export function pgUsesTls(config: { ssl?: unknown; connectionString?: string | u
  *   set off a retry storm.
  *
  * Errors from the provider reach `pool.connect()` / `pool.query()` as the
- * provider's own {@link DbTokenError} (for example `TokenUnavailableError`).
+ * provider's own `DbTokenError` (for example `TokenUnavailableError`).
  *
  * @example
  * ```ts

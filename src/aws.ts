@@ -1,3 +1,13 @@
+/**
+ * AWS RDS and Aurora IAM authentication tokens.
+ *
+ * @example
+ * ```ts
+ * import { awsRdsToken } from 'dbtoken/aws';
+ * const token = awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app' });
+ * ```
+ * @module dbtoken/aws
+ */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Signer } from '@aws-sdk/rds-signer';
@@ -10,7 +20,9 @@ export { rdsRegionFromHostname } from './aws-region.js';
 
 /** An AWS credential identity; the SDK's `AwsCredentialIdentity` fits. */
 export interface AwsCredentials {
+  /** The access key ID (`AKIA...` for long-term keys, `ASIA...` for temporary ones). */
   readonly accessKeyId: string;
+  /** The secret key. It never appears in an error, log or event. */
   readonly secretAccessKey: string;
   /** Present for temporary credentials (STS, Lambda's role, SSO). */
   readonly sessionToken?: string;

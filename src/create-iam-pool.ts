@@ -5,15 +5,16 @@ import { describe } from './validate.js';
 import type { PgIamPoolConfig, PgPool } from '../adapters/pg.js';
 
 /** The drivers {@link createIamPool} knows, and the package each one needs. */
-const DRIVERS = {
+const DRIVERS: Record<IamPoolDriver, { pkg: string; load: () => Promise<(o: PgIamPoolConfig) => PgPool> }> = {
   pg: { pkg: 'pg', load: async () => (await import('../adapters/pg.js')).createPgPool },
-} as const;
+};
 
 /** A driver name accepted by {@link createIamPool}. */
-export type IamPoolDriver = keyof typeof DRIVERS;
+export type IamPoolDriver = 'pg';
 
 /** Options of {@link createIamPool} for `driver: 'pg'`: pg's pool options plus the token provider. */
 export interface PgIamPoolOptions extends PgIamPoolConfig {
+  /** Selects node-postgres; the `pg` package must be installed. */
   driver: 'pg';
 }
 

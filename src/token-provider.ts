@@ -24,8 +24,11 @@ export type TokenSource = (ctx: { signal: AbortSignal }) => Promise<DbToken>;
  * and user, and to refuse a pool that would log in as someone else.
  */
 export interface TokenTarget {
+  /** The host name the token was made for. */
   readonly host?: string;
+  /** The port the token was made for. */
   readonly port?: number;
+  /** The database user the token logs in as. */
   readonly user?: string;
 }
 
@@ -41,7 +44,9 @@ export interface TokenEvent {
 
 /** A minimal logger; `console` fits. Messages never contain a token or key. */
 export interface TokenLogger {
+  /** Routine lines: a token was fetched, invalidated. */
   debug?(message: string): void;
+  /** Trouble: a refresh failed, no usable token is left. */
   warn?(message: string): void;
 }
 
@@ -78,7 +83,14 @@ export interface TokenProviderOptions {
    * retry until the cached token stops being usable. Delays grow from
    * `baseMs` (default 250) to at most `maxMs` (default 30 s), with jitter.
    */
-  retry?: { attempts?: number; baseMs?: number; maxMs?: number };
+  retry?: {
+    /** Tries per caller with no usable token. Default 3. */
+    attempts?: number;
+    /** The first delay (ms). Default 250. */
+    baseMs?: number;
+    /** The longest delay (ms). Default 30,000. */
+    maxMs?: number;
+  };
   /**
    * Providers with the same `cacheKey` (and the same `clock`) share one
    * cached token and one in-flight fetch. Built-in providers derive it from

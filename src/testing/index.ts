@@ -10,5 +10,5 @@
  */
 export { staticToken } from './static-token.js';
 export { mockTokenSource, type MockTokenSource, type MockTokenCall, type MockTokenInit, type MockDeferred } from './mock-token-source.js';
-export { verifyRdsToken, type RdsTokenVerifierConfig, type RdsTokenVerdict, type RdsVerifierCredentials } from './verify-rds-token.js';
-export { startLdapVerifier, type LdapBind, type LdapBindRecord, type LdapVerifier, type LdapVerifierOptions } from './ldap-verifier.js';
+export { verifyRdsToken, type RdsTokenVerifierConfig, type RdsTokenVerdict, type RdsTokenAccepted, type RdsTokenRefused, type RdsVerifierCredentials } from './verify-rds-token.js';
+export { startLdapVerifier, type LdapBind, type LdapBindRecord, type LdapVerdict, type LdapVerifier, type LdapVerifierOptions } from './ldap-verifier.js';

@@ -12,16 +12,28 @@ export interface LdapBind {
 
 /** What the server decided about a bind; it never records the password. */
 export interface LdapBindRecord {
+  /** The bind DN. */
   readonly dn: string;
+  /** The user taken from the DN. */
   readonly user: string;
+  /** Whether the bind was accepted. */
   readonly ok: boolean;
+  /** Why it was refused, when the verifier said. */
   readonly reason?: string;
+}
+
+/** What `verify` answers: a boolean, or a verdict with a reason (an {@link RdsTokenVerdict} fits). */
+export interface LdapVerdict {
+  /** Accept the bind. */
+  ok: boolean;
+  /** Why it was refused; recorded in {@link LdapVerifier.binds}. */
+  reason?: string;
 }
 
 /** Options of {@link startLdapVerifier}. */
 export interface LdapVerifierOptions {
   /** Decides a bind: `true`/`{ ok: true }` accepts, anything else refuses with invalidCredentials (49). */
-  verify(bind: LdapBind): boolean | { ok: boolean; reason?: string } | Promise<boolean | { ok: boolean; reason?: string }>;
+  verify(bind: LdapBind): boolean | LdapVerdict | Promise<boolean | LdapVerdict>;
   /** Default `127.0.0.1`. */
   host?: string;
   /** Default 0 (any free port). */
@@ -30,10 +42,13 @@ export interface LdapVerifierOptions {
 
 /** A running LDAP bind verifier. */
 export interface LdapVerifier {
+  /** The address it listens on. */
   readonly host: string;
+  /** The port it listens on: give it to PostgreSQL as `ldapport`. */
   readonly port: number;
   /** Every bind so far, with its verdict (no passwords). */
   readonly binds: readonly LdapBindRecord[];
+  /** Stops listening and drops open connections. */
   close(): Promise<void>;
 }
 
@@ -160,7 +175,7 @@ export async function startLdapVerifier(options: LdapVerifierOptions): Promise<L
     }
     const dn = name.value.toString('utf8');
     const user = firstRdnValue(dn);
-    let verdict: { ok: boolean; reason?: string };
+    let verdict: LdapVerdict;
     try {
       const v = await options.verify({ dn, user, password: auth.value.toString('utf8') });
       verdict = typeof v === 'boolean' ? { ok: v } : { ok: v.ok === true, ...(v.reason !== undefined ? { reason: v.reason } : {}) };

@@ -11,17 +11,23 @@ export interface MockTokenCall {
 
 /** What a queued result may set; anything left out gets a default. */
 export interface MockTokenInit {
+  /** The token text. Default `<prefix>-<n>`. */
   token?: string;
+  /** When it expires. Default: `lifetimeMs` from the clock at the call. */
   expiresAt?: Date;
   /** Instead of `expiresAt`: this long from the clock at the call. */
   expiresInMs?: number;
+  /** A proof-of-possession key to attach. */
   privateKey?: string;
+  /** A key fingerprint to attach. */
   fingerprint?: string;
 }
 
 /** Control of one call whose result the test decides later. */
 export interface MockDeferred {
+  /** Lets the call resolve, with this token or a default one. */
   resolve(init?: MockTokenInit): void;
+  /** Lets the call reject with `error`. */
   reject(error: unknown): void;
   /** Resolves once the provider has made the call. */
   readonly called: Promise<void>;

@@ -2,7 +2,9 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** A key pair the verifier knows, as IAM would. */
 export interface RdsVerifierCredentials {
+  /** The key ID tokens name in `X-Amz-Credential`. */
   readonly accessKeyId: string;
+  /** The secret that signs them. */
   readonly secretAccessKey: string;
   /** When set, tokens signed with this key must carry this session token. */
   readonly sessionToken?: string;
@@ -27,9 +29,27 @@ export interface RdsTokenVerifierConfig {
 }
 
 /** The verdict: `ok`, or the reason for refusal (never containing the token or a key). */
-export type RdsTokenVerdict =
-  | { ok: true; user: string; accessKeyId: string; expiresAt: Date }
-  | { ok: false; reason: string };
+export type RdsTokenVerdict = RdsTokenAccepted | RdsTokenRefused;
+
+/** A token {@link verifyRdsToken} accepted. */
+export interface RdsTokenAccepted {
+  /** Accepted. */
+  ok: true;
+  /** The database user it logs in as. */
+  user: string;
+  /** The key that signed it. */
+  accessKeyId: string;
+  /** When it stops being accepted. */
+  expiresAt: Date;
+}
+
+/** A token {@link verifyRdsToken} refused. */
+export interface RdsTokenRefused {
+  /** Refused. */
+  ok: false;
+  /** Why, in a few words (never containing the token). */
+  reason: string;
+}
 
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
 const MAX_RDS_EXPIRES_S = 900;
