@@ -61,5 +61,12 @@ if (existsSync('/usr/share/pam-configs/pam_script') && process.getuid?.() === 0)
 
 if (!npmPackagesCurrent()) {
   log('installing npm packages (npm ci)');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit', cwd: root });
+  try {
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit', cwd: root });
+  } catch {
+    // A registry mirror that lacks an optional platform package can make `npm ci`
+    // refuse the lock file; `npm install` still installs the pinned versions.
+    log('npm ci failed; falling back to npm install');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { stdio: 'inherit', cwd: root });
+  }
 }
