@@ -10,7 +10,9 @@ export default defineConfig({
     alias: [
       { find: /^dbtoken$/, replacement: here('./src/index.ts') },
       { find: /^dbtoken\/aws$/, replacement: here('./src/aws.ts') },
+      { find: /^dbtoken\/oci$/, replacement: here('./src/oci.ts') },
       { find: /^dbtoken\/pg$/, replacement: here('./adapters/pg.ts') },
+      { find: /^dbtoken\/mysql2$/, replacement: here('./adapters/mysql2.ts') },
       { find: /^dbtoken\/testing$/, replacement: here('./src/testing/index.ts') },
     ],
   },

@@ -9,6 +9,7 @@
  */
 import pg from 'pg';
 import { ConfigError, InsecureTransportError } from '../src/errors.js';
+import { applyTarget } from '../src/target.js';
 import type { DbToken } from '../src/token.js';
 import { isTokenProvider, type TokenProvider } from '../src/token-provider.js';
 import { describe } from '../src/validate.js';
@@ -140,30 +141,20 @@ export function createPgPool(options: PgIamPoolConfig): pg.Pool {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('options', `must be pg pool options plus { token }, got ${describe(options)}`);
   }
-  const { token: provider, allowInsecureTransport, ...config } = options;
+  const { token: provider, allowInsecureTransport, ...rawConfig } = options;
   if (!isTokenProvider(provider)) {
     throw new ConfigError('token', `must be a TokenProvider (from awsRdsToken(), tokenProvider(), ...), got ${describe(provider)}`);
   }
   if (allowInsecureTransport !== undefined && typeof allowInsecureTransport !== 'boolean') {
     throw new ConfigError('allowInsecureTransport', `must be true or false, got ${describe(allowInsecureTransport)}`);
   }
-  if ('password' in config && (config as { password?: unknown }).password !== undefined) {
+  if ('password' in rawConfig && (rawConfig as { password?: unknown }).password !== undefined) {
     throw new ConfigError('password', 'must not be set: the token provider supplies the password of every connection');
   }
-  if ('Client' in config && config.Client !== undefined) {
+  if ('Client' in rawConfig && rawConfig.Client !== undefined) {
     throw new ConfigError('Client', 'must not be set: the IAM pool uses its own Client subclass to retry refused logins');
   }
-  const target = provider.target;
-  if (target?.user !== undefined) {
-    if (config.user !== undefined && config.user !== target.user) {
-      throw new ConfigError('user', `is "${config.user}" but the token provider signs tokens for "${target.user}"; drop user or make them match`);
-    }
-    config.user = target.user;
-  }
-  if (config.host === undefined && config.connectionString === undefined && target?.host !== undefined) {
-    config.host = target.host;
-    if (config.port === undefined && target.port !== undefined) config.port = target.port;
-  }
+  const config = applyTarget(rawConfig, provider.target, 5432, rawConfig.connectionString !== undefined);
   if (!allowInsecureTransport && !pgUsesTls(config)) {
     throw new InsecureTransportError(
       'createPgPool would send IAM tokens without TLS (ssl is not set or is false); set ssl (for example ssl: { ca: rdsCaBundle }), or allowInsecureTransport: true for local testing only',

@@ -3,14 +3,16 @@ import { isTokenProvider, type TokenProvider } from './token-provider.js';
 import { describe } from './validate.js';
 // Types only: the driver itself is loaded lazily, below.
 import type { PgIamPoolConfig, PgPool } from '../adapters/pg.js';
+import type { Mysql2IamPoolConfig, Mysql2Pool } from '../adapters/mysql2.js';
 
 /** The drivers {@link createIamPool} knows, and the package each one needs. */
-const DRIVERS: Record<IamPoolDriver, { pkg: string; load: () => Promise<(o: PgIamPoolConfig) => PgPool> }> = {
+const DRIVERS: Record<IamPoolDriver, { pkg: string; load: () => Promise<(o: any) => unknown> }> = {
   pg: { pkg: 'pg', load: async () => (await import('../adapters/pg.js')).createPgPool },
+  mysql2: { pkg: 'mysql2', load: async () => (await import('../adapters/mysql2.js')).createMysql2Pool },
 };
 
 /** A driver name accepted by {@link createIamPool}. */
-export type IamPoolDriver = 'pg';
+export type IamPoolDriver = 'pg' | 'mysql2';
 
 /** Options of {@link createIamPool} for `driver: 'pg'`: pg's pool options plus the token provider. */
 export interface PgIamPoolOptions extends PgIamPoolConfig {
@@ -18,8 +20,14 @@ export interface PgIamPoolOptions extends PgIamPoolConfig {
   driver: 'pg';
 }
 
+/** Options of {@link createIamPool} for `driver: 'mysql2'`: mysql2's pool options plus the token provider. */
+export interface Mysql2IamPoolOptions extends Mysql2IamPoolConfig {
+  /** Selects mysql2 (promise API); the `mysql2` package must be installed. */
+  driver: 'mysql2';
+}
+
 /** Options of {@link createIamPool}: `driver`, `token`, and the driver's own pool options. */
-export type IamPoolOptions = PgIamPoolOptions;
+export type IamPoolOptions = PgIamPoolOptions | Mysql2IamPoolOptions;
 
 function isModuleNotFound(err: unknown, pkg: string): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
@@ -50,7 +58,8 @@ function isModuleNotFound(err: unknown, pkg: string): boolean {
  * ```
  */
 export async function createIamPool(options: PgIamPoolOptions): Promise<PgPool>;
-export async function createIamPool(options: IamPoolOptions): Promise<PgPool> {
+export async function createIamPool(options: Mysql2IamPoolOptions): Promise<Mysql2Pool>;
+export async function createIamPool(options: IamPoolOptions): Promise<PgPool | Mysql2Pool> {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('options', `must be an object { driver, token, ...pool options }, got ${describe(options)}`);
   }
@@ -71,5 +80,5 @@ export async function createIamPool(options: IamPoolOptions): Promise<PgPool> {
     }
     throw err;
   }
-  return create(rest as PgIamPoolConfig);
+  return create(rest) as PgPool | Mysql2Pool;
 }

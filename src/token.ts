@@ -89,7 +89,8 @@ export function redactToken(value: unknown): DbToken {
     throw new TypeError(`the token source must resolve to { token, expiresAt }, got ${value === null ? 'null' : typeof value}`);
   }
   const v = value as Partial<DbToken>;
-  if (typeof v.token !== 'string' || v.token.length === 0) {
+  // An empty token is valid only next to a proof-of-possession key (a HeatWave API-key login).
+  if (typeof v.token !== 'string' || (v.token.length === 0 && typeof v.privateKey !== 'string')) {
     throw new TypeError('the token source resolved to an object whose token is not a non-empty string');
   }
   if (!(v.expiresAt instanceof Date) || isNaN(v.expiresAt.getTime())) {

@@ -1,0 +1,249 @@
+/**
+ * The mysql2 adapter: AWS RDS / Aurora MySQL cleartext tokens and MySQL
+ * HeatWave's OCI IAM login (`authentication_oci_client`).
+ *
+ * @example
+ * ```ts
+ * import { createMysql2Pool, mysql2AuthPlugins } from 'dbtoken/mysql2';
+ * ```
+ * @module dbtoken/mysql2
+ */
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import type { Pool as PromisePool, PoolOptions } from 'mysql2/promise';
+import { ConfigError, DbTokenError, InsecureTransportError } from '../src/errors.js';
+import { applyTarget } from '../src/target.js';
+import type { DbToken } from '../src/token.js';
+import { isTokenProvider, type TokenProvider } from '../src/token-provider.js';
+import { describe } from '../src/validate.js';
+
+/** The `mysql2/promise` pool that {@link createMysql2Pool} returns: mysql2's own class. */
+export type Mysql2Pool = PromisePool;
+
+/** Options of {@link mysql2AuthPlugins}. */
+export interface Mysql2AuthPluginsOptions {
+  /** Allow sending tokens over a connection without TLS. Only for local testing. Default false. */
+  allowInsecureTransport?: boolean;
+}
+
+/** Options of {@link createMysql2Pool}: mysql2's own pool options, less `password` and `authPlugins`, plus the provider. */
+export interface Mysql2IamPoolConfig extends Omit<PoolOptions, 'password' | 'authPlugins'> {
+  /** Supplies the login of every new physical connection. */
+  token: TokenProvider;
+  /** Allow tokens over connections without TLS. Only for local testing. Default false. */
+  allowInsecureTransport?: boolean;
+}
+
+/** A mysql2 auth plugin factory, as `authPlugins` takes it. */
+export type Mysql2AuthPlugin = (ctx: { connection: unknown; command?: unknown }) => (data: Buffer) => Promise<Buffer>;
+
+/** The map {@link mysql2AuthPlugins} returns. */
+export interface Mysql2AuthPlugins {
+  /** AWS RDS / Aurora MySQL and any cleartext token: the token and a NUL byte. */
+  mysql_clear_password: Mysql2AuthPlugin;
+  /** MySQL HeatWave OCI IAM: the JSON `{fingerprint, signature, token}` over the server's nonce. */
+  authentication_oci_client: Mysql2AuthPlugin;
+}
+
+/** MySQL's ER_ACCESS_DENIED_ERROR: RDS, MariaDB PAM and HeatWave all refuse a login with it. */
+const ER_ACCESS_DENIED = 1045;
+
+function isAccessDenied(err: unknown): boolean {
+  const e = err as { errno?: unknown; code?: unknown } | null;
+  return e?.errno === ER_ACCESS_DENIED || e?.code === 'ER_ACCESS_DENIED_ERROR';
+}
+
+/**
+ * mysql2 overwrites `code` on whatever an auth plugin throws. The plugins
+ * therefore throw this carrier, whose `cause` is the untouched
+ * {@link DbTokenError}; the pool hands the cause itself to the caller.
+ */
+class PluginFailure extends Error {
+  constructor(readonly original: DbTokenError) {
+    super(`dbtoken: ${original.message}`, { cause: original });
+    this.name = 'DbTokenPluginFailure';
+  }
+}
+
+function unwrap(err: unknown): unknown {
+  return err instanceof PluginFailure ? err.original : err;
+}
+
+function isEncrypted(connection: unknown): boolean {
+  return (connection as { stream?: { encrypted?: boolean } } | null)?.stream?.encrypted === true;
+}
+
+const keyObjects = new WeakMap<DbToken, KeyObject>();
+
+function keyOf(t: DbToken): KeyObject {
+  let k = keyObjects.get(t);
+  if (k === undefined) keyObjects.set(t, (k = createPrivateKey(t.privateKey!)));
+  return k;
+}
+
+/**
+ * The `authentication_oci_client` reply for one nonce: RSA PKCS#1 v1.5 with
+ * SHA-256 over the nonce bytes exactly as received, in standard base64,
+ * inside raw JSON `{"fingerprint","signature","token"}` with no NUL after it.
+ * An empty nonce gets an empty reply (the server sends the nonce next).
+ * `t` needs `privateKey` and `fingerprint`, as {@link DbToken}s from
+ * `heatwaveOciToken()` have.
+ *
+ * @example
+ * ```ts
+ * const reply = heatwaveAuthResponse(nonce, await heatwaveOciToken().getToken());
+ * JSON.parse(reply.toString()); // { fingerprint, signature, token }
+ * ```
+ */
+export function heatwaveAuthResponse(nonce: Buffer, t: DbToken): Buffer {
+  if (nonce.length === 0) return Buffer.alloc(0);
+  const signature = sign('sha256', nonce, keyOf(t)).toString('base64');
+  return Buffer.from(JSON.stringify({ fingerprint: t.fingerprint, signature, token: t.token }), 'utf8');
+}
+
+/** Builds the plugins; `onSent` learns which token each login used. */
+function buildPlugins(provider: TokenProvider, allowInsecure: boolean, onSent?: (t: DbToken) => void): Mysql2AuthPlugins {
+  const guard = (connection: unknown, what: string): void => {
+    if (!allowInsecure && !isEncrypted(connection)) {
+      throw new PluginFailure(
+        new InsecureTransportError(
+          `refusing to send ${what} over a MySQL connection without TLS; set ssl (for example ssl: { ca }), or allowInsecureTransport: true for local testing only`,
+        ),
+      );
+    }
+  };
+  const fetch = async (): Promise<DbToken> => {
+    try {
+      const t = await provider.getToken();
+      onSent?.(t);
+      return t;
+    } catch (err) {
+      if (err instanceof DbTokenError) throw new PluginFailure(err);
+      throw err;
+    }
+  };
+  return {
+    mysql_clear_password:
+      ({ connection }) =>
+      async () => {
+        guard(connection, 'an IAM token');
+        const t = await fetch();
+        return Buffer.from(`${t.token}\0`, 'utf8');
+      },
+    authentication_oci_client: ({ connection }) => {
+      let material: Promise<DbToken> | undefined;
+      return async (nonce: Buffer) => {
+        guard(connection, 'an OCI IAM login');
+        // One token per connection, even when the server sends the nonce in a second packet.
+        const t = await (material ??= fetch());
+        if (t.privateKey === undefined || t.fingerprint === undefined) {
+          throw new PluginFailure(
+            new ConfigError('token', 'authentication_oci_client needs a provider whose tokens carry privateKey and fingerprint, such as heatwaveOciToken()'),
+          );
+        }
+        return heatwaveAuthResponse(nonce, t);
+      };
+    },
+  };
+}
+
+/**
+ * An `authPlugins` map for mysql2 that logs in with tokens from `provider`,
+ * fetched once per physical connection:
+ *
+ * - `mysql_clear_password`: the token followed by a NUL byte (AWS RDS and
+ *   Aurora MySQL, MariaDB PAM, any cleartext token);
+ * - `authentication_oci_client`: MySQL HeatWave's OCI IAM login, signing the
+ *   server's nonce with the provider's `privateKey`.
+ *
+ * Both refuse, with {@link InsecureTransportError}, a connection without TLS
+ * unless `allowInsecureTransport` is set. mysql2 overwrites `code` on
+ * anything a plugin throws (`AUTH_SWITCH_PLUGIN_ERROR`): used directly, the
+ * provider's {@link DbTokenError} is that error's `cause`. Through
+ * {@link createMysql2Pool} the caller gets the `DbTokenError` itself.
+ *
+ * @example
+ * ```ts
+ * import mysql from 'mysql2/promise';
+ * import { mysql2AuthPlugins } from 'dbtoken/mysql2';
+ * const conn = await mysql.createConnection({ host, user: 'app', ssl: { ca }, authPlugins: mysql2AuthPlugins(provider) });
+ * ```
+ */
+export function mysql2AuthPlugins(provider: TokenProvider, options?: Mysql2AuthPluginsOptions): Mysql2AuthPlugins {
+  if (!isTokenProvider(provider)) {
+    throw new ConfigError('provider', `must be a TokenProvider (from awsRdsToken(), heatwaveOciToken(), ...), got ${describe(provider)}`);
+  }
+  return buildPlugins(provider, options?.allowInsecureTransport === true);
+}
+
+/**
+ * Creates mysql2's own promise `Pool` whose connections log in with tokens.
+ *
+ * - Refuses, with {@link InsecureTransportError}, options without `ssl`
+ *   unless `allowInsecureTransport: true`.
+ * - Takes `user`, and `host`/`port` when no `host` is given, from the
+ *   provider (for example `awsRdsToken`'s `username`).
+ * - When the server refuses a login (1045, access denied), forgets the token
+ *   and retries that connection once with a fresh one; never twice.
+ * - An error from the provider reaches the caller as the provider's own
+ *   {@link DbTokenError} (not mysql2's `AUTH_SWITCH_PLUGIN_ERROR`).
+ *
+ * @example
+ * ```ts
+ * import { createMysql2Pool } from 'dbtoken/mysql2';
+ * import { awsRdsToken } from 'dbtoken/aws';
+ * const pool = createMysql2Pool({
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.eu-west-1.rds.amazonaws.com', port: 3306, username: 'app' }),
+ *   database: 'orders',
+ *   ssl: { ca: rdsCaBundle },
+ * });
+ * const [rows] = await pool.query('select current_user()');
+ * ```
+ */
+export function createMysql2Pool(options: Mysql2IamPoolConfig): PromisePool {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('options', `must be mysql2 pool options plus { token }, got ${describe(options)}`);
+  }
+  const { token: provider, allowInsecureTransport, ...rawConfig } = options;
+  if (!isTokenProvider(provider)) {
+    throw new ConfigError('token', `must be a TokenProvider (from awsRdsToken(), heatwaveOciToken(), ...), got ${describe(provider)}`);
+  }
+  if (allowInsecureTransport !== undefined && typeof allowInsecureTransport !== 'boolean') {
+    throw new ConfigError('allowInsecureTransport', `must be true or false, got ${describe(allowInsecureTransport)}`);
+  }
+  for (const field of ['password', 'password1', 'password2', 'password3', 'authPlugins', 'authSwitchHandler'] as const) {
+    if ((rawConfig as Record<string, unknown>)[field] !== undefined) {
+      throw new ConfigError(field, 'must not be set: the token provider supplies the login of every connection');
+    }
+  }
+  if (rawConfig.uri !== undefined) {
+    throw new ConfigError('uri', 'is not supported with IAM logins; pass host, port, user and ssl as options');
+  }
+  const config = applyTarget(rawConfig, provider.target, 3306, rawConfig.socketPath !== undefined);
+  const ssl = config.ssl as unknown;
+  if (!allowInsecureTransport && (ssl === undefined || ssl === null || ssl === false || ssl === '')) {
+    throw new InsecureTransportError(
+      'createMysql2Pool would send IAM tokens without TLS (ssl is not set); set ssl (for example ssl: { ca: rdsCaBundle }), or allowInsecureTransport: true for local testing only',
+    );
+  }
+  let lastSent: DbToken | undefined;
+  const authPlugins = buildPlugins(provider, allowInsecureTransport === true, (t) => (lastSent = t));
+  const pool = mysql.createPool({ ...config, authPlugins } as unknown as PoolOptions);
+
+  // Every way into the pool (query, execute, getConnection) goes through the
+  // core pool's getConnection: retry a refused login there, once.
+  type Callback = (err: unknown, connection?: unknown) => void;
+  const core = (pool as unknown as { pool: { getConnection(cb: Callback): void; _closed?: boolean } }).pool;
+  const getConnection = core.getConnection.bind(core);
+  core.getConnection = (cb: Callback): void => {
+    getConnection((err, connection) => {
+      if (err && isAccessDenied(err) && core._closed !== true) {
+        provider.invalidate(lastSent);
+        getConnection((err2, connection2) => cb(unwrap(err2) ?? null, connection2));
+        return;
+      }
+      cb(unwrap(err) ?? null, connection);
+    });
+  };
+  return pool;
+}
