@@ -1,6 +1,6 @@
 // A throw-away CA-less self-signed certificate for 127.0.0.1 / localhost, made with openssl.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,5 +20,7 @@ export function selfSignedCert() {
     '-keyout', keyFile, '-out', certFile,
   ], { stdio: 'pipe' });
   cached = { dir, certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  // Servers copy the files into their own data directories; ours go with the process.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return cached;
 }
