@@ -1,0 +1,45 @@
+import { startPamScriptVerifier, verifyRdsToken, type PamScriptVerifier } from 'dbtoken/testing';
+// @ts-expect-error plain JS helper shared with the demo and the bench
+import { startMariadb } from '../../scripts/servers/mariadb.mjs';
+import { REGION, staticKeys, temporaryKeys } from './aws.js';
+
+export interface IamMariadb {
+  host: string;
+  port: number;
+  ca: string;
+  verifier: PamScriptVerifier;
+  revoked: Set<string>;
+  admin(sql: string): Promise<any[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private MariaDB whose PAM logins (iam_alice, iam_bob with REQUIRE SSL;
+ * iam_plain without) hand the cleartext token to an in-process RDS-token
+ * verifier for 127.0.0.1:<port>, exactly as RDS MySQL asks for
+ * mysql_clear_password.
+ */
+export async function startIamMariadb(): Promise<IamMariadb> {
+  const revoked = new Set<string>();
+  let port = 0;
+  const verifier = await startPamScriptVerifier({
+    verify: ({ user, password }) => {
+      if (revoked.has(password)) return { ok: false, reason: 'revoked' };
+      return verifyRdsToken(password, { hostname: '127.0.0.1', port, username: user, region: REGION, credentials: [staticKeys, temporaryKeys] });
+    },
+  });
+  const server = await startMariadb({ verifierScript: verifier.script, pamUsers: ['iam_alice', 'iam_bob'], plainPamUsers: ['iam_plain'] });
+  port = server.port;
+  return {
+    host: server.host,
+    port: server.port,
+    ca: server.ca,
+    verifier,
+    revoked,
+    admin: server.admin,
+    async stop() {
+      await server.stop();
+      await verifier.close();
+    },
+  };
+}
