@@ -13,3 +13,16 @@ export { mockTokenSource, type MockTokenSource, type MockTokenCall, type MockTok
 export { verifyRdsToken, type RdsTokenVerifierConfig, type RdsTokenVerdict, type RdsTokenAccepted, type RdsTokenRefused, type RdsVerifierCredentials } from './verify-rds-token.js';
 export { startLdapVerifier, type LdapBind, type LdapBindRecord, type LdapVerdict, type LdapVerifier, type LdapVerifierOptions } from './ldap-verifier.js';
 export { startPamScriptVerifier, type PamLogin, type PamLoginRecord, type PamVerdict, type PamScriptVerifier, type PamScriptVerifierOptions } from './pam-verifier.js';
+export {
+  startHeatwaveEmulator,
+  ociKeyFingerprint,
+  type HeatwaveApiKey,
+  type HeatwaveDirectUser,
+  type HeatwaveEmulator,
+  type HeatwaveEmulatorOptions,
+  type HeatwaveGroupMappingUser,
+  type HeatwaveIamUser,
+  type HeatwaveLogin,
+  type HeatwaveMysqlUser,
+  type HeatwaveTlsOptions,
+} from './heatwave-emulator.js';
