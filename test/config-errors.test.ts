@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, createIamPool, DbTokenError, InsecureTransportError, tokenProvider } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { createPgPool, pgPassword } from 'dbtoken/pg';
+import { createMysql2Pool, mysql2AuthPlugins } from 'dbtoken/mysql2';
 import { staticToken } from 'dbtoken/testing';
 
 const host = 'mydb.c9akciq32.us-east-1.rds.amazonaws.com';
@@ -61,6 +62,15 @@ const cases: Case[] = [
   ['a pool user that differs from the token user', 'user', () => createPgPool({ token: awsRdsToken({ hostname: host, username: 'app', credentials: credentialFn }), user: 'admin', ssl: true })],
   ['allowInsecureTransport as a string', 'allowInsecureTransport', () => createPgPool({ token: staticToken('x'), host, ssl: true, allowInsecureTransport: 'yes' as never })],
   ['pgPassword without a provider', 'provider', () => pgPassword(undefined as never)],
+  ['a pg pool on the token\'s host but another port', 'port', () => createPgPool({ token: awsRdsToken({ hostname: host, username: 'app', credentials: credentialFn }), host, port: 6432, ssl: true })],
+  // mysql2 adapter
+  ['a mysql2 pool without a token provider', 'token', () => createMysql2Pool({ host, ssl: {} } as never)],
+  ['a mysql2 pool with a static password', 'password', () => createMysql2Pool({ token: staticToken('x'), host, ssl: {}, password: 'hunter2' } as never)],
+  ['a mysql2 pool with its own authPlugins', 'authPlugins', () => createMysql2Pool({ token: staticToken('x'), host, ssl: {}, authPlugins: {} } as never)],
+  ['a mysql2 pool given a uri', 'uri', () => createMysql2Pool({ token: staticToken('x'), uri: 'mysql://u@h/db', ssl: {} })],
+  ['a mysql2 pool user that differs from the token user', 'user', () => createMysql2Pool({ token: awsRdsToken({ hostname: host, port: 3306, username: 'app', credentials: credentialFn }), user: 'root', ssl: {} })],
+  ['a mysql2 pool on port 3306 with a token signed for the default 5432', 'port', () => createMysql2Pool({ token: awsRdsToken({ hostname: host, username: 'app', credentials: credentialFn }), host, ssl: {} })],
+  ['mysql2AuthPlugins without a provider', 'provider', () => mysql2AuthPlugins({} as never)],
 ];
 
 describe('bad configuration fails fast with a ConfigError naming the field', () => {
@@ -89,10 +99,16 @@ describe('bad configuration fails fast with a ConfigError naming the field', () 
     ['a driver that is not supported', 'driver', { driver: 'sqlite', token: staticToken('x') }],
     ['a missing driver', 'driver', { token: staticToken('x') }],
     ['a missing token', 'token', { driver: 'pg', ssl: true }],
+    ['a missing token for mysql2', 'token', { driver: 'mysql2', ssl: {} }],
   ])('createIamPool: %s -> %s', async (_n, field, options) => {
     const err = await createIamPool(options as never).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).field).toBe(field);
+  });
+
+  it('a mysql2 pool without ssl is an InsecureTransportError, before any connection', async () => {
+    const err = await createIamPool({ driver: 'mysql2', token: staticToken('x'), host }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InsecureTransportError);
   });
 
   it('ssl: false without the opt-in is an InsecureTransportError, before any connection', async () => {

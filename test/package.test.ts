@@ -16,9 +16,13 @@ describe('the published package (dist/ through the exports map)', () => {
       import * as aws from 'dbtoken/aws';
       import * as pgA from 'dbtoken/pg';
       import * as testing from 'dbtoken/testing';
+      import * as my from 'dbtoken/mysql2';
+      import * as oci from 'dbtoken/oci';
       const out = {
         main: Object.keys(main).sort(), aws: Object.keys(aws).sort(), pg: Object.keys(pgA).sort(), testing: Object.keys(testing).sort(),
+        mysql2: Object.keys(my).sort(), oci: Object.keys(oci).sort(),
       };
+      try { my.createMysql2Pool({ token: 'nope' }); } catch (e) { out.myErr = [e instanceof main.ConfigError, e.field]; }
       try { pgA.createPgPool({ token: 'nope' }); } catch (e) { out.pgErr = [e instanceof main.ConfigError, e instanceof main.DbTokenError, e.code, e.field]; }
       try { aws.awsRdsToken({ hostname: 'localhost', username: 'u' }); } catch (e) { out.awsErr = [e instanceof main.ConfigError, e.field]; }
       const e2 = await main.createIamPool({ driver: 'pg', token: testing.staticToken('x'), host: 'h', ssl: false }).catch((e) => e);
@@ -33,6 +37,9 @@ describe('the published package (dist/ through the exports map)', () => {
     expect(out.pg).toEqual(expect.arrayContaining(['createPgPool', 'pgPassword']));
     expect(out.testing).toEqual(expect.arrayContaining(['mockTokenSource', 'staticToken', 'startLdapVerifier', 'verifyRdsToken']));
     expect(out.pgErr).toEqual([true, true, 'ERR_DBTOKEN_CONFIG', 'token']);
+    expect(out.mysql2).toEqual(expect.arrayContaining(['createMysql2Pool', 'mysql2AuthPlugins']));
+    expect(out.oci).toEqual(expect.arrayContaining(['heatwaveOciToken']));
+    expect(out.myErr).toEqual([true, 'token']);
     expect(out.awsErr).toEqual([true, 'region']);
     expect(out.insecure).toEqual([true, 'ERR_DBTOKEN_INSECURE_TRANSPORT']);
   });
@@ -45,19 +52,22 @@ describe('the published package (dist/ through the exports map)', () => {
       const pgA = require('dbtoken/pg');
       const aws = require('dbtoken/aws');
       const testing = require('dbtoken/testing');
+      const my = require('dbtoken/mysql2');
+      const oci = require('dbtoken/oci');
       let ok;
       try { pgA.createPgPool({ token: 'nope' }); } catch (e) { ok = e instanceof main.ConfigError && e.code === 'ERR_DBTOKEN_CONFIG'; }
-      console.log(JSON.stringify({ ok, aws: typeof aws.awsRdsToken, t: typeof testing.verifyRdsToken, create: typeof main.createIamPool }));
+      try { my.createMysql2Pool({ token: 'nope' }); } catch (e) { ok = ok && e instanceof main.ConfigError; }
+      console.log(JSON.stringify({ ok, aws: typeof aws.awsRdsToken, t: typeof testing.verifyRdsToken, create: typeof main.createIamPool, hw: typeof oci.heatwaveOciToken }));
       `,
     ]);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, aws: 'function', t: 'function', create: 'function' });
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, aws: 'function', t: 'function', create: 'function', hw: 'function' });
   });
 
-  it('importing dbtoken loads no driver and no SDK', async () => {
+  it('importing dbtoken (and dbtoken/oci) loads no driver and no SDK', async () => {
     const r = await runNode([
       '-e',
-      `require('dbtoken');
+      `require('dbtoken'); require('dbtoken/oci');
        const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](pg|mysql2|oracledb|@aws-sdk|oci-[a-z]+)[\\\\/]/.test(k));
        console.log(JSON.stringify(loaded));`,
     ]);
