@@ -3,9 +3,10 @@
 // machines are noisy. Not a test: nothing here passes or fails.
 import { tokenBench } from './token.mjs';
 import { pgBench } from './pg.mjs';
+import { heatwaveSignBench, mysqlBench } from './mysql.mjs';
 
 const rows = [];
-for (const part of [tokenBench, pgBench]) rows.push(...(await part()));
+for (const part of [tokenBench, pgBench, mysqlBench, heatwaveSignBench]) rows.push(...(await part()));
 const { table } = await import('./stats.mjs');
 console.log('');
 table(rows);

@@ -1,10 +1,14 @@
 // `npm run demo`: dbtoken end to end on this machine, with no cloud account.
-// A private PostgreSQL checks AWS RDS IAM tokens through dbtoken's LDAP
-// verifier (the same SigV4 checks RDS makes); a pg pool logs in with
-// awsRdsToken() and made-up test credentials.
+// - A private PostgreSQL checks AWS RDS IAM tokens through dbtoken's LDAP
+//   verifier (the same SigV4 checks RDS makes); a pg pool logs in with
+//   awsRdsToken() and made-up test credentials.
+// - A private MariaDB does the same through PAM and mysql_clear_password.
+// - The HeatWave emulator checks an authentication_oci_client login made
+//   from an OCI config profile with a security token.
 import { postgresSection } from './postgres.mjs';
+import { heatwaveSection, mariadbSection } from './mysql.mjs';
 
-const sections = [postgresSection];
+const sections = [postgresSection, mariadbSection, heatwaveSection];
 let failed = false;
 for (const section of sections) {
   try {
