@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^dbtoken\/oci$/, replacement: here('./src/oci.ts') },
       { find: /^dbtoken\/pg$/, replacement: here('./adapters/pg.ts') },
       { find: /^dbtoken\/mysql2$/, replacement: here('./adapters/mysql2.ts') },
+      { find: /^dbtoken\/oracledb$/, replacement: here('./adapters/oracledb.ts') },
       { find: /^dbtoken\/testing$/, replacement: here('./src/testing/index.ts') },
     ],
   },

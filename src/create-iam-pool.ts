@@ -4,15 +4,17 @@ import { describe } from './validate.js';
 // Types only: the driver itself is loaded lazily, below.
 import type { PgIamPoolConfig, PgPool } from '../adapters/pg.js';
 import type { Mysql2IamPoolConfig, Mysql2Pool } from '../adapters/mysql2.js';
+import type { OracledbIamPoolAttributes, OracledbPool } from '../adapters/oracledb.js';
 
 /** The drivers {@link createIamPool} knows, and the package each one needs. */
 const DRIVERS: Record<IamPoolDriver, { pkg: string; load: () => Promise<(o: any) => unknown> }> = {
   pg: { pkg: 'pg', load: async () => (await import('../adapters/pg.js')).createPgPool },
   mysql2: { pkg: 'mysql2', load: async () => (await import('../adapters/mysql2.js')).createMysql2Pool },
+  oracledb: { pkg: 'oracledb', load: async () => (await import('../adapters/oracledb.js')).createOracledbPool },
 };
 
 /** A driver name accepted by {@link createIamPool}. */
-export type IamPoolDriver = 'pg' | 'mysql2';
+export type IamPoolDriver = 'pg' | 'mysql2' | 'oracledb';
 
 /** Options of {@link createIamPool} for `driver: 'pg'`: pg's pool options plus the token provider. */
 export interface PgIamPoolOptions extends PgIamPoolConfig {
@@ -26,8 +28,14 @@ export interface Mysql2IamPoolOptions extends Mysql2IamPoolConfig {
   driver: 'mysql2';
 }
 
+/** Options of {@link createIamPool} for `driver: 'oracledb'`: node-oracledb's pool attributes plus the token provider. */
+export interface OracledbIamPoolOptions extends OracledbIamPoolAttributes {
+  /** Selects node-oracledb (thin mode); the `oracledb` package must be installed. */
+  driver: 'oracledb';
+}
+
 /** Options of {@link createIamPool}: `driver`, `token`, and the driver's own pool options. */
-export type IamPoolOptions = PgIamPoolOptions | Mysql2IamPoolOptions;
+export type IamPoolOptions = PgIamPoolOptions | Mysql2IamPoolOptions | OracledbIamPoolOptions;
 
 function isModuleNotFound(err: unknown, pkg: string): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
@@ -59,7 +67,8 @@ function isModuleNotFound(err: unknown, pkg: string): boolean {
  */
 export async function createIamPool(options: PgIamPoolOptions): Promise<PgPool>;
 export async function createIamPool(options: Mysql2IamPoolOptions): Promise<Mysql2Pool>;
-export async function createIamPool(options: IamPoolOptions): Promise<PgPool | Mysql2Pool> {
+export async function createIamPool(options: OracledbIamPoolOptions): Promise<OracledbPool>;
+export async function createIamPool(options: IamPoolOptions): Promise<PgPool | Mysql2Pool | OracledbPool> {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('options', `must be an object { driver, token, ...pool options }, got ${describe(options)}`);
   }
@@ -80,5 +89,5 @@ export async function createIamPool(options: IamPoolOptions): Promise<PgPool | M
     }
     throw err;
   }
-  return create(rest) as PgPool | Mysql2Pool;
+  return (await create(rest)) as PgPool | Mysql2Pool | OracledbPool;
 }

@@ -25,4 +25,4 @@ export {
   type TokenSource,
   type TokenTarget,
 } from './token-provider.js';
-export { createIamPool, type IamPoolDriver, type IamPoolOptions, type Mysql2IamPoolOptions, type PgIamPoolOptions } from './create-iam-pool.js';
+export { createIamPool, type IamPoolDriver, type IamPoolOptions, type Mysql2IamPoolOptions, type OracledbIamPoolOptions, type PgIamPoolOptions } from './create-iam-pool.js';

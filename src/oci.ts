@@ -1,11 +1,15 @@
 /**
- * Oracle Cloud Infrastructure: MySQL HeatWave IAM logins.
+ * Oracle Cloud Infrastructure: IAM db-tokens for Oracle Database (Autonomous
+ * Database, DBaaS), and MySQL HeatWave IAM logins.
  *
  * @example
  * ```ts
- * import { heatwaveOciToken } from 'dbtoken/oci';
- * const token = heatwaveOciToken({ profile: 'DEFAULT' });
+ * import { ociDbToken, ociScope, heatwaveOciToken } from 'dbtoken/oci';
+ * const token = ociDbToken({ scope: ociScope.all() });
  * ```
  * @module dbtoken/oci
  */
 export { heatwaveOciToken, MAX_SECURITY_TOKEN_BYTES, NEVER, type HeatwaveOciTokenConfig } from './heatwave.js';
+export { ociDbToken, OCI_DB_TOKEN_LIFETIME_MS, type OciAuth, type OciDbTokenConfig } from './oci-db-token.js';
+export { ociScope, parseOciScope, parseOcid, type ParsedOcid, type ParsedScope } from './oci-scope.js';
+export { identityDataPlaneEndpoint, isOciRegion } from './oci-region.js';

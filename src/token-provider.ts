@@ -181,8 +181,9 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A ConfigError, or an error a source marked `retryable: false`, will not get better by retrying. */
 function isRetryable(err: unknown): boolean {
-  return !(err instanceof ConfigError);
+  return !(err instanceof ConfigError) && (err as { retryable?: unknown } | null)?.retryable !== false;
 }
 
 /** Waits `ms` on an unref'd timer; rejects early when `signal` aborts or `closed` rejects. */

@@ -1,0 +1,149 @@
+/**
+ * The node-oracledb adapter: OCI IAM db-tokens for Autonomous Database and
+ * DBaaS, through the driver's `accessToken` callback.
+ *
+ * @example
+ * ```ts
+ * import { createOracledbPool, oracledbAccessToken } from 'dbtoken/oracledb';
+ * ```
+ * @module dbtoken/oracledb
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import oracledb from 'oracledb';
+import { ConfigError, InsecureTransportError } from '../src/errors.js';
+import { connectTransport, parseTnsNames } from '../src/oracle-connect.js';
+import type { DbToken } from '../src/token.js';
+import { isTokenProvider, type TokenProvider } from '../src/token-provider.js';
+import { describe } from '../src/validate.js';
+
+/** The `oracledb.Pool` that {@link createOracledbPool} returns: the driver's own. */
+export type OracledbPool = oracledb.Pool;
+
+/** What the `accessToken` callback gives the driver: a db-token and its PKCS#8 key. */
+export interface OracledbAccessToken {
+  /** The db-token (a JWT). */
+  token: string;
+  /** The PKCS#8 PEM key the token was issued for. */
+  privateKey: string;
+}
+
+/** Options of {@link createOracledbPool}: node-oracledb's pool attributes plus the provider. */
+export interface OracledbIamPoolAttributes
+  extends Omit<oracledb.PoolAttributes, 'user' | 'password' | 'accessToken' | 'accessTokenConfig' | 'externalAuth' | 'homogeneous'> {
+  /** Supplies the db-token of every new connection. */
+  token: TokenProvider;
+  /** Allow a connect string that is not TCPS. Only for testing: the token would travel in the clear. Default false. */
+  allowInsecureTransport?: boolean;
+}
+
+/**
+ * The `accessToken` callback for node-oracledb: `(refresh) => { token,
+ * privateKey }` from `provider`. The driver calls it once when a pool is
+ * created (`refresh` false) and again, with `refresh` true, when the token it
+ * holds has expired. The provider never hands out a token with less than its
+ * `minValidity` left, so the driver never gets one it would refuse as expired
+ * (NJS-087); with `refresh` true and the same token still cached, it forces a
+ * new one. Each answer is a fresh object pairing a token with its own key.
+ *
+ * @example
+ * ```ts
+ * import oracledb from 'oracledb';
+ * import { oracledbAccessToken } from 'dbtoken/oracledb';
+ * const pool = await oracledb.createPool({
+ *   externalAuth: true, homogeneous: true, connectString,
+ *   accessToken: oracledbAccessToken(ociDbToken({ scope: ociScope.all() })),
+ * });
+ * ```
+ */
+export function oracledbAccessToken(provider: TokenProvider): (refresh: boolean) => Promise<OracledbAccessToken> {
+  if (!isTokenProvider(provider)) {
+    throw new ConfigError('provider', `must be a TokenProvider (from ociDbToken(), tokenProvider(), ...), got ${describe(provider)}`);
+  }
+  let last: DbToken | undefined;
+  return async (refresh: boolean): Promise<OracledbAccessToken> => {
+    let t = await provider.getToken();
+    if (refresh === true && last !== undefined && t.token === last.token) t = await provider.getToken({ forceRefresh: true });
+    if (t.privateKey === undefined) {
+      throw new ConfigError('token', 'oracledb needs a provider whose tokens carry a privateKey (an OCI IAM db-token), such as ociDbToken()');
+    }
+    last = t;
+    // The driver rewrites privateKey in place: hand it a plain copy.
+    return { token: t.token, privateKey: t.privateKey };
+  };
+}
+
+function tnsNamesFrom(configDir: string | undefined): Map<string, string> | undefined {
+  const dir = configDir ?? process.env.TNS_ADMIN;
+  if (!dir) return undefined;
+  try {
+    return parseTnsNames(readFileSync(join(dir, 'tnsnames.ora'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates node-oracledb's own pool whose connections log in with OCI IAM
+ * db-tokens (`externalAuth: true`, `homogeneous: true` and the `accessToken`
+ * callback are set for you). The pool is created without network traffic;
+ * the first token is fetched now.
+ *
+ * Refuses, with {@link InsecureTransportError}, a connect string that is not
+ * TCPS unless `allowInsecureTransport: true`. Easy Connect strings need
+ * `tcps://`; descriptors need `PROTOCOL=TCPS` on every address; a
+ * tnsnames.ora alias is looked up in `configDir` (or `TNS_ADMIN`).
+ *
+ * @example
+ * ```ts
+ * import { createOracledbPool } from 'dbtoken/oracledb';
+ * import { ociDbToken, ociScope } from 'dbtoken/oci';
+ * const pool = await createOracledbPool({
+ *   token: ociDbToken({ scope: ociScope.database(compartmentOcid, adbOcid) }),
+ *   connectString: 'tcps://adb.eu-frankfurt-1.oraclecloud.com:1522/g1234_mydb_high.adb.oraclecloud.com?ssl_server_dn_match=true',
+ * });
+ * const conn = await pool.getConnection();
+ * ```
+ */
+export async function createOracledbPool(options: OracledbIamPoolAttributes): Promise<oracledb.Pool> {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('options', `must be node-oracledb pool attributes plus { token }, got ${describe(options)}`);
+  }
+  const { token: provider, allowInsecureTransport, ...attrs } = options;
+  if (!isTokenProvider(provider)) {
+    throw new ConfigError('token', `must be a TokenProvider (from ociDbToken(), tokenProvider(), ...), got ${describe(provider)}`);
+  }
+  if (allowInsecureTransport !== undefined && typeof allowInsecureTransport !== 'boolean') {
+    throw new ConfigError('allowInsecureTransport', `must be true or false, got ${describe(allowInsecureTransport)}`);
+  }
+  const raw = attrs as Record<string, unknown>;
+  for (const field of ['user', 'username', 'password', 'accessToken', 'accessTokenConfig']) {
+    if (raw[field] !== undefined) throw new ConfigError(field, 'must not be set: the token provider supplies the login (IAM db-tokens carry the identity)');
+  }
+  for (const field of ['externalAuth', 'homogeneous']) {
+    if (raw[field] !== undefined && raw[field] !== true) throw new ConfigError(field, 'must be true (or left out) for token logins');
+  }
+  const connectString = (attrs.connectString ?? attrs.connectionString) as unknown;
+  if (typeof connectString !== 'string' || connectString.trim() === '') {
+    throw new ConfigError('connectString', 'is required: a tcps:// Easy Connect string, a descriptor with PROTOCOL=TCPS, or a tnsnames.ora alias');
+  }
+  if (!allowInsecureTransport) {
+    const transport = connectTransport(connectString, tnsNamesFrom(attrs.configDir));
+    if (transport.kind === 'tcp') {
+      throw new InsecureTransportError(
+        `createOracledbPool would send IAM db-tokens without TLS (${transport.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS), or allowInsecureTransport: true for testing only`,
+      );
+    }
+    if (transport.kind === 'unknown') {
+      throw new InsecureTransportError(
+        `cannot tell whether "${transport.alias}" uses TCPS: no tnsnames.ora entry for it in configDir or TNS_ADMIN; give configDir, a tcps:// connect string, or allowInsecureTransport: true`,
+      );
+    }
+  }
+  return oracledb.createPool({
+    ...attrs,
+    externalAuth: true,
+    homogeneous: true,
+    accessToken: oracledbAccessToken(provider),
+  } as unknown as oracledb.PoolAttributes);
+}
