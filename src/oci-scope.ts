@@ -6,9 +6,13 @@ import { ConfigError } from './errors.js';
 
 /** The parts of an OCID: `ocid1.<type>.<realm>.[region].<unique id>`. */
 export interface ParsedOcid {
+  /** The resource type: `tenancy`, `compartment`, `autonomousdatabase`, ... */
   readonly type: string;
+  /** The realm: `oc1` (commercial), `oc2`/`oc3` (US government), ... */
   readonly realm: string;
+  /** The region key or name; empty for global resources such as tenancies. */
   readonly region: string;
+  /** The unique part. */
   readonly id: string;
 }
 
@@ -80,11 +84,32 @@ export const ociScope = Object.freeze({
   },
 });
 
-/** What a scope URN names. */
-export type ParsedScope =
-  | { readonly kind: 'all' }
-  | { readonly kind: 'tenancy' | 'compartment'; readonly ocid: string }
-  | { readonly kind: 'database'; readonly compartment: string; readonly database: string };
+/** What a scope URN names: {@link AllScope}, {@link ContainerScope} or {@link DatabaseScope}. */
+export type ParsedScope = AllScope | ContainerScope | DatabaseScope;
+
+/** `urn:oracle:db::id::*`: every database in the caller's tenancy. */
+export interface AllScope {
+  /** Always `all`. */
+  readonly kind: 'all';
+}
+
+/** Every database in a tenancy or compartment. */
+export interface ContainerScope {
+  /** Which kind of OCID the scope names. */
+  readonly kind: 'tenancy' | 'compartment';
+  /** The tenancy or compartment OCID. */
+  readonly ocid: string;
+}
+
+/** One database in its compartment. */
+export interface DatabaseScope {
+  /** Always `database`. */
+  readonly kind: 'database';
+  /** The compartment OCID. */
+  readonly compartment: string;
+  /** The database OCID. */
+  readonly database: string;
+}
 
 /**
  * Checks a scope URN (`urn:oracle:db::id::*`, `...::<tenancy or compartment>`,

@@ -11,5 +11,5 @@
  */
 export { heatwaveOciToken, MAX_SECURITY_TOKEN_BYTES, NEVER, type HeatwaveOciTokenConfig } from './heatwave.js';
 export { ociDbToken, OCI_DB_TOKEN_LIFETIME_MS, type OciAuth, type OciDbTokenConfig } from './oci-db-token.js';
-export { ociScope, parseOciScope, parseOcid, type ParsedOcid, type ParsedScope } from './oci-scope.js';
+export { ociScope, parseOciScope, parseOcid, type ParsedOcid, type ParsedScope, type AllScope, type ContainerScope, type DatabaseScope } from './oci-scope.js';
 export { identityDataPlaneEndpoint, isOciRegion } from './oci-region.js';

@@ -26,3 +26,15 @@ export {
   type HeatwaveMysqlUser,
   type HeatwaveTlsOptions,
 } from './heatwave-emulator.js';
+export {
+  startOciIdentityEmulator,
+  issueSecurityToken,
+  type OciIdentityApiKey,
+  type OciIdentityEmulator,
+  type OciIdentityEmulatorOptions,
+  type OciIdentityRequestRecord,
+  type OciIdentityTenancy,
+  type OciIdentityTokenIssuer,
+  type OciIdentityUser,
+  type OciSecurityTokenOptions,
+} from './oci-identity-emulator.js';
