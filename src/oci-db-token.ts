@@ -1,15 +1,12 @@
-import { generateKeyPair } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-// Types only: the SDK is loaded when the first token is fetched.
-import type * as OciCommon from 'oci-common';
-import type * as OciIdentityDataplane from 'oci-identitydataplane';
 import { ConfigError } from './errors.js';
 import { jwtExpiry } from './jwt.js';
 import { expandHome, parseOciConfig, resolveOciProfile } from './oci-config.js';
 import { identityDataPlaneEndpoint, isOciRegion } from './oci-region.js';
 import { parseOciScope } from './oci-scope.js';
+import { OciTokenWorker } from './oci-worker.js';
 import { tokenProvider, type TokenProvider, type TokenProviderOptions } from './token-provider.js';
 import { describe, optionalString, requireObject } from './validate.js';
 
@@ -80,47 +77,6 @@ const AUTH_TYPES = ['api_key', 'security_token', 'instance_principal', 'resource
 const KEY_SIZES = [2048, 3072, 4096] as const;
 const LOCAL_HTTP = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/i;
 
-type Sdk = { common: typeof OciCommon; dataplane: typeof OciIdentityDataplane };
-let sdk: Promise<Sdk> | undefined;
-
-/** CommonJS packages arrive as `default` under ESM `import()`, bare under the CJS build's `require()`. */
-function interop<T>(mod: unknown): T {
-  return ((mod as { default?: T }).default ?? mod) as T;
-}
-
-/** Loads `oci-common` and `oci-identitydataplane` once, with a ConfigError naming what to install. */
-function loadSdk(): Promise<Sdk> {
-  return (sdk ??= (async () => {
-    try {
-      const [common, dataplane] = await Promise.all([import('oci-common'), import('oci-identitydataplane')]);
-      return { common: interop<typeof OciCommon>(common), dataplane: interop<typeof OciIdentityDataplane>(dataplane) };
-    } catch (err) {
-      sdk = undefined;
-      throw new ConfigError(
-        'auth',
-        'ociDbToken needs the OCI SDK packages oci-common and oci-identitydataplane, of the same version: npm install oci-common@2.139.1 oci-identitydataplane@2.139.1',
-        { cause: err },
-      );
-    }
-  })());
-}
-
-interface KeyPair {
-  publicKey: string;
-  privateKey: string;
-}
-
-/** RSA key generation runs on libuv's thread pool, not the event loop. */
-function newKeyPair(bits: number): Promise<KeyPair> {
-  return new Promise((res, rej) => {
-    generateKeyPair(
-      'rsa',
-      { modulusLength: bits, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } },
-      (err, publicKey, privateKey) => (err ? rej(err) : res({ publicKey, privateKey })),
-    );
-  });
-}
-
 function validateAuth(value: unknown): OciAuth {
   if (value === undefined) return { type: 'api_key' };
   const a = requireObject('auth', value, `{ type: ${AUTH_TYPES.map((t) => `'${t}'`).join(' | ')}, ... }`);
@@ -161,21 +117,6 @@ function checkProfile(auth: Extract<OciAuth, { type: 'api_key' | 'security_token
   return { file, profile };
 }
 
-async function buildAuthProvider(common: typeof OciCommon, auth: OciAuth, files: { file: string; profile: string } | undefined): Promise<OciCommon.AuthenticationDetailsProvider> {
-  switch (auth.type) {
-    case 'api_key':
-      return new common.ConfigFileAuthenticationDetailsProvider(files!.file, files!.profile);
-    case 'security_token':
-      return new common.SessionAuthDetailProvider(files!.file, files!.profile);
-    case 'instance_principal':
-      return await new common.InstancePrincipalsAuthenticationDetailsProviderBuilder().build();
-    case 'resource_principal':
-      return common.ResourcePrincipalAuthenticationDetailsProvider.builder();
-    case 'oke_workload_identity':
-      return new common.OkeWorkloadIdentityAuthenticationDetailsProvider.OkeWorkloadIdentityAuthenticationDetailsProviderBuilder().build();
-  }
-}
-
 /** 4xx answers from IAM other than throttling will not get better by retrying. */
 function markPermanent(err: unknown): unknown {
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
@@ -185,17 +126,23 @@ function markPermanent(err: unknown): unknown {
   return err;
 }
 
+
 /**
  * A provider of OCI IAM db-tokens for Oracle Autonomous Database and the
  * other OCI database services: it calls the Identity Data Plane's
  * `generateScopedAccessToken` (through `oci-common` and
- * `oci-identitydataplane`, loaded on first use) with a fresh RSA key pair,
- * and caches the token (1 hour) with the usual refresh ahead.
+ * `oci-identitydataplane`) with a fresh RSA key pair, and caches the token
+ * (1 hour) with the usual refresh ahead.
+ *
+ * The SDK runs in a worker thread, started on the first fetch: loading it,
+ * signing requests and parsing replies never run on your event loop, and the
+ * worker never keeps the process alive.
  *
  * - Each `DbToken` carries the token (a JWT; `expiresAt` is its `exp`) and
  *   the PKCS#8 `privateKey` of the key pair it was issued for.
- * - Key pairs are generated off the event loop, and the next one is made
- *   while the current token is in use, so a refresh never waits for one.
+ * - Key pairs are generated off the event loop (in the worker), and the
+ *   next one is made while the current token is in use, so a refresh never
+ *   waits for one.
  * - `region` picks the Identity Data Plane of the database's region for
  *   cross-region access; the scope names the database's tenancy for
  *   cross-tenancy access.
@@ -243,41 +190,15 @@ export function ociDbToken(config: OciDbTokenConfig, options?: TokenProviderOpti
   const opts = options === undefined ? {} : (requireObject('options', options, 'TokenProviderOptions') as TokenProviderOptions);
 
   const base = endpoint !== undefined ? endpoint.replace('{region}', region ?? '') : region !== undefined ? identityDataPlaneEndpoint(region) : undefined;
-  let client: Promise<OciIdentityDataplane.DataplaneClient> | undefined;
-  const getClient = (): Promise<OciIdentityDataplane.DataplaneClient> => {
-    client ??= (async () => {
-      const { common, dataplane } = await loadSdk();
-      const provider = await buildAuthProvider(common, auth, files);
-      const cl = new dataplane.DataplaneClient({ authenticationDetailsProvider: provider });
-      if (base !== undefined) cl.endpoint = base.replace(/\/+$/, '');
-      return cl;
-    })().catch((err) => {
-      client = undefined;
-      throw err;
-    });
-    return client;
-  };
-
-  let nextKeys: Promise<KeyPair> | undefined;
-  const takeKeys = (): Promise<KeyPair> => {
-    const k = nextKeys ?? newKeyPair(keySize);
-    nextKeys = undefined;
-    return k;
-  };
+  const worker = new OciTokenWorker(files ? { type: auth.type, file: files.file, profile: files.profile } : { type: auth.type }, base?.replace(/\/+$/, ''), keySize);
 
   const source = async (): Promise<{ token: string; expiresAt: Date; privateKey: string }> => {
-    const [cl, keys] = await Promise.all([getClient(), takeKeys()]);
-    let token: string;
     try {
-      const res = await cl.generateScopedAccessToken({ generateScopedAccessTokenDetails: { scope, publicKey: keys.publicKey } });
-      token = res.securityToken.token;
+      const { token, privateKey } = await worker.generateScopedAccessToken(scope);
+      return { token, expiresAt: jwtExpiry(token), privateKey };
     } catch (err) {
       throw markPermanent(err);
     }
-    // Make the next key pair now, while this token is in use.
-    nextKeys = newKeyPair(keySize);
-    nextKeys.catch(() => (nextKeys = undefined));
-    return { token, expiresAt: jwtExpiry(token), privateKey: keys.privateKey };
   };
 
   const identity = files ? `${auth.type}:${files.file}:${files.profile}` : auth.type;
@@ -290,11 +211,7 @@ export function ociDbToken(config: OciDbTokenConfig, options?: TokenProviderOpti
     ...provider,
     close() {
       provider.close();
-      nextKeys = undefined;
-      void client?.then(
-        (cl) => cl.close?.(),
-        () => {},
-      );
+      worker.close();
     },
   };
 }
