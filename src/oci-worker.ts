@@ -124,7 +124,9 @@ export class OciTokenWorker {
   ) {}
 
   #start(): Worker {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { auth: this.auth, endpoint: this.endpoint, keySize: this.keySize, resolveFrom: resolveFrom() } });
+    // The worker's source is CommonJS, whatever flags made the application's default module type ESM.
+    const execArgv = process.execArgv.filter((a) => !/^--(input-type|experimental-default-type)\b/.test(a));
+    const w = new Worker(WORKER_SOURCE, { eval: true, execArgv, workerData: { auth: this.auth, endpoint: this.endpoint, keySize: this.keySize, resolveFrom: resolveFrom() } });
     w.unref();
     w.on('message', (m: { id: number; token?: string; privateKey?: string; error?: { message: string; code?: string } }) => {
       const p = this.#pending.get(m.id);

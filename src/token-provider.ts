@@ -186,12 +186,15 @@ function isRetryable(err: unknown): boolean {
   return !(err instanceof ConfigError) && (err as { retryable?: unknown } | null)?.retryable !== false;
 }
 
-/** Waits `ms` on an unref'd timer; rejects early when `signal` aborts or `closed` rejects. */
+/**
+ * Waits `ms` between a waiting caller's attempts; rejects early when `signal`
+ * aborts or `closed` rejects. This timer is not unref'd: a caller is waiting
+ * for a token, and the process must not exit under it.
+ */
 function sleep(ms: number, signal: AbortSignal | undefined, closed: Promise<never>): Promise<void> {
   let t: ReturnType<typeof setTimeout> | undefined;
   const timer = new Promise<void>((resolve) => {
     t = setTimeout(resolve, ms);
-    t.unref?.();
   });
   return race(timer, signal, closed).finally(() => clearTimeout(t));
 }
