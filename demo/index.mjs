@@ -5,10 +5,14 @@
 // - A private MariaDB does the same through PAM and mysql_clear_password.
 // - The HeatWave emulator checks an authentication_oci_client login made
 //   from an OCI config profile with a security token.
+// - The OCI Identity Data Plane emulator checks an OCI-signed request for a
+//   db-token, and an oracledb pool is created with it (no Oracle Database
+//   runs here).
 import { postgresSection } from './postgres.mjs';
 import { heatwaveSection, mariadbSection } from './mysql.mjs';
+import { ociSection } from './oci.mjs';
 
-const sections = [postgresSection, mariadbSection, heatwaveSection];
+const sections = [postgresSection, mariadbSection, heatwaveSection, ociSection];
 let failed = false;
 for (const section of sections) {
   try {

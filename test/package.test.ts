@@ -18,9 +18,10 @@ describe('the published package (dist/ through the exports map)', () => {
       import * as testing from 'dbtoken/testing';
       import * as my from 'dbtoken/mysql2';
       import * as oci from 'dbtoken/oci';
+      import * as ora from 'dbtoken/oracledb';
       const out = {
         main: Object.keys(main).sort(), aws: Object.keys(aws).sort(), pg: Object.keys(pgA).sort(), testing: Object.keys(testing).sort(),
-        mysql2: Object.keys(my).sort(), oci: Object.keys(oci).sort(),
+        mysql2: Object.keys(my).sort(), oci: Object.keys(oci).sort(), oracledb: Object.keys(ora).sort(),
       };
       try { my.createMysql2Pool({ token: 'nope' }); } catch (e) { out.myErr = [e instanceof main.ConfigError, e.field]; }
       try { pgA.createPgPool({ token: 'nope' }); } catch (e) { out.pgErr = [e instanceof main.ConfigError, e instanceof main.DbTokenError, e.code, e.field]; }
@@ -38,7 +39,8 @@ describe('the published package (dist/ through the exports map)', () => {
     expect(out.testing).toEqual(expect.arrayContaining(['mockTokenSource', 'staticToken', 'startLdapVerifier', 'verifyRdsToken']));
     expect(out.pgErr).toEqual([true, true, 'ERR_DBTOKEN_CONFIG', 'token']);
     expect(out.mysql2).toEqual(expect.arrayContaining(['createMysql2Pool', 'mysql2AuthPlugins']));
-    expect(out.oci).toEqual(expect.arrayContaining(['heatwaveOciToken']));
+    expect(out.oci).toEqual(expect.arrayContaining(['heatwaveOciToken', 'ociDbToken', 'ociScope']));
+    expect(out.oracledb).toEqual(expect.arrayContaining(['createOracledbPool', 'oracledbAccessToken']));
     expect(out.myErr).toEqual([true, 'token']);
     expect(out.awsErr).toEqual([true, 'region']);
     expect(out.insecure).toEqual([true, 'ERR_DBTOKEN_INSECURE_TRANSPORT']);
