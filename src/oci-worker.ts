@@ -124,9 +124,10 @@ export class OciTokenWorker {
   ) {}
 
   #start(): Worker {
-    // The worker's source is CommonJS, whatever flags made the application's default module type ESM.
-    const execArgv = process.execArgv.filter((a) => !/^--(input-type|experimental-default-type)\b/.test(a));
-    const w = new Worker(WORKER_SOURCE, { eval: true, execArgv, workerData: { auth: this.auth, endpoint: this.endpoint, keySize: this.keySize, resolveFrom: resolveFrom() } });
+    // No flags: the worker's source is CommonJS whatever made the application's
+    // default module type ESM (--input-type), and per-process flags (--expose-gc)
+    // are not allowed in workers at all.
+    const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { auth: this.auth, endpoint: this.endpoint, keySize: this.keySize, resolveFrom: resolveFrom() } });
     w.unref();
     w.on('message', (m: { id: number; token?: string; privateKey?: string; error?: { message: string; code?: string } }) => {
       const p = this.#pending.get(m.id);

@@ -83,6 +83,9 @@ it.each([
   const { configFile } = writeProfile(tempDir(), { keys: alice });
   const r = await runNode(
     [
+      // Flags an application may run with: neither may reach the SDK worker.
+      '--expose-gc',
+      '--max-old-space-size=256',
       '--input-type=module',
       '-e',
       `
