@@ -1,6 +1,8 @@
-import { constants, createHash, createPublicKey, randomBytes, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { constants, createHash, createPublicKey, randomBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { closeServer, listen, trackSockets } from './local-server.js';
+import { isObject, parseJsonObject, STANDARD_BASE64, verifySecurityToken, type Verdict } from './security-token.js';
 
 /** One API signing key registered on an OCI IAM user. */
 export interface HeatwaveApiKey {
@@ -672,13 +674,6 @@ export function ociKeyFingerprint(publicKeyPem: string | KeyObject): string {
   return createHash('md5').update(der).digest('hex').match(/../g)!.join(':');
 }
 
-const STANDARD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function rsaPublicKey(key: string | KeyObject, what: string): KeyObject {
   let k: KeyObject;
   try {
@@ -688,72 +683,6 @@ function rsaPublicKey(key: string | KeyObject, what: string): KeyObject {
   }
   if (k.asymmetricKeyType !== 'rsa') throw new TypeError(`${what} must be an RSA key, not ${k.asymmetricKeyType ?? 'unknown'}`);
   return k;
-}
-
-function decodeBase64url(part: string): Buffer | undefined {
-  if (!BASE64URL.test(part)) return undefined;
-  return Buffer.from(part, 'base64url');
-}
-
-function parseJsonObject(bytes: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return isObject(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-type Verdict<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-interface TokenIdentity {
-  principal: string;
-  key: KeyObject;
-}
-
-/** Checks a security token; reasons are fixed phrases that never quote it. */
-function checkToken(token: string, issuer: KeyObject | undefined, nowMs: number): Verdict<TokenIdentity> {
-  if (!issuer) return { ok: false, reason: 'security tokens are not accepted (no tokenIssuerPublicKey)' };
-  const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'malformed security token' };
-  const [h, p, s] = parts as [string, string, string];
-  const headerBytes = decodeBase64url(h);
-  const payloadBytes = decodeBase64url(p);
-  const sig = decodeBase64url(s);
-  if (!headerBytes || !payloadBytes || !sig) return { ok: false, reason: 'malformed security token' };
-  const header = parseJsonObject(headerBytes);
-  const payload = parseJsonObject(payloadBytes);
-  if (!header || !payload) return { ok: false, reason: 'malformed security token' };
-  if (header.alg !== 'RS256') return { ok: false, reason: 'security token is not RS256' };
-  let signed = false;
-  try {
-    signed = verifySignature('sha256', Buffer.from(`${h}.${p}`, 'ascii'), { key: issuer, padding: constants.RSA_PKCS1_PADDING }, sig);
-  } catch {
-    signed = false;
-  }
-  if (!signed) return { ok: false, reason: 'security token signature does not verify' };
-  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) return { ok: false, reason: 'security token has no exp' };
-  if (nowMs >= payload.exp * 1000) return { ok: false, reason: 'security token has expired' };
-  if (typeof payload.nbf === 'number' && nowMs < payload.nbf * 1000) return { ok: false, reason: 'security token is not yet valid' };
-  if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'security token has no sub' };
-  // OCI puts the session key in `jwk`, as an object or as a JSON string.
-  let jwk: unknown = payload.jwk;
-  if (typeof jwk === 'string') {
-    try {
-      jwk = JSON.parse(jwk);
-    } catch {
-      jwk = undefined;
-    }
-  }
-  if (!isObject(jwk)) return { ok: false, reason: 'security token has no jwk' };
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-  } catch {
-    return { ok: false, reason: 'security token jwk is not a public key' };
-  }
-  if (key.asymmetricKeyType !== 'rsa') return { ok: false, reason: 'security token jwk is not an RSA key' };
-  return { ok: true, value: { principal: payload.sub, key } };
 }
 
 interface Reply {
@@ -867,7 +796,8 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     (tlsOptions ? CLIENT_SSL : 0);
 
   const logins: HeatwaveLogin[] = [];
-  const sockets = new Set<Socket>();
+  const server: Server = createServer();
+  const sockets = trackSockets(server);
   let nextConnectionId = 1;
 
   const record = (entry: Omit<HeatwaveLogin, 'reply'>, reply: Buffer): void => {
@@ -890,7 +820,8 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     let key: KeyObject;
     if (token !== '') {
       method = 'security-token';
-      const checked = checkToken(token, issuer, now());
+      if (!issuer) return { ok: false, reason: 'security tokens are not accepted (no tokenIssuerPublicKey)', method };
+      const checked = verifySecurityToken(token, issuer, now());
       if (!checked.ok) return { ...checked, method };
       principal = checked.value.principal;
       key = checked.value.key;
@@ -1061,32 +992,13 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     }
   };
 
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+  server.on('connection', (socket: Socket) => {
     socket.on('error', () => socket.destroy());
     serve(socket).catch(() => socket.destroy());
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    host,
-    port,
-    logins,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const port = await listen(server, host, options.port ?? 0);
+  return { host, port, logins, close: () => closeServer(server, sockets) };
 }
 
 const ITEM =

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { closeServer, listen, trackSockets } from './local-server.js';
 
 /** One simple bind as the LDAP server saw it. */
 export interface LdapBind {
@@ -148,7 +149,6 @@ function firstRdnValue(dn: string): string {
  */
 export async function startLdapVerifier(options: LdapVerifierOptions): Promise<LdapVerifier> {
   const binds: LdapBindRecord[] = [];
-  const sockets = new Set<Socket>();
 
   const handle = async (socket: Socket, message: Tlv): Promise<boolean> => {
     if (message.tag !== SEQUENCE) return false;
@@ -190,8 +190,6 @@ export async function startLdapVerifier(options: LdapVerifierOptions): Promise<L
   };
 
   const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let buf = Buffer.alloc(0);
     let busy = Promise.resolve();
@@ -216,21 +214,8 @@ export async function startLdapVerifier(options: LdapVerifierOptions): Promise<L
       });
     });
   });
+  const sockets = trackSockets(server);
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    host,
-    port,
-    binds,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const port = await listen(server, host, options.port ?? 0);
+  return { host, port, binds, close: () => closeServer(server, sockets) };
 }

@@ -9,12 +9,12 @@ import {
   randomUUID,
   sign as signData,
   verify as verifySignature,
-  type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { ociKeyFingerprint } from './heatwave-emulator.js';
+import { closeServer, listen, trackSockets } from './local-server.js';
+import { parseJsonObject, STANDARD_BASE64, verifySecurityToken, type Verdict } from './security-token.js';
 
 /** One API signing key registered on an OCI IAM user of the {@link startOciIdentityEmulator} emulator. */
 export interface OciIdentityApiKey {
@@ -479,14 +479,10 @@ export interface OciSecurityTokenOptions {
 
 const ACTION_PATH = /^(?:\/([^/]+))?\/v1\/actions\/generateScopedAccessToken$/;
 const REGION_ID = /^[A-Za-z0-9._-]+$/;
-const STANDARD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 const MAX_BODY_BYTES = 64 * 1024;
 const MIN_RSA_BITS = 2048;
-
-type Verdict<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 interface Caller {
   keyIdKind: 'api_key' | 'security_token';
@@ -496,25 +492,8 @@ interface Caller {
 
 type AuthVerdict = { ok: true; caller: Required<Caller> } | { ok: false; reason: string; caller?: Caller };
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function base64url(bytes: Buffer | string): string {
   return Buffer.from(bytes).toString('base64url');
-}
-
-function decodeBase64url(part: string): Buffer | undefined {
-  return BASE64URL.test(part) ? Buffer.from(part, 'base64url') : undefined;
-}
-
-function parseJsonObject(bytes: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(bytes.toString('utf8'));
-    return isObject(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A compact RS256 JWT. */
@@ -557,59 +536,21 @@ function scopeProblem(scope: string): string | undefined {
   }
 }
 
-/** The RSA session public key of an RS256 security token, after checking it was issued by `issuer` and is current. */
+/**
+ * The principal, tenancy (`tenant`, else a resource principal's `res_tenant`) and RSA session key of a
+ * security token, after {@link verifySecurityToken} has checked it was issued by `issuer` and is current.
+ */
 function checkSecurityToken(
   token: string,
   issuer: KeyObject | undefined,
   nowMs: number,
 ): Verdict<{ principal: string; tenancy: string | undefined; key: KeyObject }> {
   if (!issuer) return { ok: false, reason: 'security tokens are not accepted (the emulator has no tokenIssuer)' };
-  const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'malformed security token' };
-  const [h, p, s] = parts as [string, string, string];
-  const headerBytes = decodeBase64url(h);
-  const payloadBytes = decodeBase64url(p);
-  const sig = decodeBase64url(s);
-  if (!headerBytes || !payloadBytes || !sig) return { ok: false, reason: 'malformed security token' };
-  const header = parseJsonObject(headerBytes);
-  const payload = parseJsonObject(payloadBytes);
-  if (!header || !payload) return { ok: false, reason: 'malformed security token' };
-  if (header.alg !== 'RS256') return { ok: false, reason: 'security token is not RS256' };
-  let signed = false;
-  try {
-    signed = verifySignature('sha256', Buffer.from(`${h}.${p}`, 'ascii'), { key: issuer, padding: constants.RSA_PKCS1_PADDING }, sig);
-  } catch {
-    signed = false;
-  }
-  if (!signed) return { ok: false, reason: 'security token signature does not verify' };
-  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) return { ok: false, reason: 'security token has no exp' };
-  if (nowMs >= payload.exp * 1000) return { ok: false, reason: 'security token has expired' };
-  if (typeof payload.nbf === 'number' && nowMs < payload.nbf * 1000) return { ok: false, reason: 'security token is not yet valid' };
-  if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'security token has no sub' };
-  const tenancy =
-    typeof payload.tenant === 'string' && payload.tenant !== ''
-      ? payload.tenant
-      : typeof payload.res_tenant === 'string' && payload.res_tenant !== ''
-        ? payload.res_tenant
-        : undefined;
-  // OCI puts the session key in `jwk`, as an object or as a JSON string.
-  let jwk: unknown = payload.jwk;
-  if (typeof jwk === 'string') {
-    try {
-      jwk = JSON.parse(jwk);
-    } catch {
-      jwk = undefined;
-    }
-  }
-  if (!isObject(jwk)) return { ok: false, reason: 'security token has no jwk' };
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-  } catch {
-    return { ok: false, reason: 'security token jwk is not a public key' };
-  }
-  if (key.asymmetricKeyType !== 'rsa') return { ok: false, reason: 'security token jwk is not an RSA key' };
-  return { ok: true, value: { principal: payload.sub, tenancy, key } };
+  const checked = verifySecurityToken(token, issuer, nowMs);
+  if (!checked.ok) return checked;
+  const { payload, principal, key } = checked.value;
+  const tenancy = [payload.tenant, payload.res_tenant].find((t): t is string => typeof t === 'string' && t !== '');
+  return { ok: true, value: { principal, tenancy, key } };
 }
 
 /**
@@ -719,7 +660,6 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
   const now = options.now ?? Date.now;
 
   const requests: OciIdentityRequestRecord[] = [];
-  const sockets = new Set<Socket>();
   const waiting = new Set<{ timer: NodeJS.Timeout; resolve: (go: boolean) => void }>();
   let closed = false;
 
@@ -886,7 +826,8 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
     const caller = verdict.caller;
 
     // What they ask for.
-    const details = parseJsonObject(body);
+    // Decoded leniently (bad UTF-8 becomes U+FFFD), as it always was.
+    const details = parseJsonObject(body.toString('utf8'));
     if (!details) return refuse(400, 'InvalidParameter', 'the body must be a JSON object {scope, publicKey}');
     const { scope, publicKey: clientKeyPem } = details;
     if (typeof scope === 'string') record.scope = scope;
@@ -944,22 +885,11 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
       }
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const sockets = trackSockets(server);
   server.on('clientError', (_err, socket) => socket.destroy());
 
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const port = await listen(server, host, options.port ?? 0);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   let closing: Promise<void> | undefined;
@@ -971,17 +901,17 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
     publicKey,
     requests,
     endpointFor: (region: string) => `${url}/${region}`,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        closed = true;
-        for (const w of waiting) {
-          clearTimeout(w.timer);
-          w.resolve(false);
-        }
-        waiting.clear();
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      })),
+    close: () => {
+      if (closing) return closing;
+      closed = true;
+      // Pending latency waits end at once, and their requests are dropped unanswered.
+      for (const w of waiting) {
+        clearTimeout(w.timer);
+        w.resolve(false);
+      }
+      waiting.clear();
+      return (closing = closeServer(server, sockets));
+    },
   };
 }
 

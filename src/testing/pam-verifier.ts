@@ -1,4 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
+import { closeServer, listen, trackSockets } from './local-server.js';
 
 /** One PAM authentication as the verifier received it from `pam_script_auth`. */
 export interface PamLogin {
@@ -166,7 +167,6 @@ function bashScript(port: number, timeoutSeconds: number): string {
  */
 export async function startPamScriptVerifier(options: PamScriptVerifierOptions): Promise<PamScriptVerifier> {
   const binds: PamLoginRecord[] = [];
-  const sockets = new Set<Socket>();
   const timeoutSeconds = options.timeoutSeconds ?? 10;
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) throw new RangeError('timeoutSeconds must be a positive integer');
 
@@ -180,8 +180,6 @@ export async function startPamScriptVerifier(options: PamScriptVerifierOptions):
   };
 
   const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.setTimeout(timeoutSeconds * 1000, () => socket.destroy());
     let buf = Buffer.alloc(0);
@@ -208,22 +206,8 @@ export async function startPamScriptVerifier(options: PamScriptVerifierOptions):
       });
     });
   });
+  const sockets = trackSockets(server);
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    host,
-    port,
-    binds,
-    script: bashScript(port, timeoutSeconds),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const port = await listen(server, host, options.port ?? 0);
+  return { host, port, binds, script: bashScript(port, timeoutSeconds), close: () => closeServer(server, sockets) };
 }
