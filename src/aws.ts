@@ -158,10 +158,11 @@ export function awsRdsToken(config: AwsRdsTokenConfig, options?: TokenProviderOp
   const signer = new Signer({ hostname, port, username, region, ...(signerCredentials ? { credentials: signerCredentials } : {}) });
   const source = async (): Promise<{ token: string; expiresAt: Date }> => {
     const signedAt = clock();
+    const realSignedAt = Date.now();
     const token = await signer.getAuthToken();
-    let expiresAt = signedAt + RDS_TOKEN_LIFETIME_MS;
-    if (credentialsExpiration !== undefined) expiresAt = Math.min(expiresAt, credentialsExpiration.getTime());
-    return { token, expiresAt: new Date(expiresAt) };
+    // Credentials expire in real time; carry what is left of them over to the provider's clock.
+    const credentialsLeft = credentialsExpiration === undefined ? Infinity : credentialsExpiration.getTime() - realSignedAt;
+    return { token, expiresAt: new Date(signedAt + Math.min(RDS_TOKEN_LIFETIME_MS, credentialsLeft)) };
   };
   return tokenProvider(source, {
     cacheKey: `aws-rds|${hostname.toLowerCase()}|${port}|${username}|${region}|${credentialIdentity(credentials)}`,

@@ -86,3 +86,27 @@ describe('verifyRdsToken (SigV4, written from the spec) against tokens from @aws
     expect(JSON.stringify(v)).not.toContain(temporaryKeys.secretAccessKey);
   });
 });
+
+describe('awsRdsToken expiresAt', () => {
+  it('is the provider clock at signing plus 15 minutes, even when the clock is far from real time', async () => {
+    const clock = () => Date.UTC(2031, 0, 1);
+    const p = awsRdsToken({ ...server, credentials: { ...temporaryKeys, expiration: new Date(Date.now() + 3_600_000) } }, { clock });
+    const t = await p.getToken();
+    expect(t.expiresAt.getTime()).toBe(clock() + 15 * 60_000);
+    // The signer used real time, so a server checking now accepts it.
+    expect(verifyRdsToken(t.token, { ...server, credentials: known }).ok).toBe(true);
+    p.close();
+  });
+
+  it('is cut short by credentials that expire within the 15 minutes', async () => {
+    const p = awsRdsToken(
+      { ...server, credentials: async () => ({ ...temporaryKeys, expiration: new Date(Date.now() + 5 * 60_000) }) },
+      { cacheKey: 'short-creds' },
+    );
+    const t = await p.getToken();
+    const left = t.expiresAt.getTime() - Date.now();
+    expect(left).toBeGreaterThan(4 * 60_000);
+    expect(left).toBeLessThanOrEqual(5 * 60_000);
+    p.close();
+  });
+});
