@@ -17,16 +17,45 @@ import type { DbToken } from '../src/token.js';
 import { isTokenProvider, type TokenProvider } from '../src/token-provider.js';
 import { describe } from '../src/validate.js';
 
-/** The `mysql2/promise` pool that {@link createMysql2Pool} returns: mysql2's own class. */
+/**
+ * The `mysql2/promise` pool that {@link createMysql2Pool} returns: mysql2's own class.
+ *
+ * @example
+ * ```ts
+ * const pool: Mysql2Pool = createMysql2Pool({ token, database: 'orders', ssl: { ca: rdsCaBundle } });
+ * const [rows] = await pool.query('select current_user()');
+ * await pool.end();
+ * ```
+ */
 export type Mysql2Pool = PromisePool;
 
-/** Options of {@link mysql2AuthPlugins}. */
+/**
+ * Options of {@link mysql2AuthPlugins}.
+ *
+ * @example
+ * ```ts
+ * const options: Mysql2AuthPluginsOptions = { allowInsecureTransport: true }; // local test server only
+ * const authPlugins = mysql2AuthPlugins(staticToken('test-token'), options);
+ * ```
+ */
 export interface Mysql2AuthPluginsOptions {
   /** Allow sending tokens over a connection without TLS. Only for local testing. Default false. */
   allowInsecureTransport?: boolean;
 }
 
-/** Options of {@link createMysql2Pool}: mysql2's own pool options, less `password` and `authPlugins`, plus the provider. */
+/**
+ * Options of {@link createMysql2Pool}: mysql2's own pool options, less `password` and `authPlugins`, plus the provider.
+ *
+ * @example
+ * ```ts
+ * const config: Mysql2IamPoolConfig = {
+ *   token: heatwaveOciToken({ profile: 'heatwave' }),
+ *   host: '10.0.1.12', user: 'app', database: 'orders',
+ *   ssl: { ca: heatwaveCa }, connectionLimit: 10,
+ * };
+ * const pool = createMysql2Pool(config);
+ * ```
+ */
 export interface Mysql2IamPoolConfig extends Omit<PoolOptions, 'password' | 'authPlugins'> {
   /** Supplies the login of every new physical connection. */
   token: TokenProvider;
@@ -34,10 +63,27 @@ export interface Mysql2IamPoolConfig extends Omit<PoolOptions, 'password' | 'aut
   allowInsecureTransport?: boolean;
 }
 
-/** A mysql2 auth plugin factory, as `authPlugins` takes it. */
+/**
+ * A mysql2 auth plugin factory, as `authPlugins` takes it.
+ *
+ * @example
+ * ```ts
+ * const plugin: Mysql2AuthPlugin = mysql2AuthPlugins(provider).mysql_clear_password;
+ * const conn = await mysql.createConnection({ host, user: 'app', ssl: { ca }, authPlugins: { mysql_clear_password: plugin } });
+ * ```
+ */
 export type Mysql2AuthPlugin = (ctx: { connection: unknown; command?: unknown }) => (data: Buffer) => Promise<Buffer>;
 
-/** The map {@link mysql2AuthPlugins} returns. */
+/**
+ * The map {@link mysql2AuthPlugins} returns.
+ *
+ * @example
+ * ```ts
+ * const { mysql_clear_password, authentication_oci_client }: Mysql2AuthPlugins = mysql2AuthPlugins(provider);
+ * // AWS RDS needs only the first; HeatWave OCI IAM only the second
+ * const conn = await mysql.createConnection({ host, user: 'app', ssl: { ca }, authPlugins: { mysql_clear_password } });
+ * ```
+ */
 export interface Mysql2AuthPlugins {
   /** AWS RDS / Aurora MySQL and any cleartext token: the token and a NUL byte. */
   mysql_clear_password: Mysql2AuthPlugin;

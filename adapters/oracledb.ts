@@ -17,10 +17,29 @@ import type { DbToken } from '../src/token.js';
 import { isTokenProvider, type TokenProvider } from '../src/token-provider.js';
 import { describe } from '../src/validate.js';
 
-/** The `oracledb.Pool` that {@link createOracledbPool} returns: the driver's own. */
+/**
+ * The `oracledb.Pool` that {@link createOracledbPool} returns: the driver's own.
+ *
+ * @example
+ * ```ts
+ * const pool: OracledbPool = await createOracledbPool({ token, connectString });
+ * const conn = await pool.getConnection();
+ * try { await conn.execute('select 1 from dual'); } finally { await conn.close(); }
+ * await pool.close(10);
+ * ```
+ */
 export type OracledbPool = oracledb.Pool;
 
-/** What the `accessToken` callback gives the driver: a db-token and its PKCS#8 key. */
+/**
+ * What the `accessToken` callback gives the driver: a db-token and its PKCS#8 key.
+ *
+ * @example
+ * ```ts
+ * const accessToken = oracledbAccessToken(ociDbToken({ scope: ociScope.all() }));
+ * const { token, privateKey }: OracledbAccessToken = await accessToken(false);
+ * // token: the db-token (a JWT); privateKey: '-----BEGIN PRIVATE KEY-----\n...'
+ * ```
+ */
 export interface OracledbAccessToken {
   /** The db-token (a JWT). */
   token: string;
@@ -28,7 +47,19 @@ export interface OracledbAccessToken {
   privateKey: string;
 }
 
-/** Options of {@link createOracledbPool}: node-oracledb's pool attributes plus the provider. */
+/**
+ * Options of {@link createOracledbPool}: node-oracledb's pool attributes plus the provider.
+ *
+ * @example
+ * ```ts
+ * const attributes: OracledbIamPoolAttributes = {
+ *   token: ociDbToken({ scope: ociScope.all(), auth: { type: 'instance_principal' } }),
+ *   connectString: 'mydb_high', configDir: '/opt/oracle/wallet', // a TCPS alias in tnsnames.ora
+ *   poolMax: 8,
+ * };
+ * const pool = await createOracledbPool(attributes);
+ * ```
+ */
 export interface OracledbIamPoolAttributes
   extends Omit<oracledb.PoolAttributes, 'user' | 'password' | 'accessToken' | 'accessTokenConfig' | 'externalAuth' | 'homogeneous'> {
   /** Supplies the db-token of every new connection. */

@@ -14,12 +14,30 @@ import type { DbToken } from '../src/token.js';
 import { isTokenProvider, type TokenProvider } from '../src/token-provider.js';
 import { describe } from '../src/validate.js';
 
-/** The `pg.Pool` that {@link createPgPool} returns: pg's own pool class. */
+/**
+ * The `pg.Pool` that {@link createPgPool} returns: pg's own pool class.
+ *
+ * @example
+ * ```ts
+ * const pool: PgPool = createPgPool({ token, database: 'orders', ssl: { ca: rdsCaBundle } });
+ * const { rows } = await pool.query('select session_user');
+ * await pool.end();
+ * ```
+ */
 export type PgPool = pg.Pool;
 
 /**
  * Options of {@link createPgPool}: pg's own `PoolConfig`, less `password`,
  * plus the token provider.
+ *
+ * @example
+ * ```ts
+ * const config: PgIamPoolConfig = {
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app' }),
+ *   database: 'orders', ssl: { ca: rdsCaBundle }, max: 10,
+ * };
+ * const pool = createPgPool(config);
+ * ```
  */
 export interface PgIamPoolConfig extends Omit<pg.PoolConfig, 'password'> {
   /** Supplies the password of every new physical connection. */
@@ -31,7 +49,15 @@ export interface PgIamPoolConfig extends Omit<pg.PoolConfig, 'password'> {
   allowInsecureTransport?: boolean;
 }
 
-/** Options of {@link pgPassword}. */
+/**
+ * Options of {@link pgPassword}.
+ *
+ * @example
+ * ```ts
+ * const options: PgPasswordOptions = { allowInsecureTransport: true }; // local PostgreSQL without TLS only
+ * const client = new pg.Client({ host: 'localhost', user: 'app', password: pgPassword(staticToken('test-token'), options) });
+ * ```
+ */
 export interface PgPasswordOptions {
   /** Allow sending the token over a connection without TLS. Default false. */
   allowInsecureTransport?: boolean;
@@ -103,7 +129,16 @@ function sslModeFromConnectionString(cs: string): string | undefined {
   return ssl === '0' || ssl === 'false' ? 'disable' : 'require';
 }
 
-/** Would pg encrypt connections made with this config? Mirrors pg's own reading of `ssl`, `sslmode` and `PGSSLMODE`. */
+/**
+ * Would pg encrypt connections made with this config? Mirrors pg's own reading of `ssl`, `sslmode` and `PGSSLMODE`.
+ *
+ * @example
+ * ```ts
+ * pgUsesTls({ ssl: { ca: rdsCaBundle } });                                               // true
+ * pgUsesTls({ connectionString: 'postgres://app@db.internal/orders?sslmode=require' }); // true
+ * pgUsesTls({}, { PGSSLMODE: 'disable' });                                              // false
+ * ```
+ */
 export function pgUsesTls(config: { ssl?: unknown; connectionString?: string | undefined }, env: NodeJS.ProcessEnv = process.env): boolean {
   if (config.ssl !== undefined) return Boolean(config.ssl);
   const mode = (config.connectionString ? sslModeFromConnectionString(config.connectionString) : undefined) ?? env.PGSSLMODE;

@@ -18,7 +18,15 @@ import { describe, requireObject, requirePort, requireString } from './validate.
 
 export { rdsRegionFromHostname } from './aws-region.js';
 
-/** An AWS credential identity; the SDK's `AwsCredentialIdentity` fits. */
+/**
+ * An AWS credential identity; the SDK's `AwsCredentialIdentity` fits.
+ *
+ * @example
+ * ```ts
+ * const credentials: AwsCredentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: '<secret-access-key>' };
+ * const token = awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app', credentials });
+ * ```
+ */
 export interface AwsCredentials {
   /** The access key ID (`AKIA...` for long-term keys, `ASIA...` for temporary ones). */
   readonly accessKeyId: string;
@@ -30,10 +38,31 @@ export interface AwsCredentials {
   readonly expiration?: Date;
 }
 
-/** A function that resolves credentials; every `@aws-sdk/credential-providers` factory returns one. */
+/**
+ * A function that resolves credentials; every `@aws-sdk/credential-providers` factory returns one.
+ *
+ * @example
+ * ```ts
+ * import { fromIni } from '@aws-sdk/credential-providers';
+ * const credentials: AwsCredentialsProvider = fromIni({ profile: 'prod' });
+ * const token = awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app', credentials });
+ * ```
+ */
 export type AwsCredentialsProvider = (props?: Record<string, unknown>) => Promise<AwsCredentials>;
 
-/** Options of {@link awsRdsToken}. */
+/**
+ * Options of {@link awsRdsToken}.
+ *
+ * @example
+ * ```ts
+ * const config: AwsRdsTokenConfig = {
+ *   hostname: 'mydb.abc123.eu-west-1.rds.amazonaws.com', // region eu-west-1 is read from it
+ *   port: 3306,
+ *   username: 'app',
+ * };
+ * const token = awsRdsToken(config);
+ * ```
+ */
 export interface AwsRdsTokenConfig {
   /** The RDS or Aurora endpoint the client connects to, without scheme or port. */
   hostname: string;
@@ -51,7 +80,16 @@ export interface AwsRdsTokenConfig {
   credentials?: AwsCredentials | AwsCredentialsProvider;
 }
 
-/** How long RDS accepts an IAM token after it was signed. */
+/**
+ * How long RDS accepts an IAM token after it was signed.
+ *
+ * @example
+ * ```ts
+ * import { awsRdsToken, RDS_TOKEN_LIFETIME_MS } from 'dbtoken/aws';
+ * RDS_TOKEN_LIFETIME_MS; // 900000 (15 minutes)
+ * const token = awsRdsToken({ hostname, username: 'app' }, { refreshBefore: RDS_TOKEN_LIFETIME_MS / 3 });
+ * ```
+ */
 export const RDS_TOKEN_LIFETIME_MS = 15 * 60_000;
 
 const fnIds = new WeakMap<object, number>();

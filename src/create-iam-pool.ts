@@ -13,28 +13,78 @@ const DRIVERS: Record<IamPoolDriver, { pkg: string; load: () => Promise<(o: any)
   oracledb: { pkg: 'oracledb', load: async () => (await import('../adapters/oracledb.js')).createOracledbPool },
 };
 
-/** A driver name accepted by {@link createIamPool}. */
+/**
+ * A driver name accepted by {@link createIamPool}.
+ *
+ * @example
+ * ```ts
+ * const driver: IamPoolDriver = 'pg'; // or 'mysql2', 'oracledb': that package must be installed
+ * const pool = await createIamPool({ driver, token, database: 'orders', ssl: { ca: rdsCaBundle } });
+ * ```
+ */
 export type IamPoolDriver = 'pg' | 'mysql2' | 'oracledb';
 
-/** Options of {@link createIamPool} for `driver: 'pg'`: pg's pool options plus the token provider. */
+/**
+ * Options of {@link createIamPool} for `driver: 'pg'`: pg's pool options plus the token provider.
+ *
+ * @example
+ * ```ts
+ * const options: PgIamPoolOptions = {
+ *   driver: 'pg', database: 'orders', ssl: { ca: rdsCaBundle },
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app' }),
+ * };
+ * const pool = await createIamPool(options); // a pg.Pool
+ * ```
+ */
 export interface PgIamPoolOptions extends PgIamPoolConfig {
   /** Selects node-postgres; the `pg` package must be installed. */
   driver: 'pg';
 }
 
-/** Options of {@link createIamPool} for `driver: 'mysql2'`: mysql2's pool options plus the token provider. */
+/**
+ * Options of {@link createIamPool} for `driver: 'mysql2'`: mysql2's pool options plus the token provider.
+ *
+ * @example
+ * ```ts
+ * const options: Mysql2IamPoolOptions = {
+ *   driver: 'mysql2', database: 'orders', ssl: { ca: rdsCaBundle },
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', port: 3306, username: 'app' }),
+ * };
+ * const pool = await createIamPool(options); // a mysql2/promise Pool
+ * ```
+ */
 export interface Mysql2IamPoolOptions extends Mysql2IamPoolConfig {
   /** Selects mysql2 (promise API); the `mysql2` package must be installed. */
   driver: 'mysql2';
 }
 
-/** Options of {@link createIamPool} for `driver: 'oracledb'`: node-oracledb's pool attributes plus the token provider. */
+/**
+ * Options of {@link createIamPool} for `driver: 'oracledb'`: node-oracledb's pool attributes plus the token provider.
+ *
+ * @example
+ * ```ts
+ * const options: OracledbIamPoolOptions = {
+ *   driver: 'oracledb',
+ *   token: ociDbToken({ scope: ociScope.all() }),
+ *   connectString: 'tcps://adb.eu-frankfurt-1.oraclecloud.com:1522/g1234_mydb_high.adb.oraclecloud.com',
+ * };
+ * const pool = await createIamPool(options); // an oracledb.Pool
+ * ```
+ */
 export interface OracledbIamPoolOptions extends OracledbIamPoolAttributes {
   /** Selects node-oracledb (thin mode); the `oracledb` package must be installed. */
   driver: 'oracledb';
 }
 
-/** Options of {@link createIamPool}: `driver`, `token`, and the driver's own pool options. */
+/**
+ * Options of {@link createIamPool}: `driver`, `token`, and the driver's own pool options.
+ *
+ * @example
+ * ```ts
+ * const options: IamPoolOptions = { driver: 'pg', token, host: 'db.internal', database: 'orders', ssl: { ca } };
+ * const pool = await createIamPool(options);
+ * ```
+ */
 export type IamPoolOptions = PgIamPoolOptions | Mysql2IamPoolOptions | OracledbIamPoolOptions;
 
 function isModuleNotFound(err: unknown, pkg: string): boolean {

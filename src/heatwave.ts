@@ -8,7 +8,15 @@ import { expandHome, parseOciConfig, resolveOciProfile, type ResolvedOciProfile 
 import { tokenProvider, type TokenProvider, type TokenProviderOptions } from './token-provider.js';
 import { optionalString, requireObject } from './validate.js';
 
-/** Options of {@link heatwaveOciToken}. */
+/**
+ * Options of {@link heatwaveOciToken}.
+ *
+ * @example
+ * ```ts
+ * const config: HeatwaveOciTokenConfig = { configFile: '~/.oci/config', profile: 'heatwave' };
+ * const token = heatwaveOciToken(config);
+ * ```
+ */
 export interface HeatwaveOciTokenConfig {
   /** The OCI config file. Default `~/.oci/config`. A leading `~` means the home directory. */
   configFile?: string;
@@ -16,10 +24,28 @@ export interface HeatwaveOciTokenConfig {
   profile?: string;
 }
 
-/** The security token file must be smaller than this, as the MySQL client requires. */
+/**
+ * The security token file must be smaller than this, as the MySQL client requires.
+ *
+ * @example
+ * ```ts
+ * import { MAX_SECURITY_TOKEN_BYTES } from 'dbtoken/oci';
+ * MAX_SECURITY_TOKEN_BYTES; // 10240
+ * if (statSync(tokenFile).size >= MAX_SECURITY_TOKEN_BYTES) throw new Error('the MySQL client would refuse this token file');
+ * ```
+ */
 export const MAX_SECURITY_TOKEN_BYTES = 10 * 1024;
 
-/** An API-key-only profile never expires: this date stands for "never". */
+/**
+ * An API-key-only profile never expires: this date stands for "never".
+ *
+ * @example
+ * ```ts
+ * import { heatwaveOciToken, NEVER } from 'dbtoken/oci';
+ * const t = await heatwaveOciToken({ profile: 'apikey-only' }).getToken();
+ * t.expiresAt.getTime() === NEVER.getTime(); // true: no security_token_file, the login never expires
+ * ```
+ */
 export const NEVER = new Date(8.64e15);
 
 const FINGERPRINT = /^[0-9a-f]{2}(?::[0-9a-f]{2}){15}$/i;

@@ -10,7 +10,15 @@ import { OciTokenWorker } from './oci-worker.js';
 import { tokenProvider, type TokenProvider, type TokenProviderOptions } from './token-provider.js';
 import { describe, optionalString, requireObject } from './validate.js';
 
-/** How {@link ociDbToken} authenticates its call to OCI IAM. */
+/**
+ * How {@link ociDbToken} authenticates its call to OCI IAM.
+ *
+ * @example
+ * ```ts
+ * const auth: OciAuth = { type: 'security_token', profile: 'session' }; // after `oci session authenticate`
+ * const token = ociDbToken({ scope: ociScope.all(), auth });
+ * ```
+ */
 export type OciAuth =
   | {
       /** An API signing key from an OCI config profile (`oci setup config`). */
@@ -41,7 +49,19 @@ export type OciAuth =
       type: 'oke_workload_identity';
     };
 
-/** Options of {@link ociDbToken}. */
+/**
+ * Options of {@link ociDbToken}.
+ *
+ * @example
+ * ```ts
+ * const config: OciDbTokenConfig = {
+ *   scope: ociScope.compartment('ocid1.compartment.oc1..aaaaaaaaexample'),
+ *   region: 'eu-frankfurt-1',
+ *   auth: { type: 'instance_principal' },
+ * };
+ * const token = ociDbToken(config);
+ * ```
+ */
 export interface OciDbTokenConfig {
   /**
    * What the token opens: a URN such as `urn:oracle:db::id::*` (your own
@@ -70,7 +90,16 @@ export interface OciDbTokenConfig {
   keySize?: 2048 | 3072 | 4096;
 }
 
-/** The lifetime OCI gives db-tokens. */
+/**
+ * The lifetime OCI gives db-tokens.
+ *
+ * @example
+ * ```ts
+ * import { ociDbToken, ociScope, OCI_DB_TOKEN_LIFETIME_MS } from 'dbtoken/oci';
+ * OCI_DB_TOKEN_LIFETIME_MS; // 3600000 (1 hour)
+ * const token = ociDbToken({ scope: ociScope.all() }, { refreshBefore: OCI_DB_TOKEN_LIFETIME_MS / 4 });
+ * ```
+ */
 export const OCI_DB_TOKEN_LIFETIME_MS = 60 * 60_000;
 
 const AUTH_TYPES = ['api_key', 'security_token', 'instance_principal', 'resource_principal', 'oke_workload_identity'] as const;

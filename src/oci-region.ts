@@ -47,7 +47,16 @@ const REALM_DOMAINS: Readonly<Record<string, string>> = {
 
 const REGION = /^[a-z]{2,3}(?:-[a-z]+)+-\d+$/;
 
-/** True when `region` is shaped like an OCI region id (`us-ashburn-1`, `eu-dcc-milan-2`). */
+/**
+ * True when `region` is shaped like an OCI region id (`us-ashburn-1`, `eu-dcc-milan-2`).
+ *
+ * @example
+ * ```ts
+ * isOciRegion('us-ashburn-1');   // true
+ * isOciRegion('eu-dcc-milan-2'); // true
+ * isOciRegion('Ashburn');        // false
+ * ```
+ */
 export function isOciRegion(region: string): boolean {
   return REGION.test(region);
 }

@@ -4,7 +4,15 @@ import { ConfigError } from './errors.js';
  * Pure helpers for OCIDs and the scope URNs of OCI IAM db-tokens.
  */
 
-/** The parts of an OCID: `ocid1.<type>.<realm>.[region].<unique id>`. */
+/**
+ * The parts of an OCID: `ocid1.<type>.<realm>.[region].<unique id>`.
+ *
+ * @example
+ * ```ts
+ * // what parseOcid('ocid1.autonomousdatabase.oc1.iad.aaaaaaaaexample') returns
+ * const parsed: ParsedOcid = { type: 'autonomousdatabase', realm: 'oc1', region: 'iad', id: 'aaaaaaaaexample' };
+ * ```
+ */
 export interface ParsedOcid {
   /** The resource type: `tenancy`, `compartment`, `autonomousdatabase`, ... */
   readonly type: string;
@@ -18,7 +26,16 @@ export interface ParsedOcid {
 
 const OCID = /^ocid1\.([a-z][a-z0-9]*)\.(oc[0-9]+)\.([a-z0-9-]*)\.(?:[a-z0-9]+\.)?([a-z0-9]{8,})$/;
 
-/** The parts of an OCID, or `undefined` when `value` is not shaped like one. */
+/**
+ * The parts of an OCID, or `undefined` when `value` is not shaped like one.
+ *
+ * @example
+ * ```ts
+ * parseOcid('ocid1.autonomousdatabase.oc1.iad.aaaaaaaaexample'); // { type: 'autonomousdatabase', realm: 'oc1', region: 'iad', id: 'aaaaaaaaexample' }
+ * parseOcid('ocid1.tenancy.oc1..aaaaaaaaexample');               // { type: 'tenancy', realm: 'oc1', region: '', id: 'aaaaaaaaexample' }
+ * parseOcid('mydb');                                             // undefined
+ * ```
+ */
 export function parseOcid(value: string): ParsedOcid | undefined {
   const m = OCID.exec(value);
   return m ? { type: m[1]!, realm: m[2]!, region: m[3]!, id: m[4]! } : undefined;
@@ -84,16 +101,41 @@ export const ociScope = Object.freeze({
   },
 });
 
-/** What a scope URN names: {@link AllScope}, {@link ContainerScope} or {@link DatabaseScope}. */
+/**
+ * What a scope URN names: {@link AllScope}, {@link ContainerScope} or {@link DatabaseScope}.
+ *
+ * @example
+ * ```ts
+ * const s: ParsedScope = parseOciScope(process.env.DB_TOKEN_SCOPE);
+ * if (s.kind === 'database') console.log('one database:', s.database);
+ * else if (s.kind !== 'all') console.log(`every database in the ${s.kind}`, s.ocid);
+ * ```
+ */
 export type ParsedScope = AllScope | ContainerScope | DatabaseScope;
 
-/** `urn:oracle:db::id::*`: every database in the caller's tenancy. */
+/**
+ * `urn:oracle:db::id::*`: every database in the caller's tenancy.
+ *
+ * @example
+ * ```ts
+ * const all: AllScope = { kind: 'all' };
+ * parseOciScope(ociScope.all()); // { kind: 'all' }
+ * ```
+ */
 export interface AllScope {
   /** Always `all`. */
   readonly kind: 'all';
 }
 
-/** Every database in a tenancy or compartment. */
+/**
+ * Every database in a tenancy or compartment.
+ *
+ * @example
+ * ```ts
+ * const scope: ContainerScope = { kind: 'compartment', ocid: 'ocid1.compartment.oc1..aaaaaaaaexample' };
+ * // what parseOciScope(ociScope.compartment('ocid1.compartment.oc1..aaaaaaaaexample')) returns
+ * ```
+ */
 export interface ContainerScope {
   /** Which kind of OCID the scope names. */
   readonly kind: 'tenancy' | 'compartment';
@@ -101,7 +143,18 @@ export interface ContainerScope {
   readonly ocid: string;
 }
 
-/** One database in its compartment. */
+/**
+ * One database in its compartment.
+ *
+ * @example
+ * ```ts
+ * const scope: DatabaseScope = {
+ *   kind: 'database',
+ *   compartment: 'ocid1.compartment.oc1..aaaaaaaaexample',
+ *   database: 'ocid1.autonomousdatabase.oc1.iad.aaaaaaaaexample',
+ * };
+ * ```
+ */
 export interface DatabaseScope {
   /** Always `database`. */
   readonly kind: 'database';
@@ -115,6 +168,13 @@ export interface DatabaseScope {
  * Checks a scope URN (`urn:oracle:db::id::*`, `...::<tenancy or compartment>`,
  * `...::<compartment>::<database>`) and says what it names. Throws a
  * {@link ConfigError} (`field` = `scope`) explaining a malformed URN or OCID.
+ *
+ * @example
+ * ```ts
+ * parseOciScope('urn:oracle:db::id::*'); // { kind: 'all' }
+ * parseOciScope('urn:oracle:db::id::ocid1.compartment.oc1..aaaaaaaaexample'); // { kind: 'compartment', ocid: 'ocid1.compartment.oc1..aaaaaaaaexample' }
+ * parseOciScope('urn:oracle:db::id::mydb'); // throws ConfigError (field 'scope'): not an OCID
+ * ```
  */
 export function parseOciScope(scope: unknown): ParsedScope {
   if (typeof scope !== 'string' || scope.trim() === '') {

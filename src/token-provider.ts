@@ -22,6 +22,12 @@ export type TokenSource = (ctx: { signal: AbortSignal }) => Promise<DbToken>;
 /**
  * Who the tokens are for. Adapters use it to fill in the pool's host, port
  * and user, and to refuse a pool that would log in as someone else.
+ *
+ * @example
+ * ```ts
+ * const target: TokenTarget = { host: 'mydb.abc123.us-east-1.rds.amazonaws.com', port: 5432, user: 'app' };
+ * const provider = tokenProvider(source, { target }); // createIamPool takes host, port and user from it
+ * ```
  */
 export interface TokenTarget {
   /** The host name the token was made for. */
@@ -32,7 +38,16 @@ export interface TokenTarget {
   readonly user?: string;
 }
 
-/** What a `'token'` event carries: timing only, never the secret. */
+/**
+ * What a `'token'` event carries: timing only, never the secret.
+ *
+ * @example
+ * ```ts
+ * provider.on('token', (e: TokenEvent) => {
+ *   console.log(`new token until ${e.expiresAt.toISOString()}, refresh from ${e.refreshAt.toISOString()}`, e.background);
+ * });
+ * ```
+ */
 export interface TokenEvent {
   /** When the new token expires. */
   readonly expiresAt: Date;
@@ -42,7 +57,15 @@ export interface TokenEvent {
   readonly background: boolean;
 }
 
-/** A minimal logger; `console` fits. Messages never contain a token or key. */
+/**
+ * A minimal logger; `console` fits. Messages never contain a token or key.
+ *
+ * @example
+ * ```ts
+ * const logger: TokenLogger = { warn: (message) => console.warn(message) }; // debug lines dropped
+ * const token = awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app' }, { logger });
+ * ```
+ */
 export interface TokenLogger {
   /** Routine lines: a token was fetched, invalidated. */
   debug?(message: string): void;
@@ -52,6 +75,16 @@ export interface TokenLogger {
 
 /**
  * Options of {@link tokenProvider}. All durations are in milliseconds.
+ *
+ * @example
+ * ```ts
+ * const options: TokenProviderOptions = {
+ *   refreshBefore: 5 * 60_000, // refresh in the background 5 min before expiry
+ *   minValidity: 60_000,       // never hand out a token with less than 1 min left
+ *   retry: { attempts: 5, maxMs: 10_000 },
+ * };
+ * const token = awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app' }, options);
+ * ```
  */
 export interface TokenProviderOptions {
   /**
@@ -155,6 +188,13 @@ type Fetcher = (signal: AbortSignal, stale: Entry | undefined) => Promise<Entry>
 /**
  * At most this many distinct identities hold a token in one process; the
  * least recently used is dropped first (and simply fetched again if needed).
+ *
+ * @example
+ * ```ts
+ * import { MAX_CACHED_TOKENS } from 'dbtoken';
+ * // one provider per tenant database: beyond 1000 identities, the least recently used token is fetched again
+ * if (tenantDatabases.length > MAX_CACHED_TOKENS) console.warn('more identities than dbtoken caches tokens for');
+ * ```
  */
 export const MAX_CACHED_TOKENS = 1000;
 

@@ -4,7 +4,15 @@ import { TLSSocket } from 'node:tls';
 import { closeServer, listen, trackSockets } from './local-server.js';
 import { isObject, parseJsonObject, STANDARD_BASE64, verifySecurityToken, type Verdict } from './security-token.js';
 
-/** One API signing key registered on an OCI IAM user. */
+/**
+ * One API signing key registered on an OCI IAM user.
+ *
+ * @example
+ * ```ts
+ * const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+ * const apiKey: HeatwaveApiKey = { fingerprint: ociKeyFingerprint(pem), publicKey: pem };
+ * ```
+ */
 export interface HeatwaveApiKey {
   /**
    * The key's OCI fingerprint: MD5 over the DER SPKI, colon-separated lowercase hex.
@@ -29,7 +37,18 @@ export interface HeatwaveApiKey {
   publicKey: string;
 }
 
-/** An OCI IAM user, as far as the emulator's "OCI IAM" knows it. */
+/**
+ * An OCI IAM user, as far as the emulator's "OCI IAM" knows it.
+ *
+ * @example
+ * ```ts
+ * const bob: HeatwaveIamUser = {
+ *   ocid: 'ocid1.user.oc1..bob',
+ *   groups: ['ocid1.group.oc1..dbusers'],
+ *   apiKeys: [{ fingerprint, publicKey: publicKeyPem }],
+ * };
+ * ```
+ */
 export interface HeatwaveIamUser {
   /**
    * The user's OCID. A security token's `sub` names it; a direct MySQL account's `iamUser` points at it.
@@ -66,6 +85,12 @@ export interface HeatwaveIamUser {
  * A MySQL account mapped to one IAM user, as made by
  * `CREATE USER 'iam_alice'@'%' IDENTIFIED WITH authentication_oci AS '<user OCID>'`.
  * `CURRENT_USER()` is `<name>@%`, and equals `USER()` up to the host part.
+ *
+ * @example
+ * ```ts
+ * // CREATE USER 'iam_alice'@'%' IDENTIFIED WITH authentication_oci AS 'ocid1.user.oc1..alice'
+ * const account: HeatwaveDirectUser = { name: 'iam_alice', iamUser: 'ocid1.user.oc1..alice' };
+ * ```
  */
 export interface HeatwaveDirectUser {
   /**
@@ -93,6 +118,12 @@ export interface HeatwaveDirectUser {
  * `CREATE USER ''@'%' IDENTIFIED WITH authentication_oci AS '{"groupMapping": {"<group OCID>": "dbproxy"}}'`
  * plus `GRANT PROXY ON 'dbproxy'@'%' TO ''@'%'`. Any login name without an account of its own lands here;
  * the IAM user must be in one of the mapped groups, and `CURRENT_USER()` becomes `<proxy>@%`.
+ *
+ * @example
+ * ```ts
+ * // CREATE USER ''@'%' IDENTIFIED WITH authentication_oci AS '{"groupMapping": {"ocid1.group.oc1..dbusers": "dbproxy"}}'
+ * const anonymous: HeatwaveGroupMappingUser = { name: '', groupMapping: { 'ocid1.group.oc1..dbusers': 'dbproxy' } };
+ * ```
  */
 export interface HeatwaveGroupMappingUser {
   /**
@@ -116,10 +147,28 @@ export interface HeatwaveGroupMappingUser {
   groupMapping: Record<string, string>;
 }
 
-/** A MySQL account that uses `authentication_oci`. */
+/**
+ * A MySQL account that uses `authentication_oci`.
+ *
+ * @example
+ * ```ts
+ * const mysqlUsers: HeatwaveMysqlUser[] = [
+ *   { name: 'iam_alice', iamUser: 'ocid1.user.oc1..alice' },
+ *   { name: '', groupMapping: { 'ocid1.group.oc1..dbusers': 'dbproxy' } },
+ * ];
+ * ```
+ */
 export type HeatwaveMysqlUser = HeatwaveDirectUser | HeatwaveGroupMappingUser;
 
-/** Certificate and key that the emulator's TLS uses. */
+/**
+ * Certificate and key that the emulator's TLS uses.
+ *
+ * @example
+ * ```ts
+ * const tls: HeatwaveTlsOptions = { key: readFileSync('server.key', 'utf8'), cert: readFileSync('server.crt', 'utf8') };
+ * const emulator = await startHeatwaveEmulator({ iamUsers, mysqlUsers, tls }); // clients pass ssl: { ca }
+ * ```
+ */
 export interface HeatwaveTlsOptions {
   /**
    * The server's private key, PEM.
@@ -141,7 +190,19 @@ export interface HeatwaveTlsOptions {
   cert: string;
 }
 
-/** Options of {@link startHeatwaveEmulator}. */
+/**
+ * Options of {@link startHeatwaveEmulator}.
+ *
+ * @example
+ * ```ts
+ * const options: HeatwaveEmulatorOptions = {
+ *   iamUsers: [{ ocid: 'ocid1.user.oc1..alice', apiKeys: [{ fingerprint, publicKey: publicKeyPem }] }],
+ *   mysqlUsers: [{ name: 'iam_alice', iamUser: 'ocid1.user.oc1..alice' }],
+ *   tls: { key: serverKeyPem, cert: serverCertPem },
+ * };
+ * const emulator = await startHeatwaveEmulator(options);
+ * ```
+ */
 export interface HeatwaveEmulatorOptions {
   /**
    * What OCI IAM knows: users, their groups and their API keys. A security token's subject must be one of them.
@@ -230,6 +291,15 @@ export interface HeatwaveEmulatorOptions {
  * One login attempt as the emulator saw it. It never holds the token or signature in a printable field:
  * `reply` is there for byte-level checks but is not enumerable, so printing a record, `JSON.stringify`
  * and assertion diffs leave it out.
+ *
+ * @example
+ * ```ts
+ * const login: HeatwaveLogin | undefined = emulator.logins.at(-1);
+ * expect(login).toMatchObject({
+ *   user: 'bob', account: '', ok: true, method: 'api-key',
+ *   principal: 'ocid1.user.oc1..bob', currentUser: 'dbproxy@%', tls: true,
+ * });
+ * ```
  */
 export interface HeatwaveLogin {
   /**
@@ -334,7 +404,18 @@ export interface HeatwaveLogin {
   readonly reply: Buffer;
 }
 
-/** A running HeatWave emulator. */
+/**
+ * A running HeatWave emulator.
+ *
+ * @example
+ * ```ts
+ * const emulator: HeatwaveEmulator = await startHeatwaveEmulator({ iamUsers, mysqlUsers });
+ * const conn = await mysql.createConnection({ host: emulator.host, port: emulator.port, user: 'iam_alice', authPlugins });
+ * expect(emulator.logins.at(-1)?.ok).toBe(true);
+ * await conn.end();
+ * await emulator.close();
+ * ```
+ */
 export interface HeatwaveEmulator {
   /**
    * The address it listens on.

@@ -1,7 +1,15 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { closeServer, listen, trackSockets } from './local-server.js';
 
-/** One simple bind as the LDAP server saw it. */
+/**
+ * One simple bind as the LDAP server saw it.
+ *
+ * @example
+ * ```ts
+ * // what verify receives with ldapprefix="uid=" ldapsuffix=",ou=iam,dc=test"
+ * const bind: LdapBind = { dn: 'uid=iam_alice,ou=iam,dc=test', user: 'iam_alice', password: '<token>' };
+ * ```
+ */
 export interface LdapBind {
   /** The bind DN, for example `uid=iam_alice,ou=iam,dc=test`. */
   readonly dn: string;
@@ -11,7 +19,17 @@ export interface LdapBind {
   readonly password: string;
 }
 
-/** What the server decided about a bind; it never records the password. */
+/**
+ * What the server decided about a bind; it never records the password.
+ *
+ * @example
+ * ```ts
+ * expect(ldap.binds).toEqual([
+ *   { dn: 'uid=iam_alice,ou=iam,dc=test', user: 'iam_alice', ok: true },
+ *   { dn: 'uid=iam_alice,ou=iam,dc=test', user: 'iam_alice', ok: false, reason: 'token expired' },
+ * ]);
+ * ```
+ */
 export interface LdapBindRecord {
   /** The bind DN. */
   readonly dn: string;
@@ -23,7 +41,15 @@ export interface LdapBindRecord {
   readonly reason?: string;
 }
 
-/** What `verify` answers: a boolean, or a verdict with a reason (an {@link RdsTokenVerdict} fits). */
+/**
+ * What `verify` answers: a boolean, or a verdict with a reason (an {@link RdsTokenVerdict} fits).
+ *
+ * @example
+ * ```ts
+ * const refused: LdapVerdict = { ok: false, reason: 'token is for another user' };
+ * const ldap = await startLdapVerifier({ verify: ({ user }) => (user === 'iam_alice' ? true : refused) });
+ * ```
+ */
 export interface LdapVerdict {
   /** Accept the bind. */
   ok: boolean;
@@ -31,7 +57,18 @@ export interface LdapVerdict {
   reason?: string;
 }
 
-/** Options of {@link startLdapVerifier}. */
+/**
+ * Options of {@link startLdapVerifier}.
+ *
+ * @example
+ * ```ts
+ * const options: LdapVerifierOptions = {
+ *   verify: ({ user, password }) => verifyRdsToken(password, { hostname: '127.0.0.1', port: 5433, username: user, region: 'us-east-1', credentials }),
+ *   port: 0,
+ * };
+ * const ldap = await startLdapVerifier(options);
+ * ```
+ */
 export interface LdapVerifierOptions {
   /** Decides a bind: `true`/`{ ok: true }` accepts, anything else refuses with invalidCredentials (49). */
   verify(bind: LdapBind): boolean | LdapVerdict | Promise<boolean | LdapVerdict>;
@@ -41,7 +78,17 @@ export interface LdapVerifierOptions {
   port?: number;
 }
 
-/** A running LDAP bind verifier. */
+/**
+ * A running LDAP bind verifier.
+ *
+ * @example
+ * ```ts
+ * const ldap: LdapVerifier = await startLdapVerifier({ verify: ({ password }) => password === expectedToken });
+ * // pg_hba.conf: ... ldap ldapserver=${ldap.host} ldapport=${ldap.port} ldapprefix="uid=" ldapsuffix=",ou=iam,dc=test"
+ * expect(ldap.binds.map((b) => b.ok)).toEqual([true]);
+ * await ldap.close();
+ * ```
+ */
 export interface LdapVerifier {
   /** The address it listens on. */
   readonly host: string;

@@ -1,7 +1,16 @@
 import type { DbToken } from '../token.js';
 import type { TokenSource } from '../token-provider.js';
 
-/** One recorded call of a {@link MockTokenSource}. */
+/**
+ * One recorded call of a {@link MockTokenSource}.
+ *
+ * @example
+ * ```ts
+ * const { at, signal }: MockTokenCall = source.calls[0]!;
+ * expect(at).toBe(clock());           // the source's clock when the call started
+ * expect(signal.aborted).toBe(false); // aborts once the provider is closed
+ * ```
+ */
 export interface MockTokenCall {
   /** The source's clock when the call started. */
   readonly at: number;
@@ -9,7 +18,15 @@ export interface MockTokenCall {
   readonly signal: AbortSignal;
 }
 
-/** What a queued result may set; anything left out gets a default. */
+/**
+ * What a queued result may set; anything left out gets a default.
+ *
+ * @example
+ * ```ts
+ * const init: MockTokenInit = { token: 'short-lived', expiresInMs: 45_000 };
+ * source.returns(init); // the next call gets a token that expires 45 s after it
+ * ```
+ */
 export interface MockTokenInit {
   /** The token text. Default `<prefix>-<n>`. */
   token?: string;
@@ -23,7 +40,18 @@ export interface MockTokenInit {
   fingerprint?: string;
 }
 
-/** Control of one call whose result the test decides later. */
+/**
+ * Control of one call whose result the test decides later.
+ *
+ * @example
+ * ```ts
+ * const d: MockDeferred = source.deferred();
+ * const pending = provider.getToken();
+ * await d.called;                     // the provider is now waiting on the source
+ * d.resolve({ token: 'late-token' });
+ * (await pending).token;              // 'late-token'
+ * ```
+ */
 export interface MockDeferred {
   /** Lets the call resolve, with this token or a default one. */
   resolve(init?: MockTokenInit): void;
@@ -33,7 +61,18 @@ export interface MockDeferred {
   readonly called: Promise<void>;
 }
 
-/** A {@link TokenSource} whose calls are recorded and whose results the test decides. */
+/**
+ * A {@link TokenSource} whose calls are recorded and whose results the test decides.
+ *
+ * @example
+ * ```ts
+ * const source: MockTokenSource = mockTokenSource();
+ * source.returns({ token: 'first' });
+ * const provider = tokenProvider(source);
+ * (await provider.getToken()).token; // 'first'
+ * source.calls.length;               // 1
+ * ```
+ */
 export interface MockTokenSource extends TokenSource {
   /** Every call so far, in order. */
   readonly calls: readonly MockTokenCall[];

@@ -16,7 +16,15 @@ import { ociKeyFingerprint } from './heatwave-emulator.js';
 import { closeServer, listen, trackSockets } from './local-server.js';
 import { parseJsonObject, STANDARD_BASE64, verifySecurityToken, type Verdict } from './security-token.js';
 
-/** One API signing key registered on an OCI IAM user of the {@link startOciIdentityEmulator} emulator. */
+/**
+ * One API signing key registered on an OCI IAM user of the {@link startOciIdentityEmulator} emulator.
+ *
+ * @example
+ * ```ts
+ * const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+ * const apiKey: OciIdentityApiKey = { fingerprint: ociKeyFingerprint(publicKeyPem), publicKey: publicKeyPem };
+ * ```
+ */
 export interface OciIdentityApiKey {
   /**
    * The key's OCI fingerprint: MD5 over the DER SPKI, colon-separated lowercase hex, as in the
@@ -42,7 +50,15 @@ export interface OciIdentityApiKey {
   publicKey: string;
 }
 
-/** An OCI IAM user with API keys, inside one tenancy. */
+/**
+ * An OCI IAM user with API keys, inside one tenancy.
+ *
+ * @example
+ * ```ts
+ * const alice: OciIdentityUser = { ocid: 'ocid1.user.oc1..aaaaalice', apiKeys: [{ fingerprint, publicKey: publicKeyPem }] };
+ * // a request signed with keyId `${tenancyOcid}/ocid1.user.oc1..aaaaalice/${fingerprint}` is checked against that key
+ * ```
+ */
 export interface OciIdentityUser {
   /**
    * The user's OCID: the middle part of an API-key `keyId` (`<tenancy>/<user>/<fingerprint>`), and the
@@ -66,7 +82,17 @@ export interface OciIdentityUser {
   apiKeys: OciIdentityApiKey[];
 }
 
-/** A tenancy the emulator's "OCI IAM" knows. */
+/**
+ * A tenancy the emulator's "OCI IAM" knows.
+ *
+ * @example
+ * ```ts
+ * const tenancy: OciIdentityTenancy = {
+ *   ocid: 'ocid1.tenancy.oc1..aaaatenancy',
+ *   users: [{ ocid: 'ocid1.user.oc1..aaaaalice', apiKeys: [{ fingerprint, publicKey: publicKeyPem }] }],
+ * };
+ * ```
+ */
 export interface OciIdentityTenancy {
   /**
    * The tenancy OCID: the first part of an API-key `keyId`, and the `tenant` claim of security tokens
@@ -90,7 +116,16 @@ export interface OciIdentityTenancy {
   users?: OciIdentityUser[];
 }
 
-/** Who signs security tokens (UPSTs of `oci session authenticate`, resource-principal RPSTs). */
+/**
+ * Who signs security tokens (UPSTs of `oci session authenticate`, resource-principal RPSTs).
+ *
+ * @example
+ * ```ts
+ * const issuer = generateKeyPairSync('rsa', { modulusLength: 2048 });
+ * const tokenIssuer: OciIdentityTokenIssuer = { publicKey: issuer.publicKey };
+ * const emulator = await startOciIdentityEmulator({ tenancies, tokenIssuer }); // issueSecurityToken({ issuerKey: issuer.privateKey, ... })
+ * ```
+ */
 export interface OciIdentityTokenIssuer {
   /**
    * The issuer's RSA public key (PEM or KeyObject). A request signed with `keyId` `ST$<jwt>` is accepted
@@ -105,7 +140,19 @@ export interface OciIdentityTokenIssuer {
   publicKey: string | KeyObject;
 }
 
-/** Options of {@link startOciIdentityEmulator}. */
+/**
+ * Options of {@link startOciIdentityEmulator}.
+ *
+ * @example
+ * ```ts
+ * const options: OciIdentityEmulatorOptions = {
+ *   tenancies: [{ ocid: 'ocid1.tenancy.oc1..aaaatenancy', users: [{ ocid: 'ocid1.user.oc1..aaaaalice', apiKeys: [apiKey] }] }],
+ *   tokenIssuer: { publicKey: issuer.publicKey },
+ *   regions: ['us-ashburn-1', 'eu-frankfurt-1'],
+ * };
+ * const emulator = await startOciIdentityEmulator(options);
+ * ```
+ */
 export interface OciIdentityEmulatorOptions {
   /**
    * The tenancies, their users and the users' API keys. Requests signed with an API key must name a
@@ -208,6 +255,15 @@ export interface OciIdentityEmulatorOptions {
 /**
  * One request as the emulator saw it, with its verdict. It never holds the token, the signature, the
  * authorization header or the body: only what a test needs to assert on.
+ *
+ * @example
+ * ```ts
+ * const record: OciIdentityRequestRecord | undefined = emulator.requests.at(-1);
+ * expect(record).toMatchObject({
+ *   method: 'POST', path: '/us-ashburn-1/v1/actions/generateScopedAccessToken', region: 'us-ashburn-1',
+ *   keyIdKind: 'api_key', principal: 'ocid1.user.oc1..aaaaalice', scope: 'urn:oracle:db::id::*', ok: true, status: 200,
+ * });
+ * ```
  */
 export interface OciIdentityRequestRecord {
   /**
@@ -324,7 +380,18 @@ export interface OciIdentityRequestRecord {
   readonly requestId: string;
 }
 
-/** A running OCI Identity Data Plane emulator. */
+/**
+ * A running OCI Identity Data Plane emulator.
+ *
+ * @example
+ * ```ts
+ * const emulator: OciIdentityEmulator = await startOciIdentityEmulator({ tenancies });
+ * const token = ociDbToken({ scope: ociScope.all(), auth: { type: 'api_key', configFile }, endpoint: emulator.endpointFor('us-ashburn-1') });
+ * await token.getToken();
+ * expect(emulator.requests.at(-1)?.status).toBe(200);
+ * await emulator.close();
+ * ```
+ */
 export interface OciIdentityEmulator {
   /**
    * The base URL, without a path: `http://127.0.0.1:<port>`.
@@ -403,7 +470,19 @@ export interface OciIdentityEmulator {
   close(): Promise<void>;
 }
 
-/** Options of {@link issueSecurityToken}. */
+/**
+ * Options of {@link issueSecurityToken}.
+ *
+ * @example
+ * ```ts
+ * const options: OciSecurityTokenOptions = {
+ *   issuerKey: issuer.privateKey, publicKey: session.publicKey,
+ *   sub: 'ocid1.user.oc1..aaaaalice', tenant: 'ocid1.tenancy.oc1..aaaatenancy',
+ *   exp: Math.floor(Date.now() / 1000) + 3600,
+ * };
+ * writeFileSync(tokenFile, issueSecurityToken(options));
+ * ```
+ */
 export interface OciSecurityTokenOptions {
   /**
    * The issuer's RSA private key (PEM or KeyObject): the one whose public key is the emulator's

@@ -1,7 +1,15 @@
 import { createServer, type Server } from 'node:net';
 import { closeServer, listen, trackSockets } from './local-server.js';
 
-/** One PAM authentication as the verifier received it from `pam_script_auth`. */
+/**
+ * One PAM authentication as the verifier received it from `pam_script_auth`.
+ *
+ * @example
+ * ```ts
+ * // what verify receives when iam_alice logs in to MariaDB with a token
+ * const login: PamLogin = { user: 'iam_alice', password: '<token>' };
+ * ```
+ */
 export interface PamLogin {
   /**
    * The user being logged in (`PAM_USER`): for MariaDB, the account name.
@@ -16,7 +24,15 @@ export interface PamLogin {
   readonly password: string;
 }
 
-/** What the verifier decided about a login; it never records the password. */
+/**
+ * What the verifier decided about a login; it never records the password.
+ *
+ * @example
+ * ```ts
+ * const [first]: readonly PamLoginRecord[] = pam.binds;
+ * expect(first).toEqual({ user: 'iam_alice', ok: true }); // never the password
+ * ```
+ */
 export interface PamLoginRecord {
   /**
    * The user taken from `PAM_USER`.
@@ -38,6 +54,12 @@ export interface PamLoginRecord {
 /**
  * What `verify` answers: a boolean, or a verdict with a reason (an
  * {@link RdsTokenVerdict} fits).
+ *
+ * @example
+ * ```ts
+ * const refused: PamVerdict = { ok: false, reason: 'token is for another user' };
+ * const pam = await startPamScriptVerifier({ verify: ({ user }) => (user === 'iam_alice' ? true : refused) });
+ * ```
  */
 export interface PamVerdict {
   /**
@@ -52,7 +74,18 @@ export interface PamVerdict {
   reason?: string;
 }
 
-/** Options of {@link startPamScriptVerifier}. */
+/**
+ * Options of {@link startPamScriptVerifier}.
+ *
+ * @example
+ * ```ts
+ * const options: PamScriptVerifierOptions = {
+ *   verify: ({ user, password }) => verifyRdsToken(password, { hostname: '127.0.0.1', port: 3307, username: user, region: 'us-east-1', credentials }),
+ *   timeoutSeconds: 5,
+ * };
+ * const pam = await startPamScriptVerifier(options);
+ * ```
+ */
 export interface PamScriptVerifierOptions {
   /**
    * Decides a login: `true`/`{ ok: true }` accepts; anything else, or a throw,
@@ -82,7 +115,18 @@ export interface PamScriptVerifierOptions {
   timeoutSeconds?: number;
 }
 
-/** A running PAM verifier. */
+/**
+ * A running PAM verifier.
+ *
+ * @example
+ * ```ts
+ * const pam: PamScriptVerifier = await startPamScriptVerifier({ verify: ({ password }) => password === expectedToken });
+ * writeFileSync(`${dir}/pam_script_auth`, pam.script, { mode: 0o755 });
+ * // ... log in to MariaDB as iam_alice
+ * expect(pam.binds.at(-1)?.ok).toBe(true);
+ * await pam.close();
+ * ```
+ */
 export interface PamScriptVerifier {
   /**
    * The address it listens on.

@@ -1,6 +1,14 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-/** A key pair the verifier knows, as IAM would. */
+/**
+ * A key pair the verifier knows, as IAM would.
+ *
+ * @example
+ * ```ts
+ * const key: RdsVerifierCredentials = { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: '<secret-access-key>', sessionToken: '<session-token>' };
+ * verifyRdsToken(password, { hostname: '127.0.0.1', port: 5432, username: 'iam_alice', region: 'us-east-1', credentials: [key] });
+ * ```
+ */
 export interface RdsVerifierCredentials {
   /** The key ID tokens name in `X-Amz-Credential`. */
   readonly accessKeyId: string;
@@ -10,7 +18,19 @@ export interface RdsVerifierCredentials {
   readonly sessionToken?: string;
 }
 
-/** What {@link verifyRdsToken} checks a token against: the server's side of the login. */
+/**
+ * What {@link verifyRdsToken} checks a token against: the server's side of the login.
+ *
+ * @example
+ * ```ts
+ * const config: RdsTokenVerifierConfig = {
+ *   hostname: '127.0.0.1', port: 5432, username: 'iam_alice', region: 'us-east-1',
+ *   credentials: [{ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: '<secret-access-key>' }],
+ *   maxSkewMs: 60_000,
+ * };
+ * const verdict = verifyRdsToken(password, config);
+ * ```
+ */
 export interface RdsTokenVerifierConfig {
   /** The host name the server is reached by (what the client signed). */
   hostname: string;
@@ -28,10 +48,27 @@ export interface RdsTokenVerifierConfig {
   maxSkewMs?: number;
 }
 
-/** The verdict: `ok`, or the reason for refusal (never containing the token or a key). */
+/**
+ * The verdict: `ok`, or the reason for refusal (never containing the token or a key).
+ *
+ * @example
+ * ```ts
+ * const verdict: RdsTokenVerdict = verifyRdsToken(password, config);
+ * if (verdict.ok) console.log(verdict.user, verdict.expiresAt);
+ * else console.log(verdict.reason); // e.g. 'signature does not match'
+ * ```
+ */
 export type RdsTokenVerdict = RdsTokenAccepted | RdsTokenRefused;
 
-/** A token {@link verifyRdsToken} accepted. */
+/**
+ * A token {@link verifyRdsToken} accepted.
+ *
+ * @example
+ * ```ts
+ * // what verifyRdsToken returns for a good token
+ * const accepted: RdsTokenAccepted = { ok: true, user: 'iam_alice', accessKeyId: 'AKIDEXAMPLE', expiresAt: new Date('2030-01-01T00:15:00Z') };
+ * ```
+ */
 export interface RdsTokenAccepted {
   /** Accepted. */
   ok: true;
@@ -43,7 +80,15 @@ export interface RdsTokenAccepted {
   expiresAt: Date;
 }
 
-/** A token {@link verifyRdsToken} refused. */
+/**
+ * A token {@link verifyRdsToken} refused.
+ *
+ * @example
+ * ```ts
+ * // what verifyRdsToken returns for a token signed more than 15 minutes ago
+ * const refused: RdsTokenRefused = { ok: false, reason: 'token expired' };
+ * ```
+ */
 export interface RdsTokenRefused {
   /** Refused. */
   ok: false;
