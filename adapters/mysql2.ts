@@ -85,6 +85,8 @@ export type Mysql2AuthPlugin = (ctx: { connection: unknown; command?: unknown })
  * ```
  */
 export interface Mysql2AuthPlugins {
+  /** Any other plugin name: so the map fits mysql2's `authPlugins` option as it is. */
+  [plugin: string]: Mysql2AuthPlugin;
   /** AWS RDS / Aurora MySQL and any cleartext token: the token and a NUL byte. */
   mysql_clear_password: Mysql2AuthPlugin;
   /** MySQL HeatWave OCI IAM: the JSON `{fingerprint, signature, token}` over the server's nonce. */

@@ -181,7 +181,7 @@ function markPermanent(err: unknown): unknown {
  * import { createIamPool } from 'dbtoken';
  * import { ociDbToken, ociScope } from 'dbtoken/oci';
  * const token = ociDbToken({
- *   scope: ociScope.compartment('ocid1.compartment.oc1..aaaa'),
+ *   scope: ociScope.compartment('ocid1.compartment.oc1..aaaaaaaaexample'),
  *   auth: { type: 'resource_principal' },
  * });
  * const pool = await createIamPool({ driver: 'oracledb', token, connectString: 'tcps://adb.us-ashburn-1.oraclecloud.com:1522/abc_high.adb.oraclecloud.com' });

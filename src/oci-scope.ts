@@ -70,9 +70,9 @@ const PREFIX = 'urn:oracle:db::id::';
  * @example
  * ```ts
  * ociScope.all();                                   // 'urn:oracle:db::id::*' (your own tenancy)
- * ociScope.tenancy('ocid1.tenancy.oc1..aaaa');      // every database in that tenancy
- * ociScope.compartment('ocid1.compartment.oc1..bbbb');
- * ociScope.database('ocid1.compartment.oc1..bbbb', 'ocid1.autonomousdatabase.oc1.iad.cccc');
+ * ociScope.tenancy('ocid1.tenancy.oc1..aaaaaaaaexample');      // every database in that tenancy
+ * ociScope.compartment('ocid1.compartment.oc1..aaaaaaaaexample');
+ * ociScope.database('ocid1.compartment.oc1..aaaaaaaaexample', 'ocid1.autonomousdatabase.oc1.iad.aaaaaaaaexample');
  * ```
  */
 export const ociScope = Object.freeze({
