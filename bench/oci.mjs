@@ -22,7 +22,6 @@
 import { fork } from 'node:child_process';
 import { generateKeyPairSync, createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +32,7 @@ import oracledb from 'oracledb';
 import { ociDbToken, ociScope } from 'dbtoken/oci';
 import { createOracledbPool } from 'dbtoken/oracledb';
 import { percentile } from './stats.mjs';
+import { interceptOciAuth } from './oci-intercept.mjs';
 
 const require = createRequire(import.meta.url);
 const LIFETIME_S = 15; // stands for 1 hour
@@ -44,30 +44,6 @@ const USER = 'ocid1.user.oc1..aaaabenchuser';
 
 function fingerprint(publicKey) {
   return createHash('md5').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').match(/../g).join(':');
-}
-
-/** Wraps the global fetch so that requests to auth.*.oraclecloud.com reach the emulator unchanged. */
-function interceptOciAuth(emulatorUrl) {
-  const target = new URL(emulatorUrl);
-  const original = globalThis.fetch;
-  globalThis.fetch = async (input, init) => {
-    const req = input instanceof Request ? input : new Request(input, init);
-    const url = new URL(req.url);
-    if (!/^auth\.[a-z0-9-]+\.oraclecloud\.com$/.test(url.hostname)) return original(input, init);
-    const body = Buffer.from(await req.arrayBuffer());
-    const headers = Object.fromEntries(req.headers);
-    headers.host = url.host; // as signed
-    return new Promise((resolve, reject) => {
-      const r = request({ host: target.hostname, port: target.port, method: req.method, path: url.pathname + url.search, headers }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode, headers: res.headers })));
-      });
-      r.on('error', reject);
-      r.end(body);
-    });
-  };
-  return () => (globalThis.fetch = original);
 }
 
 /** The emulator in a child process; `count()` asks it how many requests it has served. */
@@ -86,32 +62,18 @@ async function startEmulatorProcess(options) {
   return { url, count: ask, close };
 }
 
-/**
- * Runs `refreshes` token fetches one second apart and reports the event
- * loop's longest stall during them: a 1 ms timer records how late it fires,
- * and only lateness from a fetch's start to 100 ms after its end counts.
- */
-async function stallDuring(fetchOne, refreshes = 8) {
-  await fetchOne(); // warm: module loading and the first key are not refreshes
-  await new Promise((r) => setTimeout(r, 1_000));
-  global.gc?.();
-  const lateness = [];
-  let last = performance.now();
-  const sampler = setInterval(() => {
-    const now = performance.now();
-    lateness.push([now, Math.max(0, now - last - 1)]);
-    last = now;
-  }, 1);
-  const windows = [];
-  for (let i = 0; i < refreshes; i++) {
-    const t0 = performance.now();
-    await fetchOne();
-    windows.push([t0, performance.now() + 100]);
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-  clearInterval(sampler);
-  const inside = lateness.filter(([t]) => windows.some(([a, b]) => t >= a && t <= b)).map(([, l]) => l);
-  return { maxMs: Math.max(...inside), p99Ms: percentile(inside, 99) };
+/** Measures the event-loop stall of `which` in a fresh process (see oci-stall.mjs). */
+function stallInChild(which, args) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./oci-stall.mjs', import.meta.url)), [JSON.stringify({ which, ...args })], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`oci-stall ${which} exited ${code}`))));
+  });
 }
 
 /** A new connection every EVERY_MS for RUN_MS; each one's wait (request to settled) and the IAM calls made. */
@@ -151,13 +113,13 @@ export async function ociBench() {
     );
   const rows = [];
   try {
-    // 1. Event-loop stall during refreshes, and the same windows with no work at all (this machine's floor).
-    const floor = await stallDuring(() => new Promise((r) => setTimeout(r, 310)));
-    const t1 = dbtoken();
-    const stallOurs = await stallDuring(() => t1.getToken({ forceRefresh: true }));
-    t1.close();
+    // 1. Event-loop stall during refreshes, each in a fresh process; and the same windows with no work (this machine's floor).
+    const stallArgs = { url: iam.url, configFile, scope, options: { refreshBefore: (LIFETIME_S * 1000) / 4, minValidity: 500 } };
+    const floor = await stallInChild('floor', stallArgs);
+    const stallOurs = await stallInChild('dbtoken', stallArgs);
+    const stallTheirs = await stallInChild('extensionOci', stallArgs);
+
     // node-oracledb's extensionOci plugin, loaded as shipped; its hook gives us its accessToken callback.
-    // Loaded only now, so that its SDK (which it runs on the main thread) is not in the heap dbtoken was measured with.
     let hook;
     const register = oracledb.registerProcessConfigurationHook;
     oracledb.registerProcessConfigurationHook = (fn) => {
@@ -170,8 +132,6 @@ export async function ociBench() {
     const hooked = { tokenAuthConfigOci: pluginConfig };
     hook(hooked);
     const plugin = hooked.accessToken;
-
-    const stallTheirs = await stallDuring(() => plugin(true, pluginConfig));
 
     // 2. A pool under steady load across token rollovers: each connection's wait, and IAM calls.
     const t2 = dbtoken();
