@@ -42,3 +42,30 @@ export function table(rows) {
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const d of data) console.log(line(d));
 }
+
+/**
+ * Times `rounds` x `n` pairs of calls, alternating which of `a` and `b` goes
+ * first, so that drift in the machine's speed lands on both equally. Returns
+ * each one's per-call times in ms.
+ */
+export async function interleaved(a, b, n, rounds) {
+  const ta = [];
+  const tb = [];
+  const once = async (fn, into) => {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    into.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  };
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < n; i++) {
+      if ((r + i) % 2 === 0) {
+        await once(a, ta);
+        await once(b, tb);
+      } else {
+        await once(b, tb);
+        await once(a, ta);
+      }
+    }
+  }
+  return [ta, tb];
+}
