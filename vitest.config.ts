@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^dbtoken\/pg$/, replacement: here('./adapters/pg.ts') },
       { find: /^dbtoken\/mysql2$/, replacement: here('./adapters/mysql2.ts') },
       { find: /^dbtoken\/oracledb$/, replacement: here('./adapters/oracledb.ts') },
+      { find: /^dbtoken\/provision$/, replacement: here('./src/provision/index.ts') },
       { find: /^dbtoken\/testing$/, replacement: here('./src/testing/index.ts') },
     ],
   },
