@@ -4,6 +4,32 @@
 // auth.*.oraclecloud.com requests, byte for byte and with the signed Host
 // header, to the emulator. The plugin itself stays as shipped.
 import { request } from 'node:http';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * node-oracledb's extensionOci plugin, loaded as shipped. It registers a hook
+ * that turns `tokenAuthConfigOci` into an `accessToken` callback; catching the
+ * hook gives that callback. Returns `{ accessToken, config }`.
+ */
+export function loadExtensionOci(config) {
+  const oracledb = require('oracledb');
+  let hook;
+  const register = oracledb.registerProcessConfigurationHook;
+  oracledb.registerProcessConfigurationHook = (fn) => {
+    hook = fn;
+    return register.call(oracledb, fn);
+  };
+  try {
+    require('oracledb/plugins/token/extensionOci');
+  } finally {
+    oracledb.registerProcessConfigurationHook = register;
+  }
+  const options = { tokenAuthConfigOci: config };
+  hook(options);
+  return { accessToken: options.accessToken, config: options.accessTokenConfig };
+}
 
 /** Wraps the global fetch so that requests to auth.*.oraclecloud.com reach the emulator unchanged. */
 export function interceptOciAuth(emulatorUrl) {

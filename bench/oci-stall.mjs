@@ -2,12 +2,10 @@
 // benchmark did before (other drivers, their garbage) cannot leak into it.
 // argv[2]: JSON { which: 'floor' | 'dbtoken' | 'extensionOci', url, configFile, scope, options }.
 // Prints JSON { maxMs, p99Ms }.
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { percentile } from './stats.mjs';
 
 const { which, url, configFile, scope, options } = JSON.parse(process.argv[2]);
-const require = createRequire(import.meta.url);
 
 /**
  * Runs `refreshes` token fetches one second apart; a 1 ms timer records how
@@ -47,22 +45,10 @@ if (which === 'floor') {
   fetchOne = () => token.getToken({ forceRefresh: true });
   done = () => token.close();
 } else {
-  // node-oracledb's extensionOci plugin, loaded as shipped; its hook gives us its accessToken callback.
-  const oracledb = require('oracledb');
-  let hook;
-  const register = oracledb.registerProcessConfigurationHook;
-  oracledb.registerProcessConfigurationHook = (fn) => {
-    hook = fn;
-    return register.call(oracledb, fn);
-  };
-  require('oracledb/plugins/token/extensionOci');
-  oracledb.registerProcessConfigurationHook = register;
-  const config = { authType: 'configFileBasedAuthentication', configFileLocation: configFile, profile: 'DEFAULT', scope };
-  const hooked = { tokenAuthConfigOci: config };
-  hook(hooked);
-  const { interceptOciAuth } = await import('./oci-intercept.mjs');
+  const { interceptOciAuth, loadExtensionOci } = await import('./oci-intercept.mjs');
+  const plugin = loadExtensionOci({ authType: 'configFileBasedAuthentication', configFileLocation: configFile, profile: 'DEFAULT', scope });
   interceptOciAuth(url);
-  fetchOne = () => hooked.accessToken(true, config);
+  fetchOne = () => plugin.accessToken(true, plugin.config);
 }
 const result = await stallDuring(fetchOne);
 done();

@@ -22,7 +22,6 @@
 import { fork } from 'node:child_process';
 import { generateKeyPairSync, createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -32,9 +31,8 @@ import oracledb from 'oracledb';
 import { ociDbToken, ociScope } from 'dbtoken/oci';
 import { createOracledbPool } from 'dbtoken/oracledb';
 import { percentile } from './stats.mjs';
-import { interceptOciAuth } from './oci-intercept.mjs';
+import { interceptOciAuth, loadExtensionOci } from './oci-intercept.mjs';
 
-const require = createRequire(import.meta.url);
 const LIFETIME_S = 15; // stands for 1 hour
 const SCALE = 3600 / LIFETIME_S;
 const RUN_MS = Number(process.env.RUN_MS ?? 46_000); // three token rollovers
@@ -119,19 +117,12 @@ export async function ociBench() {
     const stallOurs = await stallInChild('dbtoken', stallArgs);
     const stallTheirs = await stallInChild('extensionOci', stallArgs);
 
-    // node-oracledb's extensionOci plugin, loaded as shipped; its hook gives us its accessToken callback.
-    let hook;
-    const register = oracledb.registerProcessConfigurationHook;
-    oracledb.registerProcessConfigurationHook = (fn) => {
-      hook = fn;
-      return register.call(oracledb, fn);
-    };
-    require('oracledb/plugins/token/extensionOci');
-    oracledb.registerProcessConfigurationHook = register;
-    const pluginConfig = { authType: 'configFileBasedAuthentication', configFileLocation: configFile, profile: 'DEFAULT', scope };
-    const hooked = { tokenAuthConfigOci: pluginConfig };
-    hook(hooked);
-    const plugin = hooked.accessToken;
+    const { accessToken: plugin, config: pluginConfig } = loadExtensionOci({
+      authType: 'configFileBasedAuthentication',
+      configFileLocation: configFile,
+      profile: 'DEFAULT',
+      scope,
+    });
 
     // 2. A pool under steady load across token rollovers: each connection's wait, and IAM calls.
     const t2 = dbtoken();

@@ -1,5 +1,5 @@
-import { inspect } from 'node:util';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { captureOutput, render } from './helpers/canary.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createIamPool } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { heatwaveOciToken } from 'dbtoken/oci';
@@ -31,25 +31,10 @@ afterAll(async () => {
   await db?.stop();
 });
 
-function render(value: unknown): string {
-  const parts = [inspect(value, { depth: 8 }), String(value)];
-  try {
-    parts.push(JSON.stringify(value) ?? '');
-  } catch {
-    // circular
-  }
-  if (value instanceof Error) parts.push(value.stack ?? '', render(value.cause));
-  return parts.join('\n');
-}
 
 it('canary: mysql2 pools (RDS cleartext and HeatWave) leak no token, key or signature into errors, events or logs', async () => {
-  const seen: string[] = [];
-  const logger = { debug: (m: string) => seen.push(m), warn: (m: string) => seen.push(m) };
-  const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
-    vi.spyOn(console, m).mockImplementation((...a: unknown[]) => {
-      seen.push(a.map(render).join(' '));
-    }),
-  );
+  const out = captureOutput();
+  const { seen, logger } = out;
   const secrets = new Set<string>();
 
   // RDS cleartext tokens against MariaDB, across lifetimes, plus a refused identity.
@@ -95,7 +80,7 @@ it('canary: mysql2 pools (RDS cleartext and HeatWave) leak no token, key or sign
   rds.close();
   refused.close();
   hwToken.close();
-  for (const s of spies) s.mockRestore();
+  out.restore();
 
   const haystack = seen.join('\n');
   expect(haystack).toMatch(/Access denied/);

@@ -1,5 +1,5 @@
-import { inspect } from 'node:util';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { captureOutput, render } from './helpers/canary.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createIamPool, tokenProvider, type DbToken } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { mockTokenSource } from 'dbtoken/testing';
@@ -14,26 +14,10 @@ afterAll(async () => {
   await db?.stop();
 });
 
-/** Everything a user could see: renders errors with stack, cause chain and own properties. */
-function render(value: unknown): string {
-  const parts = [inspect(value, { depth: 8, showHidden: false }), String(value)];
-  try {
-    parts.push(JSON.stringify(value) ?? '');
-  } catch {
-    // circular: inspect already covered it
-  }
-  if (value instanceof Error) parts.push(value.stack ?? '', render(value.cause));
-  return parts.join('\n');
-}
 
 it('canary: a whole pool life leaks no token, key or secret into errors, events or logs', async () => {
-  const seen: string[] = [];
-  const logger = { debug: (m: string) => seen.push(m), warn: (m: string) => seen.push(m) };
-  const consoleSpies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
-    vi.spyOn(console, m).mockImplementation((...args: unknown[]) => {
-      seen.push(args.map(render).join(' '));
-    }),
-  );
+  const out = captureOutput();
+  const { seen, logger } = out;
   const tokens = new Set<string>();
   let now = Date.now();
   const clock = (): number => now;
@@ -93,7 +77,7 @@ it('canary: a whole pool life leaks no token, key or secret into errors, events 
 
   await pool.end();
   provider.close();
-  for (const s of consoleSpies) s.mockRestore();
+  out.restore();
 
   expect(tokens.size).toBeGreaterThanOrEqual(4);
   const haystack = seen.join('\n');

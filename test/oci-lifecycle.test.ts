@@ -1,6 +1,6 @@
+import { captureOutput, render } from './helpers/canary.js';
 import { createServer, type Server } from 'node:net';
-import { inspect } from 'node:util';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createIamPool } from 'dbtoken';
 import { ociDbToken, ociScope } from 'dbtoken/oci';
 import { startOciIdentityEmulator, type OciIdentityEmulator } from 'dbtoken/testing';
@@ -27,25 +27,10 @@ afterAll(async () => {
   await new Promise<void>((r) => dead.close(() => r()));
 });
 
-function render(value: unknown): string {
-  const parts = [inspect(value, { depth: 8 }), String(value)];
-  try {
-    parts.push(JSON.stringify(value) ?? '');
-  } catch {
-    // circular
-  }
-  if (value instanceof Error) parts.push(value.stack ?? '', render(value.cause));
-  return parts.join('\n');
-}
 
 it('canary: an oracledb pool life with OCI db-tokens leaks no token or private key into errors, events or logs', async () => {
-  const seen: string[] = [];
-  const logger = { debug: (m: string) => seen.push(m), warn: (m: string) => seen.push(m) };
-  const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
-    vi.spyOn(console, m).mockImplementation((...a: unknown[]) => {
-      seen.push(a.map(render).join(' '));
-    }),
-  );
+  const out = captureOutput();
+  const { seen, logger } = out;
   const secrets: string[] = [];
   const { configFile } = writeProfile(tempDir(), { keys: alice });
   const token = ociDbToken({ scope: ociScope.all(), auth: { type: 'api_key', configFile }, endpoint: iam.url }, { logger });
@@ -66,7 +51,7 @@ it('canary: an oracledb pool life with OCI db-tokens leaks no token or private k
   await pool.close(0);
   token.close();
   refused.close();
-  for (const s of spies) s.mockRestore();
+  out.restore();
 
   const haystack = seen.join('\n');
   expect(haystack).toMatch(/NotAuthenticated|401/);
