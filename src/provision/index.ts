@@ -3,6 +3,11 @@
  * database mapping SQL (Oracle ADB/DBaaS, RDS PostgreSQL, RDS MySQL, MySQL
  * HeatWave) and IAM policies (OCI, cross-tenancy, AWS).
  *
+ * Every builder checks its input and throws a `ConfigError` naming the option
+ * at fault. Names are written as quoted identifiers or string literals; a
+ * name that could break out of its quotes is refused (MySQL, Oracle, OCI) or
+ * quoted so the server reads it as data (PostgreSQL).
+ *
  * @example
  * ```ts
  * import { rdsPostgresUser } from 'dbtoken/provision';
@@ -10,4 +15,23 @@
  * ```
  * @module dbtoken/provision
  */
-export {};
+export { oracleGlobalRole, oracleGlobalUser, type OracleGlobalRoleOptions, type OracleGlobalUserOptions } from './oracle.js';
+export { rdsPostgresUser, type RdsPostgresUserOptions } from './postgres.js';
+export { rdsMysqlUser, type MysqlGrant, type RdsMysqlUserOptions } from './mysql.js';
+export {
+  heatwaveGroupMapping,
+  heatwaveUser,
+  type HeatwaveGroupMapping,
+  type HeatwaveGroupMappingOptions,
+  type HeatwaveUserOptions,
+} from './heatwave.js';
+export {
+  ociCrossTenancyPolicies,
+  ociDatabasePolicy,
+  type OciCrossTenancyPolicies,
+  type OciCrossTenancyPolicyOptions,
+  type OciDatabasePolicyOptions,
+  type OciDatabasePrincipalType,
+  type OciDatabaseResource,
+} from './oci-policy.js';
+export { rdsConnectPolicy, type AwsIamPolicy, type RdsConnectPolicyOptions } from './aws-policy.js';
