@@ -1,0 +1,270 @@
+import { ConfigError, InsecureTransportError, TokenUnavailableError } from '../errors.js';
+import { UsageError } from './args.js';
+
+/** What the CLI reports for an error: the exit code and one line. */
+export interface Failure {
+  /** 1: refused login or failed token fetch; 2: bad arguments. */
+  readonly exitCode: 1 | 2;
+  readonly message: string;
+}
+
+/** What the failing command was doing, for sharper explanations. */
+export interface FailureContext {
+  /** `dbtoken whoami`, for "see ... --help". */
+  readonly command: string;
+  /** The kind of token in use, when known. */
+  readonly token?: 'aws' | 'oci' | 'heatwave';
+  /** The provider's own error, when the driver may have wrapped it without its cause. */
+  readonly tokenError?: unknown;
+}
+
+/** Library option names, as the CLI spells them. */
+const FIELD_OPTIONS: Readonly<Record<string, string>> = {
+  hostname: '--host',
+  host: '--host',
+  port: '--port',
+  username: '--user',
+  user: '--user',
+  database: '--database',
+  region: '--region',
+  scope: '--scope',
+  'scope.database': '--scope',
+  endpoint: '--endpoint',
+  'auth.type': '--auth',
+  'auth.configFile': '--config-file',
+  configFile: '--config-file',
+  'auth.profile': '--profile',
+  profile: '--profile',
+  'auth.region': '--region',
+  key_file: '--profile',
+  fingerprint: '--profile',
+  pass_phrase: '--profile',
+  security_token_file: '--profile',
+  connectString: '--connect-string',
+  configDir: '--config-dir',
+  driver: '--driver',
+};
+
+/** Library wording that has a CLI spelling, in messages written for library callers. */
+const CLI_WORDING: readonly (readonly [RegExp, string])[] = [
+  [/allowInsecureTransport: true/g, '--insecure'],
+  [/pass auth\.configFile/g, 'pass --config-file'],
+  [/\(or pass region to ociDbToken\)/g, '(or pass --region)'],
+  [/; pass profile,/g, '; pass --profile,'],
+];
+
+/** `text` with library option names replaced by the CLI's. */
+export function cliWording(text: string): string {
+  return CLI_WORDING.reduce((t, [re, cli]) => t.replace(re, cli), text);
+}
+
+/** The CLI option a library {@link ConfigError} field stands for, if any. */
+export function optionForField(field: string): string | undefined {
+  return FIELD_OPTIONS[field];
+}
+
+/** The error, its causes, and the errors inside AggregateErrors, outermost first. */
+export function causeChain(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && out.length < 16) {
+    const e = queue.shift();
+    if (e === undefined || e === null || out.includes(e)) continue;
+    out.push(e);
+    if (typeof e === 'object') {
+      const { cause, errors } = e as { cause?: unknown; errors?: unknown };
+      if (cause !== undefined) queue.push(cause);
+      if (Array.isArray(errors)) queue.push(...errors);
+    }
+  }
+  return out;
+}
+
+function prop(e: unknown, key: string): unknown {
+  return typeof e === 'object' && e !== null ? (e as Record<string, unknown>)[key] : undefined;
+}
+
+/** The error's message on one line, without a trailing period. */
+export function messageOf(e: unknown): string {
+  const m = e instanceof Error ? e.message : typeof prop(e, 'message') === 'string' ? (prop(e, 'message') as string) : String(e);
+  return m.replace(/\s*\n\s*/g, ' ').trim().replace(/\.$/, '');
+}
+
+/** `ORA-01017`, `NJS-087` from `code` or the start of the message. */
+function oracleCode(e: unknown): string | undefined {
+  const code = prop(e, 'code');
+  if (typeof code === 'string' && /^(ORA|NJS)-\d+$/.test(code)) return code;
+  return /^((?:ORA|NJS)-\d+)/.exec(messageOf(e))?.[1];
+}
+
+const TLS_CERT_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+const NETWORK_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused: is the server running, and are --host and --port right?',
+  ENOTFOUND: 'the host name does not resolve: check --host',
+  EAI_AGAIN: 'the host name does not resolve (DNS did not answer): check --host and your network',
+  ETIMEDOUT: 'the connection timed out: check --host, --port, and any firewall or security group in between',
+  EHOSTUNREACH: 'the host is unreachable: check --host and your network',
+  ECONNRESET: 'the server closed the connection: does it speak this protocol on that port, and does it accept TLS?',
+};
+
+const refused = (what: string, why: string): Failure => ({ exitCode: 1, message: `${what}. Likely cause: ${why}` });
+
+function explainConfig(err: ConfigError): Failure {
+  const rest = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+  if (err.field === 'security_token_file' && /expired/.test(rest)) {
+    return refused(`the OCI session token has expired: ${messageOf(rest)}`, 'sessions from `oci session authenticate` last 1 hour; refresh it and run again');
+  }
+  const option = optionForField(err.field);
+  return { exitCode: 2, message: cliWording(option === undefined ? messageOf(err) : `${option}: ${messageOf(rest)}`) };
+}
+
+function explainUnavailable(err: TokenUnavailableError): Failure {
+  const chain = causeChain(err).slice(1);
+  const text = chain.map(messageOf).join(' / ') || messageOf(err);
+  const has = (re: RegExp): boolean => chain.some((e) => re.test(messageOf(e)) || re.test(String(prop(e, 'name') ?? '')));
+  const status = chain.map((e) => prop(e, 'statusCode')).find((s) => typeof s === 'number') as number | undefined;
+  const netCode = chain.map((e) => prop(e, 'code')).find((c): c is string => typeof c === 'string' && c in NETWORK_CODES);
+  if (has(/CredentialsProviderError|Could not load credentials/)) {
+    return refused(`no token: ${text}`, 'no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE, or run where a role provides them');
+  }
+  if (has(/expired/i)) {
+    return refused(
+      `no token, something has expired: ${text}`,
+      'the credentials the token is made from have expired: an OCI session (run `oci session refresh`), AWS temporary credentials (renew them), or this machine\'s clock is wrong',
+    );
+  }
+  if (status === 401) {
+    return refused(`IAM refused the request (401): ${text}`, 'IAM does not know the signing key: check the profile\'s fingerprint and key_file, that the API key is uploaded for that user, and that a session token has not expired');
+  }
+  if (status === 404) {
+    return refused(`IAM answered 404: ${text}`, '--scope names a tenancy, compartment or database this principal cannot see, or no IAM policy lets it use the database family there');
+  }
+  if (netCode !== undefined) {
+    return refused(`no token, IAM could not be reached: ${text}`, `${NETWORK_CODES[netCode]!.replace(/check --host.*$/, 'check --region and --endpoint, and your network')}`);
+  }
+  return { exitCode: 1, message: `no token: ${text}` };
+}
+
+function explainLoginRefusal(e: unknown, ctx: FailureContext): Failure | undefined {
+  const code = prop(e, 'code');
+  const msg = messageOf(e);
+  if (code === '28000' || code === '28P01') {
+    if (/pg_hba\.conf/.test(msg)) {
+      return refused(`login refused (SQLSTATE ${code}): ${msg}`, 'the server has no pg_hba.conf rule that lets this user log in from here with this TLS setting');
+    }
+    return refused(
+      `login refused (SQLSTATE ${code}): ${msg}`,
+      'the server did not accept the IAM token: the user lacks `GRANT rds_iam`, the token was signed for another endpoint (--host and --port must be the endpoint you connect to, --region its region), the AWS identity is not allowed rds-db:connect for this user, or this machine\'s clock is off',
+    );
+  }
+  if (prop(e, 'errno') === 1045 || code === 'ER_ACCESS_DENIED_ERROR') {
+    if (ctx.token === 'heatwave') {
+      return refused(
+        `login refused (1045): ${msg}`,
+        'the MySQL user is not IDENTIFIED WITH authentication_oci (nor mapped through a group proxy user), the profile\'s API key is not registered with that IAM user (check fingerprint and key_file), or its security token has expired (`oci session refresh`)',
+      );
+    }
+    return refused(
+      `login refused (1045): ${msg}`,
+      "the user is not IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS', the token was signed for another endpoint (--host and --port must be the endpoint you connect to, --region its region), the AWS identity is not allowed rds-db:connect for this user, or this machine's clock is off",
+    );
+  }
+  switch (oracleCode(e)) {
+    case 'ORA-01017':
+      return refused(
+        `login refused (ORA-01017): ${msg}`,
+        "no database user is mapped to this IAM identity (CREATE USER ... IDENTIFIED GLOBALLY AS 'IAM_PRINCIPAL_NAME=...' or 'IAM_GROUP_NAME=...'), IAM logins are not enabled on the database (identity_provider_type = OCI_IAM), or no IAM policy allows `use autonomous-database-family` (or `database-family`) for this principal",
+      );
+    case 'ORA-25707':
+      return refused(
+        `the database refused the token as invalid (ORA-25707): ${msg}`,
+        "the token's scope does not cover this database (--scope must name its tenancy, compartment or OCID), it was issued by another region's IAM (--region), or the key sent with it is not the token's",
+      );
+    case 'ORA-25708':
+      return refused(`the database refused the token as expired (ORA-25708): ${msg}`, "db-tokens last 1 hour: fetch a new one, and check this machine's clock");
+    case 'NJS-087':
+      return refused(`the driver refused an expired token (NJS-087): ${msg}`, "the token expired before the connection used it: check this machine's clock");
+  }
+  return undefined;
+}
+
+function explainTls(e: unknown): Failure | undefined {
+  const code = prop(e, 'code');
+  const msg = messageOf(e);
+  if (typeof code === 'string' && TLS_CERT_CODES.has(code)) {
+    return refused(`TLS refused: the server's certificate is not trusted (${code})`, 'pass the CA that signed it with --ssl-ca <file> (for RDS: the bundle from https://truststore.pki.rds.amazonaws.com)');
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') {
+    return refused(`TLS refused: ${msg}`, 'the certificate does not name --host: connect with the name on the certificate (the RDS endpoint, not an alias)');
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return refused(`TLS refused: the server's certificate is not valid now (${code})`, "the server's certificate has expired, or this machine's clock is wrong");
+  }
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || /does not support SSL/i.test(msg)) {
+    return refused(`TLS refused: ${msg}`, 'the server does not accept TLS, and dbtoken does not send a token in the clear (--insecure allows it, for local testing only)');
+  }
+  return undefined;
+}
+
+/** Why a command failed, in one line, and the exit code to report it with. */
+export function explainFailure(err: unknown, ctx: FailureContext): Failure {
+  if (err instanceof UsageError) return { exitCode: 2, message: `${err.message}; see ${ctx.command} --help` };
+  // node-oracledb replaces an accessToken callback's error with NJS-168 and drops it.
+  if (oracleCode(err) === 'NJS-168' && ctx.tokenError !== undefined) return explainFailure(ctx.tokenError, { ...ctx, tokenError: undefined });
+  const chain = causeChain(err);
+  const config = chain.find((e): e is ConfigError => e instanceof ConfigError);
+  if (config) return explainConfig(config);
+  const insecure = chain.find((e): e is InsecureTransportError => e instanceof InsecureTransportError);
+  if (insecure) {
+    return { exitCode: 1, message: `TLS refused: ${cliWording(messageOf(insecure))}` };
+  }
+  const unavailable = chain.find((e): e is TokenUnavailableError => e instanceof TokenUnavailableError);
+  if (unavailable) return explainUnavailable(unavailable);
+  for (const e of chain) {
+    const f = explainLoginRefusal(e, ctx) ?? explainTls(e);
+    if (f) return f;
+  }
+  for (const e of chain) {
+    const code = prop(e, 'code');
+    if (typeof code === 'string' && code in NETWORK_CODES) {
+      const address = prop(e, 'address') ?? prop(e, 'hostname');
+      const port = prop(e, 'port');
+      const where = typeof address === 'string' ? ` ${address}${typeof port === 'number' ? `:${port}` : ''}` : '';
+      return { exitCode: 1, message: `cannot connect to${where}: ${NETWORK_CODES[code]}` };
+    }
+    if (code === '3D000') return { exitCode: 1, message: `--database: ${messageOf(e)}` };
+  }
+  const first = chain.find((e) => messageOf(e) !== '') ?? err;
+  const name = prop(first, 'name');
+  return { exitCode: 1, message: `${typeof name === 'string' && name !== 'Error' ? `${name}: ` : ''}${messageOf(first)}` };
+}
+
+const DEBUG_PROPS_SKIPPED = new Set(['message', 'stack', 'cause', 'errors']);
+
+/**
+ * `--debug`'s view of an error: the stack of each error in the chain and its
+ * own scalar properties (code, errno, statusCode, ...). Objects hanging off
+ * an error (sockets, requests, configs) are left out. The caller redacts.
+ */
+export function debugReport(err: unknown): string {
+  return causeChain(err)
+    .map((e, i) => {
+      const head = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+      const props =
+        typeof e === 'object' && e !== null
+          ? Object.entries(e)
+              .filter(([k, v]) => !DEBUG_PROPS_SKIPPED.has(k) && ['string', 'number', 'boolean'].includes(typeof v))
+              .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
+          : [];
+      return [`${i === 0 ? 'stack' : 'cause'}: ${head}`, ...props].join('\n');
+    })
+    .join('\n');
+}

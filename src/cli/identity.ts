@@ -1,0 +1,112 @@
+/**
+ * "Who does the database say I am?": one query per kind of server, run on a
+ * connection the caller opened. Each function takes only the one method it
+ * calls, so a test can hand it a stand-in connection.
+ */
+
+/** PostgreSQL: the login role and whether this session is encrypted. */
+export interface PgIdentity {
+  readonly driver: 'pg';
+  readonly sessionUser: string;
+  /** From `pg_stat_ssl`; null when the server does not say. */
+  readonly tls: boolean | null;
+}
+
+/** MySQL: who logged in, and whose privileges the session has (a proxy user when they differ). */
+export interface MysqlIdentity {
+  readonly driver: 'mysql2';
+  /** `USER()`: the name the client logged in with, and its host. */
+  readonly user: string;
+  /** `CURRENT_USER()`: the account whose privileges apply. */
+  readonly currentUser: string;
+  /** True when the user names differ: the login was mapped to a proxy user. */
+  readonly proxied: boolean;
+}
+
+/** Oracle Database: `sys_context('USERENV', ...)`. */
+export interface OracleIdentity {
+  readonly driver: 'oracledb';
+  /** `TOKEN_GLOBAL` for an IAM db-token login. */
+  readonly authenticationMethod: string | null;
+  /** The IAM principal (user name or OCID) the token carried. */
+  readonly authenticatedIdentity: string | null;
+  /** The IAM identity's OCID. */
+  readonly enterpriseIdentity: string | null;
+  /** The database schema the session runs as (the shared or exclusive mapping). */
+  readonly currentUser: string | null;
+}
+
+export type Identity = PgIdentity | MysqlIdentity | OracleIdentity;
+
+export const PG_IDENTITY_SQL = 'select session_user, (select ssl from pg_stat_ssl where pid = pg_backend_pid()) as ssl';
+export const MYSQL_IDENTITY_SQL = 'SELECT USER(), CURRENT_USER()';
+export const ORACLE_IDENTITY_SQL =
+  "select sys_context('USERENV', 'AUTHENTICATION_METHOD') as authentication_method," +
+  " sys_context('USERENV', 'AUTHENTICATED_IDENTITY') as authenticated_identity," +
+  " sys_context('USERENV', 'ENTERPRISE_IDENTITY') as enterprise_identity," +
+  " sys_context('USERENV', 'CURRENT_USER') as db_user" +
+  ' from dual';
+
+/** A pg client or pool client. */
+export interface PgQueryable {
+  query(sql: string): Promise<{ rows: unknown[] }>;
+}
+
+/** A mysql2 promise connection. */
+export interface MysqlQueryable {
+  query(sql: string): Promise<[unknown, unknown]>;
+}
+
+/** A node-oracledb connection. */
+export interface OracleExecutable {
+  execute(sql: string): Promise<{ rows?: unknown[] }>;
+}
+
+/** The column values of the first row, whether the driver returns arrays or objects. */
+function firstRow(rows: unknown, columns: readonly string[]): unknown[] {
+  const row = Array.isArray(rows) ? rows[0] : undefined;
+  if (row === undefined || row === null) throw new Error('the identity query returned no row');
+  if (Array.isArray(row)) return row;
+  const byName = row as Record<string, unknown>;
+  const keys = Object.keys(byName);
+  return columns.map((c, i) => {
+    const k = keys.find((key) => key.toLowerCase() === c.toLowerCase()) ?? keys[i];
+    return k === undefined ? null : byName[k];
+  });
+}
+
+function text(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+/** The user part of MySQL's `name@host`. */
+export function mysqlUserName(account: string): string {
+  const at = account.lastIndexOf('@');
+  return at < 0 ? account : account.slice(0, at);
+}
+
+export async function pgIdentity(client: PgQueryable): Promise<PgIdentity> {
+  const { rows } = await client.query(PG_IDENTITY_SQL);
+  const [user, ssl] = firstRow(rows, ['session_user', 'ssl']);
+  return { driver: 'pg', sessionUser: String(user), tls: typeof ssl === 'boolean' ? ssl : null };
+}
+
+export async function mysqlIdentity(conn: MysqlQueryable): Promise<MysqlIdentity> {
+  const [rows] = await conn.query(MYSQL_IDENTITY_SQL);
+  const [u, c] = firstRow(rows, ['USER()', 'CURRENT_USER()']);
+  const user = String(u);
+  const currentUser = String(c);
+  return { driver: 'mysql2', user, currentUser, proxied: mysqlUserName(user) !== mysqlUserName(currentUser) };
+}
+
+export async function oracleIdentity(conn: OracleExecutable): Promise<OracleIdentity> {
+  const { rows } = await conn.execute(ORACLE_IDENTITY_SQL);
+  const [method, identity, enterprise, current] = firstRow(rows, ['authentication_method', 'authenticated_identity', 'enterprise_identity', 'db_user']);
+  return {
+    driver: 'oracledb',
+    authenticationMethod: text(method),
+    authenticatedIdentity: text(identity),
+    enterpriseIdentity: text(enterprise),
+    currentUser: text(current),
+  };
+}

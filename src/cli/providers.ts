@@ -1,0 +1,30 @@
+import type { TokenProvider, TokenProviderOptions } from '../token-provider.js';
+import type { Context } from './context.js';
+import type { ProviderPlan } from './provider-options.js';
+
+/**
+ * The token provider a plan describes, tracked by `ctx` so that its tokens
+ * can be redacted. Each provider's module (and so its SDK) loads only here.
+ */
+export async function openProvider(plan: ProviderPlan, ctx: Context): Promise<TokenProvider> {
+  const options: TokenProviderOptions | undefined = ctx.logger ? { logger: ctx.logger } : undefined;
+  switch (plan.kind) {
+    case 'aws': {
+      const { awsRdsToken } = await import('../aws.js');
+      ctx.log(`awsRdsToken for ${plan.username} at ${plan.hostname}:${plan.port} in ${plan.region}, credentials from the AWS SDK's default chain`);
+      return ctx.track(awsRdsToken({ hostname: plan.hostname, port: plan.port, username: plan.username, region: plan.region }, options));
+    }
+    case 'oci': {
+      const { ociDbToken } = await import('../oci.js');
+      ctx.log(`ociDbToken for scope ${plan.scope}, auth ${plan.auth.type}${plan.region ? `, region ${plan.region}` : ''}${plan.endpoint ? `, endpoint ${plan.endpoint}` : ''}`);
+      const { kind: _kind, ...config } = plan;
+      return ctx.track(ociDbToken(config, options));
+    }
+    case 'heatwave': {
+      const { heatwaveOciToken } = await import('../oci.js');
+      ctx.log(`heatwaveOciToken from profile ${plan.profile ?? 'DEFAULT'} of ${plan.configFile ?? '~/.oci/config'}`);
+      const { kind: _kind, ...config } = plan;
+      return ctx.track(heatwaveOciToken(config, options));
+    }
+  }
+}

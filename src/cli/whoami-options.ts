@@ -1,0 +1,92 @@
+import { COMMON_OPTIONS, flag, listOf, oneOf, optional, parseOptions, port, refuse, required, UsageError } from './args.js';
+import { awsProviderPlan, heatwaveProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type ProviderPlan } from './provider-options.js';
+import { outputOptions, type OutputOptions } from './token-options.js';
+
+export const DRIVERS = ['pg', 'mysql2', 'oracledb'] as const;
+export type Driver = (typeof DRIVERS)[number];
+export const TOKEN_KINDS = ['aws', 'oci', 'heatwave'] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+
+/** Which tokens each driver's servers accept. */
+const TOKENS_FOR: Record<Driver, readonly TokenKind[]> = { pg: ['aws'], mysql2: ['aws', 'heatwave'], oracledb: ['oci'] };
+const DEFAULT_PORT = { pg: 5432, mysql2: 3306 } as const;
+
+/** A PostgreSQL or MySQL server reached by host and port. */
+export interface NetworkConnectionPlan {
+  readonly kind: 'network';
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database?: string;
+  /** A PEM file of CA certificates to trust; without it, Node's own CA store. */
+  readonly sslCa?: string;
+  /** No TLS at all (`allowInsecureTransport`): local testing only. */
+  readonly insecure: boolean;
+}
+
+/** An Oracle Database reached by connect string. */
+export interface OracleConnectionPlan {
+  readonly kind: 'oracle';
+  readonly connectString: string;
+  readonly configDir?: string;
+  readonly insecure: boolean;
+}
+
+export interface WhoamiOptions extends OutputOptions {
+  readonly driver: Driver;
+  readonly connection: NetworkConnectionPlan | OracleConnectionPlan;
+  readonly provider: ProviderPlan;
+}
+
+const WHOAMI_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...PROVIDER_OPTIONS,
+  driver: { type: 'string' },
+  token: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  user: { type: 'string' },
+  database: { type: 'string' },
+  'ssl-ca': { type: 'string' },
+  insecure: { type: 'boolean' },
+  'connect-string': { type: 'string' },
+  'config-dir': { type: 'string' },
+} as const;
+
+/** `dbtoken whoami` arguments. */
+export function whoamiOptions(argv: readonly string[]): WhoamiOptions {
+  const values = parseOptions(argv, WHOAMI_OPTIONS);
+  const driver = oneOf('driver', required(values, 'driver', listOf(DRIVERS)), DRIVERS);
+  const kind = oneOf('token', required(values, 'token', `where the token comes from: ${listOf(TOKEN_KINDS)}`), TOKEN_KINDS);
+  if (!TOKENS_FOR[driver].includes(kind)) {
+    throw new UsageError('--token', `--token ${kind} does not work with --driver ${driver}; use --token ${listOf(TOKENS_FOR[driver])}`);
+  }
+  const insecure = flag(values, 'insecure');
+  let connection: NetworkConnectionPlan | OracleConnectionPlan;
+  if (driver === 'oracledb') {
+    refuse(values, ['host', 'port', 'user', 'database', 'ssl-ca'], 'does not apply to --driver oracledb: give --connect-string (the db-token names the user)');
+    const connectString = required(values, 'connect-string', 'a tcps:// Easy Connect string, a descriptor, or a tnsnames.ora alias (with --config-dir)');
+    const configDir = optional(values, 'config-dir');
+    connection = { kind: 'oracle', connectString, ...(configDir !== undefined ? { configDir } : {}), insecure };
+  } else {
+    refuse(values, ['connect-string', 'config-dir'], 'applies only to --driver oracledb');
+    const host = required(values, 'host', 'the server to connect to');
+    const p = values.port === undefined ? DEFAULT_PORT[driver] : port('port', required(values, 'port', ''));
+    const user = required(values, 'user', 'the database user to log in as');
+    const database = optional(values, 'database');
+    const sslCa = optional(values, 'ssl-ca');
+    if (insecure && sslCa !== undefined) throw new UsageError('--insecure', '--insecure turns TLS off, so --ssl-ca would not be used; give one or the other');
+    connection = { kind: 'network', host, port: p, user, ...(database !== undefined ? { database } : {}), ...(sslCa !== undefined ? { sslCa } : {}), insecure };
+  }
+  const provider =
+    kind === 'aws'
+      ? awsProviderPlan(values, connectionTarget(connection as NetworkConnectionPlan))
+      : kind === 'oci'
+        ? ociProviderPlan(values)
+        : heatwaveProviderPlan(values);
+  return { driver, connection, provider, ...outputOptions(values) };
+}
+
+function connectionTarget(c: NetworkConnectionPlan): { hostname: string; port: number; username: string } {
+  return { hostname: c.host, port: c.port, username: c.user };
+}
