@@ -63,7 +63,8 @@ afterAll(async () => {
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
 const pgArgs = (...more: string[]) => [
-  'whoami', '--driver', 'pg', '--token', 'aws', '--host', '127.0.0.1', '--user', 'iam_alice', '--database', 'postgres', '--region', REGION,
+  'whoami', '--driver', 'pg', '--token', 'aws', '--host', '127.0.0.1', '--database', 'postgres', '--region', REGION,
+  ...(more.includes('--user') ? [] : ['--user', 'iam_alice']),
   ...(more.includes('--port') ? [] : ['--port', String(pg.port)]),
   ...(more.includes('--no-ca') ? [] : ['--ssl-ca', files.pg]),
   ...more.filter((a) => a !== '--no-ca'),
@@ -103,6 +104,22 @@ describe('dbtoken whoami --driver pg against the private PostgreSQL that verifie
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toMatch(/TLS refused: the server's certificate is not trusted \(\w+\).*--ssl-ca/);
+  });
+
+  it('dbtoken sql rds-postgres output, run on this server, creates a user that whoami then logs in as', async () => {
+    const sql = await dbtoken(['sql', 'rds-postgres', '--user', 'iam_carol', '--grant-role', 'pg_read_all_data']);
+    expect(sql, sql.stderr).toMatchObject({ code: 0, stderr: '' });
+    const before = await dbtoken(pgArgs('--user', 'iam_carol'), { env: awsEnv(staticKeys) });
+    expect(before.code).toBe(1); // no such role yet
+    // pg_hba.conf lets members of rds_iam log in with tokens, as RDS does.
+    for (const statement of lines(sql.stdout)) await pg.admin(statement);
+    const { rows } = await pg.admin(
+      "select r.rolcanlogin, array(select b.rolname from pg_auth_members m join pg_roles b on b.oid = m.roleid where m.member = r.oid order by 1)::text[] as member_of from pg_roles r where r.rolname = 'iam_carol'",
+    );
+    expect(rows).toEqual([{ rolcanlogin: true, member_of: ['pg_read_all_data', 'rds_iam'] }]);
+    const r = await dbtoken(pgArgs('--user', 'iam_carol', '--json'), { env: awsEnv(staticKeys) });
+    expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(r.stdout)).toEqual({ driver: 'pg', sessionUser: 'iam_carol', tls: true });
   });
 
   it('nothing listening: exit 1, the address named', async () => {

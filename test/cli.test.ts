@@ -38,8 +38,15 @@ describe('dbtoken --help', () => {
     [['token', 'aws'], /Usage: dbtoken token aws --host <host> --port <port> --user <user>[\s\S]*--region/],
     [['token', 'oci'], /Usage: dbtoken token oci --scope <urn>[\s\S]*--auth[\s\S]*oci_db_key\.pem/],
     [['whoami'], /Usage: dbtoken whoami --driver <pg\|mysql2\|oracledb>[\s\S]*--ssl-ca[\s\S]*--connect-string/],
-    [['sql'], /Usage: dbtoken sql[\s\S]*IDENTIFIED GLOBALLY/],
-    [['policy'], /Usage: dbtoken policy[\s\S]*rds-db:connect/],
+    [['sql'], /Usage: dbtoken sql <oracle\|rds-postgres\|rds-mysql\|heatwave>[\s\S]*IDENTIFIED GLOBALLY/],
+    [['sql', 'oracle'], /Usage: dbtoken sql oracle \(--user <name> \| --role <name>\)[\s\S]*--iam-principal-ocid[\s\S]*--tenancy/],
+    [['sql', 'rds-postgres'], /Usage: dbtoken sql rds-postgres --user <name>[\s\S]*rds_iam/],
+    [['sql', 'rds-mysql'], /Usage: dbtoken sql rds-mysql --user <name>[\s\S]*AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL/],
+    [['sql', 'heatwave'], /Usage: dbtoken sql heatwave --tenancy <ocid>[\s\S]*--map <group ocid>=<proxied user>[\s\S]*GRANT PROXY/],
+    [['policy'], /Usage: dbtoken policy <oci\|oci-cross-tenancy\|aws>[\s\S]*rds-db:connect/],
+    [['policy', 'oci'], /Usage: dbtoken policy oci \(--group <name\|ocid> \| --dynamic-group <name\|ocid>\)[\s\S]*database-family/],
+    [['policy', 'oci-cross-tenancy'], /Usage: dbtoken policy oci-cross-tenancy --user-tenancy <ocid> --database-tenancy <ocid>[\s\S]*Endorse/],
+    [['policy', 'aws'], /Usage: dbtoken policy aws --region <region> --account <id> --resource-id <id> --user <name>/],
   ])('dbtoken %j --help prints usage on stdout and exits 0', async (words, usage) => {
     for (const flag of ['--help', '-h']) {
       const r = await dbtoken([...words, flag]);
@@ -109,7 +116,9 @@ describe('bad arguments: exit 2, one line on stderr naming the option', () => {
     ['an unknown command', ['frobnicate']],
     ['an unknown token provider', ['token', 'gcp']],
     ['a stray word', ['token', 'aws', '--host', 'h', 'stray']],
-    ['a command this version does not have yet', ['sql']],
+    ['a group without its subcommand', ['sql']],
+    ['an unknown database for sql', ['sql', 'db2']],
+    ['an unknown policy kind', ['policy', 'gcp']],
   ])('%s', async (_name, args) => {
     const r = await dbtoken(args);
     expect(r.code).toBe(2);

@@ -466,9 +466,8 @@ describe('rdsPostgresUser on a real PostgreSQL', () => {
   const pools: pg.Pool[] = [];
 
   beforeAll(async () => {
+    // rds_iam exists only on RDS; this server creates it, and lets its members log in with tokens.
     db = await startIamPostgres();
-    // rds_iam exists only on RDS; here it is a plain role the builder grants.
-    await db.admin('CREATE ROLE rds_iam NOLOGIN');
   });
 
   afterAll(async () => {

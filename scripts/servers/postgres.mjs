@@ -17,10 +17,12 @@ function ownerIds(user) {
  * Starts PostgreSQL. Options:
  * - ldapPort: the LDAP verifier's port;
  * - ldapUsers: users who log in over TLS through LDAP (tokens);
+ * - ldapGroups: roles whose members log in over TLS through LDAP, created
+ *   NOLOGIN at start (rds_iam: as on RDS, granting it turns on token logins);
  * - plainLdapUsers: users who log in through LDAP without TLS (for the opt-in test);
  * Returns { host, port, ca, socketDir, admin(sql), stop() }.
  */
-export async function startPostgres({ ldapPort, ldapUsers = [], plainLdapUsers = [] }) {
+export async function startPostgres({ ldapPort, ldapUsers = [], ldapGroups = [], plainLdapUsers = [] }) {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'dbtoken-pg-'));
   const data = join(dir, 'data');
@@ -59,7 +61,8 @@ export async function startPostgres({ ldapPort, ldapUsers = [], plainLdapUsers =
   );
   const ldap = `ldap ldapserver=127.0.0.1 ldapport=${ldapPort} ldapprefix="uid=" ldapsuffix=",ou=iam,dc=test"`;
   const hba = ['local all postgres trust'];
-  if (ldapUsers.length) hba.push(`hostssl all ${ldapUsers.join(',')} 127.0.0.1/32 ${ldap}`);
+  const tlsLogins = [...ldapUsers, ...ldapGroups.map((g) => `+${g}`)];
+  if (tlsLogins.length) hba.push(`hostssl all ${tlsLogins.join(',')} 127.0.0.1/32 ${ldap}`);
   if (plainLdapUsers.length) hba.push(`hostnossl all ${plainLdapUsers.join(',')} 127.0.0.1/32 ${ldap}`);
   hba.push('host all all 127.0.0.1/32 reject', '');
   writeFileSync(join(data, 'pg_hba.conf'), hba.join('\n'));
@@ -76,6 +79,7 @@ export async function startPostgres({ ldapPort, ldapUsers = [], plainLdapUsers =
       await c.end();
     }
   };
+  for (const g of ldapGroups) await admin(`CREATE ROLE ${g} NOLOGIN`);
   for (const u of [...ldapUsers, ...plainLdapUsers]) await admin(`CREATE ROLE ${u} LOGIN`);
   let stopped = false;
   return {

@@ -17,12 +17,14 @@ export class UsageError extends Error {
 /** An option a command takes. Every value is a string; flags are booleans. */
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
+  /** May be given more than once; the values come as an array. */
+  readonly multiple?: boolean;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 /** What {@link parseOptions} returns: the values given, by option name without dashes. */
-export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+export type OptionValues = Readonly<Record<string, string | boolean | string[] | undefined>>;
 
 /** Options every command takes. */
 export const COMMON_OPTIONS: OptionSpecs = {
@@ -67,7 +69,7 @@ export function parseOptions(argv: readonly string[], specs: OptionSpecs): Optio
   }
   const seen = new Set<string>();
   for (const t of parsed.tokens ?? []) {
-    if (t.kind !== 'option') continue;
+    if (t.kind !== 'option' || specs[t.name]?.multiple === true) continue;
     if (seen.has(t.name)) throw new UsageError(`--${t.name}`, `--${t.name} is given twice`);
     seen.add(t.name);
   }
@@ -78,6 +80,7 @@ export function parseOptions(argv: readonly string[], specs: OptionSpecs): Optio
 export function optional(values: OptionValues, name: string): string | undefined {
   const v = values[name];
   if (v === undefined || typeof v === 'boolean') return undefined;
+  if (Array.isArray(v)) throw new UsageError(`--${name}`, `--${name} is given more than once`);
   const s = v.trim();
   if (s === '') throw new UsageError(`--${name}`, `--${name} needs a non-empty value`);
   return s;
@@ -88,6 +91,17 @@ export function required(values: OptionValues, name: string, what: string): stri
   const v = optional(values, name);
   if (v === undefined) throw new UsageError(`--${name}`, `--${name} is required: ${what}`);
   return v;
+}
+
+/** A repeatable option's values, trimmed, in the order given; each must be non-empty. */
+export function many(values: OptionValues, name: string): string[] {
+  const v = values[name];
+  if (v === undefined || typeof v === 'boolean') return [];
+  return (Array.isArray(v) ? v : [v]).map((s) => {
+    const t = s.trim();
+    if (t === '') throw new UsageError(`--${name}`, `--${name} needs a non-empty value`);
+    return t;
+  });
 }
 
 /** A flag's value. */

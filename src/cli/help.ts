@@ -104,17 +104,179 @@ Token options:
 
 ${COMMON}`;
 
-export const SQL_HELP = `Usage: dbtoken sql ...
+export const SQL_HELP = `Usage: dbtoken sql <oracle|rds-postgres|rds-mysql|heatwave> [options]
 
-Prints the statements that map IAM identities to database users: Oracle
-(IDENTIFIED GLOBALLY), RDS PostgreSQL (rds_iam), RDS MySQL
-(AWSAuthenticationPlugin) and MySQL HeatWave (authentication_oci).
+Prints the statements that map IAM identities to database users, one per
+line, ready to pipe into sqlplus, psql or mysql. Run them as the admin user.
 
-This command is not available in this version yet.`;
+  sql oracle        Oracle ADB / DBaaS: CREATE USER or ROLE ... IDENTIFIED GLOBALLY AS 'IAM_...'
+  sql rds-postgres  RDS / Aurora PostgreSQL: CREATE USER and GRANT rds_iam
+  sql rds-mysql     RDS / Aurora MySQL: IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL
+  sql heatwave      MySQL HeatWave: IDENTIFIED WITH authentication_oci, for a user or through a proxy user
 
-export const POLICY_HELP = `Usage: dbtoken policy ...
+Names are checked and quoted: a name that could break out of its quotes is
+refused. Run "dbtoken sql <database> --help" for the options.`;
 
-Prints IAM policies for database logins: OCI policy statements (including the
-cross-tenancy DEFINE, ENDORSE and ADMIT pairs) and AWS rds-db:connect policy JSON.
+const SQL_COMMON = `Common options:
+  --json     print {"statements": [...]}
+  --help     print this help
 
-This command is not available in this version yet.`;
+Exit codes: 0 success, 2 bad arguments.`;
+
+export const SQL_ORACLE_HELP = `Usage: dbtoken sql oracle (--user <name> | --role <name>)
+                         (--iam-group <group> | --iam-principal <name> | --iam-principal-ocid <ocid>)
+                         [--domain <domain>] [--tenancy <ocid>] [--privilege <priv>]... [--grant-role <role>]...
+
+Prints CREATE USER (or CREATE ROLE) ... IDENTIFIED GLOBALLY for an Oracle
+Autonomous Database or an OCI DBaaS database with IAM logins enabled, and
+its grants (a user always gets CREATE SESSION).
+
+Options:
+  --user <name>                the database user (schema) to create
+  --role <name>                a global role to create instead: members of --iam-group get it at login
+  --iam-group <group>          shared mapping: every member of this IAM group logs in as --user
+  --iam-principal <name>       exclusive mapping: this one IAM user (or dynamic group member) logs in as --user
+  --iam-principal-ocid <ocid>  exclusive mapping by OCID: a user, instance or resource principal
+  --domain <domain>            the identity domain of the group or principal (default: Default)
+  --tenancy <ocid>             cross-tenancy: the tenancy the group or principal lives in
+  --privilege <priv>           a system privilege to grant, such as "CREATE TABLE" (repeatable)
+  --grant-role <role>          a role to grant, such as DWROLE (repeatable)
+
+Names Oracle takes unquoted (sales_app) are stored uppercased, as CREATE USER
+sales_app would; other names keep their exact case.
+
+Example:
+  dbtoken sql oracle --user sales_app --iam-group db_sales_group --domain sales_domain --grant-role DWROLE
+  CREATE USER "SALES_APP" IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=sales_domain/db_sales_group';
+  GRANT CREATE SESSION TO "SALES_APP";
+  GRANT "DWROLE" TO "SALES_APP";
+
+${SQL_COMMON}`;
+
+export const SQL_RDS_POSTGRES_HELP = `Usage: dbtoken sql rds-postgres --user <name> [--grant-role <role>]...
+
+Prints the statements that create an RDS or Aurora PostgreSQL user that logs
+in with IAM tokens: CREATE USER and GRANT rds_iam. A user with rds_iam can no
+longer log in with a password.
+
+Options:
+  --user <name>        the database user to create; tokens are signed for this exact name
+  --grant-role <role>  an existing role to grant too, such as pg_read_all_data (repeatable)
+
+Example:
+  dbtoken sql rds-postgres --user app | psql "host=... user=postgres sslmode=verify-full"
+
+${SQL_COMMON}`;
+
+export const SQL_RDS_MYSQL_HELP = `Usage: dbtoken sql rds-mysql --user <name> [--host <host>] [--grant "<privileges> ON <db>.<table>"]...
+
+Prints the statements that create an RDS or Aurora MySQL (or RDS MariaDB)
+user that logs in with IAM tokens over TLS only:
+CREATE USER ... IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL.
+
+Options:
+  --user <name>       the database user to create; tokens are signed for this exact name
+  --host <host>       the account's host part, 'user'@'host' (default %)
+  --grant <grant>     privileges to grant, such as "SELECT, INSERT ON orders.*" (repeatable)
+
+${SQL_COMMON}`;
+
+export const SQL_HEATWAVE_HELP = `Usage: dbtoken sql heatwave --tenancy <ocid> --user <name> --iam-user <ocid> [--grant ...]...
+       dbtoken sql heatwave --tenancy <ocid> --map <group ocid>=<proxied user>... [--grant "... TO <proxied user>"]...
+
+Prints the statements that let OCI IAM identities log in to MySQL HeatWave
+with the authentication_oci plugin (clients: dbtoken's heatwaveOciToken, or
+the mysql client's authentication_oci_client):
+  - one IAM user mapped to its own MySQL user (--user, --iam-user);
+  - IAM groups mapped to proxied users (--map): the anonymous ''@'%' account
+    holds the group_mapping, and GRANT PROXY lets it act as each proxied user.
+
+Options:
+  --tenancy <ocid>             the tenancy of the IAM user or groups
+  --user <name>                the MySQL user to create for one IAM user
+  --iam-user <ocid>            that IAM user's OCID
+  --map <group ocid>=<user>    map an IAM group to a proxied MySQL user (repeatable)
+  --host <host>                the account's host part (default %)
+  --grant <grant>              "SELECT ON orders.*" for --user, or "SELECT ON orders.* TO app_readers"
+                               for a proxied user (repeatable)
+  --proxied-users-exist        do not create the proxied users (they exist already)
+
+${SQL_COMMON}`;
+
+export const POLICY_HELP = `Usage: dbtoken policy <oci|oci-cross-tenancy|aws> [options]
+
+Prints the IAM policies that allow database logins with tokens.
+
+  policy oci                the OCI policy statement: use autonomous-database-family
+                            (or database-connections, database-family) in a tenancy or compartment
+  policy oci-cross-tenancy  the DEFINE, ENDORSE and ADMIT statements for the users' tenancy and
+                            for the database's tenancy
+  policy aws                the AWS IAM policy JSON allowing rds-db:connect on
+                            arn:aws:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/USER
+
+Run "dbtoken policy <kind> --help" for the options.`;
+
+export const POLICY_OCI_HELP = `Usage: dbtoken policy oci (--group <name|ocid> | --dynamic-group <name|ocid>) [--domain <domain>]
+                         [--resource <resource>] [--compartment <name|path|ocid>] [--database <ocid>]
+
+Prints the OCI IAM policy statement that lets a group of users (or a dynamic
+group of instances or functions) get db-tokens for databases.
+
+Options:
+  --group <name|ocid>          the IAM group
+  --dynamic-group <name|ocid>  or the dynamic group
+  --domain <domain>            the identity domain of a group given by name (default: Default)
+  --resource <resource>        autonomous-database-family (default), database-connections
+                               or database-family
+  --compartment <c>            a compartment name, Parent:Child path or OCID (default: the tenancy)
+  --database <ocid>            only this database (adds where target.database.id = '...')
+
+Example:
+  dbtoken policy oci --group DBUsers --compartment testing_compartment
+  Allow group DBUsers to use autonomous-database-family in compartment testing_compartment
+
+${SQL_COMMON}`;
+
+export const POLICY_CROSS_TENANCY_HELP = `Usage: dbtoken policy oci-cross-tenancy --user-tenancy <ocid> --database-tenancy <ocid>
+                                       --group <name> --group-ocid <ocid> [options]
+
+Prints the two policies that let a group in one tenancy get db-tokens for a
+database in another: Define and Endorse (and an Admit for the databases'
+group lookups) in the users' tenancy, Define and Admit (and the matching
+Endorse) in the database's tenancy.
+
+Options:
+  --user-tenancy <ocid>              the tenancy the IAM group is in
+  --database-tenancy <ocid>          the tenancy the database is in
+  --group <name>                     the group's name
+  --group-ocid <ocid>                the group's OCID
+  --domain <domain>                  the group's identity domain (default: Default)
+  --resource <resource>              database-connections (default), autonomous-database-family
+                                     or database-family
+  --compartment <c>                  limit the Admit to a compartment of the database's tenancy
+  --database-principal-type <type>   limit the group lookups to one kind of database:
+                                     autonomousdatabase, cloudautonomousvmcluster, dbsystem,
+                                     cloudvmcluster or vmcluster
+  --user-tenancy-alias <name>        the name the database's tenancy uses for the users' (default UserTenancy)
+  --database-tenancy-alias <name>    the name the users' tenancy uses for the database's (default DatabaseTenancy)
+
+With --json: {"source": [...], "destination": [...]}.
+
+Exit codes: 0 success, 2 bad arguments.`;
+
+export const POLICY_AWS_HELP = `Usage: dbtoken policy aws --region <region> --account <id> --resource-id <id> --user <name> [--user <name>]...
+
+Prints the AWS IAM policy that allows rds-db:connect as the given database
+users. Attach it to the role or user that makes the tokens (a Lambda's role,
+an ECS task role).
+
+Options:
+  --region <region>      the database's region, such as us-east-2
+  --account <id>         the 12-digit account id that owns the database
+  --resource-id <id>     db-... (an instance's DbiResourceId), cluster-... (an Aurora cluster's
+                         DbClusterResourceId) or prx-... (an RDS Proxy); not the name
+  --user <name>          a database user (repeatable)
+
+With --json: the same policy on one line.
+
+Exit codes: 0 success, 2 bad arguments.`;

@@ -1,12 +1,27 @@
 import { UsageError, wantsHelp } from './args.js';
 import { Context, processIo, type Io } from './context.js';
 import { causeChain, debugReport, explainFailure } from './explain.js';
-import { MAIN_HELP, POLICY_HELP, SQL_HELP, TOKEN_AWS_HELP, TOKEN_HELP, TOKEN_OCI_HELP, WHOAMI_HELP } from './help.js';
+import {
+  MAIN_HELP,
+  POLICY_AWS_HELP,
+  POLICY_CROSS_TENANCY_HELP,
+  POLICY_HELP,
+  POLICY_OCI_HELP,
+  SQL_HEATWAVE_HELP,
+  SQL_HELP,
+  SQL_ORACLE_HELP,
+  SQL_RDS_MYSQL_HELP,
+  SQL_RDS_POSTGRES_HELP,
+  TOKEN_AWS_HELP,
+  TOKEN_HELP,
+  TOKEN_OCI_HELP,
+  WHOAMI_HELP,
+} from './help.js';
 
 /** A command, or a group of subcommands (`token aws`, `token oci`). */
 interface Command {
   readonly help: string;
-  /** Absent for a command this version does not have yet. */
+  /** Absent for a group, which only has subcommands. */
   readonly run?: (argv: readonly string[], ctx: Context) => Promise<number>;
   readonly subcommands?: Readonly<Record<string, Command>>;
 }
@@ -21,9 +36,23 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   whoami: { help: WHOAMI_HELP, run: async (argv, ctx) => (await import('./whoami.js')).whoami(argv, ctx) },
-  // To be wired to the builders of dbtoken/provision.
-  sql: { help: SQL_HELP },
-  policy: { help: POLICY_HELP },
+  sql: {
+    help: SQL_HELP,
+    subcommands: {
+      oracle: { help: SQL_ORACLE_HELP, run: async (argv, ctx) => (await import('./provision.js')).sqlOracle(argv, ctx) },
+      'rds-postgres': { help: SQL_RDS_POSTGRES_HELP, run: async (argv, ctx) => (await import('./provision.js')).sqlRdsPostgres(argv, ctx) },
+      'rds-mysql': { help: SQL_RDS_MYSQL_HELP, run: async (argv, ctx) => (await import('./provision.js')).sqlRdsMysql(argv, ctx) },
+      heatwave: { help: SQL_HEATWAVE_HELP, run: async (argv, ctx) => (await import('./provision.js')).sqlHeatwave(argv, ctx) },
+    },
+  },
+  policy: {
+    help: POLICY_HELP,
+    subcommands: {
+      oci: { help: POLICY_OCI_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyOci(argv, ctx) },
+      'oci-cross-tenancy': { help: POLICY_CROSS_TENANCY_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyOciCrossTenancy(argv, ctx) },
+      aws: { help: POLICY_AWS_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyAws(argv, ctx) },
+    },
+  },
 };
 
 /** Walks `argv`'s leading words down the command tree. */
@@ -63,16 +92,14 @@ export async function main(argv: readonly string[], io: Io = processIo, meta: { 
         return 0;
       }
       if (argv.length > 0) throw new UsageError(argv[0], `unknown option ${argv[0]}`);
-      throw new UsageError(undefined, 'name a command: token aws, token oci, whoami, sql or policy');
+      throw new UsageError(undefined, 'name a command: token, whoami, sql or policy (dbtoken --help lists them)');
     }
     if (wantsHelp(rest)) {
       ctx.print(command.help);
       return 0;
     }
     if (command.run === undefined) {
-      if (command.subcommands) throw new UsageError(undefined, `name one of: ${Object.keys(command.subcommands).map((s) => `${label} ${s}`).join(', ')}`);
-      ctx.error(`${label}: not available in this version yet`);
-      return 2;
+      throw new UsageError(undefined, `name one of: ${Object.keys(command.subcommands ?? {}).map((s) => `${label} ${s}`).join(', ')}`);
     }
     return await command.run(rest, ctx);
   } catch (err) {

@@ -254,7 +254,12 @@ export function requireOcidOf(field: string, value: unknown, types: readonly str
     throw new ConfigError(field, `${quoted(ocid)} is not an OCID; copy the ${what}'s OCID from the console or CLI (${example})`);
   }
   if (!types.includes(parsed.type)) {
-    throw new ConfigError(field, `is the OCID of a ${parsed.type}, but the OCID of a ${what} (ocid1.${types.join('... or ocid1.')}...) is needed here`);
+    throw new ConfigError(field, `is the OCID of ${article(parsed.type)} ${parsed.type}, but the OCID of ${article(what)} ${what} (ocid1.${types.join('... or ocid1.')}...) is needed here`);
   }
   return ocid;
+}
+
+/** "a" or "an" before `word` (by its first letter; right for the OCID types and names used here, where u reads "you"). */
+function article(word: string): string {
+  return /^[aeio]/i.test(word) ? 'an' : 'a';
 }

@@ -19,9 +19,10 @@ export interface IamPostgres {
 }
 
 /**
- * A private PostgreSQL whose `ldap` logins (users iam_alice, iam_bob over TLS;
- * iam_plain without TLS; static_user with a fixed password) are decided by an
- * in-process LDAP server that verifies RDS tokens for 127.0.0.1:<port>.
+ * A private PostgreSQL whose `ldap` logins (users iam_alice, iam_bob and any
+ * member of rds_iam over TLS, as on RDS; iam_plain without TLS; static_user
+ * with a fixed password) are decided by an in-process LDAP server that
+ * verifies RDS tokens for 127.0.0.1:<port>.
  */
 export async function startIamPostgres(): Promise<IamPostgres> {
   const revoked = new Set<string>();
@@ -41,7 +42,7 @@ export async function startIamPostgres(): Promise<IamPostgres> {
       });
     },
   });
-  const server = await startPostgres({ ldapPort: ldap.port, ldapUsers: ['iam_alice', 'iam_bob', 'static_user'], plainLdapUsers: ['iam_plain'] });
+  const server = await startPostgres({ ldapPort: ldap.port, ldapUsers: ['iam_alice', 'iam_bob', 'static_user'], ldapGroups: ['rds_iam'], plainLdapUsers: ['iam_plain'] });
   port = server.port;
   return {
     host: server.host,
