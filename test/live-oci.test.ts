@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createIamPool } from 'dbtoken';
 import { ociDbToken, type OciAuth } from 'dbtoken/oci';
+import { buildCli, dbtoken } from './helpers/cli.js';
 
 /**
  * Runs only against a real Autonomous Database (or DBaaS with IAM enabled),
@@ -56,4 +57,25 @@ describe.skipIf(!live)('live: a real Autonomous Database accepts an OCI IAM db-t
       token.close();
     }
   }, 120_000);
+
+  it('dbtoken whoami --driver oracledb --json prints TOKEN_GLOBAL and the identities', async () => {
+    await buildCli();
+    const args = [
+      'whoami', '--driver', 'oracledb', '--token', 'oci', '--json',
+      '--connect-string', env.DBTOKEN_LIVE_OCI_CONNECT_STRING!,
+      '--scope', env.DBTOKEN_LIVE_OCI_SCOPE ?? 'urn:oracle:db::id::*',
+      '--auth', env.DBTOKEN_LIVE_OCI_AUTH ?? 'api_key',
+      ...(env.DBTOKEN_LIVE_OCI_PROFILE ? ['--profile', env.DBTOKEN_LIVE_OCI_PROFILE] : []),
+      ...(env.DBTOKEN_LIVE_OCI_CONFIG_FILE ? ['--config-file', env.DBTOKEN_LIVE_OCI_CONFIG_FILE] : []),
+      ...(env.DBTOKEN_LIVE_OCI_REGION ? ['--region', env.DBTOKEN_LIVE_OCI_REGION] : []),
+      ...(env.DBTOKEN_LIVE_OCI_CONFIG_DIR ? ['--config-dir', env.DBTOKEN_LIVE_OCI_CONFIG_DIR] : []),
+    ];
+    const r = await dbtoken(args, { timeoutMs: 120_000 });
+    expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    const id = JSON.parse(r.stdout);
+    console.info(`live whoami: ${r.stdout.trim()}`);
+    expect(id).toMatchObject({ driver: 'oracledb', authenticationMethod: 'TOKEN_GLOBAL' });
+    expect(id.authenticatedIdentity).toBeTruthy();
+    expect(id.currentUser).toBeTruthy();
+  }, 180_000);
 });

@@ -120,7 +120,7 @@ const refused = (what: string, why: string): Failure => ({ exitCode: 1, message:
 function explainConfig(err: ConfigError): Failure {
   const rest = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
   if (err.field === 'security_token_file' && /expired/.test(rest)) {
-    return refused(`the OCI session token has expired: ${messageOf(rest)}`, 'sessions from `oci session authenticate` last 1 hour; refresh it and run again');
+    return refused(`the OCI session token has expired: ${messageOf(rest)}`, 'sessions from `oci session authenticate` last 1 hour: run `oci session refresh` (or `oci session authenticate` once it can no longer be refreshed) and try again');
   }
   const option = optionForField(err.field);
   return { exitCode: 2, message: cliWording(option === undefined ? messageOf(err) : `${option}: ${messageOf(rest)}`) };
