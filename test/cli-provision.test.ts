@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  heatwaveAuthPolicy,
   heatwaveGroupMapping,
   heatwaveUser,
   ociCrossTenancyPolicies,
@@ -100,6 +101,7 @@ describe('dbtoken sql prints what the dbtoken/provision builders build, one stat
       ['policy', 'oci', '--group', GROUP_OCID, '--resource', 'database-family', '--compartment', 'prod:db'],
       ociDatabasePolicy({ group: GROUP_OCID, resource: 'database-family', compartment: 'prod:db' }),
     ],
+    ['HeatWave authentication service policy', ['policy', 'heatwave'], heatwaveAuthPolicy()],
   ])('%s', async (_name, args, statements) => {
     const out = await ok(args);
     expect(lines(out)).toEqual(statements);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createIamPool, type TokenProvider } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import {
+  heatwaveAuthPolicy,
   heatwaveGroupMapping,
   heatwaveUser,
   ociCrossTenancyPolicies,
@@ -176,6 +177,12 @@ describe('builders produce the documented forms', () => {
     ],
     // OCI policies: ADB "Create IAM Groups and Policies for IAM Users"; DBaaS token policy; policy subjects.
     ['OCI policy, group, whole tenancy', () => ociDatabasePolicy({ group: 'DBUsers' }), ['Allow group DBUsers to use autonomous-database-family in tenancy']],
+    // MySQL HeatWave Service, "Mandatory Policies and Permissions" (for the authentication_oci plugin).
+    [
+      'OCI policy that lets HeatWave check IAM logins',
+      () => heatwaveAuthPolicy(),
+      ['Allow service mysql_dp_auth to {AUTHENTICATION_INSPECT, GROUP_MEMBERSHIP_INSPECT, DYNAMIC_GROUP_INSPECT} in tenancy'],
+    ],
     [
       'OCI policy, group, one compartment',
       () => ociDatabasePolicy({ group: 'DBUsers', compartment: 'testing_compartment' }),

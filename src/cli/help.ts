@@ -203,7 +203,7 @@ Options:
 
 ${SQL_COMMON}`;
 
-export const POLICY_HELP = `Usage: dbtoken policy <oci|oci-cross-tenancy|aws> [options]
+export const POLICY_HELP = `Usage: dbtoken policy <oci|oci-cross-tenancy|heatwave|aws> [options]
 
 Prints the IAM policies that allow database logins with tokens.
 
@@ -211,6 +211,7 @@ Prints the IAM policies that allow database logins with tokens.
                             (or database-connections, database-family) in a tenancy or compartment
   policy oci-cross-tenancy  the DEFINE, ENDORSE and ADMIT statements for the users' tenancy and
                             for the database's tenancy
+  policy heatwave           the OCI policy statement MySQL HeatWave needs for authentication_oci logins
   policy aws                the AWS IAM policy JSON allowing rds-db:connect on
                             arn:aws:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/USER
 
@@ -263,6 +264,15 @@ Options:
 With --json: {"source": [...], "destination": [...]}.
 
 Exit codes: 0 success, 2 bad arguments.`;
+
+export const POLICY_HEATWAVE_HELP = `Usage: dbtoken policy heatwave
+
+Prints the OCI IAM policy statement that MySQL HeatWave needs before it
+accepts authentication_oci logins: it lets HeatWave's authentication service
+(mysql_dp_auth) verify IAM users' keys and tokens and read their groups.
+Create it once, in the root compartment of the users' tenancy.
+
+${SQL_COMMON}`;
 
 export const POLICY_AWS_HELP = `Usage: dbtoken policy aws --region <region> --account <id> --resource-id <id> --user <name> [--user <name>]...
 

@@ -5,6 +5,7 @@ import {
   MAIN_HELP,
   POLICY_AWS_HELP,
   POLICY_CROSS_TENANCY_HELP,
+  POLICY_HEATWAVE_HELP,
   POLICY_HELP,
   POLICY_OCI_HELP,
   SQL_HEATWAVE_HELP,
@@ -50,6 +51,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     subcommands: {
       oci: { help: POLICY_OCI_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyOci(argv, ctx) },
       'oci-cross-tenancy': { help: POLICY_CROSS_TENANCY_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyOciCrossTenancy(argv, ctx) },
+      heatwave: { help: POLICY_HEATWAVE_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyHeatwave(argv, ctx) },
       aws: { help: POLICY_AWS_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyAws(argv, ctx) },
     },
   },

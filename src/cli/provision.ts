@@ -337,6 +337,14 @@ export async function policyOciCrossTenancy(argv: readonly string[], ctx: Contex
   return 0;
 }
 
+// --- dbtoken policy heatwave ------------------------------------------------
+
+export async function policyHeatwave(argv: readonly string[], ctx: Context): Promise<number> {
+  const values = parseOptions(argv, COMMON_OPTIONS);
+  const { heatwaveAuthPolicy } = await import('../provision/oci-policy.js');
+  return print(ctx, values, heatwaveAuthPolicy());
+}
+
 // --- dbtoken policy aws ------------------------------------------------------
 
 const POLICY_AWS_OPTIONS = { ...COMMON_OPTIONS, region: text, account: text, 'resource-id': text, user: repeatable } as const satisfies OptionSpecs;

@@ -26,6 +26,7 @@ export {
   type HeatwaveUserOptions,
 } from './heatwave.js';
 export {
+  heatwaveAuthPolicy,
   ociCrossTenancyPolicies,
   ociDatabasePolicy,
   type OciCrossTenancyPolicies,

@@ -270,3 +270,22 @@ export function ociCrossTenancyPolicies(options: OciCrossTenancyPolicyOptions): 
     ],
   };
 }
+
+/**
+ * The OCI IAM policy statement MySQL HeatWave needs before it accepts any
+ * `authentication_oci` login: it lets HeatWave's authentication service
+ * (`mysql_dp_auth`) check the signing keys and security tokens of IAM users
+ * and read their group memberships (for group mappings). Create it once, in
+ * the root compartment of the tenancy whose IAM users log in (MySQL HeatWave
+ * Service, "Mandatory Policies and Permissions").
+ *
+ * @example
+ * ```ts
+ * import { heatwaveAuthPolicy } from 'dbtoken/provision';
+ * heatwaveAuthPolicy();
+ * // ['Allow service mysql_dp_auth to {AUTHENTICATION_INSPECT, GROUP_MEMBERSHIP_INSPECT, DYNAMIC_GROUP_INSPECT} in tenancy']
+ * ```
+ */
+export function heatwaveAuthPolicy(): string[] {
+  return ['Allow service mysql_dp_auth to {AUTHENTICATION_INSPECT, GROUP_MEMBERSHIP_INSPECT, DYNAMIC_GROUP_INSPECT} in tenancy'];
+}
