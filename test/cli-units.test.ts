@@ -30,6 +30,7 @@ describe('explainFailure: each known refusal gets its likely cause, exit 1', () 
     ['IAM 401', new TokenUnavailableError('no token', { cause: err('The required information to complete authentication was not provided', { statusCode: 401 }) }), { token: 'oci' as const }, /^IAM refused the request \(401\): .*fingerprint and key_file/],
     ['IAM 404', new TokenUnavailableError('no token', { cause: err('Authorization failed or requested resource not found', { statusCode: 404 }) }), { token: 'oci' as const }, /^IAM answered 404: .*--scope names .*policy/],
     ['no AWS credentials', new TokenUnavailableError('no token', { cause: Object.assign(err('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }) }), { token: 'aws' as const }, /no AWS credentials were found/],
+    ['an SDK that is not installed', err("Cannot find package 'oci-common' imported from /app/node_modules/dbtoken/dist/esm/src/oci-worker.js", { code: 'ERR_MODULE_NOT_FOUND' }), { token: 'oci' as const }, /^this command needs the oci-common package, which is not installed: npm install oci-common@2\.139\.1 oci-identitydataplane@2\.139\.1$/],
     ['connection refused', err('connect ECONNREFUSED 10.0.0.1:5432', { code: 'ECONNREFUSED', address: '10.0.0.1', port: 5432 }), {}, /^cannot connect to 10\.0\.0\.1:5432: connection refused/],
   ])('%s', (_name, error, ctx, expected) => {
     const f = explainFailure(error, { command: 'dbtoken whoami', ...ctx });

@@ -86,6 +86,9 @@ describe('the published package (dist/ through the exports map)', () => {
       mkdirSync(pkg, { recursive: true });
       cpSync(join(root, 'dist'), join(pkg, 'dist'), { recursive: true });
       cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+      cpSync(join(root, 'bin'), join(pkg, 'bin'), { recursive: true });
+      mkdirSync(join(app, 'node_modules/.bin'));
+      symlinkSync('../dbtoken/bin/dbtoken.mjs', join(app, 'node_modules/.bin/dbtoken'));
       symlinkSync(join(root, 'node_modules/lru-cache'), join(app, 'node_modules/lru-cache'));
       writeFileSync(join(app, 'package.json'), '{ "name": "app", "type": "module" }');
     });
@@ -104,6 +107,20 @@ describe('the published package (dist/ through the exports map)', () => {
       expect(isConfig).toBe(true);
       expect(field).toBe('driver');
       expect(message).toContain('npm install pg');
+    });
+
+    it('the dbtoken command runs from node_modules/.bin: help and the SQL builders need no SDK; a missing SDK is named on one line', async () => {
+      const bin = join(app, 'node_modules/.bin/dbtoken');
+      const help = await runNode([bin, '--help'], { cwd: app });
+      expect(help).toMatchObject({ code: 0, stderr: '' });
+      expect(help.stdout).toMatch(/^Usage: dbtoken <command>/);
+      const sql = await runNode([bin, 'sql', 'rds-postgres', '--user', 'app'], { cwd: app });
+      expect(sql).toMatchObject({ code: 0, stderr: '', stdout: 'CREATE USER "app" WITH LOGIN;\nGRANT rds_iam TO "app";\n' });
+      const token = await runNode([bin, 'token', 'aws', '--host', 'db.example.com', '--port', '5432', '--user', 'app', '--region', 'us-east-1'], { cwd: app });
+      expect(token.code).not.toBe(0);
+      expect(token.stdout).toBe('');
+      expect(token.stderr.trim().split('\n')).toHaveLength(1);
+      expect(token.stderr).toContain('npm install @aws-sdk/rds-signer');
     });
   });
 });

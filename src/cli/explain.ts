@@ -214,9 +214,31 @@ function explainTls(e: unknown): Failure | undefined {
   return undefined;
 }
 
+/** The optional peer dependencies the commands load, and what to install for each. */
+const PEER_PACKAGES: Readonly<Record<string, string>> = {
+  '@aws-sdk/rds-signer': '@aws-sdk/rds-signer',
+  'oci-common': 'oci-common@2.139.1 oci-identitydataplane@2.139.1',
+  'oci-identitydataplane': 'oci-common@2.139.1 oci-identitydataplane@2.139.1',
+  pg: 'pg',
+  mysql2: 'mysql2',
+  oracledb: 'oracledb',
+};
+
+/** A peer dependency that is not installed: which one, and the install command. */
+function missingPackage(e: unknown): Failure | undefined {
+  const code = prop(e, 'code');
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined;
+  const name = /Cannot find (?:package|module) '((?:@[^/']+\/)?[^/']+)/.exec(messageOf(e))?.[1];
+  const install = name === undefined ? undefined : PEER_PACKAGES[name];
+  if (install === undefined) return undefined;
+  return { exitCode: 1, message: `this command needs the ${name} package, which is not installed: npm install ${install}` };
+}
+
 /** Why a command failed, in one line, and the exit code to report it with. */
 export function explainFailure(err: unknown, ctx: FailureContext): Failure {
   if (err instanceof UsageError) return { exitCode: 2, message: `${err.message}; see ${ctx.command} --help` };
+  const missing = causeChain(err).map(missingPackage).find((f) => f !== undefined);
+  if (missing) return missing;
   // node-oracledb replaces an accessToken callback's error with NJS-168 and drops it.
   if (oracleCode(err) === 'NJS-168' && ctx.tokenError !== undefined) return explainFailure(ctx.tokenError, { ...ctx, tokenError: undefined });
   const chain = causeChain(err);
