@@ -31,6 +31,7 @@ describe('explainFailure: each known refusal gets its likely cause, exit 1', () 
     ['IAM 404', new TokenUnavailableError('no token', { cause: err('Authorization failed or requested resource not found', { statusCode: 404 }) }), { token: 'oci' as const }, /^IAM answered 404: .*--scope names .*policy/],
     ['no AWS credentials', new TokenUnavailableError('no token', { cause: Object.assign(err('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }) }), { token: 'aws' as const }, /no AWS credentials were found/],
     ['an SDK that is not installed', err("Cannot find package 'oci-common' imported from /app/node_modules/dbtoken/dist/esm/src/oci-worker.js", { code: 'ERR_MODULE_NOT_FOUND' }), { token: 'oci' as const }, /^this command needs the oci-common package, which is not installed: npm install oci-common@2\.139\.1 oci-identitydataplane@2\.139\.1$/],
+    ['a timeout', err('timeout expired'), {}, /^timed out: timeout expired\. Likely cause: the server is unreachable/],
     ['connection refused', err('connect ECONNREFUSED 10.0.0.1:5432', { code: 'ECONNREFUSED', address: '10.0.0.1', port: 5432 }), {}, /^cannot connect to 10\.0\.0\.1:5432: connection refused/],
   ])('%s', (_name, error, ctx, expected) => {
     const f = explainFailure(error, { command: 'dbtoken whoami', ...ctx });
@@ -49,6 +50,16 @@ describe('explainFailure: each known refusal gets its likely cause, exit 1', () 
     const inner = err('ORA-25708: The token has expired.', { code: 'ORA-25708' });
     const outer = new AggregateError([err('first address failed'), new Error('wrapper', { cause: inner })], 'all attempts failed');
     expect(explainFailure(outer, { command: 'dbtoken whoami' }).message).toMatch(/\(ORA-25708\)/);
+  });
+
+  it.each([
+    ['NJS-515', 'NJS-515: error in Easy Connect connection string: x', '--connect-string'],
+    ['NJS-517', 'NJS-517: cannot connect to Oracle Database. Unable to find "mydb" in "/etc/tns/tnsnames.ora"', '--connect-string'],
+    ['NJS-516', 'NJS-516: no configuration directory set or available to search for tnsnames.ora', '--config-dir'],
+  ])('%s (a connect string node-oracledb cannot use): exit 2, naming %s', (code, message) => {
+    const f = explainFailure(err(message, { code }), { command: 'dbtoken whoami', token: 'oci' });
+    expect(f.exitCode).toBe(2);
+    expect(f.message).toMatch(/^--(connect-string|config-dir): NJS-51\d: .*; see dbtoken whoami --help$/);
   });
 
   it('usage and config errors: exit 2, pointing at --help', () => {
@@ -116,7 +127,17 @@ describe('whoami queries, against stand-in connections', () => {
   it('PostgreSQL and MySQL stand-ins', async () => {
     expect(await pgIdentity({ query: async () => ({ rows: [{ session_user: 'app', ssl: false }] }) })).toEqual({ driver: 'pg', sessionUser: 'app', tls: false });
     expect(await pgIdentity({ query: async () => ({ rows: [{ session_user: 'app', ssl: null }] }) })).toMatchObject({ tls: null });
-    const proxied = await mysqlIdentity({ query: async () => [[{ 'USER()': 'bob@10.0.0.7', 'CURRENT_USER()': 'dev_proxy@%' }], []] });
+    const asked: unknown[] = [];
+    const proxied = await mysqlIdentity(
+      {
+        query: async (q) => {
+          asked.push(q);
+          return [[{ 'USER()': 'bob@10.0.0.7', 'CURRENT_USER()': 'dev_proxy@%' }], []];
+        },
+      },
+      5000,
+    );
+    expect(asked).toEqual([{ sql: 'SELECT USER(), CURRENT_USER()', timeout: 5000 }]);
     expect(proxied).toEqual({ driver: 'mysql2', user: 'bob@10.0.0.7', currentUser: 'dev_proxy@%', proxied: true });
     expect(formatIdentity(proxied)).toBe('user          bob@10.0.0.7\ncurrent_user  dev_proxy@%\nproxy         yes: bob has the privileges of dev_proxy');
     expect((await mysqlIdentity({ query: async () => [[['app@10.0.0.7', 'app@%']], []] })).proxied).toBe(false);

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOciIdentityEmulator, verifyRdsToken, type OciIdentityEmulator } from 'dbtoken/testing';
@@ -62,6 +62,14 @@ describe('dbtoken --help', () => {
     expect(r.stdout).toMatch(/^Usage: dbtoken whoami/);
   });
 
+  it('--debug and --json may come before the subcommand\'s name', async () => {
+    for (const args of [['--json', 'sql', 'rds-postgres', '--user', 'app'], ['sql', '--json', 'rds-postgres', '--user', 'app'], ['--debug', 'sql', 'rds-postgres', '--user', 'app', '--json']]) {
+      const r = await dbtoken(args);
+      expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(r.stdout)).toEqual({ statements: ['CREATE USER "app" WITH LOGIN;', 'GRANT rds_iam TO "app";'] });
+    }
+  });
+
   it('--version prints the package version', async () => {
     const r = await dbtoken(['--version']);
     expect(r.code).toBe(0);
@@ -92,6 +100,8 @@ describe('bad arguments: exit 2, one line on stderr naming the option', () => {
     ['a plain-http endpoint to a remote host', [...oci, '--endpoint', 'http://auth.example.com'], '--endpoint'],
     ['an OCI config file that does not exist', [...oci, '--config-file', '/nonexistent/oci/config'], '--config-file'],
     ['--out naming a file', [...oci, '--out', '/etc/hostname'], '--out'],
+    ['--out under a file', [...oci, '--out', '/etc/hostname/db-token'], '--out'],
+    ['a value with a line break (the error stays on one line)', ['token', 'aws', '--host', 'h', '--port', '1\n2', '--user', 'u', '--region', 'us-east-1'], '--port'],
     ['no --driver', ['whoami', '--token', 'aws', '--host', 'h', '--user', 'u'], '--driver'],
     ['an unknown driver', ['whoami', '--driver', 'sqlite', '--token', 'aws'], '--driver'],
     ['a token the driver cannot use', ['whoami', '--driver', 'pg', '--token', 'heatwave', '--host', 'h', '--user', 'u'], '--token'],
@@ -228,6 +238,50 @@ describe('dbtoken token oci against the OCI Identity Data Plane emulator', () =>
     expect(JSON.parse(r.stdout).dir).toBe(join(home, '.oci', 'db-token'));
     expect(mode(join(home, '.oci', 'db-token'))).toBe(0o700);
     expect(mode(join(home, '.oci', 'db-token', 'token'))).toBe(0o600);
+  });
+
+  it('--out that is a symlink: exit 2 before any IAM call, and the directory it points to is left alone', async () => {
+    const { configFile } = writeProfile(tempDir(), { keys: alice });
+    const target = tempDir();
+    chmodSync(target, 0o755);
+    const link = join(tempDir(), 'db-token');
+    symlinkSync(target, link);
+    const before = iam.requests.length;
+    const r = await dbtoken(ociArgs(configFile, '--out', link));
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/--out .* is a symbolic link/);
+    expect(iam.requests.length).toBe(before);
+    expect(mode(target)).toBe(0o755);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  it('a "token" that is a directory: exit 2 before any IAM call, the key not written', async () => {
+    const { configFile } = writeProfile(tempDir(), { keys: alice });
+    const out = tempDir();
+    mkdirSync(join(out, 'token'));
+    const before = iam.requests.length;
+    const r = await dbtoken(ociArgs(configFile, '--out', out));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out .*: token there is not a regular file/);
+    expect(iam.requests.length).toBe(before);
+    expect(readdirSync(out)).toEqual(['token']);
+  });
+
+  it('another run writing the same directory: exit 1, the old token and key left as a pair', async () => {
+    const { configFile } = writeProfile(tempDir(), { keys: alice });
+    const out = tempDir();
+    chmodSync(out, 0o700);
+    writeFileSync(join(out, 'token'), 'old token', { mode: 0o600 });
+    writeFileSync(join(out, 'oci_db_key.pem'), 'old key', { mode: 0o600 });
+    writeFileSync(join(out, '.dbtoken.lock'), '');
+    const r = await dbtoken(ociArgs(configFile, '--out', out));
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/another dbtoken is writing to/);
+    expect(readFileSync(join(out, 'token'), 'utf8')).toBe('old token');
+    expect(readFileSync(join(out, 'oci_db_key.pem'), 'utf8')).toBe('old key');
+    expect(readdirSync(out).sort()).toEqual(['.dbtoken.lock', 'oci_db_key.pem', 'token']);
   });
 
   it('a key IAM does not know: exit 1, the 401 explained, no files written', async () => {

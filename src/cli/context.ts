@@ -28,8 +28,14 @@ export class Context {
     readonly io: Io,
     readonly debug: boolean,
   ) {
-    // Credentials the AWS SDK reads from the environment are secrets too.
-    this.secrets.add(io.env.AWS_SECRET_ACCESS_KEY, io.env.AWS_SESSION_TOKEN);
+    // Credentials the SDKs read from the environment are secrets too.
+    this.secrets.add(
+      io.env.AWS_SECRET_ACCESS_KEY,
+      io.env.AWS_SESSION_TOKEN,
+      io.env.OCI_RESOURCE_PRINCIPAL_RPST,
+      io.env.OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM,
+      io.env.OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE,
+    );
   }
 
   /** A line of data on stdout. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from './args.js';
 
 /**
@@ -10,43 +10,133 @@ import { UsageError } from './args.js';
  */
 export const TOKEN_FILE = 'token';
 export const KEY_FILE = 'oci_db_key.pem';
+const LOCK_FILE = '.dbtoken.lock';
 
 export function defaultDbTokenDir(home: string): string {
   return join(home, '.oci', 'db-token');
 }
 
-/** Refuses, before any token is fetched, an `--out` that exists and is not a directory. */
-export function checkDbTokenDir(dir: string): void {
-  let isDir: boolean;
+function lstatOrUndefined(path: string): Stats | undefined {
   try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    return; // created later
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw outError(path, err);
   }
-  if (!isDir) throw new UsageError('--out', `--out ${dir} exists and is not a directory`);
 }
 
-/** Writes through a new 0600 file renamed into place, so no reader sees a half-written or wider-open file. */
-function writePrivate(dir: string, name: string, data: string): string {
-  const path = join(dir, name);
-  const temp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+function outError(dir: string, err: unknown): UsageError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error';
+  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code;
+  return new UsageError('--out', `--out ${dir} cannot be used (${why}): give a directory you can write`);
+}
+
+const uid = (): number | undefined => process.geteuid?.();
+
+/**
+ * Checks `dir` before any token is fetched, changing nothing: a bad `--out`
+ * costs no IAM call and leaves nothing behind. Refuses, as a usage error
+ * naming `--out`: a path that is a symlink or leads through a file, a
+ * directory owned by another user (its owner could swap the files), a
+ * `token` or `oci_db_key.pem` in it that is not a regular file, and a place
+ * this user cannot write. Returns the absolute path and the directories to
+ * create, outermost first.
+ */
+export function checkDbTokenDir(dir: string): { dir: string; create: string[] } {
+  const abs = resolve(dir);
+  const create: string[] = [];
+  let at = abs;
+  let stat: Stats | undefined = lstatOrUndefined(at);
+  while (stat === undefined) {
+    create.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) throw new UsageError('--out', `--out ${abs}: no part of this path exists`);
+    at = parent;
+    stat = lstatOrUndefined(at);
+  }
+  if (stat.isSymbolicLink()) {
+    if (at === abs) {
+      throw new UsageError('--out', `--out ${abs} is a symbolic link; give the real directory (the private key must not land where a link points)`);
+    }
+    try {
+      stat = statSync(at); // a linked parent (dotfiles kept elsewhere) is fine if it leads to a directory
+    } catch (err) {
+      throw outError(at, err);
+    }
+  }
+  if (!stat.isDirectory()) throw new UsageError('--out', `--out ${abs}: ${at} exists and is not a directory`);
   try {
-    writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
-    chmodSync(temp, 0o600);
-    renameSync(temp, path);
+    accessSync(at, constants.W_OK | constants.X_OK);
   } catch (err) {
-    rmSync(temp, { force: true });
+    throw outError(at, err);
+  }
+  if (create.length === 0) {
+    const me = uid();
+    if (me !== undefined && stat.uid !== me) {
+      throw new UsageError('--out', `--out ${abs} belongs to another user (uid ${stat.uid}); give a directory of your own`);
+    }
+    for (const name of [TOKEN_FILE, KEY_FILE]) {
+      const s = lstatOrUndefined(join(abs, name));
+      if (s !== undefined && !s.isFile()) throw new UsageError('--out', `--out ${abs}: ${name} there is not a regular file; remove it`);
+    }
+  }
+  return { dir: abs, create };
+}
+
+/** A new file of mode 0600 holding `data`, created exclusively (never through an existing name or link). */
+function writeNew(path: string, data: string): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    writeSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(path, 0o600); // the mode passed to open is masked by the umask
+}
+
+/**
+ * Writes the db-token and its key into the directory {@link checkDbTokenDir}
+ * checked, creating the missing directories (mode 0700) and setting the
+ * directory itself to 0700. Both go to new 0600 temp files first and are
+ * then renamed into place back to back, so a reader never sees a
+ * half-written file, and a failure before the renames leaves the old pair
+ * untouched. A lock file keeps two runs from interleaving their pairs.
+ */
+export function writeDbTokenFiles(plan: { dir: string; create: readonly string[] }, token: string, privateKey: string): { dir: string; tokenFile: string; keyFile: string } {
+  const { dir } = plan;
+  for (const path of plan.create) {
+    try {
+      mkdirSync(path, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw outError(path, err);
+    }
+  }
+  const own = lstatSync(dir);
+  if (!own.isDirectory()) throw new UsageError('--out', `--out ${dir} is no longer a directory`);
+  chmodSync(dir, 0o700);
+  const lock = join(dir, LOCK_FILE);
+  try {
+    closeSync(openSync(lock, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new Error(`another dbtoken is writing to ${dir} (${lock} exists; remove it if no other run is going on)`);
+    }
     throw err;
   }
-  return path;
-}
-
-/** Writes the db-token and its key into `dir`, creating it, and making it 0700 if it exists. */
-export function writeDbTokenFiles(dir: string, token: string, privateKey: string): { dir: string; tokenFile: string; keyFile: string } {
-  const abs = resolve(dir);
-  mkdirSync(abs, { recursive: true, mode: 0o700 });
-  chmodSync(abs, 0o700);
-  const keyFile = writePrivate(abs, KEY_FILE, privateKey);
-  const tokenFile = writePrivate(abs, TOKEN_FILE, token);
-  return { dir: abs, tokenFile, keyFile };
+  const suffix = randomBytes(6).toString('hex');
+  const keyTemp = join(dir, `.${KEY_FILE}.${suffix}.tmp`);
+  const tokenTemp = join(dir, `.${TOKEN_FILE}.${suffix}.tmp`);
+  const keyFile = join(dir, KEY_FILE);
+  const tokenFile = join(dir, TOKEN_FILE);
+  try {
+    writeNew(keyTemp, privateKey);
+    writeNew(tokenTemp, token);
+    renameSync(keyTemp, keyFile);
+    renameSync(tokenTemp, tokenFile);
+  } finally {
+    rmSync(keyTemp, { force: true });
+    rmSync(tokenTemp, { force: true });
+    rmSync(lock, { force: true });
+  }
+  return { dir, tokenFile, keyFile };
 }

@@ -51,6 +51,8 @@ const CLI_WORDING: readonly (readonly [RegExp, string])[] = [
   [/pass auth\.configFile/g, 'pass --config-file'],
   [/\(or pass region to ociDbToken\)/g, '(or pass --region)'],
   [/; pass profile,/g, '; pass --profile,'],
+  [/createOracledbPool would send IAM db-tokens/g, 'the db-token would travel'],
+  [/\bconfigDir\b/g, '--config-dir'],
 ];
 
 /** `text` with library option names replaced by the CLI's. */
@@ -234,11 +236,23 @@ function missingPackage(e: unknown): Failure | undefined {
   return { exitCode: 1, message: `this command needs the ${name} package, which is not installed: npm install ${install}` };
 }
 
+/** node-oracledb's errors about the connect string or tnsnames.ora, before any server was reached. */
+const CONNECT_STRING_ERRORS: Readonly<Record<string, string>> = {
+  'NJS-512': '--connect-string',
+  'NJS-514': '--connect-string',
+  'NJS-515': '--connect-string',
+  'NJS-516': '--config-dir',
+  'NJS-517': '--connect-string',
+  'NJS-520': '--config-dir',
+};
+
 /** Why a command failed, in one line, and the exit code to report it with. */
 export function explainFailure(err: unknown, ctx: FailureContext): Failure {
   if (err instanceof UsageError) return { exitCode: 2, message: `${err.message}; see ${ctx.command} --help` };
   const missing = causeChain(err).map(missingPackage).find((f) => f !== undefined);
   if (missing) return missing;
+  const njs = oracleCode(err);
+  if (njs !== undefined && njs in CONNECT_STRING_ERRORS) return { exitCode: 2, message: `${CONNECT_STRING_ERRORS[njs]}: ${messageOf(err)}; see ${ctx.command} --help` };
   // node-oracledb replaces an accessToken callback's error with NJS-168 and drops it.
   if (oracleCode(err) === 'NJS-168' && ctx.tokenError !== undefined) return explainFailure(ctx.tokenError, { ...ctx, tokenError: undefined });
   const chain = causeChain(err);
@@ -259,10 +273,13 @@ export function explainFailure(err: unknown, ctx: FailureContext): Failure {
     if (typeof code === 'string' && code in NETWORK_CODES) {
       const address = prop(e, 'address') ?? prop(e, 'hostname');
       const port = prop(e, 'port');
-      const where = typeof address === 'string' ? ` ${address}${typeof port === 'number' ? `:${port}` : ''}` : '';
-      return { exitCode: 1, message: `cannot connect to${where}: ${NETWORK_CODES[code]}` };
+      const where = typeof address === 'string' ? ` to ${address}${typeof port === 'number' ? `:${port}` : ''}` : '';
+      return { exitCode: 1, message: `cannot connect${where}: ${NETWORK_CODES[code]}` };
     }
     if (code === '3D000') return { exitCode: 1, message: `--database: ${messageOf(e)}` };
+    if (/connection timeout|timeout expired|Query read timeout|NJS-510|NJS-123/i.test(messageOf(e))) {
+      return { exitCode: 1, message: `timed out: ${messageOf(e)}. Likely cause: the server is unreachable from here (check --host, --port, and any firewall or security group in between) or stopped answering` };
+    }
   }
   const first = chain.find((e) => messageOf(e) !== '') ?? err;
   const name = prop(first, 'name');

@@ -54,7 +54,7 @@ export interface PgQueryable {
 
 /** A mysql2 promise connection. */
 export interface MysqlQueryable {
-  query(sql: string): Promise<[unknown, unknown]>;
+  query(options: { sql: string; timeout?: number }): Promise<[unknown, unknown]>;
 }
 
 /** A node-oracledb connection. */
@@ -91,8 +91,8 @@ export async function pgIdentity(client: PgQueryable): Promise<PgIdentity> {
   return { driver: 'pg', sessionUser: String(user), tls: typeof ssl === 'boolean' ? ssl : null };
 }
 
-export async function mysqlIdentity(conn: MysqlQueryable): Promise<MysqlIdentity> {
-  const [rows] = await conn.query(MYSQL_IDENTITY_SQL);
+export async function mysqlIdentity(conn: MysqlQueryable, timeoutMs?: number): Promise<MysqlIdentity> {
+  const [rows] = await conn.query({ sql: MYSQL_IDENTITY_SQL, ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}) });
   const [u, c] = firstRow(rows, ['USER()', 'CURRENT_USER()']);
   const user = String(u);
   const currentUser = String(c);

@@ -63,8 +63,14 @@ function resolveCommand(argv: readonly string[]): { path: string[]; command: Com
   let command: Command | undefined;
   let table: Readonly<Record<string, Command>> | undefined = COMMANDS;
   let i = 0;
-  while (table !== undefined && i < argv.length && !argv[i]!.startsWith('-')) {
+  const early: string[] = []; // --debug and --json before the subcommand's name still count
+  while (table !== undefined && i < argv.length && (!argv[i]!.startsWith('-') || EARLY_FLAGS.has(argv[i]!))) {
     const word = argv[i]!;
+    if (EARLY_FLAGS.has(word)) {
+      early.push(word);
+      i++;
+      continue;
+    }
     const next: Command | undefined = Object.hasOwn(table, word) ? table[word] : undefined;
     if (next === undefined) return { path, command, rest: argv.slice(i), unknown: `"${word}" is not a command here; there are ${Object.keys(table).join(', ')}` };
     path.push(word);
@@ -72,7 +78,17 @@ function resolveCommand(argv: readonly string[]): { path: string[]; command: Com
     table = next.subcommands;
     i++;
   }
-  return { path, command, rest: argv.slice(i) };
+  const rest = argv.slice(i);
+  return { path, command, rest: [...rest, ...early.filter((f) => !rest.includes(f))] };
+}
+
+/** Flags every command takes, which may come before the command's name. */
+const EARLY_FLAGS = new Set(['--debug', '--json']);
+
+/** `text` on one line: a value from the command line may hold line breaks or control characters. */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -93,7 +109,8 @@ export async function main(argv: readonly string[], io: Io = processIo, meta: { 
         ctx.print(wantsHelp(argv) ? MAIN_HELP : (meta.version ?? 'unknown'));
         return 0;
       }
-      if (argv.length > 0) throw new UsageError(argv[0], `unknown option ${argv[0]}`);
+      const stray = argv.find((a) => !EARLY_FLAGS.has(a));
+      if (stray !== undefined) throw new UsageError(stray, `unknown option ${stray}`);
       throw new UsageError(undefined, 'name a command: token, whoami, sql or policy (dbtoken --help lists them)');
     }
     if (wantsHelp(rest)) {
@@ -101,12 +118,12 @@ export async function main(argv: readonly string[], io: Io = processIo, meta: { 
       return 0;
     }
     if (command.run === undefined) {
-      throw new UsageError(undefined, `name one of: ${Object.keys(command.subcommands ?? {}).map((s) => `${label} ${s}`).join(', ')}`);
+      throw new UsageError(undefined, `name one of: ${Object.keys(command.subcommands ?? {}).map((s) => `${label} ${s}`).join(', ')} (its options come after it)`);
     }
     return await command.run(rest, ctx);
   } catch (err) {
     const failure = explainFailure(err, { command: label, token: ctx.token, tokenError: ctx.tokenError });
-    ctx.error(`${label}: ${failure.message}`);
+    ctx.error(oneLine(`${label}: ${failure.message}`));
     if (ctx.debug && !(err instanceof UsageError)) {
       ctx.error(debugReport(err));
       if (ctx.tokenError !== undefined && !causeChain(err).includes(ctx.tokenError)) ctx.error(`the token provider's error:\n${debugReport(ctx.tokenError)}`);

@@ -26,13 +26,12 @@ export async function tokenOci(argv: readonly string[], ctx: Context): Promise<n
   const o = tokenOciOptions(argv);
   ctx.token = 'oci';
   const home = homedir();
-  const dir = o.out === undefined ? defaultDbTokenDir(home) : resolve(expandHome(o.out, home));
-  checkDbTokenDir(dir);
+  const out = checkDbTokenDir(o.out === undefined ? defaultDbTokenDir(home) : resolve(expandHome(o.out, home)));
   const provider = await openProvider(o.provider, ctx);
   try {
     const t = await provider.getToken();
     if (t.privateKey === undefined) throw new Error('the db-token came without its private key');
-    const files = writeDbTokenFiles(dir, t.token, t.privateKey);
+    const files = writeDbTokenFiles(out, t.token, t.privateKey);
     ctx.log(`wrote ${files.tokenFile} and ${files.keyFile} (mode 0600) in ${files.dir} (mode 0700)`);
     ctx.print(o.json ? json({ ...files, expiresAt: t.expiresAt.toISOString() }) : formatDbTokenFiles({ ...files, expiresAt: t.expiresAt }, Date.now()));
     return 0;

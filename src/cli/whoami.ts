@@ -4,14 +4,18 @@ import { resolve } from 'node:path';
 import { createIamPool } from '../create-iam-pool.js';
 import { expandHome } from '../oci-config.js';
 import type { TokenProvider } from '../token-provider.js';
+import { InsecureTransportError } from '../errors.js';
 import { UsageError } from './args.js';
 import type { Context } from './context.js';
+import { cliWording } from './explain.js';
 import { formatIdentity, json } from './format.js';
 import { mysqlIdentity, oracleIdentity, pgIdentity, type Identity } from './identity.js';
 import { openProvider } from './providers.js';
 import { whoamiOptions, type NetworkConnectionPlan, type OracleConnectionPlan, type WhoamiOptions } from './whoami-options.js';
 
 const CONNECT_TIMEOUT_MS = 20_000;
+/** How long the identity query may take once logged in. */
+const QUERY_TIMEOUT_MS = 20_000;
 
 /** `dbtoken whoami`: one IAM login, one identity query, then everything closed. */
 export async function whoami(argv: readonly string[], ctx: Context): Promise<number> {
@@ -64,6 +68,7 @@ async function askPg(c: NetworkConnectionPlan, common: Common, ca: string | unde
     ssl: c.insecure ? false : ca !== undefined ? { ca } : true,
     max: 1,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
   });
   pool.on('error', () => {}); // an idle client's error: the query below reports what matters
   try {
@@ -89,7 +94,7 @@ async function askMysql(c: NetworkConnectionPlan, common: Common, ca: string | u
   try {
     const conn = await pool.getConnection();
     try {
-      return await mysqlIdentity(conn);
+      return await mysqlIdentity(conn, QUERY_TIMEOUT_MS);
     } finally {
       conn.release();
     }
@@ -109,9 +114,15 @@ async function askOracle(c: OracleConnectionPlan, token: TokenProvider, ctx: Con
     poolMin: 0,
     poolMax: 1,
     poolIncrement: 1,
+    connectTimeout: CONNECT_TIMEOUT_MS / 1000,
+  }).catch((err: unknown) => {
+    // Nothing was sent yet: the connect string itself is at fault.
+    if (err instanceof InsecureTransportError) throw new UsageError('--connect-string', `--connect-string: ${cliWording(err.message)}`);
+    throw err;
   });
   try {
     const conn = await pool.getConnection();
+    conn.callTimeout = QUERY_TIMEOUT_MS;
     try {
       return await oracleIdentity(conn);
     } finally {
