@@ -32,9 +32,9 @@ export class Context {
     this.secrets.add(
       io.env.AWS_SECRET_ACCESS_KEY,
       io.env.AWS_SESSION_TOKEN,
-      io.env.OCI_RESOURCE_PRINCIPAL_RPST,
-      io.env.OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM,
       io.env.OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE,
+      // These hold the token and key themselves, or the paths of files that do; paths stay readable.
+      ...[io.env.OCI_RESOURCE_PRINCIPAL_RPST, io.env.OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM].filter((v) => v !== undefined && !v.startsWith('/')),
     );
   }
 
