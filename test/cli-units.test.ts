@@ -22,6 +22,8 @@ describe('explainFailure: each known refusal gets its likely cause, exit 1', () 
     ['NJS-087', err('NJS-087: access token has expired', { code: 'NJS-087' }), { token: 'oci' as const }, /^the driver refused an expired token \(NJS-087\): .*clock/],
     ['TLS: an untrusted certificate', err('self-signed certificate', { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), {}, /^TLS refused: the server's certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)\. Likely cause: pass the CA .* --ssl-ca/],
     ['TLS: a certificate for another name', err("Hostname/IP does not match certificate's altnames", { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), {}, /^TLS refused: .*does not name --host/],
+    ['TLS through mysql2: a certificate for another name', err("Hostname/IP does not match certificate's altnames: Host: db.example.com. is not in the cert's altnames: DNS:other", { code: 'HANDSHAKE_SSL_ERROR' }), {}, /^TLS refused: .*does not name --host.*--ssl-mode verify-ca/],
+    ['TLS through mysql2: an untrusted certificate', err('self-signed certificate', { code: 'HANDSHAKE_SSL_ERROR' }), {}, /^TLS refused: the server's certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)/],
     ['TLS: an expired certificate', err('certificate has expired', { code: 'CERT_HAS_EXPIRED' }), {}, /^TLS refused: .*not valid now \(CERT_HAS_EXPIRED\)/],
     ['TLS: a server without TLS', err('The server does not support SSL connections'), {}, /^TLS refused: .*does not send a token in the clear.*--insecure/],
     ['TLS: refused by dbtoken before sending', new InsecureTransportError('the connection has no TLS; pass ssl, or allowInsecureTransport: true for local testing'), {}, /^TLS refused: .*--insecure/],

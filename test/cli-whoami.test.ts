@@ -196,6 +196,58 @@ describe('dbtoken whoami --driver mysql2 --token heatwave against the HeatWave e
   });
 });
 
+describe('--ssl-mode: verify-full (the default) wants the certificate to name --host; verify-ca trusts the chain only', () => {
+  let other: HeatwaveEmulator;
+  let otherCa: string;
+  beforeAll(async () => {
+    // A server whose certificate names only heatwave.internal, reached as 127.0.0.1 (a DB system by its private IP).
+    const tls = selfSignedCert({ names: 'DNS:heatwave.internal' });
+    other = await startHeatwaveEmulator({
+      iamUsers: [{ ocid: ALICE, apiKeys: [{ fingerprint: aliceKey.fingerprint, publicKey: aliceKey.publicPem }] }],
+      mysqlUsers: [{ name: 'alice', iamUser: ALICE }],
+      tls: { key: tls.key, cert: tls.cert },
+    });
+    otherCa = caFile(tls.cert);
+  });
+  afterAll(async () => {
+    await other?.close();
+  });
+  const args = (configFile: string, ...more: string[]) => [
+    'whoami', '--driver', 'mysql2', '--token', 'heatwave', '--host', '127.0.0.1', '--port', String(other.port), '--user', 'alice',
+    '--ssl-ca', otherCa, '--config-file', configFile, ...more,
+  ];
+
+  it('verify-full refuses a certificate for another name, before any login', async () => {
+    const { configFile } = writeProfile(tempDir(), { keys: aliceKey });
+    const r = await dbtoken(args(configFile));
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/TLS refused: .*Likely cause: the certificate does not name --host/);
+    expect(other.logins).toEqual([]);
+  });
+
+  it('verify-ca logs in over TLS with the same certificate', async () => {
+    const { configFile } = writeProfile(tempDir(), { keys: aliceKey });
+    const r = await dbtoken(args(configFile, '--ssl-mode', 'verify-ca'));
+    expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^user {10}alice@127\.0\.0\.1\n/);
+    expect(other.logins.at(-1)).toMatchObject({ ok: true, tls: true, principal: ALICE });
+  });
+
+  it('verify-ca still refuses a certificate nobody vouches for', async () => {
+    const { configFile } = writeProfile(tempDir(), { keys: aliceKey });
+    const r = await dbtoken(args(configFile, '--ssl-mode', 'verify-ca').map((a) => (a === otherCa ? files.hw : a)));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/TLS refused: the server's certificate is not trusted/);
+  });
+
+  it('pg with verify-ca', async () => {
+    const r = await dbtoken(pgArgs('--ssl-mode', 'verify-ca'), { env: awsEnv(staticKeys) });
+    expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toBe('session_user  iam_alice\ntls           yes\n');
+  });
+});
+
 describe('dbtoken whoami --driver oracledb (no Oracle Database here: the checks before any login)', () => {
   const oracleArgs = (...more: string[]) => ['whoami', '--driver', 'oracledb', '--token', 'oci', '--scope', 'urn:oracle:db::id::*', '--auth', 'resource_principal', ...more];
 

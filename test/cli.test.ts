@@ -109,6 +109,8 @@ describe('bad arguments: exit 2, one line on stderr naming the option', () => {
     ['a host for oracledb', ['whoami', '--driver', 'oracledb', '--token', 'oci', '--scope', 'urn:oracle:db::id::*', '--host', 'h'], '--host'],
     ['no --connect-string for oracledb', ['whoami', '--driver', 'oracledb', '--token', 'oci', '--scope', 'urn:oracle:db::id::*'], '--connect-string'],
     ['an unreadable --ssl-ca', [...pg, '--ssl-ca', '/nonexistent/ca.pem'], '--ssl-ca'],
+    ['an unknown --ssl-mode', [...pg, '--ssl-mode', 'disable'], '--ssl-mode'],
+    ['--ssl-mode for oracledb', ['whoami', '--driver', 'oracledb', '--token', 'oci', '--scope', 'urn:oracle:db::id::*', '--connect-string', 'tcps://h:1522/s', '--ssl-mode', 'verify-ca'], '--ssl-mode'],
     ['--insecure with --ssl-ca', [...pg, '--insecure', '--ssl-ca', '/etc/hostname'], '--insecure'],
     ['an AWS region on a HeatWave login', ['whoami', '--driver', 'mysql2', '--token', 'heatwave', '--host', 'h', '--user', 'u', '--region', 'us-east-1'], '--region'],
     ['a HeatWave config file that does not exist', ['whoami', '--driver', 'mysql2', '--token', 'heatwave', '--host', 'h', '--user', 'u', '--config-file', '/nonexistent/config'], '--config-file'],

@@ -4,23 +4,28 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-let cached;
+const cache = new Map();
 
-/** Returns { certFile, keyFile, cert, key }; the certificate is its own CA. */
-export function selfSignedCert() {
+/**
+ * Returns { certFile, keyFile, cert, key }; the certificate is its own CA.
+ * `names` is its subjectAltName (by default localhost and 127.0.0.1).
+ */
+export function selfSignedCert({ names = 'DNS:localhost,IP:127.0.0.1' } = {}) {
+  const cached = cache.get(names);
   if (cached) return cached;
   const dir = mkdtempSync(join(tmpdir(), 'dbtoken-tls-'));
   const certFile = join(dir, 'server.crt');
   const keyFile = join(dir, 'server.key');
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-    '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-subj', `/CN=${/DNS:([^,]+)/.exec(names)?.[1] ?? 'localhost'}`,
+    '-addext', `subjectAltName=${names}`,
     '-addext', 'basicConstraints=critical,CA:TRUE',
     '-keyout', keyFile, '-out', certFile,
   ], { stdio: 'pipe' });
-  cached = { dir, certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  const made = { dir, certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  cache.set(names, made);
   // Servers copy the files into their own data directories; ours go with the process.
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return cached;
+  return made;
 }

@@ -198,14 +198,26 @@ function explainLoginRefusal(e: unknown, ctx: FailureContext): Failure | undefin
   return undefined;
 }
 
+/** mysql2 reports every TLS failure as HANDSHAKE_SSL_ERROR: the Node error code, read back from its message. */
+function tlsCodeFromMessage(msg: string): string | undefined {
+  if (/altnames|does not match certificate/i.test(msg)) return 'ERR_TLS_CERT_ALTNAME_INVALID';
+  if (/self[- ]signed certificate in certificate chain/i.test(msg)) return 'SELF_SIGNED_CERT_IN_CHAIN';
+  if (/self[- ]signed certificate/i.test(msg)) return 'DEPTH_ZERO_SELF_SIGNED_CERT';
+  if (/unable to (?:verify the first certificate|get (?:local )?issuer certificate)/i.test(msg)) return 'UNABLE_TO_VERIFY_LEAF_SIGNATURE';
+  if (/certificate has expired/i.test(msg)) return 'CERT_HAS_EXPIRED';
+  if (/certificate is not yet valid/i.test(msg)) return 'CERT_NOT_YET_VALID';
+  return undefined;
+}
+
 function explainTls(e: unknown): Failure | undefined {
-  const code = prop(e, 'code');
   const msg = messageOf(e);
+  const raw = prop(e, 'code');
+  const code = raw === 'HANDSHAKE_SSL_ERROR' ? (tlsCodeFromMessage(msg) ?? raw) : raw;
   if (typeof code === 'string' && TLS_CERT_CODES.has(code)) {
     return refused(`TLS refused: the server's certificate is not trusted (${code})`, 'pass the CA that signed it with --ssl-ca <file> (for RDS: the bundle from https://truststore.pki.rds.amazonaws.com)');
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') {
-    return refused(`TLS refused: ${msg}`, 'the certificate does not name --host: connect with the name on the certificate (the RDS endpoint, not an alias)');
+    return refused(`TLS refused: ${msg}`, 'the certificate does not name --host: connect with the name on the certificate (the RDS endpoint, not an alias), or, for a server reached by an address its certificate lacks, --ssl-mode verify-ca');
   }
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
     return refused(`TLS refused: the server's certificate is not valid now (${code})`, "the server's certificate has expired, or this machine's clock is wrong");

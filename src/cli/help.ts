@@ -89,6 +89,8 @@ Connection options (pg, mysql2):
   --user <user>            the database user to log in as
   --database <name>        the database to open
   --ssl-ca <file>          CA certificates (PEM) to trust; default: Node's CA store. TLS is always on
+  --ssl-mode <mode>        verify-full (default): the certificate must be trusted and name --host;
+                           verify-ca: trusted only (for servers reached by an address their certificate lacks)
   --insecure               no TLS (local testing only: the token travels in the clear)
 
 Connection options (oracledb):

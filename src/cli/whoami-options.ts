@@ -22,7 +22,12 @@ export interface NetworkConnectionPlan {
   readonly sslCa?: string;
   /** No TLS at all (`allowInsecureTransport`): local testing only. */
   readonly insecure: boolean;
+  /** `verify-full` checks the certificate chain and that it names the host; `verify-ca` the chain only. */
+  readonly sslMode: SslMode;
 }
+
+export const SSL_MODES = ['verify-full', 'verify-ca'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
 
 /** An Oracle Database reached by connect string. */
 export interface OracleConnectionPlan {
@@ -48,6 +53,7 @@ const WHOAMI_OPTIONS = {
   user: { type: 'string' },
   database: { type: 'string' },
   'ssl-ca': { type: 'string' },
+  'ssl-mode': { type: 'string' },
   insecure: { type: 'boolean' },
   'connect-string': { type: 'string' },
   'config-dir': { type: 'string' },
@@ -64,7 +70,7 @@ export function whoamiOptions(argv: readonly string[]): WhoamiOptions {
   const insecure = flag(values, 'insecure');
   let connection: NetworkConnectionPlan | OracleConnectionPlan;
   if (driver === 'oracledb') {
-    refuse(values, ['host', 'port', 'user', 'database', 'ssl-ca'], 'does not apply to --driver oracledb: give --connect-string (the db-token names the user)');
+    refuse(values, ['host', 'port', 'user', 'database', 'ssl-ca', 'ssl-mode'], 'does not apply to --driver oracledb: give --connect-string (the db-token names the user)');
     const connectString = required(values, 'connect-string', 'a tcps:// Easy Connect string, a descriptor, or a tnsnames.ora alias (with --config-dir)');
     const configDir = optional(values, 'config-dir');
     connection = { kind: 'oracle', connectString, ...(configDir !== undefined ? { configDir } : {}), insecure };
@@ -75,8 +81,12 @@ export function whoamiOptions(argv: readonly string[]): WhoamiOptions {
     const user = required(values, 'user', 'the database user to log in as');
     const database = optional(values, 'database');
     const sslCa = optional(values, 'ssl-ca');
-    if (insecure && sslCa !== undefined) throw new UsageError('--insecure', '--insecure turns TLS off, so --ssl-ca would not be used; give one or the other');
-    connection = { kind: 'network', host, port: p, user, ...(database !== undefined ? { database } : {}), ...(sslCa !== undefined ? { sslCa } : {}), insecure };
+    const mode = optional(values, 'ssl-mode');
+    if (insecure && (sslCa !== undefined || mode !== undefined)) {
+      throw new UsageError('--insecure', `--insecure turns TLS off, so ${sslCa !== undefined ? '--ssl-ca' : '--ssl-mode'} would not be used; give one or the other`);
+    }
+    const sslMode = mode === undefined ? 'verify-full' : oneOf('ssl-mode', mode, SSL_MODES);
+    connection = { kind: 'network', host, port: p, user, ...(database !== undefined ? { database } : {}), ...(sslCa !== undefined ? { sslCa } : {}), insecure, sslMode };
   }
   const provider =
     kind === 'aws'

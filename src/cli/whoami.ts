@@ -55,7 +55,7 @@ async function ask(o: WhoamiOptions, token: TokenProvider, ca: string | undefine
     ...(c.database !== undefined ? { database: c.database } : {}),
     allowInsecureTransport: c.insecure,
   };
-  ctx.log(`connecting with ${o.driver} to ${c.host}:${c.port} as ${c.user}, ${c.insecure ? 'without TLS' : ca ? 'TLS with --ssl-ca' : "TLS with Node's CA store"}`);
+  ctx.log(`connecting with ${o.driver} to ${c.host}:${c.port} as ${c.user}, ${c.insecure ? 'without TLS' : `TLS (${c.sslMode}) with ${ca ? '--ssl-ca' : "Node's CA store"}`}`);
   return o.driver === 'pg' ? askPg(c, common, ca) : askMysql(c, common, ca);
 }
 
@@ -65,7 +65,9 @@ async function askPg(c: NetworkConnectionPlan, common: Common, ca: string | unde
   const pool = await createIamPool({
     driver: 'pg',
     ...common,
-    ssl: c.insecure ? false : ca !== undefined ? { ca } : true,
+    ssl: c.insecure
+      ? false
+      : { ...(ca !== undefined ? { ca } : {}), ...(c.sslMode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) },
     max: 1,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     query_timeout: QUERY_TIMEOUT_MS,
@@ -87,7 +89,7 @@ async function askMysql(c: NetworkConnectionPlan, common: Common, ca: string | u
   const pool = await createIamPool({
     driver: 'mysql2',
     ...common,
-    ...(c.insecure ? {} : { ssl: { ...(ca !== undefined ? { ca } : {}), verifyIdentity: true } }),
+    ...(c.insecure ? {} : { ssl: { ...(ca !== undefined ? { ca } : {}), rejectUnauthorized: true, verifyIdentity: c.sslMode === 'verify-full' } }),
     connectionLimit: 1,
     connectTimeout: CONNECT_TIMEOUT_MS,
   });
