@@ -5,7 +5,7 @@ import { awsRdsToken } from 'dbtoken/aws';
 import { heatwaveAuthResponse } from 'dbtoken/mysql2';
 import { ociKeyFingerprint, startPamScriptVerifier, verifyRdsToken } from 'dbtoken/testing';
 import { startMariadb } from '../scripts/servers/mariadb.mjs';
-import { alternate, interleaved, median } from './stats.mjs';
+import { alternate, connectionOverheadRow, interleaved, median } from './stats.mjs';
 
 const credentials = { accessKeyId: 'AKIDDBTOKENBENCH0003', secretAccessKey: 'bench-secret-access-key-3' };
 const region = 'us-east-1';
@@ -34,16 +34,7 @@ export async function mysqlBench() {
   try {
     await interleaved(() => openOne(iam), () => openOne(fixed), 50, 1); // warm up
     const [a, b] = await interleaved(() => openOne(iam), () => openOne(fixed), CONNECTIONS, 5);
-    const refused = verifier.binds.filter((x) => !x.ok).length;
-    return [
-      {
-        measure: `open ${CONNECTIONS} mysql2 connections over TLS, x5 interleaved (median per connection; ${verifier.binds.length} logins, ${refused} refused)`,
-        dbtoken: `${median(a).toFixed(2)} ms (${(median(a) * CONNECTIONS).toFixed(0)} ms / 200)`,
-        baseline: `${median(b).toFixed(2)} ms (static password, same auth path)`,
-        ratio: (median(a) / median(b)).toFixed(3),
-        target: '<= 1.03',
-      },
-    ];
+    return [connectionOverheadRow('mysql2', CONNECTIONS, a, b, verifier.binds)];
   } finally {
     await iam.end();
     await fixed.end();

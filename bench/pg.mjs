@@ -3,7 +3,7 @@ import { createIamPool } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { startLdapVerifier, verifyRdsToken } from 'dbtoken/testing';
 import { startPostgres } from '../scripts/servers/postgres.mjs';
-import { interleaved, median } from './stats.mjs';
+import { connectionOverheadRow, interleaved } from './stats.mjs';
 
 const credentials = { accessKeyId: 'AKIDDBTOKENBENCH0002', secretAccessKey: 'bench-secret-access-key-2' };
 const region = 'us-east-1';
@@ -32,16 +32,7 @@ export async function pgBench() {
   try {
     await interleaved(() => openOne(iam), () => openOne(fixed), 50, 1); // warm up
     const [a, b] = await interleaved(() => openOne(iam), () => openOne(fixed), CONNECTIONS, 5);
-    const refused = ldap.binds.filter((x) => !x.ok).length;
-    return [
-      {
-        measure: `open ${CONNECTIONS} pg connections over TLS, x5 interleaved (median per connection; ${ldap.binds.length} logins, ${refused} refused)`,
-        dbtoken: `${median(a).toFixed(2)} ms (${(median(a) * CONNECTIONS).toFixed(0)} ms / 200)`,
-        baseline: `${median(b).toFixed(2)} ms (static password, same auth path)`,
-        ratio: (median(a) / median(b)).toFixed(3),
-        target: '<= 1.03',
-      },
-    ];
+    return [connectionOverheadRow('pg', CONNECTIONS, a, b, ldap.binds)];
   } finally {
     await iam.end();
     await fixed.end();

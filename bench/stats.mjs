@@ -69,3 +69,19 @@ export async function interleaved(a, b, n, rounds) {
   }
   return [ta, tb];
 }
+
+/**
+ * The table row for "open N connections through the IAM pool vs a static
+ * password pool": per-connection medians `a` (dbtoken) and `b` (baseline),
+ * and what the server's verifier saw.
+ */
+export function connectionOverheadRow(driver, connections, a, b, binds) {
+  const refused = binds.filter((x) => !x.ok).length;
+  return {
+    measure: `open ${connections} ${driver} connections over TLS, x5 interleaved (median per connection; ${binds.length} logins, ${refused} refused)`,
+    dbtoken: `${median(a).toFixed(2)} ms (${(median(a) * connections).toFixed(0)} ms / ${connections})`,
+    baseline: `${median(b).toFixed(2)} ms (static password, same auth path)`,
+    ratio: (median(a) / median(b)).toFixed(3),
+    target: '<= 1.03',
+  };
+}

@@ -1,10 +1,10 @@
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIamPool, DbTokenError, InsecureTransportError, TokenUnavailableError, tokenProvider, type TokenProvider } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { createMysql2Pool, mysql2AuthPlugins } from 'dbtoken/mysql2';
 import { mockTokenSource, staticToken } from 'dbtoken/testing';
-import { REGION, otherKeys, staticKeys, temporaryKeys } from './helpers/aws.js';
+import { REGION, otherKeys, staticKeys, temporaryKeys, tokenSignedAt, type RdsTarget } from './helpers/aws.js';
 import { startIamMariadb, type IamMariadb } from './helpers/iam-mariadb.js';
 
 let db: IamMariadb;
@@ -43,20 +43,7 @@ async function fresh(pool: mysql.Pool, sql = 'SELECT CURRENT_USER() AS u') {
   }
 }
 
-async function signedAt(msAgo: number, over: Partial<Parameters<typeof awsRdsToken>[0]> = {}) {
-  vi.useFakeTimers({ now: Date.now() - msAgo, toFake: ['Date'] });
-  try {
-    const p = awsRdsToken(
-      { hostname: '127.0.0.1', port: db.port, username: 'iam_alice', region: REGION, credentials: staticKeys, ...over },
-      { cacheKey: `signed-at-${Math.random()}` },
-    );
-    const t = (await p.getToken()).token;
-    p.close();
-    return t;
-  } finally {
-    vi.useRealTimers();
-  }
-}
+const signedAt = (msAgo: number, over: Partial<RdsTarget> = {}) => tokenSignedAt(db.port, msAgo, over);
 
 describe('mysql2 pools against a real MariaDB that checks RDS tokens (PAM + mysql_clear_password + verifier, TLS)', () => {
   it('a good token logs in over TLS; the pool is mysql2\'s own promise pool', async () => {

@@ -1,10 +1,10 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIamPool, InsecureTransportError, TokenUnavailableError, tokenProvider, type TokenProvider } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { createPgPool, pgPassword } from 'dbtoken/pg';
 import { mockTokenSource, staticToken } from 'dbtoken/testing';
-import { REGION, otherKeys, staticKeys, temporaryKeys } from './helpers/aws.js';
+import { REGION, otherKeys, staticKeys, temporaryKeys, tokenSignedAt, type RdsTarget } from './helpers/aws.js';
 import { startIamPostgres, type IamPostgres } from './helpers/iam-postgres.js';
 
 let db: IamPostgres;
@@ -43,21 +43,7 @@ async function freshConnection(pool: pg.Pool, sql = 'select session_user as u') 
   }
 }
 
-async function signedAt(msAgo: number, over: Partial<Parameters<typeof awsRdsToken>[0]> = {}) {
-  vi.useFakeTimers({ now: Date.now() - msAgo, toFake: ['Date'] });
-  try {
-    // A cacheKey of its own: a provider for the same identity would share the cached (fresh) token.
-    const p = awsRdsToken(
-      { hostname: '127.0.0.1', port: db.port, username: 'iam_alice', region: REGION, credentials: staticKeys, ...over },
-      { cacheKey: `signed-at-${Math.random()}` },
-    );
-    const t = (await p.getToken()).token;
-    p.close();
-    return t;
-  } finally {
-    vi.useRealTimers();
-  }
-}
+const signedAt = (msAgo: number, over: Partial<RdsTarget> = {}) => tokenSignedAt(db.port, msAgo, over);
 
 describe('pg pools against a real PostgreSQL that checks RDS tokens (ldap + verifier, TLS)', () => {
   it('a good token logs in over TLS, and the pool is pg\'s own Pool', async () => {

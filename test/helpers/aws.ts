@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { vi } from 'vitest';
+import { awsRdsToken } from 'dbtoken/aws';
+import { verifyRdsToken } from 'dbtoken/testing';
 
 /** Made-up AWS keys for tests: the verifier knows them as IAM would. */
 export const staticKeys = {
@@ -19,3 +22,46 @@ export const otherKeys = {
 };
 
 export const REGION = 'us-east-1';
+
+/** What an RDS token is signed for, in the tests: the private servers on 127.0.0.1. */
+export type RdsTarget = Parameters<typeof awsRdsToken>[0];
+
+/**
+ * A token for iam_alice at 127.0.0.1:`port` with {@link staticKeys}, signed
+ * `msAgo` in the past; `over` changes what it is signed for. It has a cache
+ * entry of its own: a provider for the same identity would share the
+ * cached (fresh) token.
+ */
+export async function tokenSignedAt(port: number, msAgo: number, over: Partial<RdsTarget> = {}): Promise<string> {
+  vi.useFakeTimers({ now: Date.now() - msAgo, toFake: ['Date'] });
+  try {
+    const p = awsRdsToken(
+      { hostname: '127.0.0.1', port, username: 'iam_alice', region: REGION, credentials: staticKeys, ...over },
+      { cacheKey: `signed-at-${Math.random()}` },
+    );
+    const t = (await p.getToken()).token;
+    p.close();
+    return t;
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
+/**
+ * The check the private test servers hand each login to: an RDS token for
+ * 127.0.0.1:`port()` signed with {@link staticKeys} or {@link temporaryKeys},
+ * unless `revoked` holds it. `offsetMs()` shifts the verifier's clock.
+ */
+export function localRdsCheck(port: () => number, revoked: ReadonlySet<string>, offsetMs: () => number = () => 0) {
+  return ({ user, password }: { user: string; password: string }) => {
+    if (revoked.has(password)) return { ok: false as const, reason: 'revoked' };
+    return verifyRdsToken(password, {
+      hostname: '127.0.0.1',
+      port: port(),
+      username: user,
+      region: REGION,
+      credentials: [staticKeys, temporaryKeys],
+      now: Date.now() + offsetMs(),
+    });
+  };
+}

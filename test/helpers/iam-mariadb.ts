@@ -1,7 +1,7 @@
-import { startPamScriptVerifier, verifyRdsToken, type PamScriptVerifier } from 'dbtoken/testing';
+import { startPamScriptVerifier, type PamScriptVerifier } from 'dbtoken/testing';
 // @ts-expect-error plain JS helper shared with the demo and the bench
 import { startMariadb } from '../../scripts/servers/mariadb.mjs';
-import { REGION, staticKeys, temporaryKeys } from './aws.js';
+import { localRdsCheck } from './aws.js';
 
 export interface IamMariadb {
   host: string;
@@ -22,12 +22,7 @@ export interface IamMariadb {
 export async function startIamMariadb(): Promise<IamMariadb> {
   const revoked = new Set<string>();
   let port = 0;
-  const verifier = await startPamScriptVerifier({
-    verify: ({ user, password }) => {
-      if (revoked.has(password)) return { ok: false, reason: 'revoked' };
-      return verifyRdsToken(password, { hostname: '127.0.0.1', port, username: user, region: REGION, credentials: [staticKeys, temporaryKeys] });
-    },
-  });
+  const verifier = await startPamScriptVerifier({ verify: localRdsCheck(() => port, revoked) });
   const server = await startMariadb({ verifierScript: verifier.script, pamUsers: ['iam_alice', 'iam_bob'], plainPamUsers: ['iam_plain'] });
   port = server.port;
   return {

@@ -1,7 +1,7 @@
-import { startLdapVerifier, verifyRdsToken, type LdapVerifier } from 'dbtoken/testing';
+import { startLdapVerifier, type LdapVerifier } from 'dbtoken/testing';
 // @ts-expect-error plain JS helper shared with the demo and the bench
 import { startPostgres } from '../../scripts/servers/postgres.mjs';
-import { REGION, staticKeys, temporaryKeys } from './aws.js';
+import { localRdsCheck } from './aws.js';
 
 export const STATIC_PASSWORD = 'static-password-for-baseline';
 
@@ -28,18 +28,11 @@ export async function startIamPostgres(): Promise<IamPostgres> {
   const revoked = new Set<string>();
   let offset = 0;
   let port = 0;
+  const check = localRdsCheck(() => port, revoked, () => offset);
   const ldap = await startLdapVerifier({
     verify: ({ user, password }) => {
-      if (revoked.has(password)) return { ok: false, reason: 'revoked' };
       if (user === 'static_user') return { ok: password === STATIC_PASSWORD, reason: 'wrong static password' };
-      return verifyRdsToken(password, {
-        hostname: '127.0.0.1',
-        port,
-        username: user,
-        region: REGION,
-        credentials: [staticKeys, temporaryKeys],
-        now: Date.now() + offset,
-      });
+      return check({ user, password });
     },
   });
   const server = await startPostgres({ ldapPort: ldap.port, ldapUsers: ['iam_alice', 'iam_bob', 'static_user'], ldapGroups: ['rds_iam'], plainLdapUsers: ['iam_plain'] });
