@@ -11,11 +11,11 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { Pool as PromisePool, PoolOptions } from 'mysql2/promise';
-import { ConfigError, DbTokenError, InsecureTransportError } from '../src/errors.js';
-import { applyTarget } from '../src/target.js';
-import type { DbToken } from '../src/token.js';
-import { isTokenProvider, type TokenProvider } from '../src/token-provider.js';
-import { describe } from '../src/validate.js';
+import { ConfigError, DbTokenError, InsecureTransportError } from '../src/core/errors.js';
+import { applyTarget } from './preamble.js';
+import type { DbToken } from '../src/core/token.js';
+import { isTokenProvider, type TokenProvider } from '../src/core/provider.js';
+import { describe } from '../src/core/validation.js';
 
 /**
  * The `mysql2/promise` pool that {@link createMysql2Pool} returns: mysql2's own class.

@@ -11,11 +11,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import oracledb from 'oracledb';
-import { ConfigError, InsecureTransportError } from '../src/errors.js';
-import { connectTransport, parseTnsNames } from '../src/oracle-connect.js';
-import type { DbToken } from '../src/token.js';
-import { isTokenProvider, type TokenProvider } from '../src/token-provider.js';
-import { describe } from '../src/validate.js';
+import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
+import { connectTransport, parseTnsNames } from './oracle-connect.js';
+import type { DbToken } from '../src/core/token.js';
+import { isTokenProvider, type TokenProvider } from '../src/core/provider.js';
+import { describe } from '../src/core/validation.js';
 
 /**
  * The `oracledb.Pool` that {@link createOracledbPool} returns: the driver's own.

@@ -8,11 +8,11 @@
  * @module dbtoken/pg
  */
 import pg from 'pg';
-import { ConfigError, InsecureTransportError } from '../src/errors.js';
-import { applyTarget } from '../src/target.js';
-import type { DbToken } from '../src/token.js';
-import { isTokenProvider, type TokenProvider } from '../src/token-provider.js';
-import { describe } from '../src/validate.js';
+import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
+import { applyTarget } from './preamble.js';
+import type { DbToken } from '../src/core/token.js';
+import { isTokenProvider, type TokenProvider } from '../src/core/provider.js';
+import { describe } from '../src/core/validation.js';
 
 /**
  * The `pg.Pool` that {@link createPgPool} returns: pg's own pool class.

@@ -13,8 +13,8 @@
  * ```
  * @module dbtoken
  */
-export { ConfigError, DbTokenError, InsecureTransportError, ProviderClosedError, TokenUnavailableError } from './errors.js';
-export type { DbToken } from './token.js';
+export { ConfigError, DbTokenError, InsecureTransportError, ProviderClosedError, TokenUnavailableError } from './core/errors.js';
+export type { DbToken } from './core/token.js';
 export {
   tokenProvider,
   MAX_CACHED_TOKENS,
@@ -24,5 +24,5 @@ export {
   type TokenProviderOptions,
   type TokenSource,
   type TokenTarget,
-} from './token-provider.js';
-export { createIamPool, type IamPoolDriver, type IamPoolOptions, type Mysql2IamPoolOptions, type OracledbIamPoolOptions, type PgIamPoolOptions } from './create-iam-pool.js';
+} from './core/provider.js';
+export { createIamPool, type IamPoolDriver, type IamPoolOptions, type Mysql2IamPoolOptions, type OracledbIamPoolOptions, type PgIamPoolOptions } from '../adapters/create-iam-pool.js';

@@ -1,5 +1,5 @@
-import type { DbToken } from '../token.js';
-import type { TokenLogger, TokenProvider } from '../token-provider.js';
+import type { DbToken } from '../core/token.js';
+import type { TokenLogger, TokenProvider } from '../core/provider.js';
 import { redact, SecretSet } from './redact.js';
 
 /** Where a command's output goes. Tests and the real process differ only here. */

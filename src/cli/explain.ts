@@ -1,4 +1,4 @@
-import { ConfigError, InsecureTransportError, TokenUnavailableError } from '../errors.js';
+import { ConfigError, InsecureTransportError, TokenUnavailableError } from '../core/errors.js';
 import { UsageError } from './args.js';
 
 /** What the CLI reports for an error: the exit code and one line. */

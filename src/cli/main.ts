@@ -32,27 +32,27 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   token: {
     help: TOKEN_HELP,
     subcommands: {
-      aws: { help: TOKEN_AWS_HELP, run: async (argv, ctx) => (await import('./token.js')).tokenAws(argv, ctx) },
-      oci: { help: TOKEN_OCI_HELP, run: async (argv, ctx) => (await import('./token.js')).tokenOci(argv, ctx) },
+      aws: { help: TOKEN_AWS_HELP, run: async (argv, ctx) => (await import('./commands/token.js')).tokenAws(argv, ctx) },
+      oci: { help: TOKEN_OCI_HELP, run: async (argv, ctx) => (await import('./commands/token.js')).tokenOci(argv, ctx) },
     },
   },
-  whoami: { help: WHOAMI_HELP, run: async (argv, ctx) => (await import('./whoami.js')).whoami(argv, ctx) },
+  whoami: { help: WHOAMI_HELP, run: async (argv, ctx) => (await import('./commands/whoami.js')).whoami(argv, ctx) },
   sql: {
     help: SQL_HELP,
     subcommands: {
-      oracle: { help: SQL_ORACLE_HELP, run: async (argv, ctx) => (await import('./provision.js')).sqlOracle(argv, ctx) },
-      'rds-postgres': { help: SQL_RDS_POSTGRES_HELP, run: async (argv, ctx) => (await import('./provision.js')).sqlRdsPostgres(argv, ctx) },
-      'rds-mysql': { help: SQL_RDS_MYSQL_HELP, run: async (argv, ctx) => (await import('./provision.js')).sqlRdsMysql(argv, ctx) },
-      heatwave: { help: SQL_HEATWAVE_HELP, run: async (argv, ctx) => (await import('./provision.js')).sqlHeatwave(argv, ctx) },
+      oracle: { help: SQL_ORACLE_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlOracle(argv, ctx) },
+      'rds-postgres': { help: SQL_RDS_POSTGRES_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlRdsPostgres(argv, ctx) },
+      'rds-mysql': { help: SQL_RDS_MYSQL_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlRdsMysql(argv, ctx) },
+      heatwave: { help: SQL_HEATWAVE_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlHeatwave(argv, ctx) },
     },
   },
   policy: {
     help: POLICY_HELP,
     subcommands: {
-      oci: { help: POLICY_OCI_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyOci(argv, ctx) },
-      'oci-cross-tenancy': { help: POLICY_CROSS_TENANCY_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyOciCrossTenancy(argv, ctx) },
-      heatwave: { help: POLICY_HEATWAVE_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyHeatwave(argv, ctx) },
-      aws: { help: POLICY_AWS_HELP, run: async (argv, ctx) => (await import('./provision.js')).policyAws(argv, ctx) },
+      oci: { help: POLICY_OCI_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyOci(argv, ctx) },
+      'oci-cross-tenancy': { help: POLICY_CROSS_TENANCY_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyOciCrossTenancy(argv, ctx) },
+      heatwave: { help: POLICY_HEATWAVE_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyHeatwave(argv, ctx) },
+      aws: { help: POLICY_AWS_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyAws(argv, ctx) },
     },
   },
 };

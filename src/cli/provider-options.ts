@@ -1,8 +1,8 @@
-import { isAwsRegion, rdsRegionFromHostname } from '../aws-region.js';
-import { ConfigError } from '../errors.js';
-import type { OciAuth } from '../oci-db-token.js';
-import { isOciRegion } from '../oci-region.js';
-import { parseOciScope } from '../oci-scope.js';
+import { isAwsRegion, rdsRegionFromHostname } from '../sources/aws/region.js';
+import { ConfigError } from '../core/errors.js';
+import type { OciAuth } from '../sources/oci/db-token.js';
+import { isOciRegion } from '../sources/oci/region.js';
+import { parseOciScope } from '../sources/oci/scope.js';
 import { optional, oneOf, refuse, required, UsageError, type OptionSpecs, type OptionValues } from './args.js';
 
 /** The options that pick and configure a token provider, shared by `token` and `whoami`. */

@@ -1,4 +1,4 @@
-import type { TokenProvider, TokenProviderOptions } from '../token-provider.js';
+import type { TokenProvider, TokenProviderOptions } from '../core/provider.js';
 import type { Context } from './context.js';
 import type { ProviderPlan } from './provider-options.js';
 
@@ -10,7 +10,7 @@ export async function openProvider(plan: ProviderPlan, ctx: Context): Promise<To
   const options: TokenProviderOptions | undefined = ctx.logger ? { logger: ctx.logger } : undefined;
   switch (plan.kind) {
     case 'aws': {
-      const { awsRdsToken } = await import('../aws.js');
+      const { awsRdsToken } = await import('../sources/aws/rds.js');
       ctx.log(`awsRdsToken for ${plan.username} at ${plan.hostname}:${plan.port} in ${plan.region}, credentials from the AWS SDK's default chain`);
       return ctx.track(awsRdsToken({ hostname: plan.hostname, port: plan.port, username: plan.username, region: plan.region }, options));
     }

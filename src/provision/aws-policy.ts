@@ -1,6 +1,6 @@
-import { isAwsRegion } from '../aws-region.js';
-import { ConfigError } from '../errors.js';
-import { requireObject } from '../validate.js';
+import { isAwsRegion } from '../sources/aws/region.js';
+import { ConfigError } from '../core/errors.js';
+import { requireObject } from '../core/validation.js';
 import { quoted, requireText } from './quote.js';
 
 /*

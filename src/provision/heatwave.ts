@@ -1,5 +1,5 @@
-import { ConfigError } from '../errors.js';
-import { requireObject } from '../validate.js';
+import { ConfigError } from '../core/errors.js';
+import { requireObject } from '../core/validation.js';
 import { mysqlGrantStatements, type MysqlGrant } from './mysql.js';
 import { mysqlAccount, mysqlHost, optionalList, requireOcidOf } from './quote.js';
 

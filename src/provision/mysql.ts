@@ -1,5 +1,5 @@
-import { ConfigError } from '../errors.js';
-import { requireObject } from '../validate.js';
+import { ConfigError } from '../core/errors.js';
+import { requireObject } from '../core/validation.js';
 import { mysqlAccount, mysqlGrantTarget, optionalList, privilegeName } from './quote.js';
 
 /*

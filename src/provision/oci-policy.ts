@@ -1,6 +1,6 @@
-import { ConfigError } from '../errors.js';
-import { parseOcid } from '../oci-scope.js';
-import { requireObject } from '../validate.js';
+import { ConfigError } from '../core/errors.js';
+import { parseOcid } from '../sources/oci/scope.js';
+import { requireObject } from '../core/validation.js';
 import { ociName, requireOcidOf, requireText } from './quote.js';
 
 /*

@@ -1,6 +1,6 @@
-import { ConfigError } from '../errors.js';
-import { requireObject } from '../validate.js';
-import { parseOcid } from '../oci-scope.js';
+import { ConfigError } from '../core/errors.js';
+import { requireObject } from '../core/validation.js';
+import { parseOcid } from '../sources/oci/scope.js';
 import { optionalList, oracleIamName, oracleIdent, privilegeName, requireOcidOf, requireText } from './quote.js';
 
 /*

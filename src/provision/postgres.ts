@@ -1,4 +1,4 @@
-import { requireObject } from '../validate.js';
+import { requireObject } from '../core/validation.js';
 import { optionalList, pgIdent } from './quote.js';
 
 /*

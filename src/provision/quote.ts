@@ -1,6 +1,6 @@
-import { ConfigError } from '../errors.js';
-import { parseOcid } from '../oci-scope.js';
-import { describe } from '../validate.js';
+import { ConfigError } from '../core/errors.js';
+import { parseOcid } from '../sources/oci/scope.js';
+import { describe } from '../core/validation.js';
 
 /**
  * The one place where caller-supplied names become SQL or policy text.

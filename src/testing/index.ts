@@ -11,8 +11,8 @@
 export { staticToken } from './static-token.js';
 export { mockTokenSource, type MockTokenSource, type MockTokenCall, type MockTokenInit, type MockDeferred } from './mock-token-source.js';
 export { verifyRdsToken, type RdsTokenVerifierConfig, type RdsTokenVerdict, type RdsTokenAccepted, type RdsTokenRefused, type RdsVerifierCredentials } from './verify-rds-token.js';
-export { startLdapVerifier, type LdapBind, type LdapBindRecord, type LdapVerdict, type LdapVerifier, type LdapVerifierOptions } from './ldap-verifier.js';
-export { startPamScriptVerifier, type PamLogin, type PamLoginRecord, type PamVerdict, type PamScriptVerifier, type PamScriptVerifierOptions } from './pam-verifier.js';
+export { startLdapVerifier, type LdapBind, type LdapBindRecord, type LdapVerdict, type LdapVerifier, type LdapVerifierOptions } from './ldap/server.js';
+export { startPamScriptVerifier, type PamLogin, type PamLoginRecord, type PamVerdict, type PamScriptVerifier, type PamScriptVerifierOptions } from './pam/server.js';
 export {
   startHeatwaveEmulator,
   ociKeyFingerprint,
@@ -25,7 +25,7 @@ export {
   type HeatwaveLogin,
   type HeatwaveMysqlUser,
   type HeatwaveTlsOptions,
-} from './heatwave-emulator.js';
+} from './heatwave/server.js';
 export {
   startOciIdentityEmulator,
   issueSecurityToken,
@@ -37,4 +37,4 @@ export {
   type OciIdentityTokenIssuer,
   type OciIdentityUser,
   type OciSecurityTokenOptions,
-} from './oci-identity-emulator.js';
+} from './oci-identity/server.js';

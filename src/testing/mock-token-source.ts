@@ -1,5 +1,5 @@
-import type { DbToken } from '../token.js';
-import type { TokenSource } from '../token-provider.js';
+import type { DbToken } from '../core/token.js';
+import type { TokenSource } from '../core/provider.js';
 
 /**
  * One recorded call of a {@link MockTokenSource}.

@@ -1,6 +1,6 @@
-import { ConfigError } from '../errors.js';
-import { tokenProvider, type TokenProvider, type TokenProviderOptions } from '../token-provider.js';
-import { describe, optionalDuration } from '../validate.js';
+import { ConfigError } from '../core/errors.js';
+import { tokenProvider, type TokenProvider, type TokenProviderOptions } from '../core/provider.js';
+import { describe, optionalDuration } from '../core/validation.js';
 
 /**
  * A provider that always returns `token`, each time with a fresh

@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { createIamPool } from '../../../adapters/create-iam-pool.js';
+import { expandHome } from '../../sources/oci/config-file.js';
+import type { TokenProvider } from '../../core/provider.js';
+import { InsecureTransportError } from '../../core/errors.js';
+import { UsageError } from '../args.js';
+import type { Context } from '../context.js';
+import { cliWording } from '../explain.js';
+import { formatIdentity, json } from '../format.js';
+import { mysqlIdentity, oracleIdentity, pgIdentity, type Identity } from '../identity.js';
+import { openProvider } from '../providers.js';
+import { whoamiOptions, type NetworkConnectionPlan, type OracleConnectionPlan, type WhoamiOptions } from '../whoami-options.js';
+
+const CONNECT_TIMEOUT_MS = 20_000;
+/** How long the identity query may take once logged in. */
+const QUERY_TIMEOUT_MS = 20_000;
+
+/** `dbtoken whoami`: one IAM login, one identity query, then everything closed. */
+export async function whoami(argv: readonly string[], ctx: Context): Promise<number> {
+  const o = whoamiOptions(argv);
+  ctx.token = o.provider.kind;
+  const ca = o.connection.kind === 'network' && o.connection.sslCa !== undefined ? readCa(o.connection.sslCa) : undefined;
+  const provider = await openProvider(o.provider, ctx);
+  try {
+    const identity = await ask(o, provider, ca, ctx);
+    ctx.print(o.json ? json(identity) : formatIdentity(identity));
+    return 0;
+  } finally {
+    provider.close();
+  }
+}
+
+function readCa(file: string): string {
+  const path = resolve(expandHome(file, homedir()));
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError('--ssl-ca', `--ssl-ca ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError('--ssl-ca', `--ssl-ca ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return pem;
+}
+
+async function ask(o: WhoamiOptions, token: TokenProvider, ca: string | undefined, ctx: Context): Promise<Identity> {
+  const c = o.connection;
+  if (c.kind === 'oracle') return askOracle(c, token, ctx);
+  const common = {
+    token,
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    ...(c.database !== undefined ? { database: c.database } : {}),
+    allowInsecureTransport: c.insecure,
+  };
+  ctx.log(`connecting with ${o.driver} to ${c.host}:${c.port} as ${c.user}, ${c.insecure ? 'without TLS' : `TLS (${c.sslMode}) with ${ca ? '--ssl-ca' : "Node's CA store"}`}`);
+  return o.driver === 'pg' ? askPg(c, common, ca) : askMysql(c, common, ca);
+}
+
+type Common = { token: TokenProvider; host: string; port: number; user: string; database?: string; allowInsecureTransport: boolean };
+
+async function askPg(c: NetworkConnectionPlan, common: Common, ca: string | undefined): Promise<Identity> {
+  const pool = await createIamPool({
+    driver: 'pg',
+    ...common,
+    ssl: c.insecure
+      ? false
+      : { ...(ca !== undefined ? { ca } : {}), ...(c.sslMode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) },
+    max: 1,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+  });
+  pool.on('error', () => {}); // an idle client's error: the query below reports what matters
+  try {
+    const client = await pool.connect();
+    try {
+      return await pgIdentity(client);
+    } finally {
+      client.release();
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+async function askMysql(c: NetworkConnectionPlan, common: Common, ca: string | undefined): Promise<Identity> {
+  const pool = await createIamPool({
+    driver: 'mysql2',
+    ...common,
+    ...(c.insecure ? {} : { ssl: { ...(ca !== undefined ? { ca } : {}), rejectUnauthorized: true, verifyIdentity: c.sslMode === 'verify-full' } }),
+    connectionLimit: 1,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+  });
+  try {
+    const conn = await pool.getConnection();
+    try {
+      return await mysqlIdentity(conn, QUERY_TIMEOUT_MS);
+    } finally {
+      conn.release();
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+async function askOracle(c: OracleConnectionPlan, token: TokenProvider, ctx: Context): Promise<Identity> {
+  ctx.log(`connecting with oracledb (thin) to ${c.connectString}${c.configDir ? ` (config dir ${c.configDir})` : ''}`);
+  const pool = await createIamPool({
+    driver: 'oracledb',
+    token,
+    connectString: c.connectString,
+    ...(c.configDir !== undefined ? { configDir: resolve(expandHome(c.configDir, homedir())) } : {}),
+    allowInsecureTransport: c.insecure,
+    poolMin: 0,
+    poolMax: 1,
+    poolIncrement: 1,
+    connectTimeout: CONNECT_TIMEOUT_MS / 1000,
+  }).catch((err: unknown) => {
+    // Nothing was sent yet: the connect string itself is at fault.
+    if (err instanceof InsecureTransportError) throw new UsageError('--connect-string', `--connect-string: ${cliWording(err.message)}`);
+    throw err;
+  });
+  try {
+    const conn = await pool.getConnection();
+    conn.callTimeout = QUERY_TIMEOUT_MS;
+    try {
+      return await oracleIdentity(conn);
+    } finally {
+      await conn.close();
+    }
+  } finally {
+    await pool.close(0);
+  }
+}

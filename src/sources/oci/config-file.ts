@@ -1,0 +1,94 @@
+import { ConfigError } from '../../core/errors.js';
+
+/**
+ * Pure parsing of OCI CLI/SDK config files (`~/.oci/config`): INI profiles,
+ * `key = value` lines, `#` and `;` comments, and `DEFAULT` values inherited by
+ * every other profile. No I/O: callers pass the text and the file name used
+ * in messages.
+ */
+
+/** One `key = value` line. */
+export interface OciConfigEntry {
+  readonly value: string;
+  /** 1-based line number. */
+  readonly line: number;
+}
+
+/** One `[PROFILE]` section. */
+export interface OciConfigProfile {
+  /** The line of the `[PROFILE]` header. */
+  readonly line: number;
+  readonly entries: Readonly<Record<string, OciConfigEntry>>;
+}
+
+/** A parsed config file: its profiles by name. */
+export type OciConfig = Readonly<Record<string, OciConfigProfile>>;
+
+/**
+ * Parses the text of an OCI config file. Throws a {@link ConfigError}
+ * (`field` = `configFile`) naming `file:line` for a line that is neither a
+ * header, a `key = value` pair, a comment nor blank; for a key outside any
+ * profile; and for a key given twice in one profile.
+ */
+export function parseOciConfig(text: string, file: string): OciConfig {
+  const profiles: Record<string, { line: number; entries: Record<string, OciConfigEntry> }> = Object.create(null);
+  let current: { line: number; entries: Record<string, OciConfigEntry> } | undefined;
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    const s = raw.trim();
+    if (s === '' || s.startsWith('#') || s.startsWith(';')) return;
+    if (s.startsWith('[')) {
+      const m = /^\[\s*([^\]]*?)\s*\]$/.exec(s);
+      if (!m || m[1] === '') throw new ConfigError('configFile', `${file}:${line}: malformed profile header; write it as [PROFILE_NAME]`);
+      const name = m[1]!;
+      if (profiles[name] !== undefined) {
+        throw new ConfigError('configFile', `${file}:${line}: profile [${name}] is defined twice (first at line ${profiles[name]!.line})`);
+      }
+      current = profiles[name] = { line, entries: Object.create(null) };
+      return;
+    }
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError('configFile', `${file}:${line}: expected "key = value", a [PROFILE] header or a # comment`);
+    const key = s.slice(0, eq).trim();
+    const value = s.slice(eq + 1).trim();
+    if (current === undefined) throw new ConfigError('configFile', `${file}:${line}: "${key}" comes before any [PROFILE] header`);
+    if (current.entries[key] !== undefined) {
+      throw new ConfigError('configFile', `${file}:${line}: "${key}" is set twice in one profile (first at line ${current.entries[key]!.line})`);
+    }
+    current.entries[key] = { value, line };
+  });
+  return profiles;
+}
+
+/** A profile with `DEFAULT` merged in, plus where it came from. */
+export interface ResolvedOciProfile {
+  readonly name: string;
+  readonly file: string;
+  readonly line: number;
+  readonly entries: Readonly<Record<string, OciConfigEntry>>;
+}
+
+/**
+ * The named profile with the `DEFAULT` profile's entries inherited. Throws a
+ * {@link ConfigError} (`field` = `profile`) listing the profiles that exist.
+ */
+export function resolveOciProfile(config: OciConfig, name: string, file: string): ResolvedOciProfile {
+  const profile = config[name];
+  if (profile === undefined) {
+    const names = Object.keys(config);
+    throw new ConfigError(
+      'profile',
+      `profile [${name}] not found in ${file} (${names.length ? `it has ${names.map((n) => `[${n}]`).join(', ')}` : 'it has no profiles'}); pass profile, or create it with \`oci setup config\` or \`oci session authenticate\``,
+    );
+  }
+  const inherited = name === 'DEFAULT' ? {} : config.DEFAULT?.entries ?? {};
+  return { name, file, line: profile.line, entries: { ...inherited, ...profile.entries } };
+}
+
+/** Expands a leading `~` (alone or followed by `/`) to `home`, as the OCI tools do. */
+export function expandHome(path: string, home: string): string {
+  if (path === '~') return home.replace(/(.)[\/]+$/, '$1');
+  if (path.startsWith('~/') || path.startsWith('~\\')) return home.replace(/[\\/]+$/, '') + path.slice(1);
+  return path;
+}

@@ -1,0 +1,223 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../../core/errors.js';
+import { jwtExpiry, MalformedJwtError } from './jwt.js';
+import { expandHome, parseOciConfig, resolveOciProfile, type ResolvedOciProfile } from './config-file.js';
+import { tokenProvider, type TokenProvider, type TokenProviderOptions } from '../../core/provider.js';
+import { optionalString, requireObject } from '../../core/validation.js';
+
+/**
+ * Options of {@link heatwaveOciToken}.
+ *
+ * @example
+ * ```ts
+ * const config: HeatwaveOciTokenConfig = { configFile: '~/.oci/config', profile: 'heatwave' };
+ * const token = heatwaveOciToken(config);
+ * ```
+ */
+export interface HeatwaveOciTokenConfig {
+  /** The OCI config file. Default `~/.oci/config`. A leading `~` means the home directory. */
+  configFile?: string;
+  /** The profile in it. Default `DEFAULT`. */
+  profile?: string;
+}
+
+/**
+ * The security token file must be smaller than this, as the MySQL client requires.
+ *
+ * @example
+ * ```ts
+ * import { MAX_SECURITY_TOKEN_BYTES } from 'dbtoken/oci';
+ * MAX_SECURITY_TOKEN_BYTES; // 10240
+ * if (statSync(tokenFile).size >= MAX_SECURITY_TOKEN_BYTES) throw new Error('the MySQL client would refuse this token file');
+ * ```
+ */
+export const MAX_SECURITY_TOKEN_BYTES = 10 * 1024;
+
+/**
+ * An API-key-only profile never expires: this date stands for "never".
+ *
+ * @example
+ * ```ts
+ * import { heatwaveOciToken, NEVER } from 'dbtoken/oci';
+ * const t = await heatwaveOciToken({ profile: 'apikey-only' }).getToken();
+ * t.expiresAt.getTime() === NEVER.getTime(); // true: no security_token_file, the login never expires
+ * ```
+ */
+export const NEVER = new Date(8.64e15);
+
+const FINGERPRINT = /^[0-9a-f]{2}(?::[0-9a-f]{2}){15}$/i;
+
+interface Material {
+  token: string;
+  expiresAt: Date;
+  privateKey: string;
+  fingerprint: string;
+  tokenFile: string | undefined;
+}
+
+function where(p: ResolvedOciProfile, key?: string): string {
+  const line = key !== undefined ? p.entries[key]?.line ?? p.line : p.line;
+  return `${p.file}:${line}`;
+}
+
+function readFile(path: string, field: string, at: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(field, `${at}: ${what} ${path} cannot be read (${code})`, { cause: err });
+  }
+}
+
+function loadKey(profile: ResolvedOciProfile, configDir: string, home: string): KeyObject {
+  const entry = profile.entries.key_file;
+  if (entry === undefined || entry.value === '') {
+    throw new ConfigError('key_file', `${where(profile)}: profile [${profile.name}] has no key_file; add key_file = <path to the API signing key (PEM)>`);
+  }
+  const path = resolve(configDir, expandHome(entry.value, home));
+  const pem = readFile(path, 'key_file', where(profile, 'key_file'), 'key_file');
+  const passphrase = profile.entries.pass_phrase?.value;
+  const text = pem.toString('latin1');
+  const encrypted = text.includes('ENCRYPTED PRIVATE KEY') || text.includes('Proc-Type: 4,ENCRYPTED');
+  if (encrypted && !passphrase) {
+    throw new ConfigError('pass_phrase', `${where(profile, 'key_file')}: key_file ${path} is encrypted and profile [${profile.name}] has no pass_phrase; add pass_phrase = <passphrase>`);
+  }
+  try {
+    return createPrivateKey(passphrase ? { key: pem, passphrase } : { key: pem });
+  } catch (err) {
+    if (encrypted) {
+      throw new ConfigError('pass_phrase', `${where(profile, 'pass_phrase')}: pass_phrase does not decrypt key_file ${path}`, { cause: err });
+    }
+    throw new ConfigError('key_file', `${where(profile, 'key_file')}: key_file ${path} is not a PEM private key`, { cause: err });
+  }
+}
+
+function loadToken(profile: ResolvedOciProfile, configDir: string, home: string, now: number): { token: string; expiresAt: Date; file: string | undefined } {
+  const entry = profile.entries.security_token_file;
+  if (entry === undefined || entry.value === '') return { token: '', expiresAt: NEVER, file: undefined };
+  const at = where(profile, 'security_token_file');
+  const file = resolve(configDir, expandHome(entry.value, home));
+  const raw = readFile(file, 'security_token_file', at, 'security_token_file');
+  if (raw.length >= MAX_SECURITY_TOKEN_BYTES) {
+    throw new ConfigError('security_token_file', `${at}: security_token_file ${file} is ${raw.length} bytes; it must be under 10 KB`);
+  }
+  const token = raw.toString('utf8').trim();
+  let expiresAt: Date;
+  try {
+    expiresAt = jwtExpiry(token);
+  } catch (err) {
+    if (!(err instanceof MalformedJwtError)) throw err;
+    throw new ConfigError('security_token_file', `${at}: security_token_file ${file} does not hold a security token (${err.message}); run \`oci session authenticate --profile ${profile.name}\``);
+  }
+  if (expiresAt.getTime() <= now) {
+    throw new ConfigError(
+      'security_token_file',
+      `${at}: the security token in ${file} expired at ${expiresAt.toISOString()}; run \`oci session refresh --profile ${profile.name}\` (or \`oci session authenticate\`)`,
+    );
+  }
+  return { token, expiresAt, file };
+}
+
+function loadMaterial(configFile: string, profileName: string, now: number): Material {
+  const home = homedir();
+  const text = readFile(configFile, 'configFile', configFile, 'the OCI config file').toString('utf8');
+  const profile = resolveOciProfile(parseOciConfig(text, configFile), profileName, configFile);
+  const configDir = dirname(configFile);
+  const fingerprint = profile.entries.fingerprint?.value ?? '';
+  if (fingerprint === '') {
+    throw new ConfigError('fingerprint', `${where(profile)}: profile [${profile.name}] has no fingerprint; add fingerprint = <the API key's fingerprint, aa:bb:...>`);
+  }
+  if (!FINGERPRINT.test(fingerprint)) {
+    throw new ConfigError('fingerprint', `${where(profile, 'fingerprint')}: fingerprint must be 16 colon-separated hex pairs (aa:bb:...:ff), as the OCI console shows it`);
+  }
+  const key = loadKey(profile, configDir, home);
+  const { token, expiresAt, file } = loadToken(profile, configDir, home, now);
+  return {
+    token,
+    expiresAt,
+    privateKey: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    fingerprint: fingerprint.toLowerCase(),
+    tokenFile: file,
+  };
+}
+
+/**
+ * The signing material for MySQL HeatWave's OCI IAM login (the
+ * `authentication_oci_client` plugin), read from an OCI config profile:
+ * `key_file` and `fingerprint`, plus `security_token_file` when the profile
+ * has one (`oci session authenticate`; the token lasts 1 hour and
+ * `oci session refresh` extends it).
+ *
+ * The returned `DbToken` carries the security token (`''` for an API-key-only
+ * profile), `expiresAt` from the token's `exp` claim (an API-key-only profile
+ * never expires), the key as PKCS#8 PEM in `privateKey`, and `fingerprint`.
+ * The files are checked now, so a broken profile fails here with a
+ * {@link ConfigError} naming the file and line. When the token file changes,
+ * as `oci session refresh` does, the next connection reads it again.
+ *
+ * @example
+ * ```ts
+ * import { createIamPool } from 'dbtoken';
+ * import { heatwaveOciToken } from 'dbtoken/oci';
+ * const pool = await createIamPool({
+ *   driver: 'mysql2',
+ *   token: heatwaveOciToken({ profile: 'heatwave' }),
+ *   host: '10.0.1.12', user: 'app', ssl: { ca },
+ * });
+ * ```
+ */
+export function heatwaveOciToken(config: HeatwaveOciTokenConfig = {}, options?: TokenProviderOptions): TokenProvider {
+  const c = requireObject('config', config, '{ configFile?, profile? }') as HeatwaveOciTokenConfig;
+  const configFileOpt = optionalString('configFile', c.configFile, 'the path of an OCI config file');
+  const profile = optionalString('profile', c.profile, 'the name of a profile in the OCI config file') ?? 'DEFAULT';
+  const raw = expandHome(configFileOpt ?? '~/.oci/config', homedir());
+  const configFile = isAbsolute(raw) ? raw : resolve(raw);
+  const opts = options === undefined ? {} : (requireObject('options', options, 'TokenProviderOptions') as TokenProviderOptions);
+  const now = (): number => (typeof opts.clock === 'function' ? opts.clock() : Date.now());
+
+  // Fail fast: a broken profile is reported now, with file and line.
+  const first = loadMaterial(configFile, profile, now());
+  let pending: Material | undefined = first;
+  const source = async (): Promise<Material> => {
+    const m = pending ?? loadMaterial(configFile, profile, now());
+    pending = undefined;
+    return m;
+  };
+  const provider = tokenProvider(source, { cacheKey: `heatwave|${configFile}|${profile}`, ...opts });
+
+  let watcher: FSWatcher | undefined;
+  let tokenMtime = first.tokenFile ? statSync(first.tokenFile).mtimeMs : 0;
+  if (first.tokenFile !== undefined) {
+    const file = first.tokenFile;
+    try {
+      // Watch the directory: `oci session refresh` may replace the file.
+      watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
+        if (name !== null && name.toString() !== basename(file)) return;
+        let mtime = 0;
+        try {
+          mtime = statSync(file).mtimeMs;
+        } catch {
+          // being replaced: the next read will tell
+        }
+        if (mtime !== tokenMtime) {
+          tokenMtime = mtime;
+          pending = undefined;
+          provider.invalidate();
+        }
+      });
+      watcher.on('error', () => watcher?.close());
+    } catch {
+      watcher = undefined; // no inotify: tokens are still re-read at each refresh
+    }
+  }
+  return {
+    ...provider,
+    close() {
+      watcher?.close();
+      provider.close();
+    },
+  };
+}

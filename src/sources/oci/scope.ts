@@ -1,0 +1,199 @@
+import { ConfigError } from '../../core/errors.js';
+
+/**
+ * Pure helpers for OCIDs and the scope URNs of OCI IAM db-tokens.
+ */
+
+/**
+ * The parts of an OCID: `ocid1.<type>.<realm>.[region].<unique id>`.
+ *
+ * @example
+ * ```ts
+ * // what parseOcid('ocid1.autonomousdatabase.oc1.iad.aaaaaaaaexample') returns
+ * const parsed: ParsedOcid = { type: 'autonomousdatabase', realm: 'oc1', region: 'iad', id: 'aaaaaaaaexample' };
+ * ```
+ */
+export interface ParsedOcid {
+  /** The resource type: `tenancy`, `compartment`, `autonomousdatabase`, ... */
+  readonly type: string;
+  /** The realm: `oc1` (commercial), `oc2`/`oc3` (US government), ... */
+  readonly realm: string;
+  /** The region key or name; empty for global resources such as tenancies. */
+  readonly region: string;
+  /** The unique part. */
+  readonly id: string;
+}
+
+const OCID = /^ocid1\.([a-z][a-z0-9]*)\.(oc[0-9]+)\.([a-z0-9-]*)\.(?:[a-z0-9]+\.)?([a-z0-9]{8,})$/;
+
+/**
+ * The parts of an OCID, or `undefined` when `value` is not shaped like one.
+ *
+ * @example
+ * ```ts
+ * parseOcid('ocid1.autonomousdatabase.oc1.iad.aaaaaaaaexample'); // { type: 'autonomousdatabase', realm: 'oc1', region: 'iad', id: 'aaaaaaaaexample' }
+ * parseOcid('ocid1.tenancy.oc1..aaaaaaaaexample');               // { type: 'tenancy', realm: 'oc1', region: '', id: 'aaaaaaaaexample' }
+ * parseOcid('mydb');                                             // undefined
+ * ```
+ */
+export function parseOcid(value: string): ParsedOcid | undefined {
+  const m = OCID.exec(value);
+  return m ? { type: m[1]!, realm: m[2]!, region: m[3]!, id: m[4]! } : undefined;
+}
+
+/** OCID types a database scope may name. */
+const DATABASE_TYPES = ['autonomousdatabase', 'database', 'pluggabledatabase'] as const;
+
+function requireOcid(field: string, value: unknown, types: readonly string[], what: string): ParsedOcid {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ConfigError(field, `is required: the OCID of the ${what} (ocid1.${types[0]}.oc1..<id>)`);
+  }
+  const parsed = parseOcid(value.trim());
+  if (parsed === undefined) {
+    throw new ConfigError(field, `"${value}" is not an OCID; it should look like ocid1.${types[0]}.oc1..<id>`);
+  }
+  if (!types.includes(parsed.type)) {
+    throw new ConfigError(field, `is an OCID of a ${parsed.type}, but a ${what} OCID (ocid1.${types.join(' or ocid1.')}...) is needed here`);
+  }
+  return parsed;
+}
+
+const PREFIX = 'urn:oracle:db::id::';
+
+/**
+ * Builders for the `scope` of {@link ociDbToken}. Each checks its OCIDs
+ * (type, shape, and that a compartment and database are in the same realm)
+ * and throws a {@link ConfigError} that says what is wrong.
+ *
+ * For cross-tenancy access, pass the OCIDs of the database's tenancy.
+ *
+ * @example
+ * ```ts
+ * ociScope.all();                                   // 'urn:oracle:db::id::*' (your own tenancy)
+ * ociScope.tenancy('ocid1.tenancy.oc1..aaaaaaaaexample');      // every database in that tenancy
+ * ociScope.compartment('ocid1.compartment.oc1..aaaaaaaaexample');
+ * ociScope.database('ocid1.compartment.oc1..aaaaaaaaexample', 'ocid1.autonomousdatabase.oc1.iad.aaaaaaaaexample');
+ * ```
+ */
+export const ociScope = Object.freeze({
+  /** Every database in the caller's own tenancy: `urn:oracle:db::id::*`. */
+  all(): string {
+    return `${PREFIX}*`;
+  },
+  /** Every database in a tenancy (another tenancy for cross-tenancy access). */
+  tenancy(tenancyOcid: string): string {
+    requireOcid('scope.tenancy', tenancyOcid, ['tenancy'], 'tenancy');
+    return `${PREFIX}${tenancyOcid.trim()}`;
+  },
+  /** Every database in a compartment. The root compartment's OCID is the tenancy's. */
+  compartment(compartmentOcid: string): string {
+    requireOcid('scope.compartment', compartmentOcid, ['compartment', 'tenancy'], 'compartment');
+    return `${PREFIX}${compartmentOcid.trim()}`;
+  },
+  /** One database (Autonomous Database, or a DBaaS database or PDB) in its compartment. */
+  database(compartmentOcid: string, databaseOcid: string): string {
+    const c = requireOcid('scope.compartment', compartmentOcid, ['compartment', 'tenancy'], 'compartment');
+    const d = requireOcid('scope.database', databaseOcid, DATABASE_TYPES, 'database');
+    if (c.realm !== d.realm) {
+      throw new ConfigError('scope.database', `is in realm ${d.realm} but the compartment is in realm ${c.realm}; a database scope names the database's own compartment`);
+    }
+    return `${PREFIX}${compartmentOcid.trim()}::${databaseOcid.trim()}`;
+  },
+});
+
+/**
+ * What a scope URN names: {@link AllScope}, {@link ContainerScope} or {@link DatabaseScope}.
+ *
+ * @example
+ * ```ts
+ * const s: ParsedScope = parseOciScope(process.env.DB_TOKEN_SCOPE);
+ * if (s.kind === 'database') console.log('one database:', s.database);
+ * else if (s.kind !== 'all') console.log(`every database in the ${s.kind}`, s.ocid);
+ * ```
+ */
+export type ParsedScope = AllScope | ContainerScope | DatabaseScope;
+
+/**
+ * `urn:oracle:db::id::*`: every database in the caller's tenancy.
+ *
+ * @example
+ * ```ts
+ * const all: AllScope = { kind: 'all' };
+ * parseOciScope(ociScope.all()); // { kind: 'all' }
+ * ```
+ */
+export interface AllScope {
+  /** Always `all`. */
+  readonly kind: 'all';
+}
+
+/**
+ * Every database in a tenancy or compartment.
+ *
+ * @example
+ * ```ts
+ * const scope: ContainerScope = { kind: 'compartment', ocid: 'ocid1.compartment.oc1..aaaaaaaaexample' };
+ * // what parseOciScope(ociScope.compartment('ocid1.compartment.oc1..aaaaaaaaexample')) returns
+ * ```
+ */
+export interface ContainerScope {
+  /** Which kind of OCID the scope names. */
+  readonly kind: 'tenancy' | 'compartment';
+  /** The tenancy or compartment OCID. */
+  readonly ocid: string;
+}
+
+/**
+ * One database in its compartment.
+ *
+ * @example
+ * ```ts
+ * const scope: DatabaseScope = {
+ *   kind: 'database',
+ *   compartment: 'ocid1.compartment.oc1..aaaaaaaaexample',
+ *   database: 'ocid1.autonomousdatabase.oc1.iad.aaaaaaaaexample',
+ * };
+ * ```
+ */
+export interface DatabaseScope {
+  /** Always `database`. */
+  readonly kind: 'database';
+  /** The compartment OCID. */
+  readonly compartment: string;
+  /** The database OCID. */
+  readonly database: string;
+}
+
+/**
+ * Checks a scope URN (`urn:oracle:db::id::*`, `...::<tenancy or compartment>`,
+ * `...::<compartment>::<database>`) and says what it names. Throws a
+ * {@link ConfigError} (`field` = `scope`) explaining a malformed URN or OCID.
+ *
+ * @example
+ * ```ts
+ * parseOciScope('urn:oracle:db::id::*'); // { kind: 'all' }
+ * parseOciScope('urn:oracle:db::id::ocid1.compartment.oc1..aaaaaaaaexample'); // { kind: 'compartment', ocid: 'ocid1.compartment.oc1..aaaaaaaaexample' }
+ * parseOciScope('urn:oracle:db::id::mydb'); // throws ConfigError (field 'scope'): not an OCID
+ * ```
+ */
+export function parseOciScope(scope: unknown): ParsedScope {
+  if (typeof scope !== 'string' || scope.trim() === '') {
+    throw new ConfigError('scope', 'is required: a URN such as urn:oracle:db::id::* or one made with ociScope.tenancy(), .compartment(), .database()');
+  }
+  const s = scope.trim();
+  if (!s.startsWith(PREFIX)) {
+    throw new ConfigError('scope', `"${s}" does not start with ${PREFIX}; build it with ociScope.tenancy(), .compartment(), .database() or .all()`);
+  }
+  const rest = s.slice(PREFIX.length);
+  if (rest === '*') return { kind: 'all' };
+  const parts = rest.split('::');
+  if (parts.length === 1) {
+    const p = requireOcid('scope', parts[0], ['tenancy', 'compartment'], 'tenancy or compartment');
+    return { kind: p.type === 'tenancy' ? 'tenancy' : 'compartment', ocid: parts[0]! };
+  }
+  if (parts.length === 2) {
+    ociScope.database(parts[0]!, parts[1]!);
+    return { kind: 'database', compartment: parts[0]!, database: parts[1]! };
+  }
+  throw new ConfigError('scope', `"${s}" has ${parts.length} parts after ${PREFIX}; at most two (compartment::database)`);
+}

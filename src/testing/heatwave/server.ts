@@ -1,0 +1,1112 @@
+import { constants, createHash, createPublicKey, randomBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { closeServer, listen, trackSockets } from '../local-server.js';
+import { isObject, parseJsonObject, STANDARD_BASE64, verifySecurityToken, type Verdict } from '../security-token.js';
+
+/**
+ * One API signing key registered on an OCI IAM user.
+ *
+ * @example
+ * ```ts
+ * const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+ * const apiKey: HeatwaveApiKey = { fingerprint: ociKeyFingerprint(pem), publicKey: pem };
+ * ```
+ */
+export interface HeatwaveApiKey {
+  /**
+   * The key's OCI fingerprint: MD5 over the DER SPKI, colon-separated lowercase hex.
+   * It must match `publicKey` ({@link startHeatwaveEmulator} checks); {@link ociKeyFingerprint} computes it.
+   *
+   * @example
+   * ```ts
+   * const fingerprint = ociKeyFingerprint(publicKeyPem); // 'a1:b2:…' (16 pairs)
+   * ```
+   */
+  fingerprint: string;
+  /**
+   * The public key, as PEM (SPKI `BEGIN PUBLIC KEY`, or PKCS#1 `BEGIN RSA PUBLIC KEY`). It must be RSA.
+   *
+   * @example
+   * ```ts
+   * const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+   * const apiKey = { fingerprint: ociKeyFingerprint(publicKey.export({ type: 'spki', format: 'pem' }) as string),
+   *                  publicKey: publicKey.export({ type: 'spki', format: 'pem' }) as string };
+   * ```
+   */
+  publicKey: string;
+}
+
+/**
+ * An OCI IAM user, as far as the emulator's "OCI IAM" knows it.
+ *
+ * @example
+ * ```ts
+ * const bob: HeatwaveIamUser = {
+ *   ocid: 'ocid1.user.oc1..bob',
+ *   groups: ['ocid1.group.oc1..dbusers'],
+ *   apiKeys: [{ fingerprint, publicKey: publicKeyPem }],
+ * };
+ * ```
+ */
+export interface HeatwaveIamUser {
+  /**
+   * The user's OCID. A security token's `sub` names it; a direct MySQL account's `iamUser` points at it.
+   *
+   * @example
+   * ```ts
+   * const alice = { ocid: 'ocid1.user.oc1..alice' };
+   * ```
+   */
+  ocid: string;
+  /**
+   * The OCIDs of the IAM groups the user belongs to; the anonymous account's `groupMapping` looks at them.
+   * Default none.
+   *
+   * @example
+   * ```ts
+   * const bob = { ocid: 'ocid1.user.oc1..bob', groups: ['ocid1.group.oc1..dbusers'] };
+   * ```
+   */
+  groups?: string[];
+  /**
+   * The user's API signing keys; a login without a security token is found by the fingerprint of one of them.
+   * Default none (such a user can still log in with a security token).
+   *
+   * @example
+   * ```ts
+   * const alice = { ocid: 'ocid1.user.oc1..alice', apiKeys: [{ fingerprint, publicKey: publicKeyPem }] };
+   * ```
+   */
+  apiKeys?: HeatwaveApiKey[];
+}
+
+/**
+ * A MySQL account mapped to one IAM user, as made by
+ * `CREATE USER 'iam_alice'@'%' IDENTIFIED WITH authentication_oci AS '<user OCID>'`.
+ * `CURRENT_USER()` is `<name>@%`, and equals `USER()` up to the host part.
+ *
+ * @example
+ * ```ts
+ * // CREATE USER 'iam_alice'@'%' IDENTIFIED WITH authentication_oci AS 'ocid1.user.oc1..alice'
+ * const account: HeatwaveDirectUser = { name: 'iam_alice', iamUser: 'ocid1.user.oc1..alice' };
+ * ```
+ */
+export interface HeatwaveDirectUser {
+  /**
+   * The MySQL account name that the client logs in as.
+   *
+   * @example
+   * ```ts
+   * const account = { name: 'iam_alice', iamUser: 'ocid1.user.oc1..alice' };
+   * ```
+   */
+  name: string;
+  /**
+   * The OCID of the only IAM user allowed to log in to this account.
+   *
+   * @example
+   * ```ts
+   * const account = { name: 'iam_alice', iamUser: 'ocid1.user.oc1..alice' };
+   * ```
+   */
+  iamUser: string;
+}
+
+/**
+ * The anonymous account with a group mapping, as made by
+ * `CREATE USER ''@'%' IDENTIFIED WITH authentication_oci AS '{"groupMapping": {"<group OCID>": "dbproxy"}}'`
+ * plus `GRANT PROXY ON 'dbproxy'@'%' TO ''@'%'`. Any login name without an account of its own lands here;
+ * the IAM user must be in one of the mapped groups, and `CURRENT_USER()` becomes `<proxy>@%`.
+ *
+ * @example
+ * ```ts
+ * // CREATE USER ''@'%' IDENTIFIED WITH authentication_oci AS '{"groupMapping": {"ocid1.group.oc1..dbusers": "dbproxy"}}'
+ * const anonymous: HeatwaveGroupMappingUser = { name: '', groupMapping: { 'ocid1.group.oc1..dbusers': 'dbproxy' } };
+ * ```
+ */
+export interface HeatwaveGroupMappingUser {
+  /**
+   * Always `''`: only the anonymous account carries a group mapping.
+   *
+   * @example
+   * ```ts
+   * const anonymous = { name: '', groupMapping: { 'ocid1.group.oc1..dbusers': 'dbproxy' } } as const;
+   * ```
+   */
+  name: '';
+  /**
+   * Group OCID to proxy account name. The first group (in this object's order) that the IAM user
+   * belongs to decides the proxy account.
+   *
+   * @example
+   * ```ts
+   * const groupMapping = { 'ocid1.group.oc1..dbusers': 'dbproxy', 'ocid1.group.oc1..admins': 'dbadmin' };
+   * ```
+   */
+  groupMapping: Record<string, string>;
+}
+
+/**
+ * A MySQL account that uses `authentication_oci`.
+ *
+ * @example
+ * ```ts
+ * const mysqlUsers: HeatwaveMysqlUser[] = [
+ *   { name: 'iam_alice', iamUser: 'ocid1.user.oc1..alice' },
+ *   { name: '', groupMapping: { 'ocid1.group.oc1..dbusers': 'dbproxy' } },
+ * ];
+ * ```
+ */
+export type HeatwaveMysqlUser = HeatwaveDirectUser | HeatwaveGroupMappingUser;
+
+/**
+ * Certificate and key that the emulator's TLS uses.
+ *
+ * @example
+ * ```ts
+ * const tls: HeatwaveTlsOptions = { key: readFileSync('server.key', 'utf8'), cert: readFileSync('server.crt', 'utf8') };
+ * const emulator = await startHeatwaveEmulator({ iamUsers, mysqlUsers, tls }); // clients pass ssl: { ca }
+ * ```
+ */
+export interface HeatwaveTlsOptions {
+  /**
+   * The server's private key, PEM.
+   *
+   * @example
+   * ```ts
+   * const tls = { key: readFileSync('server.key', 'utf8'), cert: readFileSync('server.crt', 'utf8') };
+   * ```
+   */
+  key: string;
+  /**
+   * The server's certificate chain, PEM. Give the client its CA (`ssl: { ca }` in mysql2).
+   *
+   * @example
+   * ```ts
+   * const tls = { key: readFileSync('server.key', 'utf8'), cert: readFileSync('server.crt', 'utf8') };
+   * ```
+   */
+  cert: string;
+}
+
+/**
+ * Options of {@link startHeatwaveEmulator}.
+ *
+ * @example
+ * ```ts
+ * const options: HeatwaveEmulatorOptions = {
+ *   iamUsers: [{ ocid: 'ocid1.user.oc1..alice', apiKeys: [{ fingerprint, publicKey: publicKeyPem }] }],
+ *   mysqlUsers: [{ name: 'iam_alice', iamUser: 'ocid1.user.oc1..alice' }],
+ *   tls: { key: serverKeyPem, cert: serverCertPem },
+ * };
+ * const emulator = await startHeatwaveEmulator(options);
+ * ```
+ */
+export interface HeatwaveEmulatorOptions {
+  /**
+   * What OCI IAM knows: users, their groups and their API keys. A security token's subject must be one of them.
+   *
+   * @example
+   * ```ts
+   * const iamUsers = [{ ocid: 'ocid1.user.oc1..alice', apiKeys: [{ fingerprint, publicKey }] }];
+   * ```
+   */
+  iamUsers: HeatwaveIamUser[];
+  /**
+   * The PEM public key that signs security tokens (RS256 JWTs with `sub`, `exp` and `jwk`, like
+   * `oci session authenticate` makes). Without it, every login that carries a token is refused.
+   *
+   * @example
+   * ```ts
+   * const issuer = generateKeyPairSync('rsa', { modulusLength: 2048 });
+   * const tokenIssuerPublicKey = issuer.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+   * ```
+   */
+  tokenIssuerPublicKey?: string;
+  /**
+   * The MySQL accounts that use `authentication_oci`: directly mapped ones, and at most one anonymous
+   * account with a group mapping.
+   *
+   * @example
+   * ```ts
+   * const mysqlUsers = [
+   *   { name: 'iam_alice', iamUser: 'ocid1.user.oc1..alice' },
+   *   { name: '', groupMapping: { 'ocid1.group.oc1..dbusers': 'dbproxy' } },
+   * ] as const;
+   * ```
+   */
+  mysqlUsers: readonly HeatwaveMysqlUser[];
+  /**
+   * Serve TLS: the greeting advertises CLIENT_SSL and an SSLRequest upgrades the connection.
+   * Clients that do not ask for TLS are still served in plain text. Default: no TLS.
+   *
+   * @example
+   * ```ts
+   * const tls = { key: keyPem, cert: certPem };
+   * ```
+   */
+  tls?: HeatwaveTlsOptions;
+  /**
+   * The clock, in milliseconds since the epoch, for security-token expiry. Default `Date.now`.
+   *
+   * @example
+   * ```ts
+   * let clock = Date.parse('2030-01-01T00:00:00Z');
+   * const now = () => clock;
+   * ```
+   */
+  now?: () => number;
+  /**
+   * Makes each connection's nonce. Default 32 random bytes. Lets a test send nonces with `0x00` or `0xFE`
+   * bytes, or an empty one (which the emulator always refuses after reading the reply).
+   *
+   * @example
+   * ```ts
+   * const nonce = () => Buffer.from([0x00, 0xfe, 0x41, 0x00]);
+   * ```
+   */
+  nonce?: () => Buffer;
+  /**
+   * The address to listen on. Default `127.0.0.1`.
+   *
+   * @example
+   * ```ts
+   * const host = '127.0.0.1';
+   * ```
+   */
+  host?: string;
+  /**
+   * The port to listen on. Default 0 (any free port).
+   *
+   * @example
+   * ```ts
+   * const port = 0;
+   * ```
+   */
+  port?: number;
+}
+
+/**
+ * One login attempt as the emulator saw it. It never holds the token or signature in a printable field:
+ * `reply` is there for byte-level checks but is not enumerable, so printing a record, `JSON.stringify`
+ * and assertion diffs leave it out.
+ *
+ * @example
+ * ```ts
+ * const login: HeatwaveLogin | undefined = emulator.logins.at(-1);
+ * expect(login).toMatchObject({
+ *   user: 'bob', account: '', ok: true, method: 'api-key',
+ *   principal: 'ocid1.user.oc1..bob', currentUser: 'dbproxy@%', tls: true,
+ * });
+ * ```
+ */
+export interface HeatwaveLogin {
+  /**
+   * The login name the client gave.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.at(-1)?.user).toBe('iam_alice');
+   * ```
+   */
+  readonly user: string;
+  /**
+   * The client's address, as it appears in `USER()`.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.at(-1)?.clientHost).toBe('127.0.0.1');
+   * ```
+   */
+  readonly clientHost: string;
+  /**
+   * The account the login name matched: the name itself, or `''` for the anonymous account; absent when none did.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.at(-1)?.account).toBe('');
+   * ```
+   */
+  readonly account?: string;
+  /**
+   * Whether the login was accepted.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.at(-1)?.ok).toBe(true);
+   * ```
+   */
+  readonly ok: boolean;
+  /**
+   * Why it was refused. A fixed phrase; it never quotes the token, the signature or the reply.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.at(-1)?.reason).toBe('signature does not verify');
+   * ```
+   */
+  readonly reason?: string;
+  /**
+   * How the client proved its identity, once the reply was understood.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.at(-1)?.method).toBe('security-token');
+   * ```
+   */
+  readonly method?: 'api-key' | 'security-token';
+  /**
+   * The IAM user's OCID, once the fingerprint or token named one.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.at(-1)?.principal).toBe('ocid1.user.oc1..alice');
+   * ```
+   */
+  readonly principal?: string;
+  /**
+   * `CURRENT_USER()` of the session, on success: `<account>@%`, or `<proxy>@%` through a group mapping.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.at(-1)?.currentUser).toBe('dbproxy@%');
+   * ```
+   */
+  readonly currentUser?: string;
+  /**
+   * Whether the connection had been upgraded to TLS.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.at(-1)?.tls).toBe(true);
+   * ```
+   */
+  readonly tls: boolean;
+  /**
+   * The nonce sent in the AuthSwitchRequest (empty when no account matched, so none was sent).
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.at(-1)?.nonce.length).toBe(32);
+   * ```
+   */
+  readonly nonce: Buffer;
+  /**
+   * The client's reply packet, byte for byte (empty when none came). Not enumerable: read it explicitly.
+   *
+   * @example
+   * ```ts
+   * const reply = emulator.logins.at(-1)!.reply;
+   * expect(reply.at(-1)).not.toBe(0x00);
+   * ```
+   */
+  readonly reply: Buffer;
+}
+
+/**
+ * A running HeatWave emulator.
+ *
+ * @example
+ * ```ts
+ * const emulator: HeatwaveEmulator = await startHeatwaveEmulator({ iamUsers, mysqlUsers });
+ * const conn = await mysql.createConnection({ host: emulator.host, port: emulator.port, user: 'iam_alice', authPlugins });
+ * expect(emulator.logins.at(-1)?.ok).toBe(true);
+ * await conn.end();
+ * await emulator.close();
+ * ```
+ */
+export interface HeatwaveEmulator {
+  /**
+   * The address it listens on.
+   *
+   * @example
+   * ```ts
+   * await mysql.createConnection({ host: emulator.host, port: emulator.port, user: 'iam_alice', authPlugins });
+   * ```
+   */
+  readonly host: string;
+  /**
+   * The port it listens on.
+   *
+   * @example
+   * ```ts
+   * await mysql.createConnection({ host: emulator.host, port: emulator.port, user: 'iam_alice', authPlugins });
+   * ```
+   */
+  readonly port: number;
+  /**
+   * Every login attempt so far, in order, with its verdict.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.logins.map((l) => l.ok)).toEqual([true, false]);
+   * ```
+   */
+  readonly logins: readonly HeatwaveLogin[];
+  /**
+   * Drops open connections and stops listening; resolves once the server is closed.
+   *
+   * @example
+   * ```ts
+   * await emulator.close();
+   * ```
+   */
+  close(): Promise<void>;
+}
+
+// Capability flags (MySQL client/server protocol).
+const CLIENT_LONG_PASSWORD = 0x1;
+const CLIENT_LONG_FLAG = 0x4;
+const CLIENT_CONNECT_WITH_DB = 0x8;
+const CLIENT_PROTOCOL_41 = 0x200;
+const CLIENT_SSL = 0x800;
+const CLIENT_TRANSACTIONS = 0x2000;
+const CLIENT_SECURE_CONNECTION = 0x8000;
+const CLIENT_PLUGIN_AUTH = 0x80000;
+const CLIENT_CONNECT_ATTRS = 0x100000;
+const CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA = 0x200000;
+
+const SERVER_STATUS_AUTOCOMMIT = 0x0002;
+const CHARSET_UTF8MB4 = 255;
+const CHARSET_BINARY = 63;
+const SERVER_VERSION = '8.4.2-heatwave-emulator';
+const OCI_PLUGIN = 'authentication_oci_client';
+const MAX_FRAME = 0xffffff;
+const MAX_PACKET = 16 * 1024 * 1024;
+
+const COM_QUIT = 0x01;
+const COM_QUERY = 0x03;
+const COM_PING = 0x0e;
+
+const TYPE_LONGLONG = 0x08;
+const TYPE_VAR_STRING = 0xfd;
+
+const ER_ACCESS_DENIED = 1045;
+const ER_HANDSHAKE = 1043;
+const ER_UNKNOWN_COM = 1047;
+const ER_OUT_OF_ORDER = 1156;
+const ER_PARSE = 1064;
+
+interface Packet {
+  seq: number;
+  payload: Buffer;
+}
+
+class ConnectionClosed extends Error {}
+
+/** Collects bytes and hands out whole MySQL packets, however the bytes were split or coalesced. */
+class PacketReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private closed = false;
+  private waiter: { resolve: (p: Packet) => void; reject: (e: Error) => void } | undefined;
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.pump();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pump();
+  }
+
+  /** Removes and returns the bytes not yet read as packets (for the TLS upgrade). */
+  take(): Buffer {
+    const rest = this.buf;
+    this.buf = Buffer.alloc(0);
+    return rest;
+  }
+
+  next(): Promise<Packet> {
+    return new Promise<Packet>((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    let packet: Packet | undefined;
+    try {
+      packet = this.parse();
+    } catch (err) {
+      this.waiter = undefined;
+      waiter.reject(err as Error);
+      return;
+    }
+    if (packet) {
+      this.waiter = undefined;
+      waiter.resolve(packet);
+    } else if (this.closed) {
+      this.waiter = undefined;
+      waiter.reject(new ConnectionClosed('connection closed'));
+    }
+  }
+
+  /** One packet (joining 16 MB frames), or `undefined` when it has not all arrived. */
+  private parse(): Packet | undefined {
+    const parts: Buffer[] = [];
+    let offset = 0;
+    let total = 0;
+    for (;;) {
+      if (offset + 4 > this.buf.length) return undefined;
+      const len = this.buf.readUIntLE(offset, 3);
+      const seq = this.buf[offset + 3]!;
+      if (offset + 4 + len > this.buf.length) return undefined;
+      parts.push(this.buf.subarray(offset + 4, offset + 4 + len));
+      offset += 4 + len;
+      total += len;
+      if (total > MAX_PACKET) throw new Error('packet too large');
+      if (len < MAX_FRAME) {
+        const payload = parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts);
+        this.buf = this.buf.subarray(offset);
+        return { seq, payload };
+      }
+    }
+  }
+}
+
+/** Reads the fields of a packet payload, failing with a RangeError when it runs short. */
+class Cursor {
+  pos = 0;
+  constructor(readonly buf: Buffer) {}
+
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
+  bytes(n: number): Buffer {
+    if (this.pos + n > this.buf.length) throw new RangeError('short packet');
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  u8(): number {
+    return this.bytes(1)[0]!;
+  }
+
+  u32(): number {
+    return this.bytes(4).readUInt32LE(0);
+  }
+
+  nulString(): Buffer {
+    const end = this.buf.indexOf(0, this.pos);
+    if (end < 0) throw new RangeError('missing NUL');
+    const out = this.buf.subarray(this.pos, end);
+    this.pos = end + 1;
+    return out;
+  }
+
+  lenencInt(): number {
+    const first = this.u8();
+    if (first < 0xfb) return first;
+    if (first === 0xfc) return this.bytes(2).readUInt16LE(0);
+    if (first === 0xfd) return this.bytes(3).readUIntLE(0, 3);
+    if (first === 0xfe) {
+      const big = this.bytes(8).readBigUInt64LE(0);
+      if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError('length too large');
+      return Number(big);
+    }
+    throw new RangeError('bad length-encoded integer');
+  }
+}
+
+function frame(seq: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUIntLE(payload.length, 0, 3);
+  head[3] = seq & 0xff;
+  return Buffer.concat([head, payload]);
+}
+
+function lenencInt(n: number): Buffer {
+  if (n < 0xfb) return Buffer.from([n]);
+  if (n < 0x10000) {
+    const b = Buffer.alloc(3);
+    b[0] = 0xfc;
+    b.writeUInt16LE(n, 1);
+    return b;
+  }
+  if (n < 0x1000000) {
+    const b = Buffer.alloc(4);
+    b[0] = 0xfd;
+    b.writeUIntLE(n, 1, 3);
+    return b;
+  }
+  const b = Buffer.alloc(9);
+  b[0] = 0xfe;
+  b.writeBigUInt64LE(BigInt(n), 1);
+  return b;
+}
+
+function lenencString(s: string | Buffer): Buffer {
+  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+  return Buffer.concat([lenencInt(b.length), b]);
+}
+
+function okPacket(): Buffer {
+  const tail = Buffer.alloc(4);
+  tail.writeUInt16LE(SERVER_STATUS_AUTOCOMMIT, 0);
+  return Buffer.concat([Buffer.from([0x00, 0x00, 0x00]), tail]);
+}
+
+function eofPacket(): Buffer {
+  const b = Buffer.alloc(5);
+  b[0] = 0xfe;
+  b.writeUInt16LE(SERVER_STATUS_AUTOCOMMIT, 3);
+  return b;
+}
+
+function errPacket(code: number, sqlState: string, message: string): Buffer {
+  const head = Buffer.alloc(9);
+  head[0] = 0xff;
+  head.writeUInt16LE(code, 1);
+  head.write(`#${sqlState}`, 3, 'latin1');
+  return Buffer.concat([head, Buffer.from(message, 'utf8')]);
+}
+
+/** 20 scramble bytes without NUL or `$`, like a MySQL server makes. */
+function scramble(): Buffer {
+  const b = randomBytes(20);
+  for (let i = 0; i < b.length; i++) {
+    let c = b[i]! & 0x7f;
+    if (c === 0 || c === 0x24) c += 1;
+    b[i] = c;
+  }
+  return b;
+}
+
+function greeting(connectionId: number, capabilities: number, salt: Buffer): Buffer {
+  const caps = Buffer.alloc(4);
+  caps.writeUInt32LE(capabilities >>> 0, 0);
+  const id = Buffer.alloc(4);
+  id.writeUInt32LE(connectionId >>> 0, 0);
+  const status = Buffer.alloc(2);
+  status.writeUInt16LE(SERVER_STATUS_AUTOCOMMIT, 0);
+  return Buffer.concat([
+    Buffer.from([10]),
+    Buffer.from(`${SERVER_VERSION}\0`, 'latin1'),
+    id,
+    salt.subarray(0, 8),
+    Buffer.from([0]),
+    caps.subarray(0, 2),
+    Buffer.from([CHARSET_UTF8MB4]),
+    status,
+    caps.subarray(2, 4),
+    Buffer.from([salt.length + 1]),
+    Buffer.alloc(10),
+    salt.subarray(8),
+    Buffer.from([0]),
+    Buffer.from('mysql_native_password\0', 'latin1'),
+  ]);
+}
+
+interface ColumnSpec {
+  name: string;
+  kind: 'string' | 'integer';
+  /** Display width. */
+  length: number;
+}
+
+function columnDefinition(col: ColumnSpec): Buffer {
+  const fixed = Buffer.alloc(13);
+  fixed[0] = 0x0c;
+  if (col.kind === 'string') {
+    fixed.writeUInt16LE(CHARSET_UTF8MB4, 1);
+    fixed.writeUInt32LE(col.length, 3);
+    fixed[7] = TYPE_VAR_STRING;
+    fixed.writeUInt16LE(0x0001, 8); // NOT_NULL
+    fixed[10] = 0x1f;
+  } else {
+    fixed.writeUInt16LE(CHARSET_BINARY, 1);
+    fixed.writeUInt32LE(col.length, 3);
+    fixed[7] = TYPE_LONGLONG;
+    fixed.writeUInt16LE(0x8081, 8); // NOT_NULL | BINARY | NUM
+    fixed[10] = 0;
+  }
+  return Buffer.concat([
+    lenencString('def'),
+    lenencString(''),
+    lenencString(''),
+    lenencString(''),
+    lenencString(col.name),
+    lenencString(''),
+    fixed,
+  ]);
+}
+
+/**
+ * The OCI fingerprint of a public key: MD5 over its DER SubjectPublicKeyInfo, as colon-separated
+ * lowercase hex. This is what the OCI console shows for an API key and what `fingerprint` in
+ * `~/.oci/config` holds. A private key (PEM or KeyObject) gives its public key's fingerprint.
+ *
+ * @example
+ * ```ts
+ * import { ociKeyFingerprint } from 'dbtoken/testing';
+ * const fingerprint = ociKeyFingerprint(readFileSync('oci_api_key_public.pem', 'utf8'));
+ * // 'c8:6f:…:3e', the same as `openssl rsa -pubout -outform DER -in key.pem | openssl md5 -c`
+ * ```
+ */
+export function ociKeyFingerprint(publicKeyPem: string | KeyObject): string {
+  const key = typeof publicKeyPem !== 'string' && publicKeyPem.type === 'public' ? publicKeyPem : createPublicKey(publicKeyPem);
+  const der = key.export({ type: 'spki', format: 'der' });
+  return createHash('md5').update(der).digest('hex').match(/../g)!.join(':');
+}
+
+function rsaPublicKey(key: string | KeyObject, what: string): KeyObject {
+  let k: KeyObject;
+  try {
+    k = typeof key !== 'string' && key.type === 'public' ? key : createPublicKey(key);
+  } catch (err) {
+    throw new TypeError(`${what} is not a usable public key`, { cause: err });
+  }
+  if (k.asymmetricKeyType !== 'rsa') throw new TypeError(`${what} must be an RSA key, not ${k.asymmetricKeyType ?? 'unknown'}`);
+  return k;
+}
+
+interface Reply {
+  fingerprint: string;
+  signature: string;
+  token: string;
+}
+
+function parseReply(reply: Buffer): Verdict<Reply> {
+  if (reply[reply.length - 1] === 0x00) return { ok: false, reason: 'reply ends with a NUL byte' };
+  const obj = parseJsonObject(reply);
+  if (!obj) return { ok: false, reason: 'reply is not a JSON object' };
+  if (typeof obj.fingerprint !== 'string') return { ok: false, reason: 'reply has no fingerprint' };
+  if (typeof obj.signature !== 'string') return { ok: false, reason: 'reply has no signature' };
+  if (obj.token !== undefined && typeof obj.token !== 'string') return { ok: false, reason: 'reply token is not a string' };
+  return { ok: true, value: { fingerprint: obj.fingerprint, signature: obj.signature, token: obj.token ?? '' } };
+}
+
+type Method = NonNullable<HeatwaveLogin['method']>;
+
+/** What {@link startHeatwaveEmulator} decided about one reply. */
+type LoginVerdict =
+  | { ok: true; method: Method; principal: string; currentUser: string }
+  | { ok: false; reason: string; method?: Method; principal?: string };
+
+type Account = { kind: 'direct'; name: string; iamUser: string } | { kind: 'groups'; name: ''; groupMapping: Record<string, string> };
+
+/**
+ * Starts a MySQL-protocol server that logs users in the way MySQL HeatWave does for OCI IAM
+ * (`authentication_oci`), so that a client's `authentication_oci_client` plugin can be tested
+ * without OCI. It greets with `mysql_native_password`, switches every login to
+ * `authentication_oci_client` with a nonce, checks the JSON reply (`fingerprint`, `signature`
+ * over the nonce, and the security `token` when there is one) against {@link HeatwaveEmulatorOptions.iamUsers},
+ * maps the IAM user to a MySQL account, and answers OK or ERR 1045 (SQLSTATE 28000).
+ *
+ * Once logged in, a session answers `SELECT USER(), CURRENT_USER()` (also `CURRENT_USER` without
+ * parentheses, `SESSION_USER()`, `SYSTEM_USER()`, integer literals such as `SELECT 1`, and aliases),
+ * COM_PING and COM_QUIT; any other query gets ERR 1064. Nothing is logged, and no record holds a
+ * token or signature where printing it would show them.
+ *
+ * @example
+ * ```ts
+ * import crypto from 'node:crypto';
+ * import mysql from 'mysql2/promise';
+ * import { ociKeyFingerprint, startHeatwaveEmulator } from 'dbtoken/testing';
+ *
+ * const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+ * const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+ * const fingerprint = ociKeyFingerprint(pem);
+ * const emulator = await startHeatwaveEmulator({
+ *   iamUsers: [{ ocid: 'ocid1.user.oc1..alice', apiKeys: [{ fingerprint, publicKey: pem }] }],
+ *   mysqlUsers: [{ name: 'iam_alice', iamUser: 'ocid1.user.oc1..alice' }],
+ * });
+ * const conn = await mysql.createConnection({
+ *   host: emulator.host,
+ *   port: emulator.port,
+ *   user: 'iam_alice',
+ *   authPlugins: {
+ *     authentication_oci_client: () => (nonce: Buffer) =>
+ *       Buffer.from(JSON.stringify({ fingerprint, signature: crypto.sign('sha256', nonce, privateKey).toString('base64'), token: '' })),
+ *   },
+ * });
+ * const [rows] = await conn.query('SELECT USER(), CURRENT_USER()'); // [{ 'USER()': 'iam_alice@127.0.0.1', 'CURRENT_USER()': 'iam_alice@%' }]
+ * await conn.end();
+ * await emulator.close();
+ * ```
+ */
+export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): Promise<HeatwaveEmulator> {
+  // Check the setup up front, so that a typo fails the test's setup rather than its logins.
+  const apiKeys = new Map<string, { principal: string; key: KeyObject }>();
+  const iamUsers = new Map<string, HeatwaveIamUser>();
+  for (const user of options.iamUsers) {
+    if (typeof user.ocid !== 'string' || user.ocid === '') throw new TypeError('every iamUsers entry needs an ocid');
+    if (iamUsers.has(user.ocid)) throw new TypeError(`iamUsers lists ${user.ocid} twice`);
+    iamUsers.set(user.ocid, user);
+    for (const apiKey of user.apiKeys ?? []) {
+      const key = rsaPublicKey(apiKey.publicKey, `the API key ${apiKey.fingerprint} of ${user.ocid}`);
+      const actual = ociKeyFingerprint(key);
+      const given = apiKey.fingerprint.toLowerCase();
+      if (given !== actual) throw new TypeError(`the API key of ${user.ocid} has fingerprint ${actual}, not ${apiKey.fingerprint}`);
+      if (apiKeys.has(actual)) throw new TypeError(`the API key ${actual} is registered twice`);
+      apiKeys.set(actual, { principal: user.ocid, key });
+    }
+  }
+  const issuer = options.tokenIssuerPublicKey !== undefined ? rsaPublicKey(options.tokenIssuerPublicKey, 'tokenIssuerPublicKey') : undefined;
+  const accounts = new Map<string, Account>();
+  for (const u of options.mysqlUsers) {
+    if (accounts.has(u.name)) throw new TypeError(`mysqlUsers lists the account '${u.name}' twice`);
+    if ('iamUser' in u && typeof u.iamUser === 'string') {
+      accounts.set(u.name, { kind: 'direct', name: u.name, iamUser: u.iamUser });
+    } else if ('groupMapping' in u && isObject(u.groupMapping)) {
+      if (u.name !== '') throw new TypeError('only the anonymous account (name \'\') can have a groupMapping');
+      accounts.set('', { kind: 'groups', name: '', groupMapping: u.groupMapping });
+    } else {
+      throw new TypeError(`mysqlUsers entry '${String((u as { name?: unknown }).name)}' needs iamUser or groupMapping`);
+    }
+  }
+  const now = options.now ?? Date.now;
+  const makeNonce = options.nonce ?? (() => randomBytes(32));
+  const tlsOptions = options.tls;
+  const capabilities =
+    CLIENT_LONG_PASSWORD |
+    CLIENT_LONG_FLAG |
+    CLIENT_CONNECT_WITH_DB |
+    CLIENT_PROTOCOL_41 |
+    CLIENT_TRANSACTIONS |
+    CLIENT_SECURE_CONNECTION |
+    CLIENT_PLUGIN_AUTH |
+    CLIENT_CONNECT_ATTRS |
+    CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA |
+    (tlsOptions ? CLIENT_SSL : 0);
+
+  const logins: HeatwaveLogin[] = [];
+  const server: Server = createServer();
+  const sockets = trackSockets(server);
+  let nextConnectionId = 1;
+
+  const record = (entry: Omit<HeatwaveLogin, 'reply'>, reply: Buffer): void => {
+    const rec = { ...entry } as HeatwaveLogin;
+    Object.defineProperty(rec, 'reply', { value: Buffer.from(reply), enumerable: false, writable: false });
+    logins.push(Object.freeze(rec));
+  };
+
+  /** Decides a login; never throws. */
+  const authenticate = (account: Account, nonce: Buffer, reply: Buffer): LoginVerdict => {
+    if (nonce.length === 0) {
+      return { ok: false, reason: reply.length === 0 ? 'empty nonce (the client sent an empty reply)' : 'empty nonce (the client sent a non-empty reply)' };
+    }
+    if (reply.length === 0) return { ok: false, reason: 'empty reply' };
+    const parsed = parseReply(reply);
+    if (!parsed.ok) return parsed;
+    const { fingerprint, signature, token } = parsed.value;
+    let method: Method;
+    let principal: string;
+    let key: KeyObject;
+    if (token !== '') {
+      method = 'security-token';
+      if (!issuer) return { ok: false, reason: 'security tokens are not accepted (no tokenIssuerPublicKey)', method };
+      const checked = verifySecurityToken(token, issuer, now());
+      if (!checked.ok) return { ...checked, method };
+      principal = checked.value.principal;
+      key = checked.value.key;
+      if (fingerprint.toLowerCase() !== ociKeyFingerprint(key)) return { ok: false, reason: 'fingerprint does not match the security token key', method, principal };
+      if (!iamUsers.has(principal)) return { ok: false, reason: 'token subject is not a known IAM user', method, principal };
+    } else {
+      method = 'api-key';
+      const found = apiKeys.get(fingerprint.toLowerCase());
+      if (!found) return { ok: false, reason: 'unknown fingerprint', method };
+      principal = found.principal;
+      key = found.key;
+    }
+    if (!STANDARD_BASE64.test(signature)) return { ok: false, reason: 'signature is not standard base64', method, principal };
+    let verified = false;
+    try {
+      verified = verifySignature('sha256', nonce, { key, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(signature, 'base64'));
+    } catch {
+      verified = false;
+    }
+    if (!verified) return { ok: false, reason: 'signature does not verify', method, principal };
+    if (account.kind === 'direct') {
+      if (account.iamUser !== principal) return { ok: false, reason: 'the IAM user is not mapped to this account', method, principal };
+      return { ok: true, method, principal, currentUser: `${account.name}@%` };
+    }
+    const groups = new Set(iamUsers.get(principal)?.groups ?? []);
+    for (const [group, proxy] of Object.entries(account.groupMapping)) {
+      if (groups.has(group)) return { ok: true, method, principal, currentUser: `${proxy}@%` };
+    }
+    return { ok: false, reason: 'none of the IAM user\'s groups is mapped', method, principal };
+  };
+
+  const serve = async (raw: Socket): Promise<void> => {
+    const reader = new PacketReader();
+    const onData = (chunk: Buffer): void => reader.push(chunk);
+    raw.on('data', onData);
+    raw.on('end', () => reader.close());
+    raw.on('close', () => reader.close());
+    let out: Socket = raw;
+    let secure = false;
+    const clientHost = (raw.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+    const send = (seq: number, payload: Buffer): void => {
+      if (!out.destroyed) out.write(frame(seq, payload));
+    };
+    const fail = (seq: number, code: number, sqlState: string, message: string): void => {
+      if (!out.destroyed) out.end(frame(seq, errPacket(code, sqlState, message)));
+    };
+
+    // 1. Greeting.
+    const connectionId = nextConnectionId++;
+    send(0, greeting(connectionId, capabilities, scramble()));
+
+    // 2. SSLRequest (optional) and HandshakeResponse41.
+    let packet = await reader.next();
+    let expectedSeq = 1;
+    if (packet.seq !== expectedSeq) return fail(packet.seq + 1, ER_OUT_OF_ORDER, '08S01', 'Got packets out of order');
+    if (packet.payload.length === 32 && packet.payload.readUInt32LE(0) & CLIENT_SSL) {
+      if (!tlsOptions) return void raw.destroy();
+      raw.off('data', onData);
+      raw.pause();
+      const rest = reader.take();
+      if (rest.length > 0) raw.unshift(rest);
+      const secured = new TLSSocket(raw, { isServer: true, key: tlsOptions.key, cert: tlsOptions.cert });
+      sockets.add(secured);
+      secured.on('data', onData);
+      secured.on('end', () => reader.close());
+      secured.on('close', () => {
+        sockets.delete(secured);
+        reader.close();
+      });
+      secured.on('error', () => secured.destroy());
+      out = secured;
+      secure = true;
+      packet = await reader.next();
+      expectedSeq = 2;
+      if (packet.seq !== expectedSeq) return fail(packet.seq + 1, ER_OUT_OF_ORDER, '08S01', 'Got packets out of order');
+    }
+    let user: string;
+    try {
+      const c = new Cursor(packet.payload);
+      const clientFlags = c.u32();
+      const flags = clientFlags & capabilities;
+      if (!(flags & CLIENT_PROTOCOL_41)) return fail(packet.seq + 1, ER_HANDSHAKE, '08S01', 'Bad handshake');
+      c.bytes(4 + 1 + 23); // max packet size, charset, filler
+      user = c.nulString().toString('utf8');
+      if (flags & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) c.bytes(c.lenencInt());
+      else if (flags & CLIENT_SECURE_CONNECTION) c.bytes(c.u8());
+      else c.nulString();
+      if (flags & CLIENT_CONNECT_WITH_DB && !c.done) c.nulString();
+      if (flags & CLIENT_PLUGIN_AUTH && !c.done) c.nulString();
+      // Connection attributes, if any, are ignored.
+    } catch {
+      return fail(packet.seq + 1, ER_HANDSHAKE, '08S01', 'Bad handshake');
+    }
+    let seq = packet.seq + 1;
+    const denied = (): void => fail(seq, ER_ACCESS_DENIED, '28000', `Access denied for user '${user}'@'${clientHost}' (using password: YES)`);
+
+    // 3. The account: the exact name, else the anonymous one.
+    const account = accounts.get(user) ?? accounts.get('');
+    if (!account) {
+      record({ user, clientHost, ok: false, reason: 'no such account', tls: secure, nonce: Buffer.alloc(0) }, Buffer.alloc(0));
+      return denied();
+    }
+
+    // 4. AuthSwitchRequest with the nonce.
+    const nonce = Buffer.from(makeNonce());
+    send(seq, Buffer.concat([Buffer.from([0xfe]), Buffer.from(`${OCI_PLUGIN}\0`, 'latin1'), nonce]));
+    seq += 1;
+
+    // 5. The reply.
+    const base = { user, clientHost, account: account.name, tls: secure, nonce: Buffer.from(nonce) };
+    let reply: Buffer;
+    try {
+      const p = await reader.next();
+      if (p.seq !== seq) {
+        record({ ...base, ok: false, reason: 'packets out of order' }, p.payload);
+        return fail(p.seq + 1, ER_OUT_OF_ORDER, '08S01', 'Got packets out of order');
+      }
+      reply = p.payload;
+      seq = p.seq + 1;
+    } catch (err) {
+      record({ ...base, ok: false, reason: 'connection closed before the reply' }, Buffer.alloc(0));
+      throw err;
+    }
+
+    // 6-9. Identify, verify, authorize, answer.
+    const verdict = authenticate(account, nonce, reply);
+    if (!verdict.ok) {
+      record(
+        {
+          ...base,
+          ok: false,
+          reason: verdict.reason,
+          ...(verdict.method ? { method: verdict.method } : {}),
+          ...(verdict.principal ? { principal: verdict.principal } : {}),
+        },
+        reply,
+      );
+      return denied();
+    }
+    const { method, principal, currentUser } = verdict;
+    record({ ...base, ok: true, method, principal, currentUser }, reply);
+    send(seq, okPacket());
+    const session = { user: `${user}@${clientHost}`, currentUser };
+
+    // 10. Commands.
+    for (;;) {
+      const cmd = await reader.next();
+      if (cmd.seq !== 0) return fail(cmd.seq + 1, ER_OUT_OF_ORDER, '08S01', 'Got packets out of order');
+      const code = cmd.payload[0];
+      if (code === COM_QUIT) return void out.end();
+      if (code === COM_PING) {
+        send(1, okPacket());
+      } else if (code === COM_QUERY) {
+        const result = runQuery(cmd.payload.subarray(1).toString('utf8'), session);
+        if (!result) {
+          send(1, errPacket(ER_PARSE, '42000', 'You have an error in your SQL syntax; the HeatWave emulator answers only SELECT USER(), CURRENT_USER() and SELECT <integer>'));
+          continue;
+        }
+        let s = 1;
+        send(s++, lenencInt(result.columns.length));
+        for (const col of result.columns) send(s++, columnDefinition(col));
+        send(s++, eofPacket());
+        send(s++, Buffer.concat(result.row.map((v) => lenencString(v))));
+        send(s++, eofPacket());
+      } else {
+        send(1, errPacket(ER_UNKNOWN_COM, '08S01', 'Unknown command'));
+      }
+    }
+  };
+
+  server.on('connection', (socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    serve(socket).catch(() => socket.destroy());
+  });
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, host, options.port ?? 0);
+  return { host, port, logins, close: () => closeServer(server, sockets) };
+}
+
+const ITEM =
+  /^(user\s*\(\s*\)|current_user(?:\s*\(\s*\))?|session_user\s*\(\s*\)|system_user\s*\(\s*\)|[-+]?\d+)(?:\s+(?:as\s+)?(`[^`]+`|'[^']*'|"[^"]*"|[A-Za-z_$][\w$]*))?$/i;
+
+/** The one-row result of the few SELECTs the emulator understands, or `undefined`. */
+function runQuery(sql: string, session: { user: string; currentUser: string }): { columns: ColumnSpec[]; row: string[] } | undefined {
+  const m = /^\s*select\s+([\s\S]*?)[\s;]*$/i.exec(sql);
+  if (!m) return undefined;
+  const columns: ColumnSpec[] = [];
+  const row: string[] = [];
+  for (const raw of m[1]!.split(',')) {
+    const item = raw.trim();
+    const parts = ITEM.exec(item);
+    if (!parts) return undefined;
+    const expr = parts[1]!;
+    const alias = parts[2];
+    const name = alias === undefined ? expr : /^[`'"]/.test(alias) ? alias.slice(1, -1) : alias;
+    const fn = expr.toLowerCase().replace(/[\s()]/g, '');
+    if (/^[-+]?\d+$/.test(expr)) {
+      const value = BigInt(expr).toString();
+      columns.push({ name, kind: 'integer', length: value.length });
+      row.push(value);
+    } else {
+      columns.push({ name, kind: 'string', length: 288 * 4 });
+      row.push(fn === 'current_user' ? session.currentUser : session.user);
+    }
+  }
+  return columns.length > 0 ? { columns, row } : undefined;
+}

@@ -1,0 +1,176 @@
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIamPool, DbTokenError, InsecureTransportError, TokenUnavailableError, tokenProvider, type TokenProvider } from 'dbtoken';
+import { awsRdsToken } from 'dbtoken/aws';
+import { createMysql2Pool, mysql2AuthPlugins } from 'dbtoken/mysql2';
+import { mockTokenSource, staticToken } from 'dbtoken/testing';
+import { REGION, otherKeys, staticKeys, temporaryKeys, tokenSignedAt, type RdsTarget } from '../helpers/aws.js';
+import { startIamMariadb, type IamMariadb } from '../helpers/iam-mariadb.js';
+
+let db: IamMariadb;
+const providers: TokenProvider[] = [];
+const pools: mysql.Pool[] = [];
+
+beforeAll(async () => {
+  db = await startIamMariadb();
+});
+afterAll(async () => {
+  for (const p of pools) await p.end().catch(() => {});
+  for (const p of providers) p.close();
+  await db?.stop();
+});
+
+function rds(over: Partial<Parameters<typeof awsRdsToken>[0]> = {}, options: Parameters<typeof awsRdsToken>[1] = {}) {
+  const p = awsRdsToken({ hostname: '127.0.0.1', port: db.port, username: 'iam_alice', region: REGION, credentials: staticKeys, ...over }, options);
+  providers.push(p);
+  return p;
+}
+
+async function iamPool(token: TokenProvider, extra: Record<string, unknown> = {}) {
+  const pool = await createIamPool({ driver: 'mysql2', token, host: db.host, port: db.port, ssl: { ca: db.ca }, connectionLimit: 5, ...extra });
+  pools.push(pool);
+  return pool;
+}
+
+/** A new physical connection: get, query, destroy. */
+async function fresh(pool: mysql.Pool, sql = 'SELECT CURRENT_USER() AS u') {
+  const c = await pool.getConnection();
+  try {
+    const [rows] = await c.query(sql);
+    return (rows as any[])[0];
+  } finally {
+    c.destroy();
+  }
+}
+
+const signedAt = (msAgo: number, over: Partial<RdsTarget> = {}) => tokenSignedAt(db.port, msAgo, over);
+
+describe('mysql2 pools against a real MariaDB that checks RDS tokens (PAM + mysql_clear_password + verifier, TLS)', () => {
+  it('a good token logs in over TLS; the pool is mysql2\'s own promise pool', async () => {
+    const pool = await iamPool(rds());
+    expect(typeof pool.getConnection).toBe('function');
+    expect(pool.pool.constructor.name).toBe('Pool');
+    expect(await fresh(pool)).toEqual({ u: 'iam_alice@%' });
+    const [cipher] = (await pool.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'")) as any;
+    expect(cipher[0].Value).not.toBe('');
+    expect(db.verifier.binds.at(-1)).toMatchObject({ user: 'iam_alice', ok: true });
+  });
+
+  it('takes user, host and port from the provider', async () => {
+    const pool = createMysql2Pool({ token: rds({ username: 'iam_bob' }), ssl: { ca: db.ca } });
+    pools.push(pool);
+    expect(await fresh(pool)).toEqual({ u: 'iam_bob@%' });
+  });
+
+  it('a token signed with temporary credentials (about 1,250+ characters) logs in', async () => {
+    const p = rds({ credentials: temporaryKeys });
+    expect((await p.getToken()).token.length).toBeGreaterThan(1_200);
+    expect(await fresh(await iamPool(p))).toEqual({ u: 'iam_alice@%' });
+  });
+
+  describe('the server itself refuses bad tokens with 1045', () => {
+    const cases: [string, () => Promise<string>][] = [
+      ['an expired token', () => signedAt(16 * 60_000)],
+      ['a token with the wrong signature', () => signedAt(0, { credentials: { accessKeyId: staticKeys.accessKeyId, secretAccessKey: otherKeys.secretAccessKey } })],
+      ['a token for another user', () => signedAt(0, { username: 'iam_bob' })],
+    ];
+    it.each(cases)('%s', async (_n, make) => {
+      const bad = await make();
+      // One login with a plain mysql2 connection: the server's own answer.
+      const err = await mysql
+        .createConnection({ host: db.host, port: db.port, user: 'iam_alice', ssl: { ca: db.ca }, authPlugins: mysql2AuthPlugins(staticToken(bad)) })
+        .catch((e: unknown) => e);
+      expect((err as { errno?: number }).errno).toBe(1045);
+      // Through the IAM pool: refused, retried exactly once.
+      const before = db.verifier.binds.length;
+      const p = staticToken(bad);
+      providers.push(p);
+      const pool = await iamPool(p, { user: 'iam_alice' });
+      const err2 = await pool.query('SELECT 1').catch((e: unknown) => e);
+      expect((err2 as { errno?: number }).errno).toBe(1045);
+      expect(db.verifier.binds.slice(before).map((b) => b.ok)).toEqual([false, false]);
+    });
+  });
+
+  it('keeps opening connections across several token lifetimes on a fake clock', async () => {
+    let now = Date.now();
+    const provider = rds({}, { clock: () => now });
+    let tokens = 0;
+    provider.on('token', () => tokens++);
+    const pool = await iamPool(provider);
+    const before = db.verifier.binds.length;
+    for (let i = 0; i < 12; i++) {
+      expect(await fresh(pool)).toEqual({ u: 'iam_alice@%' });
+      now += 5 * 60_000; // an hour in all: four 15-minute lifetimes
+    }
+    expect(db.verifier.binds.slice(before).every((b) => b.ok)).toBe(true);
+    expect(db.verifier.binds.length - before).toBe(12);
+    expect(tokens).toBeGreaterThanOrEqual(4); // at least one per 15-minute lifetime crossed
+  });
+
+  it('a token revoked at the verifier is recovered by the single retry', async () => {
+    const provider = rds();
+    const pool = await iamPool(provider);
+    await fresh(pool);
+    const revoked = (await provider.getToken()).token;
+    db.revoked.add(revoked);
+    await new Promise((r) => setTimeout(r, 1_100)); // a re-signed token needs a new second to differ
+    const before = db.verifier.binds.length;
+    expect(await fresh(pool)).toEqual({ u: 'iam_alice@%' });
+    expect(db.verifier.binds.slice(before).map((b) => [b.ok, b.reason])).toEqual([
+      [false, 'revoked'],
+      [true, undefined],
+    ]);
+    db.revoked.clear();
+  });
+
+  it('a provider error reaches the caller as the DbTokenError itself, not AUTH_SWITCH_PLUGIN_ERROR', async () => {
+    const source = mockTokenSource();
+    source.fails(new Error('STS unreachable')).fails(new Error('STS unreachable'));
+    const provider = tokenProvider(source, { retry: { attempts: 1 } });
+    providers.push(provider);
+    const pool = await iamPool(provider, { user: 'iam_alice' });
+    const err = await pool.query('SELECT 1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenUnavailableError);
+    expect((err as DbTokenError).code).toBe('ERR_DBTOKEN_UNAVAILABLE');
+    expect(((err as Error).cause as Error).message).toBe('STS unreachable');
+    const err2 = await pool.getConnection().catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(TokenUnavailableError);
+  });
+
+  it('used directly, mysql2AuthPlugins keeps the DbTokenError reachable as the cause', async () => {
+    const source = mockTokenSource();
+    source.fails(new Error('STS unreachable'));
+    const provider = tokenProvider(source, { retry: { attempts: 1 } });
+    providers.push(provider);
+    const err = await mysql
+      .createConnection({ host: db.host, port: db.port, user: 'iam_alice', ssl: { ca: db.ca }, authPlugins: mysql2AuthPlugins(provider) })
+      .catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('AUTH_SWITCH_PLUGIN_ERROR');
+    expect((err as Error).cause).toBeInstanceOf(TokenUnavailableError);
+  });
+
+  describe('transport security', () => {
+    it('refuses a pool without ssl before connecting', async () => {
+      const before = db.verifier.binds.length;
+      const err = await iamPool(rds(), { ssl: undefined }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InsecureTransportError);
+      expect(db.verifier.binds.length).toBe(before);
+    });
+
+    it('the plugin refuses to send a token over plain TCP, even to a server that would take it', async () => {
+      const before = db.verifier.binds.length;
+      const err = await mysql
+        .createConnection({ host: db.host, port: db.port, user: 'iam_plain', authPlugins: mysql2AuthPlugins(rds({ username: 'iam_plain' })) })
+        .catch((e: unknown) => e);
+      expect((err as Error).cause).toBeInstanceOf(InsecureTransportError);
+      expect(db.verifier.binds.length).toBe(before);
+    });
+
+    it('allowInsecureTransport: true sends it when the caller opts in', async () => {
+      const pool = await iamPool(rds({ username: 'iam_plain' }), { ssl: undefined, allowInsecureTransport: true });
+      const row = await fresh(pool, "SELECT CURRENT_USER() AS u, (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_CIPHER') AS cipher");
+      expect(row).toEqual({ u: 'iam_plain@%', cipher: '' });
+    });
+  });
+});

@@ -1,0 +1,126 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, root, runNode } from '../helpers/dist.js';
+
+beforeAll(() => ensureBuilt());
+
+describe('the published package (dist/ through the exports map)', () => {
+  it('ESM: every subpath loads, and errors from one subpath are instanceof the classes of the main one', async () => {
+    const r = await runNode([
+      '--input-type=module',
+      '-e',
+      `
+      import * as main from 'dbtoken';
+      import * as aws from 'dbtoken/aws';
+      import * as pgA from 'dbtoken/pg';
+      import * as testing from 'dbtoken/testing';
+      import * as my from 'dbtoken/mysql2';
+      import * as oci from 'dbtoken/oci';
+      import * as ora from 'dbtoken/oracledb';
+      const out = {
+        main: Object.keys(main).sort(), aws: Object.keys(aws).sort(), pg: Object.keys(pgA).sort(), testing: Object.keys(testing).sort(),
+        mysql2: Object.keys(my).sort(), oci: Object.keys(oci).sort(), oracledb: Object.keys(ora).sort(),
+      };
+      try { my.createMysql2Pool({ token: 'nope' }); } catch (e) { out.myErr = [e instanceof main.ConfigError, e.field]; }
+      try { pgA.createPgPool({ token: 'nope' }); } catch (e) { out.pgErr = [e instanceof main.ConfigError, e instanceof main.DbTokenError, e.code, e.field]; }
+      try { aws.awsRdsToken({ hostname: 'localhost', username: 'u' }); } catch (e) { out.awsErr = [e instanceof main.ConfigError, e.field]; }
+      const e2 = await main.createIamPool({ driver: 'pg', token: testing.staticToken('x'), host: 'h', ssl: false }).catch((e) => e);
+      out.insecure = [e2 instanceof main.InsecureTransportError, e2.code];
+      console.log(JSON.stringify(out));
+      `,
+    ]);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.main).toEqual(expect.arrayContaining(['ConfigError', 'DbTokenError', 'InsecureTransportError', 'ProviderClosedError', 'TokenUnavailableError', 'createIamPool', 'tokenProvider']));
+    expect(out.aws).toContain('awsRdsToken');
+    expect(out.pg).toEqual(expect.arrayContaining(['createPgPool', 'pgPassword']));
+    expect(out.testing).toEqual(expect.arrayContaining(['mockTokenSource', 'staticToken', 'startLdapVerifier', 'verifyRdsToken']));
+    expect(out.pgErr).toEqual([true, true, 'ERR_DBTOKEN_CONFIG', 'token']);
+    expect(out.mysql2).toEqual(expect.arrayContaining(['createMysql2Pool', 'mysql2AuthPlugins']));
+    expect(out.oci).toEqual(expect.arrayContaining(['heatwaveOciToken', 'ociDbToken', 'ociScope']));
+    expect(out.oracledb).toEqual(expect.arrayContaining(['createOracledbPool', 'oracledbAccessToken']));
+    expect(out.myErr).toEqual([true, 'token']);
+    expect(out.awsErr).toEqual([true, 'region']);
+    expect(out.insecure).toEqual([true, 'ERR_DBTOKEN_INSECURE_TRANSPORT']);
+  });
+
+  it('CJS: require() works for every subpath, with the same instanceof guarantees', async () => {
+    const r = await runNode([
+      '-e',
+      `
+      const main = require('dbtoken');
+      const pgA = require('dbtoken/pg');
+      const aws = require('dbtoken/aws');
+      const testing = require('dbtoken/testing');
+      const my = require('dbtoken/mysql2');
+      const oci = require('dbtoken/oci');
+      let ok;
+      try { pgA.createPgPool({ token: 'nope' }); } catch (e) { ok = e instanceof main.ConfigError && e.code === 'ERR_DBTOKEN_CONFIG'; }
+      try { my.createMysql2Pool({ token: 'nope' }); } catch (e) { ok = ok && e instanceof main.ConfigError; }
+      console.log(JSON.stringify({ ok, aws: typeof aws.awsRdsToken, t: typeof testing.verifyRdsToken, create: typeof main.createIamPool, hw: typeof oci.heatwaveOciToken }));
+      `,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, aws: 'function', t: 'function', create: 'function', hw: 'function' });
+  });
+
+  it('importing dbtoken (and dbtoken/oci) loads no driver and no SDK', async () => {
+    const r = await runNode([
+      '-e',
+      `require('dbtoken'); require('dbtoken/oci');
+       const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](pg|mysql2|oracledb|@aws-sdk|oci-[a-z]+)[\\\\/]/.test(k));
+       console.log(JSON.stringify(loaded));`,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  });
+
+  describe('createIamPool without the driver installed', () => {
+    let app: string;
+    beforeAll(() => {
+      // An application whose node_modules has dbtoken and lru-cache, but no pg.
+      app = mkdtempSync(join(tmpdir(), 'dbtoken-app-'));
+      const pkg = join(app, 'node_modules/dbtoken');
+      mkdirSync(pkg, { recursive: true });
+      cpSync(join(root, 'dist'), join(pkg, 'dist'), { recursive: true });
+      cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+      cpSync(join(root, 'bin'), join(pkg, 'bin'), { recursive: true });
+      mkdirSync(join(app, 'node_modules/.bin'));
+      symlinkSync('../dbtoken/bin/dbtoken.mjs', join(app, 'node_modules/.bin/dbtoken'));
+      symlinkSync(join(root, 'node_modules/lru-cache'), join(app, 'node_modules/lru-cache'));
+      writeFileSync(join(app, 'package.json'), '{ "name": "app", "type": "module" }');
+    });
+    afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+    it.each([
+      ['ESM', ['--input-type=module', '-e', `import { createIamPool, ConfigError } from 'dbtoken'; import { staticToken } from 'dbtoken/testing';
+        const e = await createIamPool({ driver: 'pg', token: staticToken('x'), ssl: true }).catch((e) => e);
+        console.log(JSON.stringify([e instanceof ConfigError, e.field, e.message]));`]],
+      ['CJS', ['-e', `const { createIamPool, ConfigError } = require('dbtoken'); const { staticToken } = require('dbtoken/testing');
+        createIamPool({ driver: 'pg', token: staticToken('x'), ssl: true }).catch((e) => console.log(JSON.stringify([e instanceof ConfigError, e.field, e.message])));`]],
+    ])('%s: rejects with a ConfigError naming the package to install', async (_n, args) => {
+      const r = await runNode(args as string[], { cwd: app });
+      expect(r.stderr).toBe('');
+      const [isConfig, field, message] = JSON.parse(r.stdout);
+      expect(isConfig).toBe(true);
+      expect(field).toBe('driver');
+      expect(message).toContain('npm install pg');
+    });
+
+    it('the dbtoken command runs from node_modules/.bin: help and the SQL builders need no SDK; a missing SDK is named on one line', async () => {
+      const bin = join(app, 'node_modules/.bin/dbtoken');
+      const help = await runNode([bin, '--help'], { cwd: app });
+      expect(help).toMatchObject({ code: 0, stderr: '' });
+      expect(help.stdout).toMatch(/^Usage: dbtoken <command>/);
+      const sql = await runNode([bin, 'sql', 'rds-postgres', '--user', 'app'], { cwd: app });
+      expect(sql).toMatchObject({ code: 0, stderr: '', stdout: 'CREATE USER "app" WITH LOGIN;\nGRANT rds_iam TO "app";\n' });
+      const token = await runNode([bin, 'token', 'aws', '--host', 'db.example.com', '--port', '5432', '--user', 'app', '--region', 'us-east-1'], { cwd: app });
+      expect(token.code).not.toBe(0);
+      expect(token.stdout).toBe('');
+      expect(token.stderr.trim().split('\n')).toHaveLength(1);
+      expect(token.stderr).toContain('npm install @aws-sdk/rds-signer');
+    });
+  });
+});

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, InsecureTransportError, TokenUnavailableError } from '../../src/core/errors.js';
+import { parseOptions, UsageError } from '../../src/cli/args.js';
+import { explainFailure } from '../../src/cli/explain.js';
+import { formatIdentity, relativeTime } from '../../src/cli/format.js';
+import { mysqlIdentity, ORACLE_IDENTITY_SQL, oracleIdentity, pgIdentity } from '../../src/cli/identity.js';
+import { optionForBuilderField, parseGroupMap, parseMysqlGrant } from '../../src/cli/commands/provision.js';
+import { redact } from '../../src/cli/redact.js';
+
+const err = (message: string, props: Record<string, unknown> = {}): Error => Object.assign(new Error(message), props);
+
+describe('explainFailure: each known refusal gets its likely cause, exit 1', () => {
+  it.each([
+    ['PostgreSQL 28000', err('PAM authentication failed for user "app"', { code: '28000' }), {}, /^login refused \(SQLSTATE 28000\): .*Likely cause: .*GRANT rds_iam.*rds-db:connect/],
+    ['PostgreSQL 28P01', err('password authentication failed for user "app"', { code: '28P01' }), {}, /^login refused \(SQLSTATE 28P01\): .*Likely cause: the server did not accept the IAM token/],
+    ['PostgreSQL pg_hba.conf', err('no pg_hba.conf entry for host "10.0.0.1", user "app", database "db", no encryption', { code: '28000' }), {}, /no pg_hba\.conf rule/],
+    ['MySQL 1045 with an RDS token', err("Access denied for user 'app'@'10.0.0.1' (using password: YES)", { errno: 1045, code: 'ER_ACCESS_DENIED_ERROR' }), { token: 'aws' as const }, /^login refused \(1045\): .*AWSAuthenticationPlugin AS 'RDS'/],
+    ['MySQL 1045 on HeatWave', err("Access denied for user 'alice'@'10.0.0.1'", { errno: 1045 }), { token: 'heatwave' as const }, /^login refused \(1045\): .*IDENTIFIED WITH authentication_oci.*oci session refresh/],
+    ['ORA-01017', err('ORA-01017: invalid credential or not authorized; logon denied\nHelp: https://docs.oracle.com/error-help/db/ora-01017/', { code: 'ORA-01017', errorNum: 1017 }), { token: 'oci' as const }, /^login refused \(ORA-01017\): ORA-01017: invalid credential .* logon denied Help: .*Likely cause: no database user is mapped.*IDENTIFIED GLOBALLY.*OCI_IAM.*autonomous-database-family/],
+    ['ORA-25707', err('ORA-25707: The token is invalid.', { code: 'ORA-25707', errorNum: 25707 }), { token: 'oci' as const }, /^the database refused the token as invalid \(ORA-25707\): .*scope does not cover this database.*--region/],
+    ['ORA-25708', err('ORA-25708: The token has expired.', { errorNum: 25708 }), { token: 'oci' as const }, /^the database refused the token as expired \(ORA-25708\): .*db-tokens last 1 hour/],
+    ['NJS-087', err('NJS-087: access token has expired', { code: 'NJS-087' }), { token: 'oci' as const }, /^the driver refused an expired token \(NJS-087\): .*clock/],
+    ['TLS: an untrusted certificate', err('self-signed certificate', { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), {}, /^TLS refused: the server's certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)\. Likely cause: pass the CA .* --ssl-ca/],
+    ['TLS: a certificate for another name', err("Hostname/IP does not match certificate's altnames", { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), {}, /^TLS refused: .*does not name --host/],
+    ['TLS through mysql2: a certificate for another name', err("Hostname/IP does not match certificate's altnames: Host: db.example.com. is not in the cert's altnames: DNS:other", { code: 'HANDSHAKE_SSL_ERROR' }), {}, /^TLS refused: .*does not name --host.*--ssl-mode verify-ca/],
+    ['TLS through mysql2: an untrusted certificate', err('self-signed certificate', { code: 'HANDSHAKE_SSL_ERROR' }), {}, /^TLS refused: the server's certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)/],
+    ['TLS: an expired certificate', err('certificate has expired', { code: 'CERT_HAS_EXPIRED' }), {}, /^TLS refused: .*not valid now \(CERT_HAS_EXPIRED\)/],
+    ['TLS: a server without TLS', err('The server does not support SSL connections'), {}, /^TLS refused: .*does not send a token in the clear.*--insecure/],
+    ['TLS: refused by dbtoken before sending', new InsecureTransportError('the connection has no TLS; pass ssl, or allowInsecureTransport: true for local testing'), {}, /^TLS refused: .*--insecure/],
+    ['an expired OCI session token', new ConfigError('security_token_file', 'the security token in /home/a/.oci/sessions/DEFAULT/token expired at 2026-11-23T10:00:00Z'), { token: 'heatwave' as const }, /^the OCI session token has expired: .*Likely cause: .*oci session refresh/],
+    ['expired credentials behind a failed fetch', new TokenUnavailableError('no token', { cause: err('The security token included in the request is expired') }), { token: 'aws' as const }, /^no token, something has expired: .*Likely cause: the credentials the token is made from have expired/],
+    ['IAM 401', new TokenUnavailableError('no token', { cause: err('The required information to complete authentication was not provided', { statusCode: 401 }) }), { token: 'oci' as const }, /^IAM refused the request \(401\): .*fingerprint and key_file/],
+    ['IAM 404', new TokenUnavailableError('no token', { cause: err('Authorization failed or requested resource not found', { statusCode: 404 }) }), { token: 'oci' as const }, /^IAM answered 404: .*--scope names .*policy/],
+    ['no AWS credentials', new TokenUnavailableError('no token', { cause: Object.assign(err('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }) }), { token: 'aws' as const }, /no AWS credentials were found/],
+    ['an SDK that is not installed', err("Cannot find package 'oci-common' imported from /app/node_modules/dbtoken/dist/esm/src/oci-worker.js", { code: 'ERR_MODULE_NOT_FOUND' }), { token: 'oci' as const }, /^this command needs the oci-common package, which is not installed: npm install oci-common@2\.139\.1 oci-identitydataplane@2\.139\.1$/],
+    ['a timeout', err('timeout expired'), {}, /^timed out: timeout expired\. Likely cause: the server is unreachable/],
+    ['connection refused', err('connect ECONNREFUSED 10.0.0.1:5432', { code: 'ECONNREFUSED', address: '10.0.0.1', port: 5432 }), {}, /^cannot connect to 10\.0\.0\.1:5432: connection refused/],
+  ])('%s', (_name, error, ctx, expected) => {
+    const f = explainFailure(error, { command: 'dbtoken whoami', ...ctx });
+    expect(f.exitCode).toBe(1);
+    expect(f.message).toMatch(expected);
+    expect(f.message).not.toContain('\n');
+  });
+
+  it('NJS-168 (node-oracledb dropped the accessToken callback\'s error): the provider\'s own error is explained', () => {
+    const tokenError = new TokenUnavailableError('no token', { cause: err('Authorization failed or requested resource not found', { statusCode: 404 }) });
+    const wrapped = err('NJS-168: cannot get token from the accessToken callback', { code: 'NJS-168' });
+    expect(explainFailure(wrapped, { command: 'dbtoken whoami', token: 'oci', tokenError }).message).toMatch(/^IAM answered 404/);
+  });
+
+  it('the refusal is found down the cause chain and inside an AggregateError', () => {
+    const inner = err('ORA-25708: The token has expired.', { code: 'ORA-25708' });
+    const outer = new AggregateError([err('first address failed'), new Error('wrapper', { cause: inner })], 'all attempts failed');
+    expect(explainFailure(outer, { command: 'dbtoken whoami' }).message).toMatch(/\(ORA-25708\)/);
+  });
+
+  it.each([
+    ['NJS-515', 'NJS-515: error in Easy Connect connection string: x', '--connect-string'],
+    ['NJS-517', 'NJS-517: cannot connect to Oracle Database. Unable to find "mydb" in "/etc/tns/tnsnames.ora"', '--connect-string'],
+    ['NJS-516', 'NJS-516: no configuration directory set or available to search for tnsnames.ora', '--config-dir'],
+  ])('%s (a connect string node-oracledb cannot use): exit 2, naming %s', (code, message) => {
+    const f = explainFailure(err(message, { code }), { command: 'dbtoken whoami', token: 'oci' });
+    expect(f.exitCode).toBe(2);
+    expect(f.message).toMatch(/^--(connect-string|config-dir): NJS-51\d: .*; see dbtoken whoami --help$/);
+  });
+
+  it('usage and config errors: exit 2, pointing at --help', () => {
+    expect(explainFailure(new UsageError('--port', '--port must be a number'), { command: 'dbtoken token aws' })).toEqual({
+      exitCode: 2,
+      message: '--port must be a number; see dbtoken token aws --help',
+    });
+    const config = explainFailure(new ConfigError('auth.profile', 'profile "PROD" is not in /root/.oci/config (line 1 onwards); pass profile, one of DEFAULT'), { command: 'dbtoken token oci' });
+    expect(config.exitCode).toBe(2);
+    expect(config.message).toMatch(/^--profile: profile "PROD" is not in/);
+  });
+
+  it('an unknown error keeps its message, on one line', () => {
+    expect(explainFailure(err('something\nodd.'), { command: 'dbtoken whoami' })).toEqual({ exitCode: 1, message: 'something odd' });
+  });
+});
+
+describe('whoami queries, against stand-in connections', () => {
+  it('Oracle: one query for the four USERENV values; rows as arrays (the driver default)', async () => {
+    const asked: string[] = [];
+    const conn = {
+      execute: async (sql: string) => {
+        asked.push(sql);
+        return { rows: [['TOKEN_GLOBAL', 'peter.fitch@example.com', 'ocid1.user.oc1..aaaaaaaapeter', 'PETER']] };
+      },
+    };
+    const id = await oracleIdentity(conn);
+    expect(asked).toEqual([ORACLE_IDENTITY_SQL]);
+    for (const item of ['AUTHENTICATION_METHOD', 'AUTHENTICATED_IDENTITY', 'ENTERPRISE_IDENTITY', 'CURRENT_USER']) {
+      expect(ORACLE_IDENTITY_SQL).toContain(`sys_context('USERENV', '${item}')`);
+    }
+    expect(ORACLE_IDENTITY_SQL).toMatch(/ from dual$/);
+    expect(id).toEqual({
+      driver: 'oracledb',
+      authenticationMethod: 'TOKEN_GLOBAL',
+      authenticatedIdentity: 'peter.fitch@example.com',
+      enterpriseIdentity: 'ocid1.user.oc1..aaaaaaaapeter',
+      currentUser: 'PETER',
+    });
+    expect(formatIdentity(id)).toBe(
+      [
+        'authentication_method   TOKEN_GLOBAL',
+        'authenticated_identity  peter.fitch@example.com',
+        'enterprise_identity     ocid1.user.oc1..aaaaaaaapeter',
+        'current_user            PETER',
+      ].join('\n'),
+    );
+  });
+
+  it('Oracle: rows as objects (outFormat OBJECT, upper-case keys), and NULLs shown as (none)', async () => {
+    const conn = {
+      execute: async () => ({
+        rows: [{ AUTHENTICATION_METHOD: 'PASSWORD', AUTHENTICATED_IDENTITY: 'ADMIN', ENTERPRISE_IDENTITY: null, DB_USER: 'ADMIN' }],
+      }),
+    };
+    const id = await oracleIdentity(conn);
+    expect(id).toMatchObject({ authenticationMethod: 'PASSWORD', enterpriseIdentity: null, currentUser: 'ADMIN' });
+    expect(formatIdentity(id)).toContain('enterprise_identity     (none)');
+  });
+
+  it('Oracle: no row is an error, not a blank identity', async () => {
+    await expect(oracleIdentity({ execute: async () => ({ rows: [] }) })).rejects.toThrow(/no row/);
+  });
+
+  it('PostgreSQL and MySQL stand-ins', async () => {
+    expect(await pgIdentity({ query: async () => ({ rows: [{ session_user: 'app', ssl: false }] }) })).toEqual({ driver: 'pg', sessionUser: 'app', tls: false });
+    expect(await pgIdentity({ query: async () => ({ rows: [{ session_user: 'app', ssl: null }] }) })).toMatchObject({ tls: null });
+    const asked: unknown[] = [];
+    const proxied = await mysqlIdentity(
+      {
+        query: async (q) => {
+          asked.push(q);
+          return [[{ 'USER()': 'bob@10.0.0.7', 'CURRENT_USER()': 'dev_proxy@%' }], []];
+        },
+      },
+      5000,
+    );
+    expect(asked).toEqual([{ sql: 'SELECT USER(), CURRENT_USER()', timeout: 5000 }]);
+    expect(proxied).toEqual({ driver: 'mysql2', user: 'bob@10.0.0.7', currentUser: 'dev_proxy@%', proxied: true });
+    expect(formatIdentity(proxied)).toBe('user          bob@10.0.0.7\ncurrent_user  dev_proxy@%\nproxy         yes: bob has the privileges of dev_proxy');
+    expect((await mysqlIdentity({ query: async () => [[['app@10.0.0.7', 'app@%']], []] })).proxied).toBe(false);
+  });
+});
+
+describe('redact', () => {
+  const rds = 'db.example.com:5432/?Action=connect&DBUser=app&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20261123%2Fus-east-1%2Frds-db%2Faws4_request&X-Amz-Date=20261123T101500Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvY2lkMS51c2VyIn0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU';
+  it.each([
+    ['an RDS token inside a message', `the server got "${rds}" and said no`, ['the server got "[redacted token]" and said no']],
+    ['a JWT', `token ${jwt} expired`, ['token [redacted token] expired']],
+    ['a PEM key, even cut off', 'key: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC', ['key: [redacted key]']],
+    ['a secret access key', 'secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY here', ['secret [redacted] here']],
+    ['OCIDs and hex digests stay', 'user ocid1.user.oc1..aaaaaaaaqwertyuiopasdfghjklzxcvbnm1234567 sha 0123456789abcdef0123456789abcdef', ['user ocid1.user.oc1..aaaaaaaaqwertyuiopasdfghjklzxcvbnm1234567 sha 0123456789abcdef0123456789abcdef']],
+    ['a known secret and its URL-encoded form', 'got s3cr3t/value+x and s3cr3t%2Fvalue%2Bx', ['got [redacted] and [redacted]'], ['s3cr3t/value+x']],
+  ])('%s', (_name, text, [expected], secrets: string[] = []) => {
+    expect(redact(text, secrets)).toBe(expected);
+  });
+});
+
+describe('argument helpers', () => {
+  it.each([
+    ['SELECT ON orders.*', { privileges: ['SELECT'], on: 'orders.*' }],
+    ['SELECT, INSERT ON orders.items', { privileges: ['SELECT', 'INSERT'], on: 'orders.items' }],
+    ['select on *.* to app_readers', { privileges: ['select'], on: '*.*', to: 'app_readers' }],
+    ['ALL PRIVILEGES ON shop.*', { privileges: ['ALL PRIVILEGES'], on: 'shop.*' }],
+  ])('parseMysqlGrant(%j)', (text, expected) => {
+    expect(parseMysqlGrant(text)).toEqual(expected);
+  });
+
+  it.each(['SELECT', 'ON orders.*', 'SELECT ON', ''])('parseMysqlGrant(%j) is a usage error naming --grant', (text) => {
+    expect(() => parseMysqlGrant(text)).toThrow(expect.objectContaining({ option: '--grant' }));
+  });
+
+  it.each([
+    ['ocid1.group.oc1..aaaa=devs', { group: 'ocid1.group.oc1..aaaa', proxiedUser: 'devs' }],
+    ['ocid1.group.oc1..aaaa = devs ', { group: 'ocid1.group.oc1..aaaa', proxiedUser: 'devs' }],
+  ])('parseGroupMap(%j)', (text, expected) => {
+    expect(parseGroupMap(text)).toEqual(expected);
+  });
+
+  it.each(['devs', '=devs', 'ocid1.group.oc1..aaaa='])('parseGroupMap(%j) is a usage error naming --map', (text) => {
+    expect(() => parseGroupMap(text)).toThrow(expect.objectContaining({ option: '--map' }));
+  });
+
+  it.each([
+    ['iamGroup', {}, '--iam-group'],
+    ['iamPrincipalOcid', {}, '--iam-principal-ocid'],
+    ['roles[2]', { roles: '--grant-role' }, '--grant-role'],
+    ['grants[0].on', { grants: '--grant' }, '--grant'],
+    ['groups[1].grants[0].privileges', { groups: '--map', 'groups.grants': '--grant' }, '--grant'],
+    ['groups[1].proxiedUser', { groups: '--map', 'groups.grants': '--grant' }, '--map'],
+    ['user[1]', {}, '--user'],
+  ])('optionForBuilderField(%j)', (field, options, expected) => {
+    expect(optionForBuilderField(field, options)).toBe(expected);
+  });
+
+  it('repeatable options collect every value; others refuse a second one', () => {
+    const specs = { user: { type: 'string', multiple: true }, host: { type: 'string' } } as const;
+    expect(parseOptions(['--user', 'a', '--user', 'b', '--host', 'h'], specs)).toMatchObject({ user: ['a', 'b'], host: 'h' });
+    expect(() => parseOptions(['--host', 'a', '--host', 'b'], specs)).toThrow(expect.objectContaining({ option: '--host' }));
+  });
+
+  it.each([
+    [0, 'in less than a minute'],
+    [15 * 60_000, 'in 15 min'],
+    [65 * 60_000, 'in 1 h 5 min'],
+    [120 * 60_000, 'in 2 h'],
+    [-2 * 60_000, '2 min ago'],
+  ])('relativeTime(+%i ms) = %s', (ms, expected) => {
+    expect(relativeTime(new Date(1_000_000 + ms), 1_000_000)).toBe(expected);
+  });
+});

@@ -1,0 +1,42 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { root, runNode } from '../helpers/dist.js';
+
+interface Comment {
+  blockTags?: { tag: string }[];
+}
+
+interface Reflection {
+  name: string;
+  comment?: Comment;
+  signatures?: { comment?: Comment }[];
+  children?: Reflection[];
+}
+
+/** The export's own comment, or its first signature's (functions keep theirs there). */
+function hasExample(r: Reflection): boolean {
+  const c = r.comment ?? r.signatures?.[0]?.comment;
+  return (c?.blockTags ?? []).some((t) => t.tag === '@example');
+}
+
+it('every public export has an @example in its doc comment', async () => {
+  const typedoc = `${root}/node_modules/typedoc/bin/typedoc`;
+  const dir = mkdtempSync(join(tmpdir(), 'dbtoken-docs-'));
+  try {
+    const json = join(dir, 'api.json');
+    const r = await runNode([typedoc, '--json', json, '--logLevel', 'Error'], { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const api = JSON.parse(readFileSync(json, 'utf8')) as Reflection;
+    const modules = api.children ?? [];
+    expect(modules.length).toBeGreaterThan(0);
+    const missing: string[] = [];
+    for (const mod of modules) {
+      for (const r of mod.children ?? []) if (!hasExample(r)) missing.push(`${mod.name}.${r.name}`);
+    }
+    expect(missing, `exports without an @example:\n${missing.join('\n')}`).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -1,0 +1,112 @@
+import { describe, expect, it, vi, afterEach } from 'vitest';
+import { awsRdsToken } from 'dbtoken/aws';
+import { verifyRdsToken } from 'dbtoken/testing';
+import { REGION, otherKeys, staticKeys, temporaryKeys } from '../helpers/aws.js';
+
+const server = { hostname: 'db.example.internal', port: 5432, username: 'iam_alice', region: REGION };
+const known = [staticKeys, temporaryKeys];
+
+async function sign(over: Partial<{ hostname: string; port: number; username: string; region: string; credentials: any }> = {}) {
+  const p = awsRdsToken({ ...server, credentials: staticKeys, ...over });
+  try {
+    return (await p.getToken()).token;
+  } finally {
+    p.close();
+  }
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe('verifyRdsToken (SigV4, written from the spec) against tokens from @aws-sdk/rds-signer', () => {
+  it('accepts a good token and reports the key and expiry', async () => {
+    const token = await sign();
+    const v = verifyRdsToken(token, { ...server, credentials: known });
+    expect(v).toMatchObject({ ok: true, user: 'iam_alice', accessKeyId: staticKeys.accessKeyId });
+    if (v.ok) expect(v.expiresAt.getTime() - Date.now()).toBeGreaterThan(14 * 60_000);
+  });
+
+  it('accepts a token signed with temporary credentials (~1,250+ characters) only with its session token', async () => {
+    const token = await sign({ credentials: temporaryKeys });
+    expect(token.length).toBeGreaterThan(1_200);
+    expect(verifyRdsToken(token, { ...server, credentials: known }).ok).toBe(true);
+    expect(verifyRdsToken(token, { ...server, credentials: [{ ...temporaryKeys, sessionToken: 'other' }] })).toEqual({ ok: false, reason: 'session token missing or wrong' });
+  });
+
+  it.each([
+    ['another user', { username: 'iam_bob' }, 'token is for another user'],
+    ['another host', { hostname: 'db2.example.internal' }, 'token is for another host or port'],
+    ['another port', { port: 5433 }, 'token is for another host or port'],
+    ['another region', { region: 'eu-west-1' }, 'token is for another region'],
+  ])('refuses a token for %s', async (_n, over, reason) => {
+    const token = await sign(over);
+    expect(verifyRdsToken(token, { ...server, credentials: known })).toEqual({ ok: false, reason });
+  });
+
+  it('refuses a token signed with the wrong secret', async () => {
+    const token = await sign({ credentials: { accessKeyId: staticKeys.accessKeyId, secretAccessKey: otherKeys.secretAccessKey } });
+    expect(verifyRdsToken(token, { ...server, credentials: known })).toEqual({ ok: false, reason: 'signature does not match' });
+  });
+
+  it('refuses an unknown key', async () => {
+    const token = await sign({ credentials: otherKeys });
+    expect(verifyRdsToken(token, { ...server, credentials: known })).toEqual({ ok: false, reason: 'unknown access key' });
+  });
+
+  it('refuses an expired token, and one signed in the future', async () => {
+    vi.useFakeTimers({ now: Date.now() - 16 * 60_000, toFake: ['Date'] });
+    const old = await sign();
+    vi.useRealTimers();
+    expect(verifyRdsToken(old, { ...server, credentials: known })).toEqual({ ok: false, reason: 'token expired' });
+    const token = await sign();
+    expect(verifyRdsToken(token, { ...server, credentials: known, now: Date.now() - 10 * 60_000 })).toEqual({
+      ok: false,
+      reason: 'token is not yet valid (signed in the future)',
+    });
+  });
+
+  it.each([
+    ['a flipped signature character', (t: string) => t.replace(/X-Amz-Signature=(.)/, (_m, c) => `X-Amz-Signature=${c === 'a' ? 'b' : 'a'}`), 'signature does not match'],
+    ['DBUser changed after signing', (t: string) => t.replace('DBUser=iam_alice', 'DBUser=iam_bob'), 'token is for another user'],
+    ['a longer X-Amz-Expires', (t: string) => t.replace('X-Amz-Expires=900', 'X-Amz-Expires=899'), 'signature does not match'],
+    ['X-Amz-Expires over 900', (t: string) => t.replace('X-Amz-Expires=900', 'X-Amz-Expires=3600'), 'X-Amz-Expires out of range'],
+    ['no signature', (t: string) => t.replace(/&?X-Amz-Signature=[0-9a-f]+/, ''), 'missing X-Amz-Signature'],
+    ['a duplicated parameter', (t: string) => `${t}&DBUser=iam_alice`, 'duplicate parameter DBUser'],
+    ['no host prefix', (t: string) => t.slice(t.indexOf('/?')), 'malformed token: no host/? prefix'],
+    ['bad percent-encoding', (t: string) => `${t}&x=%zz`, 'malformed percent-encoding'],
+    ['a password that is no token', () => 'hunter2', 'malformed token: no host/? prefix'],
+  ])('refuses %s', async (_n, mutate, reason) => {
+    const token = mutate(await sign());
+    expect(verifyRdsToken(token, { ...server, credentials: known })).toEqual({ ok: false, reason });
+  });
+
+  it('never puts the token or a key into its reasons', async () => {
+    const token = await sign({ credentials: temporaryKeys, username: 'iam_bob' });
+    const v = verifyRdsToken(token, { ...server, credentials: known });
+    expect(JSON.stringify(v)).not.toContain(temporaryKeys.sessionToken.slice(0, 30));
+    expect(JSON.stringify(v)).not.toContain(temporaryKeys.secretAccessKey);
+  });
+});
+
+describe('awsRdsToken expiresAt', () => {
+  it('is the provider clock at signing plus 15 minutes, even when the clock is far from real time', async () => {
+    const clock = () => Date.UTC(2031, 0, 1);
+    const p = awsRdsToken({ ...server, credentials: { ...temporaryKeys, expiration: new Date(Date.now() + 3_600_000) } }, { clock });
+    const t = await p.getToken();
+    expect(t.expiresAt.getTime()).toBe(clock() + 15 * 60_000);
+    // The signer used real time, so a server checking now accepts it.
+    expect(verifyRdsToken(t.token, { ...server, credentials: known }).ok).toBe(true);
+    p.close();
+  });
+
+  it('is cut short by credentials that expire within the 15 minutes', async () => {
+    const p = awsRdsToken(
+      { ...server, credentials: async () => ({ ...temporaryKeys, expiration: new Date(Date.now() + 5 * 60_000) }) },
+      { cacheKey: 'short-creds' },
+    );
+    const t = await p.getToken();
+    const left = t.expiresAt.getTime() - Date.now();
+    expect(left).toBeGreaterThan(4 * 60_000);
+    expect(left).toBeLessThanOrEqual(5 * 60_000);
+    p.close();
+  });
+});
