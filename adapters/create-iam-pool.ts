@@ -135,7 +135,7 @@ export async function createIamPool(options: IamPoolOptions): Promise<PgPool | M
     create = await spec.load();
   } catch (err) {
     if (isModuleNotFound(err, spec.pkg)) {
-      throw new ConfigError('driver', `'${driver}' needs the ${spec.pkg} package: npm install ${spec.pkg}`, { cause: err });
+      throw new ConfigError('driver', `'${driver}' needs the ${spec.pkg} package, which is not installed`, `npm install ${spec.pkg}`, { cause: err });
     }
     throw err;
   }

@@ -13,7 +13,7 @@
  * ```
  * @module dbtoken
  */
-export { ConfigError, DbTokenError, InsecureTransportError, ProviderClosedError, TokenUnavailableError } from './core/errors.js';
+export { ConfigError, DbTokenError, FetchTimeoutError, InsecureTransportError, isDbTokenError, ProviderClosedError, TokenUnavailableError } from './core/errors.js';
 export type { DbToken } from './core/token.js';
 export {
   tokenProvider,

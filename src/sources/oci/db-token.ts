@@ -132,7 +132,7 @@ function checkProfile(auth: Extract<OciAuth, { type: 'api_key' | 'security_token
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError('auth.configFile', `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); create it with \`oci setup config\` or pass auth.configFile`, { cause: err });
+    throw new ConfigError('auth.configFile', `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'create it with `oci setup config` or pass auth.configFile', { cause: err });
   }
   const p = resolveOciProfile(parseOciConfig(text, file), profile, file);
   const needed = auth.type === 'api_key' ? ['user', 'tenancy', 'fingerprint', 'key_file'] : ['security_token_file', 'key_file'];

@@ -68,7 +68,7 @@ function readFile(path: string, field: string, at: string, what: string): Buffer
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError(field, `${at}: ${what} ${path} cannot be read (${code})`, { cause: err });
+    throw new ConfigError(field, `${at}: ${what} ${path} cannot be read (${code})`, 'check the path in the OCI config file and that this user may read it', { cause: err });
   }
 }
 
@@ -89,9 +89,9 @@ function loadKey(profile: ResolvedOciProfile, configDir: string, home: string): 
     return createPrivateKey(passphrase ? { key: pem, passphrase } : { key: pem });
   } catch (err) {
     if (encrypted) {
-      throw new ConfigError('pass_phrase', `${where(profile, 'pass_phrase')}: pass_phrase does not decrypt key_file ${path}`, { cause: err });
+      throw new ConfigError('pass_phrase', `${where(profile, 'pass_phrase')}: pass_phrase does not decrypt key_file ${path}`, 'correct pass_phrase in the profile', { cause: err });
     }
-    throw new ConfigError('key_file', `${where(profile, 'key_file')}: key_file ${path} is not a PEM private key`, { cause: err });
+    throw new ConfigError('key_file', `${where(profile, 'key_file')}: key_file ${path} is not a PEM private key`, 'point key_file at the API signing key (PEM) that `oci setup config` made', { cause: err });
   }
 }
 

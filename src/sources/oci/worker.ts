@@ -139,7 +139,8 @@ export class OciTokenWorker {
         p.reject(
           new ConfigError(
             'auth',
-            'ociDbToken needs the OCI SDK packages oci-common and oci-identitydataplane, of the same version: npm install oci-common@2.139.1 oci-identitydataplane@2.139.1',
+            'ociDbToken needs the OCI SDK packages oci-common and oci-identitydataplane, of the same version',
+            'npm install oci-common@2.139.1 oci-identitydataplane@2.139.1',
             { cause: new OciRequestError(m.error) },
           ),
         );
