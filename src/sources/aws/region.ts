@@ -1,3 +1,5 @@
+import { ConfigError } from '../../core/errors.js';
+import { describe } from '../../core/validation.js';
 /**
  * Pure helpers for AWS RDS endpoints.
  */
@@ -26,4 +28,24 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 /** True when `region` is shaped like an AWS region name (`us-east-1`, `us-gov-west-1`). */
 export function isAwsRegion(region: string): boolean {
   return REGION.test(region);
+}
+
+/**
+ * The region an RDS token is signed for: `region` when given (checked), else
+ * the one in an RDS hostname. Throws a {@link ConfigError} on `region` when
+ * it is malformed or cannot be worked out. The library and the CLI share it.
+ */
+export function resolveRdsRegion(region: unknown, hostname: string): string {
+  if (region !== undefined) {
+    if (typeof region !== 'string' || region.trim() === '') {
+      throw new ConfigError('region', `must be an AWS region name (got ${describe(region)})`, "pass a region such as 'us-east-1'");
+    }
+    if (!isAwsRegion(region)) throw new ConfigError('region', `"${region}" is not an AWS region name`, "pass a region such as 'us-east-1'");
+    return region;
+  }
+  const inferred = rdsRegionFromHostname(hostname);
+  if (inferred === undefined) {
+    throw new ConfigError('region', `cannot be inferred from hostname "${hostname}" (not an RDS endpoint)`, "pass region, for example region: 'us-east-1'");
+  }
+  return inferred;
 }

@@ -9,45 +9,9 @@ import { parseOciScope } from './scope.js';
 import { OciTokenWorker } from './worker.js';
 import { tokenProvider, type TokenProvider, type TokenProviderOptions } from '../../core/provider.js';
 import { describe, optionalString, requireObject } from '../../core/validation.js';
+import { OCI_AUTH_TYPES, type OciAuth } from './auth.js';
 
-/**
- * How {@link ociDbToken} authenticates its call to OCI IAM.
- *
- * @example
- * ```ts
- * const auth: OciAuth = { type: 'security_token', profile: 'session' }; // after `oci session authenticate`
- * const token = ociDbToken({ scope: ociScope.all(), auth });
- * ```
- */
-export type OciAuth =
-  | {
-      /** An API signing key from an OCI config profile (`oci setup config`). */
-      type: 'api_key';
-      /** Default `~/.oci/config`. */
-      configFile?: string;
-      /** Default `DEFAULT`. */
-      profile?: string;
-    }
-  | {
-      /** A session from `oci session authenticate` (the profile's `security_token_file`). */
-      type: 'security_token';
-      /** Default `~/.oci/config`. */
-      configFile?: string;
-      /** Default `DEFAULT`. */
-      profile?: string;
-    }
-  | {
-      /** A compute instance's identity (instance metadata service). */
-      type: 'instance_principal';
-    }
-  | {
-      /** An OCI Functions (or other resource) identity from `OCI_RESOURCE_PRINCIPAL_*` variables. */
-      type: 'resource_principal';
-    }
-  | {
-      /** An OKE pod's service account (OKE Workload Identity). */
-      type: 'oke_workload_identity';
-    };
+export type { OciAuth } from './auth.js';
 
 /**
  * Options of {@link ociDbToken}.
@@ -102,15 +66,14 @@ export interface OciDbTokenConfig {
  */
 export const OCI_DB_TOKEN_LIFETIME_MS = 60 * 60_000;
 
-const AUTH_TYPES = ['api_key', 'security_token', 'instance_principal', 'resource_principal', 'oke_workload_identity'] as const;
 const KEY_SIZES = [2048, 3072, 4096] as const;
 const LOCAL_HTTP = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/i;
 
 function validateAuth(value: unknown): OciAuth {
   if (value === undefined) return { type: 'api_key' };
-  const a = requireObject('auth', value, `{ type: ${AUTH_TYPES.map((t) => `'${t}'`).join(' | ')}, ... }`);
-  if (typeof a.type !== 'string' || !(AUTH_TYPES as readonly string[]).includes(a.type)) {
-    throw new ConfigError('auth.type', `must be one of ${AUTH_TYPES.map((t) => `'${t}'`).join(', ')}, got ${typeof a.type === 'string' ? `'${a.type}'` : describe(a.type)}`);
+  const a = requireObject('auth', value, `{ type: ${OCI_AUTH_TYPES.map((t) => `'${t}'`).join(' | ')}, ... }`);
+  if (typeof a.type !== 'string' || !(OCI_AUTH_TYPES as readonly string[]).includes(a.type)) {
+    throw new ConfigError('auth.type', `must be one of ${OCI_AUTH_TYPES.map((t) => `'${t}'`).join(', ')}, got ${typeof a.type === 'string' ? `'${a.type}'` : describe(a.type)}`);
   }
   if (a.type === 'api_key' || a.type === 'security_token') {
     optionalString('auth.configFile', a.configFile, 'the path of an OCI config file');
