@@ -15,10 +15,11 @@
  */
 export { ConfigError, DbTokenError, FetchTimeoutError, InsecureTransportError, isDbTokenError, ProviderClosedError, TokenUnavailableError } from './core/errors.js';
 export type { DbToken } from './core/token.js';
+export { MAX_CACHED_TOKENS } from './core/store.js';
 export {
   tokenProvider,
-  MAX_CACHED_TOKENS,
   type TokenEvent,
+  type TokenStatus,
   type TokenLogger,
   type TokenProvider,
   type TokenProviderOptions,

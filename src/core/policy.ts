@@ -1,12 +1,18 @@
 /**
- * Pure refresh-time maths. No clocks, no timers: every input is a number of
- * milliseconds, so a table test covers it.
+ * The pure half of the token cache: when a token may be handed out, when to
+ * refresh it, how long to back off after failures, and what a caller should
+ * do next. No clocks, no timers, no I/O: every input is a number of
+ * milliseconds or a plain record, so table tests cover it.
  */
 
 /** Default safety margin: never hand out a token with less than this left. */
 export const DEFAULT_MIN_VALIDITY_MS = 30_000;
 /** The floor of the default refresh-ahead window. */
 export const MIN_DEFAULT_REFRESH_BEFORE_MS = 60_000;
+/** Default deadline of one fetch. */
+export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+/** Default retry settings. */
+export const DEFAULT_RETRY: Readonly<RetrySettings> = { attempts: 3, baseMs: 250, maxMs: 30_000 };
 
 export interface ScheduleInput {
   /** When the token was fetched (provider clock, ms). */
@@ -64,4 +70,122 @@ export interface BackoffOptions {
 export function backoffDelay(attempt: number, opts: BackoffOptions, random: number): number {
   const ceiling = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(ceiling / 2 + (ceiling / 2) * random);
+}
+
+/** How a failing source is retried. */
+export interface RetrySettings extends BackoffOptions {
+  /** Fetches in one round: a caller waits through at most this many failures. */
+  attempts: number;
+}
+
+/**
+ * The pause after a failed round: at least `maxMs`, plus up to a quarter of
+ * it as jitter so that a fleet of processes does not retry in step. A whole
+ * round therefore never shares a `maxMs` window with the next one.
+ */
+export function restDelay(retry: BackoffOptions, random: number): number {
+  return retry.maxMs + Math.floor((retry.maxMs / 4) * random);
+}
+
+/** The failure state of one identity, shared by every caller and provider. */
+export interface FailureState {
+  /** Failed fetches in a row. */
+  readonly failures: number;
+  /** No fetch starts before this (clock ms). */
+  readonly retryAt: number;
+  /** The last round failed: until `retryAt`, callers without a usable token fail at once. */
+  readonly resting: boolean;
+}
+
+/** No failures. */
+export const NO_FAILURES: FailureState = { failures: 0, retryAt: 0, resting: false };
+
+/**
+ * The failure state after one more failed fetch at `now`. Fetches come in
+ * rounds of `attempts`, spaced by {@link backoffDelay}; a failed round is
+ * followed by a {@link restDelay}, during which callers without a usable
+ * token fail at once. An error that retrying cannot fix (`retryable` false)
+ * ends the round at once.
+ */
+export function afterFailure(prev: FailureState, now: number, retryable: boolean, retry: RetrySettings, random: number): FailureState {
+  const failures = retryable ? prev.failures + 1 : (Math.floor(prev.failures / retry.attempts) + 1) * retry.attempts;
+  const inRound = failures % retry.attempts;
+  const resting = inRound === 0;
+  const delay = resting ? restDelay(retry, random) : backoffDelay(inRound - 1, retry, random);
+  return { failures, retryAt: now + delay, resting };
+}
+
+/** True while the identity rests after a failed round. */
+export function isResting(state: FailureState, now: number): boolean {
+  return state.resting && now < state.retryAt;
+}
+
+/** What {@link decide} reads about one identity. */
+export interface EntryView extends FailureState {
+  /** The cached token, if any. */
+  readonly token?: { readonly fetchedAt: number; readonly expiresAt: number; readonly invalid: boolean } | undefined;
+  /** A fetch is in flight. */
+  readonly fetching: boolean;
+}
+
+/** One provider's reading rules. */
+export interface ReadPolicy {
+  readonly minValidity: number;
+  readonly refreshBefore?: number | undefined;
+  /** The caller asked for a new token (`forceRefresh`). */
+  readonly force?: boolean;
+}
+
+/**
+ * What a caller does next, in priority order:
+ *
+ * - `serve`: hand out the cached token;
+ * - `serve-and-refresh`: hand it out and start a background refresh;
+ * - `wait`: no usable token; join the fetch in flight, or start one at
+ *   `startAt` (now, or after a backoff within the round);
+ * - `fail`: no usable token and the identity rests after a failed round,
+ *   until `retryAt`.
+ */
+export type Decision =
+  | { readonly action: 'serve' }
+  | { readonly action: 'serve-and-refresh' }
+  | { readonly action: 'wait'; readonly startAt: number }
+  | { readonly action: 'fail'; readonly retryAt: number };
+
+/** True when `entry`'s token may be handed out at `now` under `policy`. */
+export function isUsable(entry: EntryView, now: number, policy: Pick<ReadPolicy, 'minValidity'>): boolean {
+  const t = entry.token;
+  return t !== undefined && !t.invalid && now < t.expiresAt - policy.minValidity;
+}
+
+/**
+ * The caller's next step. Like the AWS SDK's memoized credential chain, it
+ * tells a caller who can be served (and may trigger a background refresh)
+ * from one who must wait for a fetch; unlike it, a failing source is retried
+ * in shared rounds, so the number of callers never multiplies the calls.
+ */
+export function decide(entry: EntryView, now: number, policy: ReadPolicy): Decision {
+  if (policy.force !== true && isUsable(entry, now, policy)) {
+    const t = entry.token!;
+    const { refreshAt } = refreshSchedule({ fetchedAt: t.fetchedAt, expiresAt: t.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
+    const due = now >= refreshAt && !entry.fetching && now >= entry.retryAt;
+    return { action: due ? 'serve-and-refresh' : 'serve' };
+  }
+  if (entry.fetching) return { action: 'wait', startAt: now };
+  if (isResting(entry, now)) return { action: 'fail', retryAt: entry.retryAt };
+  return { action: 'wait', startAt: Math.max(now, entry.retryAt) };
+}
+
+/**
+ * When a provider that handed out the current token wants its background
+ * refresh: its own `refreshAt`, but not before the shared backoff allows a
+ * fetch. `undefined` once the token is no longer usable to it (the next
+ * caller fetches in the foreground instead).
+ */
+export function refreshDue(entry: EntryView, policy: ReadPolicy): number | undefined {
+  const t = entry.token;
+  if (t === undefined || t.invalid) return undefined;
+  const { refreshAt, staleAt } = refreshSchedule({ fetchedAt: t.fetchedAt, expiresAt: t.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
+  const at = Math.max(refreshAt, entry.retryAt);
+  return at < staleAt ? at : undefined;
 }

@@ -1,7 +1,19 @@
-import { LRUCache } from 'lru-cache';
-import { ConfigError, ProviderClosedError, TokenUnavailableError } from './errors.js';
-import { backoffDelay, DEFAULT_MIN_VALIDITY_MS, refreshSchedule } from './policy.js';
-import { redactToken, type DbToken } from './token.js';
+import { onAbort, sleep } from './abort.js';
+import { ConfigError, FetchTimeoutError, ProviderClosedError, TokenUnavailableError } from './errors.js';
+import {
+  decide,
+  DEFAULT_FETCH_TIMEOUT_MS,
+  DEFAULT_MIN_VALIDITY_MS,
+  DEFAULT_RETRY,
+  isUsable,
+  refreshDue,
+  refreshSchedule,
+  type Decision,
+  type ReadPolicy,
+  type RetrySettings,
+} from './policy.js';
+import { tokenStore, type FetchPlan, type Member, type StoredToken } from './store.js';
+import type { DbToken } from './token.js';
 import { describe, optionalDuration, optionalFunction, requireObject } from './validation.js';
 
 /**
@@ -111,24 +123,51 @@ export interface TokenProviderOptions {
    */
   clock?: () => number;
   /**
-   * Retries. `attempts` (default 3) is how often a caller with no usable
-   * token tries the source before `getToken` rejects. Background refreshes
-   * retry until the cached token stops being usable. Delays grow from
-   * `baseMs` (default 250) to at most `maxMs` (default 30 s), with jitter.
+   * The deadline of one fetch, in ms. Default 30,000; `0` turns it off.
+   *
+   * - When it passes, the fetch's `signal` aborts (its `reason` is a
+   *   {@link FetchTimeoutError}) and the fetch counts as failed.
+   * - Each waiting caller also has its own deadline, `fetchTimeout` after it
+   *   called `getToken`: it then rejects with {@link TokenUnavailableError},
+   *   whose `cause` is a `FetchTimeoutError`.
+   * - The fetch's `signal` also aborts as soon as the last caller waiting for
+   *   it has given up (its own `signal` or deadline), and the next call
+   *   starts a fresh fetch.
+   */
+  fetchTimeout?: number;
+  /**
+   * How a failing source is retried. Every caller and every provider of the
+   * same identity share one retry schedule, as they share one fetch:
+   *
+   * - fetches come in rounds of `attempts` (default 3), spaced by a backoff
+   *   that grows from `baseMs` (default 250) with jitter, capped at `maxMs`;
+   * - a caller with no usable token waits through the rest of the current
+   *   round and rejects with {@link TokenUnavailableError} when it fails;
+   * - after a failed round the identity rests for `maxMs` (default 30 s,
+   *   plus up to a quarter of it as jitter): callers without a usable token
+   *   fail at once, and no fetch starts. So the source never gets more than
+   *   `attempts` calls in any `maxMs` window, however many callers wait.
+   *
+   * A still-usable cached token keeps being served while refreshes fail,
+   * and background refreshes follow the same schedule. An error that
+   * retrying cannot fix (a {@link ConfigError}, or one with
+   * `retryable: false`) ends the round at once.
    */
   retry?: {
-    /** Tries per caller with no usable token. Default 3. */
+    /** Fetches per round. Default 3. */
     attempts?: number;
-    /** The first delay (ms). Default 250. */
+    /** The first backoff delay (ms). Default 250. */
     baseMs?: number;
-    /** The longest delay (ms). Default 30,000. */
+    /** The longest backoff delay, and the rest after a failed round (ms). Default 30,000. */
     maxMs?: number;
   };
   /**
    * Providers with the same `cacheKey` (and the same `clock`) share one
-   * cached token and one in-flight fetch. Built-in providers derive it from
-   * the identity the token stands for (host, port, user, region,
-   * credentials). Default: not shared.
+   * cached token, one in-flight fetch and one retry schedule; each applies
+   * its own `minValidity`, `refreshBefore` and timers when it reads, and
+   * each gets the `'token'` and `'error'` events. Built-in providers derive
+   * the key from the identity the token stands for (host, port, user,
+   * region, credentials). Default: not shared.
    */
   cacheKey?: string;
   /** Who the tokens are for; adapters read it. */
@@ -166,130 +205,111 @@ export interface TokenProvider {
   close(): void;
   /** Subscribe to `'token'` ({@link TokenEvent}) or `'error'` (the source's error). Returns the unsubscribe function. */
   on(event: 'token' | 'error', listener: (arg: any) => void): () => void;
+  /** A snapshot for readiness probes and dashboards; never contains a secret. */
+  status(): TokenStatus;
   /** Who the tokens are for, when the provider knows. */
   readonly target?: TokenTarget;
 }
 
-/** One cached token and its schedule, shared by providers with the same key. */
-interface Entry {
-  readonly token: DbToken;
-  readonly refreshAt: number;
-  readonly staleAt: number;
-  invalid: boolean;
-  /** Set once a caller was handed this token: only used tokens are refreshed by timer. */
-  used: boolean;
-  /** Background refresh failures in a row, and when the next try may start. */
-  failures: number;
-  retryAt: number;
-}
-
-type Fetcher = (signal: AbortSignal, stale: Entry | undefined) => Promise<Entry>;
-
 /**
- * At most this many distinct identities hold a token in one process; the
- * least recently used is dropped first (and simply fetched again if needed).
+ * What {@link TokenProvider.status} reports.
  *
  * @example
  * ```ts
- * import { MAX_CACHED_TOKENS } from 'dbtoken';
- * // one provider per tenant database: beyond 1000 identities, the least recently used token is fetched again
- * if (tenantDatabases.length > MAX_CACHED_TOKENS) console.warn('more identities than dbtoken caches tokens for');
+ * // a readiness probe: ready while a token is cached or the source is healthy
+ * app.get('/ready', (_req, res) => {
+ *   const s: TokenStatus = provider.status();
+ *   const ready = (s.expiresAt !== undefined && s.expiresAt.getTime() > Date.now()) || !s.failing;
+ *   res.status(ready ? 200 : 503).json(s);
+ * });
  * ```
  */
-export const MAX_CACHED_TOKENS = 1000;
-
-const cache = new LRUCache<string, Entry, Fetcher>({
-  max: MAX_CACHED_TOKENS,
-  fetchMethod: (_key, stale, { signal, context }) => context(signal, stale),
-  // A failed fetch restores the previous entry; callers decide if it is usable.
-  noDeleteOnFetchRejection: true,
-});
-const refCounts = new Map<string, number>();
-const clockIds = new WeakMap<() => number, number>();
-let nextId = 0;
-const GET_OPTS = { allowStale: true } as const;
-
-const defaultClock = (): number => Date.now();
-
-function clockId(clock: () => number): number {
-  let id = clockIds.get(clock);
-  if (id === undefined) clockIds.set(clock, (id = nextId++));
-  return id;
+export interface TokenStatus {
+  /** When the cached token expires; `undefined` when none is cached (or it was invalidated). */
+  readonly expiresAt: Date | undefined;
+  /** When the cached token was fetched. */
+  readonly lastFetchAt: Date | undefined;
+  /** The `code` (or else the `name`) of the last failure, until a fetch succeeds. */
+  readonly lastErrorCode: string | undefined;
+  /** A fetch is in flight. */
+  readonly refreshing: boolean;
+  /** The last fetch failed. */
+  readonly failing: boolean;
 }
+
+/** The default clock, read on every call so that fake timers drive it. */
+const wallClock = (): number => Date.now();
+
+/** Closes what a built-in provider holds outside the store, when it is closed or collected. */
+const released = new FinalizationRegistry<() => void>((release) => release());
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** A ConfigError, or an error a source marked `retryable: false`, will not get better by retrying. */
-function isRetryable(err: unknown): boolean {
-  return !(err instanceof ConfigError) && (err as { retryable?: unknown } | null)?.retryable !== false;
+function errorCode(err: unknown): string | undefined {
+  if (err === undefined || err === null) return undefined;
+  const { code, name } = err as { code?: unknown; name?: unknown };
+  if (typeof code === 'string' && code !== '') return code;
+  return typeof name === 'string' && name !== '' ? name : 'Error';
 }
 
-/**
- * Waits `ms` between a waiting caller's attempts; rejects early when `signal`
- * aborts or `closed` rejects. This timer is not unref'd: a caller is waiting
- * for a token, and the process must not exit under it.
- */
-function sleep(ms: number, signal: AbortSignal | undefined, closed: Promise<never>): Promise<void> {
-  let t: ReturnType<typeof setTimeout> | undefined;
-  const timer = new Promise<void>((resolve) => {
-    t = setTimeout(resolve, ms);
-  });
-  return race(timer, signal, closed).finally(() => clearTimeout(t));
+interface ValidOptions extends TokenProviderOptions {
+  readonly minValidity: number;
+  readonly fetchTimeout: number;
+  readonly retrySettings: RetrySettings;
 }
 
-/** Settles like `p`, unless `signal` aborts or `closed` rejects first. One listener per caller signal, none otherwise. */
-function race<T>(p: Promise<T>, signal: AbortSignal | undefined, closed: Promise<never>): Promise<T> {
-  if (signal === undefined) return Promise.race([p, closed]);
-  if (signal.aborted) return Promise.reject(signal.reason);
-  let onAbort!: () => void;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([p, closed, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
-}
-
-function validateOptions(source: unknown, options: unknown): TokenProviderOptions {
+function validateOptions(source: unknown, options: unknown): ValidOptions {
   if (typeof source !== 'function') {
-    throw new ConfigError('source', `must be a function ({ signal }) => Promise<{ token, expiresAt }>, got ${describe(source)}`);
+    throw new ConfigError('source', `must be a function ({ signal }) => Promise<{ token, expiresAt }>, got ${describe(source)}`, 'pass an async function that fetches the token');
   }
   const o = requireObject('options', options ?? {}, 'TokenProviderOptions') as TokenProviderOptions;
   const minValidity = optionalDuration('minValidity', o.minValidity) ?? DEFAULT_MIN_VALIDITY_MS;
   const refreshBefore = optionalDuration('refreshBefore', o.refreshBefore, { min: 1 });
   const lifetime = optionalDuration('lifetime', o.lifetime, { min: 1 });
+  const fetchTimeout = optionalDuration('fetchTimeout', o.fetchTimeout) ?? DEFAULT_FETCH_TIMEOUT_MS;
   if (refreshBefore !== undefined && refreshBefore <= minValidity) {
     throw new ConfigError(
       'refreshBefore',
       `(${refreshBefore} ms) must be longer than minValidity (${minValidity} ms), or callers would wait for every refresh`,
+      'raise refreshBefore or lower minValidity',
     );
   }
   if (lifetime !== undefined && refreshBefore !== undefined && refreshBefore >= lifetime) {
     throw new ConfigError(
       'refreshBefore',
-      `(${refreshBefore} ms) must be shorter than the token lifetime (${lifetime} ms); leave it unset for the default of a quarter of the lifetime`,
+      `(${refreshBefore} ms) must be shorter than the token lifetime (${lifetime} ms)`,
+      'leave it unset for the default of a quarter of the lifetime',
     );
   }
   if (lifetime !== undefined && minValidity >= lifetime) {
-    throw new ConfigError('minValidity', `(${minValidity} ms) must be shorter than the token lifetime (${lifetime} ms)`);
+    throw new ConfigError('minValidity', `(${minValidity} ms) must be shorter than the token lifetime (${lifetime} ms)`, 'lower minValidity; the default is 30 s');
   }
   optionalFunction('clock', o.clock, '() => milliseconds since the epoch');
   optionalFunction('random', o.random, '() => a number in [0, 1)');
+  const retrySettings = { ...DEFAULT_RETRY };
   if (o.retry !== undefined) {
     const r = requireObject('retry', o.retry, '{ attempts?, baseMs?, maxMs? }') as NonNullable<TokenProviderOptions['retry']>;
     if (r.attempts !== undefined && (!Number.isInteger(r.attempts) || r.attempts < 1)) {
-      throw new ConfigError('retry.attempts', `must be an integer >= 1, got ${describe(r.attempts)}`);
+      throw new ConfigError('retry.attempts', `must be an integer >= 1, got ${describe(r.attempts)}`, 'pass a small whole number such as 3');
     }
-    optionalDuration('retry.baseMs', r.baseMs, { min: 1 });
-    optionalDuration('retry.maxMs', r.maxMs, { min: 1 });
+    retrySettings.attempts = r.attempts ?? retrySettings.attempts;
+    retrySettings.baseMs = optionalDuration('retry.baseMs', r.baseMs, { min: 1 }) ?? retrySettings.baseMs;
+    retrySettings.maxMs = optionalDuration('retry.maxMs', r.maxMs, { min: 1 }) ?? retrySettings.maxMs;
   }
   if (o.cacheKey !== undefined && (typeof o.cacheKey !== 'string' || o.cacheKey.length === 0)) {
-    throw new ConfigError('cacheKey', `must be a non-empty string, got ${describe(o.cacheKey)}`);
+    throw new ConfigError('cacheKey', `must be a non-empty string, got ${describe(o.cacheKey)}`, 'leave it unset for a provider of its own');
   }
   if (o.logger !== undefined) requireObject('logger', o.logger, 'an object with debug() and warn(), such as console');
   if (o.target !== undefined) requireObject('target', o.target, '{ host?, port?, user? }');
-  return o;
+  return { ...o, minValidity, fetchTimeout, retrySettings };
+}
+
+/** What a built-in provider adds to {@link tokenProvider}. */
+export interface ProviderInternals {
+  /** Closes what the provider holds outside the store (a worker, a file watcher). Must not reference the provider. */
+  onRelease?: () => void;
 }
 
 /**
@@ -297,37 +317,47 @@ function validateOptions(source: unknown, options: unknown): TokenProviderOption
  * among concurrent callers, refreshes in the background before expiry, never
  * hands out a token with less than `minValidity` left (checked against the
  * clock on every call), keeps serving a still-usable token while refreshes
- * fail, and retries with capped exponential backoff and jitter. Its timers
- * are unref'd: it never keeps a process alive.
+ * fail, gives every fetch a deadline (`fetchTimeout`), and retries a failing
+ * source in rounds shared by every caller. Its timers are unref'd, and a
+ * provider dropped without `close()` is garbage-collected.
+ *
+ * Providers with the same `cacheKey` share the raw token, the fetch in
+ * flight and the retry schedule, in this process, whichever build (ESM or
+ * CJS) of dbtoken created them; each keeps its own options, timers and
+ * listeners.
  *
  * @example
  * ```ts
  * import { tokenProvider } from 'dbtoken';
- * const provider = tokenProvider(async () => {
- *   const { token, expiresAt } = await myVault.dbToken();
+ * const provider = tokenProvider(async ({ signal }) => {
+ *   const { token, expiresAt } = await myVault.dbToken({ signal });
  *   return { token, expiresAt: new Date(expiresAt) };
- * }, { refreshBefore: 5 * 60_000 });
+ * }, { refreshBefore: 5 * 60_000, fetchTimeout: 10_000 });
  * const { token } = await provider.getToken();
  * ```
  */
 export function tokenProvider(source: TokenSource, options?: TokenProviderOptions): TokenProvider {
-  const o = validateOptions(source, options);
-  const clock = o.clock ?? defaultClock;
-  const minValidity = o.minValidity ?? DEFAULT_MIN_VALIDITY_MS;
-  const attempts = o.retry?.attempts ?? 3;
-  const backoff = { baseMs: o.retry?.baseMs ?? 250, maxMs: o.retry?.maxMs ?? 30_000 };
-  const random = o.random ?? Math.random;
-  const logger = o.logger;
-  const key = `${o.cacheKey ?? `private:${nextId++}`}#${clockId(clock)}`;
-  refCounts.set(key, (refCounts.get(key) ?? 0) + 1);
+  return createProvider(source, options, {});
+}
 
+/** {@link tokenProvider}, with what built-in providers need besides. */
+export function createProvider(source: TokenSource, options: TokenProviderOptions | undefined, internals: ProviderInternals): TokenProvider {
+  const o = validateOptions(source, options);
+  const store = tokenStore();
+  const clock = o.clock ?? wallClock;
+  const policy: ReadPolicy = { minValidity: o.minValidity, refreshBefore: o.refreshBefore };
+  const logger = o.logger;
+  const plan: FetchPlan = {
+    source,
+    fetchTimeout: o.fetchTimeout,
+    minValidity: o.minValidity,
+    retry: o.retrySettings,
+    random: o.random ?? Math.random,
+  };
   const listeners = { token: new Set<(arg: any) => void>(), error: new Set<(arg: any) => void>() };
+  /** Callers waiting on this provider: closing it rejects them. */
+  const waiting = new Set<AbortController>();
   let closed = false;
-  let markClosed!: (err: ProviderClosedError) => void;
-  const closedPromise = new Promise<never>((_, reject) => (markClosed = reject));
-  closedPromise.catch(() => {}); // observed by race(); never an unhandled rejection
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let background = false;
 
   const emit = (event: 'token' | 'error', arg: unknown): void => {
     for (const l of listeners[event]) {
@@ -339,148 +369,145 @@ export function tokenProvider(source: TokenSource, options?: TokenProviderOption
     }
   };
 
-  const usable = (e: Entry | undefined, now: number): e is Entry => e !== undefined && !e.invalid && now < e.staleAt;
-
-  const schedule = (at: number): void => {
-    if (closed) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(onTimer, Math.max(0, Math.min(at - clock(), 2 ** 31 - 1)));
-    timer.unref?.();
-  };
-
-  const fetcher: Fetcher = async (signal, stale) => {
-    const startedAt = clock();
-    const isBackground = background;
-    try {
-      const raw = await source({ signal });
-      const token = redactToken(raw);
-      const fetchedAt = clock();
-      const expiresAt = token.expiresAt.getTime();
-      if (expiresAt - fetchedAt <= minValidity) {
-        throw new TokenUnavailableError(
-          `the token source returned a token valid for ${Math.round((expiresAt - fetchedAt) / 1000)} s, ` +
-            `which is not more than minValidity (${minValidity / 1000} s); check the source and the clock`,
-        );
+  // The store holds this weakly; the provider's methods hold it strongly.
+  const member: Member & { used: StoredToken | undefined } = {
+    used: undefined,
+    plan,
+    onToken(stored, background) {
+      const { refreshAt } = refreshSchedule({ fetchedAt: stored.fetchedAt, expiresAt: stored.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
+      logger?.debug?.(`dbtoken: new token; expires ${stored.token.expiresAt.toISOString()}, refresh from ${new Date(refreshAt).toISOString()}`);
+      emit('token', { expiresAt: stored.token.expiresAt, refreshAt: new Date(refreshAt), background } satisfies TokenEvent);
+    },
+    onError(err) {
+      if (isUsable(store.view(slot), clock(), policy)) {
+        logger?.warn?.(`dbtoken: background token refresh failed (${message(err)}); still serving the cached token`);
       }
-      const { refreshAt, staleAt } = refreshSchedule({ fetchedAt, expiresAt, refreshBefore: o.refreshBefore, minValidity });
-      const entry: Entry = { token, refreshAt, staleAt, invalid: false, used: false, failures: 0, retryAt: 0 };
-      logger?.debug?.(`dbtoken: fetched a token in ${fetchedAt - startedAt} ms; expires ${token.expiresAt.toISOString()}, refresh from ${new Date(refreshAt).toISOString()}`);
-      emit('token', { expiresAt: token.expiresAt, refreshAt: new Date(refreshAt), background: isBackground } satisfies TokenEvent);
-      schedule(refreshAt);
-      return entry;
-    } catch (err) {
       emit('error', err);
-      if (stale !== undefined && !closed) {
-        const delay = backoffDelay(stale.failures, backoff, random());
-        stale.failures += 1;
-        stale.retryAt = clock() + delay;
-        if (isBackground && usable(stale, clock())) {
-          logger?.warn?.(`dbtoken: background token refresh failed (${message(err)}); still serving the cached token, retrying in ${delay} ms`);
-          schedule(stale.retryAt);
-        }
-      }
-      throw err;
+    },
+    refreshDue(view, stored) {
+      return member.used === stored ? refreshDue(view, policy) : undefined;
+    },
+  };
+  const key = JSON.stringify([o.cacheKey ?? store.privateKey(), store.clockId(o.clock)]);
+  const slot = store.attach(key, clock, member);
+  if (internals.onRelease !== undefined) released.register(member, internals.onRelease, member);
+
+  const hand = (stored: StoredToken): DbToken => {
+    if (member.used !== stored) {
+      member.used = stored;
+      store.reschedule(slot);
     }
+    return stored.token;
   };
 
-  const current = (): Entry | undefined => cache.get(key, GET_OPTS);
+  const unavailable = (d: Extract<Decision, { action: 'fail' }>): TokenUnavailableError => {
+    const last = store.status(slot).lastError;
+    const wait = Math.max(0, Math.ceil((d.retryAt - clock()) / 1000));
+    logger?.warn?.(`dbtoken: no usable token: the token source failed (${message(last)}); next try in ${wait} s`);
+    return new TokenUnavailableError(`no usable token: the token source failed (${message(last)}); dbtoken tries again in ${wait} s`, { cause: last });
+  };
 
-  const startBackground = (): void => {
-    background = true;
+  /** The caller gave up: closed, its own signal, or its deadline. */
+  const gaveUp = (reason: unknown): unknown => {
+    if (closed || reason instanceof ProviderClosedError) return new ProviderClosedError();
+    if (reason instanceof FetchTimeoutError) {
+      return new TokenUnavailableError(`no token within fetchTimeout (${reason.timeoutMs} ms): the token source did not answer in time`, { cause: reason });
+    }
+    return reason;
+  };
+
+  const wait = async (signal: AbortSignal | undefined, force: boolean): Promise<DbToken> => {
+    const giveUp = new AbortController();
+    waiting.add(giveUp);
+    const offSignal = signal !== undefined ? onAbort(signal, () => giveUp.abort(signal.reason)) : undefined;
+    if (signal?.aborted) giveUp.abort(signal.reason);
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    if (o.fetchTimeout > 0) {
+      // Referenced: a caller is waiting, and must get an answer rather than an exiting process.
+      deadline = setTimeout(() => giveUp.abort(new FetchTimeoutError(o.fetchTimeout, 'no token arrived')), o.fetchTimeout);
+    }
     try {
-      // With allowStale, lru-cache serves the current entry and refreshes
-      // behind it; a fetch already in flight is joined, not repeated.
-      void cache.fetch(key, { forceRefresh: true, allowStale: true, context: fetcher }).catch(() => {});
+      for (;;) {
+        if (giveUp.signal.aborted) throw gaveUp(giveUp.signal.reason);
+        const now = clock();
+        const view = store.view(slot);
+        const d = decide(view, now, { ...policy, force });
+        if (d.action === 'serve' || d.action === 'serve-and-refresh') {
+          if (d.action === 'serve-and-refresh') store.fetch(slot, plan, true);
+          return hand(store.current(slot)!);
+        }
+        if (d.action === 'fail') throw unavailable(d);
+        if (d.startAt > now) {
+          await sleep(d.startAt - now, giveUp.signal);
+          const after = store.view(slot);
+          // Someone else tried meanwhile: decide again. Otherwise start, even if the clock (a test's) did not move.
+          if (after.failures !== view.failures || after.fetching) continue;
+        }
+        try {
+          const stored = await store.wait(slot, store.fetch(slot, plan, false), giveUp.signal);
+          force = false;
+          if (isUsable({ token: stored, fetching: false, failures: 0, retryAt: 0, resting: false }, clock(), policy)) return hand(stored);
+        } catch (err) {
+          if (giveUp.signal.aborted) throw gaveUp(giveUp.signal.reason);
+          force = false;
+          void err; // the store recorded it; decide() reads the new failure state
+        }
+      }
     } finally {
-      background = false;
+      clearTimeout(deadline);
+      offSignal?.();
+      waiting.delete(giveUp);
     }
-  };
-
-  function onTimer(): void {
-    timer = undefined;
-    if (closed) return;
-    const e = current();
-    if (!usable(e, clock()) || !e.used) return; // idle or expired: the next caller fetches
-    const now = clock();
-    const due = Math.max(e.refreshAt, e.retryAt);
-    if (now < due) schedule(due);
-    else startBackground();
-  }
-
-  const foreground = async (signal: AbortSignal | undefined, force: boolean): Promise<DbToken> => {
-    let lastError: unknown;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0 || !force) {
-        const e = current();
-        if (usable(e, clock())) {
-          e.used = true;
-          return e.token;
-        }
-      }
-      try {
-        const p = cache.fetch(key, { forceRefresh: true, allowStale: false, context: fetcher });
-        const e = await race(p, signal, closedPromise);
-        if (closed) throw new ProviderClosedError();
-        if (usable(e, clock())) {
-          e.used = true;
-          return e.token;
-        }
-        lastError = new TokenUnavailableError('the fetched token was already too close to expiry when it arrived');
-      } catch (err) {
-        if (closed) throw new ProviderClosedError();
-        if (signal?.aborted) throw signal.reason;
-        lastError = err;
-        if (!isRetryable(err)) break;
-      }
-      if (attempt + 1 < attempts) await sleep(backoffDelay(attempt, backoff, random()), signal, closedPromise);
-    }
-    if (closed) throw new ProviderClosedError();
-    logger?.warn?.(`dbtoken: no usable token after ${attempts} attempt(s): ${message(lastError)}`);
-    throw new TokenUnavailableError(`no usable token: the token source failed (${message(lastError)})`, { cause: lastError });
   };
 
   const provider: TokenProvider = {
     async getToken(opts) {
       if (closed) throw new ProviderClosedError();
-      const now = clock();
-      const e = current();
-      if (opts?.forceRefresh !== true && usable(e, now)) {
-        e.used = true;
-        if (now >= e.refreshAt && now >= e.retryAt) startBackground();
-        return e.token;
+      const force = opts?.forceRefresh === true;
+      if (!force) {
+        const d = decide(store.view(slot), clock(), policy);
+        if (d.action === 'serve' || d.action === 'serve-and-refresh') {
+          if (d.action === 'serve-and-refresh') store.fetch(slot, plan, true);
+          return hand(store.current(slot)!);
+        }
       }
-      return foreground(opts?.signal, opts?.forceRefresh === true);
+      return wait(opts?.signal, force);
     },
     invalidate(token) {
-      const e = current();
-      if (e === undefined) return;
-      if (token !== undefined && e.token.token !== token.token) return;
-      e.invalid = true;
-      logger?.debug?.('dbtoken: cached token invalidated');
+      if (store.invalidate(slot, token?.token)) logger?.debug?.('dbtoken: cached token invalidated');
     },
     close() {
       if (closed) return;
       closed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      markClosed(new ProviderClosedError());
+      for (const c of waiting) c.abort(new ProviderClosedError());
+      waiting.clear();
       listeners.token.clear();
       listeners.error.clear();
-      const refs = (refCounts.get(key) ?? 1) - 1;
-      if (refs > 0) refCounts.set(key, refs);
-      else {
-        refCounts.delete(key);
-        cache.delete(key); // also aborts a fetch in flight
+      store.detach(slot, member);
+      if (internals.onRelease !== undefined) {
+        released.unregister(member);
+        internals.onRelease();
       }
     },
     on(event, listener) {
       if (event !== 'token' && event !== 'error') {
-        throw new ConfigError('event', `must be 'token' or 'error', got ${describe(event)}`);
+        throw new ConfigError('event', `must be 'token' or 'error', got ${describe(event)}`, "subscribe to 'token' or 'error'");
       }
-      if (typeof listener !== 'function') throw new ConfigError('listener', `must be a function, got ${describe(listener)}`);
+      if (typeof listener !== 'function') throw new ConfigError('listener', `must be a function, got ${describe(listener)}`, 'pass a function');
       listeners[event].add(listener);
       return () => {
         listeners[event].delete(listener);
+      };
+    },
+    status() {
+      const s = store.status(slot);
+      const t = s.token !== undefined && !s.token.invalid ? s.token : undefined;
+      return {
+        expiresAt: t !== undefined ? new Date(t.expiresAt) : undefined,
+        lastFetchAt: s.lastFetchAt !== undefined ? new Date(s.lastFetchAt) : undefined,
+        lastErrorCode: errorCode(s.lastError),
+        refreshing: s.refreshing,
+        failing: s.failures > 0,
       };
     },
     ...(o.target !== undefined ? { target: Object.freeze({ ...o.target }) } : {}),
@@ -497,4 +524,3 @@ export function isTokenProvider(value: unknown): value is TokenProvider {
     typeof (value as TokenProvider).invalidate === 'function'
   );
 }
-

@@ -86,9 +86,16 @@ export interface MockTokenSource extends TokenSource {
   deferred(): MockDeferred;
   /** Every token this source has produced, in order. */
   readonly issued: readonly DbToken[];
+  /** From now on every call fails with `error` (after `delayMs`), whatever is queued, until {@link MockTokenSource.restore}. */
+  outage(error?: unknown, opts?: { delayMs?: number }): MockTokenSource;
+  /** Ends an {@link MockTokenSource.outage}. */
+  restore(): MockTokenSource;
+  /** The next call never settles, like an IAM endpoint that does not answer; it rejects only when its `signal` aborts. */
+  hangs(): MockTokenSource;
 }
 
 type Step =
+  | { kind: 'hang' }
   | { kind: 'token'; init: MockTokenInit; delayMs: number }
   | { kind: 'error'; error: unknown; delayMs: number }
   | { kind: 'deferred'; d: MockDeferred & { settle(cb: (init: MockTokenInit | undefined, err: unknown, failed: boolean) => void): void; markCalled(): void } };
@@ -131,6 +138,7 @@ export function mockTokenSource(options: { lifetimeMs?: number; clock?: () => nu
   const calls: MockTokenCall[] = [];
   const issued: DbToken[] = [];
   const queue: Step[] = [];
+  let outage: { error: unknown; delayMs: number } | undefined;
   let n = 0;
 
   const make = (init: MockTokenInit | undefined, at: number): DbToken => {
@@ -148,8 +156,18 @@ export function mockTokenSource(options: { lifetimeMs?: number; clock?: () => nu
   const source = (async ({ signal }: { signal: AbortSignal }): Promise<DbToken> => {
     const at = now();
     calls.push({ at, signal });
+    if (outage !== undefined) {
+      await wait(outage.delayMs, signal);
+      throw outage.error;
+    }
     const step = queue.shift();
     if (step === undefined) return make(undefined, at);
+    if (step.kind === 'hang') {
+      return new Promise<DbToken>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    }
     if (step.kind === 'deferred') {
       step.d.markCalled();
       return new Promise<DbToken>((resolve, reject) => {
@@ -172,6 +190,18 @@ export function mockTokenSource(options: { lifetimeMs?: number; clock?: () => nu
   };
   source.fails = (error, opts) => {
     queue.push({ kind: 'error', error, delayMs: opts?.delayMs ?? 0 });
+    return source;
+  };
+  source.outage = (error = new Error('mock token source outage'), opts) => {
+    outage = { error, delayMs: opts?.delayMs ?? 0 };
+    return source;
+  };
+  source.restore = () => {
+    outage = undefined;
+    return source;
+  };
+  source.hangs = () => {
+    queue.push({ kind: 'hang' });
     return source;
   };
   source.delays = (ms) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, refreshSchedule } from '../../src/core/policy.js';
+import { afterFailure, backoffDelay, decide, NO_FAILURES, refreshDue, refreshSchedule, type EntryView } from '../../src/core/policy.js';
 
 const MIN = 60_000;
 
@@ -41,5 +41,74 @@ describe('backoffDelay', () => {
     [60, 0.5, 22_500], // huge attempt counts stay capped
   ])('attempt %i, random %f -> %i ms', (attempt, random, expected) => {
     expect(backoffDelay(attempt, opts, random)).toBe(expected);
+  });
+});
+
+describe('afterFailure: rounds of attempts, then a rest', () => {
+  const retry = { attempts: 3, baseMs: 100, maxMs: 1_000 };
+  it.each([
+    // name, prev failures, retryable, random, failures, retryAt (from now = 0), resting
+    ['first failure of a round: backoff(0)', 0, true, 0, 1, 50, false],
+    ['second failure: backoff(1)', 1, true, 0, 2, 100, false],
+    ['third failure ends the round: rest of maxMs', 2, true, 0, 3, 1_000, true],
+    ['rest jitter: up to a quarter of maxMs more', 2, true, 0.999, 3, 1_249, true],
+    ['after a rest, a new round starts small again', 3, true, 0, 4, 50, false],
+    ['a permanent error ends the round at once', 0, false, 0, 3, 1_000, true],
+    ['a permanent error mid-round', 4, false, 0, 6, 1_000, true],
+  ])('%s', (_name, failures, retryable, random, want, retryAt, resting) => {
+    expect(afterFailure({ failures, retryAt: 0, resting: false }, 0, retryable, retry, random)).toEqual({ failures: want, retryAt, resting });
+  });
+
+  it('never more than attempts fetches in any maxMs window, whatever the jitter', () => {
+    for (const random of [0, 0.25, 0.5, 0.999]) {
+      let state = NO_FAILURES;
+      let now = 0;
+      const starts: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        now = Math.max(now, state.retryAt);
+        starts.push(now);
+        now += 2; // the fetch fails 2 ms later
+        state = afterFailure(state, now, true, retry, random);
+      }
+      for (const t of starts) expect(starts.filter((u) => u >= t && u < t + retry.maxMs).length).toBeLessThanOrEqual(retry.attempts);
+    }
+  });
+});
+
+describe('decide', () => {
+  const token = (over: Partial<{ fetchedAt: number; expiresAt: number; invalid: boolean }> = {}) => ({ fetchedAt: 0, expiresAt: 15 * MIN, invalid: false, ...over });
+  const entry = (over: Partial<EntryView> = {}): EntryView => ({ token: token(), fetching: false, ...NO_FAILURES, ...over });
+  const policy = { minValidity: 30_000, refreshBefore: undefined };
+  it.each([
+    ['fresh token: serve', entry(), 1 * MIN, policy, { action: 'serve' }],
+    ['inside the refresh window: serve and refresh', entry(), 12 * MIN, policy, { action: 'serve-and-refresh' }],
+    ['inside the window, a fetch in flight: serve', entry({ fetching: true }), 12 * MIN, policy, { action: 'serve' }],
+    ['inside the window, backing off: serve', entry({ failures: 1, retryAt: 13 * MIN }), 12 * MIN, policy, { action: 'serve' }],
+    ['stale for this provider: start a fetch now', entry(), 14.5 * MIN + 1, policy, { action: 'wait', startAt: 14.5 * MIN + 1 }],
+    ['a stricter provider finds the same token stale', entry(), 11 * MIN, { minValidity: 5 * MIN, refreshBefore: 6 * MIN }, { action: 'wait', startAt: 11 * MIN }],
+    ['no token, a fetch in flight: join it', entry({ token: undefined, fetching: true }), 0, policy, { action: 'wait', startAt: 0 }],
+    ['no token, backing off within a round: wait for the next try', entry({ token: undefined, failures: 1, retryAt: 300 }), 100, policy, { action: 'wait', startAt: 300 }],
+    ['no token, resting after a failed round: fail', entry({ token: undefined, failures: 3, retryAt: 30_000, resting: true }), 100, policy, { action: 'fail', retryAt: 30_000 }],
+    ['the rest is over: start a fetch', entry({ token: undefined, failures: 3, retryAt: 30_000, resting: true }), 30_000, policy, { action: 'wait', startAt: 30_000 }],
+    ['invalidated token: fetch', entry({ token: token({ invalid: true }) }), 1 * MIN, policy, { action: 'wait', startAt: 1 * MIN }],
+    ['forceRefresh skips a fresh token', entry(), 1 * MIN, { ...policy, force: true }, { action: 'wait', startAt: 1 * MIN }],
+    ['forceRefresh while resting: fail', entry({ failures: 3, retryAt: 2 * MIN, resting: true }), 1 * MIN, { ...policy, force: true }, { action: 'fail', retryAt: 2 * MIN }],
+    ['a usable token is served while resting', entry({ failures: 3, retryAt: 13 * MIN, resting: true }), 12 * MIN, policy, { action: 'serve' }],
+  ] as const)('%s', (_name, e, now, p, want) => {
+    expect(decide(e, now, p)).toEqual(want);
+  });
+});
+
+describe('refreshDue', () => {
+  const e = (over: Partial<EntryView> = {}): EntryView => ({ token: { fetchedAt: 0, expiresAt: 15 * MIN, invalid: false }, fetching: false, ...NO_FAILURES, ...over });
+  it.each([
+    ['its own refreshAt', e(), { minValidity: 30_000 }, 675_000],
+    ['a longer window refreshes earlier', e(), { minValidity: 30_000, refreshBefore: 6 * MIN }, 9 * MIN],
+    ['not before the backoff allows', e({ failures: 1, retryAt: 800_000 }), { minValidity: 30_000 }, 800_000],
+    ['none once the backoff runs past staleness', e({ failures: 3, retryAt: 880_000, resting: true }), { minValidity: 30_000 }, undefined],
+    ['none for an invalidated token', e({ token: { fetchedAt: 0, expiresAt: 15 * MIN, invalid: true } }), { minValidity: 30_000 }, undefined],
+    ['none without a token', e({ token: undefined }), { minValidity: 30_000 }, undefined],
+  ] as const)('%s', (_name, entry, policy, want) => {
+    expect(refreshDue(entry, policy)).toBe(want);
   });
 });

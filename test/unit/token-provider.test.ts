@@ -177,7 +177,12 @@ describe('failure', () => {
     await flush();
     expect(source.calls).toHaveLength(4);
     expect(errors.map((e) => (e as Error).message)).toEqual(['IAM down 1', 'IAM down 2', 'IAM down 3']);
-    clock.advance(2_100);
+    // Three failures end the round: the identity rests for maxMs (8 s) before the next one.
+    clock.advance(7_999);
+    expect((await p.getToken()).token).toBe('mock-token-1');
+    await flush();
+    expect(source.calls).toHaveLength(4);
+    clock.advance(1);
     expect((await p.getToken()).token).toBe('mock-token-1'); // starts the successful refresh
     await flush();
     expect((await p.getToken()).token).toBe('mock-token-2');
@@ -185,17 +190,24 @@ describe('failure', () => {
   });
 
   it('rejects with TokenUnavailableError carrying the last source error once no usable token is left', async () => {
-    const source = mockTokenSource();
+    const clock = manualClock();
+    const source = mockTokenSource({ clock });
     const last = new Error('last failure');
     source.fails(new Error('first')).fails(new Error('second')).fails(last);
-    const p = tokenProvider(source, { retry: { attempts: 3, baseMs: 1 } });
+    const p = tokenProvider(source, { clock, random: () => 0, retry: { attempts: 3, baseMs: 1, maxMs: 1_000 } });
     const err = await p.getToken().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenUnavailableError);
     expect(err).toBeInstanceOf(DbTokenError);
     expect((err as TokenUnavailableError).code).toBe('ERR_DBTOKEN_UNAVAILABLE');
     expect((err as TokenUnavailableError).cause).toBe(last);
     expect(source.calls).toHaveLength(3);
-    // The provider recovers once the source does.
+    // During the rest after the failed round, callers fail at once without calling the source.
+    const resting = await p.getToken().catch((e: unknown) => e);
+    expect(resting).toBeInstanceOf(TokenUnavailableError);
+    expect((resting as Error).message).toMatch(/tries again in 1 s/);
+    expect(source.calls).toHaveLength(3);
+    // The provider recovers once the rest is over and the source works.
+    clock.advance(1_000);
     expect((await p.getToken()).token).toMatch(/^mock-token-/);
     p.close();
   });

@@ -1,0 +1,392 @@
+import { LRUCache } from 'lru-cache';
+import { abortable } from './abort.js';
+import { ConfigError, FetchTimeoutError, ProviderClosedError, TokenUnavailableError } from './errors.js';
+import { afterFailure, NO_FAILURES, type EntryView, type FailureState, type RetrySettings } from './policy.js';
+import { redactToken, type DbToken } from './token.js';
+
+/**
+ * The token store: one per process, shared by every provider (and by both
+ * builds of this package, through a global keyed by the store's version).
+ * It holds what sources returned, keyed by identity, gives one fetch in
+ * flight per identity, applies the fetch deadline, and keeps the shared
+ * failure state. It holds no per-provider settings: each provider reads
+ * the shared token with its own rules (see `decide` in policy.ts).
+ */
+
+/** A token as the store keeps it. */
+export interface StoredToken {
+  readonly token: DbToken;
+  /** Store clock when the fetch completed. */
+  readonly fetchedAt: number;
+  readonly expiresAt: number;
+  invalid: boolean;
+}
+
+/** What one provider gives the store to fetch with. */
+export interface FetchPlan {
+  readonly source: (ctx: { signal: AbortSignal }) => Promise<DbToken>;
+  /** Deadline of the fetch (ms); 0 for none. */
+  readonly fetchTimeout: number;
+  /** A token with no more than this left is a failed fetch. */
+  readonly minValidity: number;
+  readonly retry: RetrySettings;
+  readonly random: () => number;
+}
+
+/**
+ * A provider as the store sees it. The store holds members weakly, so that
+ * a provider dropped without `close()` is collected.
+ */
+export interface Member {
+  onToken(stored: StoredToken, background: boolean): void;
+  onError(err: unknown): void;
+  /** When this member wants a background refresh of `view`'s token, if it handed that token out. */
+  refreshDue(view: EntryView, stored: StoredToken): number | undefined;
+  /** How this member fetches. */
+  readonly plan: FetchPlan;
+}
+
+/** One fetch in flight. */
+export interface Flight {
+  readonly promise: Promise<StoredToken>;
+  readonly background: boolean;
+  readonly signal: AbortSignal;
+}
+
+/** What the store knows about one identity. */
+export interface Slot {
+  readonly key: string;
+  readonly clock: () => number;
+}
+
+/** A snapshot for `status()`. */
+export interface SlotStatus {
+  readonly token?: StoredToken | undefined;
+  readonly lastFetchAt?: number | undefined;
+  readonly lastError?: unknown;
+  readonly refreshing: boolean;
+  readonly failures: number;
+}
+
+/** The store's interface, stable across builds of the same store version. */
+export interface TokenStore {
+  readonly version: 1;
+  /** A stable id for a clock function; `'wall'` for the default clock. */
+  clockId(clock: (() => number) | undefined): string;
+  /** A key no other provider has. */
+  privateKey(): string;
+  /** Joins `member` to the identity `key` (created on first use). */
+  attach(key: string, clock: () => number, member: Member): Slot;
+  /** Removes `member`; the identity goes away with its last member. */
+  detach(slot: Slot, member: Member): void;
+  view(slot: Slot): EntryView;
+  current(slot: Slot): StoredToken | undefined;
+  /** Joins the fetch in flight, or starts one with `plan`. */
+  fetch(slot: Slot, plan: FetchPlan, background: boolean): Flight;
+  /** Waits for `flight` until `signal` aborts; the fetch is abandoned once no caller waits for it. */
+  wait(slot: Slot, flight: Flight, signal: AbortSignal): Promise<StoredToken>;
+  /** Forgets the cached token, or only `token` when given. */
+  invalidate(slot: Slot, token?: string): boolean;
+  /** A failure seen by a caller rather than by a fetch. */
+  fail(slot: Slot, err: unknown, plan: FetchPlan): void;
+  /** Recomputes the background-refresh timer. */
+  reschedule(slot: Slot): void;
+  status(slot: Slot): SlotStatus;
+  /** Identities with at least one live provider (for tests and the bench). */
+  readonly size: number;
+}
+
+/**
+ * At most this many distinct identities hold a token in one process; the
+ * least recently used is dropped first (and simply fetched again if needed).
+ *
+ * @example
+ * ```ts
+ * import { MAX_CACHED_TOKENS } from 'dbtoken';
+ * // one provider per tenant database: beyond 1000 identities, the least recently used token is fetched again
+ * if (tenantDatabases.length > MAX_CACHED_TOKENS) console.warn('more identities than dbtoken caches tokens for');
+ * ```
+ */
+export const MAX_CACHED_TOKENS = 1000;
+
+const STORE = Symbol.for('dbtoken.store.v1');
+
+/** The process's token store, created by whichever build of dbtoken asks first. */
+export function tokenStore(): TokenStore {
+  const g = globalThis as { [STORE]?: TokenStore };
+  return (g[STORE] ??= createStore());
+}
+
+/** A ConfigError, or an error a source marked `retryable: false`, will not get better by retrying. */
+export function isRetryable(err: unknown): boolean {
+  return !(err instanceof ConfigError) && (err as { retryable?: unknown } | null)?.retryable !== false;
+}
+
+interface SlotState extends Slot {
+  flight: (Flight & { waiters: number; controller: AbortController; abandoned: boolean }) | undefined;
+  failure: FailureState;
+  lastError: unknown;
+  lastFetchAt: number | undefined;
+  readonly members: Set<WeakRef<Member>>;
+  refs: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  timerAt: number;
+  dead: boolean;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function createStore(): TokenStore {
+  const slots = new Map<string, SlotState>();
+  const tokens = new LRUCache<string, StoredToken>({ max: MAX_CACHED_TOKENS });
+  const clockIds = new WeakMap<() => number, number>();
+  let nextId = 0;
+  const collected = new FinalizationRegistry<{ key: string; ref: WeakRef<Member> }>(({ key, ref }) => {
+    const s = slots.get(key);
+    if (s !== undefined && s.members.delete(ref)) release(s);
+  });
+
+  const state = (slot: Slot): SlotState => slot as SlotState;
+
+  function live(s: SlotState): Member[] {
+    const out: Member[] = [];
+    for (const ref of s.members) {
+      const m = ref.deref();
+      if (m !== undefined) out.push(m);
+    }
+    return out;
+  }
+
+  function release(s: SlotState): void {
+    s.refs -= 1;
+    if (s.refs > 0) {
+      reschedule(s);
+      return;
+    }
+    s.dead = true;
+    slots.delete(s.key);
+    tokens.delete(s.key);
+    if (s.timer !== undefined) clearTimeout(s.timer);
+    s.timer = undefined;
+    const f = s.flight;
+    s.flight = undefined;
+    if (f !== undefined) {
+      f.abandoned = true;
+      f.controller.abort(new ProviderClosedError());
+    }
+  }
+
+  function view(slot: Slot): EntryView {
+    const s = state(slot);
+    const t = tokens.get(s.key, { updateAgeOnGet: false });
+    return {
+      token: t,
+      fetching: s.flight !== undefined,
+      failures: s.failure.failures,
+      retryAt: s.failure.retryAt,
+      resting: s.failure.resting,
+    };
+  }
+
+  function abandon(s: SlotState, f: NonNullable<SlotState['flight']>): void {
+    if (s.flight === f) s.flight = undefined;
+    f.abandoned = true;
+    f.controller.abort(new TokenUnavailableError('every caller waiting for this token fetch gave up'));
+  }
+
+  function fetch(slot: Slot, plan: FetchPlan, background: boolean): Flight {
+    const s = state(slot);
+    if (s.flight !== undefined) return s.flight;
+    const controller = new AbortController();
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    if (plan.fetchTimeout > 0) {
+      deadline = setTimeout(() => controller.abort(new FetchTimeoutError(plan.fetchTimeout)), Math.min(plan.fetchTimeout, MAX_TIMER_MS));
+      deadline.unref?.();
+    }
+    const run = async (): Promise<StoredToken> => {
+      const raw = await abortable(
+        Promise.resolve().then(() => plan.source({ signal: controller.signal })),
+        controller.signal,
+      );
+      const token = redactToken(raw);
+      const fetchedAt = s.clock();
+      const expiresAt = token.expiresAt.getTime();
+      if (expiresAt - fetchedAt <= plan.minValidity) {
+        throw new TokenUnavailableError(
+          `the token source returned a token valid for ${Math.round((expiresAt - fetchedAt) / 1000)} s, ` +
+            `which is not more than minValidity (${plan.minValidity / 1000} s); check the source and the clock`,
+        );
+      }
+      return { token, fetchedAt, expiresAt, invalid: false };
+    };
+    const flight: NonNullable<SlotState['flight']> = {
+      promise: undefined as unknown as Promise<StoredToken>,
+      background,
+      signal: controller.signal,
+      controller,
+      waiters: 0,
+      abandoned: false,
+    };
+    const promise = run().then(
+      (stored) => {
+        clearTimeout(deadline);
+        if (flight.abandoned || s.dead) throw controller.signal.reason ?? new ProviderClosedError();
+        s.flight = undefined;
+        tokens.set(s.key, stored);
+        s.failure = NO_FAILURES;
+        s.lastError = undefined;
+        s.lastFetchAt = stored.fetchedAt;
+        for (const m of live(s)) m.onToken(stored, background);
+        reschedule(s);
+        return stored;
+      },
+      (err: unknown) => {
+        clearTimeout(deadline);
+        if (flight.abandoned || s.dead) throw err;
+        s.flight = undefined;
+        recordFailure(s, err, plan);
+        for (const m of live(s)) m.onError(err);
+        reschedule(s);
+        throw err;
+      },
+    );
+    promise.catch(() => {}); // waiters observe it; a background refresh's failure goes to 'error' listeners
+    (flight as { promise: Promise<StoredToken> }).promise = promise;
+    s.flight = flight;
+    return flight;
+  }
+
+  function recordFailure(s: SlotState, err: unknown, plan: FetchPlan): void {
+    s.failure = afterFailure(s.failure, s.clock(), isRetryable(err), plan.retry, plan.random());
+    s.lastError = err;
+  }
+
+  function wait(slot: Slot, flight: Flight, signal: AbortSignal): Promise<StoredToken> {
+    const s = state(slot);
+    const f = flight as NonNullable<SlotState['flight']>;
+    f.waiters += 1;
+    return abortable(f.promise, signal).finally(() => {
+      f.waiters -= 1;
+      if (f.waiters === 0 && !f.background && s.flight === f) abandon(s, f);
+    });
+  }
+
+  function reschedule(slot: Slot): void {
+    const s = state(slot);
+    if (s.dead) return;
+    const stored = tokens.get(s.key, { updateAgeOnGet: false });
+    let wake = Infinity;
+    if (stored !== undefined && s.flight === undefined) {
+      const v = view(s);
+      for (const m of live(s)) {
+        const due = m.refreshDue(v, stored);
+        if (due !== undefined && due < wake) wake = due;
+      }
+    }
+    if (wake === Infinity) {
+      if (s.timer !== undefined) clearTimeout(s.timer);
+      s.timer = undefined;
+      return;
+    }
+    if (s.timer !== undefined && s.timerAt === wake) return;
+    if (s.timer !== undefined) clearTimeout(s.timer);
+    s.timerAt = wake;
+    s.timer = setTimeout(() => wakeUp(s), Math.max(0, Math.min(wake - s.clock(), MAX_TIMER_MS)));
+    s.timer.unref?.();
+  }
+
+  function wakeUp(s: SlotState): void {
+    s.timer = undefined;
+    if (s.dead || s.flight !== undefined) return;
+    const stored = tokens.get(s.key, { updateAgeOnGet: false });
+    if (stored === undefined) return;
+    const now = s.clock();
+    const v = view(s);
+    for (const m of live(s)) {
+      const due = m.refreshDue(v, stored);
+      if (due !== undefined && due <= now) {
+        fetch(s, m.plan, true);
+        return;
+      }
+    }
+    reschedule(s);
+  }
+
+  return {
+    version: 1,
+    clockId(clock) {
+      if (clock === undefined) return 'wall';
+      let id = clockIds.get(clock);
+      if (id === undefined) clockIds.set(clock, (id = nextId++));
+      return `clock:${id}`;
+    },
+    privateKey() {
+      return `private:${nextId++}`;
+    },
+    attach(key, clock, member) {
+      let s = slots.get(key);
+      if (s === undefined) {
+        s = {
+          key,
+          clock,
+          flight: undefined,
+          failure: NO_FAILURES,
+          lastError: undefined,
+          lastFetchAt: undefined,
+          members: new Set(),
+          refs: 0,
+          timer: undefined,
+          timerAt: 0,
+          dead: false,
+        };
+        slots.set(key, s);
+      }
+      const ref = new WeakRef(member);
+      s.members.add(ref);
+      s.refs += 1;
+      collected.register(member, { key, ref }, member);
+      return s;
+    },
+    detach(slot, member) {
+      const s = state(slot);
+      collected.unregister(member);
+      for (const ref of s.members) {
+        if (ref.deref() === member) {
+          s.members.delete(ref);
+          release(s);
+          return;
+        }
+      }
+    },
+    view,
+    current(slot) {
+      return tokens.get(state(slot).key);
+    },
+    fetch,
+    wait,
+    invalidate(slot, token) {
+      const t = tokens.get(state(slot).key, { updateAgeOnGet: false });
+      if (t === undefined || t.invalid || (token !== undefined && t.token.token !== token)) return false;
+      t.invalid = true;
+      reschedule(slot);
+      return true;
+    },
+    fail(slot, err, plan) {
+      recordFailure(state(slot), err, plan);
+    },
+    reschedule,
+    status(slot) {
+      const s = state(slot);
+      return {
+        token: tokens.get(s.key, { updateAgeOnGet: false }),
+        lastFetchAt: s.lastFetchAt,
+        lastError: s.lastError,
+        refreshing: s.flight !== undefined,
+        failures: s.failure.failures,
+      };
+    },
+    get size() {
+      return slots.size;
+    },
+  };
+}
