@@ -73,6 +73,8 @@ export interface TokenStore {
   readonly version: 1;
   /** A stable id for a clock function; `'wall'` for the default clock. */
   clockId(clock: (() => number) | undefined): string;
+  /** A number that stands for `value` (a credentials function, say) in identity keys, the same for every build. */
+  objectId(value: object): number;
   /** A key no other provider has. */
   privateKey(): string;
   /** Joins `member` to the identity `key` (created on first use). */
@@ -139,7 +141,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 function createStore(): TokenStore {
   const slots = new Map<string, SlotState>();
   const tokens = new LRUCache<string, StoredToken>({ max: MAX_CACHED_TOKENS });
-  const clockIds = new WeakMap<() => number, number>();
+  const objectIds = new WeakMap<object, number>();
   let nextId = 0;
   const collected = new FinalizationRegistry<{ key: string; ref: WeakRef<Member> }>(({ key, ref }) => {
     const s = slots.get(key);
@@ -315,10 +317,12 @@ function createStore(): TokenStore {
   return {
     version: 1,
     clockId(clock) {
-      if (clock === undefined) return 'wall';
-      let id = clockIds.get(clock);
-      if (id === undefined) clockIds.set(clock, (id = nextId++));
-      return `clock:${id}`;
+      return clock === undefined ? 'wall' : `clock:${this.objectId(clock)}`;
+    },
+    objectId(value) {
+      let id = objectIds.get(value);
+      if (id === undefined) objectIds.set(value, (id = nextId++));
+      return id;
     },
     privateKey() {
       return `private:${nextId++}`;

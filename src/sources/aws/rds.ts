@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { Signer } from '@aws-sdk/rds-signer';
-import { isAwsRegion, rdsRegionFromHostname } from './region.js';
+import { Signer, type SignerConfig } from '@aws-sdk/rds-signer';
+import { abortable } from '../../core/abort.js';
 import { ConfigError } from '../../core/errors.js';
-import { tokenProvider, type TokenProvider, type TokenProviderOptions } from '../../core/provider.js';
+import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
+import { tokenStore } from '../../core/store.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
+import { resolveRdsRegion } from './region.js';
 
 /**
  * An AWS credential identity; the SDK's `AwsCredentialIdentity` fits.
@@ -80,16 +82,33 @@ export interface AwsRdsTokenConfig {
  */
 export const RDS_TOKEN_LIFETIME_MS = 15 * 60_000;
 
-const fnIds = new WeakMap<object, number>();
-let nextFnId = 0;
+/** An {@link AwsRdsTokenConfig} after validation. */
+export interface ResolvedAwsRdsConfig {
+  readonly hostname: string;
+  readonly port: number;
+  readonly username: string;
+  readonly region: string;
+  readonly credentials: AwsCredentials | AwsCredentialsProvider | undefined;
+}
 
-function credentialIdentity(credentials: AwsRdsTokenConfig['credentials']): string {
+/** The I/O an RDS token source uses; tests swap it. */
+export interface AwsRdsDeps {
+  /** Makes an `@aws-sdk/rds-signer` `Signer` (or anything with its `getAuthToken`). */
+  newSigner(config: SignerConfig): { getAuthToken(): Promise<string> };
+  /** Real time (ms), to measure what is left of the credentials. */
+  now(): number;
+  /** The provider's clock (ms), in which `expiresAt` is expressed. */
+  clock(): number;
+}
+
+const defaultDeps: Omit<AwsRdsDeps, 'clock'> = {
+  newSigner: (config) => new Signer(config),
+  now: () => Date.now(),
+};
+
+function credentialIdentity(credentials: ResolvedAwsRdsConfig['credentials']): string {
   if (credentials === undefined) return 'default-chain';
-  if (typeof credentials === 'function') {
-    let id = fnIds.get(credentials);
-    if (id === undefined) fnIds.set(credentials, (id = nextFnId++));
-    return `fn:${id}`;
-  }
+  if (typeof credentials === 'function') return `fn:${tokenStore().objectId(credentials)}`;
   const digest = createHash('sha256')
     .update(`${credentials.secretAccessKey}\0${credentials.sessionToken ?? ''}`)
     .digest('hex')
@@ -97,22 +116,30 @@ function credentialIdentity(credentials: AwsRdsTokenConfig['credentials']): stri
   return `static:${credentials.accessKeyId}:${digest}`;
 }
 
+/**
+ * The identity an RDS token stands for, as a store key. A JSON array, so
+ * that no host or user name can make two identities look alike.
+ */
+export function awsRdsCacheKey(c: ResolvedAwsRdsConfig): string {
+  return JSON.stringify(['aws-rds', c.hostname.toLowerCase(), c.port, c.username, c.region, credentialIdentity(c.credentials)]);
+}
+
 function validateCredentials(value: unknown): AwsRdsTokenConfig['credentials'] {
   if (value === undefined || typeof value === 'function') return value as AwsRdsTokenConfig['credentials'];
   if (typeof value !== 'object' || value === null) {
-    throw new ConfigError('credentials', `must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function, got ${describe(value)}`);
+    throw new ConfigError('credentials', `must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function, got ${describe(value)}`, 'pass static keys, a provider such as fromIni(), or leave it out for the default chain');
   }
   const c = value as Record<string, unknown>;
   for (const f of ['accessKeyId', 'secretAccessKey'] as const) {
     if (typeof c[f] !== 'string' || (c[f] as string).length === 0) {
-      throw new ConfigError(`credentials.${f}`, 'is required and must be a non-empty string');
+      throw new ConfigError(`credentials.${f}`, 'is required and must be a non-empty string', 'pass both accessKeyId and secretAccessKey, or leave credentials out for the default chain');
     }
   }
   if (c.sessionToken !== undefined && typeof c.sessionToken !== 'string') {
-    throw new ConfigError('credentials.sessionToken', 'must be a string when given');
+    throw new ConfigError('credentials.sessionToken', 'must be a string when given', 'pass the session token of temporary credentials, or leave it out');
   }
   if (c.expiration !== undefined && !(c.expiration instanceof Date && !isNaN(c.expiration.getTime()))) {
-    throw new ConfigError('credentials.expiration', 'must be a valid Date when given');
+    throw new ConfigError('credentials.expiration', 'must be a valid Date when given', 'pass a Date, or leave it out');
   }
   return value as AwsCredentials;
 }
@@ -120,9 +147,68 @@ function validateCredentials(value: unknown): AwsRdsTokenConfig['credentials'] {
 function validateHostname(value: unknown): string {
   const hostname = requireString('hostname', value, 'the RDS endpoint, such as mydb.abc123.us-east-1.rds.amazonaws.com').trim();
   if (isIP(hostname) === 0 && /[/:@\s]/.test(hostname)) {
-    throw new ConfigError('hostname', `must be a bare hostname without scheme, port, user or path (got "${hostname}"); put the port in \`port\``);
+    throw new ConfigError('hostname', `must be a bare hostname without scheme, port, user or path (got "${hostname}")`, 'put the port in `port`');
   }
   return hostname;
+}
+
+/** Checks an {@link AwsRdsTokenConfig}; throws a {@link ConfigError} naming the field. */
+export function validateAwsRdsConfig(config: unknown): ResolvedAwsRdsConfig {
+  const c = requireObject('config', config, '{ hostname, port?, username, region?, credentials? }') as unknown as AwsRdsTokenConfig;
+  const hostname = validateHostname(c.hostname);
+  const port = c.port === undefined ? 5432 : requirePort('port', c.port);
+  const username = requireString('username', c.username, 'the database user the token logs in as');
+  const region = resolveRdsRegion(c.region, hostname);
+  const credentials = validateCredentials(c.credentials);
+  return { hostname, port, username, region, credentials };
+}
+
+/**
+ * The token source behind {@link awsRdsToken}: each call signs a fresh
+ * token with `@aws-sdk/rds-signer`.
+ *
+ * - Static credentials sign with one `Signer`.
+ * - A credentials function is called anew for every fetch (the signer asks
+ *   it again with `forceRefresh` when what it returns expires within 15
+ *   minutes), and the token expires no later than the credentials.
+ * - The SDK's default chain memoizes a credentials call in flight. When a
+ *   fetch is abandoned (its deadline passed, or no caller waits any more),
+ *   that chain is dropped and the next fetch starts a new one, so a metadata
+ *   endpoint that hangs once does not hang every later connection.
+ */
+export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: AwsRdsDeps): TokenSource {
+  const base = { hostname: c.hostname, port: c.port, username: c.username, region: c.region };
+  let shared: { getAuthToken(): Promise<string> } | undefined;
+  return async ({ signal }) => {
+    const signedAt = deps.clock();
+    const realSignedAt = deps.now();
+    let expiration: Date | undefined;
+    let signer: { getAuthToken(): Promise<string> };
+    const creds = c.credentials;
+    if (typeof creds === 'function') {
+      signer = deps.newSigner({
+        ...base,
+        credentials: async (props?: Record<string, unknown>) => {
+          const resolved = await creds(props);
+          expiration = resolved.expiration;
+          return resolved;
+        },
+      });
+    } else {
+      expiration = creds?.expiration;
+      signer = shared ??= deps.newSigner({ ...base, ...(creds !== undefined ? { credentials: creds } : {}) });
+    }
+    let token: string;
+    try {
+      token = await abortable(signer.getAuthToken(), signal);
+    } catch (err) {
+      if (signal.aborted && shared === signer) shared = undefined;
+      throw err;
+    }
+    // Credentials expire in real time; carry what is left of them over to the provider's clock.
+    const credentialsLeft = expiration === undefined ? Infinity : expiration.getTime() - realSignedAt;
+    return { token, expiresAt: new Date(signedAt + Math.min(RDS_TOKEN_LIFETIME_MS, credentialsLeft)) };
+  };
 }
 
 /**
@@ -134,6 +220,9 @@ function validateHostname(value: unknown): string {
  * `expiresAt` is the provider's clock at signing plus 15 minutes (or the
  * credentials' expiration, if sooner). The signer itself always uses real
  * time, so tests that move `clock` forward still get tokens a server accepts.
+ * A credentials call that hangs (an unreachable instance-metadata endpoint)
+ * is abandoned at `fetchTimeout` (default 30 s), and the next connection
+ * tries again.
  *
  * @example
  * ```ts
@@ -148,52 +237,13 @@ function validateHostname(value: unknown): string {
  * ```
  */
 export function awsRdsToken(config: AwsRdsTokenConfig, options?: TokenProviderOptions): TokenProvider {
-  const c = requireObject('config', config, '{ hostname, port?, username, region?, credentials? }') as unknown as AwsRdsTokenConfig;
-  const hostname = validateHostname(c.hostname);
-  const port = c.port === undefined ? 5432 : requirePort('port', c.port);
-  const username = requireString('username', c.username, 'the database user the token logs in as');
-  let region: string;
-  if (c.region !== undefined) {
-    region = requireString('region', c.region, 'an AWS region such as us-east-1');
-    if (!isAwsRegion(region)) throw new ConfigError('region', `"${region}" is not an AWS region name such as us-east-1`);
-  } else {
-    const inferred = rdsRegionFromHostname(hostname);
-    if (inferred === undefined) {
-      throw new ConfigError('region', `cannot be inferred from hostname "${hostname}" (not an RDS endpoint); pass region, for example region: 'us-east-1'`);
-    }
-    region = inferred;
-  }
-  const credentials = validateCredentials(c.credentials);
-  const opts = options === undefined ? {} : requireObject('options', options, 'TokenProviderOptions');
-  const userClock = (opts as TokenProviderOptions).clock;
+  const c = validateAwsRdsConfig(config);
+  const opts = (options === undefined ? {} : requireObject('options', options, 'TokenProviderOptions')) as TokenProviderOptions;
+  const userClock = opts.clock;
   const clock = (): number => (typeof userClock === 'function' ? userClock() : Date.now());
-
-  // Remember when the credentials that signed the last token expire: a
-  // presigned token cannot outlive them.
-  let credentialsExpiration: Date | undefined;
-  const signerCredentials =
-    typeof credentials === 'function'
-      ? async (props?: Record<string, unknown>): Promise<AwsCredentials> => {
-          const resolved = await credentials(props);
-          credentialsExpiration = resolved.expiration;
-          return resolved;
-        }
-      : credentials;
-  if (credentials !== undefined && typeof credentials !== 'function') credentialsExpiration = credentials.expiration;
-
-  const signer = new Signer({ hostname, port, username, region, ...(signerCredentials ? { credentials: signerCredentials } : {}) });
-  const source = async (): Promise<{ token: string; expiresAt: Date }> => {
-    const signedAt = clock();
-    const realSignedAt = Date.now();
-    const token = await signer.getAuthToken();
-    // Credentials expire in real time; carry what is left of them over to the provider's clock.
-    const credentialsLeft = credentialsExpiration === undefined ? Infinity : credentialsExpiration.getTime() - realSignedAt;
-    return { token, expiresAt: new Date(signedAt + Math.min(RDS_TOKEN_LIFETIME_MS, credentialsLeft)) };
-  };
-  return tokenProvider(source, {
-    cacheKey: `aws-rds|${hostname.toLowerCase()}|${port}|${username}|${region}|${credentialIdentity(credentials)}`,
-    target: { host: hostname, port, user: username },
-    ...(opts as TokenProviderOptions),
-    lifetime: RDS_TOKEN_LIFETIME_MS,
-  });
+  return createProvider(
+    awsRdsSource(c, { ...defaultDeps, clock }),
+    { cacheKey: awsRdsCacheKey(c), target: { host: c.hostname, port: c.port, user: c.username }, ...opts, lifetime: RDS_TOKEN_LIFETIME_MS },
+    {},
+  );
 }
