@@ -4,13 +4,20 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeWorkerSource } from './worker-source.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 rmSync(join(root, 'dist'), { recursive: true, force: true });
+writeWorkerSource();
 for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
   execFileSync(process.execPath, [tsc, '-p', join(root, project)], { stdio: 'inherit', cwd: root });
 }
 mkdirSync(join(root, 'dist/cjs'), { recursive: true });
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
 writeFileSync(join(root, 'dist/esm/package.json'), '{ "type": "module" }\n');
+// The ESM build learns its own location from import.meta.url (see module-location.ts).
+writeFileSync(
+  join(root, 'dist/esm/src/sources/oci/module-location.js'),
+  "import { fileURLToPath } from 'node:url';\n/** This module's own file. */\nexport const moduleFile = fileURLToPath(import.meta.url);\n",
+);

@@ -52,11 +52,6 @@ export class DbTokenError extends Error {
   }
 }
 
-/** How {@link ConfigError} takes its parts. */
-interface ConfigErrorOptions {
-  cause?: unknown;
-}
-
 /**
  * Bad configuration, reported before any network call. The error carries
  * its parts as data, so that a caller (the `dbtoken` CLI, a config UI) can
@@ -86,7 +81,7 @@ export class ConfigError extends DbTokenError {
   /** How to put it right; empty when the problem says it all. */
   readonly fix: string;
 
-  constructor(field: string, problem: string, fix?: string, options?: ConfigErrorOptions) {
+  constructor(field: string, problem: string, fix?: string, options?: { cause?: unknown }) {
     super('ERR_DBTOKEN_CONFIG', fix ? `${field}: ${problem}; ${fix}` : `${field}: ${problem}`, options);
     this.field = field;
     this.problem = problem;

@@ -6,8 +6,9 @@ import { jwtExpiry } from './jwt.js';
 import { expandHome, parseOciConfig, resolveOciProfile } from './config-file.js';
 import { identityDataPlaneEndpoint, isOciRegion } from './region.js';
 import { parseOciScope } from './scope.js';
-import { OciTokenWorker } from './worker.js';
-import { tokenProvider, type TokenProvider, type TokenProviderOptions } from '../../core/provider.js';
+import { OciTokenWorker, type OciTokenClient, type WorkerAuth } from './worker.js';
+import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
+import { DEFAULT_FETCH_TIMEOUT_MS } from '../../core/policy.js';
 import { describe, optionalString, requireObject } from '../../core/validation.js';
 import { OCI_AUTH_TYPES, type OciAuth } from './auth.js';
 
@@ -73,14 +74,14 @@ function validateAuth(value: unknown): OciAuth {
   if (value === undefined) return { type: 'api_key' };
   const a = requireObject('auth', value, `{ type: ${OCI_AUTH_TYPES.map((t) => `'${t}'`).join(' | ')}, ... }`);
   if (typeof a.type !== 'string' || !(OCI_AUTH_TYPES as readonly string[]).includes(a.type)) {
-    throw new ConfigError('auth.type', `must be one of ${OCI_AUTH_TYPES.map((t) => `'${t}'`).join(', ')}, got ${typeof a.type === 'string' ? `'${a.type}'` : describe(a.type)}`);
+    throw new ConfigError('auth.type', `must be one of ${OCI_AUTH_TYPES.map((t) => `'${t}'`).join(', ')}, got ${typeof a.type === 'string' ? `'${a.type}'` : describe(a.type)}`, "pick the auth type that matches where the code runs, such as { type: 'api_key' }");
   }
   if (a.type === 'api_key' || a.type === 'security_token') {
     optionalString('auth.configFile', a.configFile, 'the path of an OCI config file');
     optionalString('auth.profile', a.profile, 'a profile name in the OCI config file');
   } else {
     for (const k of Object.keys(a)) {
-      if (k !== 'type') throw new ConfigError(`auth.${k}`, `is not an option of auth type '${a.type}'`);
+      if (k !== 'type') throw new ConfigError(`auth.${k}`, `is not an option of auth type '${a.type}'`, `drop auth.${k}`);
     }
   }
   return a as unknown as OciAuth;
@@ -102,8 +103,13 @@ function checkProfile(auth: Extract<OciAuth, { type: 'api_key' | 'security_token
   if (needRegion) needed.push('region');
   for (const k of needed) {
     if (!p.entries[k]?.value) {
-      const hint = k === 'region' ? ' (or pass region to ociDbToken)' : auth.type === 'security_token' ? `; run \`oci session authenticate --profile-name ${profile}\`` : '';
-      throw new ConfigError(`auth.${k === 'region' ? 'region' : 'profile'}`, `${file}:${p.line}: profile [${profile}] has no ${k}${hint}`);
+      const fix =
+        k === 'region'
+          ? `add region to profile [${profile}], or pass region to ociDbToken`
+          : auth.type === 'security_token'
+            ? `run \`oci session authenticate --profile-name ${profile}\``
+            : `add ${k} to profile [${profile}] (\`oci setup config\` writes it)`;
+      throw new ConfigError(`auth.${k === 'region' ? 'region' : 'profile'}`, `${file}:${p.line}: profile [${profile}] has no ${k}`, fix);
     }
   }
   return { file, profile };
@@ -119,6 +125,85 @@ function markPermanent(err: unknown): unknown {
 }
 
 
+/** An {@link OciDbTokenConfig} after validation, with config paths resolved. */
+export interface ResolvedOciDbConfig {
+  readonly scope: string;
+  /** The Identity Data Plane base URL; `undefined` for the auth method's own region. */
+  readonly endpoint: string | undefined;
+  readonly auth: WorkerAuth;
+  readonly keySize: number;
+}
+
+/** Checks an {@link OciDbTokenConfig} (and the config file it names); throws a {@link ConfigError} naming the field. */
+export function validateOciDbConfig(config: unknown): ResolvedOciDbConfig {
+  const c = requireObject('config', config, '{ scope, region?, auth?, endpoint?, keySize? }') as unknown as OciDbTokenConfig;
+  const scope = c.scope?.trim?.() ?? c.scope;
+  parseOciScope(scope);
+  const region = optionalString('region', c.region, 'an OCI region such as us-ashburn-1');
+  if (region !== undefined && !isOciRegion(region)) {
+    throw new ConfigError('region', `"${region}" is not an OCI region id`, 'pass a region id such as us-ashburn-1 or eu-frankfurt-1');
+  }
+  const endpoint = optionalString('endpoint', c.endpoint, 'a base URL such as https://auth.us-ashburn-1.oraclecloud.com');
+  if (endpoint !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(endpoint.replace('{region}', 'region'));
+    } catch {
+      throw new ConfigError('endpoint', `"${endpoint}" is not a URL`, 'pass a base URL such as https://auth.us-ashburn-1.oraclecloud.com');
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOCAL_HTTP.test(endpoint))) {
+      throw new ConfigError('endpoint', 'must be https:// (plain http:// only for 127.0.0.1, localhost or [::1]): IAM credentials would travel in the clear', 'use an https:// URL');
+    }
+    if (endpoint.includes('{region}') && region === undefined) {
+      throw new ConfigError('region', 'is required when endpoint contains {region}', 'pass region, or write the region into endpoint');
+    }
+  }
+  const keySize = c.keySize ?? 2048;
+  if (!(KEY_SIZES as readonly number[]).includes(keySize)) {
+    throw new ConfigError('keySize', `must be 2048, 3072 or 4096, got ${describe(keySize)}`, 'leave it out for 2048');
+  }
+  const auth = validateAuth(c.auth);
+  const files = auth.type === 'api_key' || auth.type === 'security_token' ? checkProfile(auth, region === undefined && endpoint === undefined) : undefined;
+  const base = endpoint !== undefined ? endpoint.replace('{region}', region ?? '') : region !== undefined ? identityDataPlaneEndpoint(region) : undefined;
+  return {
+    scope,
+    endpoint: base?.replace(/\/+$/, ''),
+    auth: files ? { type: auth.type, file: files.file, profile: files.profile } : { type: auth.type },
+    keySize,
+  };
+}
+
+/** The identity an OCI db-token stands for, as a store key (a JSON array: no field can spill into another). */
+export function ociDbCacheKey(c: ResolvedOciDbConfig): string {
+  return JSON.stringify(['oci-db', c.scope, c.endpoint ?? 'auth-region', c.auth.type, c.auth.file ?? null, c.auth.profile ?? null, c.keySize]);
+}
+
+/** The I/O an OCI db-token source uses; tests swap it. */
+export interface OciDbDeps {
+  /** Reaches IAM: by default the SDK in a worker thread. */
+  readonly client: OciTokenClient;
+}
+
+/**
+ * The token source behind {@link ociDbToken}: one `generateScopedAccessToken`
+ * call per fetch, abandoned when the fetch's `signal` aborts. `expiresAt` is
+ * the token's `exp`; an IAM refusal other than throttling is marked as not
+ * worth retrying.
+ */
+export function ociDbSource(c: ResolvedOciDbConfig, deps: OciDbDeps): TokenSource {
+  return async ({ signal }) => {
+    try {
+      const { token, privateKey } = await deps.client.generateScopedAccessToken(c.scope, signal);
+      return { token, expiresAt: jwtExpiry(token), privateKey };
+    } catch (err) {
+      throw markPermanent(err);
+    }
+  };
+}
+
+/** How long one IAM call may take inside the worker: the fetch's deadline, and never more than a minute. */
+const MAX_IAM_CALL_MS = 60_000;
+
 /**
  * A provider of OCI IAM db-tokens for Oracle Autonomous Database and the
  * other OCI database services: it calls the Identity Data Plane's
@@ -128,7 +213,9 @@ function markPermanent(err: unknown): unknown {
  *
  * The SDK runs in a worker thread, started on the first fetch: loading it,
  * signing requests and parsing replies never run on your event loop, and the
- * worker never keeps the process alive.
+ * worker never keeps the process alive. Each IAM call has a deadline
+ * (`fetchTimeout`, at most a minute); a call no caller waits for any more
+ * is abandoned.
  *
  * - Each `DbToken` carries the token (a JWT; `expiresAt` is its `exp`) and
  *   the PKCS#8 `privateKey` of the key pair it was issued for.
@@ -151,59 +238,14 @@ function markPermanent(err: unknown): unknown {
  * ```
  */
 export function ociDbToken(config: OciDbTokenConfig, options?: TokenProviderOptions): TokenProvider {
-  const c = requireObject('config', config, '{ scope, region?, auth?, endpoint?, keySize? }') as unknown as OciDbTokenConfig;
-  const scope = c.scope?.trim?.() ?? c.scope;
-  parseOciScope(scope);
-  const region = optionalString('region', c.region, 'an OCI region such as us-ashburn-1');
-  if (region !== undefined && !isOciRegion(region)) {
-    throw new ConfigError('region', `"${region}" is not an OCI region id such as us-ashburn-1 or eu-frankfurt-1`);
-  }
-  const endpoint = optionalString('endpoint', c.endpoint, 'a base URL such as https://auth.us-ashburn-1.oraclecloud.com');
-  if (endpoint !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(endpoint.replace('{region}', 'region'));
-    } catch {
-      throw new ConfigError('endpoint', `"${endpoint}" is not a URL`);
-    }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOCAL_HTTP.test(endpoint))) {
-      throw new ConfigError('endpoint', `must be https:// (plain http:// only for 127.0.0.1, localhost or [::1]): IAM credentials would travel in the clear`);
-    }
-    if (endpoint.includes('{region}') && region === undefined) {
-      throw new ConfigError('region', 'is required when endpoint contains {region}');
-    }
-  }
-  const keySize = c.keySize ?? 2048;
-  if (!(KEY_SIZES as readonly number[]).includes(keySize)) {
-    throw new ConfigError('keySize', `must be 2048, 3072 or 4096, got ${describe(keySize)}`);
-  }
-  const auth = validateAuth(c.auth);
-  const files = auth.type === 'api_key' || auth.type === 'security_token' ? checkProfile(auth, region === undefined && endpoint === undefined) : undefined;
+  const c = validateOciDbConfig(config);
   const opts = options === undefined ? {} : (requireObject('options', options, 'TokenProviderOptions') as TokenProviderOptions);
-
-  const base = endpoint !== undefined ? endpoint.replace('{region}', region ?? '') : region !== undefined ? identityDataPlaneEndpoint(region) : undefined;
-  const worker = new OciTokenWorker(files ? { type: auth.type, file: files.file, profile: files.profile } : { type: auth.type }, base?.replace(/\/+$/, ''), keySize);
-
-  const source = async (): Promise<{ token: string; expiresAt: Date; privateKey: string }> => {
-    try {
-      const { token, privateKey } = await worker.generateScopedAccessToken(scope);
-      return { token, expiresAt: jwtExpiry(token), privateKey };
-    } catch (err) {
-      throw markPermanent(err);
-    }
-  };
-
-  const identity = files ? `${auth.type}:${files.file}:${files.profile}` : auth.type;
-  const provider = tokenProvider(source, {
-    cacheKey: `oci-db|${scope}|${base ?? 'auth-region'}|${identity}|${keySize}`,
-    lifetime: OCI_DB_TOKEN_LIFETIME_MS,
-    ...opts,
+  const fetchTimeout = typeof opts.fetchTimeout === 'number' && opts.fetchTimeout >= 0 ? opts.fetchTimeout : DEFAULT_FETCH_TIMEOUT_MS;
+  const client = new OciTokenWorker({
+    auth: c.auth,
+    endpoint: c.endpoint,
+    keySize: c.keySize,
+    requestTimeoutMs: fetchTimeout > 0 ? Math.min(fetchTimeout, MAX_IAM_CALL_MS) : MAX_IAM_CALL_MS,
   });
-  return {
-    ...provider,
-    close() {
-      provider.close();
-      worker.close();
-    },
-  };
+  return createProvider(ociDbSource(c, { client }), { cacheKey: ociDbCacheKey(c), lifetime: OCI_DB_TOKEN_LIFETIME_MS, ...opts }, { onRelease: () => client.close() });
 }

@@ -5,7 +5,7 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { jwtExpiry, MalformedJwtError } from './jwt.js';
 import { expandHome, parseOciConfig, resolveOciProfile, type ResolvedOciProfile } from './config-file.js';
-import { tokenProvider, type TokenProvider, type TokenProviderOptions } from '../../core/provider.js';
+import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { optionalString, requireObject } from '../../core/validation.js';
 
 /**
@@ -63,22 +63,30 @@ function where(p: ResolvedOciProfile, key?: string): string {
   return `${p.file}:${line}`;
 }
 
-function readFile(path: string, field: string, at: string, what: string): Buffer {
+/** The file reads a HeatWave source makes; tests swap them. */
+export interface HeatwaveDeps {
+  /** Reads a whole file. */
+  readFile(path: string): Buffer;
+  /** The provider's clock (ms), against which a security token's `exp` is checked. */
+  clock(): number;
+}
+
+function readFile(deps: HeatwaveDeps, path: string, field: string, at: string, what: string): Buffer {
   try {
-    return readFileSync(path);
+    return deps.readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError(field, `${at}: ${what} ${path} cannot be read (${code})`, 'check the path in the OCI config file and that this user may read it', { cause: err });
   }
 }
 
-function loadKey(profile: ResolvedOciProfile, configDir: string, home: string): KeyObject {
+function loadKey(deps: HeatwaveDeps, profile: ResolvedOciProfile, configDir: string, home: string): KeyObject {
   const entry = profile.entries.key_file;
   if (entry === undefined || entry.value === '') {
     throw new ConfigError('key_file', `${where(profile)}: profile [${profile.name}] has no key_file; add key_file = <path to the API signing key (PEM)>`);
   }
   const path = resolve(configDir, expandHome(entry.value, home));
-  const pem = readFile(path, 'key_file', where(profile, 'key_file'), 'key_file');
+  const pem = readFile(deps, path, 'key_file', where(profile, 'key_file'), 'key_file');
   const passphrase = profile.entries.pass_phrase?.value;
   const text = pem.toString('latin1');
   const encrypted = text.includes('ENCRYPTED PRIVATE KEY') || text.includes('Proc-Type: 4,ENCRYPTED');
@@ -95,12 +103,12 @@ function loadKey(profile: ResolvedOciProfile, configDir: string, home: string): 
   }
 }
 
-function loadToken(profile: ResolvedOciProfile, configDir: string, home: string, now: number): { token: string; expiresAt: Date; file: string | undefined } {
+function loadToken(deps: HeatwaveDeps, profile: ResolvedOciProfile, configDir: string, home: string): { token: string; expiresAt: Date; file: string | undefined } {
   const entry = profile.entries.security_token_file;
   if (entry === undefined || entry.value === '') return { token: '', expiresAt: NEVER, file: undefined };
   const at = where(profile, 'security_token_file');
   const file = resolve(configDir, expandHome(entry.value, home));
-  const raw = readFile(file, 'security_token_file', at, 'security_token_file');
+  const raw = readFile(deps, file, 'security_token_file', at, 'security_token_file');
   if (raw.length >= MAX_SECURITY_TOKEN_BYTES) {
     throw new ConfigError('security_token_file', `${at}: security_token_file ${file} is ${raw.length} bytes; it must be under 10 KB`);
   }
@@ -112,7 +120,7 @@ function loadToken(profile: ResolvedOciProfile, configDir: string, home: string,
     if (!(err instanceof MalformedJwtError)) throw err;
     throw new ConfigError('security_token_file', `${at}: security_token_file ${file} does not hold a security token (${err.message}); run \`oci session authenticate --profile ${profile.name}\``);
   }
-  if (expiresAt.getTime() <= now) {
+  if (expiresAt.getTime() <= deps.clock()) {
     throw new ConfigError(
       'security_token_file',
       `${at}: the security token in ${file} expired at ${expiresAt.toISOString()}; run \`oci session refresh --profile ${profile.name}\` (or \`oci session authenticate\`)`,
@@ -121,9 +129,9 @@ function loadToken(profile: ResolvedOciProfile, configDir: string, home: string,
   return { token, expiresAt, file };
 }
 
-function loadMaterial(configFile: string, profileName: string, now: number): Material {
+function loadMaterial(deps: HeatwaveDeps, configFile: string, profileName: string): Material {
   const home = homedir();
-  const text = readFile(configFile, 'configFile', configFile, 'the OCI config file').toString('utf8');
+  const text = readFile(deps, configFile, 'configFile', configFile, 'the OCI config file').toString('utf8');
   const profile = resolveOciProfile(parseOciConfig(text, configFile), profileName, configFile);
   const configDir = dirname(configFile);
   const fingerprint = profile.entries.fingerprint?.value ?? '';
@@ -133,8 +141,8 @@ function loadMaterial(configFile: string, profileName: string, now: number): Mat
   if (!FINGERPRINT.test(fingerprint)) {
     throw new ConfigError('fingerprint', `${where(profile, 'fingerprint')}: fingerprint must be 16 colon-separated hex pairs (aa:bb:...:ff), as the OCI console shows it`);
   }
-  const key = loadKey(profile, configDir, home);
-  const { token, expiresAt, file } = loadToken(profile, configDir, home, now);
+  const key = loadKey(deps, profile, configDir, home);
+  const { token, expiresAt, file } = loadToken(deps, profile, configDir, home);
   return {
     token,
     expiresAt,
@@ -142,6 +150,64 @@ function loadMaterial(configFile: string, profileName: string, now: number): Mat
     fingerprint: fingerprint.toLowerCase(),
     tokenFile: file,
   };
+}
+
+/** What {@link heatwaveSource} returns besides the source. */
+export interface HeatwaveSource {
+  readonly source: TokenSource;
+  /** The security token file, when the profile has one. */
+  readonly tokenFile: string | undefined;
+  /** Drops the material read at creation, so that the next fetch reads the files again. */
+  forget(): void;
+}
+
+/**
+ * The token source behind {@link heatwaveOciToken}: the profile's key,
+ * fingerprint and security token, read now (so that a broken profile fails
+ * at once, naming the file and line) and again on every later fetch.
+ */
+export function heatwaveSource(configFile: string, profile: string, deps: HeatwaveDeps): HeatwaveSource {
+  const first = loadMaterial(deps, configFile, profile);
+  let pending: Material | undefined = first;
+  return {
+    source: async () => {
+      const m = pending ?? loadMaterial(deps, configFile, profile);
+      pending = undefined;
+      return m;
+    },
+    tokenFile: first.tokenFile,
+    forget() {
+      pending = undefined;
+    },
+  };
+}
+
+/**
+ * Calls `changed` when `file` changes. It watches the directory, because
+ * `oci session refresh` may replace the file. Returns undefined where the
+ * platform cannot watch (tokens are still re-read at each refresh).
+ */
+function watchTokenFile(file: string, changed: () => void): FSWatcher | undefined {
+  let mtime = statSync(file).mtimeMs;
+  try {
+    const watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
+      if (name !== null && name.toString() !== basename(file)) return;
+      let now = 0;
+      try {
+        now = statSync(file).mtimeMs;
+      } catch {
+        // being replaced: the next read will tell
+      }
+      if (now !== mtime) {
+        mtime = now;
+        changed();
+      }
+    });
+    watcher.on('error', () => watcher.close());
+    return watcher;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -156,7 +222,9 @@ function loadMaterial(configFile: string, profileName: string, now: number): Mat
  * never expires), the key as PKCS#8 PEM in `privateKey`, and `fingerprint`.
  * The files are checked now, so a broken profile fails here with a
  * {@link ConfigError} naming the file and line. When the token file changes,
- * as `oci session refresh` does, the next connection reads it again.
+ * as `oci session refresh` does, the next connection reads it again. The
+ * file watcher never keeps the process alive, and goes with the provider
+ * when it is closed or collected.
  *
  * @example
  * ```ts
@@ -176,48 +244,19 @@ export function heatwaveOciToken(config: HeatwaveOciTokenConfig = {}, options?: 
   const raw = expandHome(configFileOpt ?? '~/.oci/config', homedir());
   const configFile = isAbsolute(raw) ? raw : resolve(raw);
   const opts = options === undefined ? {} : (requireObject('options', options, 'TokenProviderOptions') as TokenProviderOptions);
-  const now = (): number => (typeof opts.clock === 'function' ? opts.clock() : Date.now());
+  const clock = (): number => (typeof opts.clock === 'function' ? opts.clock() : Date.now());
+  const h = heatwaveSource(configFile, profile, { readFile: (path) => readFileSync(path), clock });
 
-  // Fail fast: a broken profile is reported now, with file and line.
-  const first = loadMaterial(configFile, profile, now());
-  let pending: Material | undefined = first;
-  const source = async (): Promise<Material> => {
-    const m = pending ?? loadMaterial(configFile, profile, now());
-    pending = undefined;
-    return m;
-  };
-  const provider = tokenProvider(source, { cacheKey: `heatwave|${configFile}|${profile}`, ...opts });
-
-  let watcher: FSWatcher | undefined;
-  let tokenMtime = first.tokenFile ? statSync(first.tokenFile).mtimeMs : 0;
-  if (first.tokenFile !== undefined) {
-    const file = first.tokenFile;
-    try {
-      // Watch the directory: `oci session refresh` may replace the file.
-      watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
-        if (name !== null && name.toString() !== basename(file)) return;
-        let mtime = 0;
-        try {
-          mtime = statSync(file).mtimeMs;
-        } catch {
-          // being replaced: the next read will tell
-        }
-        if (mtime !== tokenMtime) {
-          tokenMtime = mtime;
-          pending = undefined;
-          provider.invalidate();
-        }
-      });
-      watcher.on('error', () => watcher?.close());
-    } catch {
-      watcher = undefined; // no inotify: tokens are still re-read at each refresh
-    }
-  }
-  return {
-    ...provider,
-    close() {
-      watcher?.close();
-      provider.close();
-    },
-  };
+  // The watcher holds the provider weakly: a provider dropped without close() is still collected.
+  let ref: WeakRef<TokenProvider> | undefined;
+  const watcher =
+    h.tokenFile === undefined
+      ? undefined
+      : watchTokenFile(h.tokenFile, () => {
+          h.forget();
+          ref?.deref()?.invalidate();
+        });
+  const provider = createProvider(h.source, { cacheKey: JSON.stringify(['heatwave', configFile, profile]), ...opts }, { onRelease: () => watcher?.close() });
+  ref = new WeakRef(provider);
+  return provider;
 }

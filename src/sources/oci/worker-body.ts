@@ -1,0 +1,183 @@
+/**
+ * The body of the OCI SDK worker thread. The build compiles this file to
+ * CommonJS and inlines it as text (worker-source.ts), so that the worker
+ * runs the same from the ESM build, the CJS build and a bundle. It must
+ * therefore stand alone: Node built-ins and type-only imports, nothing else.
+ *
+ * It loads `oci-common` and `oci-identitydataplane` from the first of
+ * `workerData.resolveFrom` that has them (dbtoken's own location first),
+ * generates the RSA key pairs (the next one ahead of time), and calls IAM
+ * with a deadline; a request the main thread abandons is aborted.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type * as OciCommon from 'oci-common';
+import type * as OciIdentityDataplane from 'oci-identitydataplane';
+
+/** What the main thread passes in `workerData`. */
+export interface OciWorkerData {
+  readonly kind: 'dbtoken-oci-worker';
+  readonly auth: { readonly type: string; readonly file?: string; readonly profile?: string };
+  readonly endpoint: string | undefined;
+  readonly keySize: number;
+  /** Files to resolve the SDK from, in order. */
+  readonly resolveFrom: readonly string[];
+  /** The deadline of one IAM call (ms). */
+  readonly requestTimeoutMs: number;
+}
+
+/** Main thread to worker. */
+export type OciWorkerRequest = { readonly type: 'generate'; readonly id: number; readonly scope: string } | { readonly type: 'abort'; readonly id: number } | { readonly type: 'close' };
+
+/** An error, as plain data that crosses the thread boundary. */
+export interface OciWorkerError {
+  readonly message: string;
+  readonly name: string;
+  readonly statusCode?: number;
+  readonly serviceCode?: string;
+  readonly opcRequestId?: string;
+  readonly code?: string;
+}
+
+/** Worker to main thread. */
+export type OciWorkerReply = { readonly id: number; readonly token: string; readonly privateKey: string } | { readonly id: number; readonly error: OciWorkerError };
+
+function run(port: NonNullable<typeof parentPort>, data: OciWorkerData): void {
+  // On Linux a thread has its own nice value: this one yields the CPU to the
+  // application's threads while it generates keys and signs requests.
+  if (process.platform === 'linux') {
+    try {
+      setPriority(0, 10);
+    } catch {
+      // not permitted: run at normal priority
+    }
+  }
+  // The SDK reports failed calls on the console; the errors reach the caller as causes instead.
+  console.warn = console.info = console.log = () => {};
+
+  type KeyPair = { publicKey: string; privateKey: string };
+  let nextKeys: KeyPair | undefined;
+  const keys = (): KeyPair => {
+    const k =
+      nextKeys ??
+      generateKeyPairSync('rsa', {
+        modulusLength: data.keySize,
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      });
+    nextKeys = undefined;
+    return k;
+  };
+
+  const load = <T>(name: string): T => {
+    let last: unknown;
+    for (const from of data.resolveFrom) {
+      let req: NodeJS.Require;
+      try {
+        req = createRequire(from);
+      } catch (err) {
+        last = err;
+        continue;
+      }
+      try {
+        return req(name) as T;
+      } catch (err) {
+        last = err;
+        if ((err as { code?: unknown } | null)?.code !== 'MODULE_NOT_FOUND') throw err;
+      }
+    }
+    throw last;
+  };
+
+  type Sdk = { common: typeof OciCommon; dataplane: typeof OciIdentityDataplane; provider: OciCommon.AuthenticationDetailsProvider; signer: OciCommon.RequestSigner };
+  let sdk: Promise<Sdk> | undefined;
+  const loadSdk = async (): Promise<Sdk> => {
+    const common = load<typeof OciCommon>('oci-common');
+    const dataplane = load<typeof OciIdentityDataplane>('oci-identitydataplane');
+    const a = data.auth;
+    let provider: OciCommon.AuthenticationDetailsProvider;
+    switch (a.type) {
+      case 'api_key':
+        provider = new common.ConfigFileAuthenticationDetailsProvider(a.file, a.profile);
+        break;
+      case 'security_token':
+        provider = new common.SessionAuthDetailProvider(a.file, a.profile);
+        break;
+      case 'instance_principal':
+        provider = await new common.InstancePrincipalsAuthenticationDetailsProviderBuilder().build();
+        break;
+      case 'resource_principal':
+        provider = common.ResourcePrincipalAuthenticationDetailsProvider.builder();
+        break;
+      case 'oke_workload_identity':
+        provider = new common.OkeWorkloadIdentityAuthenticationDetailsProvider.OkeWorkloadIdentityAuthenticationDetailsProviderBuilder().build();
+        break;
+      default:
+        throw new Error(`unknown auth type ${a.type}`);
+    }
+    return { common, dataplane, provider, signer: new common.DefaultRequestSigner(provider) };
+  };
+
+  const plain = (err: unknown): OciWorkerError => {
+    const e = (err !== null && typeof err === 'object' ? err : { message: String(err) }) as Record<string, unknown>;
+    const out: Record<string, unknown> = {
+      message: typeof e.message === 'string' ? e.message : 'the OCI SDK failed',
+      name: typeof e.name === 'string' ? e.name : 'Error',
+    };
+    for (const k of ['statusCode', 'serviceCode', 'opcRequestId', 'code']) {
+      if (e[k] !== undefined && typeof e[k] !== 'object') out[k] = e[k];
+    }
+    return out as unknown as OciWorkerError;
+  };
+
+  const inFlight = new Map<number, AbortController>();
+
+  const generate = async (id: number, scope: string): Promise<void> => {
+    const abort = new AbortController();
+    inFlight.set(id, abort);
+    try {
+      // A failed load is not kept: the next request tries again (a package installed meanwhile, a metadata endpoint back).
+      const s = await (sdk ??= loadSdk().catch((err: unknown) => {
+        sdk = undefined;
+        throw err;
+      }));
+      const k = keys();
+      // One client per request: the request's own signal (abandoned by the main
+      // thread, or past its deadline) aborts the HTTP call. No circuit breaker:
+      // the main thread's retry rounds already keep a failing IAM from a storm.
+      const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(data.requestTimeoutMs)]);
+      // The SDK's types allow one of the two, its code reads both: the provider gives the region.
+      const params = { authenticationDetailsProvider: s.provider, httpClient: new s.common.FetchHttpClient(s.signer, null, { signal }) };
+      const client = new s.dataplane.DataplaneClient(params as unknown as OciCommon.AuthParams);
+      if (data.endpoint !== undefined) client.endpoint = data.endpoint;
+      const res = await client.generateScopedAccessToken({ generateScopedAccessTokenDetails: { scope, publicKey: k.publicKey } });
+      port.postMessage({ id, token: res.securityToken.token, privateKey: k.privateKey } satisfies OciWorkerReply);
+    } catch (err) {
+      port.postMessage({ id, error: plain(abort.signal.aborted ? abort.signal.reason ?? err : err) } satisfies OciWorkerReply);
+    } finally {
+      inFlight.delete(id);
+    }
+    // The next refresh's key pair, made now, while this token is in use.
+    setImmediate(() => {
+      try {
+        nextKeys ??= keys();
+      } catch {
+        // made on demand next time
+      }
+    });
+  };
+
+  port.on('message', (m: OciWorkerRequest) => {
+    if (m.type === 'generate') void generate(m.id, m.scope);
+    else if (m.type === 'abort') inFlight.get(m.id)?.abort(new Error('abandoned'));
+    else {
+      for (const a of inFlight.values()) a.abort(new Error('closed'));
+      port.close();
+    }
+  });
+}
+
+const data = workerData as OciWorkerData | undefined;
+if (parentPort !== null && data?.kind === 'dbtoken-oci-worker') run(parentPort, data);
