@@ -136,3 +136,13 @@ export function refuse(values: OptionValues, names: readonly string[], why: stri
 export function listOf(words: readonly string[]): string {
   return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
 }
+
+/** Output switches every command has. */
+export interface OutputOptions {
+  readonly json: boolean;
+  readonly debug: boolean;
+}
+
+export function outputOptions(values: OptionValues): OutputOptions {
+  return { json: flag(values, 'json'), debug: flag(values, 'debug') };
+}

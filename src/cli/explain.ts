@@ -18,24 +18,43 @@ export interface FailureContext {
   readonly tokenError?: unknown;
 }
 
-/** Library option names, as the CLI spells them. */
-const FIELD_OPTIONS: Readonly<Record<string, string>> = {
-  hostname: '--host',
+/**
+ * How the CLI words a library field: the option that sets it and, where the
+ * library's fix names library options, the fix in the CLI's own terms.
+ */
+export interface FieldWording {
+  readonly option: string;
+  /** Shown in place of the library's fix. */
+  readonly fix?: string;
+}
+
+/** Fields by dotted path without indexes (`groups.grants`): an option alone, or a {@link FieldWording}. */
+export type FieldWordings = Readonly<Record<string, string | FieldWording>>;
+
+/** The token sources' fields (and the OCI config-file keys) as `token` and `whoami` spell them. */
+export const PROVIDER_FIELDS: FieldWordings = {
+  hostname: { option: '--host', fix: 'give the host name alone, and the port with --port' },
   host: '--host',
   port: '--port',
   username: '--user',
   user: '--user',
   database: '--database',
-  region: '--region',
-  scope: '--scope',
+  // AWS regions are resolved before any provider is made (awsProviderPlan).
+  region: { option: '--region', fix: 'give an OCI region, such as --region us-ashburn-1' },
+  scope: {
+    option: '--scope',
+    fix: 'write it as urn:oracle:db::id::*, urn:oracle:db::id::<tenancy or compartment OCID>, or urn:oracle:db::id::<compartment OCID>::<database OCID>',
+  },
+  'scope.tenancy': '--scope',
+  'scope.compartment': '--scope',
   'scope.database': '--scope',
   endpoint: '--endpoint',
   'auth.type': '--auth',
-  'auth.configFile': '--config-file',
+  'auth.configFile': { option: '--config-file', fix: 'create it with `oci setup config`, or give another with --config-file' },
   configFile: '--config-file',
   'auth.profile': '--profile',
-  profile: '--profile',
-  'auth.region': '--region',
+  profile: { option: '--profile', fix: 'pick one with --profile, or create it with `oci setup config` or `oci session authenticate`' },
+  'auth.region': { option: '--region', fix: 'add region = <region id> to the profile, or give --region' },
   key_file: '--profile',
   fingerprint: '--profile',
   pass_phrase: '--profile',
@@ -45,24 +64,37 @@ const FIELD_OPTIONS: Readonly<Record<string, string>> = {
   driver: '--driver',
 };
 
-/** Library wording that has a CLI spelling, in messages written for library callers. */
-const CLI_WORDING: readonly (readonly [RegExp, string])[] = [
-  [/allowInsecureTransport: true/g, '--insecure'],
-  [/pass auth\.configFile/g, 'pass --config-file'],
-  [/\(or pass region to ociDbToken\)/g, '(or pass --region)'],
-  [/; pass profile,/g, '; pass --profile,'],
-  [/createOracledbPool would send IAM db-tokens/g, 'the db-token would travel'],
-  [/\bconfigDir\b/g, '--config-dir'],
-];
-
-/** `text` with library option names replaced by the CLI's. */
-export function cliWording(text: string): string {
-  return CLI_WORDING.reduce((t, [re, cli]) => t.replace(re, cli), text);
+/** The wording of a field: its own entry, else that of its longest listed prefix (`groups[0].grants[1].on` → `groups.grants`). */
+export function wordingFor(field: string, fields: FieldWordings): FieldWording | undefined {
+  const parts = field.replace(/\[\d+\]/g, '').split('.');
+  for (let n = parts.length; n > 0; n--) {
+    const path = parts.slice(0, n).join('.');
+    if (!Object.hasOwn(fields, path)) continue;
+    const w = fields[path]!;
+    return typeof w === 'string' ? { option: w } : w;
+  }
+  return undefined;
 }
 
-/** The CLI option a library {@link ConfigError} field stands for, if any. */
-export function optionForField(field: string): string | undefined {
-  return FIELD_OPTIONS[field];
+/**
+ * A {@link ConfigError} as the CLI's one line, from its data:
+ * `<option>: <problem>; <fix>`, with the CLI's fix where it has one. A field
+ * without wording keeps the library's name.
+ */
+export function configErrorLine(err: ConfigError, wording: FieldWording | undefined): string {
+  const fix = wording?.fix ?? err.fix;
+  return `${wording?.option ?? err.field}: ${err.problem}${fix ? `; ${fix}` : ''}`;
+}
+
+/** Runs `fn`, turning a library {@link ConfigError} into a usage error (exit 2) worded by `wordingOf`. */
+export function withUsageErrors<T>(fn: () => T, wordingOf: (field: string) => FieldWording | undefined): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const wording = wordingOf(err.field);
+    throw new UsageError(wording?.option, configErrorLine(err, wording));
+  }
 }
 
 /** The error, its causes, and the errors inside AggregateErrors, outermost first. */
@@ -120,12 +152,11 @@ const NETWORK_CODES: Readonly<Record<string, string>> = {
 const refused = (what: string, why: string): Failure => ({ exitCode: 1, message: `${what}. Likely cause: ${why}` });
 
 function explainConfig(err: ConfigError): Failure {
-  const rest = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
-  if (err.field === 'security_token_file' && /expired/.test(rest)) {
-    return refused(`the OCI session token has expired: ${messageOf(rest)}`, 'sessions from `oci session authenticate` last 1 hour: run `oci session refresh` (or `oci session authenticate` once it can no longer be refreshed) and try again');
+  // Nothing on the command line is wrong: the session needs refreshing.
+  if (err.field === 'security_token_file' && /\bexpired\b/.test(err.problem)) {
+    return refused(`the OCI session token has expired: ${err.problem}`, 'sessions from `oci session authenticate` last 1 hour: run `oci session refresh` (or `oci session authenticate` once it can no longer be refreshed) and try again');
   }
-  const option = optionForField(err.field);
-  return { exitCode: 2, message: cliWording(option === undefined ? messageOf(err) : `${option}: ${messageOf(rest)}`) };
+  return { exitCode: 2, message: configErrorLine(err, wordingFor(err.field, PROVIDER_FIELDS)) };
 }
 
 function explainUnavailable(err: TokenUnavailableError): Failure {
@@ -272,7 +303,7 @@ export function explainFailure(err: unknown, ctx: FailureContext): Failure {
   if (config) return explainConfig(config);
   const insecure = chain.find((e): e is InsecureTransportError => e instanceof InsecureTransportError);
   if (insecure) {
-    return { exitCode: 1, message: `TLS refused: ${cliWording(messageOf(insecure))}` };
+    return refused('TLS refused: dbtoken sends no token over a connection without TLS', 'the connection was not encrypted: check that the server speaks TLS on --host and --port (--insecure allows it, for local testing only)');
   }
   const unavailable = chain.find((e): e is TokenUnavailableError => e instanceof TokenUnavailableError);
   if (unavailable) return explainUnavailable(unavailable);

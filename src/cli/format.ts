@@ -1,6 +1,3 @@
-import type { Identity } from './identity.js';
-import { mysqlUserName } from './identity.js';
-
 /** Rows of `label  value`, the values lined up. */
 export function table(rows: readonly (readonly [string, string])[]): string {
   const width = Math.max(0, ...rows.map(([label]) => label.length));
@@ -18,49 +15,6 @@ export function relativeTime(at: Date, now: number): string {
 /** `2026-11-23T10:15:00.000Z (in 60 min)`. */
 export function expiry(at: Date, now: number): string {
   return `${at.toISOString()} (${relativeTime(at, now)})`;
-}
-
-const orNone = (v: string | null): string => v ?? '(none)';
-
-/** What `whoami` prints. */
-export function formatIdentity(id: Identity): string {
-  switch (id.driver) {
-    case 'pg':
-      return table([
-        ['session_user', id.sessionUser],
-        ['tls', id.tls === null ? 'unknown' : id.tls ? 'yes' : 'no'],
-      ]);
-    case 'mysql2':
-      return table([
-        ['user', id.user],
-        ['current_user', id.currentUser],
-        ['proxy', id.proxied ? `yes: ${mysqlUserName(id.user)} has the privileges of ${mysqlUserName(id.currentUser)}` : 'no'],
-      ]);
-    case 'oracledb':
-      return table([
-        ['authentication_method', orNone(id.authenticationMethod)],
-        ['authenticated_identity', orNone(id.authenticatedIdentity)],
-        ['enterprise_identity', orNone(id.enterpriseIdentity)],
-        ['current_user', orNone(id.currentUser)],
-      ]);
-  }
-}
-
-/** Where `token oci` wrote the db-token and key. */
-export interface DbTokenFiles {
-  readonly dir: string;
-  readonly tokenFile: string;
-  readonly keyFile: string;
-  readonly expiresAt: Date;
-}
-
-/** What `token oci` prints: the paths and the expiry, never the token. */
-export function formatDbTokenFiles(files: DbTokenFiles, now: number): string {
-  return table([
-    ['db-token', files.tokenFile],
-    ['private key', files.keyFile],
-    ['expires', expiry(files.expiresAt, now)],
-  ]);
 }
 
 /** `--json` output: one line of JSON. */

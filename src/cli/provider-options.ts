@@ -1,9 +1,9 @@
-import { isAwsRegion, rdsRegionFromHostname } from '../sources/aws/region.js';
-import { ConfigError } from '../core/errors.js';
-import type { OciAuth } from '../sources/oci/db-token.js';
+import { resolveRdsRegion } from '../sources/aws/region.js';
+import { OCI_AUTH_TYPES, type OciAuth } from '../sources/oci/auth.js';
 import { isOciRegion } from '../sources/oci/region.js';
 import { parseOciScope } from '../sources/oci/scope.js';
 import { optional, oneOf, refuse, required, UsageError, type OptionSpecs, type OptionValues } from './args.js';
+import { PROVIDER_FIELDS, withUsageErrors, wordingFor, type FieldWording } from './explain.js';
 
 /** The options that pick and configure a token provider, shared by `token` and `whoami`. */
 export const PROVIDER_OPTIONS = {
@@ -14,8 +14,6 @@ export const PROVIDER_OPTIONS = {
   'config-file': { type: 'string' },
   endpoint: { type: 'string' },
 } as const satisfies OptionSpecs;
-
-export const OCI_AUTH_TYPES = ['api_key', 'security_token', 'instance_principal', 'resource_principal', 'oke_workload_identity'] as const;
 
 /** What `awsRdsToken()` gets, less the credentials (the SDK's default chain). */
 export interface AwsProviderPlan {
@@ -44,29 +42,20 @@ export interface HeatwaveProviderPlan {
 
 export type ProviderPlan = AwsProviderPlan | OciProviderPlan | HeatwaveProviderPlan;
 
+/** `region` of an RDS token, as the CLI words it. */
+const AWS_REGION: FieldWording = { option: '--region', fix: 'give an AWS region, such as --region us-east-1' };
+
 /** The RDS token's options: `--region` is needed unless the host is an RDS endpoint. */
 export function awsProviderPlan(values: OptionValues, target: { hostname: string; port: number; username: string }): AwsProviderPlan {
   refuse(values, ['scope', 'auth', 'profile', 'config-file', 'endpoint'], 'does not apply to AWS tokens (the SDK reads credentials from AWS_* variables, AWS_PROFILE, SSO or the instance role)');
-  const region = optional(values, 'region') ?? rdsRegionFromHostname(target.hostname);
-  if (region === undefined) {
-    throw new UsageError('--region', `--region is required: "${target.hostname}" is not an RDS endpoint, so its region cannot be read from it (for example --region us-east-1)`);
-  }
-  if (!isAwsRegion(region)) throw new UsageError('--region', `--region must be an AWS region such as us-east-1 (got "${region}")`);
+  const region = withUsageErrors(() => resolveRdsRegion(optional(values, 'region'), target.hostname), () => AWS_REGION);
   return { kind: 'aws', ...target, region };
 }
 
 /** The OCI db-token's options. */
 export function ociProviderPlan(values: OptionValues): OciProviderPlan {
   const scope = required(values, 'scope', 'the db-token scope, such as urn:oracle:db::id::<compartment OCID> or urn:oracle:db::id::*');
-  try {
-    parseOciScope(scope);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      const why = err.message.replace(/^scope: /, '').replace(/; build it with ociScope.*$/, '');
-      throw new UsageError('--scope', `--scope ${why}; write it as urn:oracle:db::id::*, urn:oracle:db::id::<tenancy or compartment OCID>, or urn:oracle:db::id::<compartment OCID>::<database OCID>`);
-    }
-    throw err;
-  }
+  withUsageErrors(() => parseOciScope(scope), (field) => wordingFor(field, PROVIDER_FIELDS));
   const region = optional(values, 'region');
   if (region !== undefined && !isOciRegion(region)) {
     throw new UsageError('--region', `--region must be an OCI region such as us-ashburn-1 or eu-frankfurt-1 (got "${region}")`);

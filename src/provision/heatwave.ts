@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/errors.js';
-import { requireObject } from '../core/validation.js';
+import { describe, requireObject } from '../core/validation.js';
 import { mysqlGrantStatements, type MysqlGrant } from './mysql.js';
 import { mysqlAccount, mysqlHost, optionalList, requireOcidOf } from './quote.js';
 
@@ -147,11 +147,11 @@ export function heatwaveGroupMapping(options: HeatwaveGroupMappingOptions): stri
   const tenancy = requireOcidOf('tenancy', o.tenancy, ['tenancy'], 'tenancy the groups are in');
   const anonymous = `''@${mysqlHost('host', o.host)}`;
   if (o.createProxiedUsers !== undefined && typeof o.createProxiedUsers !== 'boolean') {
-    throw new ConfigError('createProxiedUsers', 'must be true or false');
+    throw new ConfigError('createProxiedUsers', `must be true or false, got ${describe(o.createProxiedUsers)}`, 'leave it out to create the proxied users, or pass false when they exist');
   }
-  const groups = optionalList('groups', o.groups, "[{ group: 'ocid1.group.oc1..<id>', proxiedUser: 'app_readers' }]");
+  const groups = optionalList('groups', o.groups, "group mappings such as [{ group: 'ocid1.group.oc1..<id>', proxiedUser: 'app_readers' }]");
   if (groups.length === 0) {
-    throw new ConfigError('groups', "is required: at least one { group: 'ocid1.group.oc1..<id>', proxiedUser: 'app_readers' }");
+    throw new ConfigError('groups', 'is required', "give at least one { group: 'ocid1.group.oc1..<id>', proxiedUser: 'app_readers' }");
   }
   const seen = new Set<string>();
   const proxied: { account: string; name: string; grants: string[] }[] = [];
@@ -160,12 +160,12 @@ export function heatwaveGroupMapping(options: HeatwaveGroupMappingOptions): stri
     const f = `groups[${i}]`;
     const m = requireObject(f, g, "{ group: 'ocid1.group.oc1..<id>', proxiedUser: 'app_readers' }");
     const group = requireOcidOf(`${f}.group`, m.group, ['group'], 'IAM group');
-    if (seen.has(group)) throw new ConfigError(`${f}.group`, 'is mapped twice; a group maps to one proxied user');
+    if (seen.has(group)) throw new ConfigError(`${f}.group`, 'is mapped twice', 'map each group once: a group maps to one proxied user');
     seen.add(group);
     const account = mysqlAccount(`${f}.proxiedUser`, m.proxiedUser, `${f}.proxiedUser`, '%');
     const name = m.proxiedUser as string;
     if (name.normalize('NFKC').includes('"')) {
-      throw new ConfigError(`${f}.proxiedUser`, 'contains " (or a lookalike of it), which cannot go into the group_mapping JSON unescaped; use a name without quotes');
+      throw new ConfigError(`${f}.proxiedUser`, 'contains " (or a lookalike of it), which cannot go into the group_mapping JSON unescaped', 'use a name without quotes');
     }
     mapping.push(`"${group}": "${name}"`);
     if (!proxied.some((p) => p.name === name)) proxied.push({ account, name, grants: [] });

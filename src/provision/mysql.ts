@@ -41,7 +41,7 @@ export function mysqlGrantStatements(field: string, value: unknown, account: str
     const grant = requireObject(f, g, "{ privileges: ['SELECT'], on: 'orders.*' }");
     const list = optionalList(`${f}.privileges`, grant.privileges, "privilege names such as ['SELECT']");
     if (list.length === 0) {
-      throw new ConfigError(`${f}.privileges`, "is required: at least one privilege, such as ['SELECT']");
+      throw new ConfigError(`${f}.privileges`, 'is empty', "give at least one privilege, such as ['SELECT']");
     }
     const privileges = [...new Set(list.map((p, j) => privilegeName(`${f}.privileges[${j}]`, p, RESERVED, 'SELECT or EXECUTE')))];
     return `GRANT ${privileges.join(', ')} ON ${mysqlGrantTarget(`${f}.on`, grant.on)} TO ${account};`;

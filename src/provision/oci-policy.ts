@@ -1,7 +1,7 @@
 import { ConfigError } from '../core/errors.js';
 import { parseOcid } from '../sources/oci/scope.js';
 import { requireObject } from '../core/validation.js';
-import { ociName, requireOcidOf, requireText } from './quote.js';
+import { ociName, requireOcidOf, requireText, shown } from './quote.js';
 
 /*
  * Documented forms produced here (OCI IAM "Policy Syntax" and "Subjects";
@@ -76,7 +76,7 @@ export interface OciDatabasePolicyOptions {
 function resourceOf(value: unknown, fallback: OciDatabaseResource): OciDatabaseResource {
   if (value === undefined) return fallback;
   if (!RESOURCES.includes(value as OciDatabaseResource)) {
-    throw new ConfigError('resource', `must be one of ${RESOURCES.join(', ')}`);
+    throw new ConfigError('resource', `${shown(value)} is not a database resource type`, `use one of ${RESOURCES.join(', ')}`);
   }
   return value as OciDatabaseResource;
 }
@@ -87,12 +87,12 @@ function subjectName(field: string, value: unknown, type: 'group' | 'dynamicgrou
   const text = requireText(field, value, `the ${what}'s name or OCID`);
   if (text.startsWith('ocid1.')) {
     const ocid = requireOcidOf(field, text, [type], what);
-    if (domain !== undefined) throw new ConfigError('domain', `is not used with an ${what} OCID, which names it in any domain; remove it`);
+    if (domain !== undefined) throw new ConfigError('domain', `is not used with an ${what} OCID, which names it in any domain`, 'remove it');
     return `id ${ocid}`;
   }
-  const name = ociName(field, text, `the ${what}'s name`, `Give the ${what}'s OCID instead (ocid1.${type}.oc1..<id>).`);
+  const name = ociName(field, text, `the ${what}'s name`, `give the ${what}'s OCID instead (ocid1.${type}.oc1..<id>)`);
   if (domain === undefined) return name;
-  return `${ociName('domain', domain, 'the identity domain name', 'Give the group by OCID instead.')}/${name}`;
+  return `${ociName('domain', domain, 'the identity domain name', 'give the group by OCID instead')}/${name}`;
 }
 
 /** `tenancy`, `compartment <a:b>` or `compartment id <ocid>`. */
@@ -104,7 +104,7 @@ function location(value: unknown): string {
     return parseOcid(ocid)!.type === 'tenancy' ? 'tenancy' : `compartment id ${ocid}`;
   }
   const path = text.split(':').map((part) =>
-    ociName('compartment', part, 'a compartment name', 'Give the compartment by OCID instead (ocid1.compartment.oc1..<id>).'),
+    ociName('compartment', part, 'a compartment name', 'give the compartment by OCID instead (ocid1.compartment.oc1..<id>)'),
   );
   return `compartment ${path.join(':')}`;
 }
@@ -127,10 +127,8 @@ function location(value: unknown): string {
 export function ociDatabasePolicy(options: OciDatabasePolicyOptions): string[] {
   const o = requireObject('options', options, '{ group or dynamicGroup, compartment?, resource?, database? }');
   if ((o.group === undefined) === (o.dynamicGroup === undefined)) {
-    throw new ConfigError(
-      o.group === undefined ? 'group' : 'dynamicGroup',
-      o.group === undefined ? 'is required: give group (users) or dynamicGroup (instances, functions)' : 'cannot be given together with group: write one policy for each',
-    );
+    if (o.group === undefined) throw new ConfigError('group', 'is required', 'give group (users) or dynamicGroup (instances, functions)');
+    throw new ConfigError('dynamicGroup', 'cannot be given together with group', 'write one policy for each');
   }
   const subject =
     o.group !== undefined
@@ -155,6 +153,7 @@ export function ociDatabasePolicy(options: OciDatabasePolicyOptions): string[] {
  */
 export type OciDatabasePrincipalType = 'autonomousdatabase' | 'cloudautonomousvmcluster' | 'dbsystem' | 'cloudvmcluster' | 'vmcluster';
 
+const ALIAS_FIX = "use a label of letters, digits, '.', '-' and '_', such as AcmeUsers";
 const PRINCIPAL_TYPES: readonly OciDatabasePrincipalType[] = ['autonomousdatabase', 'cloudautonomousvmcluster', 'dbsystem', 'cloudvmcluster', 'vmcluster'];
 
 /**
@@ -240,18 +239,18 @@ export function ociCrossTenancyPolicies(options: OciCrossTenancyPolicyOptions): 
   const userTenancy = requireOcidOf('userTenancy', o.userTenancy, ['tenancy'], "users' tenancy");
   const dbTenancy = requireOcidOf('databaseTenancy', o.databaseTenancy, ['tenancy'], "databases' tenancy");
   if (userTenancy === dbTenancy) {
-    throw new ConfigError('databaseTenancy', 'is the users\' tenancy; within one tenancy use ociDatabasePolicy() instead');
+    throw new ConfigError('databaseTenancy', "is the users' tenancy", 'within one tenancy use ociDatabasePolicy() instead');
   }
-  const group = ociName('group', o.group, "the group's name in the users' tenancy", "Cross-tenancy policies name the group; rename it or use a group with such a name.");
-  const domain = o.domain === undefined ? undefined : ociName('domain', o.domain, 'the identity domain name', 'Use a group of a domain with such a name.');
+  const group = ociName('group', o.group, "the group's name in the users' tenancy", "rename the group, or use one whose name fits: cross-tenancy policies name the group");
+  const domain = o.domain === undefined ? undefined : ociName('domain', o.domain, 'the identity domain name', 'use a group of a domain whose name fits');
   const groupOcid = requireOcidOf('groupOcid', o.groupOcid, ['group'], 'IAM group');
   const resource = resourceOf(o.resource, 'database-connections');
-  const userAlias = o.userTenancyAlias === undefined ? 'UserTenancy' : ociName('userTenancyAlias', o.userTenancyAlias, 'a label for the users\' tenancy', '');
-  const dbAlias = o.databaseTenancyAlias === undefined ? 'DatabaseTenancy' : ociName('databaseTenancyAlias', o.databaseTenancyAlias, 'a label for the database tenancy', '');
+  const userAlias = o.userTenancyAlias === undefined ? 'UserTenancy' : ociName('userTenancyAlias', o.userTenancyAlias, "a label for the users' tenancy", ALIAS_FIX);
+  const dbAlias = o.databaseTenancyAlias === undefined ? 'DatabaseTenancy' : ociName('databaseTenancyAlias', o.databaseTenancyAlias, 'a label for the database tenancy', ALIAS_FIX);
   let where = '';
   if (o.databasePrincipalType !== undefined) {
     if (!PRINCIPAL_TYPES.includes(o.databasePrincipalType as OciDatabasePrincipalType)) {
-      throw new ConfigError('databasePrincipalType', `must be one of ${PRINCIPAL_TYPES.join(', ')}`);
+      throw new ConfigError('databasePrincipalType', `${shown(o.databasePrincipalType)} is not a principal type`, `use one of ${PRINCIPAL_TYPES.join(', ')}`);
     }
     where = ` where request.principal.type = '${o.databasePrincipalType as string}'`;
   }

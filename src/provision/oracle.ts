@@ -110,10 +110,10 @@ function principalOcid(value: unknown): string {
   const ocid = requireText(field, value, 'the OCID of an IAM user or of an instance or resource principal (ocid1.user.oc1..<id>)');
   const parsed = parseOcid(ocid);
   if (parsed === undefined) {
-    throw new ConfigError(field, 'is not an OCID; it should look like ocid1.user.oc1..<id> or ocid1.instance.oc1.<region>.<id>');
+    throw new ConfigError(field, 'is not an OCID', 'it should look like ocid1.user.oc1..<id> or ocid1.instance.oc1.<region>.<id>');
   }
   const fix = NOT_PRINCIPALS.get(parsed.type);
-  if (fix !== undefined) throw new ConfigError(field, `is the OCID of a ${parsed.type}, which cannot log in; ${fix}`);
+  if (fix !== undefined) throw new ConfigError(field, `is the OCID of a ${parsed.type}, which cannot log in`, fix);
   return ocid;
 }
 
@@ -170,18 +170,16 @@ export function oracleGlobalUser(options: OracleGlobalUserOptions): string[] {
   const user = oracleIdent('user', o.user, 'the database user to create, such as sales_app');
   const given = (['iamGroup', 'iamPrincipal', 'iamPrincipalOcid'] as const).filter((k) => o[k] !== undefined);
   if (given.length !== 1) {
-    throw new ConfigError(
-      given.length === 0 ? 'iamGroup' : given[1]!,
-      given.length === 0
-        ? 'is required: give iamGroup (shared user for a group), iamPrincipal (one IAM user by name) or iamPrincipalOcid (one principal by OCID)'
-        : `cannot be given together with ${given[0]}: a global user maps exactly one IAM group or principal`,
-    );
+    if (given.length === 0) {
+      throw new ConfigError('iamGroup', 'is required', 'give iamGroup (shared user for a group), iamPrincipal (one IAM user by name) or iamPrincipalOcid (one principal by OCID)');
+    }
+    throw new ConfigError(given[1]!, `cannot be given together with ${given[0]}`, 'give only one: a global user maps exactly one IAM group or principal');
   }
   let mapping: string;
   if (given[0] === 'iamPrincipalOcid') {
     for (const k of ['domain', 'tenancy'] as const) {
       if (o[k] !== undefined) {
-        throw new ConfigError(k, 'is not used with iamPrincipalOcid: an OCID already names the principal in its tenancy and domain; remove it');
+        throw new ConfigError(k, 'is not used with iamPrincipalOcid: an OCID already names the principal in its tenancy and domain', 'remove it');
       }
     }
     mapping = `IAM_PRINCIPAL_OCID=${principalOcid(o.iamPrincipalOcid)}`;

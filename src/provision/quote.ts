@@ -42,6 +42,11 @@ export function quoted(value: string): string {
   return `"${out}"`;
 }
 
+/** Any value for an error message: a string {@link quoted}, anything else described by its type. */
+export function shown(value: unknown): string {
+  return typeof value === 'string' ? quoted(value.slice(0, 80)) : describe(value);
+}
+
 function bytes(value: string): number {
   return Buffer.byteLength(value, 'utf8');
 }
@@ -49,7 +54,7 @@ function bytes(value: string): number {
 /** A non-empty string, or a ConfigError that says what was expected. */
 export function requireText(field: string, value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new ConfigError(field, `is required: ${what} (got ${describe(value)})`);
+    throw new ConfigError(field, `is required (got ${describe(value)})`, `give ${what}`);
   }
   return value;
 }
@@ -62,22 +67,19 @@ function refuseUnsafe(field: string, value: string, forbidden: string, context: 
   let i = 0;
   for (const ch of value) {
     if (forbidden.includes(ch)) {
-      throw new ConfigError(field, `contains ${show(ch)} at position ${i}, which ${context} cannot hold safely; ${fix}`);
+      throw new ConfigError(field, `contains ${show(ch)} at position ${i}, which ${context} cannot hold safely`, fix);
     }
     if (INVISIBLE.test(ch)) {
-      throw new ConfigError(field, `contains the invisible or control character ${codePoint(ch)} at position ${i}; ${fix}`);
+      throw new ConfigError(field, `contains the invisible or control character ${codePoint(ch)} at position ${i}`, fix);
     }
     const folded = ch.normalize('NFKC');
     if (folded !== ch && [...forbidden].some((f) => folded.includes(f))) {
-      throw new ConfigError(
-        field,
-        `contains ${show(ch)} at position ${i}, which character-set conversion can turn into ${folded}; ${fix}`,
-      );
+      throw new ConfigError(field, `contains ${show(ch)} at position ${i}, which character-set conversion can turn into ${folded}`, fix);
     }
     i += ch.length;
   }
   if (value.trim() !== value) {
-    throw new ConfigError(field, `${quoted(value)} has white space around it; remove it (${context} would keep it as part of the name)`);
+    throw new ConfigError(field, `${quoted(value)} has white space around it`, `remove it (${context} would keep it as part of the name)`);
   }
 }
 
@@ -90,15 +92,16 @@ export const PG_MAX_NAME_BYTES = 63;
 export function pgIdent(field: string, value: unknown, what: string): string {
   const name = requireText(field, value, what);
   if (name.includes('\0')) {
-    throw new ConfigError(field, 'contains a NUL character, which PostgreSQL cannot store in a name; remove it');
+    throw new ConfigError(field, 'contains a NUL character, which PostgreSQL cannot store in a name', 'remove it');
   }
   if (LONE_SURROGATE.test(name)) {
-    throw new ConfigError(field, 'contains a lone UTF-16 surrogate, which has no UTF-8 form; pass well-formed text');
+    throw new ConfigError(field, 'contains a lone UTF-16 surrogate, which has no UTF-8 form', 'pass well-formed text');
   }
   if (bytes(name) > PG_MAX_NAME_BYTES) {
     throw new ConfigError(
       field,
-      `is ${bytes(name)} bytes long; PostgreSQL keeps only the first ${PG_MAX_NAME_BYTES} bytes of a name, so the role would not match the user in the IAM token. Use a shorter name`,
+      `is ${bytes(name)} bytes long, but PostgreSQL keeps only the first ${PG_MAX_NAME_BYTES} bytes of a name, so the role would not match the user in the IAM token`,
+      'use a shorter name',
     );
   }
   return `"${name.replaceAll('"', '""')}"`;
@@ -115,7 +118,7 @@ function mysqlLiteral(field: string, name: string, max: number, what: string): s
   refuseUnsafe(field, name, "'\\\0", 'a MySQL quoted string', `MySQL ${what}s are written as '...', so use a name without quotes, backslashes or control characters`);
   const chars = [...name].length;
   if (chars > max) {
-    throw new ConfigError(field, `is ${chars} characters long; a MySQL ${what} holds at most ${max}`);
+    throw new ConfigError(field, `is ${chars} characters long, but a MySQL ${what} holds at most ${max}`, `use a shorter ${what}`);
   }
   return `'${name}'`;
 }
@@ -137,7 +140,7 @@ export function mysqlHost(field: string, host: unknown): string {
 function mysqlIdent(field: string, name: string): string {
   refuseUnsafe(field, name, "`'\\\0", 'a MySQL `quoted` identifier', 'use a database or table name without backticks, quotes, backslashes or control characters');
   if ([...name].length > MYSQL_MAX_IDENT_CHARS) {
-    throw new ConfigError(field, `${quoted(name)} is longer than MySQL's ${MYSQL_MAX_IDENT_CHARS}-character identifier limit`);
+    throw new ConfigError(field, `${quoted(name)} is longer than MySQL's ${MYSQL_MAX_IDENT_CHARS}-character identifier limit`, 'check the name: no MySQL database or table has a longer one');
   }
   return `\`${name}\``;
 }
@@ -148,7 +151,7 @@ export function mysqlGrantTarget(field: string, value: unknown): string {
   if (on === '*.*') return on;
   const parts = on.split('.');
   if (parts.length !== 2 || parts[0] === '' || parts[0] === '*' || parts[1] === '') {
-    throw new ConfigError(field, `${quoted(on)} is not <database>.* or <database>.<table> (or *.*); write it like 'orders.*'`);
+    throw new ConfigError(field, `${quoted(on)} is not <database>.* or <database>.<table> (or *.*)`, "write it like 'orders.*'");
   }
   const [db, table] = parts as [string, string];
   return `${mysqlIdent(field, db)}.${table === '*' ? '*' : mysqlIdent(field, table)}`;
@@ -170,10 +173,10 @@ const ORACLE_PLAIN = /^[A-Za-z][A-Za-z0-9_$#]*$/;
  */
 export function oracleIdent(field: string, value: unknown, what: string): string {
   const name = requireText(field, value, what);
-  refuseUnsafe(field, name, `"'\0`, 'an Oracle "quoted" identifier', 'Oracle names cannot contain quotes or control characters');
+  refuseUnsafe(field, name, `"'\0`, 'an Oracle "quoted" identifier', 'use a name without quotes or control characters, which Oracle names cannot hold');
   const stored = ORACLE_PLAIN.test(name) ? name.toUpperCase() : name;
   if (bytes(stored) > ORACLE_MAX_NAME_BYTES) {
-    throw new ConfigError(field, `is ${bytes(stored)} bytes long; Oracle names hold at most ${ORACLE_MAX_NAME_BYTES} bytes`);
+    throw new ConfigError(field, `is ${bytes(stored)} bytes long, but Oracle names hold at most ${ORACLE_MAX_NAME_BYTES} bytes`, 'use a shorter name');
   }
   return `"${stored}"`;
 }
@@ -190,10 +193,10 @@ export function oracleIamName(field: string, value: unknown, what: string): stri
     name,
     `"'\0/:`,
     "the mapping string 'IAM_..._NAME=...'",
-    "IAM names go inside '...', and '/' and ':' separate the domain and tenancy; map by OCID (iamPrincipalOcid) if the name needs them",
+    "IAM names go inside '...', and '/' and ':' separate the domain and tenancy: use a name without them, or map a principal by its OCID",
   );
   if (bytes(name) > ORACLE_MAX_NAME_BYTES) {
-    throw new ConfigError(field, `is ${bytes(name)} bytes long; at most ${ORACLE_MAX_NAME_BYTES} bytes are accepted here`);
+    throw new ConfigError(field, `is ${bytes(name)} bytes long, but at most ${ORACLE_MAX_NAME_BYTES} bytes are accepted here`, 'use the name IAM has, or map a principal by its OCID');
   }
   return name;
 }
@@ -209,11 +212,11 @@ export function privilegeName(field: string, value: unknown, reserved: readonly 
   const raw = requireText(field, value, `a privilege, such as ${example}`);
   const p = raw.trim().replace(/\s+/g, ' ').toUpperCase();
   if (!PRIVILEGE.test(p)) {
-    throw new ConfigError(field, `${quoted(raw)} is not a privilege name: use one to five words of letters and _, such as ${example}`);
+    throw new ConfigError(field, `${quoted(raw)} is not a privilege name`, `use one to five words of letters and _, such as ${example}`);
   }
   const word = p.split(' ').find((w) => reserved.includes(w));
   if (word !== undefined) {
-    throw new ConfigError(field, `${quoted(raw)} contains the keyword ${word}; give only the privilege's name, such as ${example}`);
+    throw new ConfigError(field, `${quoted(raw)} contains the keyword ${word}`, `give only the privilege's name, such as ${example}`);
   }
   return p;
 }
@@ -221,7 +224,7 @@ export function privilegeName(field: string, value: unknown, reserved: readonly 
 /** Optional array option: undefined, or an array. */
 export function optionalList(field: string, value: unknown, hint: string): readonly unknown[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new ConfigError(field, `must be an array (${hint}), got ${describe(value)}`);
+  if (!Array.isArray(value)) throw new ConfigError(field, `must be an array, got ${describe(value)}`, `pass an array of ${hint}`);
   return value;
 }
 
@@ -230,14 +233,11 @@ export function optionalList(field: string, value: unknown, hint: string): reado
 /** Group, dynamic group, compartment and domain names as the OCI IAM API accepts them. */
 const OCI_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
-/** A name for an OCI policy statement (letters, digits, `.`, `-`, `_`; at most 100). */
-export function ociName(field: string, value: unknown, what: string, otherwise: string): string {
+/** A name for an OCI policy statement (letters, digits, `.`, `-`, `_`; at most 100); `fix` says what to give instead. */
+export function ociName(field: string, value: unknown, what: string, fix: string): string {
   const name = requireText(field, value, what);
   if (!OCI_NAME.test(name)) {
-    throw new ConfigError(
-      field,
-      `${quoted(name)} cannot be written in a policy statement as a name: OCI names are 1 to 100 letters, digits, '.', '-' and '_'. ${otherwise}`,
-    );
+    throw new ConfigError(field, `${quoted(name)} cannot be written in a policy statement as a name: OCI names are 1 to 100 letters, digits, '.', '-' and '_'`, fix);
   }
   return name;
 }
@@ -249,12 +249,13 @@ export function ociName(field: string, value: unknown, what: string, otherwise: 
 export function requireOcidOf(field: string, value: unknown, types: readonly string[], what: string): string {
   const example = `ocid1.${types[0]}.oc1..<unique id>`;
   const ocid = requireText(field, value, `the OCID of the ${what} (${example})`);
+  const copy = `copy the ${what}'s OCID from the console or CLI (${example})`;
   const parsed = parseOcid(ocid);
   if (parsed === undefined) {
-    throw new ConfigError(field, `${quoted(ocid)} is not an OCID; copy the ${what}'s OCID from the console or CLI (${example})`);
+    throw new ConfigError(field, `${quoted(ocid)} is not an OCID`, copy);
   }
   if (!types.includes(parsed.type)) {
-    throw new ConfigError(field, `is the OCID of ${article(parsed.type)} ${parsed.type}, but the OCID of ${article(what)} ${what} (ocid1.${types.join('... or ocid1.')}...) is needed here`);
+    throw new ConfigError(field, `is the OCID of ${article(parsed.type)} ${parsed.type}, but the OCID of ${article(what)} ${what} (ocid1.${types.join('... or ocid1.')}...) is needed here`, copy);
   }
   return ocid;
 }

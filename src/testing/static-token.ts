@@ -18,7 +18,7 @@ export function staticToken(
   options: { expiresInMs?: number } & Omit<TokenProviderOptions, 'lifetime'> = {},
 ): TokenProvider {
   if (typeof token !== 'string' || token.length === 0) {
-    throw new ConfigError('token', `must be a non-empty string, got ${describe(token)}`);
+    throw new ConfigError('token', `must be a non-empty string, got ${describe(token)}`, "pass the token every getToken() should return, such as staticToken('secret')");
   }
   const { expiresInMs, ...rest } = options;
   const lifetime = optionalDuration('expiresInMs', expiresInMs, { min: 1 }) ?? 60 * 60_000;

@@ -385,6 +385,8 @@ describe('bad input is a ConfigError that names the field and says how to fix it
     expect(err.message).toMatch(message);
     expect(err.message.startsWith(`${field}: `)).toBe(true);
     expect(err.message).not.toMatch(/[\n\r\0]/);
+    // A problem and a fix apart, for callers (the CLI) that word them their own way; `options` is core's check.
+    if (field !== 'options') expect(err.message).toBe(`${field}: ${err.problem}; ${err.fix}`);
   });
 });
 
@@ -439,6 +441,7 @@ describe('SQL-injection table: every hostile name is refused or quoted as data',
       const err = refusal(() => build(name));
       expect(err.field).toBe(field);
       expect(err.message).not.toMatch(/[\n\r\0\u202E]/);
+      expect(err.fix).not.toBe('');
     } else {
       // Accepted: the statement is the template with exactly this name in the quotes.
       const oracleName = /^[A-Za-z][A-Za-z0-9_$#]*$/.test(name) && template.includes('"<>"') ? name.toUpperCase() : name;

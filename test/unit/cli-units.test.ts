@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InsecureTransportError, TokenUnavailableError } from '../../src/core/errors.js';
 import { parseOptions, UsageError } from '../../src/cli/args.js';
-import { explainFailure } from '../../src/cli/explain.js';
-import { formatIdentity, relativeTime } from '../../src/cli/format.js';
-import { mysqlIdentity, ORACLE_IDENTITY_SQL, oracleIdentity, pgIdentity } from '../../src/cli/identity.js';
-import { optionForBuilderField, parseGroupMap, parseMysqlGrant } from '../../src/cli/commands/provision.js';
+import { TOKEN_OCI_HELP } from '../../src/cli/help.js';
+import { main } from '../../src/cli/main.js';
+import { ociProviderPlan } from '../../src/cli/provider-options.js';
+import { OCI_AUTH_TYPES } from '../../src/sources/oci/auth.js';
+import { configErrorLine, explainFailure, PROVIDER_FIELDS, withUsageErrors, wordingFor } from '../../src/cli/explain.js';
+import { relativeTime } from '../../src/cli/format.js';
+import { formatIdentity, mysqlIdentity, ORACLE_IDENTITY_SQL, oracleIdentity, pgIdentity } from '../../src/cli/commands/identity.js';
+import { builderWording, parseGroupMap, parseMysqlGrant } from '../../src/cli/commands/provision.js';
 import { redact } from '../../src/cli/redact.js';
 
 const err = (message: string, props: Record<string, unknown> = {}): Error => Object.assign(new Error(message), props);
@@ -26,8 +30,13 @@ describe('explainFailure: each known refusal gets its likely cause, exit 1', () 
     ['TLS through mysql2: an untrusted certificate', err('self-signed certificate', { code: 'HANDSHAKE_SSL_ERROR' }), {}, /^TLS refused: the server's certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)/],
     ['TLS: an expired certificate', err('certificate has expired', { code: 'CERT_HAS_EXPIRED' }), {}, /^TLS refused: .*not valid now \(CERT_HAS_EXPIRED\)/],
     ['TLS: a server without TLS', err('The server does not support SSL connections'), {}, /^TLS refused: .*does not send a token in the clear.*--insecure/],
-    ['TLS: refused by dbtoken before sending', new InsecureTransportError('the connection has no TLS; pass ssl, or allowInsecureTransport: true for local testing'), {}, /^TLS refused: .*--insecure/],
-    ['an expired OCI session token', new ConfigError('security_token_file', 'the security token in /home/a/.oci/sessions/DEFAULT/token expired at 2026-11-23T10:00:00Z'), { token: 'heatwave' as const }, /^the OCI session token has expired: .*Likely cause: .*oci session refresh/],
+    ['TLS: refused by dbtoken before sending', new InsecureTransportError('the connection has no TLS; pass ssl, or allowInsecureTransport: true for local testing'), {}, /^TLS refused: (?!.*allowInsecureTransport).*--insecure/],
+    [
+      'an expired OCI session token',
+      new ConfigError('security_token_file', '/home/a/.oci/config:2: the security token in /home/a/.oci/sessions/DEFAULT/token expired at 2026-11-23T10:00:00Z', 'run `oci session refresh --profile DEFAULT`'),
+      { token: 'heatwave' as const },
+      /^the OCI session token has expired: \/home\/a\/\.oci\/config:2: the security token .* expired at 2026-11-23T10:00:00Z\. Likely cause: .*oci session refresh/,
+    ],
     ['expired credentials behind a failed fetch', new TokenUnavailableError('no token', { cause: err('The security token included in the request is expired') }), { token: 'aws' as const }, /^no token, something has expired: .*Likely cause: the credentials the token is made from have expired/],
     ['IAM 401', new TokenUnavailableError('no token', { cause: err('The required information to complete authentication was not provided', { statusCode: 401 }) }), { token: 'oci' as const }, /^IAM refused the request \(401\): .*fingerprint and key_file/],
     ['IAM 404', new TokenUnavailableError('no token', { cause: err('Authorization failed or requested resource not found', { statusCode: 404 }) }), { token: 'oci' as const }, /^IAM answered 404: .*--scope names .*policy/],
@@ -64,18 +73,189 @@ describe('explainFailure: each known refusal gets its likely cause, exit 1', () 
     expect(f.message).toMatch(/^--(connect-string|config-dir): NJS-51\d: .*; see dbtoken whoami --help$/);
   });
 
-  it('usage and config errors: exit 2, pointing at --help', () => {
+  it('usage errors: exit 2, pointing at --help', () => {
     expect(explainFailure(new UsageError('--port', '--port must be a number'), { command: 'dbtoken token aws' })).toEqual({
       exitCode: 2,
       message: '--port must be a number; see dbtoken token aws --help',
     });
-    const config = explainFailure(new ConfigError('auth.profile', 'profile "PROD" is not in /root/.oci/config (line 1 onwards); pass profile, one of DEFAULT'), { command: 'dbtoken token oci' });
-    expect(config.exitCode).toBe(2);
-    expect(config.message).toMatch(/^--profile: profile "PROD" is not in/);
   });
 
   it('an unknown error keeps its message, on one line', () => {
     expect(explainFailure(err('something\nodd.'), { command: 'dbtoken whoami' })).toEqual({ exitCode: 1, message: 'something odd' });
+  });
+});
+
+describe('a ConfigError is rendered from its data: the option, the problem, and a fix in the CLI\'s words', () => {
+  it.each([
+    [
+      'a config file that cannot be read: the CLI says --config-file, not auth.configFile',
+      new ConfigError('auth.configFile', '/x/config cannot be read (ENOENT)', 'create it with `oci setup config` or pass auth.configFile'),
+      '--config-file: /x/config cannot be read (ENOENT); create it with `oci setup config`, or give another with --config-file',
+    ],
+    [
+      'a profile the file does not have',
+      new ConfigError('profile', 'profile [PROD] not found in /x/config (it has [DEFAULT])', 'pass profile, or create it with `oci setup config` or `oci session authenticate`'),
+      '--profile: profile [PROD] not found in /x/config (it has [DEFAULT]); pick one with --profile, or create it with `oci setup config` or `oci session authenticate`',
+    ],
+    [
+      'a profile without a region',
+      new ConfigError('auth.region', '/x/config:1: profile [DEFAULT] has no region', 'add region = <region id> to it, or pass region to ociDbToken'),
+      '--region: /x/config:1: profile [DEFAULT] has no region; add region = <region id> to the profile, or give --region',
+    ],
+    [
+      'a hostname with a port',
+      new ConfigError('hostname', 'must be a bare hostname without scheme, port, user or path (got "db:5432")', 'put the port in `port`'),
+      '--host: must be a bare hostname without scheme, port, user or path (got "db:5432"); give the host name alone, and the port with --port',
+    ],
+    [
+      "a fix about the profile's contents is the library's own",
+      new ConfigError('key_file', '/x/config:3: key_file /k.pem is not a PEM private key', 'point key_file at the API signing key (PEM) that `oci setup config` made'),
+      '--profile: /x/config:3: key_file /k.pem is not a PEM private key; point key_file at the API signing key (PEM) that `oci setup config` made',
+    ],
+    [
+      'a part of the scope, with its own fix',
+      new ConfigError('scope.database', 'is in realm oc2 but the compartment is in realm oc1', "a database scope names the database's own compartment"),
+      "--scope: is in realm oc2 but the compartment is in realm oc1; a database scope names the database's own compartment",
+    ],
+    ['no fix', new ConfigError('endpoint', '"x" is not a URL'), '--endpoint: "x" is not a URL'],
+    [
+      'a field without an option keeps its library name',
+      new ConfigError('keySize', 'must be 2048, 3072 or 4096, got the number 1', 'pass 2048, 3072 or 4096'),
+      'keySize: must be 2048, 3072 or 4096, got the number 1; pass 2048, 3072 or 4096',
+    ],
+  ])('%s', (_name, error, line) => {
+    expect(explainFailure(error, { command: 'dbtoken token oci' })).toEqual({ exitCode: 2, message: line });
+  });
+
+  it('reads field, problem and fix, never the message', () => {
+    const error = new ConfigError('auth.configFile', '/x/config cannot be read (EACCES)', 'pass auth.configFile');
+    Object.defineProperty(error, 'message', { value: 'auth.configFile: something else entirely' });
+    expect(explainFailure(error, { command: 'dbtoken token oci' }).message).toBe('--config-file: /x/config cannot be read (EACCES); create it with `oci setup config`, or give another with --config-file');
+  });
+
+  it.each([
+    ['its own entry', 'auth.profile', { option: '--profile' }],
+    ['its own entry, with the CLI fix', 'profile', PROVIDER_FIELDS.profile],
+    ['no entry', 'keySize', undefined],
+    ['inherited names are no entries', 'constructor', undefined],
+  ])('wordingFor: %s (%s)', (_name, field, expected) => {
+    expect(wordingFor(field, PROVIDER_FIELDS)).toEqual(expected);
+  });
+
+  it.each([
+    ['the longest listed prefix, indexes dropped', 'groups[0].grants[1].privileges[0]', { option: '--grant', fix: 'add a privilege' }],
+    ['a shorter prefix', 'groups[1].proxiedUser', { option: '--map' }],
+  ])('wordingFor: %s', (_name, field, expected) => {
+    expect(wordingFor(field, { groups: '--map', 'groups.grants': { option: '--grant', fix: 'add a privilege' } })).toEqual(expected);
+  });
+
+  it.each([
+    ['the CLI fix replaces the library fix', { option: '--account', fix: 'give 12 digits' }, '--account: "1234" is not a 12-digit AWS account id; give 12 digits'],
+    ['without a CLI fix, the library fix stays', { option: '--account' }, "--account: \"1234\" is not a 12-digit AWS account id; pass the account id as a string of 12 digits"],
+    ['without wording, the library field stays', undefined, "account: \"1234\" is not a 12-digit AWS account id; pass the account id as a string of 12 digits"],
+  ])('configErrorLine: %s', (_name, wording, line) => {
+    const error = new ConfigError('account', '"1234" is not a 12-digit AWS account id', 'pass the account id as a string of 12 digits');
+    expect(configErrorLine(error, wording)).toBe(line);
+  });
+
+  it('withUsageErrors: a ConfigError becomes a usage error naming the option; other errors pass through', () => {
+    const config = new ConfigError('region', '"moon" is not an AWS region name', 'write it like us-east-1');
+    let thrown: unknown;
+    try {
+      withUsageErrors(() => {
+        throw config;
+      }, () => ({ option: '--region' }));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect(thrown).toMatchObject({ option: '--region', message: '--region: "moon" is not an AWS region name; write it like us-east-1' });
+    const other = new Error('not a config error');
+    expect(() => withUsageErrors(() => {
+      throw other;
+    }, () => ({ option: '--region' }))).toThrow(other);
+    expect(withUsageErrors(() => 42, () => undefined)).toBe(42);
+  });
+});
+
+describe('the library\'s ConfigErrors through the commands: one line each, in the CLI\'s words', () => {
+  const GROUP = 'ocid1.group.oc1..aaaaaaaadevs';
+  const TENANCY = 'ocid1.tenancy.oc1..aaaaaaaatenancya';
+  async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
+    let stderr = '';
+    const code = await main(argv, { stdout: () => {}, stderr: (t) => void (stderr += t), env: {} });
+    return { code, stderr };
+  }
+
+  it.each([
+    [
+      'an RDS token for a host that is not an RDS endpoint (resolveRdsRegion)',
+      ['token', 'aws', '--host', '127.0.0.1', '--port', '5432', '--user', 'u'],
+      'dbtoken token aws: --region: cannot be inferred from hostname "127.0.0.1" (not an RDS endpoint); give an AWS region, such as --region us-east-1; see dbtoken token aws --help',
+    ],
+    [
+      'an RDS token with a region that is not one (resolveRdsRegion)',
+      ['token', 'aws', '--host', '127.0.0.1', '--port', '5432', '--user', 'u', '--region', 'moon-1'],
+      'dbtoken token aws: --region: "moon-1" is not an AWS region name; give an AWS region, such as --region us-east-1; see dbtoken token aws --help',
+    ],
+    [
+      'a scope that is not a db-token URN (parseOciScope)',
+      ['token', 'oci', '--scope', 'urn:example:nope'],
+      /^dbtoken token oci: --scope: "urn:example:nope" does not start with urn:oracle:db::id::.*; write it as urn:oracle:db::id::\*, .*; see dbtoken token oci --help\n$/,
+    ],
+    [
+      'an Oracle principal OCID that is a group: the CLI fix names --iam-group',
+      ['sql', 'oracle', '--user', 'u', '--iam-principal-ocid', GROUP],
+      `dbtoken sql oracle: --iam-principal-ocid: is the OCID of a group, which cannot log in; give the OCID of the IAM user, instance or resource that logs in (ocid1.user.oc1..<id>), or map a group by name with --iam-group; see dbtoken sql oracle --help`,
+    ],
+    [
+      'an AWS account that is not 12 digits: the CLI fix speaks of digits, not strings',
+      ['policy', 'aws', '--region', 'us-east-2', '--account', '1234', '--resource-id', 'db-ABC', '--user', 'app'],
+      'dbtoken policy aws: --account: "1234" is not a 12-digit AWS account id; give the 12 digits of the account id, leading zeros included, such as 111122223333; see dbtoken policy aws --help',
+    ],
+    [
+      'a MySQL grant on a bad target: the library fix as it is',
+      ['sql', 'rds-mysql', '--user', 'u', '--grant', 'SELECT ON orders'],
+      `dbtoken sql rds-mysql: --grant: "orders" is not <database>.* or <database>.<table> (or *.*); write it like 'orders.*'; see dbtoken sql rds-mysql --help`,
+    ],
+    [
+      'a field named by its kebab-case option',
+      ['policy', 'oci', '--group', 'g', '--resource', 'all-resources'],
+      'dbtoken policy oci: --resource: "all-resources" is not a database resource type; use one of autonomous-database-family, database-connections, database-family; see dbtoken policy oci --help',
+    ],
+    [
+      'two Oracle mappings',
+      ['sql', 'oracle', '--user', 'u', '--iam-group', 'g', '--iam-principal', 'p'],
+      'dbtoken sql oracle: --iam-principal cannot be given together with --iam-group: a global user maps exactly one IAM group or principal; see dbtoken sql oracle --help',
+    ],
+    [
+      'a domain with a principal OCID',
+      ['sql', 'oracle', '--user', 'u', '--iam-principal-ocid', 'ocid1.user.oc1..aaaaaaaapeter', '--domain', 'd'],
+      'dbtoken sql oracle: --domain is not used with --iam-principal-ocid: an OCID already names the principal in its tenancy and domain; leave it out; see dbtoken sql oracle --help',
+    ],
+    [
+      'a group and a dynamic group',
+      ['policy', 'oci', '--group', 'a', '--dynamic-group', 'b'],
+      'dbtoken policy oci: --dynamic-group cannot be given together with --group: write one policy for each; see dbtoken policy oci --help',
+    ],
+    [
+      'cross-tenancy policies within one tenancy',
+      ['policy', 'oci-cross-tenancy', '--user-tenancy', TENANCY, '--database-tenancy', TENANCY, '--group', 'g', '--group-ocid', GROUP],
+      'dbtoken policy oci-cross-tenancy: --database-tenancy is --user-tenancy: within one tenancy use dbtoken policy oci instead; see dbtoken policy oci-cross-tenancy --help',
+    ],
+  ])('%s', async (_name, argv, expected) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    if (typeof expected === 'string') expect(r.stderr).toBe(`${expected}\n`);
+    else expect(r.stderr).toMatch(expected);
+    expect(r.stderr).not.toMatch(/\b(iamGroup|iamPrincipalOcid|dynamicGroup|databaseTenancy|userTenancy|resourceId|ociDatabasePolicy|auth\.configFile)\b/);
+  });
+
+  it('every OCI auth type the library knows is taken by --auth and named in its help', () => {
+    for (const type of OCI_AUTH_TYPES) expect(ociProviderPlan({ scope: 'urn:oracle:db::id::*', auth: type }).auth).toEqual({ type });
+    expect(() => ociProviderPlan({ scope: 'urn:oracle:db::id::*', auth: 'password' })).toThrow(expect.objectContaining({ option: '--auth' }));
+    const listed = `${OCI_AUTH_TYPES.slice(0, -1).map((t, i) => (i === 0 ? `${t} (default)` : t)).join(', ')} or ${OCI_AUTH_TYPES.at(-1)}`;
+    expect(TOKEN_OCI_HELP.replace(/\s+/g, ' ')).toContain(listed);
   });
 });
 
@@ -194,8 +374,8 @@ describe('argument helpers', () => {
     ['groups[1].grants[0].privileges', { groups: '--map', 'groups.grants': '--grant' }, '--grant'],
     ['groups[1].proxiedUser', { groups: '--map', 'groups.grants': '--grant' }, '--map'],
     ['user[1]', {}, '--user'],
-  ])('optionForBuilderField(%j)', (field, options, expected) => {
-    expect(optionForBuilderField(field, options)).toBe(expected);
+  ])('builderWording(%j)', (field, options, expected) => {
+    expect(builderWording(field, options).option).toBe(expected);
   });
 
   it('repeatable options collect every value; others refuse a second one', () => {

@@ -1,76 +1,33 @@
-import { ConfigError } from '../../core/errors.js';
 import type { MysqlGrant } from '../../provision/mysql.js';
 import { COMMON_OPTIONS, flag, many, optional, parseOptions, refuse, required, UsageError, type OptionSpecs, type OptionValues } from '../args.js';
 import type { Context } from '../context.js';
+import { withUsageErrors, wordingFor, type FieldWording, type FieldWordings } from '../explain.js';
 import { json } from '../format.js';
 
 /**
  * `dbtoken sql ...` and `dbtoken policy ...`: the builders of
  * dbtoken/provision, with their options spelled for the command line. The
  * builders check every value; their ConfigErrors come back as usage errors
- * (exit 2) naming the option.
+ * (exit 2) naming the option. Combinations of options are checked here,
+ * so that the message can name both options.
  */
 
 const repeatable = { type: 'string', multiple: true } as const;
 const text = { type: 'string' } as const;
-
-/** A builder field (`iamGroup`, `grants[1].on`, `groups[0].proxiedUser`) as the option that set it. */
-export type FieldOptions = Readonly<Record<string, string>>;
 
 /** `iamPrincipalOcid` → `--iam-principal-ocid`. */
 export function kebabOption(field: string): string {
   return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/**
- * The option behind a builder's ConfigError field: the longest mapped
- * prefix of the path (`groups[0].grants` before `groups`), or the first
- * segment in kebab case.
- */
-export function optionForBuilderField(field: string, options: FieldOptions): string {
-  const parts = field.split('.');
-  for (let n = parts.length; n > 0; n--) {
-    const path = parts.slice(0, n).join('.').replace(/\[\d+\]/g, '');
-    const option = options[path];
-    if (option !== undefined) return option;
-  }
-  return kebabOption(parts[0]!.replace(/\[\d+\]$/, ''));
+/** How a builder's field reads on the command line: its listed wording, else its first segment in kebab case. */
+export function builderWording(field: string, fields: FieldWordings): FieldWording {
+  return wordingFor(field, fields) ?? { option: kebabOption(field.split('.')[0]!.replace(/\[\d+\]$/, '')) };
 }
 
-/** The command that runs each builder, for messages that point from one builder to another. */
-const BUILDER_COMMANDS: Readonly<Record<string, string>> = {
-  oracleGlobalUser: 'dbtoken sql oracle --user',
-  oracleGlobalRole: 'dbtoken sql oracle --role',
-  rdsPostgresUser: 'dbtoken sql rds-postgres',
-  rdsMysqlUser: 'dbtoken sql rds-mysql',
-  heatwaveUser: 'dbtoken sql heatwave --user',
-  heatwaveGroupMapping: 'dbtoken sql heatwave --map',
-  ociDatabasePolicy: 'dbtoken policy oci',
-  ociCrossTenancyPolicies: 'dbtoken policy oci-cross-tenancy',
-  rdsConnectPolicy: 'dbtoken policy aws',
-};
-
-/** A builder's ConfigError as a usage error: the field replaced by its option, camelCase names in the text too. */
-export function builderUsageError(err: ConfigError, options: FieldOptions): UsageError {
-  const option = optionForBuilderField(err.field, options);
-  let rest = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
-  for (const [field, opt] of Object.entries(options)) {
-    // camelCase names are never prose; plain ones only where a message names an option.
-    const re = /[A-Z]/.test(field) ? new RegExp(`\\b${field}\\b`, 'g') : new RegExp(`(?<=\\b(?:with|give|or) )${field}\\b`, 'g');
-    rest = rest.replace(re, opt);
-  }
-  rest = rest.replace(/\b(\w+)\(\)/g, (call, name: string) => BUILDER_COMMANDS[name] ?? call).replace(/\.$/, '');
-  return new UsageError(option, `${option} ${rest}`);
-}
-
-/** Runs a builder, turning its ConfigError into a usage error. */
-function build<T>(options: FieldOptions, builder: () => T): T {
-  try {
-    return builder();
-  } catch (err) {
-    if (err instanceof ConfigError) throw builderUsageError(err, options);
-    throw err;
-  }
+/** Runs a builder, turning its ConfigError into a usage error worded by `fields`. */
+function build<T>(fields: FieldWordings, builder: () => T): T {
+  return withUsageErrors(builder, (field) => builderWording(field, fields));
 }
 
 /** One `--grant` of MySQL: `SELECT, INSERT ON orders.* [TO user]`. */
@@ -112,12 +69,15 @@ const SQL_ORACLE_OPTIONS = {
   privilege: repeatable,
   'grant-role': repeatable,
 } as const satisfies OptionSpecs;
-const SQL_ORACLE_FIELDS: FieldOptions = {
+const SQL_ORACLE_FIELDS: FieldWordings = {
   user: '--user',
   role: '--role',
   iamGroup: '--iam-group',
   iamPrincipal: '--iam-principal',
-  iamPrincipalOcid: '--iam-principal-ocid',
+  iamPrincipalOcid: {
+    option: '--iam-principal-ocid',
+    fix: 'give the OCID of the IAM user, instance or resource that logs in (ocid1.user.oc1..<id>), or map a group by name with --iam-group',
+  },
   privileges: '--privilege',
   roles: '--grant-role',
 };
@@ -146,8 +106,15 @@ export async function sqlOracle(argv: readonly string[], ctx: Context): Promise<
     ...defined('iamPrincipal', optional(values, 'iam-principal')),
     ...defined('iamPrincipalOcid', optional(values, 'iam-principal-ocid')),
   };
-  if (Object.keys(mapping).length === 0) {
+  const given = Object.keys(mapping).map(kebabOption);
+  if (given.length === 0) {
     throw new UsageError('--iam-group', '--iam-group, --iam-principal or --iam-principal-ocid is required: whom the user maps (a group shares it, a principal has it alone)');
+  }
+  if (given.length > 1) {
+    throw new UsageError(given[1], `${given[1]} cannot be given together with ${given[0]}: a global user maps exactly one IAM group or principal`);
+  }
+  if (mapping.iamPrincipalOcid !== undefined) {
+    refuse(values, ['domain', 'tenancy'], 'is not used with --iam-principal-ocid: an OCID already names the principal in its tenancy and domain; leave it out');
   }
   return print(ctx, values, build(SQL_ORACLE_FIELDS, () => oracleGlobalUser({ user: user!, ...mapping, ...common })));
 }
@@ -201,7 +168,7 @@ const SQL_HEATWAVE_OPTIONS = {
   grant: repeatable,
   'proxied-users-exist': { type: 'boolean' },
 } as const satisfies OptionSpecs;
-const SQL_HEATWAVE_FIELDS: FieldOptions = {
+const SQL_HEATWAVE_FIELDS: FieldWordings = {
   tenancy: '--tenancy',
   user: '--user',
   iamUser: '--iam-user',
@@ -274,6 +241,9 @@ export async function policyOci(argv: readonly string[], ctx: Context): Promise<
   if (options.group === undefined && options.dynamicGroup === undefined) {
     throw new UsageError('--group', '--group or --dynamic-group is required: who gets db-tokens (an IAM group of users, or a dynamic group of instances or functions)');
   }
+  if (options.group !== undefined && options.dynamicGroup !== undefined) {
+    throw new UsageError('--dynamic-group', '--dynamic-group cannot be given together with --group: write one policy for each');
+  }
   return print(ctx, values, build({ group: '--group', dynamicGroup: '--dynamic-group' }, () => ociDatabasePolicy(options as Parameters<typeof ociDatabasePolicy>[0])));
 }
 
@@ -300,6 +270,9 @@ export async function policyOciCrossTenancy(argv: readonly string[], ctx: Contex
   const databaseTenancy = required(values, 'database-tenancy', "the OCID of the database's tenancy");
   const group = required(values, 'group', 'the IAM group name, as the policies name it');
   const groupOcid = required(values, 'group-ocid', "the group's OCID (ocid1.group.oc1..<id>), for the database tenancy's Define");
+  if (databaseTenancy === userTenancy) {
+    throw new UsageError('--database-tenancy', "--database-tenancy is --user-tenancy: within one tenancy use dbtoken policy oci instead");
+  }
   const options = {
     userTenancy,
     databaseTenancy,
@@ -312,7 +285,7 @@ export async function policyOciCrossTenancy(argv: readonly string[], ctx: Contex
     ...defined('userTenancyAlias', optional(values, 'user-tenancy-alias')),
     ...defined('databaseTenancyAlias', optional(values, 'database-tenancy-alias')),
   };
-  const fields: FieldOptions = {
+  const fields: FieldWordings = {
     userTenancy: '--user-tenancy',
     databaseTenancy: '--database-tenancy',
     groupOcid: '--group-ocid',
@@ -357,7 +330,11 @@ export async function policyAws(argv: readonly string[], ctx: Context): Promise<
   const resourceId = required(values, 'resource-id', "the database's resource id: db-... (DbiResourceId), cluster-... or prx-..., not its name");
   const users = many(values, 'user');
   if (users.length === 0) throw new UsageError('--user', '--user is required: the database user the role may log in as (repeat it for several)');
-  const policy = build({ resourceId: '--resource-id' }, () => rdsConnectPolicy({ region, account, resourceId, user: users }));
+  const fields: FieldWordings = {
+    resourceId: '--resource-id',
+    account: { option: '--account', fix: 'give the 12 digits of the account id, leading zeros included, such as 111122223333' },
+  };
+  const policy = build(fields, () => rdsConnectPolicy({ region, account, resourceId, user: users }));
   ctx.print(flag(values, 'json') ? json(policy) : JSON.stringify(policy, null, 2));
   return 0;
 }

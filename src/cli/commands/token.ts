@@ -2,10 +2,10 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { expandHome } from '../../sources/oci/config-file.js';
 import type { Context } from '../context.js';
-import { checkDbTokenDir, defaultDbTokenDir, writeDbTokenFiles } from '../db-token-files.js';
-import { formatDbTokenFiles, json } from '../format.js';
+import { json } from '../format.js';
 import { openProvider } from '../providers.js';
-import { tokenAwsOptions, tokenOciOptions } from '../token-options.js';
+import { checkDbTokenDir, defaultDbTokenDir, formatDbTokenFiles, writeDbTokenFiles } from './db-token-files.js';
+import { tokenAwsOptions, tokenOciOptions } from './token-options.js';
 
 /** `dbtoken token aws`: prints the token itself (the one place the CLI prints a secret). */
 export async function tokenAws(argv: readonly string[], ctx: Context): Promise<number> {

@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createIamPool } from '../../../adapters/create-iam-pool.js';
+import { connectTransport, parseTnsNames } from '../../../adapters/oracle-connect.js';
 import { expandHome } from '../../sources/oci/config-file.js';
 import type { TokenProvider } from '../../core/provider.js';
-import { InsecureTransportError } from '../../core/errors.js';
 import { UsageError } from '../args.js';
 import type { Context } from '../context.js';
-import { cliWording } from '../explain.js';
-import { formatIdentity, json } from '../format.js';
-import { mysqlIdentity, oracleIdentity, pgIdentity, type Identity } from '../identity.js';
+import { json } from '../format.js';
 import { openProvider } from '../providers.js';
-import { whoamiOptions, type NetworkConnectionPlan, type OracleConnectionPlan, type WhoamiOptions } from '../whoami-options.js';
+import { formatIdentity, mysqlIdentity, oracleIdentity, pgIdentity, type Identity } from './identity.js';
+import { whoamiOptions, type NetworkConnectionPlan, type OracleConnectionPlan, type WhoamiOptions } from './whoami-options.js';
 
 const CONNECT_TIMEOUT_MS = 20_000;
 /** How long the identity query may take once logged in. */
@@ -22,6 +21,7 @@ export async function whoami(argv: readonly string[], ctx: Context): Promise<num
   const o = whoamiOptions(argv);
   ctx.token = o.provider.kind;
   const ca = o.connection.kind === 'network' && o.connection.sslCa !== undefined ? readCa(o.connection.sslCa) : undefined;
+  if (o.connection.kind === 'oracle') checkTcps(o.connection);
   const provider = await openProvider(o.provider, ctx);
   try {
     const identity = await ask(o, provider, ca, ctx);
@@ -42,6 +42,36 @@ function readCa(file: string): string {
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError('--ssl-ca', `--ssl-ca ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   return pem;
+}
+
+/** --config-dir as a path; without it, node-oracledb (and {@link tnsNames}) look in TNS_ADMIN. */
+function oracleConfigDir(c: OracleConnectionPlan): string | undefined {
+  return c.configDir !== undefined ? resolve(expandHome(c.configDir, homedir())) : undefined;
+}
+
+function tnsNames(configDir: string | undefined): Map<string, string> | undefined {
+  const dir = configDir ?? process.env.TNS_ADMIN;
+  if (!dir) return undefined;
+  try {
+    return parseTnsNames(readFileSync(join(dir, 'tnsnames.ora'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The pool refuses a connect string without TCPS too; checked here first,
+ * before any provider is made, so that the refusal names the options.
+ */
+function checkTcps(c: OracleConnectionPlan): void {
+  if (c.insecure) return;
+  const t = connectTransport(c.connectString, tnsNames(oracleConfigDir(c)));
+  if (t.kind === 'tcp') {
+    throw new UsageError('--connect-string', `--connect-string: the db-token would travel without TLS (${t.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS), or --insecure for testing only`);
+  }
+  if (t.kind === 'unknown') {
+    throw new UsageError('--connect-string', `--connect-string: cannot tell whether "${t.alias}" uses TCPS: no tnsnames.ora entry for it in --config-dir or TNS_ADMIN; give --config-dir, a tcps:// connect string, or --insecure`);
+  }
 }
 
 async function ask(o: WhoamiOptions, token: TokenProvider, ca: string | undefined, ctx: Context): Promise<Identity> {
@@ -107,20 +137,17 @@ async function askMysql(c: NetworkConnectionPlan, common: Common, ca: string | u
 
 async function askOracle(c: OracleConnectionPlan, token: TokenProvider, ctx: Context): Promise<Identity> {
   ctx.log(`connecting with oracledb (thin) to ${c.connectString}${c.configDir ? ` (config dir ${c.configDir})` : ''}`);
+  const configDir = oracleConfigDir(c);
   const pool = await createIamPool({
     driver: 'oracledb',
     token,
     connectString: c.connectString,
-    ...(c.configDir !== undefined ? { configDir: resolve(expandHome(c.configDir, homedir())) } : {}),
+    ...(configDir !== undefined ? { configDir } : {}),
     allowInsecureTransport: c.insecure,
     poolMin: 0,
     poolMax: 1,
     poolIncrement: 1,
     connectTimeout: CONNECT_TIMEOUT_MS / 1000,
-  }).catch((err: unknown) => {
-    // Nothing was sent yet: the connect string itself is at fault.
-    if (err instanceof InsecureTransportError) throw new UsageError('--connect-string', `--connect-string: ${cliWording(err.message)}`);
-    throw err;
   });
   try {
     const conn = await pool.getConnection();

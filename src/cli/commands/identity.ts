@@ -1,3 +1,5 @@
+import { table } from '../format.js';
+
 /**
  * "Who does the database say I am?": one query per kind of server, run on a
  * connection the caller opened. Each function takes only the one method it
@@ -109,4 +111,30 @@ export async function oracleIdentity(conn: OracleExecutable): Promise<OracleIden
     enterpriseIdentity: text(enterprise),
     currentUser: text(current),
   };
+}
+
+const orNone = (v: string | null): string => v ?? '(none)';
+
+/** What `whoami` prints. */
+export function formatIdentity(id: Identity): string {
+  switch (id.driver) {
+    case 'pg':
+      return table([
+        ['session_user', id.sessionUser],
+        ['tls', id.tls === null ? 'unknown' : id.tls ? 'yes' : 'no'],
+      ]);
+    case 'mysql2':
+      return table([
+        ['user', id.user],
+        ['current_user', id.currentUser],
+        ['proxy', id.proxied ? `yes: ${mysqlUserName(id.user)} has the privileges of ${mysqlUserName(id.currentUser)}` : 'no'],
+      ]);
+    case 'oracledb':
+      return table([
+        ['authentication_method', orNone(id.authenticationMethod)],
+        ['authenticated_identity', orNone(id.authenticatedIdentity)],
+        ['enterprise_identity', orNone(id.enterpriseIdentity)],
+        ['current_user', orNone(id.currentUser)],
+      ]);
+  }
 }

@@ -1,15 +1,5 @@
-import { COMMON_OPTIONS, flag, optional, parseOptions, port, required, type OptionValues } from './args.js';
-import { awsProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type AwsProviderPlan, type OciProviderPlan } from './provider-options.js';
-
-/** Output switches every command has. */
-export interface OutputOptions {
-  readonly json: boolean;
-  readonly debug: boolean;
-}
-
-export function outputOptions(values: OptionValues): OutputOptions {
-  return { json: flag(values, 'json'), debug: flag(values, 'debug') };
-}
+import { COMMON_OPTIONS, optional, outputOptions, parseOptions, port, required, type OutputOptions } from '../args.js';
+import { awsProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type AwsProviderPlan, type OciProviderPlan } from '../provider-options.js';
 
 export interface TokenAwsOptions extends OutputOptions {
   readonly provider: AwsProviderPlan;

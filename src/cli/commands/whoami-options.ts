@@ -1,6 +1,5 @@
-import { COMMON_OPTIONS, flag, listOf, oneOf, optional, parseOptions, port, refuse, required, UsageError } from './args.js';
-import { awsProviderPlan, heatwaveProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type ProviderPlan } from './provider-options.js';
-import { outputOptions, type OutputOptions } from './token-options.js';
+import { COMMON_OPTIONS, flag, listOf, oneOf, optional, outputOptions, parseOptions, port, refuse, required, UsageError, type OutputOptions } from '../args.js';
+import { awsProviderPlan, heatwaveProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type ProviderPlan } from '../provider-options.js';
 
 export const DRIVERS = ['pg', 'mysql2', 'oracledb'] as const;
 export type Driver = (typeof DRIVERS)[number];

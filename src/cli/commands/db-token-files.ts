@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from './args.js';
+import { UsageError } from '../args.js';
+import { expiry, table } from '../format.js';
 
 /**
  * The db-token directory that `oci iam db-token get` writes and SQL*Plus and
@@ -139,4 +140,21 @@ export function writeDbTokenFiles(plan: { dir: string; create: readonly string[]
     rmSync(lock, { force: true });
   }
   return { dir, tokenFile, keyFile };
+}
+
+/** Where `token oci` wrote the db-token and key. */
+export interface DbTokenFiles {
+  readonly dir: string;
+  readonly tokenFile: string;
+  readonly keyFile: string;
+  readonly expiresAt: Date;
+}
+
+/** What `token oci` prints: the paths and the expiry, never the token. */
+export function formatDbTokenFiles(files: DbTokenFiles, now: number): string {
+  return table([
+    ['db-token', files.tokenFile],
+    ['private key', files.keyFile],
+    ['expires', expiry(files.expiresAt, now)],
+  ]);
 }
