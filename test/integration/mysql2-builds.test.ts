@@ -1,20 +1,23 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root, runNode } from '../helpers/dist.js';
 import { startIamMariadb, type IamMariadb } from '../helpers/iam-mariadb.js';
 
+const scratch = join(root, '.tmp');
+const madeScratch = !existsSync(scratch);
 let out: string | undefined;
 let db: IamMariadb | undefined;
 
 // Both builds, compiled as the build script compiles them, into a folder of
 // this test's own: rebuilding dist/ would pull it from under other test files.
 beforeAll(async () => {
-  mkdirSync(join(root, '.tmp'), { recursive: true });
-  out = mkdtempSync(join(root, '.tmp', 'builds-'));
+  // Inside the package, so that the builds resolve mysql2 from its node_modules.
+  mkdirSync(scratch, { recursive: true });
+  out = mkdtempSync(join(scratch, 'builds-'));
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   for (const [project, dir, type] of [
     ['tsconfig.json', 'esm', 'module'],
@@ -28,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.stop();
   if (out !== undefined) rmSync(out, { recursive: true, force: true });
+  if (madeScratch && existsSync(scratch) && readdirSync(scratch).length === 0) rmSync(scratch, { recursive: true });
 });
 
 describe('both builds in one process', () => {
