@@ -1,6 +1,6 @@
 import { ConfigError } from '../src/core/errors.js';
-import { isTokenProvider, type TokenProvider } from '../src/core/provider.js';
 import { describe } from '../src/core/validation.js';
+import { requireProvider } from './preamble.js';
 // Types only: the driver itself is loaded lazily, below.
 import type { PgIamPoolConfig, PgPool } from './pg.js';
 import type { Mysql2IamPoolConfig, Mysql2Pool } from './mysql2.js';
@@ -120,15 +120,19 @@ export async function createIamPool(options: Mysql2IamPoolOptions): Promise<Mysq
 export async function createIamPool(options: OracledbIamPoolOptions): Promise<OracledbPool>;
 export async function createIamPool(options: IamPoolOptions): Promise<PgPool | Mysql2Pool | OracledbPool> {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('options', `must be an object { driver, token, ...pool options }, got ${describe(options)}`);
+    throw new ConfigError('options', `must be an object, got ${describe(options)}`, 'pass { driver, token, ...the driver\'s pool options }');
   }
-  const { driver, ...rest } = options as { driver: unknown; token?: TokenProvider };
+  const { driver, ...rest } = options as { driver: unknown; token?: unknown };
   if (typeof driver !== 'string' || !Object.hasOwn(DRIVERS, driver)) {
-    throw new ConfigError('driver', `must be one of ${Object.keys(DRIVERS).map((d) => `'${d}'`).join(', ')}, got ${typeof driver === 'string' ? `'${driver}'` : describe(driver)}`);
+    const names = Object.keys(DRIVERS).map((d) => `'${d}'`);
+    throw new ConfigError(
+      'driver',
+      `must be one of ${names.join(', ')}, got ${typeof driver === 'string' ? `'${driver}'` : describe(driver)}`,
+      'set driver to the database driver package the pool is for',
+    );
   }
-  if (!isTokenProvider(rest.token)) {
-    throw new ConfigError('token', `must be a TokenProvider (from awsRdsToken(), tokenProvider(), ...), got ${describe(rest.token)}`);
-  }
+  // Before the driver loads: a missing provider is a ConfigError even where the driver is missing too.
+  requireProvider(rest.token, 'token');
   const spec = DRIVERS[driver as IamPoolDriver];
   let create;
   try {

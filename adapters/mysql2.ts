@@ -9,13 +9,13 @@
  * @module dbtoken/mysql2
  */
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import mysql from 'mysql2/promise';
 import type { Pool as PromisePool, PoolOptions } from 'mysql2/promise';
-import { ConfigError, DbTokenError, InsecureTransportError } from '../src/core/errors.js';
-import { applyTarget } from './preamble.js';
+import { ConfigError, InsecureTransportError, isDbTokenError, type DbTokenError } from '../src/core/errors.js';
+import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { isTokenProvider, type TokenProvider } from '../src/core/provider.js';
-import { describe } from '../src/core/validation.js';
+import { applyTarget, checkPoolOptions, isLoginRefused, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `mysql2/promise` pool that {@link createMysql2Pool} returns: mysql2's own class.
@@ -93,14 +93,6 @@ export interface Mysql2AuthPlugins {
   authentication_oci_client: Mysql2AuthPlugin;
 }
 
-/** MySQL's ER_ACCESS_DENIED_ERROR: RDS, MariaDB PAM and HeatWave all refuse a login with it. */
-const ER_ACCESS_DENIED = 1045;
-
-function isAccessDenied(err: unknown): boolean {
-  const e = err as { errno?: unknown; code?: unknown } | null;
-  return e?.errno === ER_ACCESS_DENIED || e?.code === 'ER_ACCESS_DENIED_ERROR';
-}
-
 /**
  * mysql2 overwrites `code` on whatever an auth plugin throws. The plugins
  * therefore throw this carrier, whose `cause` is the untouched
@@ -149,8 +141,8 @@ export function heatwaveAuthResponse(nonce: Buffer, t: DbToken): Buffer {
   return Buffer.from(JSON.stringify({ fingerprint: t.fingerprint, signature, token: t.token }), 'utf8');
 }
 
-/** Builds the plugins; `onSent` learns which token each login used. */
-function buildPlugins(provider: TokenProvider, allowInsecure: boolean, onSent?: (t: DbToken) => void): Mysql2AuthPlugins {
+/** Builds the plugins; `onSent` learns which token each connection's login used. */
+function buildPlugins(provider: TokenProvider, allowInsecure: boolean, onSent?: (connection: unknown, t: DbToken) => void): Mysql2AuthPlugins {
   const guard = (connection: unknown, what: string): void => {
     if (!allowInsecure && !isEncrypted(connection)) {
       throw new PluginFailure(
@@ -160,13 +152,14 @@ function buildPlugins(provider: TokenProvider, allowInsecure: boolean, onSent?: 
       );
     }
   };
-  const fetch = async (): Promise<DbToken> => {
+  const fetch = async (connection: unknown): Promise<DbToken> => {
     try {
       const t = await provider.getToken();
-      onSent?.(t);
+      onSent?.(connection, t);
       return t;
     } catch (err) {
-      if (err instanceof DbTokenError) throw new PluginFailure(err);
+      // Any copy of dbtoken (the other build too): its code must reach the caller.
+      if (isDbTokenError(err)) throw new PluginFailure(err);
       throw err;
     }
   };
@@ -175,7 +168,7 @@ function buildPlugins(provider: TokenProvider, allowInsecure: boolean, onSent?: 
       ({ connection }) =>
       async () => {
         guard(connection, 'an IAM token');
-        const t = await fetch();
+        const t = await fetch(connection);
         return Buffer.from(`${t.token}\0`, 'utf8');
       },
     authentication_oci_client: ({ connection }) => {
@@ -183,10 +176,14 @@ function buildPlugins(provider: TokenProvider, allowInsecure: boolean, onSent?: 
       return async (nonce: Buffer) => {
         guard(connection, 'an OCI IAM login');
         // One token per connection, even when the server sends the nonce in a second packet.
-        const t = await (material ??= fetch());
+        const t = await (material ??= fetch(connection));
         if (t.privateKey === undefined || t.fingerprint === undefined) {
           throw new PluginFailure(
-            new ConfigError('token', 'authentication_oci_client needs a provider whose tokens carry privateKey and fingerprint, such as heatwaveOciToken()'),
+            new ConfigError(
+              'token',
+              'authentication_oci_client needs a provider whose tokens carry privateKey and fingerprint',
+              'use heatwaveOciToken(), or a tokenProvider() whose source returns both',
+            ),
           );
         }
         return heatwaveAuthResponse(nonce, t);
@@ -218,10 +215,46 @@ function buildPlugins(provider: TokenProvider, allowInsecure: boolean, onSent?: 
  * ```
  */
 export function mysql2AuthPlugins(provider: TokenProvider, options?: Mysql2AuthPluginsOptions): Mysql2AuthPlugins {
-  if (!isTokenProvider(provider)) {
-    throw new ConfigError('provider', `must be a TokenProvider (from awsRdsToken(), heatwaveOciToken(), ...), got ${describe(provider)}`);
+  return buildPlugins(requireProvider(provider, 'provider'), options?.allowInsecureTransport === true);
+}
+
+/** What the provider replaces in mysql2's options. */
+const REFUSED_OPTIONS = Object.fromEntries(
+  ['password', 'password1', 'password2', 'password3', 'authPlugins', 'authSwitchHandler'].map((f) => [f, 'the token provider supplies the login of every connection']),
+);
+
+/**
+ * The token each connection's login sent, so that a refusal names exactly
+ * that token. mysql2 reports a refused login as the connection's `'error'`
+ * event, in the same tick as it fails the pool call, so the error is tied to
+ * its token before any caller's promise reaction runs.
+ */
+class LoginTracker {
+  readonly #byConnection = new WeakMap<object, DbToken>();
+  readonly #byError = new WeakMap<object, DbToken>();
+
+  sent(connection: unknown, token: DbToken): void {
+    const conn = connection as Partial<Pick<EventEmitter, 'once' | 'removeListener'>> | null;
+    if (typeof conn?.once !== 'function' || typeof conn.removeListener !== 'function') return;
+    const watched = this.#byConnection.has(conn);
+    this.#byConnection.set(conn, token);
+    if (watched) return;
+    const onError = (err: unknown): void => {
+      conn.removeListener!('connect', onConnect);
+      const t = this.#byConnection.get(conn);
+      if (typeof err === 'object' && err !== null && t !== undefined) this.#byError.set(err, t);
+    };
+    // Logged in: later errors of this connection are no refusal of its token.
+    const onConnect = (): void => {
+      conn.removeListener!('error', onError);
+    };
+    conn.once('error', onError);
+    conn.once('connect', onConnect);
   }
-  return buildPlugins(provider, options?.allowInsecureTransport === true);
+
+  refused(err: unknown): DbToken | undefined {
+    return typeof err === 'object' && err !== null ? this.#byError.get(err) : undefined;
+  }
 }
 
 /**
@@ -232,7 +265,10 @@ export function mysql2AuthPlugins(provider: TokenProvider, options?: Mysql2AuthP
  * - Takes `user`, and `host`/`port` when no `host` is given, from the
  *   provider (for example `awsRdsToken`'s `username`).
  * - When the server refuses a login (1045, access denied), forgets the token
- *   and retries that connection once with a fresh one; never twice.
+ *   that connection sent (a newer one, fetched meanwhile, stays) and retries
+ *   once, whether the call was `query`, `execute` or `getConnection`; never
+ *   twice. Those three methods of the returned pool are wrapped for this;
+ *   nothing else of mysql2's pool is changed.
  * - An error from the provider reaches the caller as the provider's own
  *   {@link DbTokenError} (not mysql2's `AUTH_SWITCH_PLUGIN_ERROR`).
  *
@@ -249,49 +285,32 @@ export function mysql2AuthPlugins(provider: TokenProvider, options?: Mysql2AuthP
  * ```
  */
 export function createMysql2Pool(options: Mysql2IamPoolConfig): PromisePool {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('options', `must be mysql2 pool options plus { token }, got ${describe(options)}`);
+  const checked = checkPoolOptions(options, { driver: 'mysql2', refused: REFUSED_OPTIONS });
+  const { provider, allowInsecureTransport } = checked;
+  if (checked.config.uri !== undefined) {
+    throw new ConfigError('uri', 'is not supported with IAM logins', 'pass host, port, user and ssl as options');
   }
-  const { token: provider, allowInsecureTransport, ...rawConfig } = options;
-  if (!isTokenProvider(provider)) {
-    throw new ConfigError('token', `must be a TokenProvider (from awsRdsToken(), heatwaveOciToken(), ...), got ${describe(provider)}`);
-  }
-  if (allowInsecureTransport !== undefined && typeof allowInsecureTransport !== 'boolean') {
-    throw new ConfigError('allowInsecureTransport', `must be true or false, got ${describe(allowInsecureTransport)}`);
-  }
-  for (const field of ['password', 'password1', 'password2', 'password3', 'authPlugins', 'authSwitchHandler'] as const) {
-    if ((rawConfig as Record<string, unknown>)[field] !== undefined) {
-      throw new ConfigError(field, 'must not be set: the token provider supplies the login of every connection');
-    }
-  }
-  if (rawConfig.uri !== undefined) {
-    throw new ConfigError('uri', 'is not supported with IAM logins; pass host, port, user and ssl as options');
-  }
-  const config = applyTarget(rawConfig, provider.target, 3306, rawConfig.socketPath !== undefined);
+  const config = applyTarget(checked.config, provider.target, 3306, checked.config.socketPath !== undefined);
   const ssl = config.ssl as unknown;
   if (!allowInsecureTransport && (ssl === undefined || ssl === null || ssl === false || ssl === '')) {
     throw new InsecureTransportError(
       'createMysql2Pool would send IAM tokens without TLS (ssl is not set); set ssl (for example ssl: { ca: rdsCaBundle }), or allowInsecureTransport: true for local testing only',
     );
   }
-  let lastSent: DbToken | undefined;
-  const authPlugins = buildPlugins(provider, allowInsecureTransport === true, (t) => (lastSent = t));
+  const logins = new LoginTracker();
+  const authPlugins = buildPlugins(provider, allowInsecureTransport, (connection, t) => logins.sent(connection, t));
   const pool = mysql.createPool({ ...config, authPlugins } as unknown as PoolOptions);
-
-  // Every way into the pool (query, execute, getConnection) goes through the
-  // core pool's getConnection: retry a refused login there, once.
-  type Callback = (err: unknown, connection?: unknown) => void;
-  const core = (pool as unknown as { pool: { getConnection(cb: Callback): void; _closed?: boolean } }).pool;
-  const getConnection = core.getConnection.bind(core);
-  core.getConnection = (cb: Callback): void => {
-    getConnection((err, connection) => {
-      if (err && isAccessDenied(err) && core._closed !== true) {
-        provider.invalidate(lastSent);
-        getConnection((err2, connection2) => cb(unwrap(err2) ?? null, connection2));
-        return;
-      }
-      cb(unwrap(err) ?? null, connection);
+  const refusedToken = (err: unknown): DbToken | undefined => (isLoginRefused('mysql', err) ? logins.refused(err) : undefined);
+  // Every way into the promise pool: each may open a connection whose login is refused.
+  for (const name of ['getConnection', 'query', 'execute'] as const) {
+    const call = (pool[name] as (...args: unknown[]) => Promise<unknown>).bind(pool);
+    Object.defineProperty(pool, name, {
+      configurable: true,
+      writable: true,
+      value: (...args: unknown[]) => retryRefusedLogin(provider, () => call(...args), refusedToken).then(undefined, (err: unknown) => {
+        throw unwrap(err);
+      }),
     });
-  };
+  }
   return pool;
 }

@@ -12,10 +12,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import oracledb from 'oracledb';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import { connectTransport, parseTnsNames } from './oracle-connect.js';
+import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { isTokenProvider, type TokenProvider } from '../src/core/provider.js';
-import { describe } from '../src/core/validation.js';
+import { connectTransport, parseTnsNames } from './oracle-connect.js';
+import { checkPoolOptions, requireProvider } from './preamble.js';
 
 /**
  * The `oracledb.Pool` that {@link createOracledbPool} returns: the driver's own.
@@ -88,15 +88,17 @@ export interface OracledbIamPoolAttributes
  * ```
  */
 export function oracledbAccessToken(provider: TokenProvider): (refresh: boolean) => Promise<OracledbAccessToken> {
-  if (!isTokenProvider(provider)) {
-    throw new ConfigError('provider', `must be a TokenProvider (from ociDbToken(), tokenProvider(), ...), got ${describe(provider)}`);
-  }
+  requireProvider(provider, 'provider');
   let last: DbToken | undefined;
   return async (refresh: boolean): Promise<OracledbAccessToken> => {
     let t = await provider.getToken();
     if (refresh === true && last !== undefined && t.token === last.token) t = await provider.getToken({ forceRefresh: true });
     if (t.privateKey === undefined) {
-      throw new ConfigError('token', 'oracledb needs a provider whose tokens carry a privateKey (an OCI IAM db-token), such as ociDbToken()');
+      throw new ConfigError(
+        'token',
+        'oracledb needs a provider whose tokens carry a privateKey (an OCI IAM db-token)',
+        'use ociDbToken(), or a tokenProvider() whose source returns privateKey',
+      );
     }
     last = t;
     // The driver rewrites privateKey in place: hand it a plain copy.
@@ -113,6 +115,11 @@ function tnsNamesFrom(configDir: string | undefined): Map<string, string> | unde
     return undefined;
   }
 }
+
+/** What the provider replaces in node-oracledb's pool attributes. */
+const REFUSED_OPTIONS = Object.fromEntries(
+  ['user', 'username', 'password', 'accessToken', 'accessTokenConfig'].map((f) => [f, 'the token provider supplies the login (IAM db-tokens carry the identity)']),
+);
 
 /**
  * Creates node-oracledb's own pool whose connections log in with OCI IAM
@@ -137,26 +144,14 @@ function tnsNamesFrom(configDir: string | undefined): Map<string, string> | unde
  * ```
  */
 export async function createOracledbPool(options: OracledbIamPoolAttributes): Promise<oracledb.Pool> {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('options', `must be node-oracledb pool attributes plus { token }, got ${describe(options)}`);
-  }
-  const { token: provider, allowInsecureTransport, ...attrs } = options;
-  if (!isTokenProvider(provider)) {
-    throw new ConfigError('token', `must be a TokenProvider (from ociDbToken(), tokenProvider(), ...), got ${describe(provider)}`);
-  }
-  if (allowInsecureTransport !== undefined && typeof allowInsecureTransport !== 'boolean') {
-    throw new ConfigError('allowInsecureTransport', `must be true or false, got ${describe(allowInsecureTransport)}`);
-  }
+  const { provider, allowInsecureTransport, config: attrs } = checkPoolOptions(options, { driver: 'node-oracledb', refused: REFUSED_OPTIONS });
   const raw = attrs as Record<string, unknown>;
-  for (const field of ['user', 'username', 'password', 'accessToken', 'accessTokenConfig']) {
-    if (raw[field] !== undefined) throw new ConfigError(field, 'must not be set: the token provider supplies the login (IAM db-tokens carry the identity)');
-  }
   for (const field of ['externalAuth', 'homogeneous']) {
-    if (raw[field] !== undefined && raw[field] !== true) throw new ConfigError(field, 'must be true (or left out) for token logins');
+    if (raw[field] !== undefined && raw[field] !== true) throw new ConfigError(field, 'must be true for token logins', `leave ${field} out`);
   }
   const connectString = (attrs.connectString ?? attrs.connectionString) as unknown;
   if (typeof connectString !== 'string' || connectString.trim() === '') {
-    throw new ConfigError('connectString', 'is required: a tcps:// Easy Connect string, a descriptor with PROTOCOL=TCPS, or a tnsnames.ora alias');
+    throw new ConfigError('connectString', 'is required', 'pass a tcps:// Easy Connect string, a descriptor with PROTOCOL=TCPS, or a tnsnames.ora alias');
   }
   if (!allowInsecureTransport) {
     const transport = connectTransport(connectString, tnsNamesFrom(attrs.configDir));

@@ -8,11 +8,10 @@
  * @module dbtoken/pg
  */
 import pg from 'pg';
-import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import { applyTarget } from './preamble.js';
+import { InsecureTransportError } from '../src/core/errors.js';
+import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { isTokenProvider, type TokenProvider } from '../src/core/provider.js';
-import { describe } from '../src/core/validation.js';
+import { applyTarget, checkPoolOptions, isLoginRefused, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `pg.Pool` that {@link createPgPool} returns: pg's own pool class.
@@ -70,10 +69,9 @@ interface Tagged {
   [kToken]?: DbToken;
 }
 
-/** SQLSTATEs PostgreSQL uses for refused logins: 28000 (LDAP, PAM, RDS IAM) and 28P01 (password). */
-function isAuthError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '28000' || code === '28P01';
+/** The token a refused login sent, read from the error {@link createPgPool}'s client tagged. */
+function refusedToken(err: unknown): DbToken | undefined {
+  return isLoginRefused('postgres', err) ? (err as Tagged)[kToken] : undefined;
 }
 
 function streamIsEncrypted(client: unknown): boolean | undefined {
@@ -102,9 +100,7 @@ function streamIsEncrypted(client: unknown): boolean | undefined {
  * ```
  */
 export function pgPassword(provider: TokenProvider, options?: PgPasswordOptions): () => Promise<string> {
-  if (!isTokenProvider(provider)) {
-    throw new ConfigError('provider', `must be a TokenProvider (from awsRdsToken(), tokenProvider(), ...), got ${describe(provider)}`);
-  }
+  requireProvider(provider, 'provider');
   const allowInsecure = options?.allowInsecureTransport === true;
   return async function password(this: unknown, params?: { ssl?: unknown }): Promise<string> {
     const encrypted = streamIsEncrypted(this) ?? Boolean(params?.ssl);
@@ -145,6 +141,12 @@ export function pgUsesTls(config: { ssl?: unknown; connectionString?: string | u
   return mode !== undefined && mode !== 'disable' && mode !== 'allow';
 }
 
+/** What the provider replaces in pg's options, and why. */
+const REFUSED_OPTIONS = {
+  password: 'the token provider supplies the password of every connection',
+  Client: 'the IAM pool uses its own Client subclass to retry refused logins (use pgPassword() with a pool of your own instead)',
+};
+
 /**
  * Creates pg's own `Pool` whose connections log in with IAM tokens.
  *
@@ -173,29 +175,14 @@ export function pgUsesTls(config: { ssl?: unknown; connectionString?: string | u
  * ```
  */
 export function createPgPool(options: PgIamPoolConfig): pg.Pool {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('options', `must be pg pool options plus { token }, got ${describe(options)}`);
-  }
-  const { token: provider, allowInsecureTransport, ...rawConfig } = options;
-  if (!isTokenProvider(provider)) {
-    throw new ConfigError('token', `must be a TokenProvider (from awsRdsToken(), tokenProvider(), ...), got ${describe(provider)}`);
-  }
-  if (allowInsecureTransport !== undefined && typeof allowInsecureTransport !== 'boolean') {
-    throw new ConfigError('allowInsecureTransport', `must be true or false, got ${describe(allowInsecureTransport)}`);
-  }
-  if ('password' in rawConfig && (rawConfig as { password?: unknown }).password !== undefined) {
-    throw new ConfigError('password', 'must not be set: the token provider supplies the password of every connection');
-  }
-  if ('Client' in rawConfig && rawConfig.Client !== undefined) {
-    throw new ConfigError('Client', 'must not be set: the IAM pool uses its own Client subclass to retry refused logins');
-  }
+  const { provider, allowInsecureTransport, config: rawConfig } = checkPoolOptions(options, { driver: 'pg', refused: REFUSED_OPTIONS });
   const config = applyTarget(rawConfig, provider.target, 5432, rawConfig.connectionString !== undefined);
   if (!allowInsecureTransport && !pgUsesTls(config)) {
     throw new InsecureTransportError(
       'createPgPool would send IAM tokens without TLS (ssl is not set or is false); set ssl (for example ssl: { ca: rdsCaBundle }), or allowInsecureTransport: true for local testing only',
     );
   }
-  const password = pgPassword(provider, { allowInsecureTransport: allowInsecureTransport === true });
+  const password = pgPassword(provider, { allowInsecureTransport });
 
   class IamClient extends pg.Client {
     override connect(callback?: any): any {
@@ -215,12 +202,11 @@ export function createPgPool(options: PgIamPoolConfig): pg.Pool {
 
   class IamPool extends pg.Pool {
     override connect(callback?: any): any {
-      const once = (): Promise<pg.PoolClient> => super.connect();
-      const result = once().catch((err: unknown) => {
-        if (!isAuthError(err) || this.ending) throw err;
-        provider.invalidate((err as Tagged)[kToken]);
-        return once();
-      });
+      const result = retryRefusedLogin(
+        provider,
+        () => super.connect(),
+        (err) => (this.ending ? undefined : refusedToken(err)),
+      );
       if (typeof callback !== 'function') return result;
       result.then(
         (client) => callback(undefined, client, client.release),

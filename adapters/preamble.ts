@@ -1,11 +1,72 @@
+/**
+ * What every adapter does before it builds the driver's pool: check the
+ * options, apply the provider's target, and know how its server refuses a
+ * login, so that a refused token is forgotten and the login retried once.
+ */
 import { ConfigError } from '../src/core/errors.js';
-import type { TokenTarget } from '../src/core/provider.js';
+import { isTokenProvider, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
+import type { DbToken } from '../src/core/token.js';
+import { describe } from '../src/core/validation.js';
 
 /** The connection settings an adapter shares with the provider's {@link TokenTarget}. */
 export interface ConnectionTarget {
   host?: string | undefined;
   port?: number | undefined;
   user?: string | undefined;
+}
+
+/** Where providers come from, for the fix of a `token` that is not one. */
+const PROVIDER_FIX = 'pass a TokenProvider from awsRdsToken(), ociDbToken(), heatwaveOciToken() or tokenProvider()';
+
+/** `value` as a {@link TokenProvider}, or a {@link ConfigError} for `field`. */
+export function requireProvider(value: unknown, field: string): TokenProvider {
+  if (!isTokenProvider(value)) throw new ConfigError(field, `must be a TokenProvider, got ${describe(value)}`, PROVIDER_FIX);
+  return value;
+}
+
+/** How one driver's pool options are checked by {@link checkPoolOptions}. */
+export interface PoolOptionsRules {
+  /** The driver as messages name it: `pg`, `mysql2`, `node-oracledb`. */
+  readonly driver: string;
+  /** Options the provider replaces, each with why it must not be set. */
+  readonly refused: Readonly<Record<string, string>>;
+}
+
+/** The options of a `createXPool`, split into the provider, the TLS opt-out and the driver's own config. */
+export interface CheckedPoolOptions<C> {
+  readonly provider: TokenProvider;
+  readonly allowInsecureTransport: boolean;
+  readonly config: C;
+}
+
+/**
+ * The checks every `createXPool` makes before anything else: an options
+ * object, a {@link TokenProvider} in `token`, a boolean
+ * `allowInsecureTransport`, and none of the options the provider replaces
+ * (`password` and its kin).
+ */
+export function checkPoolOptions<O extends { token: TokenProvider; allowInsecureTransport?: boolean }>(
+  options: O,
+  rules: PoolOptionsRules,
+): CheckedPoolOptions<Omit<O, 'token' | 'allowInsecureTransport'>> {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('options', `must be an object, got ${describe(options)}`, `pass ${rules.driver}'s pool options plus { token }`);
+  }
+  const { token, allowInsecureTransport, ...config } = options;
+  const provider = requireProvider(token, 'token');
+  if (allowInsecureTransport !== undefined && typeof allowInsecureTransport !== 'boolean') {
+    throw new ConfigError(
+      'allowInsecureTransport',
+      `must be true or false, got ${describe(allowInsecureTransport)}`,
+      'leave it out to require TLS, or set true for local testing only',
+    );
+  }
+  for (const [field, why] of Object.entries(rules.refused)) {
+    if ((config as Record<string, unknown>)[field] !== undefined) {
+      throw new ConfigError(field, `must not be set: ${why}`, `remove ${field} from the pool options`);
+    }
+  }
+  return { provider, allowInsecureTransport: allowInsecureTransport === true, config };
 }
 
 /**
@@ -21,7 +82,7 @@ export function applyTarget<C extends ConnectionTarget>(config: C, target: Token
   const out = { ...config };
   if (target.user !== undefined) {
     if (out.user !== undefined && out.user !== target.user) {
-      throw new ConfigError('user', `is "${out.user}" but the token provider makes tokens for "${target.user}"; drop user or make them match`);
+      throw new ConfigError('user', `is "${out.user}" but the token provider makes tokens for "${target.user}"`, 'drop user or make them match');
     }
     out.user = target.user;
   }
@@ -35,7 +96,61 @@ export function applyTarget<C extends ConnectionTarget>(config: C, target: Token
     out.host.toLowerCase() === target.host.toLowerCase() &&
     (out.port ?? defaultPort) !== target.port
   ) {
-    throw new ConfigError('port', `the pool connects to ${out.host}:${out.port ?? defaultPort} but the token is made for port ${target.port}; give the provider and the pool the same port`);
+    throw new ConfigError(
+      'port',
+      `the pool connects to ${out.host}:${out.port ?? defaultPort} but the token is made for port ${target.port}`,
+      'give the provider and the pool the same port',
+    );
   }
   return out;
+}
+
+/**
+ * How each server says "this login is refused". A refusal is what makes an
+ * adapter forget the token it sent and retry once.
+ */
+export const LOGIN_REFUSED = {
+  /** SQLSTATE (`err.code`): 28000 for LDAP, PAM and RDS IAM; 28P01 for a wrong password. */
+  postgres: ['28000', '28P01'],
+  /** `err.errno`: ER_ACCESS_DENIED_ERROR, from RDS, MariaDB PAM and HeatWave alike. */
+  mysql: [1045],
+  /** `err.errorNum`: ORA-01017 (invalid credential), ORA-25707 and ORA-25708 (a token refused). */
+  oracle: [1017, 25707, 25708],
+} as const;
+
+/** Whether `err` is `server`'s refusal of a login (see {@link LOGIN_REFUSED}). */
+export function isLoginRefused(server: keyof typeof LOGIN_REFUSED, err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; errno?: unknown; errorNum?: unknown };
+  switch (server) {
+    case 'postgres':
+      return (LOGIN_REFUSED.postgres as readonly unknown[]).includes(e.code);
+    case 'mysql':
+      return (LOGIN_REFUSED.mysql as readonly unknown[]).includes(e.errno) || e.code === 'ER_ACCESS_DENIED_ERROR';
+    case 'oracle':
+      return (
+        (LOGIN_REFUSED.oracle as readonly unknown[]).includes(e.errorNum) ||
+        LOGIN_REFUSED.oracle.some((n) => e.code === `ORA-${String(n).padStart(5, '0')}`)
+      );
+  }
+}
+
+/**
+ * Runs `attempt` (a login, or a call that starts with one). When it fails
+ * because the server refused the token that login sent, forgets exactly that
+ * token and runs `attempt` once more; never a third time, so a refused user
+ * cannot set off a retry storm.
+ *
+ * `refusedToken(err)` is the token a refused login sent, or `undefined` when
+ * `err` is anything else, including a refusal before any token was sent
+ * (the token is not at fault then).
+ */
+export function retryRefusedLogin<T>(provider: TokenProvider, attempt: () => Promise<T>, refusedToken: (err: unknown) => DbToken | undefined): Promise<T> {
+  // `then`, not async/await: the driver's own promise type (mysql2's `Promise` option) is kept.
+  return attempt().then(undefined, (err: unknown) => {
+    const token = refusedToken(err);
+    if (token === undefined) throw err;
+    provider.invalidate(token);
+    return attempt();
+  });
 }

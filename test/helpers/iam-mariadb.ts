@@ -1,4 +1,4 @@
-import { startPamScriptVerifier, type PamScriptVerifier } from 'dbtoken/testing';
+import { startPamScriptVerifier, type PamLogin, type PamScriptVerifier } from 'dbtoken/testing';
 // @ts-expect-error plain JS helper shared with the demo and the bench
 import { startMariadb } from '../../scripts/servers/mariadb.mjs';
 import { localRdsCheck } from './aws.js';
@@ -9,6 +9,8 @@ export interface IamMariadb {
   ca: string;
   verifier: PamScriptVerifier;
   revoked: Set<string>;
+  /** Runs before the verifier checks a login; a test may hold a login here until it lets it go. */
+  beforeVerify: ((login: PamLogin) => void | Promise<void>) | undefined;
   admin(sql: string): Promise<any[]>;
   stop(): Promise<void>;
 }
@@ -22,19 +24,28 @@ export interface IamMariadb {
 export async function startIamMariadb(): Promise<IamMariadb> {
   const revoked = new Set<string>();
   let port = 0;
-  const verifier = await startPamScriptVerifier({ verify: localRdsCheck(() => port, revoked) });
+  const check = localRdsCheck(() => port, revoked);
+  let db: IamMariadb | undefined;
+  const verifier = await startPamScriptVerifier({
+    verify: async (login) => {
+      await db?.beforeVerify?.(login);
+      return check(login);
+    },
+  });
   const server = await startMariadb({ verifierScript: verifier.script, pamUsers: ['iam_alice', 'iam_bob'], plainPamUsers: ['iam_plain'] });
   port = server.port;
-  return {
+  db = {
     host: server.host,
     port: server.port,
     ca: server.ca,
     verifier,
     revoked,
+    beforeVerify: undefined,
     admin: server.admin,
     async stop() {
       await server.stop();
       await verifier.close();
     },
   };
+  return db;
 }

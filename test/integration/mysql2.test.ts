@@ -124,6 +124,93 @@ describe('mysql2 pools against a real MariaDB that checks RDS tokens (PAM + mysq
     db.revoked.clear();
   });
 
+  describe('the retry after a refused login', () => {
+    it('forgets only the token the refused connection sent, not a newer one another connection sent meanwhile', async () => {
+      const old = await signedAt(4_000);
+      const newer = await signedAt(2_000);
+      const spare = await signedAt(0);
+      expect(new Set([old, newer, spare]).size).toBe(3);
+      db.revoked.add(old);
+      const source = mockTokenSource();
+      source.returns({ token: old }).returns({ token: newer }).returns({ token: spare });
+      const provider = tokenProvider(source, { retry: { attempts: 1 } });
+      providers.push(provider);
+      const pool = await iamPool(provider, { user: 'iam_alice' });
+
+      // The verifier holds the old token's login until the newer token's login has arrived.
+      const seen: string[] = [];
+      let oldArrived!: () => void;
+      let newerArrived!: () => void;
+      const oldHeld = new Promise<void>((r) => (oldArrived = r));
+      const newerSent = new Promise<void>((r) => (newerArrived = r));
+      db.beforeVerify = async ({ password }) => {
+        const name = password === old ? 'old' : password === newer ? 'newer' : password === spare ? 'spare' : 'other';
+        seen.push(name);
+        if (name === 'newer') newerArrived();
+        if (name === 'old') {
+          oldArrived();
+          await newerSent;
+        }
+      };
+      try {
+        const first = pool.getConnection(); // logs in with the old token
+        await oldHeld;
+        expect((await provider.getToken({ forceRefresh: true })).token).toBe(newer);
+        const second = await pool.getConnection(); // logs in with the newer token
+        const retried = await first; // the old token is refused, then the retry logs in with the newer one
+        retried.destroy();
+        second.destroy();
+        expect(seen).toEqual(['old', 'newer', 'newer']);
+        expect(source.calls.length).toBe(2);
+        expect((await provider.getToken()).token).toBe(newer);
+      } finally {
+        db.beforeVerify = undefined;
+        db.revoked.delete(old);
+      }
+    });
+
+    it.each(['query', 'execute', 'getConnection'] as const)('covers pool.%s: a refused token is replaced once', async (how) => {
+      const revoked = await signedAt(2_000);
+      db.revoked.add(revoked);
+      const source = mockTokenSource();
+      source.returns({ token: revoked }).returns({ token: await signedAt(0) });
+      const provider = tokenProvider(source, { retry: { attempts: 1 } });
+      providers.push(provider);
+      const pool = await iamPool(provider, { user: 'iam_alice' });
+      const before = db.verifier.binds.length;
+      try {
+        if (how === 'getConnection') (await pool.getConnection()).destroy();
+        else await pool[how]('SELECT 1');
+      } finally {
+        db.revoked.delete(revoked);
+      }
+      expect(db.verifier.binds.slice(before).map((b) => [b.ok, b.reason])).toEqual([
+        [false, 'revoked'],
+        [true, undefined],
+      ]);
+      expect(source.calls.length).toBe(2);
+    });
+
+    it('changes nothing private in mysql2: the pool is mysql2\'s own, with only its public methods wrapped', async () => {
+      const plain = mysql.createPool({ host: db.host, port: db.port, ssl: { ca: db.ca } });
+      pools.push(plain);
+      const pool = await iamPool(rds());
+      expect(Object.getPrototypeOf(pool)).toBe(Object.getPrototypeOf(plain));
+      const own = (o: object) => Object.getOwnPropertyNames(o).sort();
+      const ownFunctions = (o: object) => own(o).filter((k) => typeof Object.getOwnPropertyDescriptor(o, k)!.value === 'function');
+      const wrapped = ['execute', 'getConnection', 'query'];
+      expect(own(pool).filter((k) => !wrapped.includes(k))).toEqual(own(plain));
+      expect(ownFunctions(pool).filter((k) => !wrapped.includes(k))).toEqual(ownFunctions(plain));
+      // mysql2's core pool (a private field of the promise pool) is exactly as mysql2 made it.
+      const core = (pool as unknown as { pool: object }).pool;
+      const plainCore = (plain as unknown as { pool: object }).pool;
+      expect(Object.getPrototypeOf(core)).toBe(Object.getPrototypeOf(plainCore));
+      expect(own(core)).toEqual(own(plainCore));
+      expect(ownFunctions(core)).toEqual(ownFunctions(plainCore));
+      expect(await fresh(pool)).toEqual({ u: 'iam_alice@%' });
+    });
+  });
+
   it('a provider error reaches the caller as the DbTokenError itself, not AUTH_SWITCH_PLUGIN_ERROR', async () => {
     const source = mockTokenSource();
     source.fails(new Error('STS unreachable')).fails(new Error('STS unreachable'));
