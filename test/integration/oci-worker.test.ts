@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOciIdentityEmulator, type OciIdentityEmulator } from 'dbtoken/testing';
+import { ensureBuilt, root, runNode } from '../helpers/dist.js';
+import { rsaKeys, writeProfile } from '../helpers/oci-files.js';
+
+const TENANCY = 'ocid1.tenancy.oc1..aaaatenancy';
+const ALICE = 'ocid1.user.oc1..aaaaalice';
+const alice = rsaKeys();
+let iam: OciIdentityEmulator;
+/** An IAM endpoint that accepts connections and never answers. */
+let silent: Server;
+let silentPort = 0;
+const silentSockets = new Set<Socket>();
+const closedSockets: number[] = [];
+const dirs: string[] = [];
+
+function dir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'dbtoken-oci-worker-'));
+  dirs.push(d);
+  return d;
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  iam = await startOciIdentityEmulator({ tenancies: [{ ocid: TENANCY, users: [{ ocid: ALICE, apiKeys: [{ fingerprint: alice.fingerprint, publicKey: alice.publicPem }] }] }] });
+  silent = createServer((s) => {
+    silentSockets.add(s);
+    s.on('close', () => {
+      silentSockets.delete(s);
+      closedSockets.push(Date.now());
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  silentPort = (silent.address() as { port: number }).port;
+});
+afterAll(async () => {
+  await iam?.close();
+  for (const s of silentSockets) s.destroy();
+  await new Promise<void>((r) => silent.close(() => r()));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const esmOci = join(root, 'dist/esm/src/oci.js');
+const cjsOci = join(root, 'dist/cjs/src/oci.js');
+
+describe('an IAM endpoint that never answers', () => {
+  it.each([
+    ['the caller gives up with AbortSignal.timeout(1000)', `await token.getToken({ signal: AbortSignal.timeout(1000) }).catch((e) => console.log('rejected', e.name));`],
+    ['fetchTimeout passes', `await token.getToken().catch((e) => console.log('rejected', e.code, e.cause?.code));`],
+    ['the provider is closed', `const p = token.getToken().catch((e) => console.log('rejected', e.code)); setTimeout(() => token.close(), 1000); await p;`],
+  ])('when %s, the IAM request is abandoned and the process exits by itself', async (_name, body) => {
+    const { configFile } = writeProfile(dir(), { keys: alice });
+    const before = closedSockets.length;
+    const started = Date.now();
+    const r = await runNode(
+      [
+        '--input-type=module',
+        '-e',
+        `
+        const { ociDbToken, ociScope } = await import(${JSON.stringify(esmOci)});
+        const env = JSON.parse(process.env.DBTOKEN_CHILD);
+        const token = ociDbToken({ scope: ociScope.all(), auth: { type: 'api_key', configFile: env.configFile }, endpoint: env.url }, { fetchTimeout: 1500 });
+        ${body}
+        `,
+      ],
+      { env: { DBTOKEN_CHILD: JSON.stringify({ configFile, url: `http://127.0.0.1:${silentPort}` }) }, timeoutMs: 15_000 },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^rejected /);
+    expect(r.stderr).toBe('');
+    // The worker aborted its HTTP request (or went with the process): the server saw the socket close.
+    await new Promise((res) => setTimeout(res, 100));
+    expect(closedSockets.length).toBeGreaterThan(before);
+    expect(closedSockets.at(-1)! - started).toBeLessThan(15_000);
+  });
+
+  it('the fetch deadline gives a TokenUnavailableError whose cause names the timeout', async () => {
+    const { configFile } = writeProfile(dir(), { keys: alice });
+    const r = await runNode(
+      [
+        '--input-type=module',
+        '-e',
+        `
+        const { ociDbToken, ociScope } = await import(${JSON.stringify(esmOci)});
+        const env = JSON.parse(process.env.DBTOKEN_CHILD);
+        const token = ociDbToken({ scope: ociScope.all(), auth: { type: 'api_key', configFile: env.configFile }, endpoint: env.url }, { fetchTimeout: 1000, retry: { attempts: 1 } });
+        const err = await token.getToken().catch((e) => e);
+        console.log(JSON.stringify({ code: err.code, cause: err.cause?.code, timeoutMs: err.cause?.timeoutMs }));
+        `,
+      ],
+      { env: { DBTOKEN_CHILD: JSON.stringify({ configFile, url: `http://127.0.0.1:${silentPort}` }) }, timeoutMs: 15_000 },
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ code: 'ERR_DBTOKEN_UNAVAILABLE', cause: 'ERR_DBTOKEN_FETCH_TIMEOUT', timeoutMs: 1000 });
+  });
+});
+
+describe('the OCI SDK is found next to dbtoken, wherever the application runs from', () => {
+  it.each([
+    ['ESM', 'app.mjs', `const { ociDbToken, ociScope } = await import(${JSON.stringify(esmOci)});`],
+    ['CJS', 'app.cjs', `const { ociDbToken, ociScope } = require(${JSON.stringify(cjsOci)});`],
+  ])('%s build, entry script outside the package, working directory /', async (_name, file, load) => {
+    const { configFile } = writeProfile(dir(), { keys: alice });
+    const app = join(dir(), file);
+    const main = `
+      const env = JSON.parse(process.env.DBTOKEN_CHILD);
+      const token = ociDbToken({ scope: ociScope.all(), auth: { type: 'api_key', configFile: env.configFile }, endpoint: env.url }, { retry: { attempts: 1 } });
+      const t = await token.getToken();
+      console.log(t.token.split('.').length, typeof t.privateKey);
+      token.close();
+    `;
+    writeFileSync(app, file.endsWith('.mjs') ? `${load}\n${main}` : `${load}\n(async () => {${main}})();`);
+    const r = await runNode([app], { cwd: '/', env: { DBTOKEN_CHILD: JSON.stringify({ configFile, url: iam.url }) }, timeoutMs: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('3 string');
+  });
+});
