@@ -42,8 +42,9 @@ export const ER_UNKNOWN_COM = 1047;
 export const ER_OUT_OF_ORDER = 1156;
 export const ER_PARSE = 1064;
 
-/** One packet: its sequence id and its payload (frames of 16 MB already joined). */
+/** One packet: its payload, with frames of 16 MB already joined. */
 export interface Packet {
+  /** The sequence id of its last frame: the answer's is one more. */
   seq: number;
   payload: Buffer;
 }
