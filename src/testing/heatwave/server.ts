@@ -5,16 +5,7 @@ import { closeServer, listen, trackSockets } from '../local-server.js';
 import { isObject, STANDARD_BASE64, verifySecurityToken } from '../security-token.js';
 import {
   authSwitchRequest,
-  CLIENT_CONNECT_ATTRS,
-  CLIENT_CONNECT_WITH_DB,
-  CLIENT_LONG_FLAG,
-  CLIENT_LONG_PASSWORD,
-  CLIENT_PLUGIN_AUTH,
-  CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA,
-  CLIENT_PROTOCOL_41,
-  CLIENT_SECURE_CONNECTION,
   CLIENT_SSL,
-  CLIENT_TRANSACTIONS,
   encodePacket,
   ER_ACCESS_DENIED,
   ER_HANDSHAKE,
@@ -29,6 +20,7 @@ import {
   parseHandshakeResponse,
   parseOciAuthReply,
   readPacket,
+  SERVER_CAPABILITIES,
   textResultSet,
   toScramble,
   type ColumnSpec,
@@ -649,17 +641,7 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
   const now = options.now ?? Date.now;
   const makeNonce = options.nonce ?? (() => randomBytes(32));
   const tlsOptions = options.tls;
-  const capabilities =
-    CLIENT_LONG_PASSWORD |
-    CLIENT_LONG_FLAG |
-    CLIENT_CONNECT_WITH_DB |
-    CLIENT_PROTOCOL_41 |
-    CLIENT_TRANSACTIONS |
-    CLIENT_SECURE_CONNECTION |
-    CLIENT_PLUGIN_AUTH |
-    CLIENT_CONNECT_ATTRS |
-    CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA |
-    (tlsOptions ? CLIENT_SSL : 0);
+  const capabilities = SERVER_CAPABILITIES | (tlsOptions ? CLIENT_SSL : 0);
 
   const logins: HeatwaveLogin[] = [];
   const server: Server = createServer();

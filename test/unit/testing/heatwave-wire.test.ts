@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   authSwitchRequest,
-  CLIENT_CONNECT_ATTRS,
   CLIENT_CONNECT_WITH_DB,
-  CLIENT_LONG_FLAG,
-  CLIENT_LONG_PASSWORD,
   CLIENT_PLUGIN_AUTH,
   CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA,
   CLIENT_PROTOCOL_41,
   CLIENT_SECURE_CONNECTION,
   CLIENT_SSL,
-  CLIENT_TRANSACTIONS,
   columnDefinition,
   encodePacket,
   eofPacket,
@@ -27,23 +23,12 @@ import {
   parseOciAuthReply,
   readLenencInt,
   readPacket,
+  SERVER_CAPABILITIES,
   textResultSet,
   toScramble,
 } from '../../../src/testing/heatwave/wire.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-// The capabilities startHeatwaveEmulator offers without TLS.
-const SERVER_CAPS =
-  CLIENT_LONG_PASSWORD |
-  CLIENT_LONG_FLAG |
-  CLIENT_CONNECT_WITH_DB |
-  CLIENT_PROTOCOL_41 |
-  CLIENT_TRANSACTIONS |
-  CLIENT_SECURE_CONNECTION |
-  CLIENT_PLUGIN_AUTH |
-  CLIENT_CONNECT_ATTRS |
-  CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
 
 describe('length-encoded integers', () => {
   it.each([
@@ -216,11 +201,11 @@ describe('client packets', () => {
   }
 
   it('decodes what mysql2 sends', () => {
-    const parsed = parseHandshakeResponse(MYSQL2_HANDSHAKE, SERVER_CAPS);
+    const parsed = parseHandshakeResponse(MYSQL2_HANDSHAKE, SERVER_CAPABILITIES);
     expect(parsed).toEqual({
       ok: true,
       value: {
-        flags: 0x08baf3cf & SERVER_CAPS,
+        flags: 0x08baf3cf & SERVER_CAPABILITIES,
         user: 'iam_alice',
         authResponse: hex('12909d72d875523f8c9d6da44cbd3a6c1ce794db'),
         database: 'app',
@@ -234,21 +219,21 @@ describe('client packets', () => {
     ['1-byte length auth data', CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION],
     ['NUL-ended auth data', CLIENT_PROTOCOL_41],
   ])('decodes %s', (_name, flags) => {
-    const parsed = parseHandshakeResponse(handshake(flags, 'bob', Buffer.from('secret')), SERVER_CAPS);
+    const parsed = parseHandshakeResponse(handshake(flags, 'bob', Buffer.from('secret')), SERVER_CAPABILITIES);
     expect(parsed).toEqual({ ok: true, value: { flags, user: 'bob', authResponse: Buffer.from('secret') } });
   });
 
   it('reads the database and plugin only when both sides offer them', () => {
     const tail = Buffer.from('db\0plugin\0');
     const flags = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_CONNECT_WITH_DB | CLIENT_PLUGIN_AUTH;
-    expect(parseHandshakeResponse(handshake(flags, 'u', Buffer.alloc(0), tail), SERVER_CAPS)).toMatchObject({ ok: true, value: { database: 'db', authPlugin: 'plugin' } });
-    const noDb = parseHandshakeResponse(handshake(flags, 'u', Buffer.alloc(0), tail), SERVER_CAPS & ~CLIENT_CONNECT_WITH_DB);
+    expect(parseHandshakeResponse(handshake(flags, 'u', Buffer.alloc(0), tail), SERVER_CAPABILITIES)).toMatchObject({ ok: true, value: { database: 'db', authPlugin: 'plugin' } });
+    const noDb = parseHandshakeResponse(handshake(flags, 'u', Buffer.alloc(0), tail), SERVER_CAPABILITIES & ~CLIENT_CONNECT_WITH_DB);
     expect(noDb).toMatchObject({ ok: true, value: { authPlugin: 'db' } });
     expect(noDb.ok && noDb.value.database).toBe(undefined);
   });
 
   it('refuses a client without protocol 4.1', () => {
-    const parsed = parseHandshakeResponse(handshake(CLIENT_SECURE_CONNECTION, 'u', Buffer.alloc(0)), SERVER_CAPS);
+    const parsed = parseHandshakeResponse(handshake(CLIENT_SECURE_CONNECTION, 'u', Buffer.alloc(0)), SERVER_CAPABILITIES);
     expect(parsed).toEqual({ ok: false, reason: 'the client does not speak protocol 4.1' });
   });
 
@@ -256,7 +241,7 @@ describe('client packets', () => {
     // Cut before the user name's NUL, every prefix lacks a field; past it, only the auth data can run short.
     const authEnd = MYSQL2_HANDSHAKE.indexOf('app\0', 0, 'latin1');
     for (let cut = 0; cut < authEnd; cut++) {
-      const parsed = parseHandshakeResponse(MYSQL2_HANDSHAKE.subarray(0, cut), SERVER_CAPS);
+      const parsed = parseHandshakeResponse(MYSQL2_HANDSHAKE.subarray(0, cut), SERVER_CAPABILITIES);
       expect(parsed.ok, `cut at ${cut}`).toBe(false);
       if (!parsed.ok) expect(['short packet', 'missing NUL']).toContain(parsed.reason);
     }
@@ -264,13 +249,13 @@ describe('client packets', () => {
 
   it('gives a reason for a database or plugin name without its NUL', () => {
     const flags = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_CONNECT_WITH_DB;
-    expect(parseHandshakeResponse(handshake(flags, 'u', Buffer.alloc(0), Buffer.from('db')), SERVER_CAPS)).toEqual({ ok: false, reason: 'missing NUL' });
+    expect(parseHandshakeResponse(handshake(flags, 'u', Buffer.alloc(0), Buffer.from('db')), SERVER_CAPABILITIES)).toEqual({ ok: false, reason: 'missing NUL' });
   });
 
   it('gives a reason for a bad length-encoded auth length', () => {
     const flags = CLIENT_PROTOCOL_41 | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
     const payload = Buffer.concat([handshake(flags, 'u', Buffer.alloc(0)).subarray(0, 34), hex('ff')]);
-    expect(parseHandshakeResponse(payload, SERVER_CAPS)).toEqual({ ok: false, reason: 'bad length-encoded integer' });
+    expect(parseHandshakeResponse(payload, SERVER_CAPABILITIES)).toEqual({ ok: false, reason: 'bad length-encoded integer' });
   });
 
   it.each([
@@ -282,8 +267,12 @@ describe('client packets', () => {
     expect(isSslRequest(payload)).toBe(ssl);
   });
 
-  it('CLIENT_SSL is the bit an SSLRequest sets', () => {
+  it('CLIENT_SSL is the bit an SSLRequest sets, and the emulator offers it only with TLS', () => {
     expect(CLIENT_SSL).toBe(0x800);
+    expect(SERVER_CAPABILITIES & CLIENT_SSL).toBe(0);
+    // LONG_PASSWORD, LONG_FLAG, CONNECT_WITH_DB, PROTOCOL_41, TRANSACTIONS, SECURE_CONNECTION, PLUGIN_AUTH,
+    // CONNECT_ATTRS, PLUGIN_AUTH_LENENC_CLIENT_DATA
+    expect(SERVER_CAPABILITIES).toBe(0x38a20d);
   });
 
   it.each([
