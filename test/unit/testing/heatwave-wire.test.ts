@@ -118,8 +118,9 @@ describe('packets', () => {
   });
 
   it('refuses a packet over 16 MB instead of buffering on', () => {
-    const wire = encodePacket(0, Buffer.alloc(MAX_PACKET + 1));
-    expect(readPacket(wire)).toEqual({ status: 'error', reason: 'packet too large' });
+    const read = readPacket(encodePacket(0, Buffer.alloc(MAX_PACKET + 1)));
+    // Only the status and reason: a failing diff of a 16 MB payload would not fit in memory.
+    expect(read.status === 'error' ? read.reason : read.status).toBe('packet too large');
   });
 });
 
