@@ -2,7 +2,30 @@ import { constants, createHash, createPublicKey, randomBytes, verify as verifySi
 import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { closeServer, listen, trackSockets } from '../local-server.js';
-import { isObject, parseJsonObject, STANDARD_BASE64, verifySecurityToken, type Verdict } from '../security-token.js';
+import { isObject, STANDARD_BASE64, verifySecurityToken } from '../security-token.js';
+import {
+  authSwitchRequest,
+  CLIENT_SSL,
+  encodePacket,
+  ER_ACCESS_DENIED,
+  ER_HANDSHAKE,
+  ER_OUT_OF_ORDER,
+  ER_PARSE,
+  ER_UNKNOWN_COM,
+  errPacket,
+  greeting,
+  isSslRequest,
+  okPacket,
+  parseCommand,
+  parseHandshakeResponse,
+  parseOciAuthReply,
+  readPacket,
+  SERVER_CAPABILITIES,
+  textResultSet,
+  toScramble,
+  type ColumnSpec,
+  type Packet,
+} from './wire.js';
 
 /**
  * One API signing key registered on an OCI IAM user.
@@ -455,43 +478,8 @@ export interface HeatwaveEmulator {
   close(): Promise<void>;
 }
 
-// Capability flags (MySQL client/server protocol).
-const CLIENT_LONG_PASSWORD = 0x1;
-const CLIENT_LONG_FLAG = 0x4;
-const CLIENT_CONNECT_WITH_DB = 0x8;
-const CLIENT_PROTOCOL_41 = 0x200;
-const CLIENT_SSL = 0x800;
-const CLIENT_TRANSACTIONS = 0x2000;
-const CLIENT_SECURE_CONNECTION = 0x8000;
-const CLIENT_PLUGIN_AUTH = 0x80000;
-const CLIENT_CONNECT_ATTRS = 0x100000;
-const CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA = 0x200000;
-
-const SERVER_STATUS_AUTOCOMMIT = 0x0002;
-const CHARSET_UTF8MB4 = 255;
-const CHARSET_BINARY = 63;
 const SERVER_VERSION = '8.4.2-heatwave-emulator';
 const OCI_PLUGIN = 'authentication_oci_client';
-const MAX_FRAME = 0xffffff;
-const MAX_PACKET = 16 * 1024 * 1024;
-
-const COM_QUIT = 0x01;
-const COM_QUERY = 0x03;
-const COM_PING = 0x0e;
-
-const TYPE_LONGLONG = 0x08;
-const TYPE_VAR_STRING = 0xfd;
-
-const ER_ACCESS_DENIED = 1045;
-const ER_HANDSHAKE = 1043;
-const ER_UNKNOWN_COM = 1047;
-const ER_OUT_OF_ORDER = 1156;
-const ER_PARSE = 1064;
-
-interface Packet {
-  seq: number;
-  payload: Buffer;
-}
 
 class ConnectionClosed extends Error {}
 
@@ -528,213 +516,19 @@ class PacketReader {
   private pump(): void {
     const waiter = this.waiter;
     if (!waiter) return;
-    let packet: Packet | undefined;
-    try {
-      packet = this.parse();
-    } catch (err) {
+    const read = readPacket(this.buf);
+    if (read.status === 'packet') {
+      this.buf = this.buf.subarray(read.used);
       this.waiter = undefined;
-      waiter.reject(err as Error);
-      return;
-    }
-    if (packet) {
+      waiter.resolve(read.packet);
+    } else if (read.status === 'error') {
       this.waiter = undefined;
-      waiter.resolve(packet);
+      waiter.reject(new Error(read.reason));
     } else if (this.closed) {
       this.waiter = undefined;
       waiter.reject(new ConnectionClosed('connection closed'));
     }
   }
-
-  /** One packet (joining 16 MB frames), or `undefined` when it has not all arrived. */
-  private parse(): Packet | undefined {
-    const parts: Buffer[] = [];
-    let offset = 0;
-    let total = 0;
-    for (;;) {
-      if (offset + 4 > this.buf.length) return undefined;
-      const len = this.buf.readUIntLE(offset, 3);
-      const seq = this.buf[offset + 3]!;
-      if (offset + 4 + len > this.buf.length) return undefined;
-      parts.push(this.buf.subarray(offset + 4, offset + 4 + len));
-      offset += 4 + len;
-      total += len;
-      if (total > MAX_PACKET) throw new Error('packet too large');
-      if (len < MAX_FRAME) {
-        const payload = parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts);
-        this.buf = this.buf.subarray(offset);
-        return { seq, payload };
-      }
-    }
-  }
-}
-
-/** Reads the fields of a packet payload, failing with a RangeError when it runs short. */
-class Cursor {
-  pos = 0;
-  constructor(readonly buf: Buffer) {}
-
-  get done(): boolean {
-    return this.pos >= this.buf.length;
-  }
-
-  bytes(n: number): Buffer {
-    if (this.pos + n > this.buf.length) throw new RangeError('short packet');
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
-  u8(): number {
-    return this.bytes(1)[0]!;
-  }
-
-  u32(): number {
-    return this.bytes(4).readUInt32LE(0);
-  }
-
-  nulString(): Buffer {
-    const end = this.buf.indexOf(0, this.pos);
-    if (end < 0) throw new RangeError('missing NUL');
-    const out = this.buf.subarray(this.pos, end);
-    this.pos = end + 1;
-    return out;
-  }
-
-  lenencInt(): number {
-    const first = this.u8();
-    if (first < 0xfb) return first;
-    if (first === 0xfc) return this.bytes(2).readUInt16LE(0);
-    if (first === 0xfd) return this.bytes(3).readUIntLE(0, 3);
-    if (first === 0xfe) {
-      const big = this.bytes(8).readBigUInt64LE(0);
-      if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError('length too large');
-      return Number(big);
-    }
-    throw new RangeError('bad length-encoded integer');
-  }
-}
-
-function frame(seq: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(4);
-  head.writeUIntLE(payload.length, 0, 3);
-  head[3] = seq & 0xff;
-  return Buffer.concat([head, payload]);
-}
-
-function lenencInt(n: number): Buffer {
-  if (n < 0xfb) return Buffer.from([n]);
-  if (n < 0x10000) {
-    const b = Buffer.alloc(3);
-    b[0] = 0xfc;
-    b.writeUInt16LE(n, 1);
-    return b;
-  }
-  if (n < 0x1000000) {
-    const b = Buffer.alloc(4);
-    b[0] = 0xfd;
-    b.writeUIntLE(n, 1, 3);
-    return b;
-  }
-  const b = Buffer.alloc(9);
-  b[0] = 0xfe;
-  b.writeBigUInt64LE(BigInt(n), 1);
-  return b;
-}
-
-function lenencString(s: string | Buffer): Buffer {
-  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
-  return Buffer.concat([lenencInt(b.length), b]);
-}
-
-function okPacket(): Buffer {
-  const tail = Buffer.alloc(4);
-  tail.writeUInt16LE(SERVER_STATUS_AUTOCOMMIT, 0);
-  return Buffer.concat([Buffer.from([0x00, 0x00, 0x00]), tail]);
-}
-
-function eofPacket(): Buffer {
-  const b = Buffer.alloc(5);
-  b[0] = 0xfe;
-  b.writeUInt16LE(SERVER_STATUS_AUTOCOMMIT, 3);
-  return b;
-}
-
-function errPacket(code: number, sqlState: string, message: string): Buffer {
-  const head = Buffer.alloc(9);
-  head[0] = 0xff;
-  head.writeUInt16LE(code, 1);
-  head.write(`#${sqlState}`, 3, 'latin1');
-  return Buffer.concat([head, Buffer.from(message, 'utf8')]);
-}
-
-/** 20 scramble bytes without NUL or `$`, like a MySQL server makes. */
-function scramble(): Buffer {
-  const b = randomBytes(20);
-  for (let i = 0; i < b.length; i++) {
-    let c = b[i]! & 0x7f;
-    if (c === 0 || c === 0x24) c += 1;
-    b[i] = c;
-  }
-  return b;
-}
-
-function greeting(connectionId: number, capabilities: number, salt: Buffer): Buffer {
-  const caps = Buffer.alloc(4);
-  caps.writeUInt32LE(capabilities >>> 0, 0);
-  const id = Buffer.alloc(4);
-  id.writeUInt32LE(connectionId >>> 0, 0);
-  const status = Buffer.alloc(2);
-  status.writeUInt16LE(SERVER_STATUS_AUTOCOMMIT, 0);
-  return Buffer.concat([
-    Buffer.from([10]),
-    Buffer.from(`${SERVER_VERSION}\0`, 'latin1'),
-    id,
-    salt.subarray(0, 8),
-    Buffer.from([0]),
-    caps.subarray(0, 2),
-    Buffer.from([CHARSET_UTF8MB4]),
-    status,
-    caps.subarray(2, 4),
-    Buffer.from([salt.length + 1]),
-    Buffer.alloc(10),
-    salt.subarray(8),
-    Buffer.from([0]),
-    Buffer.from('mysql_native_password\0', 'latin1'),
-  ]);
-}
-
-interface ColumnSpec {
-  name: string;
-  kind: 'string' | 'integer';
-  /** Display width. */
-  length: number;
-}
-
-function columnDefinition(col: ColumnSpec): Buffer {
-  const fixed = Buffer.alloc(13);
-  fixed[0] = 0x0c;
-  if (col.kind === 'string') {
-    fixed.writeUInt16LE(CHARSET_UTF8MB4, 1);
-    fixed.writeUInt32LE(col.length, 3);
-    fixed[7] = TYPE_VAR_STRING;
-    fixed.writeUInt16LE(0x0001, 8); // NOT_NULL
-    fixed[10] = 0x1f;
-  } else {
-    fixed.writeUInt16LE(CHARSET_BINARY, 1);
-    fixed.writeUInt32LE(col.length, 3);
-    fixed[7] = TYPE_LONGLONG;
-    fixed.writeUInt16LE(0x8081, 8); // NOT_NULL | BINARY | NUM
-    fixed[10] = 0;
-  }
-  return Buffer.concat([
-    lenencString('def'),
-    lenencString(''),
-    lenencString(''),
-    lenencString(''),
-    lenencString(col.name),
-    lenencString(''),
-    fixed,
-  ]);
 }
 
 /**
@@ -765,23 +559,6 @@ function rsaPublicKey(key: string | KeyObject, what: string): KeyObject {
   if (k.asymmetricKeyType !== 'rsa') throw new TypeError(`${what} must be an RSA key, not ${k.asymmetricKeyType ?? 'unknown'}`);
   return k;
 }
-
-interface Reply {
-  fingerprint: string;
-  signature: string;
-  token: string;
-}
-
-function parseReply(reply: Buffer): Verdict<Reply> {
-  if (reply[reply.length - 1] === 0x00) return { ok: false, reason: 'reply ends with a NUL byte' };
-  const obj = parseJsonObject(reply);
-  if (!obj) return { ok: false, reason: 'reply is not a JSON object' };
-  if (typeof obj.fingerprint !== 'string') return { ok: false, reason: 'reply has no fingerprint' };
-  if (typeof obj.signature !== 'string') return { ok: false, reason: 'reply has no signature' };
-  if (obj.token !== undefined && typeof obj.token !== 'string') return { ok: false, reason: 'reply token is not a string' };
-  return { ok: true, value: { fingerprint: obj.fingerprint, signature: obj.signature, token: obj.token ?? '' } };
-}
-
 type Method = NonNullable<HeatwaveLogin['method']>;
 
 /** What {@link startHeatwaveEmulator} decided about one reply. */
@@ -864,17 +641,7 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
   const now = options.now ?? Date.now;
   const makeNonce = options.nonce ?? (() => randomBytes(32));
   const tlsOptions = options.tls;
-  const capabilities =
-    CLIENT_LONG_PASSWORD |
-    CLIENT_LONG_FLAG |
-    CLIENT_CONNECT_WITH_DB |
-    CLIENT_PROTOCOL_41 |
-    CLIENT_TRANSACTIONS |
-    CLIENT_SECURE_CONNECTION |
-    CLIENT_PLUGIN_AUTH |
-    CLIENT_CONNECT_ATTRS |
-    CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA |
-    (tlsOptions ? CLIENT_SSL : 0);
+  const capabilities = SERVER_CAPABILITIES | (tlsOptions ? CLIENT_SSL : 0);
 
   const logins: HeatwaveLogin[] = [];
   const server: Server = createServer();
@@ -893,7 +660,7 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
       return { ok: false, reason: reply.length === 0 ? 'empty nonce (the client sent an empty reply)' : 'empty nonce (the client sent a non-empty reply)' };
     }
     if (reply.length === 0) return { ok: false, reason: 'empty reply' };
-    const parsed = parseReply(reply);
+    const parsed = parseOciAuthReply(reply);
     if (!parsed.ok) return parsed;
     const { fingerprint, signature, token } = parsed.value;
     let method: Method;
@@ -944,21 +711,21 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     let secure = false;
     const clientHost = (raw.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     const send = (seq: number, payload: Buffer): void => {
-      if (!out.destroyed) out.write(frame(seq, payload));
+      if (!out.destroyed) out.write(encodePacket(seq, payload));
     };
     const fail = (seq: number, code: number, sqlState: string, message: string): void => {
-      if (!out.destroyed) out.end(frame(seq, errPacket(code, sqlState, message)));
+      if (!out.destroyed) out.end(encodePacket(seq, errPacket(code, sqlState, message)));
     };
 
     // 1. Greeting.
     const connectionId = nextConnectionId++;
-    send(0, greeting(connectionId, capabilities, scramble()));
+    send(0, greeting({ serverVersion: SERVER_VERSION, connectionId, capabilities, salt: toScramble(randomBytes(20)), authPlugin: 'mysql_native_password' }));
 
     // 2. SSLRequest (optional) and HandshakeResponse41.
     let packet = await reader.next();
     let expectedSeq = 1;
     if (packet.seq !== expectedSeq) return fail(packet.seq + 1, ER_OUT_OF_ORDER, '08S01', 'Got packets out of order');
-    if (packet.payload.length === 32 && packet.payload.readUInt32LE(0) & CLIENT_SSL) {
+    if (isSslRequest(packet.payload)) {
       if (!tlsOptions) return void raw.destroy();
       raw.off('data', onData);
       raw.pause();
@@ -979,23 +746,9 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
       expectedSeq = 2;
       if (packet.seq !== expectedSeq) return fail(packet.seq + 1, ER_OUT_OF_ORDER, '08S01', 'Got packets out of order');
     }
-    let user: string;
-    try {
-      const c = new Cursor(packet.payload);
-      const clientFlags = c.u32();
-      const flags = clientFlags & capabilities;
-      if (!(flags & CLIENT_PROTOCOL_41)) return fail(packet.seq + 1, ER_HANDSHAKE, '08S01', 'Bad handshake');
-      c.bytes(4 + 1 + 23); // max packet size, charset, filler
-      user = c.nulString().toString('utf8');
-      if (flags & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) c.bytes(c.lenencInt());
-      else if (flags & CLIENT_SECURE_CONNECTION) c.bytes(c.u8());
-      else c.nulString();
-      if (flags & CLIENT_CONNECT_WITH_DB && !c.done) c.nulString();
-      if (flags & CLIENT_PLUGIN_AUTH && !c.done) c.nulString();
-      // Connection attributes, if any, are ignored.
-    } catch {
-      return fail(packet.seq + 1, ER_HANDSHAKE, '08S01', 'Bad handshake');
-    }
+    const handshake = parseHandshakeResponse(packet.payload, capabilities);
+    if (!handshake.ok) return fail(packet.seq + 1, ER_HANDSHAKE, '08S01', 'Bad handshake');
+    const { user } = handshake.value;
     let seq = packet.seq + 1;
     const denied = (): void => fail(seq, ER_ACCESS_DENIED, '28000', `Access denied for user '${user}'@'${clientHost}' (using password: YES)`);
 
@@ -1008,7 +761,7 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
 
     // 4. AuthSwitchRequest with the nonce.
     const nonce = Buffer.from(makeNonce());
-    send(seq, Buffer.concat([Buffer.from([0xfe]), Buffer.from(`${OCI_PLUGIN}\0`, 'latin1'), nonce]));
+    send(seq, authSwitchRequest(OCI_PLUGIN, nonce));
     seq += 1;
 
     // 5. The reply.
@@ -1051,22 +804,17 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     for (;;) {
       const cmd = await reader.next();
       if (cmd.seq !== 0) return fail(cmd.seq + 1, ER_OUT_OF_ORDER, '08S01', 'Got packets out of order');
-      const code = cmd.payload[0];
-      if (code === COM_QUIT) return void out.end();
-      if (code === COM_PING) {
+      const command = parseCommand(cmd.payload);
+      if (command.kind === 'quit') return void out.end();
+      if (command.kind === 'ping') {
         send(1, okPacket());
-      } else if (code === COM_QUERY) {
-        const result = runQuery(cmd.payload.subarray(1).toString('utf8'), session);
+      } else if (command.kind === 'query') {
+        const result = runQuery(command.sql, session);
         if (!result) {
           send(1, errPacket(ER_PARSE, '42000', 'You have an error in your SQL syntax; the HeatWave emulator answers only SELECT USER(), CURRENT_USER() and SELECT <integer>'));
           continue;
         }
-        let s = 1;
-        send(s++, lenencInt(result.columns.length));
-        for (const col of result.columns) send(s++, columnDefinition(col));
-        send(s++, eofPacket());
-        send(s++, Buffer.concat(result.row.map((v) => lenencString(v))));
-        send(s++, eofPacket());
+        textResultSet(result.columns, result.row).forEach((payload, i) => send(i + 1, payload));
       } else {
         send(1, errPacket(ER_UNKNOWN_COM, '08S01', 'Unknown command'));
       }

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { closeServer, listen, trackSockets } from '../local-server.js';
+import { bindResponse, firstRdnValue, readLdapMessage, RESULT, type LdapRequest } from './wire.js';
 
 /**
  * One simple bind as the LDAP server saw it.
@@ -100,80 +101,6 @@ export interface LdapVerifier {
   close(): Promise<void>;
 }
 
-// BER tags used by LDAPv3 simple bind (RFC 4511).
-const SEQUENCE = 0x30;
-const INTEGER = 0x02;
-const OCTET_STRING = 0x04;
-const ENUMERATED = 0x0a;
-const BIND_REQUEST = 0x60;
-const BIND_RESPONSE = 0x61;
-const UNBIND_REQUEST = 0x42;
-const SIMPLE_AUTH = 0x80;
-const RESULT = { success: 0, protocolError: 2, authMethodNotSupported: 7, invalidCredentials: 49, unwillingToPerform: 53 } as const;
-
-interface Tlv {
-  tag: number;
-  value: Buffer;
-  end: number;
-}
-
-/** Reads one BER TLV at `offset`; `undefined` when the buffer holds only part of it. */
-function readTlv(buf: Buffer, offset: number): Tlv | undefined {
-  if (offset + 2 > buf.length) return undefined;
-  const tag = buf[offset]!;
-  let len = buf[offset + 1]!;
-  let pos = offset + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4) throw new Error('unsupported BER length');
-    if (pos + n > buf.length) return undefined;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[pos + i]!;
-    pos += n;
-  }
-  if (pos + len > buf.length) return undefined;
-  return { tag, value: buf.subarray(pos, pos + len), end: pos + len };
-}
-
-function tlv(tag: number, value: Buffer): Buffer {
-  const n = value.length;
-  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
-  return Buffer.concat([Buffer.from([tag]), len, value]);
-}
-
-function readInt(b: Buffer): number {
-  let v = 0;
-  for (const byte of b) v = v * 256 + byte;
-  return v;
-}
-
-function intBytes(v: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    bytes.unshift(v & 0xff);
-    v = Math.floor(v / 256);
-  } while (v > 0);
-  if (bytes[0]! & 0x80) bytes.unshift(0);
-  return Buffer.from(bytes);
-}
-
-function bindResponse(messageId: number, code: number, diagnostic: string): Buffer {
-  return tlv(
-    SEQUENCE,
-    Buffer.concat([
-      tlv(INTEGER, intBytes(messageId)),
-      tlv(BIND_RESPONSE, Buffer.concat([tlv(ENUMERATED, Buffer.from([code])), tlv(OCTET_STRING, Buffer.alloc(0)), tlv(OCTET_STRING, Buffer.from(diagnostic))])),
-    ]),
-  );
-}
-
-/** The value of the first RDN (`uid=alice,ou=iam` gives `alice`). */
-function firstRdnValue(dn: string): string {
-  const first = dn.split(',')[0] ?? '';
-  const eq = first.indexOf('=');
-  return eq < 0 ? first : first.slice(eq + 1);
-}
-
 /**
  * A minimal LDAP server that answers simple binds, so that a real PostgreSQL
  * configured with `ldap` authentication hands each login's password (an IAM
@@ -197,34 +124,27 @@ function firstRdnValue(dn: string): string {
 export async function startLdapVerifier(options: LdapVerifierOptions): Promise<LdapVerifier> {
   const binds: LdapBindRecord[] = [];
 
-  const handle = async (socket: Socket, message: Tlv): Promise<boolean> => {
-    if (message.tag !== SEQUENCE) return false;
-    const id = readTlv(message.value, 0);
-    if (!id || id.tag !== INTEGER) return false;
-    const messageId = readInt(id.value);
-    const op = readTlv(message.value, id.end);
-    if (!op) return false;
-    if (op.tag === UNBIND_REQUEST) return false;
-    if (op.tag !== BIND_REQUEST) {
+  /** Answers one request; false when the connection should end (Unbind, or not an LDAP message). */
+  const handle = async (socket: Socket, request: LdapRequest): Promise<boolean> => {
+    if (request.op === 'invalid' || request.op === 'unbind') return false;
+    const { messageId } = request;
+    if (request.op === 'other') {
       socket.write(bindResponse(messageId, RESULT.unwillingToPerform, 'only simple bind is supported'));
       return true;
     }
-    const version = readTlv(op.value, 0);
-    const name = version && readTlv(op.value, version.end);
-    const auth = name && readTlv(op.value, name.end);
-    if (!version || !name || !auth || name.tag !== OCTET_STRING) {
+    if (request.op === 'malformed-bind') {
       socket.write(bindResponse(messageId, RESULT.protocolError, 'malformed bind request'));
       return true;
     }
-    if (auth.tag !== SIMPLE_AUTH) {
+    if (request.op === 'unsupported-auth') {
       socket.write(bindResponse(messageId, RESULT.authMethodNotSupported, 'only simple bind is supported'));
       return true;
     }
-    const dn = name.value.toString('utf8');
+    const { dn, password } = request;
     const user = firstRdnValue(dn);
     let verdict: LdapVerdict;
     try {
-      const v = await options.verify({ dn, user, password: auth.value.toString('utf8') });
+      const v = await options.verify({ dn, user, password });
       verdict = typeof v === 'boolean' ? { ok: v } : { ok: v.ok === true, ...(v.reason !== undefined ? { reason: v.reason } : {}) };
     } catch {
       verdict = { ok: false, reason: 'verifier threw' };
@@ -244,16 +164,14 @@ export async function startLdapVerifier(options: LdapVerifierOptions): Promise<L
       buf = Buffer.concat([buf, chunk]);
       busy = busy.then(async () => {
         for (;;) {
-          let message: Tlv | undefined;
-          try {
-            message = readTlv(buf, 0);
-          } catch {
+          const read = readLdapMessage(buf);
+          if (read.status === 'error') {
             socket.destroy();
             return;
           }
-          if (!message) return;
-          buf = buf.subarray(message.end);
-          if (!(await handle(socket, message))) {
+          if (read.status === 'incomplete') return;
+          buf = buf.subarray(read.used);
+          if (!(await handle(socket, read.request))) {
             socket.end();
             return;
           }

@@ -14,7 +14,8 @@ import {
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ociKeyFingerprint } from '../heatwave/server.js';
 import { closeServer, listen, trackSockets } from '../local-server.js';
-import { parseJsonObject, STANDARD_BASE64, verifySecurityToken, type Verdict } from '../security-token.js';
+import { STANDARD_BASE64, verifySecurityToken, type Verdict } from '../security-token.js';
+import { opcRequestId, parseActionPath, parseAuthorization, parseKeyId, parseTokenRequestBody, signingString } from './wire.js';
 
 /**
  * One API signing key registered on an OCI IAM user of the {@link startOciIdentityEmulator} emulator.
@@ -556,9 +557,7 @@ export interface OciSecurityTokenOptions {
   claims?: Record<string, unknown>;
 }
 
-const ACTION_PATH = /^(?:\/([^/]+))?\/v1\/actions\/generateScopedAccessToken$/;
 const REGION_ID = /^[A-Za-z0-9._-]+$/;
-const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 const MAX_BODY_BYTES = 64 * 1024;
 const MIN_RSA_BITS = 2048;
@@ -630,29 +629,6 @@ function checkSecurityToken(
   const { payload, principal, key } = checked.value;
   const tenancy = [payload.tenant, payload.res_tenant].find((t): t is string => typeof t === 'string' && t !== '');
   return { ok: true, value: { principal, tenancy, key } };
-}
-
-/**
- * The parameters of `Authorization: Signature k="v",…`, or `undefined` when the header is not one.
- * Values cannot hold `"`; OCI's keyIds (OCIDs, fingerprints, `ST$<jwt>`) and base64 signatures never do.
- */
-function parseSignatureHeader(value: string): Map<string, string> | undefined {
-  const m = /^Signature\s+(.*)$/is.exec(value.trim());
-  if (!m) return undefined;
-  const rest = m[1]!;
-  const params = new Map<string, string>();
-  const param = /\s*([A-Za-z]+)\s*=\s*"([^"]*)"\s*(,|$)/y;
-  while (param.lastIndex < rest.length) {
-    const start = param.lastIndex;
-    const p = param.exec(rest);
-    if (!p) return undefined;
-    const name = p[1]!.toLowerCase();
-    if (params.has(name)) return undefined;
-    params.set(name, p[2]!);
-    if (p[3] === '' && param.lastIndex < rest.length) return undefined;
-    if (param.lastIndex === start) return undefined;
-  }
-  return params;
 }
 
 /**
@@ -759,24 +735,17 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
 
   /** Decides who signed the request; never throws. */
   const authenticate = (req: IncomingMessage, body: Buffer): AuthVerdict => {
-    const authorization = req.headers.authorization;
-    if (authorization === undefined || authorization === '') return { ok: false, reason: 'the request is not signed (no authorization header)' };
-    const params = parseSignatureHeader(authorization);
-    if (!params) return { ok: false, reason: 'the authorization header is not an HTTP signature' };
-    const version = params.get('version');
-    if (version !== undefined && version !== '1') return { ok: false, reason: 'unsupported signature version' };
-    const keyId = params.get('keyid');
-    const signature = params.get('signature');
-    if (!keyId) return { ok: false, reason: 'the signature has no keyId' };
-    if (!signature) return { ok: false, reason: 'the signature has no signature value' };
-    if ((params.get('algorithm') ?? '').toLowerCase() !== 'rsa-sha256') return { ok: false, reason: 'the signature algorithm must be rsa-sha256' };
+    const parsed = parseAuthorization(req.headers.authorization);
+    if (!parsed.ok) return parsed;
+    const { signature, headers: signed } = parsed.value;
+    const keyId = parseKeyId(parsed.value.keyId);
 
     // The identity first, so that later refusals can still say whose request it was.
     let caller: Caller;
     let key: KeyObject;
-    if (keyId.startsWith('ST$')) {
+    if (keyId.kind === 'security_token') {
       caller = { keyIdKind: 'security_token' };
-      const checked = checkSecurityToken(keyId.slice(3), issuer, now());
+      const checked = checkSecurityToken(keyId.token, issuer, now());
       if (!checked.ok) return { ok: false, reason: checked.reason, caller };
       caller = { keyIdKind: 'security_token', principal: checked.value.principal };
       if (checked.value.tenancy === undefined) return { ok: false, reason: 'security token has no tenant claim', caller };
@@ -785,9 +754,8 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
       key = checked.value.key;
     } else {
       caller = { keyIdKind: 'api_key' };
-      const parts = keyId.split('/');
-      if (parts.length !== 3 || parts.some((part) => part === '')) return { ok: false, reason: 'keyId is neither <tenancy>/<user>/<fingerprint> nor ST$<token>', caller };
-      const [tenancy, user, fingerprint] = parts as [string, string, string];
+      if ('problem' in keyId) return { ok: false, reason: keyId.problem, caller };
+      const { tenancy, user, fingerprint } = keyId;
       if (!tenancies.has(tenancy)) return { ok: false, reason: 'the keyId names an unknown tenancy', caller };
       caller = { keyIdKind: 'api_key', tenancy, principal: user };
       const found = apiKeys.get(`${tenancy}/${user}/${fingerprint.toLowerCase()}`);
@@ -796,10 +764,6 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
     }
 
     // Which headers were signed.
-    const signed = (params.get('headers') ?? 'date')
-      .split(/\s+/)
-      .filter((h) => h !== '')
-      .map((h) => h.toLowerCase());
     if (new Set(signed).size !== signed.length) return { ok: false, reason: 'the signed headers list repeats a header', caller };
     const required = ['(request-target)', 'host', 'content-length', 'content-type', 'x-content-sha256'];
     for (const h of required) {
@@ -808,22 +772,12 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
     if (!signed.includes('date') && !signed.includes('x-date')) return { ok: false, reason: 'the signature does not cover date or x-date', caller };
 
     // The signing string, exactly as the signer built it.
-    const lines: string[] = [];
-    for (const h of signed) {
-      if (h === '(request-target)') {
-        lines.push(`(request-target): ${(req.method ?? '').toLowerCase()} ${req.url ?? ''}`);
-        continue;
-      }
-      if (!HEADER_NAME.test(h)) return { ok: false, reason: 'the signed headers list has an invalid name', caller };
-      const raw = req.headers[h];
-      const value = Array.isArray(raw) ? raw.join(', ') : raw;
-      if (value === undefined || value === '') return { ok: false, reason: `the signed header ${h} is missing`, caller };
-      lines.push(`${h}: ${value}`);
-    }
+    const signingInput = signingString(signed, { method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    if (!signingInput.ok) return { ok: false, reason: signingInput.reason, caller };
     if (!STANDARD_BASE64.test(signature)) return { ok: false, reason: 'the signature is not base64', caller };
     let verified = false;
     try {
-      verified = verifySignature('sha256', Buffer.from(lines.join('\n'), 'utf8'), { key, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(signature, 'base64'));
+      verified = verifySignature('sha256', Buffer.from(signingInput.value, 'utf8'), { key, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(signature, 'base64'));
     } catch {
       verified = false;
     }
@@ -846,7 +800,7 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const serverId = randomBytes(16).toString('hex').toUpperCase();
     const clientId = req.headers['opc-request-id'];
-    const requestId = typeof clientId === 'string' && /^[\x21-\x7e]{1,98}$/.test(clientId) ? `${clientId}/${serverId}` : serverId;
+    const requestId = opcRequestId(clientId, serverId);
     const method = req.method ?? '';
     const path = (req.url ?? '').split('?')[0]!;
     const record: { -readonly [K in keyof OciIdentityRequestRecord]: OciIdentityRequestRecord[K] } = { method, path, ok: false, status: 0, requestId };
@@ -887,9 +841,9 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
     const body = Buffer.concat(chunks);
 
     // The route and region.
-    const route = ACTION_PATH.exec(path);
+    const route = parseActionPath(path);
     if (!route) return refuse(404, 'NotFound', 'no such operation (the emulator serves only [/<region>]/v1/actions/generateScopedAccessToken)');
-    const region = route[1] ?? regions[0]!;
+    const region = route.region ?? regions[0]!;
     record.region = region;
     if (!served.has(region)) return refuse(404, 'NotFound', `the emulator does not serve the region ${region}`);
     if (method !== 'POST') return refuse(405, 'MethodNotAllowed', 'generateScopedAccessToken takes POST', { allow: 'POST' });
@@ -905,8 +859,7 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
     const caller = verdict.caller;
 
     // What they ask for.
-    // Decoded leniently (bad UTF-8 becomes U+FFFD), as it always was.
-    const details = parseJsonObject(body.toString('utf8'));
+    const details = parseTokenRequestBody(body);
     if (!details) return refuse(400, 'InvalidParameter', 'the body must be a JSON object {scope, publicKey}');
     const { scope, publicKey: clientKeyPem } = details;
     if (typeof scope === 'string') record.scope = scope;

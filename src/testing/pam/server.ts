@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { closeServer, listen, trackSockets } from '../local-server.js';
+import { pamAnswer, readPamRequest } from './wire.js';
 
 /**
  * One PAM authentication as the verifier received it from `pam_script_auth`.
@@ -163,9 +164,6 @@ export interface PamScriptVerifier {
   close(): Promise<void>;
 }
 
-/** Longest request accepted (user + token); IAM tokens are a few KB at most. */
-const MAX_REQUEST_BYTES = 64 * 1024;
-
 function bashScript(port: number, timeoutSeconds: number): string {
   // Only bash builtins touch the token (printf, read), so it never appears in a
   // process's argv (`ps`). A refused or dead verifier means exit 1: refuse.
@@ -231,22 +229,18 @@ export async function startPamScriptVerifier(options: PamScriptVerifierOptions):
     socket.on('data', (chunk) => {
       if (done) return;
       buf = Buffer.concat([buf, chunk]);
-      const first = buf.indexOf(0x0a);
-      const second = first < 0 ? -1 : buf.indexOf(0x0a, first + 1);
-      if (second < 0) {
-        if (buf.length > MAX_REQUEST_BYTES) {
-          done = true;
-          socket.end('NO\n');
-        }
+      const read = readPamRequest(buf);
+      if (read.status === 'incomplete') return;
+      done = true;
+      buf = Buffer.alloc(0);
+      if (read.status === 'error') {
+        socket.end(pamAnswer(false));
         return;
       }
-      done = true;
-      const user = buf.subarray(0, first).toString('utf8');
-      const password = buf.subarray(first + 1, second).toString('utf8');
-      buf = Buffer.alloc(0);
+      const { user, password } = read;
       void decide({ user, password }).then((verdict) => {
         binds.push({ user, ...verdict });
-        if (!socket.destroyed) socket.end(verdict.ok ? 'OK\n' : 'NO\n');
+        if (!socket.destroyed) socket.end(pamAnswer(verdict.ok));
       });
     });
   });
