@@ -373,9 +373,9 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
   const member: Member & { used: StoredToken | undefined } = {
     used: undefined,
     plan,
-    onToken(stored, background) {
+    onToken(stored, background, elapsedMs) {
       const { refreshAt } = refreshSchedule({ fetchedAt: stored.fetchedAt, expiresAt: stored.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
-      logger?.debug?.(`dbtoken: new token; expires ${stored.token.expiresAt.toISOString()}, refresh from ${new Date(refreshAt).toISOString()}`);
+      logger?.debug?.(`dbtoken: fetched a token in ${elapsedMs} ms; expires ${stored.token.expiresAt.toISOString()}, refresh from ${new Date(refreshAt).toISOString()}`);
       emit('token', { expiresAt: stored.token.expiresAt, refreshAt: new Date(refreshAt), background } satisfies TokenEvent);
     },
     onError(err) {

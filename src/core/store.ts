@@ -38,7 +38,8 @@ export interface FetchPlan {
  * a provider dropped without `close()` is collected.
  */
 export interface Member {
-  onToken(stored: StoredToken, background: boolean): void;
+  /** A fetch succeeded, `elapsedMs` after it started. */
+  onToken(stored: StoredToken, background: boolean, elapsedMs: number): void;
   onError(err: unknown): void;
   /** When this member wants a background refresh of `view`'s token, if it handed that token out. */
   refreshDue(view: EntryView, stored: StoredToken): number | undefined;
@@ -200,6 +201,7 @@ function createStore(): TokenStore {
     const s = state(slot);
     if (s.flight !== undefined) return s.flight;
     const controller = new AbortController();
+    const startedAt = s.clock();
     let deadline: ReturnType<typeof setTimeout> | undefined;
     if (plan.fetchTimeout > 0) {
       deadline = setTimeout(() => controller.abort(new FetchTimeoutError(plan.fetchTimeout)), Math.min(plan.fetchTimeout, MAX_TIMER_MS));
@@ -238,7 +240,7 @@ function createStore(): TokenStore {
         s.failure = NO_FAILURES;
         s.lastError = undefined;
         s.lastFetchAt = stored.fetchedAt;
-        for (const m of live(s)) m.onToken(stored, background);
+        for (const m of live(s)) m.onToken(stored, background, stored.fetchedAt - startedAt);
         reschedule(s);
         return stored;
       },

@@ -90,7 +90,6 @@ export class OciTokenWorker implements OciTokenClient {
       requestTimeoutMs: this.options.requestTimeoutMs,
     };
     const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData });
-    w.unref();
     w.on('message', (m: OciWorkerReply) => {
       const p = this.#pending.get(m.id);
       if (p === undefined) return;
@@ -114,6 +113,8 @@ export class OciTokenWorker implements OciTokenClient {
     };
     w.on('error', fail);
     w.on('exit', () => fail(new Error('the OCI SDK worker stopped')));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    w.unref();
     return w;
   }
 
