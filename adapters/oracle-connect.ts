@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 /**
  * Pure parsing of Oracle Net connect strings, enough to tell whether a
  * connection would be encrypted (TCPS) before it is made.
@@ -65,4 +67,18 @@ export function connectTransport(connectString: string, tnsNames?: Map<string, s
   const resolved = tnsNames?.get(s.toUpperCase());
   if (resolved !== undefined) return connectTransport(resolved);
   return { kind: 'unknown', alias: s };
+}
+
+/**
+ * The aliases of `tnsnames.ora` in `configDir` (else `TNS_ADMIN`), as
+ * node-oracledb would find them; `undefined` when there is none to read.
+ */
+export function loadTnsNames(configDir: string | undefined, env: NodeJS.ProcessEnv = process.env): Map<string, string> | undefined {
+  const dir = configDir ?? env.TNS_ADMIN;
+  if (!dir) return undefined;
+  try {
+    return parseTnsNames(readFileSync(join(dir, 'tnsnames.ora'), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }

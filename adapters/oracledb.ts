@@ -8,13 +8,11 @@
  * ```
  * @module dbtoken/oracledb
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import oracledb from 'oracledb';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { connectTransport, parseTnsNames } from './oracle-connect.js';
+import { connectTransport, loadTnsNames } from './oracle-connect.js';
 import { checkPoolOptions, requireProvider } from './preamble.js';
 
 /**
@@ -106,16 +104,6 @@ export function oracledbAccessToken(provider: TokenProvider): (refresh: boolean)
   };
 }
 
-function tnsNamesFrom(configDir: string | undefined): Map<string, string> | undefined {
-  const dir = configDir ?? process.env.TNS_ADMIN;
-  if (!dir) return undefined;
-  try {
-    return parseTnsNames(readFileSync(join(dir, 'tnsnames.ora'), 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
 /** What the provider replaces in node-oracledb's pool attributes. */
 const REFUSED_OPTIONS = Object.fromEntries(
   ['user', 'username', 'password', 'accessToken', 'accessTokenConfig'].map((f) => [f, 'the token provider supplies the login (IAM db-tokens carry the identity)']),
@@ -154,7 +142,7 @@ export async function createOracledbPool(options: OracledbIamPoolAttributes): Pr
     throw new ConfigError('connectString', 'is required', 'pass a tcps:// Easy Connect string, a descriptor with PROTOCOL=TCPS, or a tnsnames.ora alias');
   }
   if (!allowInsecureTransport) {
-    const transport = connectTransport(connectString, tnsNamesFrom(attrs.configDir));
+    const transport = connectTransport(connectString, loadTnsNames(attrs.configDir));
     if (transport.kind === 'tcp') {
       throw new InsecureTransportError(
         `createOracledbPool would send IAM db-tokens without TLS (${transport.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS), or allowInsecureTransport: true for testing only`,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createIamPool } from '../../../adapters/create-iam-pool.js';
-import { connectTransport, parseTnsNames } from '../../../adapters/oracle-connect.js';
+import { connectTransport, loadTnsNames } from '../../../adapters/oracle-connect.js';
 import { expandHome } from '../../sources/oci/config-file.js';
 import type { TokenProvider } from '../../core/provider.js';
 import { UsageError } from '../args.js';
@@ -44,19 +44,9 @@ function readCa(file: string): string {
   return pem;
 }
 
-/** --config-dir as a path; without it, node-oracledb (and {@link tnsNames}) look in TNS_ADMIN. */
+/** --config-dir as a path; without it, node-oracledb (and {@link loadTnsNames}) look in TNS_ADMIN. */
 function oracleConfigDir(c: OracleConnectionPlan): string | undefined {
   return c.configDir !== undefined ? resolve(expandHome(c.configDir, homedir())) : undefined;
-}
-
-function tnsNames(configDir: string | undefined): Map<string, string> | undefined {
-  const dir = configDir ?? process.env.TNS_ADMIN;
-  if (!dir) return undefined;
-  try {
-    return parseTnsNames(readFileSync(join(dir, 'tnsnames.ora'), 'utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -65,7 +55,7 @@ function tnsNames(configDir: string | undefined): Map<string, string> | undefine
  */
 function checkTcps(c: OracleConnectionPlan): void {
   if (c.insecure) return;
-  const t = connectTransport(c.connectString, tnsNames(oracleConfigDir(c)));
+  const t = connectTransport(c.connectString, loadTnsNames(oracleConfigDir(c)));
   if (t.kind === 'tcp') {
     throw new UsageError('--connect-string', `--connect-string: the db-token would travel without TLS (${t.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS), or --insecure for testing only`);
   }

@@ -101,9 +101,10 @@ export interface AwsRdsDeps {
   clock(): number;
 }
 
-const defaultDeps: Omit<AwsRdsDeps, 'clock'> = {
+const defaultDeps: AwsRdsDeps = {
   newSigner: (config) => new Signer(config),
   now: () => Date.now(),
+  clock: () => Date.now(),
 };
 
 function credentialIdentity(credentials: ResolvedAwsRdsConfig['credentials']): string {
@@ -176,17 +177,18 @@ export function validateAwsRdsConfig(config: unknown): ResolvedAwsRdsConfig {
  *   that chain is dropped and the next fetch starts a new one, so a metadata
  *   endpoint that hangs once does not hang every later connection.
  */
-export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: AwsRdsDeps): TokenSource {
+export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> = {}): TokenSource {
+  const d: AwsRdsDeps = { ...defaultDeps, ...deps };
   const base = { hostname: c.hostname, port: c.port, username: c.username, region: c.region };
   let shared: { getAuthToken(): Promise<string> } | undefined;
   return async ({ signal }) => {
-    const signedAt = deps.clock();
-    const realSignedAt = deps.now();
+    const signedAt = d.clock();
+    const realSignedAt = d.now();
     let expiration: Date | undefined;
     let signer: { getAuthToken(): Promise<string> };
     const creds = c.credentials;
     if (typeof creds === 'function') {
-      signer = deps.newSigner({
+      signer = d.newSigner({
         ...base,
         credentials: async (props?: Record<string, unknown>) => {
           const resolved = await creds(props);
@@ -196,7 +198,7 @@ export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: AwsRdsDeps): TokenSo
       });
     } else {
       expiration = creds?.expiration;
-      signer = shared ??= deps.newSigner({ ...base, ...(creds !== undefined ? { credentials: creds } : {}) });
+      signer = shared ??= d.newSigner({ ...base, ...(creds !== undefined ? { credentials: creds } : {}) });
     }
     let token: string;
     try {
@@ -242,7 +244,7 @@ export function awsRdsToken(config: AwsRdsTokenConfig, options?: TokenProviderOp
   const userClock = opts.clock;
   const clock = (): number => (typeof userClock === 'function' ? userClock() : Date.now());
   return createProvider(
-    awsRdsSource(c, { ...defaultDeps, clock }),
+    awsRdsSource(c, { clock }),
     { cacheKey: awsRdsCacheKey(c), target: { host: c.hostname, port: c.port, user: c.username }, ...opts, lifetime: RDS_TOKEN_LIFETIME_MS },
     {},
   );

@@ -180,9 +180,12 @@ export function ociDbCacheKey(c: ResolvedOciDbConfig): string {
 
 /** The I/O an OCI db-token source uses; tests swap it. */
 export interface OciDbDeps {
-  /** Reaches IAM: by default the SDK in a worker thread. */
+  /** Reaches IAM. Default: the SDK in a worker thread, with a one-minute deadline per call. */
   readonly client: OciTokenClient;
 }
+
+/** How long one IAM call may take inside the worker: the fetch's deadline, and never more than a minute. */
+const MAX_IAM_CALL_MS = 60_000;
 
 /**
  * The token source behind {@link ociDbToken}: one `generateScopedAccessToken`
@@ -190,19 +193,17 @@ export interface OciDbDeps {
  * the token's `exp`; an IAM refusal other than throttling is marked as not
  * worth retrying.
  */
-export function ociDbSource(c: ResolvedOciDbConfig, deps: OciDbDeps): TokenSource {
+export function ociDbSource(c: ResolvedOciDbConfig, deps: Partial<OciDbDeps> = {}): TokenSource {
+  const client = deps.client ?? new OciTokenWorker({ auth: c.auth, endpoint: c.endpoint, keySize: c.keySize, requestTimeoutMs: MAX_IAM_CALL_MS });
   return async ({ signal }) => {
     try {
-      const { token, privateKey } = await deps.client.generateScopedAccessToken(c.scope, signal);
+      const { token, privateKey } = await client.generateScopedAccessToken(c.scope, signal);
       return { token, expiresAt: jwtExpiry(token), privateKey };
     } catch (err) {
       throw markPermanent(err);
     }
   };
 }
-
-/** How long one IAM call may take inside the worker: the fetch's deadline, and never more than a minute. */
-const MAX_IAM_CALL_MS = 60_000;
 
 /**
  * A provider of OCI IAM db-tokens for Oracle Autonomous Database and the

@@ -166,12 +166,13 @@ export interface HeatwaveSource {
  * fingerprint and security token, read now (so that a broken profile fails
  * at once, naming the file and line) and again on every later fetch.
  */
-export function heatwaveSource(configFile: string, profile: string, deps: HeatwaveDeps): HeatwaveSource {
-  const first = loadMaterial(deps, configFile, profile);
+export function heatwaveSource(configFile: string, profile: string, deps: Partial<HeatwaveDeps> = {}): HeatwaveSource {
+  const d: HeatwaveDeps = { readFile: (path) => readFileSync(path), clock: () => Date.now(), ...deps };
+  const first = loadMaterial(d, configFile, profile);
   let pending: Material | undefined = first;
   return {
     source: async () => {
-      const m = pending ?? loadMaterial(deps, configFile, profile);
+      const m = pending ?? loadMaterial(d, configFile, profile);
       pending = undefined;
       return m;
     },
@@ -245,7 +246,7 @@ export function heatwaveOciToken(config: HeatwaveOciTokenConfig = {}, options?: 
   const configFile = isAbsolute(raw) ? raw : resolve(raw);
   const opts = options === undefined ? {} : (requireObject('options', options, 'TokenProviderOptions') as TokenProviderOptions);
   const clock = (): number => (typeof opts.clock === 'function' ? opts.clock() : Date.now());
-  const h = heatwaveSource(configFile, profile, { readFile: (path) => readFileSync(path), clock });
+  const h = heatwaveSource(configFile, profile, { clock });
 
   // The watcher holds the provider weakly: a provider dropped without close() is still collected.
   let ref: WeakRef<TokenProvider> | undefined;
