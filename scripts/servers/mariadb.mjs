@@ -1,6 +1,6 @@
 // A private MariaDB per run: its own data directory, port and socket in a temp
 // folder, TLS on, and `pam` authentication through pam_script pointed at a
-// verifier script (see src/testing/pam-verifier.ts). Needs root: the PAM
+// verifier script (see src/testing/pam/). Needs root: the PAM
 // service file has to live in /etc/pam.d.
 //
 // Plugin: auth_pam (v2) runs PAM in a setuid-root helper,
@@ -13,7 +13,7 @@
 // auth_pam is used when the helper is there and setuid root.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -130,8 +130,8 @@ export async function startMariadb({ pamUsers = [], plainPamUsers = [], staticUs
     const tls = selfSignedCert();
     const cert = join(data, 'server-cert.pem');
     const key = join(data, 'server-key.pem');
-    copyFileSync(tls.certFile, cert);
-    copyFileSync(tls.keyFile, key);
+    writeFileSync(cert, tls.cert);
+    writeFileSync(key, tls.key, { mode: 0o600 });
     chownSync(cert, uid, gid);
     chownSync(key, uid, gid);
     chmodSync(key, 0o600);

@@ -1,6 +1,6 @@
 // A private PostgreSQL per run: its own data directory, port and socket in a
 // temp folder, TLS on, and `ldap` authentication pointed at a verifier.
-import { chmodSync, chownSync, copyFileSync, appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -34,8 +34,8 @@ export async function startPostgres({ ldapPort, ldapUsers = [], ldapGroups = [],
   runAs(osUser, join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
   const tls = selfSignedCert();
-  copyFileSync(tls.certFile, join(data, 'server.crt'));
-  copyFileSync(tls.keyFile, join(data, 'server.key'));
+  writeFileSync(join(data, 'server.crt'), tls.cert);
+  writeFileSync(join(data, 'server.key'), tls.key, { mode: 0o600 });
   chmodSync(join(data, 'server.key'), 0o600);
   if (isRoot) {
     const [uid, gid] = ownerIds('postgres');

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir as makeTempDir } from './temp.js';
 
 export function fingerprintOf(publicKey: KeyObject | string): string {
   const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
@@ -35,8 +35,9 @@ export function securityToken(issuer: KeyObject, claims: { sub: string; exp: num
   return `${head}.${sign('sha256', Buffer.from(head), issuer).toString('base64url')}`;
 }
 
+/** A folder for OCI files, removed when the test file ends. */
 export function tempDir(prefix = 'dbtoken-oci-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return makeTempDir(prefix);
 }
 
 /** Writes an OCI config with one profile; returns the file paths. */

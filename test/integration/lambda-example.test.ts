@@ -1,16 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { REGION, temporaryKeys } from '../helpers/aws.js';
 import { startIamPostgres, type IamPostgres } from '../helpers/iam-postgres.js';
+import { tempDir } from '../helpers/temp.js';
 
 let db: IamPostgres;
 const saved = { ...process.env };
 
 beforeAll(async () => {
   db = await startIamPostgres();
-  const caFile = join(mkdtempSync(join(tmpdir(), 'dbtoken-lambda-')), 'ca.pem');
+  const caFile = join(tempDir('dbtoken-lambda-'), 'ca.pem');
   writeFileSync(caFile, db.ca);
   // What Lambda puts in the environment for the function's role, plus the function's own settings.
   Object.assign(process.env, {

@@ -86,8 +86,7 @@ async function refusal(p: Promise<unknown>): Promise<{ errno?: number; code?: st
 }
 
 describe('MariaDB with PAM through startPamScriptVerifier', () => {
-  it('starts in about a second', () => {
-    expect(startMs).toBeLessThan(5_000);
+  it('starts with a PAM plugin that runs the verifier', () => {
     expect(['auth_pam', 'auth_pam_v1']).toContain(db.pamPlugin);
   });
 
@@ -195,15 +194,15 @@ describe('startPamScriptVerifier protocol and script', () => {
       child.stdin?.end();
     });
 
-  it('the script exits 0 only on OK, and 1 at once when the verifier is gone', async () => {
+  it('the script exits 0 only on OK, and 1 without waiting for its timeout when the verifier is gone', async () => {
     expect((await runScript(pam.script, { PAM_USER: 'iam_alice', PAM_AUTHTOK: 'ok-iam_alice' })).code).toBe(0);
     expect((await runScript(pam.script, { PAM_USER: 'iam_alice', PAM_AUTHTOK: 'bad' })).code).toBe(1);
-    const v = await startPamScriptVerifier({ verify: () => true });
+    // A timeout far past this test's own: had the script waited for it, the test would fail.
+    const v = await startPamScriptVerifier({ verify: () => true, timeoutSeconds: 600 });
     const script = v.script;
     await v.close();
     const gone = await runScript(script, { PAM_USER: 'iam_alice', PAM_AUTHTOK: 'ok-iam_alice' });
     expect(gone.code).toBe(1);
-    expect(gone.ms).toBeLessThan(2_000);
   });
 
   it('the script gives up after its timeout when the verifier never answers', async () => {
@@ -211,8 +210,7 @@ describe('startPamScriptVerifier protocol and script', () => {
     try {
       const r = await runScript(v.script, { PAM_USER: 'iam_alice', PAM_AUTHTOK: 'x' });
       expect(r.code).toBe(1);
-      expect(r.ms).toBeGreaterThanOrEqual(900);
-      expect(r.ms).toBeLessThan(3_000);
+      expect(r.ms).toBeGreaterThanOrEqual(900); // it did wait for the verifier (a busy machine only makes this longer)
     } finally {
       await v.close();
     }

@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOciIdentityEmulator, type OciIdentityEmulator } from 'dbtoken/testing';
 import { ensureBuilt, root, runNode } from '../helpers/dist.js';
 import { rsaKeys, writeProfile } from '../helpers/oci-files.js';
+import { tempDir } from '../helpers/temp.js';
 
 const TENANCY = 'ocid1.tenancy.oc1..aaaatenancy';
 const ALICE = 'ocid1.user.oc1..aaaaalice';
@@ -15,13 +15,8 @@ let iam: OciIdentityEmulator;
 let silent: Server;
 let silentPort = 0;
 const silentSockets = new Set<Socket>();
-const dirs: string[] = [];
 
-function dir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'dbtoken-oci-worker-'));
-  dirs.push(d);
-  return d;
-}
+const dir = (): string => tempDir('dbtoken-oci-worker-');
 
 beforeAll(async () => {
   ensureBuilt();
@@ -38,7 +33,6 @@ afterAll(async () => {
   await iam?.close();
   for (const s of silentSockets) s.destroy();
   await new Promise<void>((r) => silent.close(() => r()));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const esmOci = join(root, 'dist/esm/src/oci.js');

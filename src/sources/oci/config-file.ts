@@ -33,32 +33,44 @@ export type OciConfig = Readonly<Record<string, OciConfigProfile>>;
 export function parseOciConfig(text: string, file: string): OciConfig {
   const profiles: Record<string, { line: number; entries: Record<string, OciConfigEntry> }> = Object.create(null);
   let current: { line: number; entries: Record<string, OciConfigEntry> } | undefined;
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // No regular expression meets a line's content: every step here is linear in the line's length.
+  const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split('\n');
   lines.forEach((raw, i) => {
     const line = i + 1;
     const s = raw.trim();
     if (s === '' || s.startsWith('#') || s.startsWith(';')) return;
     if (s.startsWith('[')) {
-      const m = /^\[\s*([^\]]*?)\s*\]$/.exec(s);
-      if (!m || m[1] === '') throw new ConfigError('configFile', `${file}:${line}: malformed profile header; write it as [PROFILE_NAME]`);
-      const name = m[1]!;
+      const name = s.endsWith(']') ? s.slice(1, -1).trim() : '';
+      if (name === '' || name.includes(']') || name.includes('[')) {
+        throw new ConfigError('configFile', `${file}:${line}: malformed profile header`, 'write it as [PROFILE_NAME]');
+      }
       if (profiles[name] !== undefined) {
-        throw new ConfigError('configFile', `${file}:${line}: profile [${name}] is defined twice (first at line ${profiles[name]!.line})`);
+        throw new ConfigError('configFile', `${file}:${line}: profile [${shown(name, false)}] is defined twice (first at line ${profiles[name]!.line})`, 'remove or rename one of them');
       }
       current = profiles[name] = { line, entries: Object.create(null) };
       return;
     }
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new ConfigError('configFile', `${file}:${line}: expected "key = value", a [PROFILE] header or a # comment`);
+    if (eq <= 0) throw new ConfigError('configFile', `${file}:${line}: expected "key = value", a [PROFILE] header or a # comment`, 'fix or remove the line');
     const key = s.slice(0, eq).trim();
     const value = s.slice(eq + 1).trim();
-    if (current === undefined) throw new ConfigError('configFile', `${file}:${line}: "${key}" comes before any [PROFILE] header`);
+    if (current === undefined) throw new ConfigError('configFile', `${file}:${line}: ${shown(key)} comes before any [PROFILE] header`, 'put it under a [PROFILE] header, such as [DEFAULT]');
     if (current.entries[key] !== undefined) {
-      throw new ConfigError('configFile', `${file}:${line}: "${key}" is set twice in one profile (first at line ${current.entries[key]!.line})`);
+      throw new ConfigError('configFile', `${file}:${line}: ${shown(key)} is set twice in one profile (first at line ${current.entries[key]!.line})`, 'keep one of them');
     }
     current.entries[key] = { value, line };
   });
   return profiles;
+}
+
+/**
+ * A key or profile name as a message may show it: quoted when it looks like
+ * one, and otherwise only described, so that a secret pasted into the wrong
+ * place of a config file never reaches an error message or a log.
+ */
+export function shown(name: string, quote = true): string {
+  if (name.length <= 64 && /^[A-Za-z0-9_.@+ -]*$/.test(name)) return quote ? `"${name}"` : name;
+  return `(a name of ${name.length} characters)`;
 }
 
 /** A profile with `DEFAULT` merged in, plus where it came from. */
@@ -79,7 +91,8 @@ export function resolveOciProfile(config: OciConfig, name: string, file: string)
     const names = Object.keys(config);
     throw new ConfigError(
       'profile',
-      `profile [${name}] not found in ${file} (${names.length ? `it has ${names.map((n) => `[${n}]`).join(', ')}` : 'it has no profiles'}); pass profile, or create it with \`oci setup config\` or \`oci session authenticate\``,
+      `profile [${name}] not found in ${file} (${names.length ? `it has ${names.map((n) => `[${shown(n, false)}]`).join(', ')}` : 'it has no profiles'})`,
+      'pass profile, or create it with `oci setup config` or `oci session authenticate`',
     );
   }
   const inherited = name === 'DEFAULT' ? {} : config.DEFAULT?.entries ?? {};

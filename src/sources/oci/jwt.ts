@@ -24,11 +24,19 @@ export function jwtPayload(token: string): Record<string, unknown> {
   return payload as Record<string, unknown>;
 }
 
-/** The `exp` claim as a Date. Throws {@link MalformedJwtError} when absent or not a number. */
+/** The latest `exp` a Date can hold: 8.64e15 ms after the epoch, in seconds. */
+const MAX_EXP_SECONDS = 8.64e12;
+
+/**
+ * The `exp` claim as a Date. Throws {@link MalformedJwtError} when absent, not
+ * a number, not positive, or past what a Date can hold (an `exp` of `1e300`
+ * would otherwise be an Invalid Date that compares false with everything).
+ */
 export function jwtExpiry(token: string): Date {
   const { exp } = jwtPayload(token);
   if (typeof exp !== 'number' || !Number.isFinite(exp) || exp <= 0) {
     throw new MalformedJwtError('the JWT has no numeric exp claim');
   }
+  if (exp > MAX_EXP_SECONDS) throw new MalformedJwtError('the JWT exp claim is out of range (after the year 275760)');
   return new Date(exp * 1000);
 }
