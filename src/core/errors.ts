@@ -125,8 +125,8 @@ export class FetchTimeoutError extends DbTokenError {
   /** The deadline that passed, in ms. */
   readonly timeoutMs: number;
 
-  constructor(timeoutMs: number, what = 'the token source did not answer') {
-    super('ERR_DBTOKEN_FETCH_TIMEOUT', `${what} within fetchTimeout (${timeoutMs} ms)`);
+  constructor(timeoutMs: number, what = 'the token source did not answer', options?: { cause?: unknown }) {
+    super('ERR_DBTOKEN_FETCH_TIMEOUT', `${what} within fetchTimeout (${timeoutMs} ms)`, options);
     this.timeoutMs = timeoutMs;
   }
 }

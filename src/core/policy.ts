@@ -36,7 +36,8 @@ export interface Schedule {
  * When to refresh a token and when to stop handing it out.
  *
  * `staleAt` is `expiresAt - minValidity`. `refreshAt` is
- * `expiresAt - refreshBefore`, kept within `[fetchedAt + half the usable span, staleAt]`
+ * `expiresAt - refreshBefore` (by default the largest of a quarter of the
+ * lifetime, 60 s, and `minValidity` plus an eighth of the lifetime), kept within `[fetchedAt + half the usable span, staleAt]`
  * so that a refresh window longer than the token's life (a 40 s token with
  * the 60 s default) cannot turn into a refresh loop, and a window shorter than
  * `minValidity` still refreshes before callers would have to wait.
@@ -45,7 +46,10 @@ export function refreshSchedule(input: ScheduleInput): Schedule {
   const { fetchedAt, expiresAt, minValidity } = input;
   const lifetime = expiresAt - fetchedAt;
   const staleAt = expiresAt - minValidity;
-  const refreshBefore = input.refreshBefore ?? Math.max(lifetime / 4, MIN_DEFAULT_REFRESH_BEFORE_MS);
+  // The default window also stays an eighth of the lifetime clear of minValidity, so that a
+  // provider asking for a large margin still refreshes in the background rather than making
+  // every caller wait.
+  const refreshBefore = input.refreshBefore ?? Math.max(lifetime / 4, MIN_DEFAULT_REFRESH_BEFORE_MS, minValidity + lifetime / 8);
   const usable = Math.max(0, staleAt - fetchedAt);
   const earliest = fetchedAt + usable / 2;
   const refreshAt = Math.min(staleAt, Math.max(earliest, expiresAt - refreshBefore));
@@ -89,8 +93,12 @@ export function restDelay(retry: BackoffOptions, random: number): number {
 
 /** The failure state of one identity, shared by every caller and provider. */
 export interface FailureState {
-  /** Failed fetches in a row. */
+  /** Failed fetches in a row (for `status()`). */
   readonly failures: number;
+  /** Failed fetches in the current round. */
+  readonly inRound: number;
+  /** When the last failure was recorded (clock ms). */
+  readonly failedAt: number;
   /** No fetch starts before this (clock ms). */
   readonly retryAt: number;
   /** The last round failed: until `retryAt`, callers without a usable token fail at once. */
@@ -98,26 +106,43 @@ export interface FailureState {
 }
 
 /** No failures. */
-export const NO_FAILURES: FailureState = { failures: 0, retryAt: 0, resting: false };
+export const NO_FAILURES: FailureState = { failures: 0, inRound: 0, failedAt: 0, retryAt: 0, resting: false };
 
 /**
  * The failure state after one more failed fetch at `now`. Fetches come in
  * rounds of `attempts`, spaced by {@link backoffDelay}; a failed round is
  * followed by a {@link restDelay}, during which callers without a usable
  * token fail at once. An error that retrying cannot fix (`retryable` false)
- * ends the round at once.
+ * ends the round at once. `retry` is the settings of the provider whose
+ * fetch failed; providers of one identity with different `attempts` end a
+ * round at the first count that reaches one of theirs.
  */
 export function afterFailure(prev: FailureState, now: number, retryable: boolean, retry: RetrySettings, random: number): FailureState {
-  const failures = retryable ? prev.failures + 1 : (Math.floor(prev.failures / retry.attempts) + 1) * retry.attempts;
-  const inRound = failures % retry.attempts;
-  const resting = inRound === 0;
+  // A fetch that was already under way when the rest began does not end the rest.
+  if (isResting(prev, now)) return { ...prev, failures: prev.failures + 1 };
+  const inRound = retryable ? prev.inRound + 1 : retry.attempts;
+  const resting = inRound >= retry.attempts;
   const delay = resting ? restDelay(retry, random) : backoffDelay(inRound - 1, retry, random);
-  return { failures, retryAt: now + delay, resting };
+  return { failures: prev.failures + 1, inRound: resting ? 0 : inRound, failedAt: now, retryAt: now + delay, resting };
+}
+
+/**
+ * True while a failure holds fetches back (`now` before `retryAt`). A clock
+ * that stepped back behind the failure holds nothing back: the delay was
+ * meant in time that has passed, not in the clock's own numbers.
+ */
+function isBackingOff(state: Pick<FailureState, 'failedAt' | 'retryAt'>, now: number): boolean {
+  return now < state.retryAt && now >= state.failedAt;
 }
 
 /** True while the identity rests after a failed round. */
 export function isResting(state: FailureState, now: number): boolean {
-  return state.resting && now < state.retryAt;
+  return state.resting && isBackingOff(state, now);
+}
+
+/** When the next fetch may start: now, or when the backoff ends. */
+export function nextFetchAt(state: FailureState, now: number): number {
+  return isBackingOff(state, now) ? state.retryAt : now;
 }
 
 /** What {@link decide} reads about one identity. */
@@ -168,12 +193,12 @@ export function decide(entry: EntryView, now: number, policy: ReadPolicy): Decis
   if (policy.force !== true && isUsable(entry, now, policy)) {
     const t = entry.token!;
     const { refreshAt } = refreshSchedule({ fetchedAt: t.fetchedAt, expiresAt: t.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
-    const due = now >= refreshAt && !entry.fetching && now >= entry.retryAt;
+    const due = now >= refreshAt && !entry.fetching && nextFetchAt(entry, now) === now;
     return { action: due ? 'serve-and-refresh' : 'serve' };
   }
   if (entry.fetching) return { action: 'wait', startAt: now };
   if (isResting(entry, now)) return { action: 'fail', retryAt: entry.retryAt };
-  return { action: 'wait', startAt: Math.max(now, entry.retryAt) };
+  return { action: 'wait', startAt: nextFetchAt(entry, now) };
 }
 
 /**
@@ -182,10 +207,10 @@ export function decide(entry: EntryView, now: number, policy: ReadPolicy): Decis
  * fetch. `undefined` once the token is no longer usable to it (the next
  * caller fetches in the foreground instead).
  */
-export function refreshDue(entry: EntryView, policy: ReadPolicy): number | undefined {
+export function refreshDue(entry: EntryView, now: number, policy: ReadPolicy): number | undefined {
   const t = entry.token;
   if (t === undefined || t.invalid) return undefined;
   const { refreshAt, staleAt } = refreshSchedule({ fetchedAt: t.fetchedAt, expiresAt: t.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
-  const at = Math.max(refreshAt, entry.retryAt);
+  const at = Math.max(refreshAt, nextFetchAt(entry, now));
   return at < staleAt ? at : undefined;
 }

@@ -7,6 +7,7 @@ import {
   DEFAULT_RETRY,
   isUsable,
   refreshDue,
+  NO_FAILURES,
   refreshSchedule,
   type Decision,
   type ReadPolicy,
@@ -237,18 +238,17 @@ export interface TokenStatus {
   readonly failing: boolean;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The default clock, read on every call so that fake timers drive it. */
 const wallClock = (): number => Date.now();
-
-/** Closes what a built-in provider holds outside the store, when it is closed or collected. */
-const released = new FinalizationRegistry<() => void>((release) => release());
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function errorCode(err: unknown): string | undefined {
-  if (err === undefined || err === null) return undefined;
+function errorCode(err: unknown): string {
+  if (err === undefined || err === null || typeof err !== 'object') return 'Error';
   const { code, name } = err as { code?: unknown; name?: unknown };
   if (typeof code === 'string' && code !== '') return code;
   return typeof name === 'string' && name !== '' ? name : 'Error';
@@ -362,9 +362,11 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
   const emit = (event: 'token' | 'error', arg: unknown): void => {
     for (const l of listeners[event]) {
       try {
-        l(arg);
+        // A throwing (or rejecting) listener must not break token delivery.
+        const r: unknown = l(arg);
+        if (r instanceof Promise) r.catch(() => {});
       } catch {
-        // A throwing listener must not break token delivery.
+        // as above
       }
     }
   };
@@ -384,13 +386,13 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       }
       emit('error', err);
     },
-    refreshDue(view, stored) {
-      return member.used === stored ? refreshDue(view, policy) : undefined;
+    refreshDue(view, now, stored) {
+      return member.used === stored ? refreshDue(view, now, policy) : undefined;
     },
   };
-  const key = JSON.stringify([o.cacheKey ?? store.privateKey(), store.clockId(o.clock)]);
-  const slot = store.attach(key, clock, member);
-  if (internals.onRelease !== undefined) released.register(member, internals.onRelease, member);
+  // A user's key and a provider's own identity live apart: no cacheKey can name another provider's private one.
+  const key = JSON.stringify([o.cacheKey !== undefined ? ['key', o.cacheKey] : store.privateKey(), store.clockId(o.clock)]);
+  const slot = store.attach(key, clock, member, internals.onRelease);
 
   const hand = (stored: StoredToken): DbToken => {
     if (member.used !== stored) {
@@ -407,11 +409,14 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
     return new TokenUnavailableError(`no usable token: the token source failed (${message(last)}); dbtoken tries again in ${wait} s`, { cause: last });
   };
 
-  /** The caller gave up: closed, its own signal, or its deadline. */
-  const gaveUp = (reason: unknown): unknown => {
+  /** The caller gave up: closed, its own signal, or its deadline (then the cause names the timeout, and carries the source's last error). */
+  const gaveUp = (reason: unknown, lastError: unknown): unknown => {
     if (closed || reason instanceof ProviderClosedError) return new ProviderClosedError();
     if (reason instanceof FetchTimeoutError) {
-      return new TokenUnavailableError(`no token within fetchTimeout (${reason.timeoutMs} ms): the token source did not answer in time`, { cause: reason });
+      const why = lastError === undefined ? 'the token source did not answer in time' : `the token source failed (${message(lastError)})`;
+      return new TokenUnavailableError(`no token within fetchTimeout (${reason.timeoutMs} ms): ${why}`, {
+        cause: lastError === undefined ? reason : new FetchTimeoutError(reason.timeoutMs, 'no token arrived', { cause: lastError }),
+      });
     }
     return reason;
   };
@@ -421,19 +426,22 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
     waiting.add(giveUp);
     const offSignal = signal !== undefined ? onAbort(signal, () => giveUp.abort(signal.reason)) : undefined;
     if (signal?.aborted) giveUp.abort(signal.reason);
-    let deadline: ReturnType<typeof setTimeout> | undefined;
-    if (o.fetchTimeout > 0) {
-      // Referenced: a caller is waiting, and must get an answer rather than an exiting process.
-      deadline = setTimeout(() => giveUp.abort(new FetchTimeoutError(o.fetchTimeout, 'no token arrived')), o.fetchTimeout);
-    }
+    // Referenced: a caller is waiting, and must get an answer rather than an exiting process.
+    // With no deadline, a timer far in the future holds the process for the caller instead.
+    const deadline = setTimeout(
+      () => giveUp.abort(new FetchTimeoutError(o.fetchTimeout, 'no token arrived')),
+      o.fetchTimeout > 0 ? Math.min(o.fetchTimeout, MAX_TIMER_MS) : MAX_TIMER_MS,
+    );
+    /** The last failure this caller saw, for the message if its deadline passes. */
+    let seen: unknown;
     try {
       for (;;) {
-        if (giveUp.signal.aborted) throw gaveUp(giveUp.signal.reason);
+        if (giveUp.signal.aborted) throw giveUp.signal.reason;
         const now = clock();
         const view = store.view(slot);
         const d = decide(view, now, { ...policy, force });
         if (d.action === 'serve' || d.action === 'serve-and-refresh') {
-          if (d.action === 'serve-and-refresh') store.fetch(slot, plan, true);
+          if (d.action === 'serve-and-refresh') store.fetch(slot, member, true);
           return hand(store.current(slot)!);
         }
         if (d.action === 'fail') throw unavailable(d);
@@ -444,15 +452,19 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
           if (after.failures !== view.failures || after.fetching) continue;
         }
         try {
-          const stored = await store.wait(slot, store.fetch(slot, plan, false), giveUp.signal);
-          force = false;
-          if (isUsable({ token: stored, fetching: false, failures: 0, retryAt: 0, resting: false }, clock(), policy)) return hand(stored);
+          const stored = await store.wait(slot, store.fetch(slot, member, false), giveUp.signal);
+          if (isUsable({ token: stored, fetching: false, ...NO_FAILURES }, clock(), policy)) return hand(stored);
+          force = false; // a new token arrived, just not usable to this provider: read it like any other
         } catch (err) {
-          if (giveUp.signal.aborted) throw gaveUp(giveUp.signal.reason);
-          force = false;
-          void err; // the store recorded it; decide() reads the new failure state
+          if (giveUp.signal.aborted) throw giveUp.signal.reason;
+          // The store recorded the failure; decide() reads the new state. A forced refresh stays forced.
+          seen = store.status(slot).failures > 0 ? store.status(slot).lastError : seen;
+          void err;
         }
       }
+    } catch (err) {
+      if (giveUp.signal.aborted && err === giveUp.signal.reason) throw gaveUp(err, seen);
+      throw err;
     } finally {
       clearTimeout(deadline);
       offSignal?.();
@@ -467,7 +479,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       if (!force) {
         const d = decide(store.view(slot), clock(), policy);
         if (d.action === 'serve' || d.action === 'serve-and-refresh') {
-          if (d.action === 'serve-and-refresh') store.fetch(slot, plan, true);
+          if (d.action === 'serve-and-refresh') store.fetch(slot, member, true);
           return hand(store.current(slot)!);
         }
       }
@@ -484,10 +496,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       listeners.token.clear();
       listeners.error.clear();
       store.detach(slot, member);
-      if (internals.onRelease !== undefined) {
-        released.unregister(member);
-        internals.onRelease();
-      }
+      internals.onRelease?.();
     },
     on(event, listener) {
       if (event !== 'token' && event !== 'error') {
@@ -505,7 +514,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       return {
         expiresAt: t !== undefined ? new Date(t.expiresAt) : undefined,
         lastFetchAt: s.lastFetchAt !== undefined ? new Date(s.lastFetchAt) : undefined,
-        lastErrorCode: errorCode(s.lastError),
+        lastErrorCode: s.failures > 0 ? errorCode(s.lastError) : undefined,
         refreshing: s.refreshing,
         failing: s.failures > 0,
       };

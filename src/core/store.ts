@@ -42,7 +42,7 @@ export interface Member {
   onToken(stored: StoredToken, background: boolean, elapsedMs: number): void;
   onError(err: unknown): void;
   /** When this member wants a background refresh of `view`'s token, if it handed that token out. */
-  refreshDue(view: EntryView, stored: StoredToken): number | undefined;
+  refreshDue(view: EntryView, now: number, stored: StoredToken): number | undefined;
   /** How this member fetches. */
   readonly plan: FetchPlan;
 }
@@ -64,6 +64,7 @@ export interface Slot {
 export interface SlotStatus {
   readonly token?: StoredToken | undefined;
   readonly lastFetchAt?: number | undefined;
+  /** The last failure, when `failures` > 0 (which may be `undefined`: a source can reject with anything). */
   readonly lastError?: unknown;
   readonly refreshing: boolean;
   readonly failures: number;
@@ -78,20 +79,22 @@ export interface TokenStore {
   objectId(value: object): number;
   /** A key no other provider has. */
   privateKey(): string;
-  /** Joins `member` to the identity `key` (created on first use). */
-  attach(key: string, clock: () => number, member: Member): Slot;
-  /** Removes `member`; the identity goes away with its last member. */
+  /**
+   * Joins `member` to the identity `key` (created on first use). `onRelease`
+   * runs once the member is detached or collected, after any fetch it
+   * started was let go; it must not reference the member.
+   */
+  attach(key: string, clock: () => number, member: Member, onRelease?: () => void): Slot;
+  /** Removes `member` (its fetch in flight is let go, not failed); the identity goes away with its last member. */
   detach(slot: Slot, member: Member): void;
   view(slot: Slot): EntryView;
   current(slot: Slot): StoredToken | undefined;
-  /** Joins the fetch in flight, or starts one with `plan`. */
-  fetch(slot: Slot, plan: FetchPlan, background: boolean): Flight;
+  /** Joins the fetch in flight, or starts one with `member`'s source and settings. */
+  fetch(slot: Slot, member: Member, background: boolean): Flight;
   /** Waits for `flight` until `signal` aborts; the fetch is abandoned once no caller waits for it. */
   wait(slot: Slot, flight: Flight, signal: AbortSignal): Promise<StoredToken>;
   /** Forgets the cached token, or only `token` when given. */
   invalidate(slot: Slot, token?: string): boolean;
-  /** A failure seen by a caller rather than by a fetch. */
-  fail(slot: Slot, err: unknown, plan: FetchPlan): void;
   /** Recomputes the background-refresh timer. */
   reschedule(slot: Slot): void;
   status(slot: Slot): SlotStatus;
@@ -102,6 +105,8 @@ export interface TokenStore {
 /**
  * At most this many distinct identities hold a token in one process; the
  * least recently used is dropped first (and simply fetched again if needed).
+ * As many identities keep their failure state for a while after their last
+ * provider is gone, so that providers re-created during an outage still back off.
  *
  * @example
  * ```ts
@@ -125,16 +130,34 @@ export function isRetryable(err: unknown): boolean {
   return !(err instanceof ConfigError) && (err as { retryable?: unknown } | null)?.retryable !== false;
 }
 
+interface FlightState extends Flight {
+  readonly controller: AbortController;
+  /** The member whose source runs. */
+  readonly owner: WeakRef<Member>;
+  readonly plan: FetchPlan;
+  readonly startedAt: number;
+  waiters: number;
+  /** Let go: its outcome no longer counts. */
+  abandoned: boolean;
+  settled: boolean;
+}
+
 interface SlotState extends Slot {
-  flight: (Flight & { waiters: number; controller: AbortController; abandoned: boolean }) | undefined;
+  flight: FlightState | undefined;
   failure: FailureState;
   lastError: unknown;
   lastFetchAt: number | undefined;
+  /** Live members, each by the WeakRef the finalizer is told about. */
   readonly members: Set<WeakRef<Member>>;
-  refs: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   timerAt: number;
   dead: boolean;
+}
+
+/** What an identity leaves behind while its failures still hold fetches back. */
+interface Remembered {
+  readonly failure: FailureState;
+  readonly lastError: unknown;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -142,11 +165,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 function createStore(): TokenStore {
   const slots = new Map<string, SlotState>();
   const tokens = new LRUCache<string, StoredToken>({ max: MAX_CACHED_TOKENS });
+  const remembered = new LRUCache<string, Remembered>({ max: MAX_CACHED_TOKENS });
   const objectIds = new WeakMap<object, number>();
+  const refs = new WeakMap<Member, WeakRef<Member>>();
   let nextId = 0;
-  const collected = new FinalizationRegistry<{ key: string; ref: WeakRef<Member> }>(({ key, ref }) => {
+  const collected = new FinalizationRegistry<{ key: string; ref: WeakRef<Member>; onRelease: (() => void) | undefined }>(({ key, ref, onRelease }) => {
     const s = slots.get(key);
-    if (s !== undefined && s.members.delete(ref)) release(s);
+    if (s !== undefined && s.members.has(ref)) leave(s, ref);
+    onRelease?.();
   });
 
   const state = (slot: Slot): SlotState => slot as SlotState;
@@ -160,9 +186,12 @@ function createStore(): TokenStore {
     return out;
   }
 
-  function release(s: SlotState): void {
-    s.refs -= 1;
-    if (s.refs > 0) {
+  /** A member goes: the fetch it started is let go without counting, and the identity goes with its last member. */
+  function leave(s: SlotState, ref: WeakRef<Member>): void {
+    s.members.delete(ref);
+    const f = s.flight;
+    if (f !== undefined && f.owner === ref) drop(s, f, new ProviderClosedError(), false);
+    if (s.members.size > 0) {
       reschedule(s);
       return;
     }
@@ -171,45 +200,63 @@ function createStore(): TokenStore {
     tokens.delete(s.key);
     if (s.timer !== undefined) clearTimeout(s.timer);
     s.timer = undefined;
-    const f = s.flight;
-    s.flight = undefined;
-    if (f !== undefined) {
-      f.abandoned = true;
-      f.controller.abort(new ProviderClosedError());
-    }
+    if (s.flight !== undefined) drop(s, s.flight, new ProviderClosedError(), false);
+    if (s.failure.failures > 0 && s.failure.retryAt > s.clock()) remembered.set(s.key, { failure: s.failure, lastError: s.lastError });
   }
 
   function view(slot: Slot): EntryView {
     const s = state(slot);
     const t = tokens.get(s.key, { updateAgeOnGet: false });
-    return {
-      token: t,
-      fetching: s.flight !== undefined,
-      failures: s.failure.failures,
-      retryAt: s.failure.retryAt,
-      resting: s.failure.resting,
-    };
+    return { token: t, fetching: s.flight !== undefined, ...s.failure };
   }
 
-  function abandon(s: SlotState, f: NonNullable<SlotState['flight']>): void {
+  /**
+   * Lets a fetch go: its signal aborts with `reason`, and the next call starts
+   * afresh. When `counts`, it is a failed attempt of the identity (a deadline
+   * passed, or every caller gave up), so that impatient callers cannot make a
+   * storm of fetches either.
+   */
+  function drop(s: SlotState, f: FlightState, reason: unknown, counts: boolean): void {
+    if (f.abandoned || f.settled) return;
     if (s.flight === f) s.flight = undefined;
     f.abandoned = true;
-    f.controller.abort(new TokenUnavailableError('every caller waiting for this token fetch gave up'));
+    f.controller.abort(reason);
+    if (counts && !s.dead) {
+      recordFailure(s, reason, f.plan);
+      for (const m of live(s)) m.onError(reason);
+      reschedule(s);
+    }
   }
 
-  function fetch(slot: Slot, plan: FetchPlan, background: boolean): Flight {
+  function fetch(slot: Slot, member: Member, background: boolean): Flight {
     const s = state(slot);
     if (s.flight !== undefined) return s.flight;
+    const plan = member.plan;
     const controller = new AbortController();
-    const startedAt = s.clock();
+    const flight: FlightState = {
+      promise: undefined as unknown as Promise<StoredToken>,
+      background,
+      signal: controller.signal,
+      controller,
+      owner: refs.get(member)!,
+      plan,
+      startedAt: s.clock(),
+      waiters: 0,
+      abandoned: false,
+      settled: false,
+    };
     let deadline: ReturnType<typeof setTimeout> | undefined;
     if (plan.fetchTimeout > 0) {
-      deadline = setTimeout(() => controller.abort(new FetchTimeoutError(plan.fetchTimeout)), Math.min(plan.fetchTimeout, MAX_TIMER_MS));
+      deadline = setTimeout(() => drop(s, flight, new FetchTimeoutError(plan.fetchTimeout), true), Math.min(plan.fetchTimeout, MAX_TIMER_MS));
       deadline.unref?.();
     }
     const run = async (): Promise<StoredToken> => {
       const raw = await abortable(
-        Promise.resolve().then(() => plan.source({ signal: controller.signal })),
+        Promise.resolve().then(() => {
+          // Let go before it even started (closed in the same tick): the source is never called.
+          if (controller.signal.aborted) throw controller.signal.reason;
+          return plan.source({ signal: controller.signal });
+        }),
         controller.signal,
       );
       const token = redactToken(raw);
@@ -223,30 +270,24 @@ function createStore(): TokenStore {
       }
       return { token, fetchedAt, expiresAt, invalid: false };
     };
-    const flight: NonNullable<SlotState['flight']> = {
-      promise: undefined as unknown as Promise<StoredToken>,
-      background,
-      signal: controller.signal,
-      controller,
-      waiters: 0,
-      abandoned: false,
-    };
     const promise = run().then(
       (stored) => {
         clearTimeout(deadline);
         if (flight.abandoned || s.dead) throw controller.signal.reason ?? new ProviderClosedError();
+        flight.settled = true;
         s.flight = undefined;
         tokens.set(s.key, stored);
         s.failure = NO_FAILURES;
         s.lastError = undefined;
         s.lastFetchAt = stored.fetchedAt;
-        for (const m of live(s)) m.onToken(stored, background, stored.fetchedAt - startedAt);
+        for (const m of live(s)) m.onToken(stored, background, stored.fetchedAt - flight.startedAt);
         reschedule(s);
         return stored;
       },
       (err: unknown) => {
         clearTimeout(deadline);
         if (flight.abandoned || s.dead) throw err;
+        flight.settled = true;
         s.flight = undefined;
         recordFailure(s, err, plan);
         for (const m of live(s)) m.onError(err);
@@ -267,11 +308,16 @@ function createStore(): TokenStore {
 
   function wait(slot: Slot, flight: Flight, signal: AbortSignal): Promise<StoredToken> {
     const s = state(slot);
-    const f = flight as NonNullable<SlotState['flight']>;
+    const f = flight as FlightState;
     f.waiters += 1;
     return abortable(f.promise, signal).finally(() => {
       f.waiters -= 1;
-      if (f.waiters === 0 && !f.background && s.flight === f) abandon(s, f);
+      if (f.waiters > 0 || !signal.aborted) return;
+      // The last caller gave up: a closed provider lets the fetch go; a deadline or a caller's own signal make it a failed attempt.
+      const reason = signal.reason;
+      if (reason instanceof ProviderClosedError) drop(s, f, reason, false);
+      else if (reason instanceof FetchTimeoutError) drop(s, f, new FetchTimeoutError(f.plan.fetchTimeout), true);
+      else drop(s, f, new TokenUnavailableError('every caller waiting for the token fetch gave up', { cause: reason }), true);
     });
   }
 
@@ -282,8 +328,9 @@ function createStore(): TokenStore {
     let wake = Infinity;
     if (stored !== undefined && s.flight === undefined) {
       const v = view(s);
+      const now = s.clock();
       for (const m of live(s)) {
-        const due = m.refreshDue(v, stored);
+        const due = m.refreshDue(v, now, stored);
         if (due !== undefined && due < wake) wake = due;
       }
     }
@@ -307,9 +354,9 @@ function createStore(): TokenStore {
     const now = s.clock();
     const v = view(s);
     for (const m of live(s)) {
-      const due = m.refreshDue(v, stored);
+      const due = m.refreshDue(v, now, stored);
       if (due !== undefined && due <= now) {
-        fetch(s, m.plan, true);
+        fetch(s, m, true);
         return;
       }
     }
@@ -327,20 +374,21 @@ function createStore(): TokenStore {
       return id;
     },
     privateKey() {
-      return `private:${nextId++}`;
+      return JSON.stringify(['private', nextId++]);
     },
-    attach(key, clock, member) {
+    attach(key, clock, member, onRelease) {
       let s = slots.get(key);
       if (s === undefined) {
+        const before = remembered.get(key);
+        remembered.delete(key);
         s = {
           key,
           clock,
           flight: undefined,
-          failure: NO_FAILURES,
-          lastError: undefined,
+          failure: before?.failure ?? NO_FAILURES,
+          lastError: before?.lastError,
           lastFetchAt: undefined,
           members: new Set(),
-          refs: 0,
           timer: undefined,
           timerAt: 0,
           dead: false,
@@ -348,21 +396,16 @@ function createStore(): TokenStore {
         slots.set(key, s);
       }
       const ref = new WeakRef(member);
+      refs.set(member, ref);
       s.members.add(ref);
-      s.refs += 1;
-      collected.register(member, { key, ref }, member);
+      collected.register(member, { key, ref, onRelease }, member);
       return s;
     },
     detach(slot, member) {
       const s = state(slot);
       collected.unregister(member);
-      for (const ref of s.members) {
-        if (ref.deref() === member) {
-          s.members.delete(ref);
-          release(s);
-          return;
-        }
-      }
+      const ref = refs.get(member);
+      if (ref !== undefined && s.members.has(ref)) leave(s, ref);
     },
     view,
     current(slot) {
@@ -376,9 +419,6 @@ function createStore(): TokenStore {
       t.invalid = true;
       reschedule(slot);
       return true;
-    },
-    fail(slot, err, plan) {
-      recordFailure(state(slot), err, plan);
     },
     reschedule,
     status(slot) {

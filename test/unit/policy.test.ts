@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterFailure, backoffDelay, decide, NO_FAILURES, refreshDue, refreshSchedule, type EntryView } from '../../src/core/policy.js';
+import { afterFailure, backoffDelay, decide, NO_FAILURES, refreshDue, refreshSchedule, type EntryView, type FailureState } from '../../src/core/policy.js';
 
 const MIN = 60_000;
 
@@ -46,17 +46,27 @@ describe('backoffDelay', () => {
 
 describe('afterFailure: rounds of attempts, then a rest', () => {
   const retry = { attempts: 3, baseMs: 100, maxMs: 1_000 };
+  const at = (failures: number, inRound: number, over: Partial<FailureState> = {}): FailureState => ({ failures, inRound, failedAt: 0, retryAt: 0, resting: false, ...over });
   it.each([
-    // name, prev failures, retryable, random, failures, retryAt (from now = 0), resting
-    ['first failure of a round: backoff(0)', 0, true, 0, 1, 50, false],
-    ['second failure: backoff(1)', 1, true, 0, 2, 100, false],
-    ['third failure ends the round: rest of maxMs', 2, true, 0, 3, 1_000, true],
-    ['rest jitter: up to a quarter of maxMs more', 2, true, 0.999, 3, 1_249, true],
-    ['after a rest, a new round starts small again', 3, true, 0, 4, 50, false],
-    ['a permanent error ends the round at once', 0, false, 0, 3, 1_000, true],
-    ['a permanent error mid-round', 4, false, 0, 6, 1_000, true],
-  ])('%s', (_name, failures, retryable, random, want, retryAt, resting) => {
-    expect(afterFailure({ failures, retryAt: 0, resting: false }, 0, retryable, retry, random)).toEqual({ failures: want, retryAt, resting });
+    // name, before, now, retryable, random, after
+    ['first failure of a round: backoff(0)', at(0, 0), 0, true, 0, { failures: 1, inRound: 1, failedAt: 0, retryAt: 50, resting: false }],
+    ['second failure: backoff(1)', at(1, 1), 0, true, 0, { failures: 2, inRound: 2, failedAt: 0, retryAt: 100, resting: false }],
+    ['third failure ends the round: rest of maxMs', at(2, 2), 0, true, 0, { failures: 3, inRound: 0, failedAt: 0, retryAt: 1_000, resting: true }],
+    ['rest jitter: up to a quarter of maxMs more', at(2, 2), 0, true, 0.999, { failures: 3, inRound: 0, failedAt: 0, retryAt: 1_249, resting: true }],
+    ['after the rest, a new round starts small again', at(3, 0, { retryAt: 1_000, resting: true }), 1_000, true, 0, { failures: 4, inRound: 1, failedAt: 1_000, retryAt: 1_050, resting: false }],
+    ['a failure during the rest does not end it', at(3, 0, { retryAt: 1_000, resting: true }), 500, true, 0, { failures: 4, inRound: 0, failedAt: 0, retryAt: 1_000, resting: true }],
+    ['a permanent error ends the round at once', at(0, 0), 0, false, 0, { failures: 1, inRound: 0, failedAt: 0, retryAt: 1_000, resting: true }],
+    ['a permanent error mid-round', at(4, 1), 0, false, 0, { failures: 5, inRound: 0, failedAt: 0, retryAt: 1_000, resting: true }],
+    ['a clock stepped back behind the rest ends it', at(3, 0, { failedAt: 5_000, retryAt: 6_000, resting: true }), 100, true, 0, { failures: 4, inRound: 1, failedAt: 100, retryAt: 150, resting: false }],
+  ] as const)('%s', (_name, before, now, retryable, random, after) => {
+    expect(afterFailure(before, now, retryable, retry, random)).toEqual(after);
+  });
+
+  it('providers of one identity with different attempts: a round ends at the first count that reaches one of theirs', () => {
+    let state = NO_FAILURES;
+    state = afterFailure(state, 0, true, { ...retry, attempts: 3 }, 0);
+    state = afterFailure(state, 100, true, { ...retry, attempts: 2 }, 0);
+    expect(state.resting).toBe(true);
   });
 
   it('never more than attempts fetches in any maxMs window, whatever the jitter', () => {
@@ -83,11 +93,12 @@ describe('decide', () => {
     ['fresh token: serve', entry(), 1 * MIN, policy, { action: 'serve' }],
     ['inside the refresh window: serve and refresh', entry(), 12 * MIN, policy, { action: 'serve-and-refresh' }],
     ['inside the window, a fetch in flight: serve', entry({ fetching: true }), 12 * MIN, policy, { action: 'serve' }],
-    ['inside the window, backing off: serve', entry({ failures: 1, retryAt: 13 * MIN }), 12 * MIN, policy, { action: 'serve' }],
+    ['inside the window, backing off: serve', entry({ failures: 1, inRound: 1, retryAt: 13 * MIN }), 12 * MIN, policy, { action: 'serve' }],
+    ['a clock stepped back behind a backoff: the backoff holds nothing back', entry({ token: undefined, failures: 1, inRound: 1, failedAt: 20 * MIN, retryAt: 21 * MIN }), 1 * MIN, policy, { action: 'wait', startAt: 1 * MIN }],
     ['stale for this provider: start a fetch now', entry(), 14.5 * MIN + 1, policy, { action: 'wait', startAt: 14.5 * MIN + 1 }],
     ['a stricter provider finds the same token stale', entry(), 11 * MIN, { minValidity: 5 * MIN, refreshBefore: 6 * MIN }, { action: 'wait', startAt: 11 * MIN }],
     ['no token, a fetch in flight: join it', entry({ token: undefined, fetching: true }), 0, policy, { action: 'wait', startAt: 0 }],
-    ['no token, backing off within a round: wait for the next try', entry({ token: undefined, failures: 1, retryAt: 300 }), 100, policy, { action: 'wait', startAt: 300 }],
+    ['no token, backing off within a round: wait for the next try', entry({ token: undefined, failures: 1, inRound: 1, retryAt: 300 }), 100, policy, { action: 'wait', startAt: 300 }],
     ['no token, resting after a failed round: fail', entry({ token: undefined, failures: 3, retryAt: 30_000, resting: true }), 100, policy, { action: 'fail', retryAt: 30_000 }],
     ['the rest is over: start a fetch', entry({ token: undefined, failures: 3, retryAt: 30_000, resting: true }), 30_000, policy, { action: 'wait', startAt: 30_000 }],
     ['invalidated token: fetch', entry({ token: token({ invalid: true }) }), 1 * MIN, policy, { action: 'wait', startAt: 1 * MIN }],
@@ -102,13 +113,15 @@ describe('decide', () => {
 describe('refreshDue', () => {
   const e = (over: Partial<EntryView> = {}): EntryView => ({ token: { fetchedAt: 0, expiresAt: 15 * MIN, invalid: false }, fetching: false, ...NO_FAILURES, ...over });
   it.each([
-    ['its own refreshAt', e(), { minValidity: 30_000 }, 675_000],
-    ['a longer window refreshes earlier', e(), { minValidity: 30_000, refreshBefore: 6 * MIN }, 9 * MIN],
-    ['not before the backoff allows', e({ failures: 1, retryAt: 800_000 }), { minValidity: 30_000 }, 800_000],
-    ['none once the backoff runs past staleness', e({ failures: 3, retryAt: 880_000, resting: true }), { minValidity: 30_000 }, undefined],
-    ['none for an invalidated token', e({ token: { fetchedAt: 0, expiresAt: 15 * MIN, invalid: true } }), { minValidity: 30_000 }, undefined],
-    ['none without a token', e({ token: undefined }), { minValidity: 30_000 }, undefined],
-  ] as const)('%s', (_name, entry, policy, want) => {
-    expect(refreshDue(entry, policy)).toBe(want);
+    ['its own refreshAt', e(), 0, { minValidity: 30_000 }, 675_000],
+    ['a longer window refreshes earlier', e(), 0, { minValidity: 30_000, refreshBefore: 6 * MIN }, 9 * MIN],
+    ['a large minValidity still leaves a background window', e(), 0, { minValidity: 5 * MIN }, 487_500],
+    ['past refreshAt: now', e(), 700_000, { minValidity: 30_000 }, 700_000],
+    ['not before the backoff allows', e({ failures: 1, inRound: 1, retryAt: 800_000 }), 0, { minValidity: 30_000 }, 800_000],
+    ['none once the backoff runs past staleness', e({ failures: 3, retryAt: 880_000, resting: true }), 0, { minValidity: 30_000 }, undefined],
+    ['none for an invalidated token', e({ token: { fetchedAt: 0, expiresAt: 15 * MIN, invalid: true } }), 0, { minValidity: 30_000 }, undefined],
+    ['none without a token', e({ token: undefined }), 0, { minValidity: 30_000 }, undefined],
+  ] as const)('%s', (_name, entry, now, policy, want) => {
+    expect(refreshDue(entry, now, policy)).toBe(want);
   });
 });

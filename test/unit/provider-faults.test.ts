@@ -243,7 +243,9 @@ describe('providers of one identity share the token, not the settings', () => {
     expect(Date.now() - t1).toBe(9 * MIN);
     // A failure reaches every provider's 'error' listeners.
     source.outage(new Error('IAM down'));
-    await early.getToken({ forceRefresh: true }).catch(() => {});
+    const forced = early.getToken({ forceRefresh: true }).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(60_000); // through the round of retries
+    expect(await forced).toBeInstanceOf(TokenUnavailableError);
     expect(errors).toContain('IAM down');
   });
 
