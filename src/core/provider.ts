@@ -166,9 +166,11 @@ export interface TokenProviderOptions {
    * Providers with the same `cacheKey` (and the same `clock`) share one
    * cached token, one in-flight fetch and one retry schedule; each applies
    * its own `minValidity`, `refreshBefore` and timers when it reads, and
-   * each gets the `'token'` and `'error'` events. Built-in providers derive
-   * the key from the identity the token stands for (host, port, user,
-   * region, credentials). Default: not shared.
+   * each gets the `'token'` and `'error'` events. A fetch follows the
+   * `fetchTimeout` and `retry` of the provider that started it, so give the
+   * providers of one identity the same ones. Built-in providers derive the
+   * key from the identity the token stands for (host, port, user, region,
+   * credentials). Default: not shared.
    */
   cacheKey?: string;
   /** Who the tokens are for; adapters read it. */
