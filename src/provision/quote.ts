@@ -12,7 +12,9 @@ import { describe } from '../core/validation.js';
  * - MySQL account names (`'...'`) are refused rather than escaped when they
  *   hold `'`, `\`, NUL or an invisible character: whether a backslash escapes
  *   depends on the server's sql_mode, which a pure function cannot know.
- *   Database and table names (`` `...` ``) also refuse backticks.
+ *   Database and table names (`` `...` ``) also refuse backticks. In a
+ *   database-level grant (`db.*`), `_` and `%` are escaped, so the grant does
+ *   not reach databases whose names merely match the pattern.
  * - Oracle identifiers and the IAM names inside `'...'` refuse `"`, `'`, NUL
  *   and invisible characters, and stay within 128 bytes.
  * - OCI policy names must be in the documented name charset.
@@ -145,7 +147,34 @@ function mysqlIdent(field: string, name: string): string {
   return `\`${name}\``;
 }
 
-/** The target of a MySQL grant: `*.*`, `db.*` or `db.table`, identifiers backtick-quoted. */
+/**
+ * The database of a database-level grant (`db.*`), where MySQL and MariaDB
+ * read `_` and `%` as wildcards: `app_db` would also cover `appXdb`. Each is
+ * escaped (`app\_db`), as MySQL documents; with `partial_revokes` on, MySQL
+ * reads the escaped and the bare form alike, so the grant names exactly this
+ * database either way. Only here: in `db.table` the name is already literal,
+ * and an escape would name another database.
+ */
+function mysqlGrantDatabase(field: string, name: string): string {
+  mysqlIdent(field, name);
+  const escaped = name.replace(/[_%]/g, '\\$&');
+  const chars = [...escaped].length;
+  // The server holds the escaped form to its limit (ER_WRONG_DB_NAME).
+  if (chars > MYSQL_MAX_IDENT_CHARS) {
+    throw new ConfigError(
+      field,
+      `${quoted(name)} is ${chars} characters long once its _ and % are escaped (so that they match only themselves), over MySQL's ${MYSQL_MAX_IDENT_CHARS}-character limit`,
+      "grant on its tables one by one ('<database>.<table>'), where the name needs no escaping",
+    );
+  }
+  return `\`${escaped}\``;
+}
+
+/**
+ * The target of a MySQL grant: `*.*`, `db.*` or `db.table`, identifiers
+ * backtick-quoted; in `db.*`, `_` and `%` are escaped so that the grant
+ * covers the named database only.
+ */
 export function mysqlGrantTarget(field: string, value: unknown): string {
   const on = requireText(field, value, "what the grant is on: 'orders.*', 'orders.items' or '*.*'");
   if (on === '*.*') return on;
@@ -154,7 +183,7 @@ export function mysqlGrantTarget(field: string, value: unknown): string {
     throw new ConfigError(field, `${quoted(on)} is not <database>.* or <database>.<table> (or *.*)`, "write it like 'orders.*'");
   }
   const [db, table] = parts as [string, string];
-  return `${mysqlIdent(field, db)}.${table === '*' ? '*' : mysqlIdent(field, table)}`;
+  return table === '*' ? `${mysqlGrantDatabase(field, db)}.*` : `${mysqlIdent(field, db)}.${mysqlIdent(field, table)}`;
 }
 
 // -------------------------------------------------------------------- Oracle

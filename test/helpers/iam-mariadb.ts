@@ -7,6 +7,8 @@ export interface IamMariadb {
   host: string;
   port: number;
   ca: string;
+  /** The PAM service its token logins use: `IDENTIFIED VIA pam USING '<pamService>'` stands in for RDS's AWSAuthenticationPlugin. */
+  pamService: string;
   verifier: PamScriptVerifier;
   revoked: Set<string>;
   /** Runs before the verifier checks a login; a test may hold a login here until it lets it go. */
@@ -38,6 +40,7 @@ export async function startIamMariadb(): Promise<IamMariadb> {
     host: server.host,
     port: server.port,
     ca: server.ca,
+    pamService: server.pamService,
     verifier,
     revoked,
     beforeVerify: undefined,
