@@ -9,6 +9,8 @@ export interface IamMariadb {
   ca: string;
   /** The PAM service its token logins use: `IDENTIFIED VIA pam USING '<pamService>'` stands in for RDS's AWSAuthenticationPlugin. */
   pamService: string;
+  /** Root logs in over this socket without a password (the `mariadb` client, `--socket`). */
+  socketPath: string;
   verifier: PamScriptVerifier;
   revoked: Set<string>;
   /** Runs before the verifier checks a login; a test may hold a login here until it lets it go. */
@@ -41,6 +43,7 @@ export async function startIamMariadb(): Promise<IamMariadb> {
     port: server.port,
     ca: server.ca,
     pamService: server.pamService,
+    socketPath: server.socketPath,
     verifier,
     revoked,
     beforeVerify: undefined,

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIamPool, type TokenProvider } from 'dbtoken';
@@ -105,6 +107,23 @@ describe('MySQL grants cover exactly the database they name (private MariaDB)', 
     const c = await passwordLogin('hw_readers');
     try {
       expect(await readable((sql) => c.query(sql))).toEqual(['app_db']);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('piped through the mariadb command-line client, as the README pipes `dbtoken sql` into mysql, the escape reaches the server as written', async () => {
+    const statements = rdsMysqlUser({ user: 'cli_user', grants: [{ privileges: ['SELECT'], on: 'app_db.*' }, { privileges: ['SELECT'], on: 'app%db.*' }] });
+    expect(statements.slice(1)).toEqual(["GRANT SELECT ON `app\\_db`.* TO 'cli_user'@'%';", "GRANT SELECT ON `app\\%db`.* TO 'cli_user'@'%';"]);
+    const script = [withPassword(statements[0]!) + ';', ...statements.slice(1)].join('\n');
+    const child = promisify(execFile)('mariadb', ['--no-defaults', `--socket=${db.socketPath}`, '--user=root'], { timeout: 60_000 });
+    child.child.stdin!.end(`${script}\n`);
+    await child;
+    const rows = await db.admin("SELECT Db FROM mysql.db WHERE User = 'cli_user' ORDER BY Db");
+    expect(rows.map((r: { Db: string }) => r.Db)).toEqual(['app\\%db', 'app\\_db']);
+    const c = await passwordLogin('cli_user');
+    try {
+      expect(await readable((sql) => c.query(sql))).toEqual(['app_db', 'app%db']);
     } finally {
       await c.end();
     }
