@@ -58,8 +58,14 @@ async function readable(query: (sql: string) => Promise<unknown>): Promise<strin
   return ok;
 }
 
-async function passwordLogin(user: string): Promise<mysql.Connection> {
-  return mysql.createConnection({ host: db.host, port: db.port, user, password: PASSWORD, ssl: { ca: db.ca } });
+/** Which of {@link DATABASES} `user` reads, logged in with {@link PASSWORD}. */
+async function readableAs(user: string): Promise<string[]> {
+  const c = await mysql.createConnection({ host: db.host, port: db.port, user, password: PASSWORD, ssl: { ca: db.ca } });
+  try {
+    return await readable((sql) => c.query(sql));
+  } finally {
+    await c.end();
+  }
 }
 
 /** `CREATE USER '<u>'@'%' ...` as a password account, for builders whose login plugin MariaDB lacks. */
@@ -92,24 +98,14 @@ describe('MySQL grants cover exactly the database they name (private MariaDB)', 
   it("heatwaveUser: a grant on 'app%db.*' reads the database named app%db and not appXdb, appZZdb or app_db", async () => {
     const statements = heatwaveUser({ user: 'hw_pct', tenancy: TENANCY, iamUser: IAM_USER, grants: [{ privileges: ['SELECT'], on: 'app%db.*' }] });
     await run(statements, withPassword);
-    const c = await passwordLogin('hw_pct');
-    try {
-      expect(await readable((sql) => c.query(sql))).toEqual(['app%db']);
-    } finally {
-      await c.end();
-    }
+    expect(await readableAs('hw_pct')).toEqual(['app%db']);
   });
 
   it('heatwaveGroupMapping: the proxied user granted app_db.* reads app_db only', async () => {
     const statements = heatwaveGroupMapping({ tenancy: TENANCY, groups: [{ group: GROUP, proxiedUser: 'hw_readers', grants: [{ privileges: ['SELECT'], on: 'app_db.*' }] }] });
     // The proxied user's own statements; the anonymous authentication_oci account and its PROXY grant need HeatWave.
     await run(statements.filter((s) => s.includes("'hw_readers'@'%'") && !s.startsWith('GRANT PROXY')), withPassword);
-    const c = await passwordLogin('hw_readers');
-    try {
-      expect(await readable((sql) => c.query(sql))).toEqual(['app_db']);
-    } finally {
-      await c.end();
-    }
+    expect(await readableAs('hw_readers')).toEqual(['app_db']);
   });
 
   it('piped through the mariadb command-line client, as the README pipes `dbtoken sql` into mysql, the escape reaches the server as written', async () => {
@@ -121,24 +117,14 @@ describe('MySQL grants cover exactly the database they name (private MariaDB)', 
     await child;
     const rows = await db.admin("SELECT Db FROM mysql.db WHERE User = 'cli_user' ORDER BY Db");
     expect(rows.map((r: { Db: string }) => r.Db)).toEqual(['app\\%db', 'app\\_db']);
-    const c = await passwordLogin('cli_user');
-    try {
-      expect(await readable((sql) => c.query(sql))).toEqual(['app_db', 'app%db']);
-    } finally {
-      await c.end();
-    }
+    expect(await readableAs('cli_user')).toEqual(['app_db', 'app%db']);
   });
 
   it('a table-level grant (app_db.t) is literal already: it reads app_db.t and no appXdb.t', async () => {
     const statements = rdsMysqlUser({ user: 'tbl_user', grants: [{ privileges: ['SELECT'], on: 'app_db.t' }] });
     expect(statements[1]).toBe("GRANT SELECT ON `app_db`.`t` TO 'tbl_user'@'%';");
     await run(statements, withPassword);
-    const c = await passwordLogin('tbl_user');
-    try {
-      expect(await readable((sql) => c.query(sql))).toEqual(['app_db']);
-    } finally {
-      await c.end();
-    }
+    expect(await readableAs('tbl_user')).toEqual(['app_db']);
   });
 
   it('a name too long once escaped is refused by the builder, as the server refuses it (ER_WRONG_DB_NAME)', async () => {
