@@ -103,20 +103,21 @@ function partition(region: string): string {
 export function rdsConnectPolicy(options: RdsConnectPolicyOptions): AwsIamPolicy {
   const o = requireObject('options', options, '{ region, account, resourceId, user }');
   const region = requireText('region', o.region, 'the database\'s AWS region, such as us-east-1');
-  if (!isAwsRegion(region)) throw new ConfigError('region', `${quoted(region.slice(0, 40))} is not an AWS region name`, 'write it like us-east-1');
+  if (!isAwsRegion(region)) throw new ConfigError('region', `${quoted(region)} is not an AWS region name`, 'write it like us-east-1');
   const account = typeof o.account === 'number' ? String(o.account) : requireText('account', o.account, 'the 12-digit AWS account id');
   if (!ACCOUNT.test(account)) {
-    throw new ConfigError('account', `${quoted(account.slice(0, 40))} is not a 12-digit AWS account id`, "pass the account id as a string of 12 digits (leading zeros count), such as '111122223333'");
+    throw new ConfigError('account', `${quoted(account)} is not a 12-digit AWS account id`, "pass the account id as a string of 12 digits (leading zeros count), such as '111122223333'");
   }
   const resourceId = requireText('resourceId', o.resourceId, 'the database\'s resource id, such as db-ABCDEFGHIJKL01234');
   if (!RESOURCE_ID.test(resourceId)) {
     throw new ConfigError(
       'resourceId',
-      `${quoted(resourceId.slice(0, 80))} is not a resource id`,
+      `${quoted(resourceId)} is not a resource id`,
       "use the DbiResourceId (db-...), DbClusterResourceId (cluster-...) or proxy id (prx-...), not the instance name; aws rds describe-db-instances --query 'DBInstances[].DbiResourceId' prints it",
     );
   }
-  const users = typeof o.user === 'string' || o.user === undefined ? [o.user] : o.user;
+  // Array.from: a hole is checked (and refused) like any other entry, not skipped by map.
+  const users = typeof o.user === 'string' || o.user === undefined ? [o.user] : Array.isArray(o.user) ? Array.from(o.user) : o.user;
   if (!Array.isArray(users) || users.length === 0) {
     throw new ConfigError('user', 'is required', 'give the database user name, or an array of them');
   }
@@ -126,7 +127,7 @@ export function rdsConnectPolicy(options: RdsConnectPolicyOptions): AwsIamPolicy
     if (!USER.test(user) || Buffer.byteLength(user) > 63) {
       throw new ConfigError(
         field,
-        `${quoted(user.slice(0, 80))} cannot go into the ARN: a database user name there is at most 63 letters, digits and _ . @ $ # + = , - (no IAM wildcards * ?, no / or :)`,
+        `${quoted(user)} cannot go into the ARN: a database user name there is at most 63 letters, digits and _ . @ $ # + = , - (no IAM wildcards * ?, no / or :)`,
         'give the exact user name, or write a wildcard policy by hand if you mean one',
       );
     }

@@ -6,7 +6,8 @@
  * Every builder checks its input and throws a `ConfigError` naming the option
  * at fault. Names are written as quoted identifiers or string literals; a
  * name that could break out of its quotes is refused (MySQL, Oracle, OCI) or
- * quoted so the server reads it as data (PostgreSQL).
+ * quoted so the server reads it as data (PostgreSQL). A grant never reaches
+ * more than it names: in a MySQL `db.*` grant, `_` and `%` are escaped.
  *
  * @example
  * ```ts

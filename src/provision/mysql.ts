@@ -18,9 +18,11 @@ const RESERVED = ['ON', 'TO', 'WITH', 'AS', 'IDENTIFIED', 'REQUIRE', 'FROM', 'BY
  * One MySQL grant: privileges on a database, a table, or everything.
  *
  * `on` is `'orders.*'`, `'orders.items'` or `'*.*'`; the names are written
- * backtick-quoted. Note that in a database-level grant (`db.*`) MySQL reads
- * `_` and `%` in the database name as wildcards unless `partial_revokes` is on
- * (it is on in MySQL HeatWave).
+ * backtick-quoted. A grant covers the named database only: in a
+ * database-level grant (`db.*`), where MySQL would read `_` and `%` as
+ * wildcards, they are escaped: `'app_db.*'` is written `` `app\_db`.* ``,
+ * which does not also cover `appXdb`. Write a wildcard grant by hand if you
+ * mean one.
  *
  * @example
  * ```ts
@@ -77,14 +79,15 @@ export interface RdsMysqlUserOptions {
  * only (`REQUIRE SSL`), and grant it privileges. Run them as the master user.
  *
  * Throws a {@link ConfigError} naming the option (`user`, `host`,
- * `grants[0].on`, ...) for a name that cannot be quoted safely.
+ * `grants[0].on`, ...) for a name that cannot be quoted safely. Each grant
+ * covers exactly the database it names (see {@link MysqlGrant}).
  *
  * @example
  * ```ts
  * import { rdsMysqlUser } from 'dbtoken/provision';
- * rdsMysqlUser({ user: 'app', grants: [{ privileges: ['SELECT', 'INSERT'], on: 'orders.*' }] });
+ * rdsMysqlUser({ user: 'app', grants: [{ privileges: ['SELECT', 'INSERT'], on: 'app_db.*' }] });
  * // ["CREATE USER 'app'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;",
- * //  "GRANT SELECT, INSERT ON `orders`.* TO 'app'@'%';"]
+ * //  "GRANT SELECT, INSERT ON `app\\_db`.* TO 'app'@'%';"]
  * ```
  */
 export function rdsMysqlUser(options: RdsMysqlUserOptions): string[] {

@@ -12,15 +12,21 @@ import { describe } from '../core/validation.js';
  * - MySQL account names (`'...'`) are refused rather than escaped when they
  *   hold `'`, `\`, NUL or an invisible character: whether a backslash escapes
  *   depends on the server's sql_mode, which a pure function cannot know.
- *   Database and table names (`` `...` ``) also refuse backticks.
+ *   Database and table names (`` `...` ``) also refuse backticks. In a
+ *   database-level grant (`db.*`), `_` and `%` are escaped, so the grant does
+ *   not reach databases whose names merely match the pattern.
  * - Oracle identifiers and the IAM names inside `'...'` refuse `"`, `'`, NUL
- *   and invisible characters, and stay within 128 bytes.
+ *   and invisible characters, and stay within 128 bytes. They also refuse
+ *   `&`: SQL*Plus and SQLcl, where this SQL is usually run, would substitute
+ *   `&name` inside the quotes.
  * - OCI policy names must be in the documented name charset.
  *
  * Characters whose compatibility form (NFKC) is a quote or backslash
  * (fullwidth `＇`, `＂`, `＼`) are refused wherever a quote is, because a
  * client or server character-set conversion can turn them into the real one.
- * Every refusal is a {@link ConfigError} naming the field.
+ * Every refusal is a {@link ConfigError} naming the field. Its message shows
+ * at most {@link ECHO_MAX_CHARS} characters of the value, and nothing of a
+ * value shaped like a token or key.
  */
 
 /** Control, format (zero-width, bidi overrides), line/paragraph separators and lone surrogates. */
@@ -35,16 +41,49 @@ function show(ch: string): string {
   return INVISIBLE.test(ch) ? codePoint(ch) : `${codePoint(ch)} (${ch})`;
 }
 
-/** A value for an error message: in double quotes, invisible characters written as U+XXXX. */
+/** The most characters of a caller's value that an error message shows. */
+export const ECHO_MAX_CHARS = 64;
+
+/** Tokens and keys a caller may pass by mistake where a name belongs. */
+const SECRET_SHAPES: readonly RegExp[] = [
+  /eyJ[A-Za-z0-9_-]{8,}/, // JWTs: OCI db-tokens and security tokens
+  /-----BEGIN /, // PEM keys
+  /(?:AKIA|ASIA)[A-Z0-9]{16}/, // AWS access key ids
+  /X-Amz-|Action=connect/i, // RDS IAM tokens (presigned URLs)
+];
+/** A base64 run long enough to be a secret access key, session token or signature. */
+const BASE64_RUN = /[A-Za-z0-9+/_-]{32,}/g;
+
+/**
+ * True when `value` holds something shaped like a token or key. A base64 run
+ * counts only when it mixes upper case, lower case and digits, as random
+ * secrets do: OCIDs and hex digests (ids, not secrets) stay showable.
+ */
+export function secretShaped(value: string): boolean {
+  if (SECRET_SHAPES.some((re) => re.test(value))) return true;
+  for (const [run] of value.matchAll(BASE64_RUN)) {
+    if (/[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run)) return true;
+  }
+  return false;
+}
+
+/**
+ * A value for an error message: in double quotes, invisible characters
+ * written as U+XXXX, cut after {@link ECHO_MAX_CHARS} characters. A value
+ * shaped like a token or key is not shown at all: a message may end up in a
+ * log.
+ */
 export function quoted(value: string): string {
+  const chars = [...value];
+  if (secretShaped(value)) return `(a ${chars.length}-character value shaped like a token or key, not shown)`;
   let out = '';
-  for (const ch of value) out += INVISIBLE.test(ch) ? `<${codePoint(ch)}>` : ch;
-  return `"${out}"`;
+  for (const ch of chars.slice(0, ECHO_MAX_CHARS)) out += INVISIBLE.test(ch) ? `<${codePoint(ch)}>` : ch;
+  return chars.length > ECHO_MAX_CHARS ? `"${out}..." (${chars.length} characters)` : `"${out}"`;
 }
 
 /** Any value for an error message: a string {@link quoted}, anything else described by its type. */
 export function shown(value: unknown): string {
-  return typeof value === 'string' ? quoted(value.slice(0, 80)) : describe(value);
+  return typeof value === 'string' ? quoted(value) : describe(value);
 }
 
 function bytes(value: string): number {
@@ -145,7 +184,34 @@ function mysqlIdent(field: string, name: string): string {
   return `\`${name}\``;
 }
 
-/** The target of a MySQL grant: `*.*`, `db.*` or `db.table`, identifiers backtick-quoted. */
+/**
+ * The database of a database-level grant (`db.*`), where MySQL and MariaDB
+ * read `_` and `%` as wildcards: `app_db` would also cover `appXdb`. Each is
+ * escaped (`app\_db`), as MySQL documents; with `partial_revokes` on, MySQL
+ * reads the escaped and the bare form alike, so the grant names exactly this
+ * database either way. Only here: in `db.table` the name is already literal,
+ * and an escape would name another database.
+ */
+function mysqlGrantDatabase(field: string, name: string): string {
+  mysqlIdent(field, name);
+  const escaped = name.replace(/[_%]/g, '\\$&');
+  const chars = [...escaped].length;
+  // The server holds the escaped form to its limit (ER_WRONG_DB_NAME).
+  if (chars > MYSQL_MAX_IDENT_CHARS) {
+    throw new ConfigError(
+      field,
+      `${quoted(name)} is ${chars} characters long once its _ and % are escaped (so that they match only themselves), over MySQL's ${MYSQL_MAX_IDENT_CHARS}-character limit`,
+      "grant on its tables one by one ('<database>.<table>'), where the name needs no escaping",
+    );
+  }
+  return `\`${escaped}\``;
+}
+
+/**
+ * The target of a MySQL grant: `*.*`, `db.*` or `db.table`, identifiers
+ * backtick-quoted; in `db.*`, `_` and `%` are escaped so that the grant
+ * covers the named database only.
+ */
 export function mysqlGrantTarget(field: string, value: unknown): string {
   const on = requireText(field, value, "what the grant is on: 'orders.*', 'orders.items' or '*.*'");
   if (on === '*.*') return on;
@@ -154,7 +220,7 @@ export function mysqlGrantTarget(field: string, value: unknown): string {
     throw new ConfigError(field, `${quoted(on)} is not <database>.* or <database>.<table> (or *.*)`, "write it like 'orders.*'");
   }
   const [db, table] = parts as [string, string];
-  return `${mysqlIdent(field, db)}.${table === '*' ? '*' : mysqlIdent(field, table)}`;
+  return table === '*' ? `${mysqlGrantDatabase(field, db)}.*` : `${mysqlIdent(field, db)}.${mysqlIdent(field, table)}`;
 }
 
 // -------------------------------------------------------------------- Oracle
@@ -173,7 +239,7 @@ const ORACLE_PLAIN = /^[A-Za-z][A-Za-z0-9_$#]*$/;
  */
 export function oracleIdent(field: string, value: unknown, what: string): string {
   const name = requireText(field, value, what);
-  refuseUnsafe(field, name, `"'\0`, 'an Oracle "quoted" identifier', 'use a name without quotes or control characters, which Oracle names cannot hold');
+  refuseUnsafe(field, name, `"'\0&`, 'an Oracle "quoted" identifier', 'use a name without quotes, & or control characters (SQL*Plus and SQLcl read &name as a substitution variable, even inside quotes)');
   const stored = ORACLE_PLAIN.test(name) ? name.toUpperCase() : name;
   if (bytes(stored) > ORACLE_MAX_NAME_BYTES) {
     throw new ConfigError(field, `is ${bytes(stored)} bytes long, but Oracle names hold at most ${ORACLE_MAX_NAME_BYTES} bytes`, 'use a shorter name');
@@ -191,9 +257,9 @@ export function oracleIamName(field: string, value: unknown, what: string): stri
   refuseUnsafe(
     field,
     name,
-    `"'\0/:`,
+    `"'\0/:&`,
     "the mapping string 'IAM_..._NAME=...'",
-    "IAM names go inside '...', and '/' and ':' separate the domain and tenancy: use a name without them, or map a principal by its OCID",
+    "IAM names go inside '...', '/' and ':' separate the domain and tenancy, and SQL*Plus and SQLcl read &name as a substitution variable: use a name without them, or map a principal by its OCID",
   );
   if (bytes(name) > ORACLE_MAX_NAME_BYTES) {
     throw new ConfigError(field, `is ${bytes(name)} bytes long, but at most ${ORACLE_MAX_NAME_BYTES} bytes are accepted here`, 'use the name IAM has, or map a principal by its OCID');
@@ -202,16 +268,18 @@ export function oracleIamName(field: string, value: unknown, what: string): stri
 }
 
 /** Words of a system privilege: `CREATE SESSION`, `SELECT ANY TABLE`, `BACKUP_ADMIN`. */
-const PRIVILEGE = /^[A-Z][A-Z_]*(?: [A-Z][A-Z_]*){0,4}$/;
+const PRIVILEGE = /^[A-Za-z][A-Za-z_]*(?: [A-Za-z][A-Za-z_]*){0,4}$/;
 
 /**
- * A privilege name, uppercased with single spaces. Only letters, `_` and
- * spaces, and none of the words that would change the statement around it.
+ * A privilege name, uppercased with single spaces. Only ASCII letters, `_`
+ * and spaces, and none of the words that would change the statement around
+ * it. The check comes before upper-casing: `'fıle'.toUpperCase()` is `FILE`.
  */
 export function privilegeName(field: string, value: unknown, reserved: readonly string[], example: string): string {
   const raw = requireText(field, value, `a privilege, such as ${example}`);
-  const p = raw.trim().replace(/\s+/g, ' ').toUpperCase();
-  if (!PRIVILEGE.test(p)) {
+  const words = raw.trim().replace(/\s+/g, ' ');
+  const p = words.toUpperCase();
+  if (!PRIVILEGE.test(words)) {
     throw new ConfigError(field, `${quoted(raw)} is not a privilege name`, `use one to five words of letters and _, such as ${example}`);
   }
   const word = p.split(' ').find((w) => reserved.includes(w));
@@ -221,11 +289,15 @@ export function privilegeName(field: string, value: unknown, reserved: readonly 
   return p;
 }
 
-/** Optional array option: undefined, or an array. */
+/**
+ * Optional array option: undefined, or an array. Holes (`[, 'x']`) come back
+ * as `undefined`, so that each entry is checked: `map` would skip them and
+ * leave them in the output.
+ */
 export function optionalList(field: string, value: unknown, hint: string): readonly unknown[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ConfigError(field, `must be an array, got ${describe(value)}`, `pass an array of ${hint}`);
-  return value;
+  return Array.from(value);
 }
 
 // ----------------------------------------------------------------------- OCI

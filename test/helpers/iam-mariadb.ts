@@ -7,6 +7,10 @@ export interface IamMariadb {
   host: string;
   port: number;
   ca: string;
+  /** The PAM service its token logins use: `IDENTIFIED VIA pam USING '<pamService>'` stands in for RDS's AWSAuthenticationPlugin. */
+  pamService: string;
+  /** Root logs in over this socket without a password (the `mariadb` client, `--socket`). */
+  socketPath: string;
   verifier: PamScriptVerifier;
   revoked: Set<string>;
   /** Runs before the verifier checks a login; a test may hold a login here until it lets it go. */
@@ -38,6 +42,8 @@ export async function startIamMariadb(): Promise<IamMariadb> {
     host: server.host,
     port: server.port,
     ca: server.ca,
+    pamService: server.pamService,
+    socketPath: server.socketPath,
     verifier,
     revoked,
     beforeVerify: undefined,

@@ -419,11 +419,11 @@ const HOSTILE: [string, string][] = [
 
 type Outcome = 'refused' | 'data';
 
-/** Where a name goes, how to build it, and the statement with the name cut out. */
-const TARGETS: { target: string; field: string; build: (name: string) => string; template: string; refuses: RegExp }[] = [
+/** Where a name goes, how to build it, the statement with the name cut out, and how the name is written there (default: as given). */
+const TARGETS: { target: string; field: string; build: (name: string) => string; template: string; refuses: RegExp; written?: (name: string) => string }[] = [
   { target: 'MySQL user', field: 'user', build: (n) => rdsMysqlUser({ user: n })[0]!, template: "CREATE USER '<>'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;", refuses: /['\\\0]|[\p{Cc}\p{Cf}\p{Cs}]|[\uFF07\uFF3C]|^.{33,}$/su },
   { target: 'MySQL host', field: 'host', build: (n) => rdsMysqlUser({ user: 'app', host: n })[0]!, template: "CREATE USER 'app'@'<>' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;", refuses: /['\\\0]|[\p{Cc}\p{Cf}\p{Cs}]|[\uFF07\uFF3C]/u },
-  { target: 'MySQL database in a grant', field: 'grants[0].on', build: (n) => rdsMysqlUser({ user: 'app', grants: [{ privileges: ['SELECT'], on: `${n}.*` }] })[1]!, template: "GRANT SELECT ON `<>`.* TO 'app'@'%';", refuses: /['\\`\0.]|[\p{Cc}\p{Cf}\p{Cs}]|[\uFF07\uFF3C\uFF40]|^.{65,}$/su },
+  { target: 'MySQL database in a grant', field: 'grants[0].on', build: (n) => rdsMysqlUser({ user: 'app', grants: [{ privileges: ['SELECT'], on: `${n}.*` }] })[1]!, template: "GRANT SELECT ON `<>`.* TO 'app'@'%';", refuses: /['\\`\0.]|[\p{Cc}\p{Cf}\p{Cs}]|[\uFF07\uFF3C\uFF40]|^.{65,}$/su, written: (n) => n.replace(/[_%]/g, '\\$&') },
   { target: 'HeatWave proxied user', field: 'groups[0].proxiedUser', build: (n) => heatwaveGroupMapping({ tenancy: TENANCY, groups: [{ group: GROUP, proxiedUser: n }] })[0]!, template: "CREATE USER '<>'@'%' IDENTIFIED BY RANDOM PASSWORD ACCOUNT LOCK;", refuses: /['"\\\0]|[\p{Cc}\p{Cf}\p{Cs}]|[\uFF02\uFF07\uFF3C]|^.{33,}$/su },
   { target: 'Oracle user', field: 'user', build: (n) => oracleGlobalUser({ user: n, iamGroup: 'g' })[0]!, template: `CREATE USER "<>" IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=g';`, refuses: /['"\0]|[\p{Cc}\p{Cf}\p{Cs}]|[\uFF02\uFF07]|^.{129,}$/su },
   { target: 'Oracle IAM group', field: 'iamGroup', build: (n) => oracleGlobalUser({ user: 'app', iamGroup: n })[0]!, template: `CREATE USER "APP" IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=<>';`, refuses: /['"\0/:]|[\p{Cc}\p{Cf}\p{Cs}]|[\uFF02\uFF07]|^.{129,}$/su },
@@ -436,7 +436,7 @@ describe('SQL-injection table: every hostile name is refused or quoted as data',
     TARGETS.map((t) => ({ label, name, ...t, expected: (t.refuses.test(name) ? 'refused' : 'data') as Outcome })),
   );
 
-  it.each(rows)('$target: $label → $expected', ({ name, build, field, template, expected }) => {
+  it.each(rows)('$target: $label → $expected', ({ name, build, field, template, expected, written }) => {
     if (expected === 'refused') {
       const err = refusal(() => build(name));
       expect(err.field).toBe(field);
@@ -445,7 +445,7 @@ describe('SQL-injection table: every hostile name is refused or quoted as data',
     } else {
       // Accepted: the statement is the template with exactly this name in the quotes.
       const oracleName = /^[A-Za-z][A-Za-z0-9_$#]*$/.test(name) && template.includes('"<>"') ? name.toUpperCase() : name;
-      expect(build(name)).toBe(template.replace('<>', () => oracleName));
+      expect(build(name)).toBe(template.replace('<>', () => (written ? written(oracleName) : oracleName)));
     }
   });
 

@@ -10,7 +10,8 @@ const RDS_HOST = /^(?:[a-z0-9-]+\.)+([a-z]{2}(?:-[a-z]+)+-\d+)\.rds\.(?:amazonaw
 /**
  * The AWS region of an RDS or Aurora endpoint (instance, cluster, reader,
  * custom, proxy; every partition), or `undefined` when the hostname is not an
- * RDS endpoint (an IP address, a CNAME of your own, `localhost`).
+ * RDS endpoint (an IP address, a CNAME of your own, `localhost`) or not a
+ * string.
  *
  * @example
  * ```ts
@@ -19,6 +20,7 @@ const RDS_HOST = /^(?:[a-z0-9-]+\.)+([a-z]{2}(?:-[a-z]+)+-\d+)\.rds\.(?:amazonaw
  * ```
  */
 export function rdsRegionFromHostname(hostname: string): string | undefined {
+  if (typeof hostname !== 'string') return undefined;
   const m = RDS_HOST.exec(hostname.trim());
   return m?.[1]?.toLowerCase();
 }
@@ -27,7 +29,18 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
 /** True when `region` is shaped like an AWS region name (`us-east-1`, `us-gov-west-1`). */
 export function isAwsRegion(region: string): boolean {
-  return REGION.test(region);
+  return typeof region === 'string' && REGION.test(region);
+}
+
+/**
+ * `value` in quotes for a message when it is short and written only in
+ * `alphabet` (lower case, as regions and hostnames are and random keys and
+ * tokens are not); otherwise only its length, so a secret passed by mistake
+ * never reaches a log.
+ */
+function shownIf(value: unknown, alphabet: RegExp, max: number): string {
+  if (typeof value !== 'string') return describe(value);
+  return value.length <= max && alphabet.test(value) ? `"${value}"` : `(a ${value.length}-character string, not shown)`;
 }
 
 /**
@@ -40,12 +53,12 @@ export function resolveRdsRegion(region: unknown, hostname: string): string {
     if (typeof region !== 'string' || region.trim() === '') {
       throw new ConfigError('region', `must be an AWS region name (got ${describe(region)})`, "pass a region such as 'us-east-1'");
     }
-    if (!isAwsRegion(region)) throw new ConfigError('region', `"${region}" is not an AWS region name`, "pass a region such as 'us-east-1'");
+    if (!isAwsRegion(region)) throw new ConfigError('region', `${shownIf(region, /^[a-z0-9-]+$/, 32)} is not an AWS region name`, "pass a region such as 'us-east-1'");
     return region;
   }
   const inferred = rdsRegionFromHostname(hostname);
   if (inferred === undefined) {
-    throw new ConfigError('region', `cannot be inferred from hostname "${hostname}" (not an RDS endpoint)`, "pass region, for example region: 'us-east-1'");
+    throw new ConfigError('region', `cannot be inferred from hostname ${shownIf(hostname, /^[a-z0-9.:-]+$/, 253)} (not an RDS endpoint)`, "pass region, for example region: 'us-east-1'");
   }
   return inferred;
 }

@@ -37,6 +37,7 @@ const OCID = /^ocid1\.([a-z][a-z0-9]*)\.(oc[0-9]+)\.([a-z0-9-]*)\.(?:[a-z0-9]+\.
  * ```
  */
 export function parseOcid(value: string): ParsedOcid | undefined {
+  if (typeof value !== 'string') return undefined;
   const m = OCID.exec(value);
   return m ? { type: m[1]!, realm: m[2]!, region: m[3]!, id: m[4]! } : undefined;
 }
@@ -44,16 +45,26 @@ export function parseOcid(value: string): ParsedOcid | undefined {
 /** OCID types a database scope may name. */
 const DATABASE_TYPES = ['autonomousdatabase', 'database', 'pluggabledatabase'] as const;
 
+/**
+ * `value` in quotes for a message when it is written only in the lower-case
+ * characters of OCIDs and scope URNs, which random keys and tokens never are;
+ * otherwise only its length, so a secret passed by mistake never reaches a log.
+ */
+function shown(value: string): string {
+  return value.length <= 255 && /^[a-z0-9.:*-]+$/.test(value) ? `"${value}"` : `(a ${value.length}-character string, not shown)`;
+}
+
 function requireOcid(field: string, value: unknown, types: readonly string[], what: string): ParsedOcid {
+  const example = `ocid1.${types[0]}.oc1..<id>`;
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new ConfigError(field, `is required: the OCID of the ${what} (ocid1.${types[0]}.oc1..<id>)`);
+    throw new ConfigError(field, `is required: the OCID of the ${what}`, `give one such as ${example}`);
   }
   const parsed = parseOcid(value.trim());
   if (parsed === undefined) {
-    throw new ConfigError(field, `"${value}" is not an OCID; it should look like ocid1.${types[0]}.oc1..<id>`);
+    throw new ConfigError(field, `${shown(value.trim())} is not an OCID`, `it should look like ${example}`);
   }
   if (!types.includes(parsed.type)) {
-    throw new ConfigError(field, `is an OCID of a ${parsed.type}, but a ${what} OCID (ocid1.${types.join(' or ocid1.')}...) is needed here`);
+    throw new ConfigError(field, `is an OCID of a ${parsed.type}, but a ${what} OCID (ocid1.${types.join(' or ocid1.')}...) is needed here`, `give the ${what}'s OCID`);
   }
   return parsed;
 }
@@ -95,7 +106,7 @@ export const ociScope = Object.freeze({
     const c = requireOcid('scope.compartment', compartmentOcid, ['compartment', 'tenancy'], 'compartment');
     const d = requireOcid('scope.database', databaseOcid, DATABASE_TYPES, 'database');
     if (c.realm !== d.realm) {
-      throw new ConfigError('scope.database', `is in realm ${d.realm} but the compartment is in realm ${c.realm}; a database scope names the database's own compartment`);
+      throw new ConfigError('scope.database', `is in realm ${d.realm} but the compartment is in realm ${c.realm}`, "a database scope names the database's own compartment: give that");
     }
     return `${PREFIX}${compartmentOcid.trim()}::${databaseOcid.trim()}`;
   },
@@ -177,12 +188,17 @@ export interface DatabaseScope {
  * ```
  */
 export function parseOciScope(scope: unknown): ParsedScope {
+  const build = 'build it with ociScope.tenancy(), .compartment(), .database() or .all()';
   if (typeof scope !== 'string' || scope.trim() === '') {
-    throw new ConfigError('scope', 'is required: a URN such as urn:oracle:db::id::* or one made with ociScope.tenancy(), .compartment(), .database()');
+    throw new ConfigError('scope', 'is required: a URN such as urn:oracle:db::id::*', build);
   }
   const s = scope.trim();
   if (!s.startsWith(PREFIX)) {
-    throw new ConfigError('scope', `"${s}" does not start with ${PREFIX}; build it with ociScope.tenancy(), .compartment(), .database() or .all()`);
+    throw new ConfigError('scope', `${shown(s)} does not start with ${PREFIX}`, build);
+  }
+  // IAM gets the scope as written: white space inside would pass the checks below (they trim) but not IAM's.
+  if (/\s/.test(s)) {
+    throw new ConfigError('scope', 'has white space inside', 'remove it: a scope URN is written without spaces');
   }
   const rest = s.slice(PREFIX.length);
   if (rest === '*') return { kind: 'all' };
@@ -195,5 +211,5 @@ export function parseOciScope(scope: unknown): ParsedScope {
     ociScope.database(parts[0]!, parts[1]!);
     return { kind: 'database', compartment: parts[0]!, database: parts[1]! };
   }
-  throw new ConfigError('scope', `"${s}" has ${parts.length} parts after ${PREFIX}; at most two (compartment::database)`);
+  throw new ConfigError('scope', `has ${parts.length} parts after ${PREFIX}`, 'give at most two: <compartment OCID>::<database OCID>');
 }
