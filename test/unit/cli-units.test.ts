@@ -351,8 +351,19 @@ describe('argument helpers', () => {
     expect(parseMysqlGrant(text)).toEqual(expected);
   });
 
-  it.each(['SELECT', 'ON orders.*', 'SELECT ON', ''])('parseMysqlGrant(%j) is a usage error naming --grant', (text) => {
+  it.each(['SELECT', 'ON orders.*', 'SELECT ON', '', 'SELECT ON a TO', 'SELECT TO x ON'])('parseMysqlGrant(%j) is a usage error naming --grant', (text) => {
     expect(() => parseMysqlGrant(text)).toThrow(expect.objectContaining({ option: '--grant' }));
+  });
+
+  it('parseMysqlGrant is linear: 200,000 spaces are refused at once, and the message is cut short', () => {
+    const err = (() => {
+      try {
+        parseMysqlGrant(`SELECT${' '.repeat(200_000)}x`);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err?.message.length).toBeLessThan(300);
   });
 
   it.each([

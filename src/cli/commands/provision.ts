@@ -42,12 +42,17 @@ export interface ParsedMysqlGrant extends MysqlGrant {
  * splits the words.
  */
 export function parseMysqlGrant(value: string): ParsedMysqlGrant {
-  const m = /^(.+?)\s+ON\s+(\S+)(?:\s+TO\s+(\S+))?$/i.exec(value.trim());
-  if (m === null) {
-    throw new UsageError('--grant', `--grant "${value}" is not "<privileges> ON <database>.<table or *>", such as --grant "SELECT, INSERT ON orders.*"`);
+  // Words, not a regular expression: linear in the length of whatever was typed.
+  const words = value.trim().split(/\s+/);
+  const n = words.length;
+  const on = (i: number): boolean => i >= 1 && words[i]!.toUpperCase() === 'ON';
+  const at = on(n - 2) ? n - 2 : on(n - 4) && words[n - 2]!.toUpperCase() === 'TO' ? n - 4 : -1;
+  if (at < 0) {
+    const shown = value.length > 80 ? `${value.slice(0, 80)}...` : value;
+    throw new UsageError('--grant', `--grant "${shown}" is not "<privileges> ON <database>.<table or *>", such as --grant "SELECT, INSERT ON orders.*"`);
   }
-  const privileges = m[1]!.split(',').map((p) => p.trim());
-  return { privileges, on: m[2]!, ...(m[3] !== undefined ? { to: m[3] } : {}) };
+  const privileges = words.slice(0, at).join(' ').split(',').map((p) => p.trim());
+  return { privileges, on: words[at + 1]!, ...(at === n - 4 ? { to: words[n - 1]! } : {}) };
 }
 
 function print(ctx: Context, values: OptionValues, statements: readonly string[]): number {
