@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type oracledb from 'oracledb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, InsecureTransportError, tokenProvider, type TokenProvider } from 'dbtoken';
+import { createOracledbPool } from 'dbtoken/oracledb';
+import { HOSTILE, type HostileRow } from '../helpers/oracle-hostile.js';
+import { fakeDbToken, startFirstBytesListener, type FirstBytes, type FirstBytesListener } from '../helpers/oracle-listener.js';
+
+let listener: FirstBytesListener;
+let provider: TokenProvider;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  listener = await startFirstBytesListener();
+  const token = fakeDbToken();
+  provider = tokenProvider(async () => token);
+});
+afterAll(async () => {
+  provider.close();
+  await listener.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function configDirFor(row: HostileRow): string | undefined {
+  if (!row.files) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'dbtoken-tns-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(row.files(listener.port, dir))) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** The pool as dbtoken's check lets it be made, or the error that refused it. */
+async function pool(connectString: string, configDir: string | undefined, allowInsecureTransport = false): Promise<oracledb.Pool | Error> {
+  return createOracledbPool({
+    token: provider,
+    connectString,
+    ...(configDir !== undefined ? { configDir } : {}),
+    allowInsecureTransport,
+    poolMin: 0,
+    poolMax: 1,
+    poolIncrement: 1,
+    connectTimeout: 3,
+    transportConnectTimeout: 3,
+  }).catch((e: unknown) => e as Error);
+}
+
+/** Asks the pool for a connection and returns what the listener saw meanwhile. */
+async function drive(p: oracledb.Pool): Promise<FirstBytes[]> {
+  await listener.settled();
+  const before = listener.seen.length;
+  try {
+    const conn = await p.getConnection().catch(() => undefined);
+    await conn?.close();
+  } finally {
+    await p.close(0).catch(() => {});
+  }
+  await listener.settled();
+  return listener.seen.slice(before);
+}
+
+const refusedByCheck = (e: unknown) => e instanceof InsecureTransportError || e instanceof ConfigError;
+
+describe('createOracledbPool: no connect string that passes the check makes the driver send anything but TLS', () => {
+  it.each(HOSTILE.map((r) => [r.name, r] as const))('%s', async (_name, row) => {
+    const configDir = configDirFor(row);
+    const made = await pool(row.connectString(listener.port), configDir);
+    const seen = made instanceof Error ? undefined : await drive(made);
+    if (row.verdict === 'refused') {
+      // Refused before any connection; when it was not, what the driver sent says why that matters.
+      expect({ refused: refusedByCheck(made), seen }).toEqual({ refused: true, seen: undefined });
+    } else {
+      expect(made).not.toBeInstanceOf(Error);
+      expect(seen!.length).toBeGreaterThan(0);
+      expect(seen!.every((k) => k === 'tls'), `the driver sent ${seen!.join(', ')}`).toBe(true);
+    }
+  });
+
+  it.each(HOSTILE.filter((r) => r.leaks).map((r) => [r.name, r] as const))('given anyway, the driver sends cleartext: %s', async (_name, row) => {
+    const made = await pool(row.connectString(listener.port), configDirFor(row), true);
+    expect(made).not.toBeInstanceOf(Error);
+    expect(await drive(made as oracledb.Pool)).toContain('tns-connect');
+  });
+});
