@@ -1,84 +1,213 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 /**
- * Pure parsing of Oracle Net connect strings, enough to tell whether a
- * connection would be encrypted (TCPS) before it is made.
+ * Whether node-oracledb (thin mode) would reach every address of a connect
+ * string over TLS (TCPS), decided before anything is sent. The connect
+ * string is read with the driver's own rules (see oracle-net/): its
+ * descriptor syntax, its Easy Connect expansion, its tnsnames.ora reading.
+ * Where the driver could read a string more than one way, it is refused.
  */
+import { ConfigError } from '../src/core/errors.js';
+import { easyConnectDescriptor } from './oracle-net/easy-connect.js';
+import { nvPairs, parseNvPair, type NvPair } from './oracle-net/nv-pair.js';
+import type { TnsNames } from './oracle-net/tnsnames.js';
 
-/** What a connect string says about transport security. */
+export { loadTnsNames, parseTnsNames, type TnsDefinition, type TnsFile, type TnsItem, type TnsNames } from './oracle-net/tnsnames.js';
+
+/**
+ * One ADDRESS as the driver reads it: the first PROTOCOL, HOST and PORT
+ * anywhere inside it.
+ *
+ * @example
+ * ```ts
+ * const a: OracleAddress = { protocol: 'tcps', host: 'adb.eu-frankfurt-1.oraclecloud.com', port: '1522' };
+ * ```
+ */
+export interface OracleAddress {
+  readonly protocol: string | undefined;
+  readonly host: string | undefined;
+  readonly port: string | undefined;
+}
+
+/**
+ * What a connect string says about transport security:
+ * - `tcps`: every address the driver can reach is TCPS;
+ * - `tcp`: at least one is not, or might not be (`why` says which, without quoting values);
+ * - `unknown`: the addresses are not in the string (an alias no tnsnames.ora
+ *   defines, or a `config-<provider>://` URL); `alias` is set when it is
+ *   short enough to show.
+ *
+ * @example
+ * ```ts
+ * const t: Transport = connectTransport('tcps://db:1522/svc');
+ * if (t.kind !== 'tcps') throw new Error('not TLS');
+ * ```
+ */
 export type Transport =
-  | { readonly kind: 'tcps' }
+  | { readonly kind: 'tcps'; readonly addresses: readonly OracleAddress[] }
   | { readonly kind: 'tcp'; readonly why: string }
-  | { readonly kind: 'unknown'; readonly alias: string };
+  | { readonly kind: 'unknown'; readonly why: string; readonly alias?: string };
 
-/** The entries of a tnsnames.ora file: upper-cased alias to descriptor. */
-export function parseTnsNames(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const src = text
-    .split(/\r?\n/)
-    .map((l) => l.replace(/#.*$/, ''))
-    .join('\n');
-  let i = 0;
-  while (i < src.length) {
-    const eq = src.indexOf('=', i);
-    if (eq < 0) break;
-    const names = src.slice(i, eq).trim();
-    let j = src.indexOf('(', eq);
-    if (j < 0 || src.slice(eq + 1, j).trim() !== '') {
-      i = eq + 1;
-      continue;
-    }
-    let depth = 0;
-    const start = j;
-    for (; j < src.length; j++) {
-      if (src[j] === '(') depth++;
-      else if (src[j] === ')' && --depth === 0) break;
-    }
-    const descriptor = src.slice(start, j + 1);
-    for (const n of names.split(',')) if (n.trim()) out.set(n.trim().toUpperCase(), descriptor);
-    i = j + 1;
-  }
-  return out;
-}
+type Verdict = Transport | { readonly kind: 'invalid'; readonly problem: string };
 
-/** Every PROTOCOL= value of a descriptor, lower-cased. */
-function protocols(descriptor: string): string[] {
-  return [...descriptor.matchAll(/\(\s*PROTOCOL\s*=\s*([A-Za-z]+)\s*\)/gi)].map((m) => m[1]!.toLowerCase());
-}
+const FIX = 'write it as tcps://host:port/service, as a descriptor whose every ADDRESS has (PROTOCOL=TCPS), or as a tnsnames.ora alias';
 
 /**
- * Whether a connect string (Easy Connect, a full descriptor, or a
- * tnsnames.ora alias resolved through `tnsNames`) uses TCPS for every
- * address. An alias that cannot be resolved is `unknown`.
+ * Reads a connect string (Easy Connect, a descriptor, or a tnsnames.ora
+ * alias) the way node-oracledb's thin driver does, and says whether every
+ * address it could connect to is TCPS. An address with no PROTOCOL is TCP,
+ * and any PROTOCOL anywhere in a descriptor must be TCPS too. An alias is
+ * looked up in `tnsNames` (or what it returns, asked only for an alias);
+ * when the alias has several definitions, every one must be TCPS.
+ *
+ * Throws {@link ConfigError} (`connectString`, or `configDir` for a bad
+ * tnsnames.ora entry) when the driver would not accept the string, or
+ * dbtoken cannot read it the way the driver would.
+ *
+ * @example
+ * ```ts
+ * connectTransport('tcps://adb.eu-frankfurt-1.oraclecloud.com:1522/x_high.adb.oraclecloud.com').kind; // 'tcps'
+ * connectTransport('(DESCRIPTION=(ADDRESS=(PROTOCOL="tcp")(HOST=db)(PORT=1521)))'); // { kind: 'tcp', why: 'an ADDRESS has PROTOCOL=TCP' }
+ * connectTransport('db_high', () => loadTnsNames('/opt/wallet')).kind; // 'tcps' when its entry is
+ * ```
  */
-export function connectTransport(connectString: string, tnsNames?: Map<string, string>): Transport {
+export function connectTransport(connectString: string, tnsNames?: TnsNames | (() => TnsNames | undefined)): Transport {
+  // node-oracledb fetches the real connect string of these when it connects.
+  if (/^\s*config-/i.test(connectString)) return { kind: 'unknown', why: 'it names a configuration provider (config-<provider>://), whose descriptor node-oracledb fetches when it connects' };
   const s = connectString.trim();
-  if (s.startsWith('(')) {
-    const ps = protocols(s);
-    if (ps.length === 0) return { kind: 'tcp', why: 'the descriptor names no PROTOCOL (the default is TCP)' };
-    const plain = ps.filter((p) => p !== 'tcps');
-    return plain.length === 0 ? { kind: 'tcps' } : { kind: 'tcp', why: `the descriptor has PROTOCOL=${plain[0]!.toUpperCase()}` };
-  }
-  const scheme = /^([a-z]+):\/\//i.exec(s);
-  if (scheme) return scheme[1]!.toLowerCase() === 'tcps' ? { kind: 'tcps' } : { kind: 'tcp', why: `it uses ${scheme[1]!.toLowerCase()}://` };
-  // Easy Connect without a scheme (host[:port][/service]) is TCP. A bare word
-  // is a tnsnames.ora alias when the file has it, else a host name (TCP).
-  if (/[/:]/.test(s)) return { kind: 'tcp', why: 'Easy Connect without tcps:// is TCP' };
-  const resolved = tnsNames?.get(s.toUpperCase());
-  if (resolved !== undefined) return connectTransport(resolved);
-  return { kind: 'unknown', alias: s };
+  if (s === '') throw new ConfigError('connectString', 'is empty', FIX);
+  // The driver's own test: a descriptor starts with '(' and has a ')'.
+  const descriptor = s.startsWith('(') && s.includes(')');
+  if (!descriptor && !s.includes(':') && !s.includes('/')) return aliasTransport(s, typeof tnsNames === 'function' ? tnsNames() : tnsNames);
+  const v = descriptor ? descriptorVerdict(s) : easyConnectVerdict(s);
+  if (v.kind === 'invalid') throw new ConfigError('connectString', `node-oracledb would not read it as dbtoken does: ${v.problem}`, FIX);
+  return v;
 }
 
+function aliasTransport(alias: string, tns: TnsNames | undefined): Transport {
+  // Aliases are short words; a long one may be a secret pasted in the wrong place.
+  const shown = alias.length <= 64 && /^[\w.$#-]+$/.test(alias) ? alias : undefined;
+  const name = shown === undefined ? 'the alias' : `"${shown}"`;
+  const defs = tns?.aliases.get(alias.toUpperCase());
+  if (!defs) return { kind: 'unknown', why: 'no tnsnames.ora entry for it in configDir or TNS_ADMIN', ...(shown !== undefined ? { alias: shown } : {}) };
+  const addresses: OracleAddress[] = [];
+  for (const d of defs) {
+    const v = tnsValueVerdict(d.value);
+    const where = `the tnsnames.ora entry for ${name} (${d.file} line ${d.line})`;
+    if (v.kind === 'invalid') throw new ConfigError('configDir', `${where}: ${v.problem}`, 'correct that entry: every ADDRESS needs (PROTOCOL=TCPS), or the value is a tcps:// Easy Connect string');
+    if (v.kind === 'tcp') return { kind: 'tcp', why: `${where}: ${v.why}${defs.length > 1 ? ` (the alias is defined ${defs.length} times; each must be TCPS)` : ''}` };
+    if (v.kind === 'tcps') addresses.push(...v.addresses);
+  }
+  return { kind: 'tcps', addresses };
+}
+
+/** An alias's value: an Easy Connect string, or descriptors (the driver uses the first; each must be TCPS). */
+function tnsValueVerdict(entry: NvPair): Verdict {
+  if (entry.children.length === 0) {
+    const text = entry.atom ?? '';
+    if (text.includes(':') || text.includes('/')) return easyConnectVerdict(text);
+    return { kind: 'invalid', problem: 'its value is neither a descriptor nor an Easy Connect string' };
+  }
+  const addresses: OracleAddress[] = [];
+  for (const node of entry.children) {
+    const v = nodeVerdict(node);
+    if (v.kind !== 'tcps') return v;
+    addresses.push(...v.addresses);
+  }
+  return { kind: 'tcps', addresses };
+}
+
+function easyConnectVerdict(text: string): Verdict {
+  const ez = easyConnectDescriptor(text);
+  if ('error' in ez) return { kind: 'invalid', problem: ez.error };
+  const v = descriptorVerdict(ez.descriptor);
+  // The expansion has only the string's protocol unless a ?parameter value added an ADDRESS.
+  if (v.kind === 'tcp' && /^\s*tcps:\/\//i.test(text.replace(/\s/g, ''))) return { kind: 'tcp', why: `a ?parameter value adds an address that is not TCPS (${v.why})` };
+  if (v.kind === 'tcp') return { kind: 'tcp', why: 'Easy Connect without tcps:// is TCP' };
+  return v;
+}
+
+function descriptorVerdict(text: string): Verdict {
+  const r = parseNvPair(text);
+  if ('error' in r) return { kind: 'invalid', problem: r.error };
+  if (r.trailing) return { kind: 'invalid', problem: 'text follows the closing parenthesis of the descriptor' };
+  return nodeVerdict(r.pair);
+}
+
+/** A DESCRIPTION_LIST, DESCRIPTION, ADDRESS_LIST or ADDRESS: its reachable addresses, then every ADDRESS and PROTOCOL in it. */
+function nodeVerdict(node: NvPair): Verdict {
+  const reachable: OracleAddress[] = [];
+  const problem = structureProblem(node, reachable);
+  if (problem !== undefined) return { kind: 'invalid', problem };
+  if (reachable.length === 0) return { kind: 'invalid', problem: 'it names no ADDRESS' };
+  for (const p of nvPairs(node)) {
+    const name = p.name.toUpperCase();
+    if (name === 'ADDRESS') {
+      const why = notTcps(addressOf(p));
+      if (why !== undefined) return { kind: 'tcp', why };
+    } else if (name === 'PROTOCOL' && !isTcps(p.atom)) {
+      // The driver reads only the first PROTOCOL of an ADDRESS; any other that is not TCPS is refused all the same.
+      return { kind: 'tcp', why: 'it has a PROTOCOL that is not TCPS outside the first PROTOCOL of an ADDRESS' };
+    }
+  }
+  return { kind: 'tcps', addresses: reachable };
+}
+
+/** The driver compares the upper-cased value, so `tcpſ` (long s) is TCPS too. */
+const isTcps = (protocol: string | undefined) => protocol !== undefined && protocol.toUpperCase() === 'TCPS';
+
+function notTcps(a: OracleAddress & { readonly named: boolean }): string | undefined {
+  if (isTcps(a.protocol)) return undefined;
+  if (!a.named) return 'an ADDRESS names no PROTOCOL (the default is TCP)';
+  if (a.protocol === undefined) return 'an ADDRESS has a PROTOCOL without a single value';
+  return `an ADDRESS has PROTOCOL=${/^[A-Za-z]{1,12}$/.test(a.protocol) ? a.protocol.toUpperCase() : 'a value other than TCPS'}`;
+}
+
+/** The first PROTOCOL, HOST and PORT anywhere under the ADDRESS, depth first, as the driver finds them. */
+function addressOf(address: NvPair): OracleAddress & { readonly named: boolean } {
+  const first = (name: string) => {
+    for (const p of nvPairs(address)) if (p !== address && p.name.toUpperCase() === name) return p;
+    return undefined;
+  };
+  const protocol = first('PROTOCOL');
+  return { protocol: protocol?.atom, host: first('HOST')?.atom, port: first('PORT')?.atom, named: protocol !== undefined };
+}
+
+const FLAGS = new Set(['SOURCE_ROUTE', 'LOAD_BALANCE', 'FAILOVER']);
+
 /**
- * The aliases of `tnsnames.ora` in `configDir` (else `TNS_ADMIN`), as
- * node-oracledb would find them; `undefined` when there is none to read.
+ * The driver's checks on the shape of a node (navNodes.js, connStrategy.js),
+ * collecting the addresses it would try. Its flags need a value (it calls
+ * toLowerCase on them); a DESCRIPTION ignores children it does not know.
  */
-export function loadTnsNames(configDir: string | undefined, env: NodeJS.ProcessEnv = process.env): Map<string, string> | undefined {
-  const dir = configDir ?? env.TNS_ADMIN;
-  if (!dir) return undefined;
-  try {
-    return parseTnsNames(readFileSync(join(dir, 'tnsnames.ora'), 'utf8'));
-  } catch {
+function structureProblem(node: NvPair, out: OracleAddress[]): string | undefined {
+  const kind = node.name.toUpperCase();
+  if (kind === 'ADDRESS') {
+    out.push(publicAddress(addressOf(node)));
     return undefined;
   }
+  if (kind !== 'ADDRESS_LIST' && kind !== 'DESCRIPTION' && kind !== 'DESCRIPTION_LIST') {
+    return 'it is not a DESCRIPTION_LIST, DESCRIPTION, ADDRESS_LIST or ADDRESS';
+  }
+  if (node.children.length === 0) return `a ${kind} is empty`;
+  let found = false;
+  for (const c of node.children) {
+    const name = c.name.toUpperCase();
+    if (FLAGS.has(name) || (kind === 'DESCRIPTION' && name === 'USE_SNI')) {
+      if (c.atom === undefined) return `${name} in a ${kind} has no single value`;
+      continue;
+    }
+    const child =
+      kind === 'DESCRIPTION_LIST' ? name === 'DESCRIPTION' : name === 'ADDRESS' || name === 'ADDRESS_LIST';
+    if (!child) {
+      if (kind === 'DESCRIPTION') continue;
+      return `a ${kind} holds something other than ${kind === 'DESCRIPTION_LIST' ? 'DESCRIPTION' : 'ADDRESS or ADDRESS_LIST'}`;
+    }
+    found = true;
+    const problem = structureProblem(c, out);
+    if (problem !== undefined) return problem;
+  }
+  return found || kind === 'DESCRIPTION' ? undefined : `a ${kind} has no ${kind === 'DESCRIPTION_LIST' ? 'DESCRIPTION' : 'ADDRESS'}`;
+}
+
+function publicAddress({ protocol, host, port }: OracleAddress): OracleAddress {
+  return { protocol, host, port };
 }

@@ -116,9 +116,13 @@ const REFUSED_OPTIONS = Object.fromEntries(
  * the first token is fetched now.
  *
  * Refuses, with {@link InsecureTransportError}, a connect string that is not
- * TCPS unless `allowInsecureTransport: true`. Easy Connect strings need
- * `tcps://`; descriptors need `PROTOCOL=TCPS` on every address; a
- * tnsnames.ora alias is looked up in `configDir` (or `TNS_ADMIN`).
+ * TCPS unless `allowInsecureTransport: true`. The string is read the way the
+ * driver reads it (quotes, case, nesting, `ADDRESS_LIST`, `DESCRIPTION_LIST`,
+ * Easy Connect and its `?` parameters): Easy Connect strings need `tcps://`;
+ * descriptors need `PROTOCOL=TCPS` on every address (an address without one
+ * is TCP); a tnsnames.ora alias is looked up in `configDir` (or `TNS_ADMIN`),
+ * following absolute `IFILE` includes. A connect string or tnsnames.ora entry
+ * the driver would not read the same way is a {@link ConfigError}.
  *
  * @example
  * ```ts
@@ -142,15 +146,16 @@ export async function createOracledbPool(options: OracledbIamPoolAttributes): Pr
     throw new ConfigError('connectString', 'is required', 'pass a tcps:// Easy Connect string, a descriptor with PROTOCOL=TCPS, or a tnsnames.ora alias');
   }
   if (!allowInsecureTransport) {
-    const transport = connectTransport(connectString, loadTnsNames(attrs.configDir));
+    const transport = connectTransport(connectString, () => loadTnsNames(attrs.configDir));
     if (transport.kind === 'tcp') {
       throw new InsecureTransportError(
-        `createOracledbPool would send IAM db-tokens without TLS (${transport.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS), or allowInsecureTransport: true for testing only`,
+        `createOracledbPool would send IAM db-tokens without TLS (${transport.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS in every ADDRESS), or allowInsecureTransport: true for testing only`,
       );
     }
     if (transport.kind === 'unknown') {
+      const what = transport.alias !== undefined ? `"${transport.alias}"` : 'the connect string';
       throw new InsecureTransportError(
-        `cannot tell whether "${transport.alias}" uses TCPS: no tnsnames.ora entry for it in configDir or TNS_ADMIN; give configDir, a tcps:// connect string, or allowInsecureTransport: true`,
+        `cannot tell whether ${what} uses TCPS: ${transport.why}; give configDir, a tcps:// connect string, or allowInsecureTransport: true`,
       );
     }
   }

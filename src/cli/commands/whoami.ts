@@ -55,12 +55,13 @@ function oracleConfigDir(c: OracleConnectionPlan): string | undefined {
  */
 function checkTcps(c: OracleConnectionPlan): void {
   if (c.insecure) return;
-  const t = connectTransport(c.connectString, loadTnsNames(oracleConfigDir(c)));
+  const t = connectTransport(c.connectString, () => loadTnsNames(oracleConfigDir(c)));
   if (t.kind === 'tcp') {
-    throw new UsageError('--connect-string', `--connect-string: the db-token would travel without TLS (${t.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS), or --insecure for testing only`);
+    throw new UsageError('--connect-string', `--connect-string: the db-token would travel without TLS (${t.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS in every ADDRESS), or --insecure for testing only`);
   }
   if (t.kind === 'unknown') {
-    throw new UsageError('--connect-string', `--connect-string: cannot tell whether "${t.alias}" uses TCPS: no tnsnames.ora entry for it in --config-dir or TNS_ADMIN; give --config-dir, a tcps:// connect string, or --insecure`);
+    const why = t.alias !== undefined ? `"${t.alias}" uses TCPS: no tnsnames.ora entry for it in --config-dir or TNS_ADMIN` : `the connect string uses TCPS: ${t.why}`;
+    throw new UsageError('--connect-string', `--connect-string: cannot tell whether ${why}; give --config-dir, a tcps:// connect string, or --insecure`);
   }
 }
 
