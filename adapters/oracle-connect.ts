@@ -78,7 +78,7 @@ export function connectTransport(connectString: string, tnsNames?: TnsNames | ((
   const descriptor = s.startsWith('(') && s.includes(')');
   if (!descriptor && !s.includes(':') && !s.includes('/')) return aliasTransport(s, typeof tnsNames === 'function' ? tnsNames() : tnsNames);
   const v = descriptor ? descriptorVerdict(s) : easyConnectVerdict(s);
-  if (v.kind === 'invalid') throw new ConfigError('connectString', `node-oracledb would not read it as dbtoken does: ${v.problem}`, FIX);
+  if (v.kind === 'invalid') throw new ConfigError('connectString', `cannot be checked for TCPS: ${v.problem}`, FIX);
   return v;
 }
 
@@ -187,25 +187,26 @@ function structureProblem(node: NvPair, out: OracleAddress[]): string | undefine
   if (kind !== 'ADDRESS_LIST' && kind !== 'DESCRIPTION' && kind !== 'DESCRIPTION_LIST') {
     return 'it is not a DESCRIPTION_LIST, DESCRIPTION, ADDRESS_LIST or ADDRESS';
   }
-  if (node.children.length === 0) return `a ${kind} is empty`;
+  const a = (k: string) => (k.startsWith('A') ? `an ${k}` : `a ${k}`);
+  if (node.children.length === 0) return `${a(kind)} is empty`;
   let found = false;
   for (const c of node.children) {
     const name = c.name.toUpperCase();
     if (FLAGS.has(name) || (kind === 'DESCRIPTION' && name === 'USE_SNI')) {
-      if (c.atom === undefined) return `${name} in a ${kind} has no single value`;
+      if (c.atom === undefined) return `${name} in ${a(kind)} has no single value`;
       continue;
     }
     const child =
       kind === 'DESCRIPTION_LIST' ? name === 'DESCRIPTION' : name === 'ADDRESS' || name === 'ADDRESS_LIST';
     if (!child) {
       if (kind === 'DESCRIPTION') continue;
-      return `a ${kind} holds something other than ${kind === 'DESCRIPTION_LIST' ? 'DESCRIPTION' : 'ADDRESS or ADDRESS_LIST'}`;
+      return `${a(kind)} holds something other than ${kind === 'DESCRIPTION_LIST' ? 'DESCRIPTION' : 'ADDRESS or ADDRESS_LIST'}`;
     }
     found = true;
     const problem = structureProblem(c, out);
     if (problem !== undefined) return problem;
   }
-  return found || kind === 'DESCRIPTION' ? undefined : `a ${kind} has no ${kind === 'DESCRIPTION_LIST' ? 'DESCRIPTION' : 'ADDRESS'}`;
+  return found || kind === 'DESCRIPTION' ? undefined : `${a(kind)} has no ${kind === 'DESCRIPTION_LIST' ? 'DESCRIPTION' : 'ADDRESS'}`;
 }
 
 function publicAddress({ protocol, host, port }: OracleAddress): OracleAddress {

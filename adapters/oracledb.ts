@@ -153,9 +153,10 @@ export async function createOracledbPool(options: OracledbIamPoolAttributes): Pr
       );
     }
     if (transport.kind === 'unknown') {
-      const what = transport.alias !== undefined ? `"${transport.alias}"` : 'the connect string';
       throw new InsecureTransportError(
-        `cannot tell whether ${what} uses TCPS: ${transport.why}; give configDir, a tcps:// connect string, or allowInsecureTransport: true`,
+        transport.alias !== undefined
+          ? `cannot tell whether "${transport.alias}" uses TCPS: ${transport.why}; give configDir, a tcps:// connect string, or allowInsecureTransport: true`
+          : `cannot tell whether the connect string uses TCPS: ${transport.why}; give the connect descriptor itself, or allowInsecureTransport: true for testing only`,
       );
     }
   }

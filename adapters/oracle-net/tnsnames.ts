@@ -184,7 +184,8 @@ export function loadTnsNames(
       try {
         included = read(item.path);
       } catch (err) {
-        throw fail(`${where} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, fix, err);
+        // No cause: its message would quote the path, which is the file's content.
+        throw fail(`${where} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, fix);
       }
       visit(item.path, included, [...chain, path]);
     }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
 import { identityDataPlaneEndpoint, isOciRegion, ociScope, parseOciScope, parseOcid } from 'dbtoken/oci';
-import { connectTransport, parseTnsNames } from '../../adapters/oracle-connect.js';
 
 const TEN = 'ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq';
 const TEN_B = 'ocid1.tenancy.oc1..aaaaaaaabbbbtenancyb0000000000000000000000000000000000000000';
@@ -101,32 +100,3 @@ describe('identityDataPlaneEndpoint', () => {
   });
 });
 
-describe('connectTransport', () => {
-  const tns = parseTnsNames(`
-# ADB wallet tnsnames.ora
-mydb_high = (description= (retry_count=20)(retry_delay=3)(address=(protocol=tcps)(port=1522)(host=adb.us-ashburn-1.oraclecloud.com))(connect_data=(service_name=g1_mydb_high.adb.oraclecloud.com))(security=(ssl_server_dn_match=yes)))
-legacy, legacy_alias =
-  (DESCRIPTION =
-    (ADDRESS = (PROTOCOL = TCP)(HOST = db.internal)(PORT = 1521))
-    (CONNECT_DATA = (SERVICE_NAME = orcl)))
-`);
-  it('parses aliases, including several names for one entry', () => {
-    expect([...tns.keys()].sort()).toEqual(['LEGACY', 'LEGACY_ALIAS', 'MYDB_HIGH']);
-  });
-  it.each([
-    ['tcps://adb.us-ashburn-1.oraclecloud.com:1522/g1_mydb_high.adb.oraclecloud.com', 'tcps'],
-    ['TCPS://host:2484/svc?wallet_location=/w', 'tcps'],
-    ['tcp://host:1521/svc', 'tcp'],
-    ['host:1521/svc', 'tcp'],
-    ['host/svc', 'tcp'],
-    ['(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1522))(CONNECT_DATA=(SERVICE_NAME=s)))', 'tcps'],
-    ['(DESCRIPTION=(ADDRESS_LIST=(ADDRESS=(PROTOCOL=TCPS)(HOST=a)(PORT=1522))(ADDRESS=(PROTOCOL=TCP)(HOST=b)(PORT=1521)))(CONNECT_DATA=(SERVICE_NAME=s)))', 'tcp'],
-    ['(DESCRIPTION=(ADDRESS=(HOST=h)(PORT=1521))(CONNECT_DATA=(SERVICE_NAME=s)))', 'tcp'],
-    ['mydb_high', 'tcps'],
-    ['MYDB_HIGH', 'tcps'],
-    ['legacy_alias', 'tcp'],
-    ['unknown_alias', 'unknown'],
-  ])('%s -> %s', (cs, kind) => {
-    expect(connectTransport(cs, tns).kind).toBe(kind);
-  });
-});

@@ -60,8 +60,12 @@ function checkTcps(c: OracleConnectionPlan): void {
     throw new UsageError('--connect-string', `--connect-string: the db-token would travel without TLS (${t.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS in every ADDRESS), or --insecure for testing only`);
   }
   if (t.kind === 'unknown') {
-    const why = t.alias !== undefined ? `"${t.alias}" uses TCPS: no tnsnames.ora entry for it in --config-dir or TNS_ADMIN` : `the connect string uses TCPS: ${t.why}`;
-    throw new UsageError('--connect-string', `--connect-string: cannot tell whether ${why}; give --config-dir, a tcps:// connect string, or --insecure`);
+    throw new UsageError(
+      '--connect-string',
+      t.alias !== undefined
+        ? `--connect-string: cannot tell whether "${t.alias}" uses TCPS: no tnsnames.ora entry for it in --config-dir or TNS_ADMIN; give --config-dir, a tcps:// connect string, or --insecure`
+        : `--connect-string: cannot tell whether the connect string uses TCPS: ${t.why}; give the connect descriptor itself, or --insecure for testing only`,
+    );
   }
 }
 
