@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import type oracledb from 'oracledb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, InsecureTransportError, tokenProvider, type TokenProvider } from 'dbtoken';
 import { createOracledbPool } from 'dbtoken/oracledb';
+import { descriptorArb, easyConnectArb, mutate, tnsnamesArb } from '../helpers/oracle-arbitraries.js';
 import { HOSTILE, type HostileRow } from '../helpers/oracle-hostile.js';
 import { fakeDbToken, startFirstBytesListener, type FirstBytes, type FirstBytesListener } from '../helpers/oracle-listener.js';
 
@@ -23,11 +25,11 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function configDirFor(row: HostileRow): string | undefined {
-  if (!row.files) return undefined;
+function configDirFor(files: HostileRow['files']): string | undefined {
+  if (!files) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'dbtoken-tns-'));
   dirs.push(dir);
-  for (const [name, text] of Object.entries(row.files(listener.port, dir))) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(files(listener.port, dir))) writeFileSync(join(dir, name), text);
   return dir;
 }
 
@@ -64,7 +66,7 @@ const refusedByCheck = (e: unknown) => e instanceof InsecureTransportError || e 
 
 describe('createOracledbPool: no connect string that passes the check makes the driver send anything but TLS', () => {
   it.each(HOSTILE.map((r) => [r.name, r] as const))('%s', async (_name, row) => {
-    const configDir = configDirFor(row);
+    const configDir = configDirFor(row.files);
     const made = await pool(row.connectString(listener.port), configDir);
     const seen = made instanceof Error ? undefined : await drive(made);
     if (row.verdict === 'refused') {
@@ -78,8 +80,48 @@ describe('createOracledbPool: no connect string that passes the check makes the 
   });
 
   it.each(HOSTILE.filter((r) => r.leaks).map((r) => [r.name, r] as const))('given anyway, the driver sends cleartext: %s', async (_name, row) => {
-    const made = await pool(row.connectString(listener.port), configDirFor(row), true);
+    const made = await pool(row.connectString(listener.port), configDirFor(row.files), true);
     expect(made).not.toBeInstanceOf(Error);
     expect(await drive(made as oracledb.Pool)).toContain('tns-connect');
+  });
+});
+
+describe('fast-check: generated connect strings that pass the check reach the listener with TLS only', () => {
+  /** Refused with a typed error, or handed to the driver: then the listener must see TLS only. */
+  async function check(connectString: string, configDir?: string): Promise<'refused' | 'reached' | 'not reached'> {
+    const made = await pool(connectString, configDir);
+    if (made instanceof Error) {
+      expect(refusedByCheck(made), made.message).toBe(true);
+      return 'refused';
+    }
+    const seen = await drive(made);
+    expect(seen.filter((k) => k !== 'tls'), connectString).toEqual([]);
+    return seen.length > 0 ? 'reached' : 'not reached';
+  }
+
+  it('descriptors and Easy Connect strings', async () => {
+    let reached = 0;
+    const p = listener.port;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof({ weight: 3, arbitrary: descriptorArb(p) }, { weight: 2, arbitrary: easyConnectArb(p) }, { weight: 1, arbitrary: mutate(descriptorArb(p)) }, { weight: 1, arbitrary: mutate(easyConnectArb(p)) }),
+        async (cs) => {
+          if ((await check(cs)) === 'reached') reached++;
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(reached).toBeGreaterThan(15);
+  });
+
+  it('tnsnames.ora aliases', async () => {
+    let reached = 0;
+    await fc.assert(
+      fc.asyncProperty(tnsnamesArb(listener.port), fc.constantFrom('db', 'DB', 'other'), async (text, alias) => {
+        if ((await check(alias, configDirFor(() => ({ 'tnsnames.ora': text })))) === 'reached') reached++;
+      }),
+      { numRuns: 200 },
+    );
+    expect(reached).toBeGreaterThanOrEqual(5);
   });
 });
