@@ -33,7 +33,7 @@ export interface NvPair {
 export type NvParse = { readonly pair: NvPair; readonly trailing: boolean } | { readonly error: string };
 
 /** Deeper than any real descriptor; the driver itself would overflow its stack much further down. */
-export const MAX_NV_DEPTH = 64;
+const MAX_NV_DEPTH = 64;
 
 const enum Tk {
   LParen,

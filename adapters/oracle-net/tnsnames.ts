@@ -121,9 +121,9 @@ export interface TnsNames {
 }
 
 /** The driver reads IFILEs this deep (the top file is depth 0) and silently drops deeper ones. */
-export const MAX_IFILE_DEPTH = 4;
+const MAX_IFILE_DEPTH = 4;
 /** More includes than any real configuration has; a file that includes another many times could otherwise make thousands of reads. */
-export const MAX_IFILES = 64;
+const MAX_IFILES = 64;
 
 /**
  * Reads `tnsnames.ora` in `configDir` (else in `TNS_ADMIN`, as node-oracledb
