@@ -5,6 +5,16 @@ import { easyConnectDescriptor } from '../../adapters/oracle-net/easy-connect.js
 import { parseNvPair, type NvPair } from '../../adapters/oracle-net/nv-pair.js';
 import { HOSTILE } from '../helpers/oracle-hostile.js';
 
+/** What `f` threw, or undefined. */
+function caught(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 /** A pair as nested arrays, for readable tables: [name, atom] or [name, [children]]; [name] for `(NAME=)`. */
 type Shape = [string] | [string, string] | [string, Shape[]];
 const shape = (p: NvPair): Shape => (p.atom !== undefined ? [p.name, p.atom] : p.children.length > 0 ? [p.name, p.children.map(shape)] : [p.name]);
@@ -183,13 +193,7 @@ describe('loadTnsNames: configDir, else TNS_ADMIN, and IFILE includes', () => {
     ['a syntax error in an included file', () => reader({ '/cfg/tnsnames.ora': 'IFILE=/inc/a.ora\n', '/inc/a.ora': 'db = (A=\n' }), /\/inc\/a\.ora line 1: it ends before/],
     ['too many includes', () => reader({ '/cfg/tnsnames.ora': 'IFILE=/inc/a.ora\n'.repeat(65), '/inc/a.ora': '' }), /more than 64 includes/],
   ])('refuses %s with a ConfigError on configDir', (_n, files, problem) => {
-    const err = (() => {
-      try {
-        return loadTnsNames('/cfg', {}, files());
-      } catch (e) {
-        return e;
-      }
-    })();
+    const err = caught(() => loadTnsNames('/cfg', {}, files()));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err).toMatchObject({ field: 'configDir', problem: expect.stringMatching(problem), fix: expect.stringMatching(/absolute path|correct/) });
   });
@@ -289,12 +293,7 @@ describe('connectTransport', () => {
     ['tcps://db:1522;/svc', 'connectString', /an ADDRESS_LIST is empty/],
     ['word', 'configDir', /line 9\): its value is neither a descriptor nor an Easy Connect string/],
   ])('%j is a ConfigError on %s', (cs, field, problem) => {
-    let err: unknown;
-    try {
-      connectTransport(cs, tns);
-    } catch (e) {
-      err = e;
-    }
+    const err = caught(() => connectTransport(cs, tns));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err).toMatchObject({ field, problem: expect.stringMatching(problem), fix: expect.stringMatching(/TCPS|tcps/) });
   });
