@@ -114,7 +114,7 @@ export function tnsnamesArb(port: number): fc.Arbitrary<string> {
 /** Hostile edits: a character from the driver's syntax inserted, or one removed. */
 export function mutate(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
   return fc
-    .tuple(base, fc.array(fc.tuple(fc.nat(), fc.constantFrom('(', ')', '=', ',', '"', "'", '\\', '#', ' ', '\n', '?', '&', ':', '/', 'del')), { maxLength: 3 }))
+    .tuple(base, fc.array(fc.tuple(fc.nat(), fc.constantFrom('(', ')', '=', ',', '"', "'", '\\', '#', ' ', '\n', '\r', '\t', '\u00a0', '?', '&', ':', '/', ';', 'del')), { maxLength: 3 }))
     .map(([s, edits]) => {
       let out = s;
       for (const [at, c] of edits) {
