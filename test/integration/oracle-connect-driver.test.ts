@@ -4,18 +4,18 @@
  * Easy Connect expansions, the same tnsnames.ora aliases, and no string
  * passes the check that the driver would resolve to a non-TCPS address.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
 import { connectTransport, loadTnsNames } from '../../adapters/oracle-connect.js';
 import { easyConnectDescriptor } from '../../adapters/oracle-net/easy-connect.js';
 import { parseNvPair, type NvPair } from '../../adapters/oracle-net/nv-pair.js';
 import { descriptorArb, easyConnectArb, mutate, tnsnamesArb } from '../helpers/oracle-arbitraries.js';
 import { HOSTILE } from '../helpers/oracle-hostile.js';
+import { tempDir } from '../helpers/temp.js';
 
 const require = createRequire(import.meta.url);
 const sqlnet = (m: string) => require(`oracledb/lib/thin/sqlnet/${m}`);
@@ -33,14 +33,9 @@ const { resolveAddress } = sqlnet('networkSession.js') as {
 };
 
 const PORT = 1522;
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(files: Record<string, string> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dbtoken-tns-'));
-  dirs.push(dir);
-  for (const [n, t] of Object.entries(files)) writeFileSync(join(dir, n), t);
+function tnsDir(text: string): string {
+  const dir = tempDir('dbtoken-tns-');
+  writeFileSync(join(dir, 'tnsnames.ora'), text);
   return dir;
 }
 
@@ -95,7 +90,7 @@ describe('the same reading as node-oracledb', () => {
   it('tnsnames.ora: the same aliases with the same values (dbtoken keeps every definition; the driver the last)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(tnsnamesArb(PORT), mutate(tnsnamesArb(PORT))), async (text) => {
-        const dir = tempDir({ 'tnsnames.ora': text });
+        const dir = tnsDir(text);
         const driver = await new NLParamParser().initializeNlpa(join(dir, 'tnsnames.ora')).then(
           (m) => new Map([...m].map(([k, v]) => [k, fromDriver(v).children] as const)),
           (failed: unknown) => ({ failed }),
@@ -148,7 +143,7 @@ describe('no string that passes the check resolves, in the driver, to an address
   it('tnsnames.ora aliases', async () => {
     await fc.assert(
       fc.asyncProperty(tnsnamesArb(PORT), fc.constantFrom('db', 'DB', 'other'), async (text, alias) => {
-        const dir = tempDir({ 'tnsnames.ora': text });
+        const dir = tnsDir(text);
         const t = judge(alias, dir);
         if ('failed' in t) {
           expect(t.failed).toBeInstanceOf(ConfigError);

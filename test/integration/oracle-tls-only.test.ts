@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type oracledb from 'oracledb';
@@ -9,10 +8,10 @@ import { createOracledbPool } from 'dbtoken/oracledb';
 import { descriptorArb, easyConnectArb, mutate, tnsnamesArb } from '../helpers/oracle-arbitraries.js';
 import { HOSTILE, type HostileRow } from '../helpers/oracle-hostile.js';
 import { fakeDbToken, startFirstBytesListener, type FirstBytes, type FirstBytesListener } from '../helpers/oracle-listener.js';
+import { tempDir } from '../helpers/temp.js';
 
 let listener: FirstBytesListener;
 let provider: TokenProvider;
-const dirs: string[] = [];
 
 beforeAll(async () => {
   listener = await startFirstBytesListener();
@@ -22,13 +21,11 @@ beforeAll(async () => {
 afterAll(async () => {
   provider.close();
   await listener.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 function configDirFor(files: HostileRow['files']): string | undefined {
   if (!files) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'dbtoken-tns-'));
-  dirs.push(dir);
+  const dir = tempDir('dbtoken-tns-');
   for (const [name, text] of Object.entries(files(listener.port, dir))) writeFileSync(join(dir, name), text);
   return dir;
 }
