@@ -13,7 +13,7 @@ import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { connectTransport, loadTnsNames } from './oracle-connect.js';
-import { checkPoolOptions, requireProvider } from './preamble.js';
+import { checkPoolOptions, isLoginRefused, requireProvider } from './preamble.js';
 
 /**
  * The `oracledb.Pool` that {@link createOracledbPool} returns: the driver's own.
@@ -87,21 +87,31 @@ export interface OracledbIamPoolAttributes
  */
 export function oracledbAccessToken(provider: TokenProvider): (refresh: boolean) => Promise<OracledbAccessToken> {
   requireProvider(provider, 'provider');
+  return tokenCallback(provider, () => {});
+}
+
+/** {@link oracledbAccessToken}, telling `given` which token the driver now holds. */
+function tokenCallback(provider: TokenProvider, given: (t: DbToken) => void): (refresh: boolean) => Promise<OracledbAccessToken> {
   let last: DbToken | undefined;
   return async (refresh: boolean): Promise<OracledbAccessToken> => {
     let t = await provider.getToken();
     if (refresh === true && last !== undefined && t.token === last.token) t = await provider.getToken({ forceRefresh: true });
-    if (t.privateKey === undefined) {
-      throw new ConfigError(
-        'token',
-        'oracledb needs a provider whose tokens carry a privateKey (an OCI IAM db-token)',
-        'use ociDbToken(), or a tokenProvider() whose source returns privateKey',
-      );
-    }
     last = t;
-    // The driver rewrites privateKey in place: hand it a plain copy.
-    return { token: t.token, privateKey: t.privateKey };
+    given(t);
+    return plain(t);
   };
+}
+
+/** The driver rewrites `privateKey` in place: it gets a plain copy, never the provider's token. */
+function plain(t: DbToken): OracledbAccessToken {
+  if (t.privateKey === undefined) {
+    throw new ConfigError(
+      'token',
+      'oracledb needs a provider whose tokens carry a privateKey (an OCI IAM db-token)',
+      'use ociDbToken(), or a tokenProvider() whose source returns privateKey',
+    );
+  }
+  return { token: t.token, privateKey: t.privateKey };
 }
 
 /** What the provider replaces in node-oracledb's pool attributes. */
@@ -160,10 +170,53 @@ export async function createOracledbPool(options: OracledbIamPoolAttributes): Pr
       );
     }
   }
-  return oracledb.createPool({
+  let held: DbToken | undefined;
+  const pool = await oracledb.createPool({
     ...attrs,
     externalAuth: true,
     homogeneous: true,
-    accessToken: oracledbAccessToken(provider),
+    accessToken: tokenCallback(provider, (t) => (held = t)),
   } as unknown as oracledb.PoolAttributes);
+  retryRefusedLogins(pool, provider, () => held, (t) => (held = t));
+  return pool;
+}
+
+/**
+ * A login the database refuses (ORA-01017, ORA-25707, ORA-25708) forgets the
+ * token the pool holds, hands the pool a fresh one (`pool.setAccessToken`:
+ * the pool itself asks again only once its token's `exp` has passed) and
+ * tries that connection once more; never twice. Through public APIs only:
+ * `getConnection` is wrapped on the pool object, which stays the driver's own.
+ */
+function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: () => DbToken | undefined, given: (t: DbToken) => void): void {
+  const getConnection = pool.getConnection.bind(pool) as (...args: unknown[]) => Promise<oracledb.Connection>;
+  const acquire = async (args: unknown[]): Promise<oracledb.Connection> => {
+    const sent = held();
+    try {
+      return await getConnection(...args);
+    } catch (err) {
+      if (!isLoginRefused('oracle', err) || sent === undefined) throw err;
+      provider.invalidate(sent);
+      // Another refused connection may have swapped the token meanwhile: then use that one.
+      if (held() === sent) {
+        const fresh = await provider.getToken();
+        if (held() === sent) {
+          given(fresh);
+          // Public since node-oracledb 6.x; not yet in @types/oracledb.
+          await (pool as unknown as { setAccessToken(t: OracledbAccessToken): Promise<void> }).setAccessToken(plain(fresh));
+        }
+      }
+      return getConnection(...args);
+    }
+  };
+  (pool as { getConnection: unknown }).getConnection = function getConnectionWithRetry(...args: unknown[]): unknown {
+    const cb = typeof args.at(-1) === 'function' ? (args.pop() as (err: unknown, conn?: oracledb.Connection) => void) : undefined;
+    const p = acquire(args);
+    if (cb === undefined) return p;
+    p.then(
+      (conn) => cb(null, conn),
+      (err: unknown) => cb(err),
+    );
+    return undefined;
+  };
 }
