@@ -36,5 +36,15 @@ export {
   type OciIdentityTenancy,
   type OciIdentityTokenIssuer,
   type OciIdentityUser,
+  type OciIdentityDynamicGroup,
+  type OciIdentityPrincipal,
   type OciSecurityTokenOptions,
 } from './oci-identity/server.js';
+export {
+  startOracleDbEmulator,
+  type OracleDbEmulator,
+  type OracleDbEmulatorDatabase,
+  type OracleDbEmulatorOptions,
+  type OracleDbLogin,
+  type OracleDbSession,
+} from './oracle/server.js';

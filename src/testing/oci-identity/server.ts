@@ -52,11 +52,17 @@ export interface OciIdentityApiKey {
 }
 
 /**
- * An OCI IAM user with API keys, inside one tenancy.
+ * An OCI IAM user inside one tenancy: its API keys, and what databases read from the directory (its
+ * name, identity domain and groups).
  *
  * @example
  * ```ts
- * const alice: OciIdentityUser = { ocid: 'ocid1.user.oc1..aaaaalice', apiKeys: [{ fingerprint, publicKey: publicKeyPem }] };
+ * const alice: OciIdentityUser = {
+ *   ocid: 'ocid1.user.oc1..aaaaalice',
+ *   name: 'alice@example.com',
+ *   groups: ['db_users', 'sales_domain/db_sales'],
+ *   apiKeys: [{ fingerprint, publicKey: publicKeyPem }],
+ * };
  * // a request signed with keyId `${tenancyOcid}/ocid1.user.oc1..aaaaalice/${fingerprint}` is checked against that key
  * ```
  */
@@ -73,14 +79,154 @@ export interface OciIdentityUser {
   ocid: string;
   /**
    * The user's API signing keys. A request signed with `keyId` `<tenancy>/<this user>/<fingerprint>` is
-   * checked against the key with that fingerprint.
+   * checked against the key with that fingerprint. Default none: a user that signs in with a session
+   * token, or that is listed only for its name and groups.
    *
    * @example
    * ```ts
    * const alice = { ocid: 'ocid1.user.oc1..aaaaalice', apiKeys: [{ fingerprint, publicKey: publicKeyPem }] };
    * ```
    */
-  apiKeys: OciIdentityApiKey[];
+  apiKeys?: OciIdentityApiKey[];
+  /**
+   * The user name, as the console shows it and as a database maps it with
+   * `IAM_PRINCIPAL_NAME=[<domain>/]<name>`. Default: none, so only `IAM_PRINCIPAL_OCID=` and groups map it.
+   *
+   * @example
+   * ```ts
+   * const alice = { ocid: 'ocid1.user.oc1..aaaaalice', name: 'alice@example.com' };
+   * ```
+   */
+  name?: string;
+  /**
+   * The identity domain the user lives in. Default: the tenancy's Default domain, which database mappings
+   * leave unnamed.
+   *
+   * @example
+   * ```ts
+   * const peter = { ocid: 'ocid1.user.oc1..aaaapeter', name: 'peter', domain: 'sales_domain' };
+   * ```
+   */
+  domain?: string;
+  /**
+   * The groups the user belongs to, by name: `'<group>'` for a group of the user's own domain, or
+   * `'<domain>/<group>'`. A database maps a group with `IAM_GROUP_NAME=[<domain>/]<group>`. Default none.
+   *
+   * @example
+   * ```ts
+   * const alice = { ocid: 'ocid1.user.oc1..aaaaalice', name: 'alice', groups: ['db_users', 'sales_domain/db_sales'] };
+   * ```
+   */
+  groups?: string[];
+}
+
+/**
+ * A dynamic group of a tenancy: the instance and resource principals (compute instances, functions, …)
+ * it matches. OCI writes membership as a matching rule; here it is the list of principal OCIDs, as
+ * `ANY {resource.id = '…', …}` would match them.
+ *
+ * @example
+ * ```ts
+ * const functions: OciIdentityDynamicGroup = { name: 'adb_functions', members: ['ocid1.fnfunc.oc1.iad.aaaafunction'] };
+ * ```
+ */
+export interface OciIdentityDynamicGroup {
+  /**
+   * The dynamic group's name; a database maps it with `IAM_GROUP_NAME=[<domain>/]<name>`, as it maps a group.
+   *
+   * @example
+   * ```ts
+   * const group = { name: 'adb_functions', members: [functionOcid] };
+   * ```
+   */
+  name: string;
+  /**
+   * The identity domain the dynamic group is defined in. Default: the Default domain.
+   *
+   * @example
+   * ```ts
+   * const group = { name: 'adb_functions', domain: 'apps_domain', members: [functionOcid] };
+   * ```
+   */
+  domain?: string;
+  /**
+   * The OCIDs of the instance and resource principals it matches.
+   *
+   * @example
+   * ```ts
+   * const group = { name: 'app_servers', members: ['ocid1.instance.oc1.iad.aaaavm1', 'ocid1.instance.oc1.iad.aaaavm2'] };
+   * ```
+   */
+  members: string[];
+}
+
+/**
+ * What the IAM directory says about a principal, as a database reads it to map the principal of a
+ * db-token to a global user: see {@link OciIdentityEmulator.principal}.
+ *
+ * @example
+ * ```ts
+ * const who: OciIdentityPrincipal | undefined = emulator.principal('ocid1.user.oc1..aaaaalice');
+ * // { ocid: 'ocid1.user.oc1..aaaaalice', tenancy: 'ocid1.tenancy.oc1..aaaatenancy', kind: 'user',
+ * //   name: 'alice', groups: [{ name: 'db_users' }, { name: 'db_sales', domain: 'sales_domain' }] }
+ * ```
+ */
+export interface OciIdentityPrincipal {
+  /**
+   * The principal's OCID: a user's, or an instance's or resource's.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.principal(userOcid)?.ocid).toBe(userOcid);
+   * ```
+   */
+  readonly ocid: string;
+  /**
+   * The tenancy the principal lives in.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.principal(userOcid)?.tenancy).toBe(tenancyOcid);
+   * ```
+   */
+  readonly tenancy: string;
+  /**
+   * `'user'` for a user of {@link OciIdentityTenancy.users}; `'resource'` for a member of a dynamic group.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.principal(functionOcid)?.kind).toBe('resource');
+   * ```
+   */
+  readonly kind: 'user' | 'resource';
+  /**
+   * A user's name, when the directory has one.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.principal(userOcid)?.name).toBe('alice');
+   * ```
+   */
+  readonly name?: string;
+  /**
+   * A user's identity domain; absent for the Default domain.
+   *
+   * @example
+   * ```ts
+   * expect(emulator.principal(peterOcid)?.domain).toBe('sales_domain');
+   * ```
+   */
+  readonly domain?: string;
+  /**
+   * A user's groups, or the dynamic groups an instance or resource principal belongs to, each with its
+   * domain (absent for the Default domain).
+   *
+   * @example
+   * ```ts
+   * expect(emulator.principal(functionOcid)?.groups).toEqual([{ name: 'adb_functions' }]);
+   * ```
+   */
+  readonly groups: readonly { readonly name: string; readonly domain?: string }[];
 }
 
 /**
@@ -115,6 +261,15 @@ export interface OciIdentityTenancy {
    * ```
    */
   users?: OciIdentityUser[];
+  /**
+   * The tenancy's dynamic groups, which instance and resource principals belong to. Default none.
+   *
+   * @example
+   * ```ts
+   * const tenancy = { ocid: tenancyOcid, dynamicGroups: [{ name: 'adb_functions', members: [functionOcid] }] };
+   * ```
+   */
+  dynamicGroups?: OciIdentityDynamicGroup[];
 }
 
 /**
@@ -460,6 +615,18 @@ export interface OciIdentityEmulator {
    */
   endpointFor(region: string): string;
   /**
+   * What the directory says about a principal (a user, or a member of a dynamic group), or `undefined`
+   * when it lists none with that OCID: the lookup a database makes to map a db-token's `sub` to a global
+   * user by name or group.
+   *
+   * @example
+   * ```ts
+   * const who = emulator.principal('ocid1.user.oc1..aaaaalice');
+   * expect(who?.groups.map((g) => g.name)).toContain('db_users');
+   * ```
+   */
+  principal(ocid: string): OciIdentityPrincipal | undefined;
+  /**
    * Stops listening, drops open (keep-alive) connections and answers nothing more; resolves once the
    * server is closed, leaving nothing that keeps the process alive. Calling it again is harmless.
    *
@@ -614,6 +781,59 @@ function scopeProblem(scope: string): string | undefined {
   }
 }
 
+/** A domain as the directory keeps it: absent for the Default domain. */
+function domainName(domain: unknown, what: string): string | undefined {
+  if (domain === undefined) return undefined;
+  if (typeof domain !== 'string' || domain === '' || domain.includes('/')) throw new TypeError(`${what} must be a domain name without "/"`);
+  return domain.toLowerCase() === 'default' ? undefined : domain;
+}
+
+function groupName(name: unknown, what: string): string {
+  if (typeof name !== 'string' || name === '' || name.includes('/')) throw new TypeError(`${what} must be a group name without "/"`);
+  return name;
+}
+
+/** Adds a user's name, domain and groups (`<group>` in its own domain, or `<domain>/<group>`) to the directory. */
+function addUser(directory: Map<string, OciIdentityPrincipal>, tenancy: string, user: OciIdentityUser): void {
+  if (directory.has(user.ocid)) throw new TypeError(`the principal ${user.ocid} is listed in two tenancies`);
+  if (user.name !== undefined && (typeof user.name !== 'string' || user.name === '')) throw new TypeError(`the name of ${user.ocid} must be a non-empty string`);
+  const domain = domainName(user.domain, `the domain of ${user.ocid}`);
+  if (user.groups !== undefined && !Array.isArray(user.groups)) throw new TypeError(`the groups of ${user.ocid} must be an array of names`);
+  const groups = (user.groups ?? []).map((g) => {
+    const text = String(g);
+    const slash = text.indexOf('/');
+    if (slash < 0) return { name: groupName(text, `a group of ${user.ocid}`), ...(domain !== undefined ? { domain } : {}) };
+    const d = domainName(text.slice(0, slash), `the domain of the group ${text} of ${user.ocid}`);
+    return { name: groupName(text.slice(slash + 1), `a group of ${user.ocid}`), ...(d !== undefined ? { domain: d } : {}) };
+  });
+  directory.set(
+    user.ocid,
+    Object.freeze({
+      ocid: user.ocid,
+      tenancy,
+      kind: 'user' as const,
+      ...(user.name !== undefined ? { name: user.name } : {}),
+      ...(domain !== undefined ? { domain } : {}),
+      groups: Object.freeze(groups.map((g) => Object.freeze(g))),
+    }),
+  );
+}
+
+/** Adds a dynamic group to each of its members' entries. */
+function addDynamicGroup(directory: Map<string, OciIdentityPrincipal>, tenancy: string, group: OciIdentityDynamicGroup): void {
+  const name = groupName(group.name, `a dynamic group of ${tenancy}`);
+  const domain = domainName(group.domain, `the domain of the dynamic group ${name}`);
+  if (!Array.isArray(group.members)) throw new TypeError(`the dynamic group ${name} needs members (principal OCIDs)`);
+  for (const member of group.members) {
+    if (typeof member !== 'string' || member === '') throw new TypeError(`the dynamic group ${name} lists a member that is not an OCID`);
+    const known = directory.get(member);
+    if (known?.kind === 'user') throw new TypeError(`${member} is a user; dynamic groups hold instance and resource principals`);
+    if (known && known.tenancy !== tenancy) throw new TypeError(`the principal ${member} is listed in two tenancies`);
+    const groups = [...(known?.groups ?? []), Object.freeze({ name, ...(domain !== undefined ? { domain } : {}) })];
+    directory.set(member, Object.freeze({ ocid: member, tenancy, kind: 'resource' as const, groups: Object.freeze(groups) }));
+  }
+}
+
 /**
  * The principal, tenancy (`tenant`, else a resource principal's `res_tenant`) and RSA session key of a
  * security token, after {@link verifySecurityToken} has checked it was issued by `issuer` and is current.
@@ -677,6 +897,8 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
   const tenancies = new Set<string>();
   /** `<tenancy>/<user>/<fingerprint>` → key. */
   const apiKeys = new Map<string, KeyObject>();
+  /** Principal OCID → what the directory says about it. */
+  const directory = new Map<string, OciIdentityPrincipal>();
   for (const tenancy of options.tenancies) {
     if (typeof tenancy.ocid !== 'string' || tenancy.ocid === '') throw new TypeError('every tenancies entry needs an ocid');
     if (tenancies.has(tenancy.ocid)) throw new TypeError(`tenancies lists ${tenancy.ocid} twice`);
@@ -686,6 +908,7 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
       if (typeof user.ocid !== 'string' || user.ocid === '') throw new TypeError(`every user of ${tenancy.ocid} needs an ocid`);
       if (users.has(user.ocid)) throw new TypeError(`tenancy ${tenancy.ocid} lists the user ${user.ocid} twice`);
       users.add(user.ocid);
+      addUser(directory, tenancy.ocid, user);
       for (const apiKey of user.apiKeys ?? []) {
         const key = rsaPublicKey(apiKey.publicKey, `the API key ${apiKey.fingerprint} of ${user.ocid}`);
         const actual = ociKeyFingerprint(key);
@@ -697,6 +920,7 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
         apiKeys.set(keyId, key);
       }
     }
+    for (const group of tenancy.dynamicGroups ?? []) addDynamicGroup(directory, tenancy.ocid, group);
   }
   const issuer = options.tokenIssuer !== undefined ? rsaPublicKey(options.tokenIssuer.publicKey, 'tokenIssuer.publicKey') : undefined;
   const regions = [...(options.regions ?? ['us-ashburn-1'])];
@@ -933,6 +1157,7 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
     publicKey,
     requests,
     endpointFor: (region: string) => `${url}/${region}`,
+    principal: (ocid: string) => directory.get(ocid),
     close: () => {
       if (closing) return closing;
       closed = true;

@@ -1,0 +1,1021 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createServer, type TLSSocket } from 'node:tls';
+import { parseOcid } from '../../sources/oci/scope.js';
+import { closeServer, listen, trackSockets } from '../local-server.js';
+import type { OciIdentityEmulator } from '../oci-identity/server.js';
+import { Catalog, type IamPrincipal } from './catalog.js';
+import { emulatorCertificates } from './certificates.js';
+import { checkLogin, tokenDigest, type SessionIdentity } from './login.js';
+import { OraError, parseAdminStatement, parseSessionStatement, splitStatements, type SelectItem } from './sql.js';
+import {
+  acceptPacket,
+  connectDataValue,
+  DATA_FLAG,
+  dataPackets,
+  dataPayload,
+  dataTypesAnswer,
+  describeMessage,
+  errorMessage,
+  EXEC,
+  FN,
+  MARKER,
+  markerData,
+  markerPacket,
+  PACKET,
+  pairMap,
+  parameterMessage,
+  parseConnect,
+  parseRequest,
+  protocolAnswer,
+  readPacket,
+  refusePacket,
+  rowDataMessage,
+  rowHeaderMessage,
+  statusMessage,
+  WireError,
+  type AuthCall,
+  type Column,
+  type ExecuteCall,
+  type FetchCall,
+  type Framing,
+  type FunctionRequest,
+  type ReexecuteCall,
+  type TnsPacket,
+  type Value,
+} from './wire.js';
+
+/**
+ * The database that {@link startOracleDbEmulator} plays: its OCIDs decide which db-token scopes cover it,
+ * `service` is the service name clients connect to, and `region` is the only region whose tokens it accepts.
+ *
+ * @example
+ * ```ts
+ * const database: OracleDbEmulatorDatabase = {
+ *   ocid: 'ocid1.autonomousdatabase.oc1.iad.aaaadb',
+ *   compartment: 'ocid1.compartment.oc1..aaaacompartment',
+ *   tenancy: 'ocid1.tenancy.oc1..aaaatenancy',
+ *   service: 'g1234_mydb_high.adb.oraclecloud.com',
+ *   region: 'us-ashburn-1',
+ * };
+ * ```
+ */
+export interface OracleDbEmulatorDatabase {
+  /**
+   * The database's OCID (an Autonomous Database, a DBaaS database or a pluggable database): what
+   * `urn:oracle:db::id::<compartment>::<database>` scopes name.
+   *
+   * @example
+   * ```ts
+   * const ocid = 'ocid1.autonomousdatabase.oc1.iad.aaaadb';
+   * ```
+   */
+  ocid: string;
+  /**
+   * The OCID of the compartment the database is in (the tenancy's own OCID for the root compartment):
+   * what `urn:oracle:db::id::<compartment>` scopes name.
+   *
+   * @example
+   * ```ts
+   * const compartment = 'ocid1.compartment.oc1..aaaacompartment';
+   * ```
+   */
+  compartment: string;
+  /**
+   * The OCID of the tenancy the database is in: what `urn:oracle:db::id::<tenancy>` scopes name, what
+   * `urn:oracle:db::id::*` means for callers of that tenancy, and the tenancy of mappings that name none.
+   *
+   * @example
+   * ```ts
+   * const tenancy = 'ocid1.tenancy.oc1..aaaatenancy';
+   * ```
+   */
+  tenancy: string;
+  /**
+   * The service name: the last part of the connect string, and what the signed AUTH_HEADER's
+   * `(request-target)` must name. Compared in any letter case; at least two characters (node-oracledb
+   * refuses one-character service names).
+   *
+   * @example
+   * ```ts
+   * const service = 'g1234_mydb_high.adb.oraclecloud.com';
+   * ```
+   */
+  service: string;
+  /**
+   * The database's region: a db-token whose `region` claim names another region is refused (ORA-25707).
+   *
+   * @example
+   * ```ts
+   * const region = 'eu-frankfurt-1';
+   * ```
+   */
+  region: string;
+}
+
+/**
+ * Options of {@link startOracleDbEmulator}.
+ *
+ * @example
+ * ```ts
+ * const options: OracleDbEmulatorOptions = { identity: iam, database, now: () => Date.now() + skewMs };
+ * const db = await startOracleDbEmulator(options);
+ * ```
+ */
+export interface OracleDbEmulatorOptions {
+  /**
+   * A running {@link startOciIdentityEmulator}: the database trusts the db-tokens it signs (its
+   * `publicKey`), and reads its directory (user names and domains, groups, dynamic groups) to map a
+   * token's principal to a global user.
+   *
+   * @example
+   * ```ts
+   * const iam = await startOciIdentityEmulator({ tenancies, regions: ['us-ashburn-1'] });
+   * const db = await startOracleDbEmulator({ identity: iam, database });
+   * ```
+   */
+  identity: OciIdentityEmulator;
+  /**
+   * The database played: its OCIDs, service name and region.
+   *
+   * @example
+   * ```ts
+   * const db = await startOracleDbEmulator({ identity: iam, database: { ocid, compartment, tenancy, service: 'mydb_high', region: 'us-ashburn-1' } });
+   * ```
+   */
+  database: OracleDbEmulatorDatabase;
+  /**
+   * The database's clock, in milliseconds since the epoch: for token expiry and the AUTH_HEADER date
+   * (which must be within five minutes of it). Default `Date.now`. node-oracledb refuses tokens that are
+   * expired on its own clock (NJS-087) before it connects, so set this ahead of the real clock to see
+   * the database refuse an expired token (ORA-25708).
+   *
+   * @example
+   * ```ts
+   * const now = () => Date.now() + 2 * 3600_000; // the database is two hours ahead
+   * ```
+   */
+  now?: () => number;
+  /**
+   * The address to listen on. Default `127.0.0.1`. The certificate names `localhost`, `127.0.0.1` and
+   * this host.
+   *
+   * @example
+   * ```ts
+   * const host = '127.0.0.1';
+   * ```
+   */
+  host?: string;
+  /**
+   * The port to listen on. Default 0 (any free port).
+   *
+   * @example
+   * ```ts
+   * const port = 0;
+   * ```
+   */
+  port?: number;
+}
+
+/**
+ * One login attempt as the emulator saw it, with its verdict. It never holds the token, the signature
+ * or any key: only what a test asserts on.
+ *
+ * @example
+ * ```ts
+ * expect(db.logins.at(-1)).toMatchObject({
+ *   ok: false, errorNum: 25708, code: 'ORA-25708', reason: 'db-token has expired', principal: aliceOcid,
+ * });
+ * ```
+ */
+export interface OracleDbLogin {
+  /**
+   * When the login was checked, on the emulator's clock.
+   *
+   * @example
+   * ```ts
+   * expect(db.logins[0]!.at.getTime()).toBeLessThanOrEqual(Date.now());
+   * ```
+   */
+  readonly at: Date;
+  /**
+   * Whether the login succeeded.
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.map((l) => l.ok)).toEqual([true, false]);
+   * ```
+   */
+  readonly ok: boolean;
+  /**
+   * The ORA number of a refusal: 25707, 25708, 25711 or 1017.
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.errorNum).toBe(1017);
+   * ```
+   */
+  readonly errorNum?: number;
+  /**
+   * The refusal code as the driver reports it (`err.code` is NJS-087 for ORA-25708, which the driver
+   * relabels; `err.errorNum` stays 25708).
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.code).toBe('ORA-25707');
+   * ```
+   */
+  readonly code?: string;
+  /**
+   * Why it was refused: a fixed phrase such as `the db-token was issued in eu-frankfurt-1, not the
+   * database's region us-ashburn-1`. The client only sees Oracle's terse text.
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.reason).toBe('no global user or role maps this principal');
+   * ```
+   */
+  readonly reason?: string;
+  /**
+   * The token's `sub`: the principal's OCID, once the token was read.
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.principal).toBe('ocid1.user.oc1..aaaaalice');
+   * ```
+   */
+  readonly principal?: string;
+  /**
+   * The principal's tenancy (the token's `tenant`, or `res_tenant`).
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.tenancy).toBe(otherTenancyOcid); // a cross-tenancy login
+   * ```
+   */
+  readonly tenancy?: string;
+  /**
+   * The token's scope URN.
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.scope).toBe(ociScope.database(compartment, dbOcid));
+   * ```
+   */
+  readonly scope?: string;
+  /**
+   * The region whose IAM issued the token (its `region` claim).
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.region).toBe('eu-frankfurt-1');
+   * ```
+   */
+  readonly region?: string;
+  /**
+   * The token's `jti`: tells tokens apart (across a rollover, say) without holding them.
+   *
+   * @example
+   * ```ts
+   * expect(new Set(db.logins.map((l) => l.tokenId)).size).toBeGreaterThan(1);
+   * ```
+   */
+  readonly tokenId?: string;
+  /**
+   * The token's expiry.
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)!.expiresAt!.getTime()).toBeGreaterThan(Date.now());
+   * ```
+   */
+  readonly expiresAt?: Date;
+  /**
+   * The global user logged in as (a successful login).
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.user).toBe('SALES_APP');
+   * ```
+   */
+  readonly user?: string;
+  /**
+   * The mapping that matched, as written in `IDENTIFIED GLOBALLY AS '…'`.
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.mapping).toBe('IAM_GROUP_NAME=db_users');
+   * ```
+   */
+  readonly mapping?: string;
+  /**
+   * The global roles the principal's groups brought (`CREATE ROLE … IDENTIFIED GLOBALLY`).
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.globalRoles).toEqual(['EXPORT_ROLE']);
+   * ```
+   */
+  readonly globalRoles?: readonly string[];
+  /**
+   * The driver as it named itself (`SESSION_CLIENT_DRIVER_NAME`), such as `node-oracledb : 6.10.0 thn`.
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.at(-1)?.driver).toMatch(/^node-oracledb : 26\./);
+   * ```
+   */
+  readonly driver?: string;
+  /**
+   * The session opened, by the id of {@link OracleDbSession}.
+   *
+   * @example
+   * ```ts
+   * const session = db.sessions.find((s) => s.id === db.logins.at(-1)?.sessionId);
+   * ```
+   */
+  readonly sessionId?: number;
+}
+
+/**
+ * One session (a logged-in connection) and what it did: a snapshot taken when read.
+ *
+ * @example
+ * ```ts
+ * const [session] = db.sessions;
+ * expect(session).toMatchObject({ user: 'SALES_APP', open: false, loggedOff: true, calls: { ping: 1 } });
+ * ```
+ */
+export interface OracleDbSession {
+  /**
+   * The session id (also `AUTH_SESSION_ID` and `SYS_CONTEXT('USERENV','SID')`).
+   *
+   * @example
+   * ```ts
+   * expect(db.sessions.map((s) => s.id)).toEqual([1, 2]);
+   * ```
+   */
+  readonly id: number;
+  /**
+   * The global user.
+   *
+   * @example
+   * ```ts
+   * expect(db.sessions[0]?.user).toBe('SALES_APP');
+   * ```
+   */
+  readonly user: string;
+  /**
+   * The principal's OCID.
+   *
+   * @example
+   * ```ts
+   * expect(db.sessions[0]?.principal).toBe(aliceOcid);
+   * ```
+   */
+  readonly principal: string;
+  /**
+   * Whether its connection is still open.
+   *
+   * @example
+   * ```ts
+   * await pool.close(0);
+   * expect(db.sessions.every((s) => !s.open)).toBe(true);
+   * ```
+   */
+  readonly open: boolean;
+  /**
+   * Whether the client logged off (rather than dropping the connection).
+   *
+   * @example
+   * ```ts
+   * await conn.close();
+   * expect(db.sessions.at(-1)?.loggedOff).toBe(true);
+   * ```
+   */
+  readonly loggedOff: boolean;
+  /**
+   * How many of each call the session made.
+   *
+   * @example
+   * ```ts
+   * expect(db.sessions[0]?.calls).toEqual({ execute: 2, fetch: 0, ping: 1, commit: 0, rollback: 0 });
+   * ```
+   */
+  readonly calls: Readonly<Record<'execute' | 'fetch' | 'ping' | 'commit' | 'rollback', number>>;
+}
+
+/**
+ * A running Oracle Database emulator.
+ *
+ * @example
+ * ```ts
+ * const db: OracleDbEmulator = await startOracleDbEmulator({ identity: iam, database });
+ * await db.admin(`CREATE USER app IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users'; GRANT CREATE SESSION TO app;`);
+ * const conn = await oracledb.getConnection({ connectString: db.connectString, walletContent: db.wallet, externalAuth: true, accessToken });
+ * await db.close();
+ * ```
+ */
+export interface OracleDbEmulator {
+  /**
+   * A `tcps://` Easy Connect string: `tcps://<host>:<port>/<service>`.
+   *
+   * @example
+   * ```ts
+   * expect(db.connectString).toBe(`tcps://127.0.0.1:${db.port}/${db.service}`);
+   * ```
+   */
+  readonly connectString: string;
+  /**
+   * The address it listens on.
+   *
+   * @example
+   * ```ts
+   * expect(db.host).toBe('127.0.0.1');
+   * ```
+   */
+  readonly host: string;
+  /**
+   * The port it listens on.
+   *
+   * @example
+   * ```ts
+   * const descriptor = `(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=127.0.0.1)(PORT=${db.port}))(CONNECT_DATA=(SERVICE_NAME=${db.service})))`;
+   * ```
+   */
+  readonly port: number;
+  /**
+   * The service name.
+   *
+   * @example
+   * ```ts
+   * expect(db.service).toBe('mydb_high');
+   * ```
+   */
+  readonly service: string;
+  /**
+   * The PEM certificate of the CA that signed the server's certificate (which names `localhost`,
+   * `127.0.0.1` and the host). Trust it in another process with `NODE_EXTRA_CA_CERTS=<file holding it>`;
+   * in this process use {@link OracleDbEmulator.wallet}.
+   *
+   * @example
+   * ```ts
+   * writeFileSync(caFile, db.ca);
+   * spawn(process.execPath, ['app.js'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile } });
+   * ```
+   */
+  readonly ca: string;
+  /**
+   * A PEM for node-oracledb's `walletContent`: a client certificate and its key (the driver loads the
+   * wallet as certificate, key and CA alike, so it needs both), then the CA. Passing it makes the
+   * driver trust the emulator with no file and no environment variable.
+   *
+   * @example
+   * ```ts
+   * const pool = await createOracledbPool({ token, connectString: db.connectString, walletContent: db.wallet });
+   * ```
+   */
+  readonly wallet: string;
+  /**
+   * Runs provisioning statements as ADMIN, one or several separated by `;`: `CREATE USER <user>
+   * IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=…' | 'IAM_PRINCIPAL_NAME=…' | 'IAM_PRINCIPAL_OCID=…'` (with
+   * the cross-tenancy `<tenancy ocid>:` and `<domain>/` prefixes), `CREATE ROLE <role> [IDENTIFIED
+   * GLOBALLY AS 'IAM_GROUP_NAME=…']`, `GRANT` and `REVOKE` of system privileges and roles, `DROP USER`
+   * and `DROP ROLE`. The output of `dbtoken sql oracle` runs as it is. Rejects with an error carrying
+   * Oracle's `errorNum` and `code` (ORA-01920 for a user that exists, ORA-00900 for another kind of
+   * statement); the statements before it stay applied.
+   *
+   * @example
+   * ```ts
+   * await db.admin(`
+   *   CREATE USER sales_app IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users';
+   *   GRANT CREATE SESSION TO sales_app;
+   * `);
+   * ```
+   */
+  admin(sql: string): Promise<void>;
+  /**
+   * Every login attempt so far, in order.
+   *
+   * @example
+   * ```ts
+   * expect(db.logins.map((l) => l.code ?? 'ok')).toEqual(['ok', 'ORA-25707']);
+   * ```
+   */
+  readonly logins: readonly OracleDbLogin[];
+  /**
+   * Every session so far, in order, as a snapshot.
+   *
+   * @example
+   * ```ts
+   * expect(db.sessions.filter((s) => s.open)).toHaveLength(2);
+   * ```
+   */
+  readonly sessions: readonly OracleDbSession[];
+  /**
+   * Revokes one db-token: later logins with it are refused with ORA-25707 (sessions it opened stay).
+   * Only the token's `jti` (or a digest) is kept.
+   *
+   * @example
+   * ```ts
+   * db.revoke((await provider.getToken()).token);
+   * ```
+   */
+  revoke(token: string): void;
+  /**
+   * Stops listening and drops every connection; resolves once closed. Calling it again is harmless.
+   *
+   * @example
+   * ```ts
+   * await db.close();
+   * ```
+   */
+  close(): Promise<void>;
+}
+
+/*
+ * What the emulator announces: a current Autonomous Database, Oracle AI Database 26ai (release 23.26.1)
+ * "for Oracle Cloud and Engineered Systems", at TTC field version 24 (23.4 and later). It does not turn
+ * on the optional fast-auth and end-of-request modes of 23ai servers, nor TZ_EX: node-oracledb 26 then
+ * asks for DBTIMEZONE itself, which the emulator answers (+00:00, as Autonomous Database runs in UTC).
+ */
+const VERSION = [23, 26, 1, 0, 0] as const;
+const VERSION_TEXT = `Oracle AI Database 26ai Enterprise Edition Release ${VERSION.join('.')} - for Oracle Cloud and Engineered Systems`;
+/** AUTH_VERSION_NO in the 18c+ layout: major<<24 | release<<16 | update<<12 | port release<<4 | port update. */
+const VERSION_NUMBER = ((VERSION[0] << 24) | (VERSION[1] << 16) | (VERSION[2] << 12) | (VERSION[3] << 4) | VERSION[4]) >>> 0;
+const FIELD_VERSION = 24;
+const BANNER = 'x86_64/Linux 2.4.xx';
+const DB_TIME_ZONE = '+00:00';
+const TNS_VERSION = 319;
+const MIN_TNS_VERSION = 315;
+
+/** The NLS settings an Autonomous Database reports. */
+const LANGUAGE = 'AMERICAN_AMERICA.AL32UTF8';
+
+interface Cursor {
+  id: number;
+  items: SelectItem[] | undefined;
+  columns: Column[];
+  rows: Value[][];
+  sent: number;
+}
+
+interface SessionState {
+  record: { id: number; user: string; principal: string; open: boolean; loggedOff: boolean; calls: Record<'execute' | 'fetch' | 'ping' | 'commit' | 'rollback', number> };
+  identity: SessionIdentity;
+  schema: string;
+  client: { machine: string; osUser: string; program: string; terminal: string; address: string };
+  cursors: Map<number, Cursor>;
+  nextCursor: number;
+}
+
+function checkDatabase(database: unknown): OracleDbEmulatorDatabase {
+  if (typeof database !== 'object' || database === null) throw new TypeError('database must be { ocid, compartment, tenancy, service, region }');
+  const d = database as Record<string, unknown>;
+  for (const field of ['ocid', 'compartment', 'tenancy', 'service', 'region']) {
+    if (typeof d[field] !== 'string' || d[field] === '') throw new TypeError(`database.${field} is required`);
+  }
+  const types: Record<string, string[]> = { ocid: ['autonomousdatabase', 'database', 'pluggabledatabase'], compartment: ['compartment', 'tenancy'], tenancy: ['tenancy'] };
+  for (const [field, allowed] of Object.entries(types)) {
+    const parsed = parseOcid(d[field] as string);
+    if (!parsed || !allowed.includes(parsed.type)) throw new TypeError(`database.${field} must be an OCID of a ${allowed.join(' or ')}`);
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.$#-]+$/.test(d.service as string)) throw new TypeError('database.service must be a service name of two or more characters (letters, digits, _ . $ # -)');
+  return { ocid: d.ocid as string, compartment: d.compartment as string, tenancy: d.tenancy as string, service: d.service as string, region: d.region as string };
+}
+
+/** The PDB-like name of a service, as AUTH_DBNAME and DB_NAME give it: `g1234_mydb_high.adb…` → `G1234_MYDB`. */
+function databaseName(service: string): string {
+  return service.split('.')[0]!.replace(/_(high|medium|low|tp|tpurgent)$/i, '').toUpperCase();
+}
+
+/**
+ * Starts a local Oracle Database that node-oracledb (thin mode, 6.10 to 26) logs in to over TCPS with
+ * OCI IAM db-tokens, and that checks each login as Autonomous Database does:
+ *
+ * - the token is a JWT signed by `identity`'s key, not revoked, and not expired on `now` (ORA-25707,
+ *   ORA-25708);
+ * - its scope covers this database (`*` for callers of its tenancy, the tenancy, the compartment, or the
+ *   compartment and database, from any tenancy) and its `region` claim is the database's (ORA-25707);
+ * - AUTH_SIGNATURE verifies AUTH_HEADER with the token's `jwk`, and the header's `date` is within five
+ *   minutes of `now` and its `(request-target)` is this service (ORA-25711);
+ * - the principal maps to a global user created with {@link OracleDbEmulator.admin}, by OCID, by name or
+ *   through a group or dynamic group read from `identity`'s directory, and that user has CREATE SESSION
+ *   directly or through a role (ORA-01017).
+ *
+ * Sessions then answer `SELECT … FROM DUAL` over number and string literals, `USER`, `DBTIMEZONE` and
+ * `SYS_CONTEXT('USERENV', …)`, which gives the identity Oracle reports for an IAM token login:
+ * CURRENT_SCHEMA and SESSION_USER are the mapped user, AUTHENTICATED_IDENTITY the IAM user name (the
+ * OCID for an instance or resource principal), AUTHENTICATION_METHOD `TOKEN_GLOBAL`, ENTERPRISE_IDENTITY
+ * the principal's OCID, and IDENTIFICATION_TYPE `GLOBAL EXCLUSIVE` or `GLOBAL SHARED` (Oracle Database
+ * Security Guide, "Authenticating and Authorizing IAM Users for Oracle DBaaS Databases"; SQL Language
+ * Reference, SYS_CONTEXT). Ping, commit, rollback, statement caching and logoff work; pools work.
+ * `ALTER SESSION SET …`, `COMMIT` and `ROLLBACK` as SQL are accepted and do nothing. Any other statement
+ * is refused with Oracle's error (ORA-00942 for a table, ORA-00900 for another kind of statement), and
+ * the session goes on. It is a protocol emulator, not a SQL engine: there are no tables.
+ *
+ * The client must trust its CA: pass {@link OracleDbEmulator.wallet} as `walletContent`, or
+ * {@link OracleDbEmulator.ca} through `NODE_EXTRA_CA_CERTS`. Keys and certificates live in memory only.
+ *
+ * @example
+ * ```ts
+ * import oracledb from 'oracledb';
+ * import { ociDbToken, ociScope } from 'dbtoken/oci';
+ * import { createOracledbPool } from 'dbtoken/oracledb';
+ * import { startOciIdentityEmulator, startOracleDbEmulator } from 'dbtoken/testing';
+ *
+ * const iam = await startOciIdentityEmulator({
+ *   tenancies: [{ ocid: tenancy, users: [{ ocid: alice, name: 'alice', groups: ['db_users'], apiKeys: [apiKey] }] }],
+ * });
+ * const db = await startOracleDbEmulator({
+ *   identity: iam,
+ *   database: { ocid: adb, compartment, tenancy, service: 'mydb_high', region: 'us-ashburn-1' },
+ * });
+ * await db.admin(`CREATE USER app IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users'; GRANT CREATE SESSION TO app;`);
+ * const pool = await createOracledbPool({
+ *   token: ociDbToken({ scope: ociScope.database(compartment, adb), auth: { type: 'api_key', configFile }, endpoint: iam.endpointFor('us-ashburn-1') }),
+ *   connectString: db.connectString,
+ *   walletContent: db.wallet,
+ * });
+ * const conn = await pool.getConnection();
+ * const { rows } = await conn.execute("select sys_context('userenv','authentication_method') from dual"); // [['TOKEN_GLOBAL']]
+ * ```
+ */
+export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): Promise<OracleDbEmulator> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be { identity, database }');
+  const identity = options.identity;
+  if (!identity || typeof identity.publicKey !== 'string' || typeof identity.principal !== 'function') {
+    throw new TypeError('identity must be a running startOciIdentityEmulator()');
+  }
+  const database = checkDatabase(options.database);
+  const issuer: KeyObject = createPublicKey(identity.publicKey);
+  const now = options.now ?? Date.now;
+  const host = options.host ?? '127.0.0.1';
+  const names = [...new Set(['localhost', '127.0.0.1', host])];
+  const certificates = emulatorCertificates(names, 'dbtoken Oracle Database emulator');
+  const catalog = new Catalog(database.tenancy);
+  const revoked = new Set<string>();
+  const logins: OracleDbLogin[] = [];
+  const sessions: SessionState['record'][] = [];
+  const dbName = databaseName(database.service);
+  let nextSession = 1;
+
+  const directory = (ocid: string): IamPrincipal | undefined => {
+    const p = identity.principal(ocid);
+    if (!p) return undefined;
+    return { ocid: p.ocid, tenancy: p.tenancy, ...(p.name !== undefined ? { name: p.name } : {}), ...(p.domain !== undefined ? { domain: p.domain } : {}), groups: p.groups };
+  };
+
+  const serve = (socket: TLSSocket): void => {
+    let buffer: Buffer = Buffer.alloc(0);
+    let framing: Framing = 'short';
+    let phase: 'connect' | 'connect-data' | 'negotiate' | 'auth' | 'session' | 'refused' = 'connect';
+    let connectVersion = TNS_VERSION;
+    let sdu = 8192;
+    let tdu = 65535;
+    let request: Buffer[] = [];
+    let session: SessionState | undefined;
+
+    const send = (payload: Buffer): void => {
+      if (!socket.destroyed) socket.write(dataPackets(payload, sdu));
+    };
+    const endOfCall = (number = 0, extra: { message?: string; cursorId?: number; rowCount?: number } = {}): Buffer => errorMessage({ number, ...extra }, FIELD_VERSION);
+    const oraAnswer = (err: OraError, cursorId = 0): Buffer => endOfCall(err.errorNum, { message: err.message, cursorId });
+
+    const accept = (connectData: string): void => {
+      const service = connectDataValue(connectData, 'SERVICE_NAME');
+      if (service === undefined || service.toLowerCase() !== database.service.toLowerCase()) {
+        socket.end(refusePacket(12514));
+        return;
+      }
+      socket.write(acceptPacket({ version: connectVersion, sdu, tdu }));
+      framing = 'long';
+      phase = 'negotiate';
+    };
+
+    const login = (call: AuthCall): void => {
+      const pairs = pairMap(call.pairs);
+      const verdict = checkLogin({ fn: call.fn, mode: call.mode, user: call.user, pairs }, { nowMs: now(), issuer, database, directory, catalog, revoked: (id) => id !== '' && revoked.has(id) });
+      const t = verdict.token;
+      const base = {
+        at: new Date(now()),
+        ...(t.principal !== undefined ? { principal: t.principal } : {}),
+        ...(t.tenancy !== undefined ? { tenancy: t.tenancy } : {}),
+        ...(t.scope !== undefined ? { scope: t.scope } : {}),
+        ...(t.region !== undefined ? { region: t.region } : {}),
+        ...(t.jti !== undefined ? { tokenId: t.jti } : {}),
+        ...(t.expiresAt !== undefined ? { expiresAt: t.expiresAt } : {}),
+        ...(pairs.has('SESSION_CLIENT_DRIVER_NAME') ? { driver: pairs.get('SESSION_CLIENT_DRIVER_NAME')! } : {}),
+      };
+      if (!verdict.ok) {
+        logins.push(Object.freeze({ ...base, ok: false, errorNum: verdict.error.errorNum, code: verdict.error.code, reason: verdict.reason }));
+        phase = 'refused';
+        send(oraAnswer(verdict.error));
+        return;
+      }
+      const id = nextSession++;
+      const record = { id, user: verdict.session.user, principal: verdict.session.principal, open: true, loggedOff: false, calls: { execute: 0, fetch: 0, ping: 0, commit: 0, rollback: 0 } };
+      sessions.push(record);
+      session = {
+        record,
+        identity: verdict.session,
+        schema: verdict.session.user,
+        client: {
+          machine: pairs.get('AUTH_MACHINE') ?? '',
+          osUser: pairs.get('AUTH_SID') ?? '',
+          program: pairs.get('AUTH_PROGRAM_NM') ?? '',
+          terminal: pairs.get('AUTH_TERMINAL') ?? '',
+          address: socket.remoteAddress ?? '',
+        },
+        cursors: new Map(),
+        nextCursor: 1,
+      };
+      logins.push(
+        Object.freeze({ ...base, ok: true, user: verdict.session.user, mapping: verdict.session.mapping, globalRoles: Object.freeze([...verdict.session.globalRoles]), sessionId: id }),
+      );
+      phase = 'session';
+      const domain = database.service.includes('.') ? database.service.slice(database.service.indexOf('.') + 1) : '';
+      send(
+        Buffer.concat([
+          parameterMessage([
+            ['AUTH_VERSION_STRING', VERSION_TEXT],
+            ['AUTH_VERSION_SQL', '25'],
+            ['AUTH_XACTION_TRAITS', '3'],
+            ['AUTH_VERSION_NO', String(VERSION_NUMBER)],
+            ['AUTH_SESSION_ID', String(id)],
+            ['AUTH_SERIAL_NUM', String(1000 + id)],
+            ['AUTH_SC_SERVICE_NAME', database.service],
+            ['AUTH_SC_DB_DOMAIN', domain],
+            ['AUTH_SC_DBUNIQUE_NAME', dbName],
+            ['AUTH_SC_REAL_DBUNIQUE_NAME', dbName],
+            ['AUTH_INSTANCENAME', `${dbName.toLowerCase()}1`],
+            ['AUTH_DBNAME', dbName],
+            ['AUTH_MAX_OPEN_CURSORS', '1000'],
+            ['AUTH_MAX_IDEN_LENGTH', '128'],
+          ]),
+          endOfCall(),
+        ]),
+      );
+    };
+
+    /** The value of a select-list expression in this session. */
+    const evaluate = (s: SessionState, item: SelectItem): { column: Column; value: Value } => {
+      const e = item.expression;
+      const text = (value: string | null, size = 256): { column: Column; value: Value } => ({ column: { name: item.name, type: 'varchar', size }, value });
+      switch (e.kind) {
+        case 'number':
+          return { column: { name: item.name, type: 'number' }, value: e.value };
+        case 'string':
+          return { column: { name: item.name, type: 'char', size: Math.max(1, Buffer.byteLength(e.value)) }, value: e.value === '' ? null : e.value };
+        case 'user':
+          return text(s.identity.user, 128);
+        case 'dbtimezone':
+          return text(DB_TIME_ZONE, 6);
+        case 'sessiontimezone':
+          return text(DB_TIME_ZONE, 75);
+        case 'dummy':
+          return text('X', 1);
+        case 'sys-context':
+          return text(e.namespace === 'USERENV' ? userenv(s, e.attribute) : null);
+      }
+    };
+
+    /*
+     * SYS_CONTEXT('USERENV', …) for an IAM token login: the mapped user is the session user and schema,
+     * AUTHENTICATED_IDENTITY is the IAM identity (a user's name; an instance or resource principal has
+     * none, so its OCID), ENTERPRISE_IDENTITY the principal's OCID, AUTHENTICATION_METHOD TOKEN_GLOBAL.
+     */
+    const userenv = (s: SessionState, attribute: string): string | null => {
+      const values: Record<string, string | null> = {
+        CURRENT_SCHEMA: s.schema,
+        CURRENT_USER: s.identity.user,
+        SESSION_USER: s.identity.user,
+        AUTHENTICATED_IDENTITY: s.identity.identity,
+        AUTHENTICATION_METHOD: 'TOKEN_GLOBAL',
+        ENTERPRISE_IDENTITY: s.identity.principal,
+        IDENTIFICATION_TYPE: s.identity.exclusive ? 'GLOBAL EXCLUSIVE' : 'GLOBAL SHARED',
+        PROXY_USER: null,
+        SERVICE_NAME: database.service,
+        DB_NAME: dbName,
+        DB_UNIQUE_NAME: dbName,
+        CON_NAME: dbName,
+        DB_DOMAIN: database.service.includes('.') ? database.service.slice(database.service.indexOf('.') + 1) : null,
+        INSTANCE_NAME: `${dbName.toLowerCase()}1`,
+        SID: String(s.record.id),
+        SESSIONID: String(s.record.id),
+        NETWORK_PROTOCOL: 'tcps',
+        IP_ADDRESS: s.client.address.replace(/^::ffff:/, ''),
+        HOST: s.client.machine,
+        OS_USER: s.client.osUser,
+        TERMINAL: s.client.terminal,
+        CLIENT_PROGRAM_NAME: s.client.program,
+        MODULE: s.client.program,
+        ISDBA: 'FALSE',
+        LANGUAGE,
+        LANG: 'US',
+      };
+      if (!(attribute in values)) throw new OraError(2003, 'invalid USERENV parameter');
+      return values[attribute] ?? null;
+    };
+
+    /** Runs a cursor's select list again: the describe and all the rows, none sent yet. */
+    const run = (s: SessionState, cursor: Cursor): void => {
+      if (!cursor.items) {
+        cursor.rows = [];
+        cursor.sent = 0;
+        return;
+      }
+      const evaluated = cursor.items.map((item) => evaluate(s, item));
+      cursor.columns = evaluated.map((e) => e.column);
+      cursor.rows = [evaluated.map((e) => e.value)];
+      cursor.sent = 0;
+    };
+
+    /** The describe (if asked), up to `want` rows, and the end of call: 1403 once every row is sent. */
+    const rowsAnswer = (cursor: Cursor, want: number, describe: boolean): Buffer => {
+      const parts: Buffer[] = [];
+      if (describe && cursor.items) parts.push(describeMessage(cursor.columns, FIELD_VERSION));
+      const batch = cursor.rows.slice(cursor.sent, cursor.sent + want);
+      for (const row of batch) parts.push(rowHeaderMessage(), rowDataMessage(cursor.columns, row));
+      cursor.sent += batch.length;
+      if (!cursor.items) parts.push(endOfCall(0, { cursorId: cursor.id }));
+      else if (cursor.sent >= cursor.rows.length && want > 0) parts.push(endOfCall(1403, { message: 'ORA-01403: no data found', cursorId: cursor.id, rowCount: cursor.sent }));
+      else parts.push(endOfCall(0, { cursorId: cursor.id, rowCount: cursor.sent }));
+      return Buffer.concat(parts);
+    };
+
+    const execute = (s: SessionState, call: ExecuteCall): Buffer => {
+      s.record.calls.execute++;
+      let cursor: Cursor | undefined;
+      if (call.sql !== undefined) {
+        const statement = parseSessionStatement(call.sql);
+        cursor = { id: s.nextCursor++, items: statement.kind === 'select' ? statement.items : undefined, columns: [], rows: [], sent: 0 };
+      } else {
+        cursor = s.cursors.get(call.cursorId);
+        if (!cursor) throw new OraError(1001, 'invalid cursor');
+      }
+      run(s, cursor);
+      s.cursors.set(cursor.id, cursor);
+      return rowsAnswer(cursor, call.options & EXEC.FETCH ? call.rows : 0, true);
+    };
+
+    const reexecute = (s: SessionState, call: ReexecuteCall): Buffer => {
+      s.record.calls.execute++;
+      const cursor = s.cursors.get(call.cursorId);
+      if (!cursor) throw new OraError(1001, 'invalid cursor');
+      run(s, cursor);
+      return rowsAnswer(cursor, call.fn === FN.REEXECUTE_AND_FETCH ? call.rows : 0, true);
+    };
+
+    const fetch = (s: SessionState, call: FetchCall): Buffer => {
+      s.record.calls.fetch++;
+      const cursor = s.cursors.get(call.cursorId);
+      if (!cursor) throw new OraError(1001, 'invalid cursor');
+      return rowsAnswer(cursor, call.rows, false);
+    };
+
+    const call = (s: SessionState, r: FunctionRequest): Buffer => {
+      for (const p of r.piggybacks) {
+        if ('cursors' in p) for (const id of p.cursors) s.cursors.delete(id);
+        if ('schema' in p) s.schema = p.schema;
+      }
+      const c = r.call;
+      try {
+        switch (c.fn) {
+          case FN.EXECUTE:
+            return execute(s, c as ExecuteCall);
+          case FN.REEXECUTE:
+          case FN.REEXECUTE_AND_FETCH:
+            return reexecute(s, c as ReexecuteCall);
+          case FN.FETCH:
+            return fetch(s, c as FetchCall);
+          case FN.PING:
+            s.record.calls.ping++;
+            return statusMessage();
+          case FN.COMMIT:
+            s.record.calls.commit++;
+            return statusMessage();
+          case FN.ROLLBACK:
+            s.record.calls.rollback++;
+            return statusMessage();
+          case FN.LOGOFF:
+            s.record.loggedOff = true;
+            return statusMessage();
+          default:
+            return oraAnswer(new OraError(3115, 'unsupported network datatype or representation'));
+        }
+      } catch (err) {
+        if (err instanceof OraError) return oraAnswer(err);
+        throw err;
+      }
+    };
+
+    const handleRequest = (payload: Buffer): void => {
+      const r = parseRequest(payload, phase === 'negotiate' ? 0 : FIELD_VERSION);
+      if (r.kind === 'protocol') return send(protocolAnswer({ banner: BANNER, fieldVersion: FIELD_VERSION }));
+      if (r.kind === 'data-types') {
+        phase = 'auth';
+        return send(dataTypesAnswer());
+      }
+      if (phase === 'auth' && (r.call.fn === FN.AUTH_PHASE_TWO || r.call.fn === FN.AUTH_PHASE_ONE)) return login(r.call as AuthCall);
+      if (phase === 'session' && session) return send(call(session, r));
+      // Anything before a login, or after a refused one.
+      send(oraAnswer(new OraError(1012, 'not logged on')));
+    };
+
+    const handlePacket = (p: TnsPacket): void => {
+      if (phase === 'connect') {
+        if (p.type !== PACKET.CONNECT) throw new WireError('the first packet is not a CONNECT');
+        const c = parseConnect(p);
+        if (c.version < MIN_TNS_VERSION) {
+          socket.end(refusePacket(12618)); // TNS:versions are incompatible
+          return;
+        }
+        connectVersion = Math.min(c.version, TNS_VERSION);
+        sdu = Math.min(Math.max(c.largeSdu, 512), 2097152);
+        tdu = Math.min(Math.max(c.largeTdu, 255), 2097152);
+        if (c.connectData !== undefined) accept(c.connectData);
+        else phase = 'connect-data';
+        return;
+      }
+      if (phase === 'connect-data') {
+        accept(dataPayload(p).payload.toString('latin1'));
+        return;
+      }
+      if (p.type === PACKET.MARKER) {
+        // A break or interrupt: the call is over already, so reset and report it cancelled.
+        const data = markerData(p);
+        if (data === MARKER.BREAK || data === MARKER.INTERRUPT) {
+          socket.write(markerPacket(MARKER.RESET));
+          send(oraAnswer(new OraError(1013, 'user requested cancel of current operation')));
+        }
+        return;
+      }
+      if (p.type !== PACKET.DATA) throw new WireError(`unexpected TNS packet type ${p.type}`);
+      const { dataFlags, payload } = dataPayload(p);
+      if (dataFlags & DATA_FLAG.EOF) {
+        socket.end();
+        return;
+      }
+      request.push(payload);
+      if (!(dataFlags & DATA_FLAG.END_OF_REQUEST)) return;
+      const whole = Buffer.concat(request);
+      request = [];
+      handleRequest(whole);
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+      try {
+        for (;;) {
+          const read = readPacket(buffer, 0, framing);
+          if (!read) break;
+          buffer = buffer.subarray(read.end);
+          handlePacket(read.packet);
+          if (socket.destroyed) return;
+        }
+      } catch {
+        // A client that does not speak the protocol: drop it, as a listener would.
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      if (session) session.record.open = false;
+    });
+  };
+
+  const server = createServer({ key: certificates.serverKey, cert: certificates.serverCert, minVersion: 'TLSv1.2' }, serve);
+  const sockets = trackSockets(server);
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  const port = await listen(server, host, options.port ?? 0);
+
+  let closing: Promise<void> | undefined;
+  return {
+    connectString: `tcps://${host.includes(':') ? `[${host}]` : host}:${port}/${database.service}`,
+    host,
+    port,
+    service: database.service,
+    ca: certificates.ca,
+    wallet: certificates.wallet,
+    admin: async (sql: string) => {
+      if (typeof sql !== 'string') throw new TypeError('admin takes SQL text');
+      for (const statement of splitStatements(sql)) catalog.apply(parseAdminStatement(statement));
+    },
+    logins,
+    get sessions() {
+      return sessions.map((s) => Object.freeze({ ...s, calls: Object.freeze({ ...s.calls }) }));
+    },
+    revoke: (token: string) => {
+      if (typeof token !== 'string' || token === '') throw new TypeError('revoke takes a db-token');
+      const parts = token.split('.');
+      let jti: unknown;
+      try {
+        jti = JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8')).jti;
+      } catch {
+        jti = undefined;
+      }
+      revoked.add(typeof jti === 'string' && jti !== '' ? jti : tokenDigest(token));
+    },
+    close: () => (closing ??= closeServer(server, sockets)),
+  };
+}

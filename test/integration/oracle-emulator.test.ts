@@ -1,0 +1,355 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type oracledbTypes from 'oracledb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DbToken, TokenProvider } from 'dbtoken';
+import { ociDbToken, ociScope } from 'dbtoken/oci';
+import { createOracledbPool, oracledbAccessToken } from 'dbtoken/oracledb';
+import { issueSecurityToken, startOciIdentityEmulator, startOracleDbEmulator, type OciIdentityEmulator, type OracleDbEmulator } from 'dbtoken/testing';
+import { rsaKeys, tempDir, type Keys } from '../helpers/oci-files.js';
+
+// Two tenancies: A holds the Ashburn database, B the Frankfurt one.
+const TENANCY_A = 'ocid1.tenancy.oc1..aaaatenancya0000000000000000000000000000000000000000000000';
+const TENANCY_B = 'ocid1.tenancy.oc1..aaaatenancyb0000000000000000000000000000000000000000000000';
+const COMP_A = 'ocid1.compartment.oc1..aaaacompa00000000000000000000000000000000000000000000000000';
+const COMP_B = 'ocid1.compartment.oc1..aaaacompb00000000000000000000000000000000000000000000000000';
+const COMP_OTHER = 'ocid1.compartment.oc1..aaaacompother0000000000000000000000000000000000000000000000';
+const DB_A = 'ocid1.autonomousdatabase.oc1.iad.aaaadba000000000000000000000000000000000000000000000000000';
+const DB_B = 'ocid1.autonomousdatabase.oc1.eu-frankfurt-1.aaaadbb0000000000000000000000000000000000000000000000';
+const ASHBURN = 'us-ashburn-1';
+const FRANKFURT = 'eu-frankfurt-1';
+
+// Principals of tenancy A, and one of B.
+const ALICE = 'ocid1.user.oc1..aaaaalice000000000000000000000000000000000000000000000000000000';
+const BOB = 'ocid1.user.oc1..aaaabob00000000000000000000000000000000000000000000000000000000';
+const CAROL = 'ocid1.user.oc1..aaaacarol000000000000000000000000000000000000000000000000000000';
+const DAVE = 'ocid1.user.oc1..aaaadave0000000000000000000000000000000000000000000000000000000';
+const ERIN = 'ocid1.user.oc1..aaaaerin0000000000000000000000000000000000000000000000000000000';
+const FUNCTION = 'ocid1.fnfunc.oc1.iad.aaaafunction00000000000000000000000000000000000000000000000000';
+
+const keys: Record<string, Keys> = { alice: rsaKeys(), bob: rsaKeys(), carol: rsaKeys(), dave: rsaKeys(), erin: rsaKeys() };
+const issuer = rsaKeys();
+const functionKey = rsaKeys();
+
+let iam: OciIdentityEmulator;
+let ashburn: OracleDbEmulator; // tenancy A, compartment A, us-ashburn-1
+let frankfurt: OracleDbEmulator; // tenancy B, compartment B, eu-frankfurt-1
+let ahead: OracleDbEmulator; // the Ashburn database, with a clock two hours ahead
+const providers: TokenProvider[] = [];
+
+/** An OCI config file for one API-key user. */
+function apiKeyAuth(user: string, tenancy: string, k: Keys): { type: 'api_key'; configFile: string } {
+  const dir = tempDir();
+  const keyFile = join(dir, 'key.pem');
+  writeFileSync(keyFile, k.privatePem, { mode: 0o600 });
+  const configFile = join(dir, 'config');
+  writeFileSync(configFile, `[DEFAULT]\nuser=${user}\nfingerprint=${k.fingerprint}\nkey_file=${keyFile}\ntenancy=${tenancy}\nregion=${ASHBURN}\n`);
+  return { type: 'api_key', configFile };
+}
+
+/** A session-token profile whose principal is the function (a dynamic group member). */
+function functionAuth(): { type: 'security_token'; configFile: string } {
+  const dir = tempDir();
+  const token = issueSecurityToken({ issuerKey: issuer.privateKey, sub: FUNCTION, tenant: TENANCY_A, exp: Math.floor(Date.now() / 1000) + 3600, publicKey: functionKey.publicKey });
+  writeFileSync(join(dir, 'token'), token);
+  writeFileSync(join(dir, 'key.pem'), functionKey.privatePem, { mode: 0o600 });
+  const configFile = join(dir, 'config');
+  writeFileSync(configFile, `[DEFAULT]\nfingerprint=${functionKey.fingerprint}\nkey_file=${join(dir, 'key.pem')}\ntenancy=${TENANCY_A}\nregion=${ASHBURN}\nsecurity_token_file=${join(dir, 'token')}\n`);
+  return { type: 'security_token', configFile };
+}
+
+function provider(...args: Parameters<typeof ociDbToken>): TokenProvider {
+  const p = ociDbToken(...args);
+  providers.push(p);
+  return p;
+}
+
+/** Tokens fetched once and shared by the three drivers' runs. */
+const tokens: Record<string, DbToken> = {};
+
+beforeAll(async () => {
+  iam = await startOciIdentityEmulator({
+    tenancies: [
+      {
+        ocid: TENANCY_A,
+        users: [
+          { ocid: ALICE, name: 'alice', groups: ['db_users'], apiKeys: [{ fingerprint: keys.alice!.fingerprint, publicKey: keys.alice!.publicPem }] },
+          { ocid: BOB, name: 'bob', domain: 'sales_domain', groups: ['db_sales'], apiKeys: [{ fingerprint: keys.bob!.fingerprint, publicKey: keys.bob!.publicPem }] },
+          { ocid: CAROL, name: 'carol', groups: ['visitors'], apiKeys: [{ fingerprint: keys.carol!.fingerprint, publicKey: keys.carol!.publicPem }] },
+          { ocid: DAVE, name: 'dave', apiKeys: [{ fingerprint: keys.dave!.fingerprint, publicKey: keys.dave!.publicPem }] },
+        ],
+        dynamicGroups: [{ name: 'adb_functions', members: [FUNCTION] }],
+      },
+      { ocid: TENANCY_B, users: [{ ocid: ERIN, name: 'erin', groups: ['analysts'], apiKeys: [{ fingerprint: keys.erin!.fingerprint, publicKey: keys.erin!.publicPem }] }] },
+    ],
+    tokenIssuer: { publicKey: issuer.publicPem },
+    regions: [ASHBURN, FRANKFURT],
+  });
+  const dbA = { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'g1a_dba_high.adb.oraclecloud.com', region: ASHBURN };
+  ashburn = await startOracleDbEmulator({ identity: iam, database: dbA });
+  ahead = await startOracleDbEmulator({ identity: iam, database: dbA, now: () => Date.now() + 2 * 3600_000 });
+  frankfurt = await startOracleDbEmulator({ identity: iam, database: { ocid: DB_B, compartment: COMP_B, tenancy: TENANCY_B, service: 'dbb_tp', region: FRANKFURT } });
+  for (const db of [ashburn, ahead]) {
+    await db.admin(`
+      CREATE USER app_users IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users';
+      GRANT CREATE SESSION TO app_users;
+      CREATE USER "Bob" IDENTIFIED GLOBALLY AS 'IAM_PRINCIPAL_NAME=sales_domain/bob';
+      GRANT CONNECT TO "Bob";
+      CREATE USER functions IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=adb_functions';
+      GRANT CREATE SESSION TO functions;
+      CREATE USER dave IDENTIFIED GLOBALLY AS 'IAM_PRINCIPAL_OCID=${DAVE}';
+    `);
+  }
+  await frankfurt.admin(`
+    CREATE USER partner IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=${TENANCY_A}:db_users';
+    CREATE ROLE partner_role IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=${TENANCY_A}:db_users';
+    GRANT CREATE SESSION TO partner_role;
+    CREATE USER erin IDENTIFIED GLOBALLY AS 'IAM_PRINCIPAL_NAME=erin';
+    GRANT DWROLE TO erin;
+  `);
+
+  const fetch = (user: keyof typeof keys, tenancy: string, scope: string, region = ASHBURN) =>
+    provider({ scope, region, auth: apiKeyAuth({ alice: ALICE, bob: BOB, carol: CAROL, dave: DAVE, erin: ERIN }[user], tenancy, keys[user]!), endpoint: `${iam.url}/{region}` }).getToken();
+  const scopeA = ociScope.database(COMP_A, DB_A);
+  [tokens.alice, tokens.bob, tokens.carol, tokens.dave, tokens.aliceCross, tokens.erin, tokens.aliceOtherCompartment, tokens.aliceFromFrankfurt, tokens.function] = await Promise.all([
+    fetch('alice', TENANCY_A, scopeA),
+    fetch('bob', TENANCY_A, ociScope.compartment(COMP_A)),
+    fetch('carol', TENANCY_A, ociScope.tenancy(TENANCY_A)),
+    fetch('dave', TENANCY_A, ociScope.all()),
+    fetch('alice', TENANCY_A, ociScope.database(COMP_B, DB_B), FRANKFURT),
+    fetch('erin', TENANCY_B, ociScope.all(), FRANKFURT),
+    fetch('alice', TENANCY_A, ociScope.compartment(COMP_OTHER)),
+    fetch('alice', TENANCY_A, scopeA, FRANKFURT),
+    provider({ scope: ociScope.compartment(COMP_A), auth: functionAuth(), endpoint: iam.endpointFor(ASHBURN) }).getToken(),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  for (const p of providers) p.close();
+  await Promise.all([ashburn?.close(), ahead?.close(), frankfurt?.close()]);
+  await iam?.close();
+});
+
+const IDENTITY_QUERY =
+  "select sys_context('userenv','current_schema'), sys_context('userenv','session_user'), sys_context('userenv','authenticated_identity'), sys_context('userenv','authentication_method'), sys_context('userenv','enterprise_identity') from dual";
+
+type Driver = typeof oracledbTypes;
+
+describe.each([
+  ['oracledb', '6.10.0'],
+  ['oracledb7', '7.0.1'],
+  ['oracledb26', '26.0.0'],
+])('node-oracledb %s (%s, thin) logs in to the emulator over TCPS', (name, version) => {
+  let oracledb: Driver;
+  beforeAll(async () => {
+    oracledb = ((await import(name)) as { default: Driver }).default;
+    expect(oracledb.versionString).toBe(version);
+    expect(oracledb.thin).toBe(true);
+  });
+
+  const connect = (db: OracleDbEmulator, t: { token: string; privateKey?: string }) =>
+    oracledb.getConnection({ connectString: db.connectString, walletContent: db.wallet, externalAuth: true, accessToken: { token: t.token, privateKey: t.privateKey! } } as never);
+
+  /** The refusal the driver reports for a login, and the emulator's record of it. */
+  const refused = async (db: OracleDbEmulator, t: { token: string; privateKey?: string }) => {
+    const before = db.logins.length;
+    const err = (await connect(db, t).then(
+      () => new Error('the login succeeded'),
+      (e: unknown) => e,
+    )) as Error & { errorNum?: number; code?: string };
+    expect(db.logins.length).toBe(before + 1);
+    return { err, login: db.logins.at(-1)! };
+  };
+
+  it('a group mapping: the identity query answers the mapped schema, the IAM user, TOKEN_GLOBAL and the OCID', async () => {
+    const conn = await connect(ashburn, tokens.alice!);
+    try {
+      const identity = await conn.execute(IDENTITY_QUERY);
+      expect(identity.rows).toEqual([['APP_USERS', 'APP_USERS', 'alice', 'TOKEN_GLOBAL', ALICE]]);
+      expect((await conn.execute('select user from dual')).rows).toEqual([['APP_USERS']]);
+      expect((await conn.execute('select 1 from dual')).rows).toEqual([[1]]);
+      expect((await conn.execute("select sys_context('USERENV', 'IDENTIFICATION_TYPE') type, -12.5 n, 'x' from dual")).rows).toEqual([['GLOBAL SHARED', -12.5, 'x']]);
+      expect(conn.oracleServerVersionString).toBe('23.26.1.0.0');
+    } finally {
+      await conn.close();
+    }
+    expect(ashburn.logins.at(-1)).toMatchObject({
+      ok: true,
+      user: 'APP_USERS',
+      mapping: 'IAM_GROUP_NAME=db_users',
+      principal: ALICE,
+      tenancy: TENANCY_A,
+      region: ASHBURN,
+      driver: `node-oracledb : ${version} thn`,
+    });
+    const session = ashburn.sessions.find((s) => s.id === ashburn.logins.at(-1)!.sessionId)!;
+    expect(session).toMatchObject({ user: 'APP_USERS', loggedOff: true });
+  });
+
+  it('a principal mapping in a named identity domain, with CREATE SESSION through the CONNECT role', async () => {
+    const conn = await connect(ashburn, tokens.bob!);
+    try {
+      const r = await conn.execute(`${IDENTITY_QUERY.replace(' from dual', '')}, sys_context('userenv','identification_type') from dual`);
+      expect(r.rows).toEqual([['Bob', 'Bob', 'bob', 'TOKEN_GLOBAL', BOB, 'GLOBAL EXCLUSIVE']]);
+    } finally {
+      await conn.close();
+    }
+    expect(ashburn.logins.at(-1)).toMatchObject({ ok: true, user: 'Bob', mapping: 'IAM_PRINCIPAL_NAME=sales_domain/bob', scope: ociScope.compartment(COMP_A) });
+  });
+
+  it('a resource principal through its dynamic group', async () => {
+    const conn = await connect(ashburn, tokens.function!);
+    try {
+      expect((await conn.execute(IDENTITY_QUERY)).rows).toEqual([['FUNCTIONS', 'FUNCTIONS', FUNCTION, 'TOKEN_GLOBAL', FUNCTION]]);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('cross-tenancy, in another region: a tenancy-A group maps to a user of the tenancy-B database in Frankfurt', async () => {
+    const conn = await connect(frankfurt, tokens.aliceCross!);
+    try {
+      expect((await conn.execute(IDENTITY_QUERY)).rows).toEqual([['PARTNER', 'PARTNER', 'alice', 'TOKEN_GLOBAL', ALICE]]);
+    } finally {
+      await conn.close();
+    }
+    expect(frankfurt.logins.at(-1)).toMatchObject({ ok: true, user: 'PARTNER', tenancy: TENANCY_A, region: FRANKFURT, globalRoles: ['PARTNER_ROLE'], mapping: `IAM_GROUP_NAME=${TENANCY_A}:db_users` });
+  });
+
+  it('another region, own tenancy: a tenancy-B user fetches its token from Frankfurt, with scope *', async () => {
+    const conn = await connect(frankfurt, tokens.erin!);
+    try {
+      expect((await conn.execute('select user from dual')).rows).toEqual([['ERIN']]);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('ping, commit, rollback, a re-executed statement, and errors that leave the session usable', async () => {
+    const conn = await connect(ashburn, tokens.alice!);
+    try {
+      await conn.ping();
+      await conn.commit();
+      await conn.rollback();
+      expect((await conn.execute('select 1 from dual')).rows).toEqual([[1]]);
+      expect((await conn.execute('select 1 from dual')).rows).toEqual([[1]]); // re-executed from the statement cache
+      const missing = await conn.execute('select * from nosuchtable').catch((e: unknown) => e);
+      expect(missing).toMatchObject({ errorNum: 942, code: 'ORA-00942' });
+      const bogus = await conn.execute('truncate table t').catch((e: unknown) => e);
+      expect(bogus).toMatchObject({ errorNum: 900, code: 'ORA-00900' });
+      const badAttribute = await conn.execute("select sys_context('userenv', 'no_such_thing') from dual").catch((e: unknown) => e);
+      expect(badAttribute).toMatchObject({ errorNum: 2003 });
+      await conn.execute("alter session set nls_date_format = 'YYYY-MM-DD'");
+      expect((await conn.execute('select dbtimezone from dual')).rows).toEqual([['+00:00']]);
+      const rs = await conn.execute('select user, 42 from dual', [], { resultSet: true });
+      expect(await rs.resultSet!.getRows(10)).toEqual([['APP_USERS', 42]]);
+      await rs.resultSet!.close();
+      expect((await conn.execute('select user from dual')).rows).toEqual([['APP_USERS']]);
+    } finally {
+      await conn.close();
+    }
+    const session = ashburn.sessions.find((s) => s.id === ashburn.logins.at(-1)!.sessionId)!;
+    expect(session.calls).toMatchObject({ ping: 1, commit: 1, rollback: 1 });
+    expect(session.loggedOff).toBe(true);
+  });
+
+  it('a homogeneous pool: acquire, ping on reuse, release, and log off on close', async () => {
+    const token = provider({ scope: ociScope.database(COMP_A, DB_A), auth: apiKeyAuth(ALICE, TENANCY_A, keys.alice!), endpoint: iam.endpointFor(ASHBURN) });
+    const attributes = { connectString: ashburn.connectString, walletContent: ashburn.wallet, poolMin: 0, poolMax: 2, poolPingInterval: 0 };
+    const pool =
+      name === 'oracledb'
+        ? await createOracledbPool({ token, ...attributes } as never)
+        : await oracledb.createPool({ ...attributes, externalAuth: true, homogeneous: true, accessToken: oracledbAccessToken(token) } as never);
+    const first = ashburn.sessions.length;
+    try {
+      const [a, b] = await Promise.all([pool.getConnection(), pool.getConnection()]);
+      expect((await a!.execute('select user from dual')).rows).toEqual([['APP_USERS']]);
+      expect((await b!.execute('select 1 from dual')).rows).toEqual([[1]]);
+      await a!.close();
+      await b!.close();
+      const again = await pool.getConnection();
+      expect((await again.execute('select user from dual')).rows).toEqual([['APP_USERS']]);
+      await again.close();
+      const mine = ashburn.sessions.slice(first);
+      expect(mine).toHaveLength(2);
+      expect(mine.every((s) => s.open && !s.loggedOff)).toBe(true);
+      expect(mine.reduce((n, s) => n + s.calls.ping, 0)).toBe(1);
+    } finally {
+      await pool.close(0);
+    }
+    const mine = ashburn.sessions.slice(first);
+    expect(mine.every((s) => s.loggedOff)).toBe(true);
+  });
+
+  describe('refusals reach the application as Oracle errors', () => {
+    it('a token paired with another key: ORA-25711', async () => {
+      const { err, login } = await refused(ashburn, { token: tokens.alice!.token, privateKey: tokens.bob!.privateKey });
+      expect(err).toMatchObject({ errorNum: 25711, code: 'ORA-25711' });
+      expect(err.message).toMatch(/^ORA-25711: The private key is missing or invalid\./);
+      expect(login).toMatchObject({ ok: false, errorNum: 25711, principal: ALICE, reason: expect.stringContaining('does not verify') });
+    });
+
+    it('a token for another compartment: ORA-25707', async () => {
+      const { err, login } = await refused(ashburn, tokens.aliceOtherCompartment!);
+      expect(err).toMatchObject({ errorNum: 25707, code: 'ORA-25707' });
+      expect(err.message).toMatch(/^ORA-25707: The token is invalid\./);
+      expect(login.reason).toBe("the db-token scope names another compartment than the database's");
+    });
+
+    it('a token from another region: ORA-25707', async () => {
+      const { err, login } = await refused(ashburn, tokens.aliceFromFrankfurt!);
+      expect(err).toMatchObject({ errorNum: 25707 });
+      expect(login).toMatchObject({ region: FRANKFURT, reason: `the db-token was issued in ${FRANKFURT}, not the database's region ${ASHBURN}` });
+    });
+
+    it("a token expired on the database's clock: ORA-25708 (which the driver relabels NJS-087)", async () => {
+      const { err, login } = await refused(ahead, tokens.alice!);
+      expect(err.errorNum).toBe(25708);
+      expect(err.message).toMatch(/ORA-25708: The expiration time of the token has passed\./);
+      expect(login).toMatchObject({ errorNum: 25708, code: 'ORA-25708', reason: 'db-token has expired' });
+    });
+
+    it('an unmapped user: ORA-01017', async () => {
+      const { err, login } = await refused(ashburn, tokens.carol!);
+      expect(err).toMatchObject({ errorNum: 1017, code: 'ORA-01017' });
+      expect(err.message).toMatch(/^ORA-01017: invalid credential or not authorized; logon denied/);
+      expect(login).toMatchObject({ principal: CAROL, reason: 'no global user or role maps this principal' });
+    });
+
+    it('a user without CREATE SESSION: ORA-01017', async () => {
+      const { err, login } = await refused(ashburn, tokens.dave!);
+      expect(err).toMatchObject({ errorNum: 1017 });
+      expect(login.reason).toBe('the global user DAVE lacks the CREATE SESSION privilege');
+    });
+
+    it('a revoked token: ORA-25707, and the same principal with a fresh token logs in', async () => {
+      const db = await startOracleDbEmulator({ identity: iam, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'g1a_dba_high.adb.oraclecloud.com', region: ASHBURN } });
+      try {
+        await db.admin(`CREATE USER app_users IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users'; GRANT CREATE SESSION TO app_users`);
+        db.revoke(tokens.alice!.token);
+        const { err } = await refused(db, tokens.alice!);
+        expect(err).toMatchObject({ errorNum: 25707 });
+        expect(db.logins.at(-1)?.reason).toBe('the db-token was revoked');
+        tokens.aliceSecond ??= await fetchAliceAgain();
+        expect(tokens.aliceSecond.token).not.toBe(tokens.alice!.token);
+        const conn = await connect(db, tokens.aliceSecond);
+        await conn.close();
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('an unknown service name is refused at connect time (NJS-518), before any login', async () => {
+      const before = ashburn.logins.length;
+      const err = await oracledb
+        .getConnection({ connectString: `tcps://127.0.0.1:${ashburn.port}/no_such_service`, walletContent: ashburn.wallet, externalAuth: true, accessToken: { token: tokens.alice!.token, privateKey: tokens.alice!.privateKey! } } as never)
+        .catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/NJS-518/);
+      expect(ashburn.logins.length).toBe(before);
+    });
+  });
+});
+
+async function fetchAliceAgain(): Promise<DbToken> {
+  return provider({ scope: ociScope.database(COMP_A, DB_A), auth: apiKeyAuth(ALICE, TENANCY_A, keys.alice!), endpoint: iam.endpointFor(ASHBURN) }).getToken({ forceRefresh: true });
+}
