@@ -502,3 +502,51 @@ describe('records and lifecycle', () => {
   });
 
 });
+
+describe('the IAM directory that databases read', () => {
+  it('users with names, domains and groups; instance and resource principals in dynamic groups', async () => {
+    const iam = await startOciIdentityEmulator({
+      tenancies: [
+        {
+          ocid: TENANCY,
+          users: [
+            { ocid: ALICE, name: 'alice@example.com', groups: ['db_users', 'sales_domain/db_sales'], apiKeys: [{ fingerprint: alice.fingerprint, publicKey: alice.publicPem }] },
+            { ocid: BOB, name: 'bob', domain: 'sales_domain', groups: ['db_sales', 'Default/everyone'] },
+          ],
+          dynamicGroups: [
+            { name: 'adb_functions', members: [FUNCTION] },
+            { name: 'all_apps', domain: 'apps', members: [FUNCTION, 'ocid1.instance.oc1.iad.aaaavm'] },
+          ],
+        },
+        { ocid: OTHER_TENANCY },
+      ],
+    });
+    try {
+      expect(iam.principal(ALICE)).toEqual({
+        ocid: ALICE,
+        tenancy: TENANCY,
+        kind: 'user',
+        name: 'alice@example.com',
+        groups: [{ name: 'db_users' }, { name: 'db_sales', domain: 'sales_domain' }],
+      });
+      // A bare group is in the user's own domain; "Default" is the Default domain, written as none.
+      expect(iam.principal(BOB)).toEqual({ ocid: BOB, tenancy: TENANCY, kind: 'user', name: 'bob', domain: 'sales_domain', groups: [{ name: 'db_sales', domain: 'sales_domain' }, { name: 'everyone' }] });
+      expect(iam.principal(FUNCTION)).toEqual({ ocid: FUNCTION, tenancy: TENANCY, kind: 'resource', groups: [{ name: 'adb_functions' }, { name: 'all_apps', domain: 'apps' }] });
+      expect(iam.principal('ocid1.instance.oc1.iad.aaaavm')?.groups).toEqual([{ name: 'all_apps', domain: 'apps' }]);
+      expect(iam.principal('ocid1.user.oc1..nobody')).toBeUndefined();
+      expect(Object.isFrozen(iam.principal(ALICE))).toBe(true);
+    } finally {
+      await iam.close();
+    }
+  });
+
+  it.each([
+    ['a principal in two tenancies', [{ ocid: TENANCY, users: [{ ocid: ALICE }] }, { ocid: OTHER_TENANCY, users: [{ ocid: ALICE }] }], /two tenancies/],
+    ['a user in a dynamic group', [{ ocid: TENANCY, users: [{ ocid: ALICE }], dynamicGroups: [{ name: 'd', members: [ALICE] }] }], /is a user/],
+    ['a group name with two slashes', [{ ocid: TENANCY, users: [{ ocid: ALICE, groups: ['a/b/c'] }] }], /group name/],
+    ['an empty name', [{ ocid: TENANCY, users: [{ ocid: ALICE, name: '' }] }], /non-empty/],
+    ['a dynamic group without members', [{ ocid: TENANCY, dynamicGroups: [{ name: 'd' }] }], /needs members/],
+  ])('checks the directory at start: %s is a TypeError', async (_n, tenancies, message) => {
+    await expect(startOciIdentityEmulator({ tenancies } as never)).rejects.toThrow(message);
+  });
+});

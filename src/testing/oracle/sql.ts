@@ -253,7 +253,7 @@ function grantItems(c: Cursor, stop: string): string[] {
     let quoted: string | undefined;
     while (!c.done) {
       const t = c.peek()!;
-      if (t.kind === 'word' && t.upper === stop && words.length > 0) break;
+      if (t.kind === 'word' && t.upper === stop && (words.length > 0 || quoted !== undefined)) break;
       if (t.kind === 'symbol' && t.text === ',') break;
       if (t.kind === 'word') words.push(t.upper);
       else if (t.kind === 'quoted' && words.length === 0 && quoted === undefined) quoted = t.text;
@@ -424,6 +424,7 @@ function expression(c: Cursor): Expression {
     return { kind: 'string', value: t.text };
   }
   if (t.kind === 'word') {
+    if (RESERVED.has(t.upper)) throw ora.missingExpression();
     c.i++;
     if (t.upper === 'USER') return { kind: 'user' };
     if (t.upper === 'DBTIMEZONE') return { kind: 'dbtimezone' };
