@@ -35,6 +35,7 @@ let iam: OciIdentityEmulator;
 let ashburn: OracleDbEmulator; // tenancy A, compartment A, us-ashburn-1
 let frankfurt: OracleDbEmulator; // tenancy B, compartment B, eu-frankfurt-1
 let ahead: OracleDbEmulator; // the Ashburn database, with a clock two hours ahead
+let skewed: OracleDbEmulator; // the Ashburn database, with a clock six minutes ahead
 const providers: TokenProvider[] = [];
 
 /** An OCI config file for one API-key user. */
@@ -88,8 +89,9 @@ beforeAll(async () => {
   const dbA = { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'g1a_dba_high.adb.oraclecloud.com', region: ASHBURN };
   ashburn = await startOracleDbEmulator({ identity: iam, database: dbA });
   ahead = await startOracleDbEmulator({ identity: iam, database: dbA, now: () => Date.now() + 2 * 3600_000 });
+  skewed = await startOracleDbEmulator({ identity: iam, database: dbA, now: () => Date.now() + 6 * 60_000 });
   frankfurt = await startOracleDbEmulator({ identity: iam, database: { ocid: DB_B, compartment: COMP_B, tenancy: TENANCY_B, service: 'dbb_tp', region: FRANKFURT } });
-  for (const db of [ashburn, ahead]) {
+  for (const db of [ashburn, ahead, skewed]) {
     await db.admin(`
       CREATE USER app_users IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users';
       GRANT CREATE SESSION TO app_users;
@@ -126,7 +128,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of providers) p.close();
-  await Promise.all([ashburn?.close(), ahead?.close(), frankfurt?.close()]);
+  await Promise.all([ashburn?.close(), ahead?.close(), skewed?.close(), frankfurt?.close()]);
   await iam?.close();
 });
 
@@ -339,6 +341,21 @@ describe.each([
       }
     });
 
+    it('a token sent without its private key (a plain OAuth-style token): ORA-25711', async () => {
+      const before = ashburn.logins.length;
+      const err = await oracledb
+        .getConnection({ connectString: ashburn.connectString, walletContent: ashburn.wallet, externalAuth: true, accessToken: tokens.alice!.token } as never)
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ errorNum: 25711 });
+      expect(ashburn.logins.slice(before)).toMatchObject([{ ok: false, reason: 'no AUTH_HEADER and AUTH_SIGNATURE: the token came without its private key' }]);
+    });
+
+    it("a signed header more than 5 minutes from the database's clock: ORA-25711", async () => {
+      const { err, login } = await refused(skewed, tokens.alice!);
+      expect(err).toMatchObject({ errorNum: 25711 });
+      expect(login.reason).toBe("the AUTH_HEADER date is more than 5 minutes from the database's clock");
+    });
+
     it('an unknown service name is refused at connect time (NJS-518), before any login', async () => {
       const before = ashburn.logins.length;
       const err = await oracledb
@@ -353,3 +370,47 @@ describe.each([
 async function fetchAliceAgain(): Promise<DbToken> {
   return provider({ scope: ociScope.database(COMP_A, DB_A), auth: apiKeyAuth(ALICE, TENANCY_A, keys.alice!), endpoint: iam.endpointFor(ASHBURN) }).getToken({ forceRefresh: true });
 }
+
+describe('trusting the emulator from another process: NODE_EXTRA_CA_CERTS with `ca`, no wallet', () => {
+  // Each driver connects to `localhost`, which the certificate names, so ssl_server_dn_match (on by default) holds.
+  const child = `
+    const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+    (async () => {
+      const out = {};
+      for (const name of ['oracledb', 'oracledb7', 'oracledb26']) {
+        const oracledb = require(name);
+        try {
+          const conn = await oracledb.getConnection({ connectString: input.connectString, externalAuth: true, accessToken: { token: input.token, privateKey: input.privateKey } });
+          out[name] = (await conn.execute('select user from dual')).rows;
+          await conn.close();
+        } catch (err) {
+          out[name] = String(err.message).split('\\n')[0];
+        }
+      }
+      process.stdout.write(JSON.stringify(out));
+    })();
+  `;
+
+  async function run(env: Record<string, string | undefined>): Promise<Record<string, unknown>> {
+    const { spawn } = await import('node:child_process');
+    const connectString = `tcps://localhost:${ashburn.port}/${ashburn.service}`;
+    const proc = spawn(process.execPath, ['-e', child], { cwd: process.cwd(), env: { ...process.env, NODE_EXTRA_CA_CERTS: undefined, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    proc.stdin.end(JSON.stringify({ connectString, token: tokens.alice!.token, privateKey: tokens.alice!.privateKey }));
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
+    expect(code, stderr).toBe(0);
+    return JSON.parse(stdout) as Record<string, unknown>;
+  }
+
+  it('each driver logs in when the CA is trusted, and none does when it is not', async () => {
+    const caFile = join(tempDir(), 'ca.pem');
+    writeFileSync(caFile, ashburn.ca);
+    const trusted = await run({ NODE_EXTRA_CA_CERTS: caFile });
+    expect(trusted).toEqual({ oracledb: [['APP_USERS']], oracledb7: [['APP_USERS']], oracledb26: [['APP_USERS']] });
+    const untrusted = await run({});
+    for (const outcome of Object.values(untrusted)) expect(outcome).toMatch(/^NJS-506/);
+  });
+});
