@@ -1,10 +1,12 @@
 /**
  * Mocks and local verifiers for your own test suites: providers you control,
- * and servers that check tokens for real.
+ * and servers that check tokens for real, down to an OCI IAM and an Oracle
+ * Database that node-oracledb logs in to with db-tokens.
  *
  * @example
  * ```ts
  * import { staticToken, mockTokenSource, verifyRdsToken, startLdapVerifier } from 'dbtoken/testing';
+ * import { startOciIdentityEmulator, startOracleDbEmulator } from 'dbtoken/testing';
  * ```
  * @module dbtoken/testing
  */

@@ -226,7 +226,12 @@ export interface OciIdentityPrincipal {
    * expect(emulator.principal(functionOcid)?.groups).toEqual([{ name: 'adb_functions' }]);
    * ```
    */
-  readonly groups: readonly { readonly name: string; readonly domain?: string }[];
+  readonly groups: readonly {
+    /** The group's name. */
+    readonly name: string;
+    /** The group's identity domain; absent for the Default domain. */
+    readonly domain?: string;
+  }[];
 }
 
 /**
@@ -872,6 +877,10 @@ function checkSecurityToken(
  * with claims `sub`, `tenant`, `scope`, `jwk` (the body's public key), `iat`, `exp`, `iss: 'emulator'`,
  * `region` and `jti`. Every answer has an `opc-request-id`. Each region is served under its own path
  * prefix (see {@link OciIdentityEmulator.endpointFor}). Nothing secret is logged or recorded.
+ *
+ * The tenancies are also an IAM directory: user names, identity domains and groups, and the dynamic
+ * groups of instance and resource principals. {@link OciIdentityEmulator.principal} answers from it, and
+ * {@link startOracleDbEmulator} reads it to map a db-token's principal to a global user.
  *
  * @example
  * ```ts
