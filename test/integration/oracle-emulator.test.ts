@@ -356,6 +356,12 @@ describe.each([
       expect(login.reason).toBe("the AUTH_HEADER date is more than 5 minutes from the database's clock");
     });
 
+    it('a password login: ORA-01017 (the database has IAM token logins only)', async () => {
+      const err = await oracledb.getConnection({ connectString: ashburn.connectString, walletContent: ashburn.wallet, user: 'admin', password: 'Welcome_1234' } as never).catch((e: unknown) => e);
+      expect(err).toMatchObject({ errorNum: 1017 });
+      expect(ashburn.logins.at(-1)).toMatchObject({ ok: false, reason: 'a password login (the emulator has only IAM token logins)' });
+    });
+
     it('an unknown service name is refused at connect time (NJS-518), before any login', async () => {
       const before = ashburn.logins.length;
       const err = await oracledb
@@ -370,6 +376,27 @@ describe.each([
 async function fetchAliceAgain(): Promise<DbToken> {
   return provider({ scope: ociScope.database(COMP_A, DB_A), auth: apiKeyAuth(ALICE, TENANCY_A, keys.alice!), endpoint: iam.endpointFor(ASHBURN) }).getToken({ forceRefresh: true });
 }
+
+describe('admin()', () => {
+  it("rejects with Oracle's error, keeping the statements before it", async () => {
+    const db = await startOracleDbEmulator({ identity: iam, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'scratch', region: ASHBURN } });
+    try {
+      const err = await db.admin(`CREATE USER first IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users'; CREATE TABLE t (x number); GRANT CREATE SESSION TO first`).catch((e: unknown) => e);
+      expect(err).toMatchObject({ errorNum: 900, code: 'ORA-00900', message: 'ORA-00900: invalid SQL statement' });
+      const again = await db.admin(`CREATE USER first IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users'`).catch((e: unknown) => e);
+      expect(again).toMatchObject({ errorNum: 1920, message: "ORA-01920: user name 'FIRST' conflicts with another user or role name" });
+      await db.admin('GRANT CREATE SESSION TO first');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('checks its options', async () => {
+    await expect(startOracleDbEmulator({ identity: iam, database: { ocid: 'mydb', compartment: COMP_A, tenancy: TENANCY_A, service: 'x1', region: ASHBURN } })).rejects.toThrow(/database.ocid/);
+    await expect(startOracleDbEmulator({ identity: iam, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'x', region: ASHBURN } })).rejects.toThrow(/database.service/);
+    await expect(startOracleDbEmulator({ identity: {} as never, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'x1', region: ASHBURN } })).rejects.toThrow(/identity/);
+  });
+});
 
 describe('trusting the emulator from another process: NODE_EXTRA_CA_CERTS with `ca`, no wallet', () => {
   // Each driver connects to `localhost`, which the certificate names, so ssl_server_dn_match (on by default) holds.
