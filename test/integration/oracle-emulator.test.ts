@@ -243,6 +243,8 @@ describe.each([
       expect(badAttribute).toMatchObject({ errorNum: 2003 });
       await conn.execute("alter session set nls_date_format = 'YYYY-MM-DD'");
       expect((await conn.execute('select dbtimezone from dual')).rows).toEqual([['+00:00']]);
+      // Without prefetch the execute only describes; the row comes with the FETCH that follows.
+      expect((await conn.execute("select 'no prefetch' from dual", [], { prefetchRows: 0 })).rows).toEqual([['no prefetch']]);
       const rs = await conn.execute('select user, 42 from dual', [], { resultSet: true });
       expect(await rs.resultSet!.getRows(10)).toEqual([['APP_USERS', 42]]);
       await rs.resultSet!.close();
