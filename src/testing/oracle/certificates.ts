@@ -74,6 +74,23 @@ function keyId(key: KeyObject): Buffer {
   return createHash('sha1').update(key.export({ type: 'spki', format: 'der' }).subarray(-65)).digest();
 }
 
+/** The 16 bytes of an IPv6 address (`::1`, `fe80::1`, `::ffff:127.0.0.1`). */
+function ipv6Bytes(address: string): Buffer {
+  let text = address;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4[1]!.split('.').map(Number);
+    text = `${text.slice(0, -v4[1]!.length)}${((a! << 8) | b!).toString(16)}:${((c! << 8) | d!).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const groups = (s: string | undefined): string[] => (s ? s.split(':') : []);
+  const missing = 8 - groups(head).length - groups(tail).length;
+  const all = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(missing).fill('0'), ...groups(tail)];
+  const out = Buffer.alloc(16);
+  all.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
 interface CertificateSpec {
   subject: string;
   subjectKey: KeyObject;
@@ -102,7 +119,7 @@ function certificate(spec: CertificateSpec): string {
     const general = spec.names.map((n) => {
       const ip = isIP(n);
       if (ip === 4) return tlv(0x87, Buffer.from(n.split('.').map(Number)));
-      if (ip === 6) throw new TypeError('IPv6 names are not supported here');
+      if (ip === 6) return tlv(0x87, ipv6Bytes(n));
       return tlv(0x82, Buffer.from(n, 'ascii'));
     });
     extensions.push(extension('2.5.29.17', false, seq(...general)));

@@ -216,8 +216,8 @@ export interface OracleDbLogin {
    */
   readonly errorNum?: number;
   /**
-   * The refusal code as the driver reports it (`err.code` is NJS-087 for ORA-25708, which the driver
-   * relabels; `err.errorNum` stays 25708).
+   * `ORA-nnnnn` of a refusal, as the driver's `err.code` has it, except that node-oracledb relabels
+   * ORA-25708 as NJS-087 (keeping `err.errorNum` 25708 and the ORA text in the message).
    *
    * @example
    * ```ts
@@ -760,7 +760,11 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
     /** The value of a select-list expression in this session. */
     const evaluate = (s: SessionState, item: SelectItem): { column: Column; value: Value } => {
       const e = item.expression;
-      const text = (value: string | null, size = 256): { column: Column; value: Value } => ({ column: { name: item.name, type: 'varchar', size }, value });
+      // SYS_CONTEXT is VARCHAR2(256): longer values are cut, as Oracle cuts them.
+      const text = (value: string | null, size = 256): { column: Column; value: Value } => ({
+        column: { name: item.name, type: 'varchar', size },
+        value: value === null ? null : Buffer.from(value, 'utf8').subarray(0, size).toString('utf8').replace(/\uFFFD$/, ''),
+      });
       switch (e.kind) {
         case 'number':
           return { column: { name: item.name, type: 'number' }, value: e.value };
@@ -863,6 +867,7 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
       const cursor = s.cursors.get(call.cursorId);
       if (!cursor) throw new OraError(1001, 'invalid cursor');
       run(s, cursor);
+      // The describe again: the thin client accepts it, and every execute then answers alike.
       return rowsAnswer(cursor, call.fn === FN.REEXECUTE_AND_FETCH ? call.rows : 0, true);
     };
 

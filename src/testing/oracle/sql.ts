@@ -42,8 +42,6 @@ const ora = {
   notANumber: () => new OraError(1722, 'invalid number'),
 };
 
-export { ora as oraErrors };
-
 // ---------------------------------------------------------------------------------------------------------------
 // Tokens
 

@@ -28,6 +28,14 @@ it('a CA, a server certificate it signed for the names given, and a wallet of cl
   expect(c.wallet).toContain(c.ca);
 });
 
+it('IPv6 addresses in the names too', () => {
+  const server = new X509Certificate(emulatorCertificates(['localhost', '::1', 'fe80::12:3', '::ffff:10.0.0.7'], 'x').serverCert);
+  expect(server.checkIP('::1')).toBe('::1');
+  expect(server.checkIP('fe80::12:3')).toBe('fe80::12:3');
+  expect(server.checkIP('::ffff:10.0.0.7')).toBe('::ffff:10.0.0.7');
+  expect(server.checkIP('::2')).toBeUndefined();
+});
+
 it('every call makes new keys', () => {
   const a = emulatorCertificates(['localhost'], 'x');
   const b = emulatorCertificates(['localhost'], 'x');
