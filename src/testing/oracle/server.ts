@@ -760,7 +760,7 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
     /** The value of a select-list expression in this session. */
     const evaluate = (s: SessionState, item: SelectItem): { column: Column; value: Value } => {
       const e = item.expression;
-      // SYS_CONTEXT is VARCHAR2(256): longer values are cut, as Oracle cuts them.
+      // SYS_CONTEXT returns at most 256 bytes unless asked for more: longer values are cut, as Oracle cuts them.
       const text = (value: string | null, size = 256): { column: Column; value: Value } => ({
         column: { name: item.name, type: 'varchar', size },
         value: value === null ? null : Buffer.from(value, 'utf8').subarray(0, size).toString('utf8').replace(/\uFFFD$/, ''),
@@ -779,7 +779,7 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
         case 'dummy':
           return text('X', 1);
         case 'sys-context':
-          return text(e.namespace === 'USERENV' ? userenv(s, e.attribute) : null);
+          return text(e.namespace === 'USERENV' ? userenv(s, e.attribute) : null, e.length);
       }
     };
 

@@ -385,7 +385,8 @@ export type Expression =
   | { kind: 'user' }
   | { kind: 'dbtimezone' }
   | { kind: 'sessiontimezone' }
-  | { kind: 'sys-context'; namespace: string; attribute: string }
+  /** `length`: the third argument, the most bytes returned (1..4000; 256 when absent or out of range). */
+  | { kind: 'sys-context'; namespace: string; attribute: string; length: number }
   /** DUAL's one column, `DUMMY`, whose value is `X` (also what `*` selects). */
   | { kind: 'dummy' };
 
@@ -432,13 +433,17 @@ function expression(c: Cursor): Expression {
       const namespace = c.string();
       if (!c.symbol(',')) throw ora.missingExpression();
       const attribute = c.string();
+      let length = 256;
       if (c.symbol(',')) {
         const n = c.peek();
         if (n?.kind !== 'number') throw ora.missingExpression();
         c.i++;
+        // As Oracle does, a length outside 1..4000 is ignored.
+        const asked = Number(n.text);
+        if (Number.isInteger(asked) && asked >= 1 && asked <= 4000) length = asked;
       }
       if (!c.symbol(')')) throw ora.missingExpression();
-      return { kind: 'sys-context', namespace: namespace.toUpperCase(), attribute: attribute.toUpperCase() };
+      return { kind: 'sys-context', namespace: namespace.toUpperCase(), attribute: attribute.toUpperCase(), length };
     }
     throw ora.invalidIdentifier(t.upper);
   }

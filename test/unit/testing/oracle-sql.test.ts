@@ -85,14 +85,20 @@ describe('session statements', () => {
     expect(s).toEqual({
       kind: 'select',
       items: [
-        { expression: { kind: 'sys-context', namespace: 'USERENV', attribute: 'CURRENT_SCHEMA' }, name: "SYS_CONTEXT('USERENV','CURRENT_SCHEMA')" },
-        { expression: { kind: 'sys-context', namespace: 'USERENV', attribute: 'AUTHENTICATION_METHOD' }, name: 'METHOD' },
+        { expression: { kind: 'sys-context', namespace: 'USERENV', attribute: 'CURRENT_SCHEMA', length: 256 }, name: "SYS_CONTEXT('USERENV','CURRENT_SCHEMA')" },
+        { expression: { kind: 'sys-context', namespace: 'USERENV', attribute: 'AUTHENTICATION_METHOD', length: 256 }, name: 'METHOD' },
         { expression: { kind: 'number', value: '-12.5' }, name: 'N' },
         { expression: { kind: 'string', value: 'x' }, name: 'Lit' },
         { expression: { kind: 'user' }, name: 'USER' },
         { expression: { kind: 'number', value: '1' }, name: '1' },
       ],
     });
+  });
+
+  it("SYS_CONTEXT's length argument, ignored outside 1..4000 as Oracle ignores it", () => {
+    const length = (sql: string) => ((parseSessionStatement(sql) as { items: { expression: { length?: number } }[] }).items[0]!.expression.length);
+    expect(length("select sys_context('userenv', 'session_user', 30) from dual")).toBe(30);
+    expect(length("select sys_context('userenv', 'session_user', 5000) from dual")).toBe(256);
   });
 
   it('DUAL and SYS.DUAL, * and DUMMY, and (as in 23ai) no FROM at all', () => {
