@@ -239,6 +239,14 @@ describe.each([
       expect(missing).toMatchObject({ errorNum: 942, code: 'ORA-00942' });
       const bogus = await conn.execute('truncate table t').catch((e: unknown) => e);
       expect(bogus).toMatchObject({ errorNum: 900, code: 'ORA-00900' });
+      for (const [sql, binds, options] of [
+        ['select :1 from dual', [5], {}],
+        ['begin :x := 1; end;', { x: { dir: oracledb.BIND_OUT, type: oracledb.NUMBER } }, {}],
+        ['insert into t values (:1)', [1], { autoCommit: true }],
+      ] as const) {
+        const err = await conn.execute(sql, binds as never, options).catch((e: unknown) => e);
+        expect(err, sql).toMatchObject({ code: expect.stringMatching(/^ORA-009/) });
+      }
       const badAttribute = await conn.execute("select sys_context('userenv', 'no_such_thing') from dual").catch((e: unknown) => e);
       expect(badAttribute).toMatchObject({ errorNum: 2003 });
       await conn.execute("alter session set nls_date_format = 'YYYY-MM-DD'");
