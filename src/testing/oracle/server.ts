@@ -560,6 +560,9 @@ interface Cursor {
 }
 
 interface SessionState {
+  database: OracleDbEmulatorDatabase;
+  /** The database name the session reports (AUTH_DBNAME, DB_NAME). */
+  dbName: string;
   record: { id: number; user: string; principal: string; open: boolean; loggedOff: boolean; calls: Record<'execute' | 'fetch' | 'ping' | 'commit' | 'rollback', number> };
   identity: SessionIdentity;
   schema: string;
@@ -586,6 +589,173 @@ function checkDatabase(database: unknown): OracleDbEmulatorDatabase {
 /** The PDB-like name of a service, as AUTH_DBNAME and DB_NAME give it: `g1234_mydb_high.adb…` → `G1234_MYDB`. */
 function databaseName(service: string): string {
   return service.split('.')[0]!.replace(/_(high|medium|low|tp|tpurgent)$/i, '').toUpperCase();
+}
+
+/** The end of a call: its error number (0 for none) and text, the cursor, the rows so far. */
+function endOfCall(number = 0, extra: { message?: string; cursorId?: number; rowCount?: number } = {}): Buffer {
+  return errorMessage({ number, ...extra }, FIELD_VERSION);
+}
+
+function oraAnswer(err: OraError, cursorId = 0): Buffer {
+  return endOfCall(err.errorNum, { message: err.message, cursorId });
+}
+
+/** The value of a select-list expression in this session. */
+function evaluate(s: SessionState, item: SelectItem): { column: Column; value: Value } {
+  const e = item.expression;
+  // SYS_CONTEXT returns at most 256 bytes unless asked for more: longer values are cut, as Oracle cuts them.
+  const text = (value: string | null, size = 256): { column: Column; value: Value } => ({
+    column: { name: item.name, type: 'varchar', size },
+    value: value === null ? null : Buffer.from(value, 'utf8').subarray(0, size).toString('utf8').replace(/\uFFFD$/, ''),
+  });
+  switch (e.kind) {
+    case 'number':
+      return { column: { name: item.name, type: 'number' }, value: e.value };
+    case 'string':
+      return { column: { name: item.name, type: 'char', size: Math.max(1, Buffer.byteLength(e.value)) }, value: e.value === '' ? null : e.value };
+    case 'user':
+      return text(s.identity.user, 128);
+    case 'dbtimezone':
+      return text(DB_TIME_ZONE, 6);
+    case 'sessiontimezone':
+      return text(DB_TIME_ZONE, 75);
+    case 'dummy':
+      return text('X', 1);
+    case 'sys-context':
+      return text(e.namespace === 'USERENV' ? userenv(s, e.attribute) : null, e.length);
+  }
+}
+
+/*
+ * SYS_CONTEXT('USERENV', …) for an IAM token login: the mapped user is the session user and schema,
+ * AUTHENTICATED_IDENTITY is the IAM identity (a user's name; an instance or resource principal has
+ * none, so its OCID), ENTERPRISE_IDENTITY the principal's OCID, AUTHENTICATION_METHOD TOKEN_GLOBAL.
+ */
+function userenv(s: SessionState, attribute: string): string | null {
+  const values: Record<string, string | null> = {
+    CURRENT_SCHEMA: s.schema,
+    CURRENT_USER: s.identity.user,
+    SESSION_USER: s.identity.user,
+    AUTHENTICATED_IDENTITY: s.identity.identity,
+    AUTHENTICATION_METHOD: 'TOKEN_GLOBAL',
+    ENTERPRISE_IDENTITY: s.identity.principal,
+    IDENTIFICATION_TYPE: s.identity.exclusive ? 'GLOBAL EXCLUSIVE' : 'GLOBAL SHARED',
+    PROXY_USER: null,
+    SERVICE_NAME: s.database.service,
+    DB_NAME: s.dbName,
+    DB_UNIQUE_NAME: s.dbName,
+    CON_NAME: s.dbName,
+    DB_DOMAIN: s.database.service.includes('.') ? s.database.service.slice(s.database.service.indexOf('.') + 1) : null,
+    INSTANCE_NAME: `${s.dbName.toLowerCase()}1`,
+    SID: String(s.record.id),
+    SESSIONID: String(s.record.id),
+    NETWORK_PROTOCOL: 'tcps',
+    IP_ADDRESS: s.client.address.replace(/^::ffff:/, ''),
+    HOST: s.client.machine,
+    OS_USER: s.client.osUser,
+    TERMINAL: s.client.terminal,
+    CLIENT_PROGRAM_NAME: s.client.program,
+    MODULE: s.client.program,
+    ISDBA: 'FALSE',
+    LANGUAGE,
+    LANG: 'US',
+  };
+  if (!(attribute in values)) throw new OraError(2003, 'invalid USERENV parameter');
+  return values[attribute] ?? null;
+}
+
+/** Runs a cursor's select list again: the describe and all the rows, none sent yet. */
+function runCursor(s: SessionState, cursor: Cursor): void {
+  if (!cursor.items) {
+    cursor.rows = [];
+    cursor.sent = 0;
+    return;
+  }
+  const evaluated = cursor.items.map((item) => evaluate(s, item));
+  cursor.columns = evaluated.map((e) => e.column);
+  cursor.rows = [evaluated.map((e) => e.value)];
+  cursor.sent = 0;
+}
+
+/** The describe (if asked), up to `want` rows, and the end of call: 1403 once every row is sent. */
+function rowsAnswer(cursor: Cursor, want: number, describe: boolean): Buffer {
+  const parts: Buffer[] = [];
+  if (describe && cursor.items) parts.push(describeMessage(cursor.columns, FIELD_VERSION));
+  const batch = cursor.rows.slice(cursor.sent, cursor.sent + want);
+  for (const row of batch) parts.push(rowHeaderMessage(), rowDataMessage(cursor.columns, row));
+  cursor.sent += batch.length;
+  if (!cursor.items) parts.push(endOfCall(0, { cursorId: cursor.id }));
+  else if (cursor.sent >= cursor.rows.length && want > 0) parts.push(endOfCall(1403, { message: 'ORA-01403: no data found', cursorId: cursor.id, rowCount: cursor.sent }));
+  else parts.push(endOfCall(0, { cursorId: cursor.id, rowCount: cursor.sent }));
+  return Buffer.concat(parts);
+}
+
+/** A full execute: a new statement (parsed now), or one whose cursor the client names again. */
+function execute(s: SessionState, call: ExecuteCall): Buffer {
+  s.record.calls.execute++;
+  let cursor: Cursor | undefined;
+  if (call.sql !== undefined) {
+    const statement = parseSessionStatement(call.sql);
+    cursor = { id: s.nextCursor++, items: statement.kind === 'select' ? statement.items : undefined, columns: [], rows: [], sent: 0 };
+  } else {
+    cursor = s.cursors.get(call.cursorId);
+    if (!cursor) throw new OraError(1001, 'invalid cursor');
+  }
+  runCursor(s, cursor);
+  s.cursors.set(cursor.id, cursor);
+  return rowsAnswer(cursor, call.options & EXEC.FETCH ? call.rows : 0, true);
+}
+
+function reexecute(s: SessionState, call: ReexecuteCall): Buffer {
+  s.record.calls.execute++;
+  const cursor = s.cursors.get(call.cursorId);
+  if (!cursor) throw new OraError(1001, 'invalid cursor');
+  runCursor(s, cursor);
+  // The describe again: the thin client accepts it, and every execute then answers alike.
+  return rowsAnswer(cursor, call.fn === FN.REEXECUTE_AND_FETCH ? call.rows : 0, true);
+}
+
+function fetchRows(s: SessionState, call: FetchCall): Buffer {
+  s.record.calls.fetch++;
+  const cursor = s.cursors.get(call.cursorId);
+  if (!cursor) throw new OraError(1001, 'invalid cursor');
+  return rowsAnswer(cursor, call.rows, false);
+}
+
+function answerCall(s: SessionState, r: FunctionRequest): Buffer {
+  for (const p of r.piggybacks) {
+    if ('cursors' in p) for (const id of p.cursors) s.cursors.delete(id);
+    if ('schema' in p) s.schema = p.schema;
+  }
+  const c = r.call;
+  try {
+    switch (c.fn) {
+      case FN.EXECUTE:
+        return execute(s, c as ExecuteCall);
+      case FN.REEXECUTE:
+      case FN.REEXECUTE_AND_FETCH:
+        return reexecute(s, c as ReexecuteCall);
+      case FN.FETCH:
+        return fetchRows(s, c as FetchCall);
+      case FN.PING:
+        s.record.calls.ping++;
+        return statusMessage();
+      case FN.COMMIT:
+        s.record.calls.commit++;
+        return statusMessage();
+      case FN.ROLLBACK:
+        s.record.calls.rollback++;
+        return statusMessage();
+      case FN.LOGOFF:
+        s.record.loggedOff = true;
+        return statusMessage();
+      default:
+        return oraAnswer(new OraError(3115, 'unsupported network datatype or representation'));
+    }
+  } catch (err) {
+    if (err instanceof OraError) return oraAnswer(err);
+    throw err;
+  }
 }
 
 /**
@@ -678,8 +848,6 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
     const send = (payload: Buffer): void => {
       if (!socket.destroyed) socket.write(dataPackets(payload, sdu));
     };
-    const endOfCall = (number = 0, extra: { message?: string; cursorId?: number; rowCount?: number } = {}): Buffer => errorMessage({ number, ...extra }, FIELD_VERSION);
-    const oraAnswer = (err: OraError, cursorId = 0): Buffer => endOfCall(err.errorNum, { message: err.message, cursorId });
 
     const accept = (connectData: string): void => {
       const service = connectDataValue(connectData, 'SERVICE_NAME');
@@ -694,10 +862,11 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
 
     const login = (call: AuthCall): void => {
       const pairs = pairMap(call.pairs);
-      const verdict = checkLogin({ fn: call.fn, mode: call.mode, user: call.user, pairs }, { nowMs: now(), issuer, database, directory, catalog, revoked: (id) => id !== '' && revoked.has(id) });
+      const nowMs = now();
+      const verdict = checkLogin({ fn: call.fn, mode: call.mode, user: call.user, pairs }, { nowMs, issuer, database, directory, catalog, revoked: (id) => id !== '' && revoked.has(id) });
       const t = verdict.token;
       const base = {
-        at: new Date(now()),
+        at: new Date(nowMs),
         ...(t.principal !== undefined ? { principal: t.principal } : {}),
         ...(t.tenancy !== undefined ? { tenancy: t.tenancy } : {}),
         ...(t.scope !== undefined ? { scope: t.scope } : {}),
@@ -716,6 +885,8 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
       const record = { id, user: verdict.session.user, principal: verdict.session.principal, open: true, loggedOff: false, calls: { execute: 0, fetch: 0, ping: 0, commit: 0, rollback: 0 } };
       sessions.push(record);
       session = {
+        database,
+        dbName,
         record,
         identity: verdict.session,
         schema: verdict.session.user,
@@ -757,163 +928,6 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
       );
     };
 
-    /** The value of a select-list expression in this session. */
-    const evaluate = (s: SessionState, item: SelectItem): { column: Column; value: Value } => {
-      const e = item.expression;
-      // SYS_CONTEXT returns at most 256 bytes unless asked for more: longer values are cut, as Oracle cuts them.
-      const text = (value: string | null, size = 256): { column: Column; value: Value } => ({
-        column: { name: item.name, type: 'varchar', size },
-        value: value === null ? null : Buffer.from(value, 'utf8').subarray(0, size).toString('utf8').replace(/\uFFFD$/, ''),
-      });
-      switch (e.kind) {
-        case 'number':
-          return { column: { name: item.name, type: 'number' }, value: e.value };
-        case 'string':
-          return { column: { name: item.name, type: 'char', size: Math.max(1, Buffer.byteLength(e.value)) }, value: e.value === '' ? null : e.value };
-        case 'user':
-          return text(s.identity.user, 128);
-        case 'dbtimezone':
-          return text(DB_TIME_ZONE, 6);
-        case 'sessiontimezone':
-          return text(DB_TIME_ZONE, 75);
-        case 'dummy':
-          return text('X', 1);
-        case 'sys-context':
-          return text(e.namespace === 'USERENV' ? userenv(s, e.attribute) : null, e.length);
-      }
-    };
-
-    /*
-     * SYS_CONTEXT('USERENV', …) for an IAM token login: the mapped user is the session user and schema,
-     * AUTHENTICATED_IDENTITY is the IAM identity (a user's name; an instance or resource principal has
-     * none, so its OCID), ENTERPRISE_IDENTITY the principal's OCID, AUTHENTICATION_METHOD TOKEN_GLOBAL.
-     */
-    const userenv = (s: SessionState, attribute: string): string | null => {
-      const values: Record<string, string | null> = {
-        CURRENT_SCHEMA: s.schema,
-        CURRENT_USER: s.identity.user,
-        SESSION_USER: s.identity.user,
-        AUTHENTICATED_IDENTITY: s.identity.identity,
-        AUTHENTICATION_METHOD: 'TOKEN_GLOBAL',
-        ENTERPRISE_IDENTITY: s.identity.principal,
-        IDENTIFICATION_TYPE: s.identity.exclusive ? 'GLOBAL EXCLUSIVE' : 'GLOBAL SHARED',
-        PROXY_USER: null,
-        SERVICE_NAME: database.service,
-        DB_NAME: dbName,
-        DB_UNIQUE_NAME: dbName,
-        CON_NAME: dbName,
-        DB_DOMAIN: database.service.includes('.') ? database.service.slice(database.service.indexOf('.') + 1) : null,
-        INSTANCE_NAME: `${dbName.toLowerCase()}1`,
-        SID: String(s.record.id),
-        SESSIONID: String(s.record.id),
-        NETWORK_PROTOCOL: 'tcps',
-        IP_ADDRESS: s.client.address.replace(/^::ffff:/, ''),
-        HOST: s.client.machine,
-        OS_USER: s.client.osUser,
-        TERMINAL: s.client.terminal,
-        CLIENT_PROGRAM_NAME: s.client.program,
-        MODULE: s.client.program,
-        ISDBA: 'FALSE',
-        LANGUAGE,
-        LANG: 'US',
-      };
-      if (!(attribute in values)) throw new OraError(2003, 'invalid USERENV parameter');
-      return values[attribute] ?? null;
-    };
-
-    /** Runs a cursor's select list again: the describe and all the rows, none sent yet. */
-    const run = (s: SessionState, cursor: Cursor): void => {
-      if (!cursor.items) {
-        cursor.rows = [];
-        cursor.sent = 0;
-        return;
-      }
-      const evaluated = cursor.items.map((item) => evaluate(s, item));
-      cursor.columns = evaluated.map((e) => e.column);
-      cursor.rows = [evaluated.map((e) => e.value)];
-      cursor.sent = 0;
-    };
-
-    /** The describe (if asked), up to `want` rows, and the end of call: 1403 once every row is sent. */
-    const rowsAnswer = (cursor: Cursor, want: number, describe: boolean): Buffer => {
-      const parts: Buffer[] = [];
-      if (describe && cursor.items) parts.push(describeMessage(cursor.columns, FIELD_VERSION));
-      const batch = cursor.rows.slice(cursor.sent, cursor.sent + want);
-      for (const row of batch) parts.push(rowHeaderMessage(), rowDataMessage(cursor.columns, row));
-      cursor.sent += batch.length;
-      if (!cursor.items) parts.push(endOfCall(0, { cursorId: cursor.id }));
-      else if (cursor.sent >= cursor.rows.length && want > 0) parts.push(endOfCall(1403, { message: 'ORA-01403: no data found', cursorId: cursor.id, rowCount: cursor.sent }));
-      else parts.push(endOfCall(0, { cursorId: cursor.id, rowCount: cursor.sent }));
-      return Buffer.concat(parts);
-    };
-
-    const execute = (s: SessionState, call: ExecuteCall): Buffer => {
-      s.record.calls.execute++;
-      let cursor: Cursor | undefined;
-      if (call.sql !== undefined) {
-        const statement = parseSessionStatement(call.sql);
-        cursor = { id: s.nextCursor++, items: statement.kind === 'select' ? statement.items : undefined, columns: [], rows: [], sent: 0 };
-      } else {
-        cursor = s.cursors.get(call.cursorId);
-        if (!cursor) throw new OraError(1001, 'invalid cursor');
-      }
-      run(s, cursor);
-      s.cursors.set(cursor.id, cursor);
-      return rowsAnswer(cursor, call.options & EXEC.FETCH ? call.rows : 0, true);
-    };
-
-    const reexecute = (s: SessionState, call: ReexecuteCall): Buffer => {
-      s.record.calls.execute++;
-      const cursor = s.cursors.get(call.cursorId);
-      if (!cursor) throw new OraError(1001, 'invalid cursor');
-      run(s, cursor);
-      // The describe again: the thin client accepts it, and every execute then answers alike.
-      return rowsAnswer(cursor, call.fn === FN.REEXECUTE_AND_FETCH ? call.rows : 0, true);
-    };
-
-    const fetch = (s: SessionState, call: FetchCall): Buffer => {
-      s.record.calls.fetch++;
-      const cursor = s.cursors.get(call.cursorId);
-      if (!cursor) throw new OraError(1001, 'invalid cursor');
-      return rowsAnswer(cursor, call.rows, false);
-    };
-
-    const call = (s: SessionState, r: FunctionRequest): Buffer => {
-      for (const p of r.piggybacks) {
-        if ('cursors' in p) for (const id of p.cursors) s.cursors.delete(id);
-        if ('schema' in p) s.schema = p.schema;
-      }
-      const c = r.call;
-      try {
-        switch (c.fn) {
-          case FN.EXECUTE:
-            return execute(s, c as ExecuteCall);
-          case FN.REEXECUTE:
-          case FN.REEXECUTE_AND_FETCH:
-            return reexecute(s, c as ReexecuteCall);
-          case FN.FETCH:
-            return fetch(s, c as FetchCall);
-          case FN.PING:
-            s.record.calls.ping++;
-            return statusMessage();
-          case FN.COMMIT:
-            s.record.calls.commit++;
-            return statusMessage();
-          case FN.ROLLBACK:
-            s.record.calls.rollback++;
-            return statusMessage();
-          case FN.LOGOFF:
-            s.record.loggedOff = true;
-            return statusMessage();
-          default:
-            return oraAnswer(new OraError(3115, 'unsupported network datatype or representation'));
-        }
-      } catch (err) {
-        if (err instanceof OraError) return oraAnswer(err);
-        throw err;
-      }
-    };
-
     const handleRequest = (payload: Buffer): void => {
       const r = parseRequest(payload, phase === 'negotiate' ? 0 : FIELD_VERSION);
       if (r.kind === 'protocol') return send(protocolAnswer({ banner: BANNER, fieldVersion: FIELD_VERSION }));
@@ -922,7 +936,7 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
         return send(dataTypesAnswer());
       }
       if (phase === 'auth' && (r.call.fn === FN.AUTH_PHASE_TWO || r.call.fn === FN.AUTH_PHASE_ONE)) return login(r.call as AuthCall);
-      if (phase === 'session' && session) return send(call(session, r));
+      if (phase === 'session' && session) return send(answerCall(session, r));
       // Anything before a login, or after a refused one.
       send(oraAnswer(new OraError(1012, 'not logged on')));
     };
