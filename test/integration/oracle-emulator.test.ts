@@ -293,6 +293,15 @@ describe.each([
     expect(mine.every((s) => s.loggedOff)).toBe(true);
   });
 
+  it('a heterogeneous pool never reaches the wire: the driver refuses it (NJS-085)', async () => {
+    const before = ashburn.logins.length;
+    const err = await oracledb
+      .createPool({ connectString: ashburn.connectString, walletContent: ashburn.wallet, externalAuth: true, homogeneous: false, accessToken: { token: tokens.alice!.token, privateKey: tokens.alice!.privateKey! } } as never)
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^NJS-085/);
+    expect(ashburn.logins.length).toBe(before);
+  });
+
   describe('refusals reach the application as Oracle errors', () => {
     it('a token paired with another key: ORA-25711', async () => {
       const { err, login } = await refused(ashburn, { token: tokens.alice!.token, privateKey: tokens.bob!.privateKey });
