@@ -335,7 +335,7 @@ describe('server answers', () => {
     expect(dataTypesAnswer()).toEqual(hex('02 0000'));
   });
 
-  it('the end-of-call ERROR message, as the doc of the captured emulator shows it (field version 13)', () => {
+  it('the end-of-call ERROR message that ends a one-row query (field version 13)', () => {
     expect(errorMessage({ number: 1403, message: 'ORA-01403: no data found', cursorId: 3, rowCount: 1 }, 13)).toEqual(
       Buffer.concat([
         hex('04 00 00 00 02 05 7b 00 00 01 03 00 000000000000 0000000000 000000000000000000 02 05 7b 01 01'),
@@ -364,7 +364,7 @@ describe('server answers', () => {
     ]);
   });
 
-  it('DESCRIBE of `select 1 from dual` at field version 13 is the captured answer\'s, and grows with the field version', () => {
+  it('DESCRIBE of `select 1 from dual` at field version 13, growing with the field version', () => {
     const one = describeMessage([{ name: '1', type: 'number' }], 13);
     expect(one).toEqual(hex('10 00 01 16 01 01 00 | 02 00 00 81 01 16 00 00 00 00 00 00 01 16 00 01 00 01 01 01 31 00 00 01 01 00 | 00 00 00 00 00 00'));
     const at24 = describeMessage([{ name: '1', type: 'number' }], 24);
