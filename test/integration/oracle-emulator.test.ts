@@ -396,6 +396,16 @@ async function fetchAliceAgain(): Promise<DbToken> {
   return provider({ scope: ociScope.database(COMP_A, DB_A), auth: apiKeyAuth(ALICE, TENANCY_A, keys.alice!), endpoint: iam.endpointFor(ASHBURN) }).getToken({ forceRefresh: true });
 }
 
+it('the login and session records never hold token, signature or key text', () => {
+  const printed = JSON.stringify([ashburn.logins, ashburn.sessions, frankfurt.logins, ahead.logins, skewed.logins]);
+  expect(ashburn.logins.length).toBeGreaterThan(20);
+  for (const t of Object.values(tokens)) {
+    expect(printed).not.toContain(t.token.split('.')[2]!);
+    expect(printed).not.toContain(t.token.split('.')[1]!.slice(0, 40));
+    expect(printed).not.toContain(t.privateKey!.split('\n')[1]!);
+  }
+});
+
 describe('admin()', () => {
   it("rejects with Oracle's error, keeping the statements before it", async () => {
     const db = await startOracleDbEmulator({ identity: iam, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'scratch', region: ASHBURN } });
