@@ -102,6 +102,11 @@ function tokenCallback(provider: TokenProvider, given: (t: DbToken) => void): (r
   };
 }
 
+/** A PKCS#8 PEM key without its armour and line breaks, as the driver keeps keys. */
+function bareKey(pem: string): string {
+  return pem.replace('-----BEGIN PRIVATE KEY-----', '').replace('-----END PRIVATE KEY-----', '').replace(/\s+/g, '');
+}
+
 /** The driver rewrites `privateKey` in place: it gets a plain copy, never the provider's token. */
 function plain(t: DbToken): OracledbAccessToken {
   if (t.privateKey === undefined) {
@@ -202,8 +207,10 @@ function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: 
         const fresh = await provider.getToken();
         if (held() === sent) {
           given(fresh);
-          // Public since node-oracledb 6.x; not yet in @types/oracledb.
-          await (pool as unknown as { setAccessToken(t: OracledbAccessToken): Promise<void> }).setAccessToken(plain(fresh));
+          // Public since node-oracledb 6.x, not yet in @types/oracledb. Unlike createPool, it stores the key
+          // as given, and the driver adds the PEM armour back at login: hand it the bare base64 body.
+          const { token, privateKey } = plain(fresh);
+          await (pool as unknown as { setAccessToken(t: OracledbAccessToken): Promise<void> }).setAccessToken({ token, privateKey: bareKey(privateKey) });
         }
       }
       return getConnection(...args);
