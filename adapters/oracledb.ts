@@ -10,7 +10,7 @@
  */
 import oracledb from 'oracledb';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import type { TokenProvider } from '../src/core/provider.js';
+import { loginRetried, type TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { connectTransport, loadTnsNames } from './oracle-connect.js';
 import { checkPoolOptions, isLoginRefused, requireProvider } from './preamble.js';
@@ -202,6 +202,7 @@ function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: 
     } catch (err) {
       if (!isLoginRefused('oracle', err) || sent === undefined) throw err;
       provider.invalidate(sent);
+      loginRetried(provider);
       // Another refused connection may have swapped the token meanwhile: then use that one.
       if (held() === sent) {
         const fresh = await provider.getToken();

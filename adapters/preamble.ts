@@ -4,7 +4,7 @@
  * login, so that a refused token is forgotten and the login retried once.
  */
 import { ConfigError } from '../src/core/errors.js';
-import { isTokenProvider, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
+import { isTokenProvider, loginRetried, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
 
@@ -151,6 +151,7 @@ export function retryRefusedLogin<T>(provider: TokenProvider, attempt: () => Pro
     const token = refusedToken(err);
     if (token === undefined) throw err;
     provider.invalidate(token);
+    loginRetried(provider);
     return attempt();
   });
 }

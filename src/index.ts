@@ -16,7 +16,9 @@
 export { ConfigError, DbTokenError, FetchTimeoutError, InsecureTransportError, isDbTokenError, ProviderClosedError, TokenUnavailableError } from './core/errors.js';
 export type { DbToken } from './core/token.js';
 export { MAX_CACHED_TOKENS } from './core/store.js';
+export { tokenMetrics, TOKEN_METRICS, type MetricAttributes, type MetricsMeter, type MetricsObserver, type TokenMetrics, type TokenMetricsOptions } from './core/metrics.js';
 export {
+  loginRetried,
   tokenProvider,
   type TokenEvent,
   type TokenStatus,

@@ -310,6 +310,8 @@ function validateOptions(source: unknown, options: unknown): ValidOptions {
 
 /** What a built-in provider adds to {@link tokenProvider}. */
 export interface ProviderInternals {
+  /** The identity as metrics name it (host:port/user, a scope): never a secret. Default: from `target`. */
+  label?: string;
   /** Closes what the provider holds outside the store (a worker, a file watcher). Must not reference the provider. */
   onRelease?: () => void;
 }
@@ -394,7 +396,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
   };
   // A user's key and a provider's own identity live apart: no cacheKey can name another provider's private one.
   const key = JSON.stringify([o.cacheKey !== undefined ? ['key', o.cacheKey] : store.privateKey(), store.clockId(o.clock)]);
-  const slot = store.attach(key, clock, member, internals.onRelease);
+  const slot = store.attach(key, internals.label ?? labelOf(o.target), clock, member, internals.onRelease);
 
   const hand = (stored: StoredToken): DbToken => {
     if (member.used !== stored) {
@@ -523,7 +525,29 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
     },
     ...(o.target !== undefined ? { target: Object.freeze({ ...o.target }) } : {}),
   };
+  store.bind(provider, slot);
   return provider;
+}
+
+/** `host:port/user` from a target, as metrics label an identity. */
+function labelOf(target: TokenTarget | undefined): string {
+  if (target === undefined || (target.host === undefined && target.user === undefined)) return 'token-provider';
+  return `${target.host ?? ''}${target.port !== undefined ? `:${target.port}` : ''}/${target.user ?? ''}`;
+}
+
+/**
+ * Reports that an adapter retried a login the database refused, for
+ * {@link tokenMetrics}. Adapters call it; so may your own retry logic.
+ *
+ * @example
+ * ```ts
+ * provider.invalidate(sentToken);
+ * loginRetried(provider);
+ * const conn = await connectAgain();
+ * ```
+ */
+export function loginRetried(provider: TokenProvider): void {
+  tokenStore().loginRetried(provider);
 }
 
 /** True when `value` looks like a {@link TokenProvider}. */

@@ -80,11 +80,12 @@ export interface TokenStore {
   /** A key no other provider has. */
   privateKey(): string;
   /**
-   * Joins `member` to the identity `key` (created on first use). `onRelease`
-   * runs once the member is detached or collected, after any fetch it
-   * started was let go; it must not reference the member.
+   * Joins `member` to the identity `key` (created on first use, named
+   * `label` in metrics). `onRelease` runs once the member is detached or
+   * collected, after any fetch it started was let go; it must not reference
+   * the member.
    */
-  attach(key: string, clock: () => number, member: Member, onRelease?: () => void): Slot;
+  attach(key: string, label: string, clock: () => number, member: Member, onRelease?: () => void): Slot;
   /** Removes `member` (its fetch in flight is let go, not failed); the identity goes away with its last member. */
   detach(slot: Slot, member: Member): void;
   view(slot: Slot): EntryView;
@@ -100,6 +101,21 @@ export interface TokenStore {
   status(slot: Slot): SlotStatus;
   /** Identities with at least one live provider (for tests and the bench). */
   readonly size: number;
+  /** Watches fetches, failures and retried logins of every identity (metrics); returns the unsubscribe function. */
+  observe(observer: StoreObserver): () => void;
+  /** Every identity holding a token now: its label, store clock and expiry (metrics). */
+  expiries(): Iterable<{ readonly label: string; readonly now: number; readonly expiresAt: number }>;
+  /** Links a provider object to its identity, so that an adapter can report about it. */
+  bind(provider: object, slot: Slot): void;
+  /** An adapter retried a login the database refused. */
+  loginRetried(provider: object): void;
+}
+
+/** What metrics see. `label` names the identity (host:port/user, or a scope): never a secret. */
+export interface StoreObserver {
+  fetched(label: string, seconds: number, background: boolean): void;
+  failed(label: string, seconds: number, err: unknown): void;
+  loginRetried(label: string): void;
 }
 
 /**
@@ -143,6 +159,7 @@ interface FlightState extends Flight {
 }
 
 interface SlotState extends Slot {
+  readonly label: string;
   flight: FlightState | undefined;
   failure: FailureState;
   lastError: unknown;
@@ -168,7 +185,19 @@ function createStore(): TokenStore {
   const remembered = new LRUCache<string, Remembered>({ max: MAX_CACHED_TOKENS });
   const objectIds = new WeakMap<object, number>();
   const refs = new WeakMap<Member, WeakRef<Member>>();
+  const bound = new WeakMap<object, SlotState>();
+  const observers = new Set<StoreObserver>();
   let nextId = 0;
+  /** Tells every observer; an observer that throws is not the store's problem. */
+  const tell = (fn: (o: StoreObserver) => void): void => {
+    for (const o of observers) {
+      try {
+        fn(o);
+      } catch {
+        // metrics must never break token delivery
+      }
+    }
+  };
   const collected = new FinalizationRegistry<{ key: string; ref: WeakRef<Member>; onRelease: (() => void) | undefined }>(({ key, ref, onRelease }) => {
     const s = slots.get(key);
     if (s !== undefined && s.members.has(ref)) leave(s, ref);
@@ -222,6 +251,7 @@ function createStore(): TokenStore {
     f.abandoned = true;
     f.controller.abort(reason);
     if (counts && !s.dead) {
+      tell((o) => o.failed(s.label, (s.clock() - f.startedAt) / 1000, reason));
       recordFailure(s, reason, f.plan);
       for (const m of live(s)) m.onError(reason);
       reschedule(s);
@@ -280,6 +310,7 @@ function createStore(): TokenStore {
         s.failure = NO_FAILURES;
         s.lastError = undefined;
         s.lastFetchAt = stored.fetchedAt;
+        tell((o) => o.fetched(s.label, (stored.fetchedAt - flight.startedAt) / 1000, background));
         for (const m of live(s)) m.onToken(stored, background, stored.fetchedAt - flight.startedAt);
         reschedule(s);
         return stored;
@@ -289,6 +320,7 @@ function createStore(): TokenStore {
         if (flight.abandoned || s.dead) throw err;
         flight.settled = true;
         s.flight = undefined;
+        tell((o) => o.failed(s.label, (s.clock() - flight.startedAt) / 1000, err));
         recordFailure(s, err, plan);
         for (const m of live(s)) m.onError(err);
         reschedule(s);
@@ -376,13 +408,14 @@ function createStore(): TokenStore {
     privateKey() {
       return JSON.stringify(['private', nextId++]);
     },
-    attach(key, clock, member, onRelease) {
+    attach(key, label, clock, member, onRelease) {
       let s = slots.get(key);
       if (s === undefined) {
         const before = remembered.get(key);
         remembered.delete(key);
         s = {
           key,
+          label,
           clock,
           flight: undefined,
           failure: before?.failure ?? NO_FAILURES,
@@ -433,6 +466,25 @@ function createStore(): TokenStore {
     },
     get size() {
       return slots.size;
+    },
+    observe(observer) {
+      observers.add(observer);
+      return () => {
+        observers.delete(observer);
+      };
+    },
+    *expiries() {
+      for (const s of slots.values()) {
+        const t = tokens.get(s.key, { updateAgeOnGet: false });
+        if (t !== undefined && !t.invalid) yield { label: s.label, now: s.clock(), expiresAt: t.expiresAt };
+      }
+    },
+    bind(provider, slot) {
+      bound.set(provider, state(slot));
+    },
+    loginRetried(provider) {
+      const s = bound.get(provider);
+      if (s !== undefined) tell((o) => o.loginRetried(s.label));
     },
   };
 }

@@ -248,5 +248,5 @@ export function ociDbToken(config: OciDbTokenConfig, options?: TokenProviderOpti
     keySize: c.keySize,
     requestTimeoutMs: fetchTimeout > 0 ? Math.min(fetchTimeout, MAX_IAM_CALL_MS) : MAX_IAM_CALL_MS,
   });
-  return createProvider(ociDbSource(c, { client }), { cacheKey: ociDbCacheKey(c), lifetime: OCI_DB_TOKEN_LIFETIME_MS, ...opts }, { onRelease: () => client.close() });
+  return createProvider(ociDbSource(c, { client }), { cacheKey: ociDbCacheKey(c), lifetime: OCI_DB_TOKEN_LIFETIME_MS, ...opts }, { label: c.scope, onRelease: () => client.close() });
 }

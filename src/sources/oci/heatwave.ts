@@ -257,7 +257,7 @@ export function heatwaveOciToken(config: HeatwaveOciTokenConfig = {}, options?: 
           h.forget();
           ref?.deref()?.invalidate();
         });
-  const provider = createProvider(h.source, { cacheKey: JSON.stringify(['heatwave', configFile, profile]), ...opts }, { onRelease: () => watcher?.close() });
+  const provider = createProvider(h.source, { cacheKey: JSON.stringify(['heatwave', configFile, profile]), ...opts }, { label: `heatwave:${profile}`, onRelease: () => watcher?.close() });
   ref = new WeakRef(provider);
   return provider;
 }
