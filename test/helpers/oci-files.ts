@@ -43,18 +43,18 @@ export function tempDir(prefix = 'dbtoken-oci-'): string {
 /** Writes an OCI config with one profile; returns the file paths. */
 export function writeProfile(
   dir: string,
-  opts: { profile?: string; keys: Keys; token?: string; extra?: string; keyPem?: string; fingerprint?: string },
+  opts: { profile?: string; keys: Keys; token?: string; extra?: string; keyPem?: string; fingerprint?: string; user?: string; tenancy?: string; region?: string },
 ): { configFile: string; keyFile: string; tokenFile?: string } {
   const keyFile = join(dir, `${opts.profile ?? 'DEFAULT'}-key.pem`);
   writeFileSync(keyFile, opts.keyPem ?? opts.keys.privatePem, { mode: 0o600 });
   let tokenFile: string | undefined;
   const lines = [
     `[${opts.profile ?? 'DEFAULT'}]`,
-    'user=ocid1.user.oc1..aaaaalice',
+    `user=${opts.user ?? 'ocid1.user.oc1..aaaaalice'}`,
     `fingerprint=${opts.fingerprint ?? opts.keys.fingerprint}`,
     `key_file=${keyFile}`,
-    'tenancy=ocid1.tenancy.oc1..aaaatenancy',
-    'region=us-ashburn-1',
+    `tenancy=${opts.tenancy ?? 'ocid1.tenancy.oc1..aaaatenancy'}`,
+    `region=${opts.region ?? 'us-ashburn-1'}`,
   ];
   if (opts.token !== undefined) {
     tokenFile = join(dir, `${opts.profile ?? 'DEFAULT'}-token`);
