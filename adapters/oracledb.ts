@@ -175,33 +175,43 @@ export async function createOracledbPool(options: OracledbIamPoolAttributes): Pr
       );
     }
   }
-  let held: DbToken | undefined;
+  let held: HeldToken | undefined;
   const pool = await oracledb.createPool({
     ...attrs,
     externalAuth: true,
     homogeneous: true,
-    accessToken: tokenCallback(provider, (t) => (held = t)),
+    accessToken: tokenCallback(provider, (t) => (held = { token: t, byDriver: true })),
   } as unknown as oracledb.PoolAttributes);
-  retryRefusedLogins(pool, provider, () => held, (t) => (held = t));
+  retryRefusedLogins(pool, provider, () => held, (t) => (held = { token: t, byDriver: false }));
   return pool;
+}
+
+/** The token a pool holds: taken by the driver through the callback, or handed over by a retry. */
+interface HeldToken {
+  readonly token: DbToken;
+  readonly byDriver: boolean;
 }
 
 /**
  * A login the database refuses (ORA-01017, ORA-25707, ORA-25708) forgets the
- * token the pool holds, hands the pool a fresh one (`pool.setAccessToken`:
+ * token that login sent, hands the pool a fresh one (`pool.setAccessToken`:
  * the pool itself asks again only once its token's `exp` has passed) and
  * tries that connection once more; never twice. Through public APIs only:
  * `getConnection` is wrapped on the pool object, which stays the driver's own.
  */
-function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: () => DbToken | undefined, given: (t: DbToken) => void): void {
+function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: () => HeldToken | undefined, given: (t: DbToken) => void): void {
   const getConnection = pool.getConnection.bind(pool) as (...args: unknown[]) => Promise<oracledb.Connection>;
   const acquire = async (args: unknown[]): Promise<oracledb.Connection> => {
-    const sent = held();
+    const before = held();
     try {
       return await getConnection(...args);
     } catch (err) {
+      // The login sent the token held before, unless the driver refreshed it meanwhile: it does so
+      // just before the login that needs it. A token another retry handed over came too late for it.
+      const now = held();
+      const sent = now !== before && now?.byDriver === true ? now : before;
       if (!isLoginRefused('oracle', err) || sent === undefined) throw err;
-      provider.invalidate(sent);
+      provider.invalidate(sent.token);
       loginRetried(provider);
       // Another refused connection may have swapped the token meanwhile: then use that one.
       if (held() === sent) {
