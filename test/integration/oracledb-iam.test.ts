@@ -32,6 +32,8 @@ const TENANCY_OF: Record<string, string> = { [ALICE]: TENANCY_A, [BOB]: TENANCY_
 
 /** Lifetime of the db-tokens of the second identity emulator, for rollovers: several pass during one test. */
 const SHORT_TOKEN_SECONDS = 8;
+/** Provider settings that fit those tokens: refresh 2 s ahead, hand none out with less than 1 s left. */
+const SHORT_TOKEN_PROVIDER = { refreshBefore: 2_000, minValidity: 1_000 };
 
 const IDENTITY_QUERY =
   "select sys_context('userenv','current_schema'), sys_context('userenv','session_user'), sys_context('userenv','authenticated_identity'), sys_context('userenv','authentication_method'), sys_context('userenv','enterprise_identity') from dual";
@@ -345,7 +347,7 @@ describe('recovery: a refused login invalidates exactly that token, and the conn
       if (revokeNext) short.revoke(t);
       revokeNext = false;
     });
-    const token = ociToken(ALICE, ociScope.database(COMP_A, DB_A), { identity: iamShort, provider: { refreshBefore: 3_000, minValidity: 1_500 } });
+    const token = ociToken(ALICE, ociScope.database(COMP_A, DB_A), { identity: iamShort, provider: SHORT_TOKEN_PROVIDER });
     const mark = short.logins.length;
     const p = await pool('createOracledbPool', token, short, 1);
     expect(await identityThrough(p)).toEqual(['APP_USERS', 'APP_USERS', 'alice', 'TOKEN_GLOBAL', ALICE]);
@@ -366,12 +368,12 @@ describe('recovery: a refused login invalidates exactly that token, and the conn
 describe('rollover', () => {
   it('a pool opens new connections across several token lifetimes: each login with a token valid at that moment, none refused', async () => {
     const handed = recordTokenCallback();
-    const token = ociToken(ALICE, ociScope.database(COMP_A, DB_A), { identity: iamShort, provider: { refreshBefore: 3_000, minValidity: 1_500 } });
+    const token = ociToken(ALICE, ociScope.database(COMP_A, DB_A), { identity: iamShort, provider: SHORT_TOKEN_PROVIDER });
     const mark = short.logins.length;
     const p = await pool('createIamPool', token, short, 1);
     // node-oracledb keeps its token until the token's exp, so a login begun in the token's last moment
     // would reach the database after it (and be refused, then retried). Keep clear of that edge.
-    const edgeMs = 1_500;
+    const edgeMs = 2_500;
     const rollovers = 3;
     const deadline = Date.now() + (rollovers + 3) * SHORT_TOKEN_SECONDS * 1000;
     let opened = 0;
