@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^dbtoken\/aws$/, replacement: here('./src/aws.ts') },
       { find: /^dbtoken\/oci$/, replacement: here('./src/oci.ts') },
       { find: /^dbtoken\/pg$/, replacement: here('./adapters/pg.ts') },
+      { find: /^dbtoken\/postgres$/, replacement: here('./adapters/postgres.ts') },
       { find: /^dbtoken\/mysql2$/, replacement: here('./adapters/mysql2.ts') },
       { find: /^dbtoken\/oracledb$/, replacement: here('./adapters/oracledb.ts') },
       { find: /^dbtoken\/provision$/, replacement: here('./src/provision/index.ts') },

@@ -3,12 +3,14 @@ import { describe } from '../src/core/validation.js';
 import { requireProvider } from './preamble.js';
 // Types only: the driver itself is loaded lazily, below.
 import type { PgIamPoolConfig, PgPool } from './pg.js';
+import type { PostgresJsIamOptions, PostgresJsSql } from './postgres.js';
 import type { Mysql2IamPoolConfig, Mysql2Pool } from './mysql2.js';
 import type { OracledbIamPoolAttributes, OracledbPool } from './oracledb.js';
 
 /** The drivers {@link createIamPool} knows, and the package each one needs. */
 const DRIVERS: Record<IamPoolDriver, { pkg: string; load: () => Promise<(o: any) => unknown> }> = {
   pg: { pkg: 'pg', load: async () => (await import('./pg.js')).createPgPool },
+  postgres: { pkg: 'postgres', load: async () => (await import('./postgres.js')).createPostgresJs },
   mysql2: { pkg: 'mysql2', load: async () => (await import('./mysql2.js')).createMysql2Pool },
   oracledb: { pkg: 'oracledb', load: async () => (await import('./oracledb.js')).createOracledbPool },
 };
@@ -18,11 +20,11 @@ const DRIVERS: Record<IamPoolDriver, { pkg: string; load: () => Promise<(o: any)
  *
  * @example
  * ```ts
- * const driver: IamPoolDriver = 'pg'; // or 'mysql2', 'oracledb': that package must be installed
+ * const driver: IamPoolDriver = 'pg'; // or 'postgres', 'mysql2', 'oracledb': that package must be installed
  * const pool = await createIamPool({ driver, token, database: 'orders', ssl: { ca: rdsCaBundle } });
  * ```
  */
-export type IamPoolDriver = 'pg' | 'mysql2' | 'oracledb';
+export type IamPoolDriver = 'pg' | 'postgres' | 'mysql2' | 'oracledb';
 
 /**
  * Options of {@link createIamPool} for `driver: 'pg'`: pg's pool options plus the token provider.
@@ -39,6 +41,23 @@ export type IamPoolDriver = 'pg' | 'mysql2' | 'oracledb';
 export interface PgIamPoolOptions extends PgIamPoolConfig {
   /** Selects node-postgres; the `pg` package must be installed. */
   driver: 'pg';
+}
+
+/**
+ * Options of {@link createIamPool} for `driver: 'postgres'`: postgres.js's options plus the token provider.
+ *
+ * @example
+ * ```ts
+ * const options: PostgresIamPoolOptions = {
+ *   driver: 'postgres', database: 'orders', ssl: { ca: rdsCaBundle },
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app' }),
+ * };
+ * const sql = await createIamPool(options); // postgres.js's sql
+ * ```
+ */
+export interface PostgresIamPoolOptions extends PostgresJsIamOptions {
+  /** Selects postgres.js; the `postgres` package must be installed. */
+  driver: 'postgres';
 }
 
 /**
@@ -85,7 +104,7 @@ export interface OracledbIamPoolOptions extends OracledbIamPoolAttributes {
  * const pool = await createIamPool(options);
  * ```
  */
-export type IamPoolOptions = PgIamPoolOptions | Mysql2IamPoolOptions | OracledbIamPoolOptions;
+export type IamPoolOptions = PgIamPoolOptions | PostgresIamPoolOptions | Mysql2IamPoolOptions | OracledbIamPoolOptions;
 
 function isModuleNotFound(err: unknown, pkg: string): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
@@ -116,9 +135,10 @@ function isModuleNotFound(err: unknown, pkg: string): boolean {
  * ```
  */
 export async function createIamPool(options: PgIamPoolOptions): Promise<PgPool>;
+export async function createIamPool(options: PostgresIamPoolOptions): Promise<PostgresJsSql>;
 export async function createIamPool(options: Mysql2IamPoolOptions): Promise<Mysql2Pool>;
 export async function createIamPool(options: OracledbIamPoolOptions): Promise<OracledbPool>;
-export async function createIamPool(options: IamPoolOptions): Promise<PgPool | Mysql2Pool | OracledbPool> {
+export async function createIamPool(options: IamPoolOptions): Promise<PgPool | PostgresJsSql | Mysql2Pool | OracledbPool> {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('options', `must be an object, got ${describe(options)}`, 'pass { driver, token, ...the driver\'s pool options }');
   }
@@ -143,5 +163,5 @@ export async function createIamPool(options: IamPoolOptions): Promise<PgPool | M
     }
     throw err;
   }
-  return (await create(rest)) as PgPool | Mysql2Pool | OracledbPool;
+  return (await create(rest)) as PgPool | PostgresJsSql | Mysql2Pool | OracledbPool;
 }

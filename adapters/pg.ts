@@ -1,17 +1,19 @@
 /**
- * The node-postgres (`pg`) adapter.
+ * The node-postgres (`pg`) adapter, and the config objects for ORMs built on pg.
  *
  * @example
  * ```ts
- * import { createPgPool, pgPassword } from 'dbtoken/pg';
+ * import { createPgPool, pgConnection, pgPassword, sequelizeBeforeConnect } from 'dbtoken/pg';
  * ```
  * @module dbtoken/pg
  */
+import type { EventEmitter } from 'node:events';
+import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import { InsecureTransportError } from '../src/core/errors.js';
+import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { applyTarget, checkPoolOptions, isLoginRefused, requireProvider, retryRefusedLogin } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, isLoginRefused, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `pg.Pool` that {@link createPgPool} returns: pg's own pool class.
@@ -79,15 +81,41 @@ function streamIsEncrypted(client: unknown): boolean | undefined {
   return stream === undefined ? undefined : stream.encrypted === true;
 }
 
+/** What pg's `Client` is as `this` of a password function: what it connects to, and its wire connection. */
+interface PgClientView {
+  host?: string;
+  port?: number | string;
+  user?: string;
+  connection?: EventEmitter & { stream?: { encrypted?: boolean } };
+}
+
+/** Forgets `token` when the server refuses the login it was sent in, so the next connection fetches a new one. */
+function forgetIfRefused(provider: TokenProvider, client: PgClientView, token: DbToken): void {
+  const con = client.connection;
+  if (typeof con?.once !== 'function') return;
+  const onError = (msg: unknown): void => {
+    if (isLoginRefused('postgres', msg)) provider.invalidate(token);
+  };
+  con.once('errorMessage', onError);
+  con.once('authenticationOk', () => con.off('errorMessage', onError));
+}
+
 /**
  * A function for pg's `password` option: pg calls it once per new physical
- * connection, and it answers with a cached IAM token. It refuses (with
- * {@link InsecureTransportError}) to hand a token to a connection that is not
- * encrypted, unless `allowInsecureTransport` is set.
+ * connection, and it answers with a cached IAM token.
+ *
+ * - It refuses (with {@link InsecureTransportError}) to hand a token to a
+ *   connection that is not encrypted, unless `allowInsecureTransport` is set.
+ * - It checks the connection against the provider's target: another user,
+ *   or another port on the token's host, is a {@link ConfigError}, and the
+ *   token never reaches the server.
+ * - When the server refuses the token, it forgets it, so the next
+ *   connection gets a fresh one. It does not retry that login;
+ *   {@link createPgPool} does.
  *
  * It fits anything built on `pg.Pool` or `pg.Client`: knex, Prisma's
- * `@prisma/adapter-pg`, Drizzle, TypeORM. It does not retry a refused login;
- * {@link createPgPool} does.
+ * `@prisma/adapter-pg`, Drizzle, TypeORM. For Sequelize, see
+ * {@link sequelizeBeforeConnect}; for a whole config object, {@link pgConnection}.
  *
  * @example
  * ```ts
@@ -103,15 +131,159 @@ export function pgPassword(provider: TokenProvider, options?: PgPasswordOptions)
   requireProvider(provider, 'provider');
   const allowInsecure = options?.allowInsecureTransport === true;
   return async function password(this: unknown, params?: { ssl?: unknown }): Promise<string> {
+    const client = (typeof this === 'object' && this !== null ? this : {}) as PgClientView;
     const encrypted = streamIsEncrypted(this) ?? Boolean(params?.ssl);
     if (!encrypted && !allowInsecure) {
       throw new InsecureTransportError(
         'refusing to send an IAM token over a PostgreSQL connection without TLS; set ssl (for example ssl: { ca }), or allowInsecureTransport: true for local testing only',
       );
     }
+    checkTarget(provider.target, { host: client.host, port: client.port, user: client.user }, 5432, 'this connection');
     const token = await provider.getToken();
+    forgetIfRefused(provider, client, token);
     if (typeof this === 'object' && this !== null) (this as Tagged)[kToken] = token;
     return token.token;
+  };
+}
+
+/**
+ * Options of {@link pgConnection}.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * const options: PgConnectionOptions = { ca: readFileSync('global-bundle.pem', 'utf8') }; // the RDS CA bundle
+ * const connection = pgConnection(provider, options);
+ * ```
+ */
+export interface PgConnectionOptions {
+  /**
+   * The certificate authorities that signed the server's certificate (PEM),
+   * for servers whose CA is not in Node's default store, such as RDS's
+   * `global-bundle.pem`. Default: Node's default store.
+   */
+  ca?: string | Buffer | (string | Buffer)[];
+}
+
+/**
+ * What {@link pgConnection} returns: the connection settings ORMs built on
+ * pg take as one object.
+ *
+ * @example
+ * ```ts
+ * const { host, port, user, password, ssl }: PgConnectionConfig = pgConnection(provider, { ca: rdsCaBundle });
+ * const pool = new pg.Pool({ host, port, user, password, ssl, database: 'orders' });
+ * ```
+ */
+export interface PgConnectionConfig {
+  /** The host the provider's tokens are made for. */
+  host: string;
+  /** Its port (5432 when the provider names none). */
+  port: number;
+  /** The database user the tokens log in as. */
+  user: string;
+  /** {@link pgPassword} for the provider. */
+  password: () => Promise<string>;
+  /** TLS that verifies the server's certificate (`rejectUnauthorized: true`), against `ca` when given. */
+  ssl: ConnectionOptions;
+}
+
+/**
+ * The connection settings of the provider's target as one object, for ORMs
+ * and clients that take one (TypeORM, Drizzle, Prisma's `adapter-pg`, knex,
+ * `pg.Pool`): `host`, `port` and `user` from the provider, `password` from
+ * {@link pgPassword}, and `ssl` that verifies the server. Spread it and add
+ * the database and your pool settings.
+ *
+ * The provider must name a host and a user (`awsRdsToken` does); otherwise
+ * this is a {@link ConfigError}.
+ *
+ * @example
+ * ```ts
+ * import { DataSource } from 'typeorm';
+ * import { pgConnection } from 'dbtoken/pg';
+ * const dataSource = new DataSource({ type: 'postgres', database: 'orders', ...pgConnection(provider, { ca: rdsCaBundle }) });
+ * ```
+ */
+export function pgConnection(provider: TokenProvider, options?: PgConnectionOptions): PgConnectionConfig {
+  requireProvider(provider, 'provider');
+  const { host, port = 5432, user } = provider.target ?? {};
+  if (host === undefined || user === undefined) {
+    throw new ConfigError(
+      'provider',
+      `names no ${host === undefined ? 'host' : 'user'} in its target`,
+      'give the provider its hostname and username (as awsRdsToken does), or use pgPassword() with a host and user of your own',
+    );
+  }
+  return { host, port, user, password: pgPassword(provider), ssl: { rejectUnauthorized: true, ...(options?.ca !== undefined ? { ca: options.ca } : {}) } };
+}
+
+/**
+ * What Sequelize hands its `beforeConnect` hook: the part of its connection
+ * config that {@link sequelizeBeforeConnect} reads and sets.
+ *
+ * @example
+ * ```ts
+ * const hook: (config: SequelizeConnectConfig) => void = sequelizeBeforeConnect(provider);
+ * sequelize.addHook('beforeConnect', hook);
+ * ```
+ */
+export interface SequelizeConnectConfig {
+  /** The host Sequelize connects to. */
+  host?: string | undefined;
+  /** Its port; Sequelize may keep it as a string. */
+  port?: string | number | undefined;
+  /** The database user; filled from the provider when unset. */
+  username?: string | null | undefined;
+  /** Must be unset: the hook supplies the password of every connection. */
+  password?: string | null | undefined;
+  /** Sequelize passes `dialectOptions.ssl` on to pg. */
+  dialectOptions?: { [option: string]: unknown; ssl?: unknown } | undefined;
+  /** pg-native, which takes no password function. */
+  native?: boolean | undefined;
+}
+
+/**
+ * A Sequelize `beforeConnect` hook that logs every new connection in with a
+ * token from `provider` (Sequelize's `password` option takes only a string).
+ * Before each connection it:
+ *
+ * - refuses, with {@link InsecureTransportError}, a config without
+ *   `dialectOptions.ssl`, unless `allowInsecureTransport` is set;
+ * - fills `username` from the provider, and checks the user and port
+ *   against the provider's target ({@link ConfigError});
+ * - sets the password to {@link pgPassword}, which pg calls for a token
+ *   once per new connection (so a token is never stored in Sequelize's config).
+ *
+ * @example
+ * ```ts
+ * import { Sequelize } from 'sequelize';
+ * import { sequelizeBeforeConnect } from 'dbtoken/pg';
+ * const sequelize = new Sequelize({
+ *   dialect: 'postgres', host: 'mydb.abc123.us-east-1.rds.amazonaws.com', database: 'orders',
+ *   dialectOptions: { ssl: { ca: rdsCaBundle } },
+ *   hooks: { beforeConnect: sequelizeBeforeConnect(provider) },
+ * });
+ * ```
+ */
+export function sequelizeBeforeConnect(provider: TokenProvider, options?: PgPasswordOptions): (config: SequelizeConnectConfig) => void {
+  requireProvider(provider, 'provider');
+  const allowInsecure = options?.allowInsecureTransport === true;
+  const password = pgPassword(provider, options);
+  return (config) => {
+    if (config.native) throw new ConfigError('native', 'pg-native takes no password function', 'leave native unset');
+    if (config.password != null && (config.password as unknown) !== password) {
+      throw new ConfigError('password', 'must not be set: the token provider supplies the password of every connection', 'remove password from the Sequelize options');
+    }
+    if (!allowInsecure && !config.dialectOptions?.ssl) {
+      throw new InsecureTransportError(
+        'Sequelize would send IAM tokens without TLS (dialectOptions.ssl is not set); set dialectOptions: { ssl: { ca } }, or allowInsecureTransport: true for local testing only',
+      );
+    }
+    checkTarget(provider.target, { host: config.host, port: config.port, user: config.username ?? undefined }, 5432);
+    config.username ??= provider.target?.user;
+    // pg calls it per connection; Sequelize passes it through untouched.
+    config.password = password as unknown as string;
   };
 }
 

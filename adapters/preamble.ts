@@ -70,38 +70,48 @@ export function checkPoolOptions<O extends { token: TokenProvider; allowInsecure
 }
 
 /**
+ * Refuses a connection that could never log in with the provider's tokens:
+ * another user than the token's, or another port on the token's own host (a
+ * token is signed for one host and port; a tunnel or CNAME on another host is
+ * fine). `what` names the connection in the message: "the pool", "this connection".
+ */
+export function checkTarget(
+  target: TokenTarget | undefined,
+  conn: { host?: string | undefined; port?: number | string | undefined; user?: string | undefined },
+  defaultPort: number,
+  what = 'the pool',
+): void {
+  if (target === undefined) return;
+  if (target.user !== undefined && conn.user !== undefined && conn.user !== target.user) {
+    const fix = what === 'the pool' ? 'drop user or make them match' : `set user to "${target.user}"`;
+    throw new ConfigError('user', `is "${conn.user}" but the token provider makes tokens for "${target.user}"`, fix);
+  }
+  const port = conn.port === undefined || conn.port === '' ? defaultPort : Number(conn.port);
+  if (
+    target.port !== undefined &&
+    target.host !== undefined &&
+    conn.host !== undefined &&
+    conn.host.toLowerCase() === target.host.toLowerCase() &&
+    port !== target.port
+  ) {
+    throw new ConfigError('port', `${what} connects to ${conn.host}:${port} but the token is made for port ${target.port}`, `give the provider and ${what} the same port`);
+  }
+}
+
+/**
  * Fills `user`, and `host`/`port` when the pool names no host, from the
- * provider's target, and refuses settings that could never log in: another
- * user than the token's, or another port on the same host (a token is signed
- * for one host and port; connecting through a tunnel on another host is fine).
- * `hasOwnEndpoint` is true when the pool sets its endpoint some other way
- * (a connection string, a socket path).
+ * provider's target, and then applies {@link checkTarget}. `hasOwnEndpoint` is true when
+ * the pool sets its endpoint some other way (a connection string, a socket path).
  */
 export function applyTarget<C extends ConnectionTarget>(config: C, target: TokenTarget | undefined, defaultPort: number, hasOwnEndpoint = false): C {
   if (target === undefined) return config;
   const out = { ...config };
-  if (target.user !== undefined) {
-    if (out.user !== undefined && out.user !== target.user) {
-      throw new ConfigError('user', `is "${out.user}" but the token provider makes tokens for "${target.user}"`, 'drop user or make them match');
-    }
-    out.user = target.user;
-  }
   if (out.host === undefined && !hasOwnEndpoint && target.host !== undefined) {
     out.host = target.host;
     if (out.port === undefined && target.port !== undefined) out.port = target.port;
-  } else if (
-    target.port !== undefined &&
-    target.host !== undefined &&
-    out.host !== undefined &&
-    out.host.toLowerCase() === target.host.toLowerCase() &&
-    (out.port ?? defaultPort) !== target.port
-  ) {
-    throw new ConfigError(
-      'port',
-      `the pool connects to ${out.host}:${out.port ?? defaultPort} but the token is made for port ${target.port}`,
-      'give the provider and the pool the same port',
-    );
   }
+  checkTarget(target, out, defaultPort);
+  if (target.user !== undefined) out.user = target.user;
   return out;
 }
 

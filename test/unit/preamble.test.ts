@@ -157,6 +157,7 @@ describe('applyTarget', () => {
   it.each([
     ['user', { user: 'root' }, 'is "root" but the token provider makes tokens for "app"', 'drop user or make them match'],
     ['port', { host: 'DB.example.com', port: 6432 }, 'the pool connects to DB.example.com:6432 but the token is made for port 5432', 'give the provider and the pool the same port'],
+    ['port', { port: 6432 }, 'the pool connects to db.example.com:6432 but the token is made for port 5432', 'give the provider and the pool the same port'],
   ])('refuses another %s', (field, config, problem, fix) => {
     expect(() => applyTarget(config, target, 5432)).toThrow(expect.objectContaining({ field, problem, fix }));
   });
