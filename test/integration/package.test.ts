@@ -19,10 +19,12 @@ describe('the published package (dist/ through the exports map)', () => {
       import * as my from 'dbtoken/mysql2';
       import * as oci from 'dbtoken/oci';
       import * as ora from 'dbtoken/oracledb';
+      import * as pgjs from 'dbtoken/postgres';
       const out = {
         main: Object.keys(main).sort(), aws: Object.keys(aws).sort(), pg: Object.keys(pgA).sort(), testing: Object.keys(testing).sort(),
-        mysql2: Object.keys(my).sort(), oci: Object.keys(oci).sort(), oracledb: Object.keys(ora).sort(),
+        mysql2: Object.keys(my).sort(), oci: Object.keys(oci).sort(), oracledb: Object.keys(ora).sort(), postgres: Object.keys(pgjs).sort(),
       };
+      try { pgjs.createPostgresJs({ token: testing.staticToken('x'), host: 'h' }); } catch (e) { out.pgjsErr = [e instanceof main.InsecureTransportError, e.code]; }
       try { my.createMysql2Pool({ token: 'nope' }); } catch (e) { out.myErr = [e instanceof main.ConfigError, e.field]; }
       try { pgA.createPgPool({ token: 'nope' }); } catch (e) { out.pgErr = [e instanceof main.ConfigError, e instanceof main.DbTokenError, e.code, e.field]; }
       try { aws.awsRdsToken({ hostname: 'localhost', username: 'u' }); } catch (e) { out.awsErr = [e instanceof main.ConfigError, e.field]; }
@@ -35,7 +37,9 @@ describe('the published package (dist/ through the exports map)', () => {
     const out = JSON.parse(r.stdout);
     expect(out.main).toEqual(expect.arrayContaining(['ConfigError', 'DbTokenError', 'InsecureTransportError', 'ProviderClosedError', 'TokenUnavailableError', 'createIamPool', 'tokenProvider']));
     expect(out.aws).toContain('awsRdsToken');
-    expect(out.pg).toEqual(expect.arrayContaining(['createPgPool', 'pgPassword']));
+    expect(out.pg).toEqual(expect.arrayContaining(['createPgPool', 'pgConnection', 'pgPassword', 'sequelizeBeforeConnect']));
+    expect(out.postgres).toEqual(expect.arrayContaining(['createPostgresJs', 'postgresPassword']));
+    expect(out.pgjsErr).toEqual([true, 'ERR_DBTOKEN_INSECURE_TRANSPORT']);
     expect(out.testing).toEqual(expect.arrayContaining(['mockTokenSource', 'staticToken', 'startLdapVerifier', 'verifyRdsToken']));
     expect(out.pgErr).toEqual([true, true, 'ERR_DBTOKEN_CONFIG', 'token']);
     expect(out.mysql2).toEqual(expect.arrayContaining(['createMysql2Pool', 'mysql2AuthPlugins']));
@@ -56,9 +60,11 @@ describe('the published package (dist/ through the exports map)', () => {
       const testing = require('dbtoken/testing');
       const my = require('dbtoken/mysql2');
       const oci = require('dbtoken/oci');
+      const pgjs = require('dbtoken/postgres');
       let ok;
       try { pgA.createPgPool({ token: 'nope' }); } catch (e) { ok = e instanceof main.ConfigError && e.code === 'ERR_DBTOKEN_CONFIG'; }
       try { my.createMysql2Pool({ token: 'nope' }); } catch (e) { ok = ok && e instanceof main.ConfigError; }
+      try { pgjs.createPostgresJs({ token: 'nope' }); } catch (e) { ok = ok && e instanceof main.ConfigError; }
       console.log(JSON.stringify({ ok, aws: typeof aws.awsRdsToken, t: typeof testing.verifyRdsToken, create: typeof main.createIamPool, hw: typeof oci.heatwaveOciToken }));
       `,
     ]);
@@ -70,7 +76,7 @@ describe('the published package (dist/ through the exports map)', () => {
     const r = await runNode([
       '-e',
       `require('dbtoken'); require('dbtoken/oci');
-       const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](pg|mysql2|oracledb|@aws-sdk|oci-[a-z]+)[\\\\/]/.test(k));
+       const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](pg|postgres|mysql2|oracledb|@aws-sdk|oci-[a-z]+)[\\\\/]/.test(k));
        console.log(JSON.stringify(loaded));`,
     ]);
     expect(r.stderr).toBe('');
@@ -107,6 +113,18 @@ describe('the published package (dist/ through the exports map)', () => {
       expect(isConfig).toBe(true);
       expect(field).toBe('driver');
       expect(message).toContain('npm install pg');
+    });
+
+    it.each([
+      ['ESM', ['--input-type=module', '-e', `import { createIamPool, ConfigError } from 'dbtoken'; import { staticToken } from 'dbtoken/testing';
+        const e = await createIamPool({ driver: 'postgres', token: staticToken('x'), ssl: true }).catch((e) => e);
+        console.log(JSON.stringify([e instanceof ConfigError, e.field, e.message]));`]],
+      ['CJS', ['-e', `const { createIamPool, ConfigError } = require('dbtoken'); const { staticToken } = require('dbtoken/testing');
+        createIamPool({ driver: 'postgres', token: staticToken('x'), ssl: true }).catch((e) => console.log(JSON.stringify([e instanceof ConfigError, e.field, e.message])));`]],
+    ])('%s: without postgres.js, driver \'postgres\' rejects with a ConfigError naming it', async (_n, args) => {
+      const r = await runNode(args as string[], { cwd: app });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual([true, 'driver', expect.stringContaining('npm install postgres')]);
     });
 
     it('the dbtoken command runs from node_modules/.bin: help and the SQL builders need no SDK; a missing SDK is named on one line', async () => {
