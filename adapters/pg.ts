@@ -238,7 +238,13 @@ export interface SequelizeConnectConfig {
   /** Must be unset: the hook supplies the password of every connection. */
   password?: string | null | undefined;
   /** Sequelize passes `dialectOptions.ssl` on to pg. */
-  dialectOptions?: { [option: string]: unknown; ssl?: unknown } | undefined;
+  dialectOptions?:
+    | {
+        [option: string]: unknown;
+        /** pg's `ssl`: the hook requires it to be set. */
+        ssl?: unknown;
+      }
+    | undefined;
   /** pg-native, which takes no password function. */
   native?: boolean | undefined;
 }
