@@ -6,6 +6,7 @@ import { awsRdsToken } from 'dbtoken/aws';
 import { createPostgresJs, postgresPassword } from 'dbtoken/postgres';
 import { mockTokenSource, staticToken } from 'dbtoken/testing';
 import { REGION, otherKeys, staticKeys, temporaryKeys, tokenSignedAt } from '../helpers/aws.js';
+import { render } from '../helpers/canary.js';
 import { startIamPostgres, type IamPostgres } from '../helpers/iam-postgres.js';
 
 type Sql = ReturnType<typeof postgres>;
@@ -130,14 +131,18 @@ describe('postgres.js against a real PostgreSQL that checks RDS tokens (ldap + v
     const err = await iamSql(provider, { user: 'iam_alice' })`select 1`.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(postgres.PostgresError);
     expect((err as { code?: string }).code).toBe('28000');
+    expect(render(err)).not.toContain(bad);
     expect(db.ldap.binds.slice(before).map((b) => b.ok)).toEqual([false, false]);
   });
 
   it('a user the server refuses causes exactly one retry per connection, never a storm', async () => {
-    const sql = iamSql(rds({ credentials: otherKeys }), { max: 5 }); // a key IAM does not know
+    const provider = rds({ credentials: otherKeys }); // a key IAM does not know
+    const sql = iamSql(provider, { max: 5 });
     const before = db.ldap.binds.length;
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => sql`select 1`));
     expect(results.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code)).toEqual(Array(5).fill('28000'));
+    const secret = (await provider.getToken()).token;
+    for (const r of results) expect(render((r as PromiseRejectedResult).reason)).not.toContain(secret.slice(-64));
     expect(db.ldap.binds.length - before).toBe(10);
   });
 
