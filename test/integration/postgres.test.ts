@@ -7,6 +7,7 @@ import { createPostgresJs, postgresPassword } from 'dbtoken/postgres';
 import { mockTokenSource, staticToken } from 'dbtoken/testing';
 import { REGION, otherKeys, staticKeys, temporaryKeys, tokenSignedAt } from '../helpers/aws.js';
 import { render } from '../helpers/canary.js';
+import { ensureBuilt, runNode } from '../helpers/dist.js';
 import { startIamPostgres, type IamPostgres } from '../helpers/iam-postgres.js';
 
 type Sql = ReturnType<typeof postgres>;
@@ -188,6 +189,37 @@ describe('postgres.js against a real PostgreSQL that checks RDS tokens (ldap + v
     const sql = iamSql(rds(), { socket });
     expect([...(await sql.unsafe(whoAndTls))]).toEqual([{ u: 'iam_alice', ssl: true }]);
     expect(opened).toEqual([`${db.host}:${db.port}`]);
+  });
+
+  it('a child process using the built package exits by itself after sql.end(), a retried login included', async () => {
+    ensureBuilt();
+    const child = `
+      import { createPostgresJs } from 'dbtoken/postgres';
+      import { staticToken } from 'dbtoken/testing';
+      const env = JSON.parse(process.env.DBTOKEN_CHILD);
+      const open = (text) => {
+        const token = staticToken(text);
+        const sql = createPostgresJs({ token, host: '127.0.0.1', port: env.port, user: 'iam_alice', database: 'postgres', ssl: { ca: env.ca } });
+        return { sql, token };
+      };
+      const refused = open(env.bad); // refused, retried, refused
+      const err = await refused.sql\`select 1\`.catch((e) => e);
+      const good = open(env.good);
+      const [{ u }] = await good.sql\`select session_user as u\`;
+      console.log(err.code, u);
+      for (const { sql, token } of [refused, good]) {
+        await sql.end();
+        token.close();
+      }
+    `;
+    const bad = await tokenSignedAt(db.port, 16 * 60_000);
+    const good = (await rds().getToken()).token;
+    const r = await runNode(['--input-type=module', '-e', child], {
+      env: { DBTOKEN_CHILD: JSON.stringify({ port: db.port, ca: db.ca, bad, good }) },
+      timeoutMs: 15_000,
+    });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.trim()).toBe('28000 iam_alice');
   });
 
   describe('transport security and the target', () => {
