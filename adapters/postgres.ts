@@ -10,7 +10,7 @@
 import postgres from 'postgres';
 import type { Duplex } from 'node:stream';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import type { TokenProvider } from '../src/core/provider.js';
+import { loginRetried, type TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
 import { LoginSocket, openTransport, postgresUsesTls, type PostgresSsl } from './postgres-login.js';
@@ -248,7 +248,10 @@ export function createPostgresJs<T extends Record<string, postgres.PostgresType>
       {
         open: () => openTransport({ ...transport, socket: ownSocket && (() => ownSocket(opts)) }),
         answered: (text) => answers.answered(text),
-        refused: (token) => provider.invalidate(token),
+        refused: (token) => {
+          provider.invalidate(token);
+          loginRetried(provider);
+        },
       },
       host,
       port,

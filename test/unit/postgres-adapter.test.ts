@@ -1,7 +1,8 @@
 import net from 'node:net';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createIamPool, InsecureTransportError, TokenUnavailableError, tokenProvider, type TokenProvider } from 'dbtoken';
+import { ConfigError, createIamPool, InsecureTransportError, TOKEN_METRICS, tokenMetrics, TokenUnavailableError, tokenProvider, type TokenProvider } from 'dbtoken';
 import { createPostgresJs, postgresPassword } from 'dbtoken/postgres';
 import { mockTokenSource, staticToken } from 'dbtoken/testing';
 import { postgresUsesTls } from '../../adapters/postgres-login.js';
@@ -125,7 +126,11 @@ describe('createPostgresJs logins, against a fake server', () => {
     return make({ token: provider, host: '127.0.0.1', port: server!.port, user: 'app', database: 'orders', fetch_types: false, allowInsecureTransport: true, ...extra });
   }
 
-  it('a refused token is forgotten and the login retried once, replaying the startup, before postgres.js sees an error', async () => {
+  it('a refused token is forgotten and the login retried once, replaying the startup, before postgres.js sees an error; tokenMetrics counts the retry', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const meters = new MeterProvider({ readers: [reader] });
+    const recording = tokenMetrics({ meter: meters.getMeter('test') });
     server = await startFakePostgres({ accept: (password) => password !== 'mock-token-1' });
     const source = mockTokenSource();
     const sql = sqlFor(tokenProvider(source));
@@ -133,6 +138,11 @@ describe('createPostgresJs logins, against a fake server', () => {
     expect(server.logins.map((l) => l.passwords)).toEqual([['mock-token-1'], ['mock-token-2']]);
     expect(server.logins[1]!.startup).toEqual(server.logins[0]!.startup);
     expect(source.calls).toHaveLength(2);
+    await reader.forceFlush();
+    const retries = exporter.getMetrics().at(-1)!.scopeMetrics.flatMap((m) => m.metrics).find((m) => m.descriptor.name === TOKEN_METRICS.retries);
+    expect(retries?.dataPoints.map((p) => p.value)).toEqual([1]);
+    recording.close();
+    await meters.shutdown();
   });
 
   it('a token refused twice fails the query with the server\'s 28000, after exactly two logins', async () => {
