@@ -1,18 +1,23 @@
 import { ConfigError } from '../src/core/errors.js';
 import { describe } from '../src/core/validation.js';
+import { loadMysql2, loadOracledb, loadPg, loadPostgres } from './load-driver.js';
+// Types only: each adapter is loaded with its driver, below.
+import type { Mysql2IamPoolConfig, Mysql2Pool } from './mysql2-iam.js';
+import type { OracledbIamPoolAttributes, OracledbPool } from './oracledb-iam.js';
+import type { PgIamPoolConfig, PgPool } from './pg-iam.js';
+import type { PostgresJsIamOptions, PostgresJsSql } from './postgres-iam.js';
 import { requireProvider } from './preamble.js';
-// Types only: the driver itself is loaded lazily, below.
-import type { PgIamPoolConfig, PgPool } from './pg.js';
-import type { PostgresJsIamOptions, PostgresJsSql } from './postgres.js';
-import type { Mysql2IamPoolConfig, Mysql2Pool } from './mysql2.js';
-import type { OracledbIamPoolAttributes, OracledbPool } from './oracledb.js';
 
-/** The drivers {@link createIamPool} knows, and the package each one needs. */
-const DRIVERS: Record<IamPoolDriver, { pkg: string; load: () => Promise<(o: any) => unknown> }> = {
-  pg: { pkg: 'pg', load: async () => (await import('./pg.js')).createPgPool },
-  postgres: { pkg: 'postgres', load: async () => (await import('./postgres.js')).createPostgresJs },
-  mysql2: { pkg: 'mysql2', load: async () => (await import('./mysql2.js')).createMysql2Pool },
-  oracledb: { pkg: 'oracledb', load: async () => (await import('./oracledb.js')).createOracledbPool },
+/**
+ * How {@link createIamPool} opens each driver's pool: only then does it load
+ * the driver package (see load-driver.ts) and the adapter, which takes the
+ * driver as an argument and so imports none.
+ */
+const DRIVERS: { [D in IamPoolDriver]: (options: any) => Promise<IamPoolDrivers[D]['pool']> } = {
+  pg: async (o) => (await import('./pg-iam.js')).createPgPoolWith(await loadPg(), o),
+  postgres: async (o) => (await import('./postgres-iam.js')).createPostgresJsWith(await loadPostgres(), o),
+  mysql2: async (o) => (await import('./mysql2-iam.js')).createMysql2PoolWith(await loadMysql2(), o),
+  oracledb: async (o) => (await import('./oracledb-iam.js')).createOracledbPoolWith(await loadOracledb(), o),
 };
 
 /**
@@ -96,32 +101,50 @@ export interface OracledbIamPoolOptions extends OracledbIamPoolAttributes {
 }
 
 /**
- * Options of {@link createIamPool}: `driver`, `token`, and the driver's own pool options.
+ * What {@link createIamPool} takes and returns for each driver: `options`
+ * is `driver`, `token` and the driver's own pool options; `pool` is the
+ * driver's own pool. A driver whose types are not installed (`@types/pg`,
+ * `@types/oracledb`; mysql2 and postgres.js ship theirs) has `any` here.
  *
  * @example
  * ```ts
- * const options: IamPoolOptions = { driver: 'pg', token, host: 'db.internal', database: 'orders', ssl: { ca } };
- * const pool = await createIamPool(options);
+ * type Pool = IamPoolDrivers['pg']['pool'];            // pg.Pool
+ * type Options = IamPoolDrivers['mysql2']['options'];  // Mysql2IamPoolOptions
  * ```
  */
-export type IamPoolOptions = PgIamPoolOptions | PostgresIamPoolOptions | Mysql2IamPoolOptions | OracledbIamPoolOptions;
-
-function isModuleNotFound(err: unknown, pkg: string): boolean {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  return (
-    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
-    typeof e.message === 'string' &&
-    (e.message.includes(`'${pkg}'`) || e.message.includes(`"${pkg}"`) || e.message.includes(`/${pkg}/`))
-  );
+export interface IamPoolDrivers {
+  /** node-postgres: a `pg.Pool`. */
+  pg: { options: PgIamPoolOptions; pool: PgPool };
+  /** postgres.js: its `sql` function. */
+  postgres: { options: PostgresIamPoolOptions; pool: PostgresJsSql };
+  /** mysql2: a `mysql2/promise` `Pool`. */
+  mysql2: { options: Mysql2IamPoolOptions; pool: Mysql2Pool };
+  /** node-oracledb: an `oracledb.Pool`. */
+  oracledb: { options: OracledbIamPoolOptions; pool: OracledbPool };
 }
 
 /**
- * The one entry point: opens the driver's own pool, with every new
- * connection logging in with a token from `options.token`. The driver is
- * loaded only now; if it is not installed, this rejects with a
- * {@link ConfigError} naming the package to install.
+ * Options of {@link createIamPool}: `driver`, `token`, and the driver's own
+ * pool options. `IamPoolOptions<'pg'>` is one driver's; plain `IamPoolOptions`
+ * is any driver's.
  *
  * @example
+ * ```ts
+ * const options: IamPoolOptions<'pg'> = { driver: 'pg', token, host: 'db.internal', database: 'orders', ssl: { ca } };
+ * const pool = await createIamPool(options); // a pg.Pool
+ * ```
+ */
+export type IamPoolOptions<D extends IamPoolDriver = IamPoolDriver> = IamPoolDrivers[D]['options'];
+
+/**
+ * The one entry point: opens the driver's own pool, with every new
+ * connection logging in with a token from `options.token`. `options.driver`
+ * picks the driver, and the rest of `options` is typed as that driver's pool
+ * options, so a misspelt option is reported by name. The driver is loaded
+ * only now; if it is not installed, this rejects with a {@link ConfigError}
+ * naming the package to install.
+ *
+ * @example pg: resolves to a `pg.Pool`
  * ```ts
  * import { createIamPool } from 'dbtoken';
  * import { awsRdsToken } from 'dbtoken/aws';
@@ -131,14 +154,40 @@ function isModuleNotFound(err: unknown, pkg: string): boolean {
  *   database: 'orders',
  *   ssl: { ca: rdsCaBundle },
  * });
- * await pool.query('select 1');
+ * const { rows } = await pool.query('select session_user');
+ * ```
+ * @example postgres: resolves to postgres.js's `sql`
+ * ```ts
+ * const sql = await createIamPool({
+ *   driver: 'postgres',
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app' }),
+ *   database: 'orders',
+ *   ssl: { ca: rdsCaBundle },
+ * });
+ * const [row] = await sql`select session_user`;
+ * ```
+ * @example mysql2: resolves to a `mysql2/promise` `Pool`
+ * ```ts
+ * const pool = await createIamPool({
+ *   driver: 'mysql2',
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', port: 3306, username: 'app' }),
+ *   database: 'orders',
+ *   ssl: { ca: rdsCaBundle },
+ * });
+ * const [rows] = await pool.query('select current_user()');
+ * ```
+ * @example oracledb: resolves to an `oracledb.Pool`
+ * ```ts
+ * import { ociDbToken, ociScope } from 'dbtoken/oci';
+ * const pool = await createIamPool({
+ *   driver: 'oracledb',
+ *   token: ociDbToken({ scope: ociScope.database(compartmentOcid, adbOcid) }),
+ *   connectString: 'tcps://adb.eu-frankfurt-1.oraclecloud.com:1522/g1234_mydb_high.adb.oraclecloud.com',
+ * });
+ * const conn = await pool.getConnection();
  * ```
  */
-export async function createIamPool(options: PgIamPoolOptions): Promise<PgPool>;
-export async function createIamPool(options: PostgresIamPoolOptions): Promise<PostgresJsSql>;
-export async function createIamPool(options: Mysql2IamPoolOptions): Promise<Mysql2Pool>;
-export async function createIamPool(options: OracledbIamPoolOptions): Promise<OracledbPool>;
-export async function createIamPool(options: IamPoolOptions): Promise<PgPool | PostgresJsSql | Mysql2Pool | OracledbPool> {
+export async function createIamPool<D extends IamPoolDriver>(options: IamPoolOptions<D> & { driver: D }): Promise<IamPoolDrivers[D]['pool']> {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('options', `must be an object, got ${describe(options)}`, 'pass { driver, token, ...the driver\'s pool options }');
   }
@@ -153,15 +202,5 @@ export async function createIamPool(options: IamPoolOptions): Promise<PgPool | P
   }
   // Before the driver loads: a missing provider is a ConfigError even where the driver is missing too.
   requireProvider(rest.token, 'token');
-  const spec = DRIVERS[driver as IamPoolDriver];
-  let create;
-  try {
-    create = await spec.load();
-  } catch (err) {
-    if (isModuleNotFound(err, spec.pkg)) {
-      throw new ConfigError('driver', `'${driver}' needs the ${spec.pkg} package, which is not installed`, `npm install ${spec.pkg}`, { cause: err });
-    }
-    throw err;
-  }
-  return (await create(rest)) as PgPool | PostgresJsSql | Mysql2Pool | OracledbPool;
+  return DRIVERS[driver as D](rest);
 }

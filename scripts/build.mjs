@@ -1,6 +1,6 @@
 // Builds dist/esm and dist/cjs (each with .d.ts) from the same sources.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,14 @@ writeWorkerSource();
 for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
   execFileSync(process.execPath, [tsc, '-p', join(root, project)], { stdio: 'inherit', cwd: root });
 }
+// tsc turns each driver's import() into a require() inside an arrow function;
+// bundlers leave a missing package to run time only when its require() sits
+// directly inside the try block, as the import() does in the ESM build.
+const loader = join(root, 'dist/cjs/adapters/load-driver.js');
+const lazy = /await Promise\.resolve\(\)\.then\(\(\) => (__importStar\(require\('[^']+'\)\))\)/g;
+const source = readFileSync(loader, 'utf8');
+if (source.match(lazy)?.length !== 4) throw new Error(`${loader}: expected 4 driver imports to unwrap`);
+writeFileSync(loader, source.replace(lazy, '$1'));
 mkdirSync(join(root, 'dist/cjs'), { recursive: true });
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
 writeFileSync(join(root, 'dist/esm/package.json'), '{ "type": "module" }\n');

@@ -1,6 +1,6 @@
-import { LRUCache } from 'lru-cache';
 import { abortable } from './abort.js';
 import { ConfigError, FetchTimeoutError, ProviderClosedError, TokenUnavailableError } from './errors.js';
+import { LruMap } from './lru.js';
 import { afterFailure, NO_FAILURES, type EntryView, type FailureState, type RetrySettings } from './policy.js';
 import { redactToken, type DbToken } from './token.js';
 
@@ -181,8 +181,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function createStore(): TokenStore {
   const slots = new Map<string, SlotState>();
-  const tokens = new LRUCache<string, StoredToken>({ max: MAX_CACHED_TOKENS });
-  const remembered = new LRUCache<string, Remembered>({ max: MAX_CACHED_TOKENS });
+  const tokens = new LruMap<string, StoredToken>(MAX_CACHED_TOKENS);
+  const remembered = new LruMap<string, Remembered>(MAX_CACHED_TOKENS);
   const objectIds = new WeakMap<object, number>();
   const refs = new WeakMap<Member, WeakRef<Member>>();
   const bound = new WeakMap<object, SlotState>();
@@ -235,7 +235,7 @@ function createStore(): TokenStore {
 
   function view(slot: Slot): EntryView {
     const s = state(slot);
-    const t = tokens.get(s.key, { updateAgeOnGet: false });
+    const t = tokens.get(s.key);
     return { token: t, fetching: s.flight !== undefined, ...s.failure };
   }
 
@@ -356,7 +356,7 @@ function createStore(): TokenStore {
   function reschedule(slot: Slot): void {
     const s = state(slot);
     if (s.dead) return;
-    const stored = tokens.get(s.key, { updateAgeOnGet: false });
+    const stored = tokens.get(s.key);
     let wake = Infinity;
     if (stored !== undefined && s.flight === undefined) {
       const v = view(s);
@@ -381,7 +381,7 @@ function createStore(): TokenStore {
   function wakeUp(s: SlotState): void {
     s.timer = undefined;
     if (s.dead || s.flight !== undefined) return;
-    const stored = tokens.get(s.key, { updateAgeOnGet: false });
+    const stored = tokens.get(s.key);
     if (stored === undefined) return;
     const now = s.clock();
     const v = view(s);
@@ -447,7 +447,7 @@ function createStore(): TokenStore {
     fetch,
     wait,
     invalidate(slot, token) {
-      const t = tokens.get(state(slot).key, { updateAgeOnGet: false });
+      const t = tokens.get(state(slot).key);
       if (t === undefined || t.invalid || (token !== undefined && t.token.token !== token)) return false;
       t.invalid = true;
       reschedule(slot);
@@ -457,7 +457,7 @@ function createStore(): TokenStore {
     status(slot) {
       const s = state(slot);
       return {
-        token: tokens.get(s.key, { updateAgeOnGet: false }),
+        token: tokens.get(s.key),
         lastFetchAt: s.lastFetchAt,
         lastError: s.lastError,
         refreshing: s.flight !== undefined,
@@ -475,7 +475,7 @@ function createStore(): TokenStore {
     },
     *expiries() {
       for (const s of slots.values()) {
-        const t = tokens.get(s.key, { updateAgeOnGet: false });
+        const t = tokens.get(s.key);
         if (t !== undefined && !t.invalid) yield { label: s.label, now: s.clock(), expiresAt: t.expiresAt };
       }
     },

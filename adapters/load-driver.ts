@@ -1,0 +1,70 @@
+/**
+ * Loads the driver package {@link createIamPool} needs, when it needs it.
+ *
+ * Each `import()` names its package literally and sits directly inside its
+ * own `try` block: bundlers (esbuild, webpack) then bundle a driver that is
+ * installed and leave a missing one to fail here, at run time, as a
+ * ConfigError naming the package. The CommonJS build keeps this shape (a
+ * `require()` directly inside the `try`): see scripts/build.mjs.
+ */
+import { ConfigError } from '../src/core/errors.js';
+import type { Mysql2Driver } from './mysql2-iam.js';
+import type { OracledbDriver } from './oracledb-iam.js';
+import type { PgDriver } from './pg-iam.js';
+import type { PostgresDriver } from './postgres-iam.js';
+
+/** Whether `err` says that `specifier` itself (not something it imports) is not installed. */
+function isNotInstalled(err: unknown, specifier: string): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND' && e?.code !== 'MODULE_NOT_FOUND') return false;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return [specifier, specifier.split('/')[0]].some((name) => message.includes(`'${name}'`) || message.includes(`"${name}"`));
+}
+
+/** `err` as the ConfigError for a missing `pkg`, when it is one; otherwise `err` itself. */
+function notInstalled(driver: string, specifier: string, err: unknown): unknown {
+  if (!isNotInstalled(err, specifier)) return err;
+  const pkg = specifier.split('/')[0]!;
+  return new ConfigError('driver', `'${driver}' needs the ${pkg} package, which is not installed`, `npm install ${pkg}`, { cause: err });
+}
+
+/** A CommonJS package's exports, whether `import()` or a bundler wrapped them in a namespace. */
+function exportsOf<T>(ns: { default?: T }): T {
+  return ns.default ?? (ns as T);
+}
+
+/** node-postgres. */
+export async function loadPg(): Promise<PgDriver> {
+  try {
+    return exportsOf(await import('pg'));
+  } catch (err) {
+    throw notInstalled('pg', 'pg', err);
+  }
+}
+
+/** postgres.js. */
+export async function loadPostgres(): Promise<PostgresDriver> {
+  try {
+    return exportsOf(await import('postgres'));
+  } catch (err) {
+    throw notInstalled('postgres', 'postgres', err);
+  }
+}
+
+/** mysql2's promise API. */
+export async function loadMysql2(): Promise<Mysql2Driver> {
+  try {
+    return exportsOf(await import('mysql2/promise'));
+  } catch (err) {
+    throw notInstalled('mysql2', 'mysql2/promise', err);
+  }
+}
+
+/** node-oracledb. */
+export async function loadOracledb(): Promise<OracledbDriver> {
+  try {
+    return exportsOf(await import('oracledb'));
+  } catch (err) {
+    throw notInstalled('oracledb', 'oracledb', err);
+  }
+}
