@@ -13,7 +13,7 @@ import { requireProvider } from './preamble.js';
  * the driver package (see load-driver.ts) and the adapter, which takes the
  * driver as an argument and so imports none.
  */
-const DRIVERS: { [D in IamPoolDriver]: (options: any) => Promise<IamPoolDrivers[D]['pool']> } = {
+const DRIVERS: { [D in IamPoolDriver]: (options: any) => Promise<IamPools[D]> } = {
   pg: async (o) => (await import('./pg-iam.js')).createPgPoolWith(await loadPg(), o),
   postgres: async (o) => (await import('./postgres-iam.js')).createPostgresJsWith(await loadPostgres(), o),
   mysql2: async (o) => (await import('./mysql2-iam.js')).createMysql2PoolWith(await loadMysql2(), o),
@@ -101,26 +101,25 @@ export interface OracledbIamPoolOptions extends OracledbIamPoolAttributes {
 }
 
 /**
- * What {@link createIamPool} takes and returns for each driver: `options`
- * is `driver`, `token` and the driver's own pool options; `pool` is the
- * driver's own pool. A driver whose types are not installed (`@types/pg`,
+ * The pool {@link createIamPool} resolves to, for each driver: the driver's
+ * own. A driver whose types are not installed (`@types/pg`,
  * `@types/oracledb`; mysql2 and postgres.js ship theirs) has `any` here.
  *
  * @example
  * ```ts
- * type Pool = IamPoolDrivers['pg']['pool'];            // pg.Pool
- * type Options = IamPoolDrivers['mysql2']['options'];  // Mysql2IamPoolOptions
+ * const pools: IamPools['pg'][] = []; // pg.Pool[]
+ * pools.push(await createIamPool({ driver: 'pg', token, database: 'orders', ssl: { ca: rdsCaBundle } }));
  * ```
  */
-export interface IamPoolDrivers {
+export interface IamPools {
   /** node-postgres: a `pg.Pool`. */
-  pg: { options: PgIamPoolOptions; pool: PgPool };
+  pg: PgPool;
   /** postgres.js: its `sql` function. */
-  postgres: { options: PostgresIamPoolOptions; pool: PostgresJsSql };
+  postgres: PostgresJsSql;
   /** mysql2: a `mysql2/promise` `Pool`. */
-  mysql2: { options: Mysql2IamPoolOptions; pool: Mysql2Pool };
+  mysql2: Mysql2Pool;
   /** node-oracledb: an `oracledb.Pool`. */
-  oracledb: { options: OracledbIamPoolOptions; pool: OracledbPool };
+  oracledb: OracledbPool;
 }
 
 /**
@@ -134,7 +133,13 @@ export interface IamPoolDrivers {
  * const pool = await createIamPool(options); // a pg.Pool
  * ```
  */
-export type IamPoolOptions<D extends IamPoolDriver = IamPoolDriver> = IamPoolDrivers[D]['options'];
+export type IamPoolOptions<D extends IamPoolDriver = IamPoolDriver> = Extract<
+  PgIamPoolOptions | PostgresIamPoolOptions | Mysql2IamPoolOptions | OracledbIamPoolOptions,
+  {
+    /** The drivers to pick from. */
+    driver: D;
+  }
+>;
 
 /**
  * The one entry point: opens the driver's own pool, with every new
@@ -144,7 +149,7 @@ export type IamPoolOptions<D extends IamPoolDriver = IamPoolDriver> = IamPoolDri
  * only now; if it is not installed, this rejects with a {@link ConfigError}
  * naming the package to install.
  *
- * @example pg: resolves to a `pg.Pool`
+ * @example pg: resolves to a pg.Pool
  * ```ts
  * import { createIamPool } from 'dbtoken';
  * import { awsRdsToken } from 'dbtoken/aws';
@@ -156,7 +161,7 @@ export type IamPoolOptions<D extends IamPoolDriver = IamPoolDriver> = IamPoolDri
  * });
  * const { rows } = await pool.query('select session_user');
  * ```
- * @example postgres: resolves to postgres.js's `sql`
+ * @example postgres: resolves to the sql function of postgres.js
  * ```ts
  * const sql = await createIamPool({
  *   driver: 'postgres',
@@ -166,7 +171,7 @@ export type IamPoolOptions<D extends IamPoolDriver = IamPoolDriver> = IamPoolDri
  * });
  * const [row] = await sql`select session_user`;
  * ```
- * @example mysql2: resolves to a `mysql2/promise` `Pool`
+ * @example mysql2: resolves to a mysql2/promise Pool
  * ```ts
  * const pool = await createIamPool({
  *   driver: 'mysql2',
@@ -176,7 +181,7 @@ export type IamPoolOptions<D extends IamPoolDriver = IamPoolDriver> = IamPoolDri
  * });
  * const [rows] = await pool.query('select current_user()');
  * ```
- * @example oracledb: resolves to an `oracledb.Pool`
+ * @example oracledb: resolves to an oracledb.Pool
  * ```ts
  * import { ociDbToken, ociScope } from 'dbtoken/oci';
  * const pool = await createIamPool({
@@ -187,7 +192,7 @@ export type IamPoolOptions<D extends IamPoolDriver = IamPoolDriver> = IamPoolDri
  * const conn = await pool.getConnection();
  * ```
  */
-export async function createIamPool<D extends IamPoolDriver>(options: IamPoolOptions<D> & { driver: D }): Promise<IamPoolDrivers[D]['pool']> {
+export async function createIamPool<D extends IamPoolDriver>(options: IamPoolOptions<D> & { driver: D }): Promise<IamPools[D]> {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('options', `must be an object, got ${describe(options)}`, 'pass { driver, token, ...the driver\'s pool options }');
   }

@@ -28,4 +28,4 @@ export {
   type TokenSource,
   type TokenTarget,
 } from './core/provider.js';
-export { createIamPool, type IamPoolDriver, type IamPoolOptions, type Mysql2IamPoolOptions, type OracledbIamPoolOptions, type PgIamPoolOptions, type PostgresIamPoolOptions } from '../adapters/create-iam-pool.js';
+export { createIamPool, type IamPoolDriver, type IamPools, type IamPoolOptions, type Mysql2IamPoolOptions, type OracledbIamPoolOptions, type PgIamPoolOptions, type PostgresIamPoolOptions } from '../adapters/create-iam-pool.js';
