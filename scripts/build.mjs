@@ -24,8 +24,14 @@ writeFileSync(loader, source.replace(lazy, '$1'));
 mkdirSync(join(root, 'dist/cjs'), { recursive: true });
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
 writeFileSync(join(root, 'dist/esm/package.json'), '{ "type": "module" }\n');
-// The ESM build learns its own location from import.meta.url (see module-location.ts).
+// The ESM build learns its own location from import.meta.url (see module-location.ts);
+// bundled into CommonJS, where import.meta is empty, from __filename.
 writeFileSync(
   join(root, 'dist/esm/src/sources/oci/module-location.js'),
-  "import { fileURLToPath } from 'node:url';\n/** This module's own file. */\nexport const moduleFile = fileURLToPath(import.meta.url);\n",
+  [
+    "import { fileURLToPath } from 'node:url';",
+    "/** This module's own file (in a bundle, the bundle's). */",
+    "export const moduleFile = typeof import.meta.url === 'string' ? fileURLToPath(import.meta.url) : typeof __filename === 'string' ? __filename : undefined;",
+    '',
+  ].join('\n'),
 );

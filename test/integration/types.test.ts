@@ -1,0 +1,61 @@
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { root, runNode } from '../helpers/dist.js';
+import { npmInstall, packDbtoken, pinned } from '../helpers/packed-app.js';
+import { tempDir } from '../helpers/temp.js';
+
+const fixtures = join(root, 'test/fixtures/types');
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+let tarball: string;
+
+beforeAll(() => {
+  tarball = packDbtoken(tempDir('dbtoken-types-'));
+}, 120_000);
+
+const installed = new Map<string, string>();
+
+/** A copy of the fixture app outside the repository, with dbtoken from its tarball and the fixture's own dependencies. */
+function installFixture(driver: string): string {
+  const done = installed.get(driver);
+  if (done !== undefined) return done;
+  const app = join(tempDir(`dbtoken-types-${driver}-`), driver);
+  cpSync(join(fixtures, driver), app, { recursive: true });
+  cpSync(join(fixtures, 'equal.ts'), join(app, 'equal.ts'));
+  npmInstall(app, [tarball]);
+  installed.set(driver, app);
+  return app;
+}
+
+describe.each(['pg', 'postgres', 'mysql2', 'oracledb'])('an app with only %s installed, type-checked with skipLibCheck: false', (driver) => {
+  let app: string;
+  beforeAll(() => {
+    app = installFixture(driver);
+  }, 300_000);
+
+  it('pins its packages at the versions this repository tests with', () => {
+    const deps = (JSON.parse(readFileSync(join(fixtures, driver, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+    for (const [name, version] of Object.entries(deps)) expect(`${name}@${version}`).toBe(pinned(name));
+    const others = ['pg', 'postgres', 'mysql2', 'oracledb'].filter((d) => d !== driver);
+    expect(Object.keys(deps).filter((d) => others.includes(d))).toEqual([]);
+  });
+
+  it("compiles, and createIamPool's pool is exactly the driver's own pool type", async () => {
+    const r = await runNode([tsc, '-p', 'tsconfig.json'], { cwd: app, timeoutMs: 120_000 });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, 120_000);
+});
+
+describe('a misspelt option', () => {
+  it("gets from createIamPool the diagnostic createPgPool gives: the option's name, in the pg options' type", async () => {
+    const r = await runNode([tsc, '-p', 'tsconfig.misspelt.json'], { cwd: installFixture('pg'), timeoutMs: 120_000 });
+    expect(r.code).not.toBe(0);
+    const errors = r.stdout.split('\n').filter((l) => /error TS\d+/.test(l));
+    const known = (type: string): RegExp =>
+      new RegExp(`^misspelt\\.ts\\(\\d+,\\d+\\): error TS2561: Object literal may only specify known properties, but 'databse' does not exist in type '${type}'\\. Did you mean to write 'database'\\?$`);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(known('PgIamPoolOptions & \\{ driver: "pg"; \\}'));
+    expect(errors[1]).toMatch(known('PgIamPoolConfig'));
+  }, 300_000);
+});
