@@ -110,6 +110,18 @@ describe('dbtoken whoami --driver oracledb --token oci against the Oracle Databa
     expect(r.stderr).toMatch(/^dbtoken whoami: the database refused the token as invalid \(ORA-25707\): .*--scope must name its tenancy, compartment or OCID/);
   });
 
+  it('a database whose CA Node does not trust: exit 1, says how to trust it, and no login is attempted', async () => {
+    const before = ashburn.logins.length;
+    const r = await dbtoken(
+      ['whoami', '--driver', 'oracledb', '--token', 'oci', '--connect-string', ashburn.connectString, '--scope', ociScope.database(COMP_A, DB_A), '--config-file', profile(ALICE, alice), '--endpoint', `${iam.url}/{region}`, '--region', 'us-ashburn-1'],
+      { env: { NODE_EXTRA_CA_CERTS: '' } },
+    );
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/^dbtoken whoami: TLS refused: the database's certificate is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)\. Likely cause: .*NODE_EXTRA_CA_CERTS=<PEM file>/);
+    expect(ashburn.logins.length).toBe(before);
+  });
+
   it('no output holds token or key text', async () => {
     const r = await whoami(ashburn, profile(ALICE, alice), ociScope.database(COMP_A, DB_A), '--region', 'us-ashburn-1', '--debug');
     expect(r.code).toBe(0);
