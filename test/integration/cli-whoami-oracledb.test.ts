@@ -2,18 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ociScope } from 'dbtoken/oci';
-import { startOciIdentityEmulator, startOracleDbEmulator, type OciIdentityEmulator, type OracleDbEmulator } from 'dbtoken/testing';
+import { startOciIdentityEmulator, type OciIdentityEmulator, type OracleDbEmulator } from 'dbtoken/testing';
 import { buildCli, dbtoken } from '../helpers/cli.js';
 import { rsaKeys, tempDir, type Keys } from '../helpers/oci-files.js';
+import { ALICE, COMP_A, COMP_B, DB_A, DB_B, startTwoDatabases, TENANCY_A, TENANCY_B } from '../helpers/oracle-tenancies.js';
 
-// Tenancy A has the users; tenancy B the Frankfurt database they reach across tenancies.
-const TENANCY_A = 'ocid1.tenancy.oc1..aaaatenancya0000000000000000000000000000000000000000000000';
-const TENANCY_B = 'ocid1.tenancy.oc1..aaaatenancyb0000000000000000000000000000000000000000000000';
-const COMP_A = 'ocid1.compartment.oc1..aaaacompa00000000000000000000000000000000000000000000000000';
-const COMP_B = 'ocid1.compartment.oc1..aaaacompb00000000000000000000000000000000000000000000000000';
-const DB_A = 'ocid1.autonomousdatabase.oc1.iad.aaaadba000000000000000000000000000000000000000000000000000';
-const DB_B = 'ocid1.autonomousdatabase.oc1.eu-frankfurt-1.aaaadbb0000000000000000000000000000000000000000000000';
-const ALICE = 'ocid1.user.oc1..aaaaalice000000000000000000000000000000000000000000000000000000';
 const CAROL = 'ocid1.user.oc1..aaaacarol000000000000000000000000000000000000000000000000000000';
 
 const alice = rsaKeys();
@@ -46,16 +39,11 @@ beforeAll(async () => {
     ],
     regions: ['us-ashburn-1', 'eu-frankfurt-1'],
   });
-  [, ashburn, frankfurt] = await Promise.all([
-    buildCli(),
-    startOracleDbEmulator({ identity: iam, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'g1a_dba_high.adb.oraclecloud.com', region: 'us-ashburn-1' } }),
-    startOracleDbEmulator({ identity: iam, database: { ocid: DB_B, compartment: COMP_B, tenancy: TENANCY_B, service: 'g1b_dbb_high.adb.oraclecloud.com', region: 'eu-frankfurt-1' } }),
-  ]);
+  let dbs: Awaited<ReturnType<typeof startTwoDatabases>>;
+  [, dbs] = await Promise.all([buildCli(), startTwoDatabases(iam, { a: 'g1a_dba_high.adb.oraclecloud.com', b: 'g1b_dbb_high.adb.oraclecloud.com' })]);
+  ({ ashburn, frankfurt, caFile } = dbs);
   await ashburn.admin(`CREATE USER app_users IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users'; GRANT CREATE SESSION TO app_users;`);
   await frankfurt.admin(`CREATE USER b_app IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=${TENANCY_A}:db_users'; GRANT CREATE SESSION TO b_app;`);
-  // The CLI trusts the emulators' CAs as any Node program would.
-  caFile = join(tempDir('dbtoken-ca-'), 'ca.pem');
-  writeFileSync(caFile, ashburn.ca + frankfurt.ca);
 }, 120_000);
 
 afterAll(async () => {

@@ -4,21 +4,15 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ociScope } from 'dbtoken/oci';
-import { issueSecurityToken, startOciIdentityEmulator, startOracleDbEmulator, type OciIdentityEmulator, type OracleDbEmulator } from 'dbtoken/testing';
+import { issueSecurityToken, startOciIdentityEmulator, type OciIdentityEmulator, type OracleDbEmulator } from 'dbtoken/testing';
 import { buildCli } from '../helpers/cli.js';
 import { root, runNode } from '../helpers/dist.js';
 import { rsaKeys, tempDir } from '../helpers/oci-files.js';
+import { ALICE, COMP_A, COMP_B, DB_A, DB_B, startTwoDatabases, TENANCY_A, TENANCY_B } from '../helpers/oracle-tenancies.js';
 
 // examples/oci-function-adb and examples/cross-tenancy-adb, run as written against the emulators,
 // each in its own process with only its environment set (as OCI and the README set it).
 
-const TENANCY_A = 'ocid1.tenancy.oc1..aaaatenancya0000000000000000000000000000000000000000000000';
-const TENANCY_B = 'ocid1.tenancy.oc1..aaaatenancyb0000000000000000000000000000000000000000000000';
-const COMP_A = 'ocid1.compartment.oc1..aaaacompa00000000000000000000000000000000000000000000000000';
-const COMP_B = 'ocid1.compartment.oc1..aaaacompb00000000000000000000000000000000000000000000000000';
-const ADB_A = 'ocid1.autonomousdatabase.oc1.iad.aaaadba000000000000000000000000000000000000000000000000000';
-const ADB_B = 'ocid1.autonomousdatabase.oc1.eu-frankfurt-1.aaaadbb0000000000000000000000000000000000000000000000';
-const ALICE = 'ocid1.user.oc1..aaaaalice000000000000000000000000000000000000000000000000000000';
 const FUNCTION = 'ocid1.fnfunc.oc1.iad.aaaafunction00000000000000000000000000000000000000000000000000';
 const FN_GROUP = 'fn-adb-readers';
 
@@ -62,13 +56,10 @@ beforeAll(async () => {
     tokenIssuer: { publicKey: issuer.publicPem },
     regions: ['us-ashburn-1', 'eu-frankfurt-1'],
   });
-  [, ashburn, frankfurt] = await Promise.all([
-    buildCli(), // the examples import dbtoken by name: the built package
-    startOracleDbEmulator({ identity: iam, database: { ocid: ADB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'g1a_fnadb_low.adb.oraclecloud.com', region: 'us-ashburn-1' } }),
-    startOracleDbEmulator({ identity: iam, database: { ocid: ADB_B, compartment: COMP_B, tenancy: TENANCY_B, service: 'g1b_partner_high.adb.oraclecloud.com', region: 'eu-frankfurt-1' } }),
-  ]);
-  caFile = join(tempDir('dbtoken-ca-'), 'ca.pem');
-  writeFileSync(caFile, ashburn.ca + frankfurt.ca);
+  let dbs: Awaited<ReturnType<typeof startTwoDatabases>>;
+  // The examples import dbtoken by name: the built package.
+  [, dbs] = await Promise.all([buildCli(), startTwoDatabases(iam, { a: 'g1a_fnadb_low.adb.oraclecloud.com', b: 'g1b_partner_high.adb.oraclecloud.com' })]);
+  ({ ashburn, frankfurt, caFile } = dbs);
 }, 120_000);
 
 afterAll(async () => {
@@ -113,7 +104,7 @@ describe('examples/oci-function-adb: an OCI Function with its resource principal
         OCI_RESOURCE_PRINCIPAL_REGION: 'us-ashburn-1',
         // The function's configuration.
         ADB_COMPARTMENT_OCID: COMP_A,
-        ADB_OCID: ADB_A,
+        ADB_OCID: DB_A,
         ADB_CONNECT_STRING: ashburn.connectString,
         OCI_IDENTITY_ENDPOINT: iam.endpointFor('us-ashburn-1'),
       }),
@@ -148,7 +139,7 @@ describe('examples/oci-function-adb: an OCI Function with its resource principal
     const first = await invoke();
     expect(first, stderr).toMatchObject({ status: 200 });
     expect(JSON.parse(first.body)).toEqual({ METHOD: 'TOKEN_GLOBAL', WHO: FUNCTION });
-    expect(ashburn.logins.at(-1)).toMatchObject({ ok: true, user: 'FN_APP', principal: FUNCTION, mapping: `IAM_GROUP_NAME=${FN_GROUP}`, scope: ociScope.database(COMP_A, ADB_A) });
+    expect(ashburn.logins.at(-1)).toMatchObject({ ok: true, user: 'FN_APP', principal: FUNCTION, mapping: `IAM_GROUP_NAME=${FN_GROUP}`, scope: ociScope.database(COMP_A, DB_A) });
     expect(iam.requests.slice(iamBefore)).toMatchObject([{ ok: true, keyIdKind: 'security_token', principal: FUNCTION, region: 'us-ashburn-1' }]);
 
     const logins = ashburn.logins.length;
@@ -172,7 +163,7 @@ describe('examples/cross-tenancy-adb: a user of tenancy A, a database of tenancy
     return runNode([join(root, 'examples/cross-tenancy-adb/index.mjs')], {
       cwd: join(root, 'examples/cross-tenancy-adb'),
       env: {
-        ...only({ HOME: home, B_COMPARTMENT_OCID: COMP_B, B_ADB_OCID: ADB_B, B_ADB_CONNECT_STRING: frankfurt.connectString, OCI_IDENTITY_ENDPOINT: `${iam.url}/{region}` }),
+        ...only({ HOME: home, B_COMPARTMENT_OCID: COMP_B, B_ADB_OCID: DB_B, B_ADB_CONNECT_STRING: frankfurt.connectString, OCI_IDENTITY_ENDPOINT: `${iam.url}/{region}` }),
       },
       timeoutMs: 30_000,
     });
@@ -185,7 +176,7 @@ describe('examples/cross-tenancy-adb: a user of tenancy A, a database of tenancy
     const r = await run();
     expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toBe("[ 'TOKEN_GLOBAL', 'alice@example.com', 'B_APP' ]\n");
-    expect(iam.requests.at(-1)).toMatchObject({ ok: true, region: 'eu-frankfurt-1', tenancy: TENANCY_A, principal: ALICE, scope: ociScope.database(COMP_B, ADB_B) });
+    expect(iam.requests.at(-1)).toMatchObject({ ok: true, region: 'eu-frankfurt-1', tenancy: TENANCY_A, principal: ALICE, scope: ociScope.database(COMP_B, DB_B) });
     expect(frankfurt.logins.at(-1)).toMatchObject({ ok: true, user: 'B_APP', tenancy: TENANCY_A, region: 'eu-frankfurt-1', mapping: `IAM_GROUP_NAME=${TENANCY_A}:DbReaders` });
   });
 
