@@ -6,8 +6,9 @@
 // - The HeatWave emulator checks an authentication_oci_client login made
 //   from an OCI config profile with a security token.
 // - The OCI Identity Data Plane emulator checks an OCI-signed request for a
-//   db-token, and an oracledb pool is created with it (no Oracle Database
-//   runs here).
+//   cross-tenancy db-token from another region, and an oracledb pool logs in
+//   with it over TCPS to the Oracle Database emulator, which checks the token
+//   as Autonomous Database does and answers the identity query.
 import { postgresSection } from './postgres.mjs';
 import { heatwaveSection, mariadbSection } from './mysql.mjs';
 import { ociSection } from './oci.mjs';
