@@ -154,28 +154,58 @@ export async function createOracledbPoolWith(driver: OracledbDriver, options: Or
     ...attrs,
     externalAuth: true,
     homogeneous: true,
-    accessToken: tokenCallback(provider, (t) => (held = { token: t, byDriver: true })),
+    accessToken: tokenCallback(provider, (t) => (held = { token: t, byDriver: true, at: Date.now() })),
   } as unknown as oracledb.PoolAttributes);
-  retryRefusedLogins(pool, provider, () => held, (t) => (held = { token: t, byDriver: false }));
+  retryRefusedLogins(pool, provider, () => held, (t) => (held = { token: t, byDriver: false, at: Date.now() }));
   return pool;
 }
 
-/** The token a pool holds: taken by the driver through the callback, or handed over by a retry. */
+/** The token a pool holds: taken by the driver through the callback, or handed over by the adapter; and when. */
 interface HeldToken {
   readonly token: DbToken;
   readonly byDriver: boolean;
+  readonly at: number;
+}
+
+/** Hands `pool` a token (`pool.setAccessToken`, public since node-oracledb 6.x, not yet in @types/oracledb). */
+async function setPoolToken(pool: oracledb.Pool, t: DbToken): Promise<void> {
+  // Unlike createPool, setAccessToken stores the key as given, and the driver adds the PEM armour back
+  // at login: hand it the bare base64 body.
+  const { token, privateKey } = plain(t);
+  await (pool as unknown as { setAccessToken(t: OracledbAccessToken): Promise<void> }).setAccessToken({ token, privateKey: bareKey(privateKey) });
+}
+
+/** How close to its expiry a pool's token may come before a new connection swaps it: 30 s, or a quarter of a short token's life. */
+function swapMargin(h: HeldToken): number {
+  return Math.min(30_000, Math.max(0, h.token.expiresAt.getTime() - h.at) / 4);
 }
 
 /**
- * A login the database refuses (ORA-01017, ORA-25707, ORA-25708) forgets the
- * token that login sent, hands the pool a fresh one (`pool.setAccessToken`:
- * the pool itself asks again only once its token's `exp` has passed) and
- * tries that connection once more; never twice. Through public APIs only:
- * `getConnection` is wrapped on the pool object, which stays the driver's own.
+ * Two things the pool does not do by itself, done around `getConnection`:
+ *
+ * - The pool keeps its token until the token's `exp`, so a login begun in
+ *   its last moment reaches the database expired. A new connection whose
+ *   pool token is that close to expiry first hands the pool the provider's
+ *   current token (`pool.setAccessToken`), which the provider keeps fresh
+ *   ahead of time: no IAM call is made for it, and an idle pool makes none.
+ * - A login the database refuses (ORA-01017, ORA-25707, ORA-25708) forgets
+ *   the token that login sent, hands the pool a fresh one and tries that
+ *   connection once more; never twice.
+ *
+ * Through public APIs only: `getConnection` is wrapped on the pool object,
+ * which stays the driver's own.
  */
 function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: () => HeldToken | undefined, given: (t: DbToken) => void): void {
   const getConnection = pool.getConnection.bind(pool) as (...args: unknown[]) => Promise<oracledb.Connection>;
   const acquire = async (args: unknown[]): Promise<oracledb.Connection> => {
+    const current = held();
+    if (current !== undefined && current.token.expiresAt.getTime() - Date.now() < swapMargin(current)) {
+      const fresh = await provider.getToken();
+      if (fresh.token !== current.token.token && held() === current) {
+        given(fresh);
+        await setPoolToken(pool, fresh);
+      }
+    }
     const before = held();
     try {
       return await getConnection(...args);
@@ -192,10 +222,7 @@ function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: 
         const fresh = await provider.getToken();
         if (held() === sent) {
           given(fresh);
-          // Public since node-oracledb 6.x, not yet in @types/oracledb. Unlike createPool, it stores the key
-          // as given, and the driver adds the PEM armour back at login: hand it the bare base64 body.
-          const { token, privateKey } = plain(fresh);
-          await (pool as unknown as { setAccessToken(t: OracledbAccessToken): Promise<void> }).setAccessToken({ token, privateKey: bareKey(privateKey) });
+          await setPoolToken(pool, fresh);
         }
       }
       return getConnection(...args);

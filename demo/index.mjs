@@ -6,8 +6,9 @@
 // - The HeatWave emulator checks an authentication_oci_client login made
 //   from an OCI config profile with a security token.
 // - The OCI Identity Data Plane emulator checks an OCI-signed request for a
-//   db-token, and an oracledb pool is created with it (no Oracle Database
-//   runs here).
+//   cross-tenancy db-token from another region, and an oracledb pool logs in
+//   with it over TCPS to the Oracle Database emulator, which checks the token
+//   as Autonomous Database does and answers the identity query.
 import { postgresSection } from './postgres.mjs';
 import { heatwaveSection, mariadbSection } from './mysql.mjs';
 import { ociSection } from './oci.mjs';
@@ -23,3 +24,12 @@ for (const section of sections) {
   }
 }
 process.exitCode = failed ? 1 : 0;
+if (!failed) {
+  console.log(`
+Next steps:
+  - your own database: the README's "From zero to a passwordless login" (AWS RDS, Oracle ADB, HeatWave);
+  - check a login from the shell: npx dbtoken whoami --help;
+  - the mapping SQL and IAM policies: npx dbtoken sql --help, npx dbtoken policy --help;
+  - your own tests, with no cloud: the emulators in dbtoken/testing (README, "Testing your own code");
+  - the figures: npm run bench.`);
+}

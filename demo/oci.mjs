@@ -1,47 +1,73 @@
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIamPool } from 'dbtoken';
 import { ociDbToken, ociScope } from 'dbtoken/oci';
-import { startOciIdentityEmulator } from 'dbtoken/testing';
+import { startOciIdentityEmulator, startOracleDbEmulator } from 'dbtoken/testing';
 
-const TENANCY = 'ocid1.tenancy.oc1..aaaademotenancy';
-const USER = 'ocid1.user.oc1..aaaademouser';
-const COMPARTMENT = 'ocid1.compartment.oc1..aaaademocompartment';
-const ADB = 'ocid1.autonomousdatabase.oc1.eu-frankfurt-1.anuwcljrdemoadb';
+// Tenancy A (home region us-ashburn-1) has the user, in group DbReaders; tenancy B the Autonomous Database, in eu-frankfurt-1.
+const TENANCY_A = 'ocid1.tenancy.oc1..aaaademotenancya00000000000000000000000000000000000000000000';
+const TENANCY_B = 'ocid1.tenancy.oc1..aaaademotenancyb00000000000000000000000000000000000000000000';
+const USER = 'ocid1.user.oc1..aaaademouser000000000000000000000000000000000000000000000000000';
+const COMPARTMENT_B = 'ocid1.compartment.oc1..aaaademocompartmentb0000000000000000000000000000000000000000';
+const ADB_B = 'ocid1.autonomousdatabase.oc1.eu-frankfurt-1.aaaademoadb000000000000000000000000000000000000000000';
+
+/** The identity query of Oracle's guide to proving an IAM login. */
+const IDENTITY_QUERY =
+  "select sys_context('userenv','current_schema'), sys_context('userenv','session_user'), sys_context('userenv','authenticated_identity'), sys_context('userenv','authentication_method'), sys_context('userenv','enterprise_identity') from dual";
 
 export async function ociSection() {
-  console.log('\n== OCI IAM db-token (real oci-common signer) -> the Identity Data Plane emulator -> an oracledb pool ==');
+  console.log('\n== OCI IAM db-token, cross-tenancy in another region -> the OCI Identity emulator -> oracledb (thin) over TCPS -> the Oracle Database emulator ==');
   const dir = mkdtempSync(join(tmpdir(), 'dbtoken-demo-adb-'));
   const apiKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const fingerprint = createHash('md5').update(apiKey.publicKey.export({ type: 'spki', format: 'der' })).digest('hex').match(/../g).join(':');
   writeFileSync(join(dir, 'key.pem'), apiKey.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  writeFileSync(join(dir, 'config'), `[DEFAULT]\nuser=${USER}\ntenancy=${TENANCY}\nfingerprint=${fingerprint}\nkey_file=${join(dir, 'key.pem')}\nregion=us-ashburn-1\n`);
+  writeFileSync(join(dir, 'config'), `[DEFAULT]\nuser=${USER}\ntenancy=${TENANCY_A}\nfingerprint=${fingerprint}\nkey_file=${join(dir, 'key.pem')}\nregion=us-ashburn-1\n`);
   const iam = await startOciIdentityEmulator({
-    tenancies: [{ ocid: TENANCY, users: [{ ocid: USER, apiKeys: [{ fingerprint, publicKey: apiKey.publicKey.export({ type: 'spki', format: 'pem' }) }] }] }],
+    tenancies: [
+      { ocid: TENANCY_A, users: [{ ocid: USER, name: 'peter.fitch@example.com', groups: ['DbReaders'], apiKeys: [{ fingerprint, publicKey: apiKey.publicKey.export({ type: 'spki', format: 'pem' }) }] }] },
+      { ocid: TENANCY_B },
+    ],
     regions: ['us-ashburn-1', 'eu-frankfurt-1'],
   });
+  const db = await startOracleDbEmulator({
+    identity: iam,
+    database: { ocid: ADB_B, compartment: COMPARTMENT_B, tenancy: TENANCY_B, service: 'g1b_demo_high.adb.oraclecloud.com', region: 'eu-frankfurt-1' },
+  });
   const token = ociDbToken({
-    scope: ociScope.database(COMPARTMENT, ADB),
-    region: 'eu-frankfurt-1',
+    scope: ociScope.database(COMPARTMENT_B, ADB_B), // tenancy B's database: a cross-tenancy scope
+    region: 'eu-frankfurt-1', // the database's region, not the user's home region
     auth: { type: 'api_key', configFile: join(dir, 'config') },
     endpoint: `${iam.url}/{region}`, // the emulator serves each region under its own path
   });
+  let pool;
   try {
-    const t = await token.getToken();
-    const claims = JSON.parse(Buffer.from(t.token.split('.')[1], 'base64url').toString());
+    const mapping = `CREATE USER b_app IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=${TENANCY_A}:DbReaders'; GRANT CREATE SESSION TO b_app;`;
+    await db.admin(mapping);
+    console.log(`  database of tenancy B in eu-frankfurt-1 at ${db.connectString}`);
+    console.log(`  as ADMIN: CREATE USER b_app IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=<tenancy A>:DbReaders'; GRANT CREATE SESSION TO b_app;`);
+    pool = await createIamPool({ driver: 'oracledb', token, connectString: db.connectString, walletContent: db.wallet, poolMin: 0, poolMax: 2 });
+    const conn = await pool.getConnection();
+    let row;
+    try {
+      [row] = (await conn.execute(IDENTITY_QUERY)).rows;
+    } finally {
+      await conn.close();
+    }
     const req = iam.requests.at(-1);
-    console.log(`  IAM (${req.region}) verified the request signature of ${req.principal} and issued a db-token`);
-    console.log(`  token: sub=${claims.sub}, scope=${claims.scope.slice(0, 60)}..., expires ${t.expiresAt.toISOString()}`);
-    const sameKey = createPublicKey(t.privateKey).export({ type: 'spki', format: 'der' }).equals(createPublicKey({ key: claims.jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' }));
-    console.log(`  its privateKey is the pair of the token's jwk: ${sameKey}; printed, the token reads ${t}`);
-    const pool = await createIamPool({ driver: 'oracledb', token, connectString: 'tcps://adb.eu-frankfurt-1.oraclecloud.com:1522/demo_high.adb.oraclecloud.com', poolMin: 0 });
-    console.log(`  oracledb pool created (thin mode, externalAuth + homogeneous, accessToken callback), open and idle`);
-    console.log('  No Oracle Database runs on this machine: the pool is not asked for a connection. See README "Oracle Database" for the live test.');
-    await pool.close(0);
+    console.log(`  IAM (${req.region}) verified the request signature of tenancy A's user and issued a db-token for tenancy B's scope`);
+    const login = db.logins.at(-1);
+    console.log(`  the database checked the token's signature, scope and region, and the proof-of-possession signature: ${login.ok ? 'accepted' : `refused (${login.code})`}`);
+    const [schema, sessionUser, identity, method, enterprise] = row;
+    console.log(`  current_schema = ${schema}, session_user = ${sessionUser}`);
+    console.log(`  authenticated_identity = ${identity}, authentication_method = ${method}`);
+    console.log(`  enterprise_identity = ${enterprise}`);
+    console.log(`  printed, the token reads ${await token.getToken()}`);
   } finally {
+    await pool?.close(0);
     token.close();
+    await db.close();
     await iam.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,8 @@ const token = ociDbToken({
   scope: ociScope.database(process.env.B_COMPARTMENT_OCID, process.env.B_ADB_OCID),
   // Ask the Identity Data Plane of the database's region, not A's home region.
   region: 'eu-frankfurt-1',
+  // Unset in OCI: https://auth.eu-frankfurt-1.oraclecloud.com. Set for a local emulator ({region} is filled in).
+  endpoint: process.env.OCI_IDENTITY_ENDPOINT,
   // A's user, from ~/.oci/config (an `oci session authenticate` profile works too: type 'security_token').
   auth: { type: 'api_key', profile: process.env.OCI_PROFILE ?? 'DEFAULT' },
 });

@@ -14,6 +14,8 @@ const { ociDbToken, ociScope } = require('dbtoken/oci');
 const token = ociDbToken({
   scope: ociScope.database(process.env.ADB_COMPARTMENT_OCID, process.env.ADB_OCID),
   auth: { type: 'resource_principal' },
+  // Unset in OCI: the Identity Data Plane of the function's region. Set for a local emulator.
+  endpoint: process.env.OCI_IDENTITY_ENDPOINT,
 });
 const pool = createIamPool({
   driver: 'oracledb',

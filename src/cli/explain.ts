@@ -240,7 +240,28 @@ function tlsCodeFromMessage(msg: string): string | undefined {
   return undefined;
 }
 
+/** node-oracledb's NJS-506 carries Node's TLS message (no code) after its own first line. */
+function explainOracleTls(e: unknown): Failure | undefined {
+  if (oracleCode(e) !== 'NJS-506') return undefined;
+  const code = tlsCodeFromMessage(messageOf(e));
+  if (code !== undefined && TLS_CERT_CODES.has(code)) {
+    return refused(
+      `TLS refused: the database's certificate is not trusted (${code})`,
+      "Autonomous Database's certificates chain to a CA that Node trusts; for another database, give Node its CA with NODE_EXTRA_CA_CERTS=<PEM file>, or name a wallet folder with wallet_location in --connect-string",
+    );
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return refused(`TLS refused: the database's certificate does not name the host in --connect-string (${code})`, 'connect with the host name of the database\'s connection strings, not an alias or an address');
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return refused(`TLS refused: the database's certificate is not valid now (${code})`, "the database's certificate has expired, or this machine's clock is wrong");
+  }
+  return undefined;
+}
+
 function explainTls(e: unknown): Failure | undefined {
+  const oracle = explainOracleTls(e);
+  if (oracle) return oracle;
   const msg = messageOf(e);
   const raw = prop(e, 'code');
   const code = raw === 'HANDSHAKE_SSL_ERROR' ? (tlsCodeFromMessage(msg) ?? raw) : raw;

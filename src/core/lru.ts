@@ -17,6 +17,11 @@ export class LruMap<K, V> {
     return value;
   }
 
+  /** The value, without counting this as a use. */
+  peek(key: K): V | undefined {
+    return this.#entries.get(key);
+  }
+
   set(key: K, value: V): this {
     this.#entries.delete(key);
     this.#entries.set(key, value);

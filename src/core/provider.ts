@@ -398,9 +398,13 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
   const key = JSON.stringify([o.cacheKey !== undefined ? ['key', o.cacheKey] : store.privateKey(), store.clockId(o.clock)]);
   const slot = store.attach(key, internals.label ?? labelOf(o.target), clock, member, internals.onRelease);
 
+  /** The token this provider last handed out, and until when it may hand it out again without deciding anew. */
+  let fast: { stored: StoredToken; until: number } | undefined;
+
   const hand = (stored: StoredToken): DbToken => {
     if (member.used !== stored) {
       member.used = stored;
+      fast = { stored, until: refreshSchedule({ fetchedAt: stored.fetchedAt, expiresAt: stored.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity }).refreshAt };
       store.reschedule(slot);
     }
     return stored.token;
@@ -481,6 +485,8 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       if (closed) throw new ProviderClosedError();
       const force = opts?.forceRefresh === true;
       if (!force) {
+        // The hot path: the token handed out last is still the cached one, valid, and not yet due for a refresh.
+        if (fast !== undefined && !fast.stored.invalid && clock() < fast.until && store.peek(slot) === fast.stored) return fast.stored.token;
         const d = decide(store.view(slot), clock(), policy);
         if (d.action === 'serve' || d.action === 'serve-and-refresh') {
           if (d.action === 'serve-and-refresh') store.fetch(slot, member, true);

@@ -90,6 +90,8 @@ export interface TokenStore {
   detach(slot: Slot, member: Member): void;
   view(slot: Slot): EntryView;
   current(slot: Slot): StoredToken | undefined;
+  /** The cached token, without touching the cache's recency (the hot path's check). */
+  peek(slot: Slot): StoredToken | undefined;
   /** Joins the fetch in flight, or starts one with `member`'s source and settings. */
   fetch(slot: Slot, member: Member, background: boolean): Flight;
   /** Waits for `flight` until `signal` aborts; the fetch is abandoned once no caller waits for it. */
@@ -441,6 +443,9 @@ function createStore(): TokenStore {
       if (ref !== undefined && s.members.has(ref)) leave(s, ref);
     },
     view,
+    peek(slot) {
+      return tokens.peek(state(slot).key);
+    },
     current(slot) {
       return tokens.get(state(slot).key);
     },

@@ -248,23 +248,7 @@ describe('--ssl-mode: verify-full (the default) wants the certificate to name --
   });
 });
 
-describe('dbtoken whoami --driver oracledb (no Oracle Database here: the checks before any login)', () => {
-  const oracleArgs = (...more: string[]) => ['whoami', '--driver', 'oracledb', '--token', 'oci', '--scope', 'urn:oracle:db::id::*', '--auth', 'resource_principal', ...more];
-
-  it('a connect string that is not TCPS: exit 2, the connect string named, nothing sent', async () => {
-    const r = await dbtoken(oracleArgs('--connect-string', 'db.example.com:1521/orcl'));
-    expect(r.code).toBe(2);
-    expect(lines(r.stderr)).toHaveLength(1);
-    expect(r.stderr).toMatch(/^dbtoken whoami: --connect-string: the db-token would travel without TLS .*tcps:\/\/.*--insecure for testing only; see dbtoken whoami --help$/m);
-  });
-
-  it('a tnsnames.ora alias with no --config-dir to look it up in: exit 2, says to give --config-dir', async () => {
-    const r = await dbtoken(oracleArgs('--connect-string', 'mydb_high'), { env: { TNS_ADMIN: '' } });
-    expect(r.code).toBe(2);
-    expect(lines(r.stderr)).toHaveLength(1);
-    expect(r.stderr).toMatch(/--connect-string: cannot tell whether "mydb_high" uses TCPS: no tnsnames\.ora entry for it in --config-dir or TNS_ADMIN; give --config-dir/);
-  });
-});
+// The oracledb login, against the Oracle Database emulator: cli-whoami-oracledb.test.ts.
 
 describe('--debug: the stack and causes, never a token', () => {
   it('canary: a server that quotes the token back in its error; --debug output keeps none of it', async () => {

@@ -410,3 +410,15 @@ describe('redaction', () => {
     p.close();
   });
 });
+
+describe('staticToken with a target', () => {
+  it('user, host and port become the target; with target too, or a bad port, a ConfigError names the field', async () => {
+    const p = staticToken('secret', { user: 'app', host: 'db.internal', port: 6432 });
+    expect(p.target).toEqual({ user: 'app', host: 'db.internal', port: 6432 });
+    expect((await p.getToken()).token).toBe('secret');
+    p.close();
+    expect(() => staticToken('secret', { user: 'app', target: { user: 'x' } })).toThrow(expect.objectContaining({ field: 'target' }));
+    expect(() => staticToken('secret', { port: 70_000 })).toThrow(expect.objectContaining({ field: 'port' }));
+    expect(() => staticToken('secret', { user: '' })).toThrow(expect.objectContaining({ field: 'user' }));
+  });
+});
