@@ -39,7 +39,7 @@ process.exit(0);
 
 async function bundle(entry, out, external = []) {
   const file = join(out, 'index.mjs');
-  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', minify: true, banner: { js: BANNER }, outfile: file, external, logLevel: 'error' });
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'esm', minify: true, banner: { js: BANNER }, outfile: file, external, logLevel: 'error' });
   const code = readFileSync(file);
   return { file, minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
 }

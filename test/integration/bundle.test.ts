@@ -1,7 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
-import { build, type Format, type Metafile } from 'esbuild';
+import type { Format, Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOciIdentityEmulator, type OciIdentityEmulator } from 'dbtoken/testing';
 import { REGION, temporaryKeys } from '../helpers/aws.js';
@@ -10,9 +11,6 @@ import { startIamPostgres, type IamPostgres } from '../helpers/iam-postgres.js';
 import { rsaKeys, writeProfile } from '../helpers/oci-files.js';
 import { npmInstall, packDbtoken, pinned } from '../helpers/packed-app.js';
 import { tempDir } from '../helpers/temp.js';
-
-/** What an ESM bundle of CommonJS packages (pg is one) needs, as the README says. */
-const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /**
  * What a bundle may still import at run time besides Node's built-ins: the
@@ -93,22 +91,32 @@ beforeAll(() => {
   copyFileSync(join(root, 'examples/lambda-rds-postgres/handler.mjs'), join(app, 'example.mjs'));
 }, 300_000);
 
-/** Bundles `entry` of the app as the README says, into a folder of its own with no node_modules. */
-async function bundle(entry: Source | 'example.mjs', format: Format, folder = `${entry.replace('.', '-')}-${format}`): Promise<{ file: string; metafile: Metafile }> {
-  const file = join(dir, folder, format === 'esm' ? 'index.mjs' : 'index.cjs');
-  const { metafile } = await build({
-    entryPoints: [join(app, entry)],
-    absWorkingDir: app,
-    bundle: true,
-    platform: 'node',
-    format,
-    minify: true,
-    outfile: file,
-    metafile: true,
-    logLevel: 'silent',
-    ...(format === 'esm' ? { banner: { js: BANNER } } : {}),
-  });
-  return { file, metafile };
+/** The README's esbuild command for each format, from its "Bundling for Lambda" section. */
+function readmeCommands(): Record<Format, string> {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf('## Bundling for Lambda');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\\\n\s*/g, '').trim());
+  const esm = commands.filter((c) => c.includes('--format=esm'));
+  const cjs = commands.filter((c) => !c.includes('--format='));
+  expect([esm.length, cjs.length]).toEqual([1, 1]);
+  return { esm: esm[0]!, cjs: cjs[0]!, iife: '' };
+}
+
+/**
+ * Bundles `entry` of the app with the README's esbuild command for
+ * `format` (its entry and output swapped for ours), into a folder of its
+ * own with no node_modules.
+ */
+function bundle(entry: Source | 'example.mjs', format: 'esm' | 'cjs', folder = `${entry.replace('.', '-')}-${format}`): { file: string; metafile: Metafile } {
+  const file = join(dir, folder, format === 'esm' ? 'index.mjs' : 'index.js');
+  const meta = join(dir, `${folder}.meta.json`);
+  const command = readmeCommands()[format]
+    .replace(/^npx esbuild /, `${join(root, 'node_modules/.bin/esbuild')} `)
+    .replace(' handler.mjs ', ` ${entry} `)
+    .replace(/--outfile=\S+/, `--outfile=${file}`);
+  execFileSync('sh', ['-c', `${command} --metafile=${meta} --log-level=error`], { cwd: app, stdio: 'pipe' });
+  return { file, metafile: JSON.parse(readFileSync(meta, 'utf8')) as Metafile };
 }
 
 /** Loads a bundle in a new process and prints what its handler returns. */
@@ -119,7 +127,7 @@ function invoke(file: string, env: Record<string, string>, cwd = dirname(file)):
       '-e',
       `
       const file = process.env.BUNDLE;
-      const mod = file.endsWith('.cjs') ? (await import('node:module')).createRequire(file)(file) : await import(file);
+      const mod = file.endsWith('.js') ? (await import('node:module')).createRequire(file)(file) : await import(file);
       // A CommonJS source bundled as ESM has its exports as the default export.
       console.log(JSON.stringify(await (mod.handler ?? mod.default.handler)()));
       process.exit(0);
@@ -174,7 +182,7 @@ describe('a pg Lambda app bundled with esbuild, with only pg and @aws-sdk/rds-si
     { name: 'examples/lambda-rds-postgres', entry: 'example.mjs', format: 'esm' },
     { name: 'examples/lambda-rds-postgres', entry: 'example.mjs', format: 'cjs' },
   ] as const)('$name, bundled as $format: builds with no externals but Node built-ins, and its handler reads a row as iam_alice', async ({ entry, format }) => {
-    const { file, metafile } = await bundle(entry, format);
+    const { file, metafile } = bundle(entry, format);
     const packages = packagesIn(metafile);
     expect([...packages].filter((p) => /^(dbtoken|pg|@aws-sdk\/rds-signer)$/.test(p)).sort()).toEqual(['@aws-sdk/rds-signer', 'dbtoken', 'pg']);
     expect([...packages].filter((p) => /^(postgres|mysql2|oracledb|lru-cache)$/.test(p))).toEqual([]);
@@ -191,7 +199,7 @@ describe('a pg Lambda app bundled with esbuild, with only pg and @aws-sdk/rds-si
   });
 
   it.each(['esm', 'cjs'] as const)('bundled as %s, createIamPool for a driver the app lacks rejects with a ConfigError naming the package', async (format) => {
-    const { file } = await bundle('missing.mjs', format);
+    const { file } = bundle('missing.mjs', format);
     const r = await invoke(file, {});
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({
@@ -218,7 +226,7 @@ describe('an OCI app bundled with esbuild: the SDK worker runs from the bundle',
   });
 
   it.each(['esm', 'cjs'] as const)('bundled as %s, with the OCI SDK installed next to the bundle, run from another directory: a db-token', async (format) => {
-    const { file } = await bundle('oci.mjs', format);
+    const { file } = bundle('oci.mjs', format);
     // The SDK is loaded by the worker at run time, from where the bundle is.
     mkdirSync(join(dirname(file), 'node_modules'));
     for (const pkg of ['oci-common', 'oci-identitydataplane']) symlinkSync(join(root, 'node_modules', pkg), join(dirname(file), 'node_modules', pkg));
@@ -228,7 +236,7 @@ describe('an OCI app bundled with esbuild: the SDK worker runs from the bundle',
   });
 
   it('without the OCI SDK, the bundle names the packages to install', async () => {
-    const { file } = await bundle('oci.mjs', 'esm', 'oci-without-sdk');
+    const { file } = bundle('oci.mjs', 'esm', 'oci-without-sdk');
     const r = await invoke(file, env, '/');
     expect(r.stderr).toBe('');
     const [code, fix] = JSON.parse(r.stdout);
