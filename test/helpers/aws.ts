@@ -23,6 +23,24 @@ export const otherKeys = {
 
 export const REGION = 'us-east-1';
 
+/**
+ * What Lambda puts in the environment for a function's role ({@link temporaryKeys}),
+ * plus examples/lambda-rds-postgres's own settings for iam_alice at 127.0.0.1:`port`.
+ */
+export function lambdaEnvironment(port: number, caFile: string): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: temporaryKeys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: temporaryKeys.secretAccessKey,
+    AWS_SESSION_TOKEN: temporaryKeys.sessionToken,
+    AWS_REGION: REGION,
+    DB_HOST: '127.0.0.1',
+    DB_PORT: String(port),
+    DB_USER: 'iam_alice',
+    DB_REGION: REGION,
+    DB_CA_FILE: caFile,
+  };
+}
+
 /** What an RDS token is signed for, in the tests: the private servers on 127.0.0.1. */
 export type RdsTarget = Parameters<typeof awsRdsToken>[0];
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import type { Format, Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOciIdentityEmulator, type OciIdentityEmulator } from 'dbtoken/testing';
-import { REGION, temporaryKeys } from '../helpers/aws.js';
+import { lambdaEnvironment } from '../helpers/aws.js';
 import { root, runNode } from '../helpers/dist.js';
 import { startIamPostgres, type IamPostgres } from '../helpers/iam-postgres.js';
 import { rsaKeys, writeProfile } from '../helpers/oci-files.js';
@@ -19,34 +19,29 @@ import { tempDir } from '../helpers/temp.js';
  */
 const LEFT_TO_RUN_TIME = ['mysql2/promise', 'oracledb', 'pg-native', 'postgres'];
 
+/** A createIamPool handler for iam_alice, written as an ES module or as CommonJS. */
+function handler(syntax: 'esm' | 'cjs'): string {
+  const load =
+    syntax === 'esm'
+      ? "import { readFileSync } from 'node:fs'; import { createIamPool } from 'dbtoken'; import { awsRdsToken } from 'dbtoken/aws';"
+      : "const { readFileSync } = require('node:fs'); const { createIamPool } = require('dbtoken'); const { awsRdsToken } = require('dbtoken/aws');";
+  return `
+    ${load}
+    const pool = createIamPool({
+      driver: 'pg',
+      token: awsRdsToken({ hostname: process.env.DB_HOST, port: Number(process.env.DB_PORT), username: process.env.DB_USER, region: process.env.DB_REGION }),
+      database: 'postgres',
+      ssl: { ca: readFileSync(process.env.DB_CA_FILE, 'utf8') },
+      max: 1,
+    });
+    ${syntax === 'esm' ? 'export const handler =' : 'exports.handler ='} async () => (await (await pool).query('select session_user as "user", 41 + 1 as answer')).rows[0];
+  `;
+}
+
 /** A Lambda app's source files, each bundled on its own. */
 const SOURCES = {
-  'handler.mjs': `
-    import { readFileSync } from 'node:fs';
-    import { createIamPool } from 'dbtoken';
-    import { awsRdsToken } from 'dbtoken/aws';
-    const pool = createIamPool({
-      driver: 'pg',
-      token: awsRdsToken({ hostname: process.env.DB_HOST, port: Number(process.env.DB_PORT), username: process.env.DB_USER, region: process.env.DB_REGION }),
-      database: 'postgres',
-      ssl: { ca: readFileSync(process.env.DB_CA_FILE, 'utf8') },
-      max: 1,
-    });
-    export const handler = async () => (await (await pool).query('select session_user as "user", 41 + 1 as answer')).rows[0];
-  `,
-  'handler.cjs': `
-    const { readFileSync } = require('node:fs');
-    const { createIamPool } = require('dbtoken');
-    const { awsRdsToken } = require('dbtoken/aws');
-    const pool = createIamPool({
-      driver: 'pg',
-      token: awsRdsToken({ hostname: process.env.DB_HOST, port: Number(process.env.DB_PORT), username: process.env.DB_USER, region: process.env.DB_REGION }),
-      database: 'postgres',
-      ssl: { ca: readFileSync(process.env.DB_CA_FILE, 'utf8') },
-      max: 1,
-    });
-    exports.handler = async () => (await (await pool).query('select session_user as "user", 41 + 1 as answer')).rows[0];
-  `,
+  'handler.mjs': handler('esm'),
+  'handler.cjs': handler('cjs'),
   'missing.mjs': `
     import { ConfigError, createIamPool, tokenProvider } from 'dbtoken';
     const token = tokenProvider(async () => ({ token: 'token', expiresAt: new Date(Date.now() + 900_000) }));
@@ -154,17 +149,7 @@ describe('a pg Lambda app bundled with esbuild, with only pg and @aws-sdk/rds-si
     db = await startIamPostgres();
     const caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, db.ca);
-    env = {
-      AWS_ACCESS_KEY_ID: temporaryKeys.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: temporaryKeys.secretAccessKey,
-      AWS_SESSION_TOKEN: temporaryKeys.sessionToken,
-      AWS_REGION: REGION,
-      DB_HOST: '127.0.0.1',
-      DB_PORT: String(db.port),
-      DB_USER: 'iam_alice',
-      DB_REGION: REGION,
-      DB_CA_FILE: caFile,
-    };
+    env = lambdaEnvironment(db.port, caFile);
   });
   afterAll(async () => {
     await db?.stop();

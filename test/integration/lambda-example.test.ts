@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { REGION, temporaryKeys } from '../helpers/aws.js';
+import { lambdaEnvironment } from '../helpers/aws.js';
 import { startIamPostgres, type IamPostgres } from '../helpers/iam-postgres.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -13,17 +13,7 @@ beforeAll(async () => {
   const caFile = join(tempDir('dbtoken-lambda-'), 'ca.pem');
   writeFileSync(caFile, db.ca);
   // What Lambda puts in the environment for the function's role, plus the function's own settings.
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: temporaryKeys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: temporaryKeys.secretAccessKey,
-    AWS_SESSION_TOKEN: temporaryKeys.sessionToken,
-    AWS_REGION: REGION,
-    DB_HOST: '127.0.0.1',
-    DB_PORT: String(db.port),
-    DB_USER: 'iam_alice',
-    DB_REGION: REGION,
-    DB_CA_FILE: caFile,
-  });
+  Object.assign(process.env, lambdaEnvironment(db.port, caFile));
 });
 
 afterAll(async () => {
