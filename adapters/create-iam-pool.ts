@@ -2,10 +2,10 @@ import { ConfigError } from '../src/core/errors.js';
 import { describe } from '../src/core/validation.js';
 import { loadMysql2, loadOracledb, loadPg, loadPostgres } from './load-driver.js';
 // Types only: each adapter is loaded with its driver, below.
-import type { Mysql2IamPoolConfig, Mysql2Pool } from './mysql2-iam.js';
-import type { OracledbIamPoolAttributes, OracledbPool } from './oracledb-iam.js';
-import type { PgIamPoolConfig, PgPool } from './pg-iam.js';
-import type { PostgresJsIamOptions, PostgresJsSql } from './postgres-iam.js';
+import type { Mysql2IamPoolConfig, Mysql2Pool } from './mysql2.js';
+import type { OracledbIamPoolAttributes, OracledbPool } from './oracledb.js';
+import type { PgIamPoolConfig, PgPool } from './pg.js';
+import type { PostgresJsIamOptions, PostgresJsSql } from './postgres.js';
 import { requireProvider } from './preamble.js';
 
 /**
@@ -14,10 +14,10 @@ import { requireProvider } from './preamble.js';
  * driver as an argument and so imports none.
  */
 const DRIVERS: { [D in IamPoolDriver]: (options: any) => Promise<IamPools[D]> } = {
-  pg: async (o) => (await import('./pg-iam.js')).createPgPoolWith(await loadPg(), o),
-  postgres: async (o) => (await import('./postgres-iam.js')).createPostgresJsWith(await loadPostgres(), o),
-  mysql2: async (o) => (await import('./mysql2-iam.js')).createMysql2PoolWith(await loadMysql2(), o),
-  oracledb: async (o) => (await import('./oracledb-iam.js')).createOracledbPoolWith(await loadOracledb(), o),
+  pg: async (o) => (await import('./pg.js')).createPgPoolWith(await loadPg(), o),
+  postgres: async (o) => (await import('./postgres.js')).createPostgresJsWith(await loadPostgres(), o),
+  mysql2: async (o) => (await import('./mysql2.js')).createMysql2PoolWith(await loadMysql2(), o),
+  oracledb: async (o) => (await import('./oracledb.js')).createOracledbPoolWith(await loadOracledb(), o),
 };
 
 /**

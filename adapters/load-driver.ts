@@ -8,10 +8,10 @@
  * `require()` directly inside the `try`): see scripts/build.mjs.
  */
 import { ConfigError } from '../src/core/errors.js';
-import type { Mysql2Driver } from './mysql2-iam.js';
-import type { OracledbDriver } from './oracledb-iam.js';
-import type { PgDriver } from './pg-iam.js';
-import type { PostgresDriver } from './postgres-iam.js';
+import type { Mysql2Driver } from './mysql2.js';
+import type { OracledbDriver } from './oracledb.js';
+import type { PgDriver } from './pg.js';
+import type { PostgresDriver } from './postgres.js';
 
 /** Whether `err` says that `specifier` itself (not something it imports) is not installed. */
 function isNotInstalled(err: unknown, specifier: string): boolean {

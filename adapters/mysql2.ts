@@ -1,55 +1,291 @@
 /**
- * The mysql2 adapter: AWS RDS / Aurora MySQL cleartext tokens and MySQL
- * HeatWave's OCI IAM login (`authentication_oci_client`).
- *
- * @example
- * ```ts
- * import { createMysql2Pool, mysql2AuthPlugins } from 'dbtoken/mysql2';
- * ```
- * @module dbtoken/mysql2
+ * The mysql2 adapter, given the driver. `dbtoken/mysql2` (subpath/mysql2.ts)
+ * binds it to the installed `mysql2/promise`, and createIamPool to the one
+ * it loaded. Only mysql2's types are imported here, so that a bundle without
+ * the driver builds.
  */
-import mysql from 'mysql2/promise';
-// For the doc comment's links.
-import type { DbTokenError, InsecureTransportError } from '../src/core/errors.js';
-import { createMysql2PoolWith, type Mysql2IamPoolConfig, type Mysql2Pool } from './mysql2-iam.js';
-
-export {
-  heatwaveAuthResponse,
-  mysql2AuthPlugins,
-  type Mysql2AuthPlugin,
-  type Mysql2AuthPlugins,
-  type Mysql2AuthPluginsOptions,
-  type Mysql2IamPoolConfig,
-  type Mysql2Pool,
-} from './mysql2-iam.js';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+/** @ts-ignore optional peer: without mysql2, its types are any */
+import type { Pool as PromisePool, PoolOptions } from 'mysql2/promise';
+import { ConfigError, InsecureTransportError, isDbTokenError, type DbTokenError } from '../src/core/errors.js';
+import type { TokenProvider } from '../src/core/provider.js';
+import type { DbToken } from '../src/core/token.js';
+import { applyTarget, checkPoolOptions, isLoginRefused, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
- * Creates mysql2's own promise `Pool` whose connections log in with tokens.
- *
- * - Refuses, with {@link InsecureTransportError}, options without `ssl`
- *   unless `allowInsecureTransport: true`.
- * - Takes `user`, and `host`/`port` when no `host` is given, from the
- *   provider (for example `awsRdsToken`'s `username`).
- * - When the server refuses a login (1045, access denied), forgets the token
- *   that connection sent (a newer one, fetched meanwhile, stays) and retries
- *   once, whether the call was `query`, `execute` or `getConnection`; never
- *   twice. Those three methods of the returned pool are wrapped for this;
- *   nothing else of mysql2's pool is changed.
- * - An error from the provider reaches the caller as the provider's own
- *   {@link DbTokenError} (not mysql2's `AUTH_SWITCH_PLUGIN_ERROR`).
+ * The `mysql2/promise` pool that {@link createMysql2Pool} returns: mysql2's own class.
  *
  * @example
  * ```ts
- * import { createMysql2Pool } from 'dbtoken/mysql2';
- * import { awsRdsToken } from 'dbtoken/aws';
- * const pool = createMysql2Pool({
- *   token: awsRdsToken({ hostname: 'mydb.abc123.eu-west-1.rds.amazonaws.com', port: 3306, username: 'app' }),
- *   database: 'orders',
- *   ssl: { ca: rdsCaBundle },
- * });
+ * const pool: Mysql2Pool = createMysql2Pool({ token, database: 'orders', ssl: { ca: rdsCaBundle } });
  * const [rows] = await pool.query('select current_user()');
+ * await pool.end();
  * ```
  */
-export function createMysql2Pool(options: Mysql2IamPoolConfig): Mysql2Pool {
-  return createMysql2PoolWith(mysql, options);
+export type Mysql2Pool = PromisePool;
+
+/**
+ * Options of {@link mysql2AuthPlugins}.
+ *
+ * @example
+ * ```ts
+ * const options: Mysql2AuthPluginsOptions = { allowInsecureTransport: true }; // local test server only
+ * const authPlugins = mysql2AuthPlugins(staticToken('test-token'), options);
+ * ```
+ */
+export interface Mysql2AuthPluginsOptions {
+  /** Allow sending tokens over a connection without TLS. Only for local testing. Default false. */
+  allowInsecureTransport?: boolean;
+}
+
+/**
+ * Options of {@link createMysql2Pool}: mysql2's own pool options, less `password` and `authPlugins`, plus the provider.
+ *
+ * @example
+ * ```ts
+ * const config: Mysql2IamPoolConfig = {
+ *   token: heatwaveOciToken({ profile: 'heatwave' }),
+ *   host: '10.0.1.12', user: 'app', database: 'orders',
+ *   ssl: { ca: heatwaveCa }, connectionLimit: 10,
+ * };
+ * const pool = createMysql2Pool(config);
+ * ```
+ */
+export interface Mysql2IamPoolConfig extends Omit<PoolOptions, 'password' | 'authPlugins'> {
+  /** Supplies the login of every new physical connection. */
+  token: TokenProvider;
+  /** Allow tokens over connections without TLS. Only for local testing. Default false. */
+  allowInsecureTransport?: boolean;
+}
+
+/**
+ * A mysql2 auth plugin factory, as `authPlugins` takes it.
+ *
+ * @example
+ * ```ts
+ * const plugin: Mysql2AuthPlugin = mysql2AuthPlugins(provider).mysql_clear_password;
+ * const conn = await mysql.createConnection({ host, user: 'app', ssl: { ca }, authPlugins: { mysql_clear_password: plugin } });
+ * ```
+ */
+export type Mysql2AuthPlugin = (ctx: { connection: unknown; command?: unknown }) => (data: Buffer) => Promise<Buffer>;
+
+/**
+ * The map {@link mysql2AuthPlugins} returns.
+ *
+ * @example
+ * ```ts
+ * const { mysql_clear_password, authentication_oci_client }: Mysql2AuthPlugins = mysql2AuthPlugins(provider);
+ * // AWS RDS needs only the first; HeatWave OCI IAM only the second
+ * const conn = await mysql.createConnection({ host, user: 'app', ssl: { ca }, authPlugins: { mysql_clear_password } });
+ * ```
+ */
+export interface Mysql2AuthPlugins {
+  /** Any other plugin name: so the map fits mysql2's `authPlugins` option as it is. */
+  [plugin: string]: Mysql2AuthPlugin;
+  /** AWS RDS / Aurora MySQL and any cleartext token: the token and a NUL byte. */
+  mysql_clear_password: Mysql2AuthPlugin;
+  /** MySQL HeatWave OCI IAM: the JSON `{fingerprint, signature, token}` over the server's nonce. */
+  authentication_oci_client: Mysql2AuthPlugin;
+}
+
+/**
+ * mysql2 overwrites `code` on whatever an auth plugin throws. The plugins
+ * therefore throw this carrier, whose `cause` is the untouched
+ * {@link DbTokenError}; the pool hands the cause itself to the caller.
+ */
+class PluginFailure extends Error {
+  constructor(readonly original: DbTokenError) {
+    super(`dbtoken: ${original.message}`, { cause: original });
+    this.name = 'DbTokenPluginFailure';
+  }
+}
+
+function unwrap(err: unknown): unknown {
+  return err instanceof PluginFailure ? err.original : err;
+}
+
+function isEncrypted(connection: unknown): boolean {
+  return (connection as { stream?: { encrypted?: boolean } } | null)?.stream?.encrypted === true;
+}
+
+const keyObjects = new WeakMap<DbToken, KeyObject>();
+
+function keyOf(t: DbToken): KeyObject {
+  let k = keyObjects.get(t);
+  if (k === undefined) keyObjects.set(t, (k = createPrivateKey(t.privateKey!)));
+  return k;
+}
+
+/**
+ * The `authentication_oci_client` reply for one nonce: RSA PKCS#1 v1.5 with
+ * SHA-256 over the nonce bytes exactly as received, in standard base64,
+ * inside raw JSON `{"fingerprint","signature","token"}` with no NUL after it.
+ * An empty nonce gets an empty reply (the server sends the nonce next).
+ * `t` needs `privateKey` and `fingerprint`, as {@link DbToken}s from
+ * `heatwaveOciToken()` have.
+ *
+ * @example
+ * ```ts
+ * const reply = heatwaveAuthResponse(nonce, await heatwaveOciToken().getToken());
+ * JSON.parse(reply.toString()); // { fingerprint, signature, token }
+ * ```
+ */
+export function heatwaveAuthResponse(nonce: Buffer, t: DbToken): Buffer {
+  if (nonce.length === 0) return Buffer.alloc(0);
+  const signature = sign('sha256', nonce, keyOf(t)).toString('base64');
+  return Buffer.from(JSON.stringify({ fingerprint: t.fingerprint, signature, token: t.token }), 'utf8');
+}
+
+/** Builds the plugins; `onSent` learns which token each connection's login used. */
+function buildPlugins(provider: TokenProvider, allowInsecure: boolean, onSent?: (connection: unknown, t: DbToken) => void): Mysql2AuthPlugins {
+  const guard = (connection: unknown, what: string): void => {
+    if (!allowInsecure && !isEncrypted(connection)) {
+      throw new PluginFailure(
+        new InsecureTransportError(
+          `refusing to send ${what} over a MySQL connection without TLS; set ssl (for example ssl: { ca }), or allowInsecureTransport: true for local testing only`,
+        ),
+      );
+    }
+  };
+  const fetch = async (connection: unknown): Promise<DbToken> => {
+    try {
+      const t = await provider.getToken();
+      onSent?.(connection, t);
+      return t;
+    } catch (err) {
+      // Any copy of dbtoken (the other build too): its code must reach the caller.
+      if (isDbTokenError(err)) throw new PluginFailure(err);
+      throw err;
+    }
+  };
+  return {
+    mysql_clear_password:
+      ({ connection }) =>
+      async () => {
+        guard(connection, 'an IAM token');
+        const t = await fetch(connection);
+        return Buffer.from(`${t.token}\0`, 'utf8');
+      },
+    authentication_oci_client: ({ connection }) => {
+      let material: Promise<DbToken> | undefined;
+      return async (nonce: Buffer) => {
+        guard(connection, 'an OCI IAM login');
+        // One token per connection, even when the server sends the nonce in a second packet.
+        const t = await (material ??= fetch(connection));
+        if (t.privateKey === undefined || t.fingerprint === undefined) {
+          throw new PluginFailure(
+            new ConfigError(
+              'token',
+              'authentication_oci_client needs a provider whose tokens carry privateKey and fingerprint',
+              'use heatwaveOciToken(), or a tokenProvider() whose source returns both',
+            ),
+          );
+        }
+        return heatwaveAuthResponse(nonce, t);
+      };
+    },
+  };
+}
+
+/**
+ * An `authPlugins` map for mysql2 that logs in with tokens from `provider`,
+ * fetched once per physical connection:
+ *
+ * - `mysql_clear_password`: the token followed by a NUL byte (AWS RDS and
+ *   Aurora MySQL, MariaDB PAM, any cleartext token);
+ * - `authentication_oci_client`: MySQL HeatWave's OCI IAM login, signing the
+ *   server's nonce with the provider's `privateKey`.
+ *
+ * Both refuse, with {@link InsecureTransportError}, a connection without TLS
+ * unless `allowInsecureTransport` is set. mysql2 overwrites `code` on
+ * anything a plugin throws (`AUTH_SWITCH_PLUGIN_ERROR`): used directly, the
+ * provider's {@link DbTokenError} is that error's `cause`. Through
+ * {@link createMysql2Pool} the caller gets the `DbTokenError` itself.
+ *
+ * @example
+ * ```ts
+ * import mysql from 'mysql2/promise';
+ * import { mysql2AuthPlugins } from 'dbtoken/mysql2';
+ * const conn = await mysql.createConnection({ host, user: 'app', ssl: { ca }, authPlugins: mysql2AuthPlugins(provider) });
+ * ```
+ */
+export function mysql2AuthPlugins(provider: TokenProvider, options?: Mysql2AuthPluginsOptions): Mysql2AuthPlugins {
+  return buildPlugins(requireProvider(provider, 'provider'), options?.allowInsecureTransport === true);
+}
+
+/** What the provider replaces in mysql2's options. */
+const REFUSED_OPTIONS = Object.fromEntries(
+  ['password', 'password1', 'password2', 'password3', 'authPlugins', 'authSwitchHandler'].map((f) => [f, 'the token provider supplies the login of every connection']),
+);
+
+/**
+ * The token each connection's login sent, so that a refusal names exactly
+ * that token. mysql2 reports a refused login as the connection's `'error'`
+ * event, in the same tick as it fails the pool call, so the error is tied to
+ * its token before any caller's promise reaction runs.
+ */
+class LoginTracker {
+  readonly #byConnection = new WeakMap<object, DbToken>();
+  readonly #byError = new WeakMap<object, DbToken>();
+
+  sent(connection: unknown, token: DbToken): void {
+    const conn = connection as Partial<Pick<EventEmitter, 'once' | 'removeListener'>> | null;
+    if (typeof conn?.once !== 'function' || typeof conn.removeListener !== 'function') return;
+    const watched = this.#byConnection.has(conn);
+    this.#byConnection.set(conn, token);
+    if (watched) return;
+    const onError = (err: unknown): void => {
+      conn.removeListener!('connect', onConnect);
+      const t = this.#byConnection.get(conn);
+      if (typeof err === 'object' && err !== null && t !== undefined) this.#byError.set(err, t);
+    };
+    // Logged in: later errors of this connection are no refusal of its token.
+    const onConnect = (): void => {
+      conn.removeListener!('error', onError);
+    };
+    conn.once('error', onError);
+    conn.once('connect', onConnect);
+  }
+
+  refused(err: unknown): DbToken | undefined {
+    return typeof err === 'object' && err !== null ? this.#byError.get(err) : undefined;
+  }
+}
+
+/** The part of `mysql2/promise` {@link createMysql2PoolWith} needs. */
+export interface Mysql2Driver {
+  createPool(options: PoolOptions): PromisePool;
+}
+
+/** `createMysql2Pool` (see subpath/mysql2.ts) with the given `mysql2/promise` module. */
+export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoolConfig): PromisePool {
+  const checked = checkPoolOptions(options, { driver: 'mysql2', refused: REFUSED_OPTIONS });
+  const { provider, allowInsecureTransport } = checked;
+  if (checked.config.uri !== undefined) {
+    throw new ConfigError('uri', 'is not supported with IAM logins', 'pass host, port, user and ssl as options');
+  }
+  const config = applyTarget(checked.config, provider.target, 3306, checked.config.socketPath !== undefined);
+  const ssl = config.ssl as unknown;
+  if (!allowInsecureTransport && (ssl === undefined || ssl === null || ssl === false || ssl === '')) {
+    throw new InsecureTransportError(
+      'createMysql2Pool would send IAM tokens without TLS (ssl is not set); set ssl (for example ssl: { ca: rdsCaBundle }), or allowInsecureTransport: true for local testing only',
+    );
+  }
+  const logins = new LoginTracker();
+  const authPlugins = buildPlugins(provider, allowInsecureTransport, (connection, t) => logins.sent(connection, t));
+  const pool = driver.createPool({ ...config, authPlugins } as unknown as PoolOptions);
+  const refusedToken = (err: unknown): DbToken | undefined => (isLoginRefused('mysql', err) ? logins.refused(err) : undefined);
+  // Every way into the promise pool: each may open a connection whose login is refused.
+  for (const name of ['getConnection', 'query', 'execute'] as const) {
+    const call = (pool[name] as (...args: unknown[]) => Promise<unknown>).bind(pool);
+    Object.defineProperty(pool, name, {
+      configurable: true,
+      writable: true,
+      value: (...args: unknown[]) => retryRefusedLogin(provider, () => call(...args), refusedToken).then(undefined, (err: unknown) => {
+        throw unwrap(err);
+      }),
+    });
+  }
+  return pool;
 }

@@ -1,58 +1,228 @@
 /**
- * The postgres.js (`postgres`) adapter.
- *
- * @example
- * ```ts
- * import { createPostgresJs, postgresPassword } from 'dbtoken/postgres';
- * ```
- * @module dbtoken/postgres
+ * The postgres.js adapter, given the driver. `dbtoken/postgres`
+ * (subpath/postgres.ts) binds it to the installed `postgres`, and
+ * createIamPool to the one it loaded. Only postgres.js's types are imported
+ * here, so that a bundle without the driver builds.
  */
-import postgres from 'postgres';
-// For the doc comment's links.
-import type { InsecureTransportError } from '../src/core/errors.js';
-import { createPostgresJsWith, type PostgresJsIamOptions, type PostgresJsSql } from './postgres-iam.js';
-
-export {
-  postgresPassword,
-  type PostgresJsIamOptions,
-  type PostgresJsSql,
-  type PostgresPasswordOptions,
-} from './postgres-iam.js';
+/** @ts-ignore optional peer: without postgres.js, its types are any */
+import type postgres from 'postgres';
+import type { Duplex } from 'node:stream';
+import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
+import { loginRetried, type TokenProvider } from '../src/core/provider.js';
+import type { DbToken } from '../src/core/token.js';
+import { describe } from '../src/core/validation.js';
+import { LoginSocket, openTransport, postgresUsesTls, type PostgresSsl } from './postgres-login.js';
+import { applyTarget, checkPoolOptions, checkTarget, requireProvider } from './preamble.js';
 
 /**
- * Creates postgres.js's own `sql`, whose connections log in with IAM tokens.
- *
- * - Refuses, with {@link InsecureTransportError}, `ssl` unset, `false`,
- *   `'prefer'` or `'allow'` (also as `sslmode` in `url`), unless
- *   `allowInsecureTransport: true`. `'require'` encrypts without checking the
- *   server's certificate; `ssl: { ca }` or `'verify-full'` checks it.
- * - Takes `user`, and `host`/`port` when neither `host`, `url` nor `path` is
- *   given, from the token provider. Refuses another user, another port on
- *   the token's host, and more than one host (a token is made for one).
- * - Each new connection gets a token from the provider. When the server
- *   refuses it (SQLSTATE 28000 or 28P01), the connection forgets that token
- *   and logs in once more with a fresh one, before postgres.js sees an
- *   error; never twice, so a refused user cannot set off a retry storm.
- * - An error from the provider fails the query that opened the connection
- *   as the provider's own `DbTokenError` (for example `TokenUnavailableError`).
- *
- * It does this through postgres.js's `socket` option: the adapter opens
- * TCP and TLS itself, as postgres.js would, and gives postgres.js
- * `ssl: false` over the encrypted socket. A `socket` of your own still
- * works: TLS then goes over it.
+ * The `sql` function that {@link createPostgresJs} returns: postgres.js's own.
  *
  * @example
  * ```ts
- * import { createPostgresJs } from 'dbtoken/postgres';
- * import { awsRdsToken } from 'dbtoken/aws';
- * const sql = createPostgresJs({
- *   token: awsRdsToken({ hostname: 'mydb.abc123.eu-west-1.rds.amazonaws.com', username: 'app' }),
- *   database: 'orders',
- *   ssl: { ca: rdsCaBundle },
- * });
+ * const sql: PostgresJsSql = createPostgresJs({ token, database: 'orders', ssl: { ca: rdsCaBundle } });
  * const [row] = await sql`select session_user`;
+ * await sql.end();
  * ```
  */
-export function createPostgresJs<T extends Record<string, postgres.PostgresType> = {}>(options: PostgresJsIamOptions<T>): PostgresJsSql<T> {
-  return createPostgresJsWith(postgres, options);
+export type PostgresJsSql<T extends Record<string, postgres.PostgresType> = {}> = ReturnType<typeof postgres<T>>;
+
+/**
+ * Options of {@link createPostgresJs}: postgres.js's own options, less
+ * `password` and `pass`, plus the token provider and an optional `url`.
+ *
+ * @example
+ * ```ts
+ * const options: PostgresJsIamOptions = {
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', username: 'app' }),
+ *   database: 'orders', ssl: { ca: rdsCaBundle }, max: 10,
+ * };
+ * const sql = createPostgresJs(options);
+ * ```
+ */
+export interface PostgresJsIamOptions<T extends Record<string, postgres.PostgresType> = {}> extends Omit<postgres.Options<T>, 'password' | 'pass'> {
+  /** Supplies the password of every new connection. */
+  token: TokenProvider;
+  /**
+   * Allow tokens over connections without TLS (`ssl` unset, `false`,
+   * `'prefer'` or `'allow'`). Only for local testing. Default false.
+   */
+  allowInsecureTransport?: boolean;
+  /** A connection URL, what postgres.js takes as its first argument; the options above win over it. */
+  url?: string;
+}
+
+/**
+ * Options of {@link postgresPassword}.
+ *
+ * @example
+ * ```ts
+ * const options: PostgresPasswordOptions = { onError: (err) => log.warn({ code: err.code }, 'no token for a login') };
+ * const sql = postgres({ host, user: 'app', ssl: { ca }, password: postgresPassword(provider, options) });
+ * ```
+ */
+export interface PostgresPasswordOptions {
+  /** Allow sending the token over a connection without TLS. Default false. */
+  allowInsecureTransport?: boolean;
+  /**
+   * Receives the error when no token can be given to a login (no TLS, a
+   * port the token is not for, the provider failing). The login then sends
+   * an empty password, which the server refuses. Default: `process.emitWarning`.
+   */
+  onError?: (err: Error) => void;
+}
+
+/** postgres.js's reading of its options: one array entry per host. */
+interface ParsedOptions {
+  host: string[];
+  port: number[];
+  path?: string | false;
+  user: string;
+  ssl: PostgresSsl;
+  sslnegotiation?: string | null;
+}
+
+/**
+ * A function for postgres.js's `password` option. postgres.js calls it
+ * (with its parsed options as `this`) each time a new connection is asked for
+ * a password, and it answers with a cached IAM token.
+ *
+ * - It refuses to hand a token to a connection whose `ssl` lets postgres.js
+ *   log in without TLS (`false`, `'prefer'`, `'allow'`), unless
+ *   `allowInsecureTransport` is set.
+ * - It refuses another user, or another port on the token's host, than the
+ *   provider's target.
+ * - postgres.js does not catch an error from a password function (it would
+ *   be an unhandled rejection), so this one never throws: it gives the error
+ *   to `onError` and answers with an empty password, which the server refuses.
+ *   {@link createPostgresJs} has none of these limits: the error fails the
+ *   query that opened the connection, and a refused token is retried once.
+ *
+ * @example
+ * ```ts
+ * import postgres from 'postgres';
+ * import { postgresPassword } from 'dbtoken/postgres';
+ * const sql = postgres({ host, user: 'app', database: 'orders', ssl: { ca }, password: postgresPassword(provider) });
+ * ```
+ */
+export function postgresPassword(provider: TokenProvider, options?: PostgresPasswordOptions): () => Promise<string> {
+  requireProvider(provider, 'provider');
+  const allowInsecure = options?.allowInsecureTransport === true;
+  const onError = options?.onError ?? ((err: Error) => process.emitWarning(err));
+  return async function password(this: unknown): Promise<string> {
+    try {
+      const o = (typeof this === 'object' && this !== null ? this : {}) as Partial<ParsedOptions>;
+      if (!allowInsecure && !postgresUsesTls(o.ssl)) {
+        throw new InsecureTransportError(
+          "refusing to send an IAM token over a PostgreSQL connection that may not use TLS; set ssl (for example ssl: { ca } or 'verify-full'), or allowInsecureTransport: true for local testing only",
+        );
+      }
+      (o.host ?? []).forEach((host, i) => checkTarget(provider.target, { host: o.path ? undefined : host, port: o.port?.[i], user: o.user }, 5432, 'this connection'));
+      return (await provider.getToken()).token;
+    } catch (err) {
+      onError(err instanceof Error ? err : new Error(String(err)));
+      return '';
+    }
+  };
+}
+
+/**
+ * What the adapter's password function answered, by text: the token, or the
+ * error that stood in for one. A login's password frame then names its token.
+ */
+class Answers {
+  readonly #byText = new Map<string, DbToken | Error>();
+  #failures = 0;
+
+  /** Never rejects (postgres.js would not catch it): a failure answers with a marker the login socket recognises. */
+  password(provider: TokenProvider): () => Promise<string> {
+    return async () => {
+      try {
+        const token = await provider.getToken();
+        this.#keep(token.token, token);
+        return token.token;
+      } catch (err) {
+        const marker = `dbtoken:no-token:${++this.#failures}`;
+        this.#keep(marker, err instanceof Error ? err : new Error(String(err)));
+        return marker;
+      }
+    };
+  }
+
+  answered(text: string): DbToken | Error | undefined {
+    const answer = this.#byText.get(text);
+    if (answer instanceof Error) this.#byText.delete(text);
+    return answer;
+  }
+
+  #keep(text: string, answer: DbToken | Error): void {
+    this.#byText.delete(text);
+    this.#byText.set(text, answer);
+    if (this.#byText.size > 32) this.#byText.delete(this.#byText.keys().next().value as string);
+  }
+}
+
+/** What the provider replaces in postgres.js's options. */
+const REFUSED_OPTIONS = {
+  password: 'the token provider supplies the password of every connection',
+  pass: 'the token provider supplies the password of every connection',
+};
+
+function userInUrl(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).username) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type SocketFactory = (options: unknown) => Duplex | Promise<Duplex>;
+
+function connect(driver: PostgresDriver, url: string | undefined, options: object): ReturnType<typeof postgres> {
+  return url === undefined ? driver(options) : driver(url, options);
+}
+
+/** postgres.js's default export, which {@link createPostgresJsWith} calls. */
+export type PostgresDriver = typeof postgres;
+
+/** `createPostgresJs` (see subpath/postgres.ts) with the given postgres.js. */
+export function createPostgresJsWith<T extends Record<string, postgres.PostgresType> = {}>(driver: PostgresDriver, options: PostgresJsIamOptions<T>): PostgresJsSql<T> {
+  const { provider, allowInsecureTransport, config } = checkPoolOptions(options, { driver: 'postgres.js', refused: REFUSED_OPTIONS });
+  const { url, hostname, username, socket: ownSocket, ...rest } = config as typeof config & { socket?: SocketFactory };
+  if (url !== undefined && typeof url !== 'string') {
+    throw new ConfigError('url', `must be a string, got ${describe(url)}`, "pass a connection URL such as 'postgres://db.internal:5432/orders'");
+  }
+  if (ownSocket !== undefined && typeof ownSocket !== 'function') {
+    throw new ConfigError('socket', `must be a function, got ${describe(ownSocket)}`, 'pass a function that returns a connected socket, or leave it out');
+  }
+  const own = { ...rest, host: rest.host ?? hostname, user: rest.user ?? username ?? (url === undefined ? undefined : userInUrl(url)) };
+  const withTarget = applyTarget(own, provider.target, 5432, url !== undefined || rest.path !== undefined);
+  // postgres.js's own reading of url, options and PG* variables; it opens nothing.
+  const parsed = connect(driver, url, withTarget).options as unknown as ParsedOptions;
+  const [host, ...others] = parsed.host;
+  const port = parsed.port[0] ?? 5432;
+  if (host === undefined || others.length > 0) {
+    throw new ConfigError('host', `names ${parsed.host.length} hosts, but a token is made for one endpoint`, 'create one sql per host, each with its own token provider');
+  }
+  checkTarget(provider.target, { host: parsed.path ? undefined : host, port, user: parsed.user }, 5432);
+  if (!allowInsecureTransport && !postgresUsesTls(parsed.ssl)) {
+    throw new InsecureTransportError(
+      "createPostgresJs would send IAM tokens without TLS (ssl is not set, or is false, 'prefer' or 'allow'); set ssl (for example ssl: { ca: rdsCaBundle } or 'verify-full'), or allowInsecureTransport: true for local testing only",
+    );
+  }
+  const answers = new Answers();
+  const transport = { host, port, path: parsed.path || undefined, ssl: parsed.ssl, sslnegotiation: parsed.sslnegotiation };
+  const socket = (opts: unknown): LoginSocket =>
+    new LoginSocket(
+      {
+        open: () => openTransport({ ...transport, socket: ownSocket && (() => ownSocket(opts)) }),
+        answered: (text) => answers.answered(text),
+        refused: (token) => {
+          provider.invalidate(token);
+          loginRetried(provider);
+        },
+      },
+      host,
+      port,
+    );
+  return connect(driver, url, { ...withTarget, ssl: false, password: answers.password(provider), socket }) as PostgresJsSql<T>;
 }

@@ -63,7 +63,7 @@ describe('both builds in one process', () => {
       env: {
         CJS_INDEX: join(out!, 'cjs/src/index.js'),
         ESM_INDEX: pathToFileURL(join(out!, 'esm/src/index.js')).href,
-        ESM_MYSQL2: pathToFileURL(join(out!, 'esm/adapters/mysql2.js')).href,
+        ESM_MYSQL2: pathToFileURL(join(out!, 'esm/adapters/subpath/mysql2.js')).href,
         DB_HOST: db!.host,
         DB_PORT: String(db!.port),
         DB_CA: db!.ca,

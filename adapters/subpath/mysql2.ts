@@ -1,0 +1,55 @@
+/**
+ * The mysql2 adapter: AWS RDS / Aurora MySQL cleartext tokens and MySQL
+ * HeatWave's OCI IAM login (`authentication_oci_client`).
+ *
+ * @example
+ * ```ts
+ * import { createMysql2Pool, mysql2AuthPlugins } from 'dbtoken/mysql2';
+ * ```
+ * @module dbtoken/mysql2
+ */
+import mysql from 'mysql2/promise';
+// For the doc comment's links.
+import type { DbTokenError, InsecureTransportError } from '../../src/core/errors.js';
+import { createMysql2PoolWith, type Mysql2IamPoolConfig, type Mysql2Pool } from '../mysql2.js';
+
+export {
+  heatwaveAuthResponse,
+  mysql2AuthPlugins,
+  type Mysql2AuthPlugin,
+  type Mysql2AuthPlugins,
+  type Mysql2AuthPluginsOptions,
+  type Mysql2IamPoolConfig,
+  type Mysql2Pool,
+} from '../mysql2.js';
+
+/**
+ * Creates mysql2's own promise `Pool` whose connections log in with tokens.
+ *
+ * - Refuses, with {@link InsecureTransportError}, options without `ssl`
+ *   unless `allowInsecureTransport: true`.
+ * - Takes `user`, and `host`/`port` when no `host` is given, from the
+ *   provider (for example `awsRdsToken`'s `username`).
+ * - When the server refuses a login (1045, access denied), forgets the token
+ *   that connection sent (a newer one, fetched meanwhile, stays) and retries
+ *   once, whether the call was `query`, `execute` or `getConnection`; never
+ *   twice. Those three methods of the returned pool are wrapped for this;
+ *   nothing else of mysql2's pool is changed.
+ * - An error from the provider reaches the caller as the provider's own
+ *   {@link DbTokenError} (not mysql2's `AUTH_SWITCH_PLUGIN_ERROR`).
+ *
+ * @example
+ * ```ts
+ * import { createMysql2Pool } from 'dbtoken/mysql2';
+ * import { awsRdsToken } from 'dbtoken/aws';
+ * const pool = createMysql2Pool({
+ *   token: awsRdsToken({ hostname: 'mydb.abc123.eu-west-1.rds.amazonaws.com', port: 3306, username: 'app' }),
+ *   database: 'orders',
+ *   ssl: { ca: rdsCaBundle },
+ * });
+ * const [rows] = await pool.query('select current_user()');
+ * ```
+ */
+export function createMysql2Pool(options: Mysql2IamPoolConfig): Mysql2Pool {
+  return createMysql2PoolWith(mysql, options);
+}
