@@ -8,6 +8,7 @@
  * ```
  * @module dbtoken/mysql2
  */
+/** @ts-ignore without mysql2, its types are any */
 import mysql from 'mysql2/promise';
 // For the doc comment's links.
 import type { DbTokenError, InsecureTransportError } from '../../src/core/errors.js';

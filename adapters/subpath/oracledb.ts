@@ -8,6 +8,7 @@
  * ```
  * @module dbtoken/oracledb
  */
+/** @ts-ignore without @types/oracledb, its types are any */
 import oracledb from 'oracledb';
 // For the doc comment's links.
 import type { ConfigError, InsecureTransportError } from '../../src/core/errors.js';

@@ -7,6 +7,7 @@
  * ```
  * @module dbtoken/pg
  */
+/** @ts-ignore without @types/pg, its types are any */
 import pg from 'pg';
 // For the doc comment's links.
 import type { InsecureTransportError } from '../../src/core/errors.js';

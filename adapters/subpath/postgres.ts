@@ -7,6 +7,7 @@
  * ```
  * @module dbtoken/postgres
  */
+/** @ts-ignore without postgres.js, its types are any */
 import postgres from 'postgres';
 // For the doc comment's links.
 import type { InsecureTransportError } from '../../src/core/errors.js';
