@@ -10,14 +10,14 @@ import { requireProvider } from './preamble.js';
 
 /**
  * How {@link createIamPool} opens each driver's pool: only then does it load
- * the driver package (see load-driver.ts) and the adapter, which takes the
- * driver as an argument and so imports none.
+ * the driver package (see load-driver.ts) and the adapter's pool opener
+ * (open/), which takes the driver as an argument and so imports none.
  */
 const DRIVERS: { [D in IamPoolDriver]: (options: any) => Promise<IamPools[D]> } = {
-  pg: async (o) => (await import('./pg.js')).createPgPoolWith(await loadPg(), o),
-  postgres: async (o) => (await import('./postgres.js')).createPostgresJsWith(await loadPostgres(), o),
-  mysql2: async (o) => (await import('./mysql2.js')).createMysql2PoolWith(await loadMysql2(), o),
-  oracledb: async (o) => (await import('./oracledb.js')).createOracledbPoolWith(await loadOracledb(), o),
+  pg: async (o) => (await import('./open/pg.js')).createPgPoolWith(await loadPg(), o),
+  postgres: async (o) => (await import('./open/postgres.js')).createPostgresJsWith(await loadPostgres(), o),
+  mysql2: async (o) => (await import('./open/mysql2.js')).createMysql2PoolWith(await loadMysql2(), o),
+  oracledb: async (o) => (await import('./open/oracledb.js')).createOracledbPoolWith(await loadOracledb(), o),
 };
 
 /**
