@@ -1,15 +1,18 @@
 /**
  * Whether node-oracledb (thin mode) would reach every address of a connect
  * string over TLS (TCPS), decided before anything is sent. The connect
- * string is read with the driver's own rules (see oracle-net/): its
- * descriptor syntax, its Easy Connect expansion, its tnsnames.ora reading.
- * Where the driver could read a string more than one way, it is refused.
+ * string is read by the driver's own parser and Easy Connect resolver (see
+ * oracle-net/driver.ts), and tnsnames.ora by the driver's rules (see
+ * oracle-net/tnsnames.ts). Where the driver could read a string more than
+ * one way, it is refused.
  */
 import { ConfigError } from '../src/core/errors.js';
+import type { OracleNetReader } from './oracle-net/driver.js';
 import { easyConnectDescriptor } from './oracle-net/easy-connect.js';
 import { nvPairs, parseNvPair, type NvPair } from './oracle-net/nv-pair.js';
 import type { TnsNames } from './oracle-net/tnsnames.js';
 
+export { loadOracleNet, type OracleNetReader } from './oracle-net/driver.js';
 export { loadTnsNames, parseTnsNames, type TnsDefinition, type TnsFile, type TnsItem, type TnsNames } from './oracle-net/tnsnames.js';
 
 /**
@@ -37,7 +40,7 @@ export interface OracleAddress {
  *
  * @example
  * ```ts
- * const t: Transport = connectTransport('tcps://db:1522/svc');
+ * const t: Transport = connectTransport('tcps://db:1522/svc', await loadOracleNet());
  * if (t.kind !== 'tcps') throw new Error('not TLS');
  * ```
  */
@@ -52,7 +55,8 @@ const FIX = 'write it as tcps://host:port/service, as a descriptor whose every A
 
 /**
  * Reads a connect string (Easy Connect, a descriptor, or a tnsnames.ora
- * alias) the way node-oracledb's thin driver does, and says whether every
+ * alias) the way node-oracledb's thin driver does, with its own readers
+ * (`net`, from {@link loadOracleNet}), and says whether every
  * address it could connect to is TCPS. An address with no PROTOCOL is TCP,
  * and any PROTOCOL anywhere in a descriptor must be TCPS too. An alias is
  * looked up in `tnsNames` (or what it returns, asked only for an alias);
@@ -60,29 +64,42 @@ const FIX = 'write it as tcps://host:port/service, as a descriptor whose every A
  *
  * Throws {@link ConfigError} (`connectString`, or `configDir` for a bad
  * tnsnames.ora entry) when the driver would not accept the string, or
- * dbtoken cannot read it the way the driver would.
+ * dbtoken cannot read it the way the driver would (`net` is undefined:
+ * this node-oracledb keeps no readers where dbtoken looks).
  *
  * @example
  * ```ts
- * connectTransport('tcps://adb.eu-frankfurt-1.oraclecloud.com:1522/x_high.adb.oraclecloud.com').kind; // 'tcps'
- * connectTransport('(DESCRIPTION=(ADDRESS=(PROTOCOL="tcp")(HOST=db)(PORT=1521)))'); // { kind: 'tcp', why: 'an ADDRESS has PROTOCOL=TCP' }
- * connectTransport('db_high', () => loadTnsNames('/opt/wallet')).kind; // 'tcps' when its entry is
+ * const net = await loadOracleNet();
+ * connectTransport('tcps://adb.eu-frankfurt-1.oraclecloud.com:1522/x_high.adb.oraclecloud.com', net).kind; // 'tcps'
+ * connectTransport('(DESCRIPTION=(ADDRESS=(PROTOCOL="tcp")(HOST=db)(PORT=1521)))', net); // { kind: 'tcp', why: 'an ADDRESS has PROTOCOL=TCP' }
+ * connectTransport('db_high', net, () => loadTnsNames('/opt/wallet', net!)).kind; // 'tcps' when its entry is
  * ```
  */
-export function connectTransport(connectString: string, tnsNames?: TnsNames | (() => TnsNames | undefined)): Transport {
+export function connectTransport(
+  connectString: string,
+  net: OracleNetReader | undefined,
+  tnsNames?: TnsNames | (() => TnsNames | undefined),
+): Transport {
   // node-oracledb fetches the real connect string of these when it connects.
   if (/^\s*config-/i.test(connectString)) return { kind: 'unknown', why: 'it names a configuration provider (config-<provider>://), whose descriptor node-oracledb fetches when it connects' };
   const s = connectString.trim();
   if (s === '') throw new ConfigError('connectString', 'is empty', FIX);
+  if (net === undefined) {
+    throw new ConfigError(
+      'connectString',
+      'cannot be checked for TCPS: the installed node-oracledb keeps no connect-string readers in lib/thin/sqlnet/ (ezConnectResolver.js, nvStrToNvPair.js)',
+      'install node-oracledb 6.4 or later (7 and 26 included), or pass allowInsecureTransport: true for testing only',
+    );
+  }
   // The driver's own test: a descriptor starts with '(' and has a ')'.
   const descriptor = s.startsWith('(') && s.includes(')');
-  if (!descriptor && !s.includes(':') && !s.includes('/')) return aliasTransport(s, typeof tnsNames === 'function' ? tnsNames() : tnsNames);
-  const v = descriptor ? descriptorVerdict(s) : easyConnectVerdict(s);
+  if (!descriptor && !s.includes(':') && !s.includes('/')) return aliasTransport(s, net, typeof tnsNames === 'function' ? tnsNames() : tnsNames);
+  const v = descriptor ? descriptorVerdict(s, net) : easyConnectVerdict(s, net);
   if (v.kind === 'invalid') throw new ConfigError('connectString', `cannot be checked for TCPS: ${v.problem}`, FIX);
   return v;
 }
 
-function aliasTransport(alias: string, tns: TnsNames | undefined): Transport {
+function aliasTransport(alias: string, net: OracleNetReader, tns: TnsNames | undefined): Transport {
   // Aliases are short words; a long one may be a secret pasted in the wrong place.
   const shown = alias.length <= 64 && /^[\w.$#-]+$/.test(alias) ? alias : undefined;
   const name = shown === undefined ? 'the alias' : `"${shown}"`;
@@ -90,7 +107,7 @@ function aliasTransport(alias: string, tns: TnsNames | undefined): Transport {
   if (!defs) return { kind: 'unknown', why: 'no tnsnames.ora entry for it in configDir or TNS_ADMIN', ...(shown !== undefined ? { alias: shown } : {}) };
   const addresses: OracleAddress[] = [];
   for (const d of defs) {
-    const v = tnsValueVerdict(d.value);
+    const v = tnsValueVerdict(d.value, net);
     const where = `the tnsnames.ora entry for ${name} (${d.file} line ${d.line})`;
     if (v.kind === 'invalid') throw new ConfigError('configDir', `${where}: ${v.problem}`, 'correct that entry: every ADDRESS needs (PROTOCOL=TCPS), or the value is a tcps:// Easy Connect string');
     if (v.kind === 'tcp') return { kind: 'tcp', why: `${where}: ${v.why}${defs.length > 1 ? ` (the alias is defined ${defs.length} times; each must be TCPS)` : ''}` };
@@ -100,10 +117,10 @@ function aliasTransport(alias: string, tns: TnsNames | undefined): Transport {
 }
 
 /** An alias's value: an Easy Connect string, or descriptors (the driver uses the first; each must be TCPS). */
-function tnsValueVerdict(entry: NvPair): Verdict {
+function tnsValueVerdict(entry: NvPair, net: OracleNetReader): Verdict {
   if (entry.children.length === 0) {
     const text = entry.atom ?? '';
-    if (text.includes(':') || text.includes('/')) return easyConnectVerdict(text);
+    if (text.includes(':') || text.includes('/')) return easyConnectVerdict(text, net);
     return { kind: 'invalid', problem: 'its value is neither a descriptor nor an Easy Connect string' };
   }
   const addresses: OracleAddress[] = [];
@@ -115,20 +132,19 @@ function tnsValueVerdict(entry: NvPair): Verdict {
   return { kind: 'tcps', addresses };
 }
 
-function easyConnectVerdict(text: string): Verdict {
-  const ez = easyConnectDescriptor(text);
+function easyConnectVerdict(text: string, net: OracleNetReader): Verdict {
+  const ez = easyConnectDescriptor(text, net);
   if ('error' in ez) return { kind: 'invalid', problem: ez.error };
-  const v = descriptorVerdict(ez.descriptor);
+  const v = descriptorVerdict(ez.descriptor, net);
   // The expansion has only the string's protocol unless a ?parameter value added an ADDRESS.
   if (v.kind === 'tcp' && /^\s*tcps:\/\//i.test(text.replace(/\s/g, ''))) return { kind: 'tcp', why: `a ?parameter value adds an address that is not TCPS (${v.why})` };
   if (v.kind === 'tcp') return { kind: 'tcp', why: 'Easy Connect without tcps:// is TCP' };
   return v;
 }
 
-function descriptorVerdict(text: string): Verdict {
-  const r = parseNvPair(text);
+function descriptorVerdict(text: string, net: OracleNetReader): Verdict {
+  const r = parseNvPair(text, net);
   if ('error' in r) return { kind: 'invalid', problem: r.error };
-  if (r.trailing) return { kind: 'invalid', problem: 'text follows the closing parenthesis of the descriptor' };
   return nodeVerdict(r.pair);
 }
 

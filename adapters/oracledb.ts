@@ -9,7 +9,7 @@ import type oracledb from 'oracledb';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import { loginRetried, type TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { connectTransport, loadTnsNames } from './oracle-connect.js';
+import { connectTransport, loadOracleNet, loadTnsNames } from './oracle-connect.js';
 import { checkPoolOptions, isLoginRefused, requireProvider } from './preamble.js';
 
 /**
@@ -136,7 +136,8 @@ export async function createOracledbPoolWith(driver: OracledbDriver, options: Or
     throw new ConfigError('connectString', 'is required', 'pass a tcps:// Easy Connect string, a descriptor with PROTOCOL=TCPS, or a tnsnames.ora alias');
   }
   if (!allowInsecureTransport) {
-    const transport = connectTransport(connectString, () => loadTnsNames(attrs.configDir));
+    const net = await loadOracleNet();
+    const transport = connectTransport(connectString, net, () => loadTnsNames(attrs.configDir, net!));
     if (transport.kind === 'tcp') {
       throw new InsecureTransportError(
         `createOracledbPool would send IAM db-tokens without TLS (${transport.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS in every ADDRESS), or allowInsecureTransport: true for testing only`,

@@ -16,11 +16,13 @@ for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
 // tsc turns each driver's import() into a require() inside an arrow function;
 // bundlers leave a missing package to run time only when its require() sits
 // directly inside the try block, as the import() does in the ESM build.
-const loader = join(root, 'dist/cjs/adapters/load-driver.js');
 const lazy = /await Promise\.resolve\(\)\.then\(\(\) => (__importStar\(require\('[^']+'\)\))\)/g;
-const source = readFileSync(loader, 'utf8');
-if (source.match(lazy)?.length !== 4) throw new Error(`${loader}: expected 4 driver imports to unwrap`);
-writeFileSync(loader, source.replace(lazy, '$1'));
+for (const [file, imports] of [['dist/cjs/adapters/load-driver.js', 4], ['dist/cjs/adapters/oracle-net/driver.js', 2]]) {
+  const loader = join(root, file);
+  const source = readFileSync(loader, 'utf8');
+  if (source.match(lazy)?.length !== imports) throw new Error(`${loader}: expected ${imports} driver imports to unwrap`);
+  writeFileSync(loader, source.replace(lazy, '$1'));
+}
 mkdirSync(join(root, 'dist/cjs'), { recursive: true });
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
 writeFileSync(join(root, 'dist/esm/package.json'), '{ "type": "module" }\n');

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../../src/core/errors.js';
+import type { OracleNetReader } from './driver.js';
 import { parseNvPair, type NvPair } from './nv-pair.js';
 
 /**
@@ -27,7 +28,7 @@ export type TnsItem =
  *
  * @example
  * ```ts
- * const r: TnsFile = parseTnsNames('db = (DESCRIPTION=');
+ * const r: TnsFile = parseTnsNames('db = (DESCRIPTION=', net);
  * if ('error' in r) console.error(`line ${r.line}: ${r.error}`);
  * ```
  */
@@ -38,23 +39,23 @@ export type TnsFile = { readonly items: readonly TnsItem[] } | { readonly error:
  * entry starts on a line that does not begin with a space, a tab or a
  * parenthesis, and runs on over the lines that do (their whitespace
  * removed); `#` starts a comment anywhere, even inside quotes; names are
- * upper-cased and `a, b = ...` defines both. The driver ignores text after
- * an entry's closing parenthesis: here that is an error.
+ * upper-cased and `a, b = ...` defines both. Each entry is read with the
+ * driver's own parser (`net`), which ignores text after its closing
+ * parenthesis.
  *
  * @example
  * ```ts
- * parseTnsNames('db_high, db =\n  (DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1522)))\nIFILE = /etc/more.ora\n');
+ * parseTnsNames('db_high, db =\n  (DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1522)))\nIFILE = /etc/more.ora\n', net);
  * // { items: [{ kind: 'entry', names: ['DB_HIGH', 'DB'], ... line: 1 }, { kind: 'ifile', path: '/etc/more.ora', line: 3 }] }
  * ```
  */
-export function parseTnsNames(text: string): TnsFile {
+export function parseTnsNames(text: string, net: OracleNetReader): TnsFile {
   const items: TnsItem[] = [];
   let entry = '';
   let entryLine = 0;
   const finish = (): { error: string; line: number } | undefined => {
-    const r = parseNvPair(entry.startsWith('(') ? entry : `(${entry})`);
+    const r = parseNvPair(entry.startsWith('(') ? entry : `(${entry})`, net);
     if ('error' in r) return { error: r.error, line: entryLine };
-    if (r.trailing) return { error: "text follows the entry's closing parenthesis", line: entryLine };
     const name = r.pair.name.toUpperCase();
     if (name === 'IFILE') items.push({ kind: 'ifile', path: r.pair.children.length === 0 ? r.pair.atom : undefined, line: entryLine });
     else items.push({ kind: 'entry', names: name.split(','), value: r.pair, line: entryLine });
@@ -112,7 +113,7 @@ export interface TnsDefinition {
  *
  * @example
  * ```ts
- * const tns: TnsNames | undefined = loadTnsNames('/opt/wallet');
+ * const tns: TnsNames | undefined = loadTnsNames('/opt/wallet', net);
  * tns?.aliases.get('DB_HIGH'); // [{ value, file: '/opt/wallet/tnsnames.ora', line: 1 }]
  * ```
  */
@@ -137,11 +138,12 @@ const MAX_IFILES = 64;
  *
  * @example
  * ```ts
- * const tns = loadTnsNames(undefined, { TNS_ADMIN: '/opt/wallet' });
+ * const tns = loadTnsNames(undefined, net, { TNS_ADMIN: '/opt/wallet' });
  * ```
  */
 export function loadTnsNames(
   configDir: string | undefined,
+  net: OracleNetReader,
   env: NodeJS.ProcessEnv = process.env,
   read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
 ): TnsNames | undefined {
@@ -161,7 +163,7 @@ export function loadTnsNames(
   const aliases = new Map<string, TnsDefinition[]>();
   let includes = 0;
   const visit = (file: string, body: string, chain: readonly string[]): void => {
-    const parsed = parseTnsNames(body);
+    const parsed = parseTnsNames(body, net);
     if ('error' in parsed) throw fail(`${file} line ${parsed.line}: ${parsed.error}`, 'correct that entry; node-oracledb would refuse the file too');
     for (const item of parsed.items) {
       if (item.kind === 'entry') {

@@ -78,7 +78,7 @@ export const HOSTILE: readonly HostileRow[] = [
   {
     name: 'a second descriptor after the first (the driver reads the first only)',
     connectString: (p) => `(DESCRIPTION=${tcps(p)}${cd})(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=${H})(PORT=${p}))${cd})`,
-    verdict: 'refused',
+    verdict: 'tls',
   },
   {
     name: 'Easy Connect: an ADDRESS injected through a quoted ?retry_count value',

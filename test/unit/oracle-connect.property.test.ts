@@ -6,11 +6,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
-import { connectTransport, loadTnsNames, parseTnsNames } from '../../adapters/oracle-connect.js';
+import { connectTransport, loadOracleNet, loadTnsNames, parseTnsNames } from '../../adapters/oracle-connect.js';
 import { easyConnectDescriptor } from '../../adapters/oracle-net/easy-connect.js';
 import { parseNvPair } from '../../adapters/oracle-net/nv-pair.js';
 import { descriptorArb, easyConnectArb, mutate, tnsnamesArb } from '../helpers/oracle-arbitraries.js';
 
+const net = (await loadOracleNet())!;
 const TOKEN = `eyJhbGciOiJSUzI1NiIsImtpZCI6ImNhbmFyeSJ9.eyJzdWIiOiJjYW5hcnkiLCJleHAiOjQxMDI0NDQ4MDB9.${'Q0FOQVJZc2lnbmF0dXJl'.repeat(6)}`;
 const KEY = `-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC${'canaryKEYmaterial0123456789+/'.repeat(4)}\n-----END PRIVATE KEY-----\n`;
 const SECRETS = [TOKEN, KEY];
@@ -69,7 +70,7 @@ describe('connect strings and tnsnames.ora: typed errors only, nothing secret in
       fc.property(connectStrings, tnsTexts, tnsTexts, (cs, top, more) => {
         let texts: string[];
         try {
-          const t = connectTransport(cs, () => loadTnsNames('/cfg', {}, reader(top, more)));
+          const t = connectTransport(cs, net, () => loadTnsNames('/cfg', net, {}, reader(top, more)));
           expect(['tcps', 'tcp', 'unknown']).toContain(t.kind);
           texts = t.kind === 'tcps' ? [] : [t.why, ...(t.kind === 'unknown' && t.alias !== undefined ? [t.alias] : [])];
         } catch (e) {
@@ -87,7 +88,7 @@ describe('connect strings and tnsnames.ora: typed errors only, nothing secret in
   it('parseTnsNames, parseNvPair and easyConnectDescriptor never throw: they return what they read or why not', () => {
     fc.assert(
       fc.property(fc.oneof(tnsTexts, connectStrings), (text) => {
-        const results = [parseTnsNames(text), parseNvPair(text), easyConnectDescriptor(text)];
+        const results = [parseTnsNames(text, net), parseNvPair(text, net), easyConnectDescriptor(text, net)];
         for (const r of results) if ('error' in r) expect(leaks(r.error), r.error).toBe(false);
       }),
       { numRuns: 1500 },
@@ -95,9 +96,11 @@ describe('connect strings and tnsnames.ora: typed errors only, nothing secret in
   });
 });
 
-describe('no hang: large hostile input is read in linear time', () => {
+describe('no hang: large hostile input is read in bounded time', () => {
   // Each piece repeated until the input is hundreds of kilobytes: a quadratic
-  // (or backtracking) reader would not finish within the test's timeout.
+  // (or backtracking) reader would not finish within the test's timeout. The
+  // driver's Easy Connect resolver is quadratic in the ?parameters, so
+  // longer Easy Connect strings are refused before it runs.
   const pieces = fc.constantFrom(
     '(', ')', '(A=', '(A=(B=1)', '[', '[:', '[a]', 'ab,', 'ab:1;', 'ab:', ':', '/', '"', "'", '\\', '#', '?', 'a=b&', '="', ' ', '\n ',
     'tcps://', 'ab,ab:1,', '(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1))', 'IFILE=/a\n', 'db = (A=\n', 'a,', '=', '\u00a0', 'x\r',
@@ -107,16 +110,24 @@ describe('no hang: large hostile input is read in linear time', () => {
     fc.assert(
       fc.property(prefixes, fc.array(pieces, { minLength: 1, maxLength: 3 }), fc.integer({ min: 2_000, max: 40_000 }), (prefix, parts, n) => {
         const text = prefix + parts.join('').repeat(n);
-        parseNvPair(text);
-        easyConnectDescriptor(text);
-        parseTnsNames(text);
+        parseNvPair(text, net);
+        easyConnectDescriptor(text, net);
+        parseTnsNames(text, net);
         try {
-          connectTransport(text, () => loadTnsNames('/cfg', {}, () => text));
+          connectTransport(text, net, () => loadTnsNames('/cfg', net, {}, () => text));
         } catch (e) {
           expect(e).toBeInstanceOf(ConfigError);
         }
       }),
       { numRuns: 40 },
     );
+  });
+  it('Easy Connect strings of up to 2,048 characters, all ?parameters (the resolver\'s slowest case), are read; longer ones are refused unread', () => {
+    const params = Array.from({ length: 400 }, (_, i) => `k${i}=v`).join('&');
+    const cs = `tcps://ab:1522/svc?${params}`.slice(0, 2048).replace(/&[^&]*$/, '');
+    expect(cs.length).toBeGreaterThan(2000);
+    expect(connectTransport(cs, net)).toMatchObject({ kind: 'tcps' });
+    expect(connectTransport(`tcps://ab:1522/svc?${'a=b&'.repeat(506)}a=b`, net)).toMatchObject({ kind: 'tcps' });
+    expect(easyConnectDescriptor(`tcps://ab:1522/svc?${params}`, net)).toEqual({ error: expect.stringMatching(/longer than 2048 characters/) });
   });
 });

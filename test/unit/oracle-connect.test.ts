@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
-import { connectTransport, loadTnsNames, parseTnsNames, type Transport } from '../../adapters/oracle-connect.js';
+import { connectTransport, loadOracleNet, loadTnsNames, parseTnsNames, type Transport } from '../../adapters/oracle-connect.js';
 import { easyConnectDescriptor } from '../../adapters/oracle-net/easy-connect.js';
 import { parseNvPair, type NvPair } from '../../adapters/oracle-net/nv-pair.js';
 import { HOSTILE } from '../helpers/oracle-hostile.js';
+
+/** The installed node-oracledb's own readers, which the check reads connect strings with. */
+const net = (await loadOracleNet())!;
 
 /** What `f` threw, or undefined. */
 function caught(f: () => unknown): unknown {
@@ -20,6 +23,11 @@ type Shape = [string] | [string, string] | [string, Shape[]];
 const shape = (p: NvPair): Shape => (p.atom !== undefined ? [p.name, p.atom] : p.children.length > 0 ? [p.name, p.children.map(shape)] : [p.name]);
 
 describe('parseNvPair: name-value strings as the driver reads them', () => {
+  it('finds the driver\'s readers', () => {
+    expect(typeof net?.nvPair).toBe('function');
+    expect(typeof net?.easyConnect).toBe('function');
+  });
+
   it.each<[string, Shape]>([
     ['(A=1)', ['A', '1']],
     ['( A = 1 )', ['A', '1']],
@@ -38,33 +46,36 @@ describe('parseNvPair: name-value strings as the driver reads them', () => {
     ['(a, b = (X=1))', ['a,b', [['X', '1']]]],
     ['(\n\tDESCRIPTION =\r\n (ADDRESS=(PROTOCOL=TCPS)))', ['DESCRIPTION', [['ADDRESS', [['PROTOCOL', 'TCPS']]]]]],
     ['(A=1 2)', ['A', '1 2']],
+    // The driver reads the first pair and ignores what follows.
+    ['(A=1)(B=2)', ['A', '1']],
+    // It cuts literals in UTF-16 units: an emoji loses its second half.
+    ['(A=\u{1F600})', ['A', '\uD83D']],
   ])('%j', (text, want) => {
-    const r = parseNvPair(text);
+    const r = parseNvPair(text, net);
     expect('pair' in r && shape(r.pair)).toEqual(want);
   });
 
   it.each([
-    ['', /does not start with "\("/],
-    ['A=1', /does not start with "\("/],
-    ['(A=1', /ends before every "\(" is closed/],
-    ['(A=(B=1)', /ends before/],
-    ['(A="unclosed)', /ends before/],
-    ['(=1)', /unexpected "="/],
-    ['(A=x#y)', /unescaped "#"/],
-    ['(A="x"y)', /unexpected text at character 7/],
-    ['(A=1)(B=2)', undefined],
+    ['', /refuses it \(NJS-514\)/],
+    ['A=1', /refuses it \(NJS-514\)/],
+    ['(A=1', /refuses it \(NJS-514\)/],
+    ['(A=(B=1)', /refuses it \(NJS-514\)/],
+    ['(A="unclosed)', /refuses it \(NJS-514\)/],
+    ['(=1)', /refuses it \(NJS-514\)/],
+    ['(A=x#y)', /refuses it \(NJS-514\)/],
+    ['(A="x"y)', /refuses it \(NJS-514\)/],
     [`${'(A='.repeat(70)}1${')'.repeat(70)}`, /deeper than 64/],
-    ['(A=\u{1F600})', /Basic Multilingual Plane/],
+    // The driver's parser recurses until the stack runs out.
+    [`${'(A='.repeat(20_000)}1${')'.repeat(20_000)}`, /cannot read it \(RangeError\)/],
   ])('%j', (text, error) => {
-    const r = parseNvPair(text);
-    if (error) expect('error' in r && r.error).toMatch(error);
-    else expect(r).toMatchObject({ trailing: true });
+    const r = parseNvPair(text, net);
+    expect('error' in r && r.error).toMatch(error);
   });
 });
 
 describe('easyConnectDescriptor: the descriptor the driver builds', () => {
   const ez = (s: string) => {
-    const r = easyConnectDescriptor(s);
+    const r = easyConnectDescriptor(s, net);
     return 'descriptor' in r ? r.descriptor : r;
   };
   it.each([
@@ -100,13 +111,13 @@ describe('easyConnectDescriptor: the descriptor the driver builds', () => {
   });
 
   it.each([
-    ['h:1521/svc', /not in Easy Connect syntax/], // a one-letter host does not match the driver's pattern
-    ['ipc://db/svc', /protocol other than tcp or tcps/],
-    ['tcps://db:1522/svc?', /not in Easy Connect syntax/],
-    ['tcps://db:1522/svc?a=1=2', /second "="/],
-    ['tcps://db:1522/svc?&', /no "="/],
-    ['tcps://db:1522/svc?a="1', /not closed/],
-    ['tcps://db:1522/svc?a=\u{1F600}', /Basic Multilingual Plane/],
+    ['h:1521/svc', /refuses it \(NJS-515\)/], // a one-letter host does not match the driver's pattern
+    ['ipc://db/svc', /refuses it \(NJS-515\)/],
+    ['tcps://db:1522/svc?', /refuses it \(NJS-515\)/],
+    ['tcps://db:1522/svc?a=1=2', /refuses it \(NJS-515\)/],
+    ['tcps://db:1522/svc?&', /refuses it \(NJS-515\)/],
+    ['tcps://db:1522/svc?a="1', /cannot read it \(TypeError\)/],
+    [`tcps://db:1522/svc?${'a=b&'.repeat(600)}`, /longer than 2048 characters/],
   ])('%j is refused', (s, error) => {
     expect(ez(s)).toMatchObject({ error: expect.stringMatching(error) });
   });
@@ -124,6 +135,7 @@ describe('parseTnsNames: entries and includes as the driver reads the file', () 
         'IFILE = "/etc/more.ora"',
         "ez = tcps://h:1522/svc\r\nbare\rifile=(A=1)",
       ].join('\n'),
+      net,
     );
     expect('items' in r).toBe(true);
     const items = 'items' in r ? r.items : [];
@@ -143,12 +155,11 @@ describe('parseTnsNames: entries and includes as the driver reads the file', () 
   });
 
   it.each([
-    ['db = (DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)', 1, /ends before/],
-    ['ok = (A=1)\n\ndb = (A=1))(ADDRESS=(PROTOCOL=TCP))', 3, /text follows the entry/],
-    ['db =\n  (A=\u{1F600})', 1, /Basic Multilingual Plane/],
-    ['db = (DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST="h#x")(PORT=1)))', 1, /ends before/], // '#' starts a comment even inside quotes
+    ['db = (DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)', 1, /refuses it \(NJS-514\)/],
+    ['ok = (A=1)\n\ndb = (A=(B=1)', 3, /refuses it \(NJS-514\)/],
+    ['db = (DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST="h#x")(PORT=1)))', 1, /refuses it \(NJS-514\)/], // '#' starts a comment even inside quotes
   ])('%j: line %i', (text, line, error) => {
-    expect(parseTnsNames(text)).toMatchObject({ line, error: expect.stringMatching(error) });
+    expect(parseTnsNames(text, net)).toMatchObject({ line, error: expect.stringMatching(error) });
   });
 });
 
@@ -161,17 +172,17 @@ describe('loadTnsNames: configDir, else TNS_ADMIN, and IFILE includes', () => {
   const entry = (p: string) => `db = (DESCRIPTION=(ADDRESS=(PROTOCOL=${p})(HOST=h)(PORT=1)))\n`;
 
   it('follows absolute IFILEs in order, keeping every definition', () => {
-    const tns = loadTnsNames('/cfg', {}, reader({ '/cfg/tnsnames.ora': `${entry('TCPS')}IFILE=/inc/a.ora\n`, '/inc/a.ora': entry('TCP') }));
+    const tns = loadTnsNames('/cfg', net, {}, reader({ '/cfg/tnsnames.ora': `${entry('TCPS')}IFILE=/inc/a.ora\n`, '/inc/a.ora': entry('TCP') }));
     expect(tns?.aliases.get('DB')?.map((d) => `${d.file}:${d.line}`)).toEqual(['/cfg/tnsnames.ora:1', '/inc/a.ora:1']);
-    expect(connectTransport('db', tns)).toMatchObject({ kind: 'tcp', why: expect.stringMatching(/\/inc\/a\.ora line 1\): an ADDRESS has PROTOCOL=TCP \(the alias is defined 2 times; each must be TCPS\)/) });
+    expect(connectTransport('db', net, tns)).toMatchObject({ kind: 'tcp', why: expect.stringMatching(/\/inc\/a\.ora line 1\): an ADDRESS has PROTOCOL=TCP \(the alias is defined 2 times; each must be TCPS\)/) });
   });
 
   it('uses TNS_ADMIN when configDir is missing or empty, as the driver does, and is undefined without a file', () => {
     const files = reader({ '/admin/tnsnames.ora': entry('TCPS') });
-    expect(loadTnsNames(undefined, { TNS_ADMIN: '/admin' }, files)?.aliases.has('DB')).toBe(true);
-    expect(loadTnsNames('', { TNS_ADMIN: '/admin' }, files)?.aliases.has('DB')).toBe(true);
-    expect(loadTnsNames(undefined, {}, files)).toBeUndefined();
-    expect(loadTnsNames('/nowhere', {}, files)).toBeUndefined();
+    expect(loadTnsNames(undefined, net, { TNS_ADMIN: '/admin' }, files)?.aliases.has('DB')).toBe(true);
+    expect(loadTnsNames('', net, { TNS_ADMIN: '/admin' }, files)?.aliases.has('DB')).toBe(true);
+    expect(loadTnsNames(undefined, net, {}, files)).toBeUndefined();
+    expect(loadTnsNames('/nowhere', net, {}, files)).toBeUndefined();
   });
 
   const chain = (depth: number) => {
@@ -181,7 +192,7 @@ describe('loadTnsNames: configDir, else TNS_ADMIN, and IFILE includes', () => {
   };
 
   it('follows IFILEs 4 levels deep, as far as the driver reads them', () => {
-    expect(connectTransport('db', loadTnsNames('/cfg', {}, chain(4)))).toMatchObject({ kind: 'tcps' });
+    expect(connectTransport('db', net, loadTnsNames('/cfg', net, {}, chain(4)))).toMatchObject({ kind: 'tcps' });
   });
 
   it.each<[string, () => ReturnType<typeof reader>, RegExp]>([
@@ -190,10 +201,10 @@ describe('loadTnsNames: configDir, else TNS_ADMIN, and IFILE includes', () => {
     ['a cycle', () => reader({ '/cfg/tnsnames.ora': 'IFILE=/inc/a.ora\n', '/inc/a.ora': 'IFILE=/cfg/tnsnames.ora\n' }), /includes a file that includes it/],
     ['a missing IFILE', () => reader({ '/cfg/tnsnames.ora': 'IFILE=/inc/none.ora\n' }), /IFILE cannot be read \(ENOENT\)/],
     ['an IFILE without a single path', () => reader({ '/cfg/tnsnames.ora': 'IFILE=(A=1)\n' }), /IFILE has no single path/],
-    ['a syntax error in an included file', () => reader({ '/cfg/tnsnames.ora': 'IFILE=/inc/a.ora\n', '/inc/a.ora': 'db = (A=\n' }), /\/inc\/a\.ora line 1: it ends before/],
+    ['a syntax error in an included file', () => reader({ '/cfg/tnsnames.ora': 'IFILE=/inc/a.ora\n', '/inc/a.ora': 'db = (A=\n' }), /\/inc\/a\.ora line 1: node-oracledb refuses it \(NJS-514\)/],
     ['too many includes', () => reader({ '/cfg/tnsnames.ora': 'IFILE=/inc/a.ora\n'.repeat(65), '/inc/a.ora': '' }), /more than 64 includes/],
   ])('refuses %s with a ConfigError on configDir', (_n, files, problem) => {
-    const err = caught(() => loadTnsNames('/cfg', {}, files()));
+    const err = caught(() => loadTnsNames('/cfg', net, {}, files()));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err).toMatchObject({ field: 'configDir', problem: expect.stringMatching(problem), fix: expect.stringMatching(/absolute path|correct/) });
   });
@@ -202,12 +213,12 @@ describe('loadTnsNames: configDir, else TNS_ADMIN, and IFILE includes', () => {
     const denied = () => {
       throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
     };
-    expect(() => loadTnsNames(undefined, { TNS_ADMIN: '/admin' }, denied)).toThrow(/configDir: \/admin\/tnsnames\.ora cannot be read \(EACCES\) \(from TNS_ADMIN\)/);
+    expect(() => loadTnsNames(undefined, net, { TNS_ADMIN: '/admin' }, denied)).toThrow(/configDir: \/admin\/tnsnames\.ora cannot be read \(EACCES\) \(from TNS_ADMIN\)/);
   });
 });
 
 describe('connectTransport', () => {
-  const tns = loadTnsNames('/cfg', {}, () =>
+  const tns = loadTnsNames('/cfg', net, {}, () =>
     [
       '# ADB wallet tnsnames.ora',
       'mydb_high = (description= (retry_count=20)(retry_delay=3)(address=(protocol=tcps)(port=1522)(host=adb.us-ashburn-1.oraclecloud.com))(connect_data=(service_name=g1_mydb_high.adb.oraclecloud.com))(security=(ssl_server_dn_match=yes)))',
@@ -237,6 +248,8 @@ describe('connectTransport', () => {
     ['(DESCRIPTION=(FAILOVER=off)(ADDRESS=(PROTOCOL=TCPS)(HOST=a)(PORT=1))(ADDRESS=(PROTOCOL=TCP)(HOST=b)(PORT=1)))', 'tcp'],
     ['(DESCRIPTION=(SOURCE_ROUTE=yes)(ADDRESS=(PROTOCOL=TCPS)(HOST=a)(PORT=1))(ADDRESS=(PROTOCOL=TCP)(HOST=b)(PORT=1)))', 'tcp'],
     ['(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1))', 'tcps'],
+    // The driver connects from the first descriptor and ignores the text after it.
+    ['(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1)))(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=h)(PORT=1)))', 'tcps'],
     ['mydb_high', 'tcps'],
     ['  MyDb_High  ', 'tcps'],
     ['legacy_alias', 'tcp', /the tnsnames.ora entry for "legacy_alias" \(\/cfg\/tnsnames.ora line 3\): an ADDRESS has PROTOCOL=TCP/],
@@ -246,13 +259,13 @@ describe('connectTransport', () => {
     ['unknown_alias', 'unknown', /no tnsnames.ora entry/],
     ['config-ociobject://objectstorage.example.com/n/ns/b/bucket/o/db.json', 'unknown', /configuration provider/],
   ])('%s -> %s', (cs, kind, why) => {
-    const t = connectTransport(cs, tns);
+    const t = connectTransport(cs, net, tns);
     expect(t.kind).toBe(kind);
     if (why) expect(t).toMatchObject({ why: expect.stringMatching(why) });
   });
 
   it('gives the addresses the driver would try', () => {
-    expect(connectTransport('tcps://db1,db2:1522/svc')).toEqual({
+    expect(connectTransport('tcps://db1,db2:1522/svc', net)).toEqual({
       kind: 'tcps',
       addresses: [
         { protocol: 'tcps', host: 'db1', port: '1522' },
@@ -267,24 +280,24 @@ describe('connectTransport', () => {
       asked++;
       return tns;
     };
-    connectTransport('tcps://db:1522/svc', load);
-    connectTransport('(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1)))', load);
+    connectTransport('tcps://db:1522/svc', net, load);
+    connectTransport('(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1)))', net, load);
     expect(asked).toBe(0);
-    connectTransport('mydb_high', load);
+    connectTransport('mydb_high', net, load);
     expect(asked).toBe(1);
   });
 
   it('shows an alias only when it is short and plain: a long one may be a secret pasted in the wrong place', () => {
-    expect(connectTransport('mydb_low', tns)).toMatchObject({ kind: 'unknown', alias: 'mydb_low' });
-    const t = connectTransport('eyJhbGciOiJSUzI1NiJ9.'.repeat(5), tns);
+    expect(connectTransport('mydb_low', net, tns)).toMatchObject({ kind: 'unknown', alias: 'mydb_low' });
+    const t = connectTransport('eyJhbGciOiJSUzI1NiJ9.'.repeat(5), net, tns);
     expect(t.kind).toBe('unknown');
     expect(t).not.toHaveProperty('alias');
   });
 
   it.each<[string, string, RegExp]>([
     ['', 'connectString', /is empty/],
-    ['(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1))', 'connectString', /ends before/],
-    ['(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1)))(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=h)(PORT=1)))', 'connectString', /text follows the closing parenthesis/],
+    ['(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1))', 'connectString', /node-oracledb refuses it \(NJS-514\)/],
+    ['tcps://db:1522/svc?a="1', 'connectString', /node-oracledb cannot read it \(TypeError\)/],
     ['(DESCRIPTION=(CONNECT_DATA=(SERVICE_NAME=s)))', 'connectString', /names no ADDRESS/],
     ['(DESCRIPTION=(ADDRESS_LIST=(HOST=h)))', 'connectString', /ADDRESS_LIST holds something other than ADDRESS/],
     ['(DESCRIPTION_LIST=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1)))', 'connectString', /DESCRIPTION_LIST holds something other than DESCRIPTION/],
@@ -293,7 +306,7 @@ describe('connectTransport', () => {
     ['tcps://db:1522;/svc', 'connectString', /an ADDRESS_LIST is empty/],
     ['word', 'configDir', /line 9\): its value is neither a descriptor nor an Easy Connect string/],
   ])('%j is a ConfigError on %s', (cs, field, problem) => {
-    const err = caught(() => connectTransport(cs, tns));
+    const err = caught(() => connectTransport(cs, net, tns));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err).toMatchObject({ field, problem: expect.stringMatching(problem), fix: expect.stringMatching(/TCPS|tcps/) });
   });
@@ -307,7 +320,7 @@ describe('connectTransport', () => {
     };
     let accepted: boolean;
     try {
-      accepted = connectTransport(row.connectString(1522), () => loadTnsNames(row.files ? '/cfg' : undefined, {}, read)).kind === 'tcps';
+      accepted = connectTransport(row.connectString(1522), net, () => loadTnsNames(row.files ? '/cfg' : undefined, net, {}, read)).kind === 'tcps';
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
       accepted = false;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { createIamPool } from '../../../adapters/create-iam-pool.js';
-import { connectTransport, loadTnsNames } from '../../../adapters/oracle-connect.js';
+import { connectTransport, loadOracleNet, loadTnsNames } from '../../../adapters/oracle-connect.js';
 import { expandHome } from '../../sources/oci/config-file.js';
 import type { TokenProvider } from '../../core/provider.js';
 import { UsageError } from '../args.js';
@@ -21,7 +21,7 @@ export async function whoami(argv: readonly string[], ctx: Context): Promise<num
   const o = whoamiOptions(argv);
   ctx.token = o.provider.kind;
   const ca = o.connection.kind === 'network' && o.connection.sslCa !== undefined ? readCa(o.connection.sslCa) : undefined;
-  if (o.connection.kind === 'oracle') checkTcps(o.connection);
+  if (o.connection.kind === 'oracle') await checkTcps(o.connection);
   const provider = await openProvider(o.provider, ctx);
   try {
     const identity = await ask(o, provider, ca, ctx);
@@ -53,9 +53,10 @@ function oracleConfigDir(c: OracleConnectionPlan): string | undefined {
  * The pool refuses a connect string without TCPS too; checked here first,
  * before any provider is made, so that the refusal names the options.
  */
-function checkTcps(c: OracleConnectionPlan): void {
+async function checkTcps(c: OracleConnectionPlan): Promise<void> {
   if (c.insecure) return;
-  const t = connectTransport(c.connectString, () => loadTnsNames(oracleConfigDir(c)));
+  const net = await loadOracleNet();
+  const t = connectTransport(c.connectString, net, () => loadTnsNames(oracleConfigDir(c), net!));
   if (t.kind === 'tcp') {
     throw new UsageError('--connect-string', `--connect-string: the db-token would travel without TLS (${t.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS in every ADDRESS), or --insecure for testing only`);
   }
