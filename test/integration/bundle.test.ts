@@ -17,7 +17,15 @@ import { tempDir } from '../helpers/temp.js';
  * drivers the app does not install (dbtoken's import()s of them fail then,
  * as a ConfigError), and pg's own optional pg-native.
  */
-const LEFT_TO_RUN_TIME = ['mysql2/promise', 'oracledb', 'pg-native', 'postgres'];
+const LEFT_TO_RUN_TIME = [
+  'mysql2/promise',
+  'oracledb',
+  // node-oracledb's own connect-string readers, for the Oracle TLS check.
+  'oracledb/lib/thin/sqlnet/ezConnectResolver.js',
+  'oracledb/lib/thin/sqlnet/nvStrToNvPair.js',
+  'pg-native',
+  'postgres',
+];
 
 /** A createIamPool handler for iam_alice, written as an ES module or as CommonJS. */
 function handler(syntax: 'esm' | 'cjs'): string {
@@ -70,7 +78,27 @@ const SOURCES = {
     };
   `,
 };
-type Source = keyof typeof SOURCES;
+type Source = keyof typeof SOURCES | 'oracle.mjs';
+
+/** An Oracle handler: the TLS check's verdicts on three connect strings, from inside the bundle. */
+const ORACLE = `
+  import { ConfigError, InsecureTransportError, createIamPool, tokenProvider } from 'dbtoken';
+  export const handler = async () => {
+    const token = tokenProvider(async () => ({ token: 'not-a-db-token', expiresAt: new Date(Date.now() + 900_000) }));
+    const out = {};
+    const strings = {
+      plain: 'db.example.com:1521/svc',
+      injected: 'tcps://db.example.com:1522/svc?retry_count="0)(ADDRESS=(PROTOCOL=TCP)(HOST=db.example.com)(PORT=1521)"',
+      tcps: 'tcps://db.example.com:1522/svc',
+    };
+    for (const [name, connectString] of Object.entries(strings)) {
+      const r = await createIamPool({ driver: 'oracledb', token, connectString, poolMin: 0 }).then(async (pool) => { await pool.close(0); return 'pool'; }, (e) => e);
+      out[name] = r === 'pool' ? r : r instanceof InsecureTransportError ? 'insecure' : r instanceof ConfigError ? 'config: ' + r.problem : 'driver: ' + String(r.message).slice(0, 7);
+    }
+    token.close();
+    return out;
+  };
+`;
 
 let dir: string;
 let app: string;
@@ -103,14 +131,14 @@ function readmeCommands(): Record<Format, string> {
  * `format` (its entry and output swapped for ours), into a folder of its
  * own with no node_modules.
  */
-function bundle(entry: Source | 'example.mjs', format: 'esm' | 'cjs', folder = `${entry.replace('.', '-')}-${format}`): { file: string; metafile: Metafile } {
+function bundle(entry: Source | 'example.mjs', format: 'esm' | 'cjs', folder = `${entry.replace('.', '-')}-${format}`, cwd = app): { file: string; metafile: Metafile } {
   const file = join(dir, folder, format === 'esm' ? 'index.mjs' : 'index.js');
   const meta = join(dir, `${folder}.meta.json`);
   const command = readmeCommands()[format]
     .replace(/^npx esbuild /, `${join(root, 'node_modules/.bin/esbuild')} `)
     .replace(' handler.mjs ', ` ${entry} `)
     .replace(/--outfile=\S+/, `--outfile=${file}`);
-  execFileSync('sh', ['-c', `${command} --metafile=${meta} --log-level=error`], { cwd: app, stdio: 'pipe' });
+  execFileSync('sh', ['-c', `${command} --metafile=${meta} --log-level=error`], { cwd, stdio: 'pipe' });
   return { file, metafile: JSON.parse(readFileSync(meta, 'utf8')) as Metafile };
 }
 
@@ -192,6 +220,27 @@ describe('a pg Lambda app bundled with esbuild, with only pg and @aws-sdk/rds-si
       mysql2: [true, 'driver', 'npm install mysql2'],
       oracledb: [true, 'driver', 'npm install oracledb'],
     });
+  });
+});
+
+describe('an Oracle app bundled with esbuild, node-oracledb inside the bundle', () => {
+  let oracleApp: string;
+  beforeAll(() => {
+    oracleApp = join(dir, 'oracle-app');
+    mkdirSync(oracleApp);
+    writeFileSync(join(oracleApp, 'package.json'), JSON.stringify({ name: 'oracle-app', private: true, type: 'module' }));
+    npmInstall(oracleApp, [packDbtoken(dir), pinned('oracledb')]);
+    writeFileSync(join(oracleApp, 'oracle.mjs'), ORACLE);
+  }, 300_000);
+
+  it.each(['esm', 'cjs'] as const)('bundled as %s: the TLS check reads connect strings with the bundled driver\'s own readers', async (format) => {
+    const { file, metafile } = bundle('oracle.mjs', format, `oracle-${format}`, oracleApp);
+    expect(Object.keys(metafile.inputs).filter((p) => /oracledb\/lib\/thin\/sqlnet\/(ezConnectResolver|nvStrToNvPair)\.js$/.test(p))).toHaveLength(2);
+    expect(runtimeImports(metafile).filter((p) => p.startsWith('oracledb'))).toEqual([]);
+    const r = await invoke(file, {});
+    expect(r.stderr).toBe('');
+    // The TCPS string passes the check and reaches the driver, which calls for a token (and refuses this one).
+    expect(JSON.parse(r.stdout)).toEqual({ plain: 'insecure', injected: 'insecure', tcps: 'driver: NJS-168' });
   });
 });
 
