@@ -274,6 +274,14 @@ describe('connectTransport', () => {
     });
   });
 
+  it('fails closed without the driver\'s readers (a node-oracledb that moved them): a ConfigError, never a guess', () => {
+    for (const cs of ['tcps://db:1522/svc', '(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=h)(PORT=1)))', 'mydb_high']) {
+      const err = caught(() => connectTransport(cs, undefined, tns));
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err).toMatchObject({ field: 'connectString', problem: expect.stringMatching(/lib\/thin\/sqlnet/), fix: expect.stringMatching(/node-oracledb 6\.4 or later/) });
+    }
+  });
+
   it('asks for tnsnames.ora only for an alias', () => {
     let asked = 0;
     const load = () => {
