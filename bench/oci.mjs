@@ -22,7 +22,7 @@
 // The plugin itself is loaded unmodified from node_modules.
 import { fork } from 'node:child_process';
 import { generateKeyPairSync, createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -277,6 +277,7 @@ export async function ociBench() {
   } finally {
     restoreFetch();
     await emulators.close();
+    rmSync(dir, { recursive: true, force: true });
   }
   return rows;
 }
