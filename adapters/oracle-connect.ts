@@ -16,21 +16,6 @@ export { loadOracleNet, type OracleNetReader } from './oracle-net/driver.js';
 export { loadTnsNames, parseTnsNames, type TnsDefinition, type TnsFile, type TnsItem, type TnsNames } from './oracle-net/tnsnames.js';
 
 /**
- * One ADDRESS as the driver reads it: the first PROTOCOL, HOST and PORT
- * anywhere inside it.
- *
- * @example
- * ```ts
- * const a: OracleAddress = { protocol: 'tcps', host: 'adb.eu-frankfurt-1.oraclecloud.com', port: '1522' };
- * ```
- */
-export interface OracleAddress {
-  readonly protocol: string | undefined;
-  readonly host: string | undefined;
-  readonly port: string | undefined;
-}
-
-/**
  * What a connect string says about transport security:
  * - `tcps`: every address the driver can reach is TCPS;
  * - `tcp`: at least one is not, or might not be (`why` says which, without quoting values);
@@ -45,7 +30,7 @@ export interface OracleAddress {
  * ```
  */
 export type Transport =
-  | { readonly kind: 'tcps'; readonly addresses: readonly OracleAddress[] }
+  | { readonly kind: 'tcps' }
   | { readonly kind: 'tcp'; readonly why: string }
   | { readonly kind: 'unknown'; readonly why: string; readonly alias?: string };
 
@@ -87,8 +72,8 @@ export function connectTransport(
   if (net === undefined) {
     throw new ConfigError(
       'connectString',
-      'cannot be checked for TCPS: the installed node-oracledb keeps no connect-string readers in lib/thin/sqlnet/ (ezConnectResolver.js, nvStrToNvPair.js)',
-      'install node-oracledb 6.4 or later (7 and 26 included), or pass allowInsecureTransport: true for testing only',
+      'cannot be checked for TCPS: this node-oracledb has no lib/thin/sqlnet/ezConnectResolver.js and nvStrToNvPair.js to read it with',
+      'install node-oracledb 6.4 or later, or pass allowInsecureTransport: true for testing only',
     );
   }
   // The driver's own test: a descriptor starts with '(' and has a ')'.
@@ -105,15 +90,13 @@ function aliasTransport(alias: string, net: OracleNetReader, tns: TnsNames | und
   const name = shown === undefined ? 'the alias' : `"${shown}"`;
   const defs = tns?.aliases.get(alias.toUpperCase());
   if (!defs) return { kind: 'unknown', why: 'no tnsnames.ora entry for it in configDir or TNS_ADMIN', ...(shown !== undefined ? { alias: shown } : {}) };
-  const addresses: OracleAddress[] = [];
   for (const d of defs) {
     const v = tnsValueVerdict(d.value, net);
     const where = `the tnsnames.ora entry for ${name} (${d.file} line ${d.line})`;
     if (v.kind === 'invalid') throw new ConfigError('configDir', `${where}: ${v.problem}`, 'correct that entry: every ADDRESS needs (PROTOCOL=TCPS), or the value is a tcps:// Easy Connect string');
     if (v.kind === 'tcp') return { kind: 'tcp', why: `${where}: ${v.why}${defs.length > 1 ? ` (the alias is defined ${defs.length} times; each must be TCPS)` : ''}` };
-    if (v.kind === 'tcps') addresses.push(...v.addresses);
   }
-  return { kind: 'tcps', addresses };
+  return { kind: 'tcps' };
 }
 
 /** An alias's value: an Easy Connect string, or descriptors (the driver uses the first; each must be TCPS). */
@@ -123,13 +106,11 @@ function tnsValueVerdict(entry: NvPair, net: OracleNetReader): Verdict {
     if (text.includes(':') || text.includes('/')) return easyConnectVerdict(text, net);
     return { kind: 'invalid', problem: 'its value is neither a descriptor nor an Easy Connect string' };
   }
-  const addresses: OracleAddress[] = [];
   for (const node of entry.children) {
     const v = nodeVerdict(node);
     if (v.kind !== 'tcps') return v;
-    addresses.push(...v.addresses);
   }
-  return { kind: 'tcps', addresses };
+  return { kind: 'tcps' };
 }
 
 function easyConnectVerdict(text: string, net: OracleNetReader): Verdict {
@@ -148,56 +129,50 @@ function descriptorVerdict(text: string, net: OracleNetReader): Verdict {
   return nodeVerdict(r.pair);
 }
 
-/** A DESCRIPTION_LIST, DESCRIPTION, ADDRESS_LIST or ADDRESS: its reachable addresses, then every ADDRESS and PROTOCOL in it. */
+/** A DESCRIPTION_LIST, DESCRIPTION, ADDRESS_LIST or ADDRESS: its shape, then every ADDRESS and PROTOCOL in it. */
 function nodeVerdict(node: NvPair): Verdict {
-  const reachable: OracleAddress[] = [];
+  const reachable = { addresses: 0 };
   const problem = structureProblem(node, reachable);
   if (problem !== undefined) return { kind: 'invalid', problem };
-  if (reachable.length === 0) return { kind: 'invalid', problem: 'it names no ADDRESS' };
+  if (reachable.addresses === 0) return { kind: 'invalid', problem: 'it names no ADDRESS' };
   for (const p of nvPairs(node)) {
     const name = p.name.toUpperCase();
     if (name === 'ADDRESS') {
-      const why = notTcps(addressOf(p));
+      const why = notTcps(p);
       if (why !== undefined) return { kind: 'tcp', why };
     } else if (name === 'PROTOCOL' && !isTcps(p.atom)) {
       // The driver reads only the first PROTOCOL of an ADDRESS; any other that is not TCPS is refused all the same.
       return { kind: 'tcp', why: 'it has a PROTOCOL that is not TCPS outside the first PROTOCOL of an ADDRESS' };
     }
   }
-  return { kind: 'tcps', addresses: reachable };
+  return { kind: 'tcps' };
 }
 
 /** The driver compares the upper-cased value, so `tcpſ` (long s) is TCPS too. */
 const isTcps = (protocol: string | undefined) => protocol !== undefined && protocol.toUpperCase() === 'TCPS';
 
-function notTcps(a: OracleAddress & { readonly named: boolean }): string | undefined {
-  if (isTcps(a.protocol)) return undefined;
-  if (!a.named) return 'an ADDRESS names no PROTOCOL (the default is TCP)';
-  if (a.protocol === undefined) return 'an ADDRESS has a PROTOCOL without a single value';
-  return `an ADDRESS has PROTOCOL=${/^[A-Za-z]{1,12}$/.test(a.protocol) ? a.protocol.toUpperCase() : 'a value other than TCPS'}`;
-}
-
-/** The first PROTOCOL, HOST and PORT anywhere under the ADDRESS, depth first, as the driver finds them. */
-function addressOf(address: NvPair): OracleAddress & { readonly named: boolean } {
-  const first = (name: string) => {
-    for (const p of nvPairs(address)) if (p !== address && p.name.toUpperCase() === name) return p;
-    return undefined;
-  };
-  const protocol = first('PROTOCOL');
-  return { protocol: protocol?.atom, host: first('HOST')?.atom, port: first('PORT')?.atom, named: protocol !== undefined };
+/** Why an ADDRESS is not TCPS, from the first PROTOCOL anywhere under it, depth first, as the driver finds it. */
+function notTcps(address: NvPair): string | undefined {
+  let protocol: NvPair | undefined;
+  for (const p of nvPairs(address)) if (p !== address && p.name.toUpperCase() === 'PROTOCOL') protocol ??= p;
+  const value = protocol?.atom;
+  if (isTcps(value)) return undefined;
+  if (protocol === undefined) return 'an ADDRESS names no PROTOCOL (the default is TCP)';
+  if (value === undefined) return 'an ADDRESS has a PROTOCOL without a single value';
+  return `an ADDRESS has PROTOCOL=${/^[A-Za-z]{1,12}$/.test(value) ? value.toUpperCase() : 'a value other than TCPS'}`;
 }
 
 const FLAGS = new Set(['SOURCE_ROUTE', 'LOAD_BALANCE', 'FAILOVER']);
 
 /**
  * The driver's checks on the shape of a node (navNodes.js, connStrategy.js),
- * collecting the addresses it would try. Its flags need a value (it calls
+ * counting the addresses it would try. Its flags need a value (it calls
  * toLowerCase on them); a DESCRIPTION ignores children it does not know.
  */
-function structureProblem(node: NvPair, out: OracleAddress[]): string | undefined {
+function structureProblem(node: NvPair, out: { addresses: number }): string | undefined {
   const kind = node.name.toUpperCase();
   if (kind === 'ADDRESS') {
-    out.push(publicAddress(addressOf(node)));
+    out.addresses++;
     return undefined;
   }
   if (kind !== 'ADDRESS_LIST' && kind !== 'DESCRIPTION' && kind !== 'DESCRIPTION_LIST') {
@@ -223,8 +198,4 @@ function structureProblem(node: NvPair, out: OracleAddress[]): string | undefine
     if (problem !== undefined) return problem;
   }
   return found || kind === 'DESCRIPTION' ? undefined : `${a(kind)} has no ${kind === 'DESCRIPTION_LIST' ? 'DESCRIPTION' : 'ADDRESS'}`;
-}
-
-function publicAddress({ protocol, host, port }: OracleAddress): OracleAddress {
-  return { protocol, host, port };
 }

@@ -145,9 +145,7 @@ export async function createOracledbPoolWith(driver: OracledbDriver, options: Or
     }
     if (transport.kind === 'unknown') {
       throw new InsecureTransportError(
-        transport.alias !== undefined
-          ? `cannot tell whether "${transport.alias}" uses TCPS: ${transport.why}; give configDir, a tcps:// connect string, or allowInsecureTransport: true`
-          : `cannot tell whether the connect string uses TCPS: ${transport.why}; give the connect descriptor itself, or allowInsecureTransport: true for testing only`,
+        `cannot tell whether ${transport.alias !== undefined ? `"${transport.alias}"` : 'the connect string'} uses TCPS: ${transport.why}; give configDir, or the tcps:// string or descriptor itself, or allowInsecureTransport: true for testing only`,
       );
     }
   }

@@ -25,6 +25,8 @@ export interface DriverNvPair {
   readonly rhsType: number;
   readonly atom?: string | null;
   readonly list?: readonly DriverNvPair[] | null;
+  /** The pair printed back as the driver prints it: values without their quotes. */
+  toString(): string;
 }
 
 /**
@@ -78,12 +80,11 @@ export async function loadOracleNet(): Promise<OracleNetReader | undefined> {
   const Resolver = resolver as new (text: string) => { getResolvedUrl(): unknown };
   const createNVPair = (parser as { createNVPair?: unknown } | undefined)?.createNVPair;
   if (typeof Resolver !== 'function' || typeof createNVPair !== 'function') return undefined;
+  // The printing the check relies on (see nv-pair.ts): a release that prints otherwise is not guessed at.
+  if (String((createNVPair as (text: string) => unknown)('(A=(B="x y"))')) !== '(A=(B=x y))') return undefined;
   return {
-    easyConnect: (text) => {
-      const url = new Resolver(text).getResolvedUrl();
-      if (typeof url !== 'string') throw new TypeError('the Easy Connect resolver gave no descriptor');
-      return url;
-    },
+    // Anything but a descriptor string is then refused by the parser.
+    easyConnect: (text) => String(new Resolver(text).getResolvedUrl()),
     nvPair: (text) => createNVPair(text) as DriverNvPair,
   };
 }

@@ -41,13 +41,23 @@ const MAX_NV_DEPTH = 64;
  * (quotes, backslash escapes, trimmed literals, `(a,b=...)` names, a bare
  * `(NAME)` whose atom is its name), and copies the tree it builds.
  *
+ * The tree must also survive being printed back and read again. To apply
+ * connect-string overrides (node-oracledb 7 and later, with
+ * `thickModeDSNPassthrough` off and pool options such as `expireTime`), the
+ * driver prints the descriptor without its quotes and connects from what it
+ * reads back: a quoted value such as `(X="y)(PROTOCOL=tcp)(Z=")` would then
+ * become addresses this check never saw.
+ *
+ * `reprinted: 'children'` checks only the pairs under the root, for a
+ * tnsnames.ora entry, whose name the driver never prints back.
+ *
  * @example
  * ```ts
  * parseNvPair('(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=db)(PORT=1522)))', net);
  * parseNvPair('(A=(B=1)', net); // { error: 'node-oracledb refuses it (NJS-514)' }
  * ```
  */
-export function parseNvPair(text: string, net: OracleNetReader): NvParse {
+export function parseNvPair(text: string, net: OracleNetReader, reprinted: 'whole' | 'children' = 'whole'): NvParse {
   let root: DriverNvPair;
   try {
     root = net.nvPair(text);
@@ -55,7 +65,22 @@ export function parseNvPair(text: string, net: OracleNetReader): NvParse {
     return { error: driverRefusal(err) };
   }
   const pair = copy(root, 1);
-  return pair === undefined ? { error: `it nests deeper than ${MAX_NV_DEPTH} levels` } : { pair };
+  if (pair === undefined) return { error: `it nests deeper than ${MAX_NV_DEPTH} levels` };
+  // A tnsnames.ora entry is printed back value by value: its name (`a, b`, or a stray byte-order mark) never is.
+  const printed = reprinted === 'whole' ? [root] : root.rhsType === 2 ? (root.list ?? []) : [];
+  if (!printed.every((p) => survivesReprint(p, net))) {
+    return { error: 'a quoted value would turn into more of the descriptor when node-oracledb prints the descriptor back, as it does to apply connect-string overrides' };
+  }
+  return { pair };
+}
+
+/** Whether the driver, printing `p` and reading it again, gets the same tree. */
+function survivesReprint(p: DriverNvPair, net: OracleNetReader): boolean {
+  try {
+    return JSON.stringify(copy(net.nvPair(String(p)), 1)) === JSON.stringify(copy(p, 1));
+  } catch {
+    return false;
+  }
 }
 
 function copy(p: DriverNvPair, depth: number): NvPair | undefined {

@@ -3,7 +3,7 @@
  * (lib/thin/sqlnet/paramParser.js), IFILE includes and all. Reading the
  * text is pure; {@link loadTnsNames} does the file I/O.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../../src/core/errors.js';
 import type { OracleNetReader } from './driver.js';
@@ -54,7 +54,7 @@ export function parseTnsNames(text: string, net: OracleNetReader): TnsFile {
   let entry = '';
   let entryLine = 0;
   const finish = (): { error: string; line: number } | undefined => {
-    const r = parseNvPair(entry.startsWith('(') ? entry : `(${entry})`, net);
+    const r = parseNvPair(entry.startsWith('(') ? entry : `(${entry})`, net, 'children');
     if ('error' in r) return { error: r.error, line: entryLine };
     const name = r.pair.name.toUpperCase();
     if (name === 'IFILE') items.push({ kind: 'ifile', path: r.pair.children.length === 0 ? r.pair.atom : undefined, line: entryLine });
@@ -121,6 +121,27 @@ export interface TnsNames {
   readonly aliases: ReadonlyMap<string, readonly TnsDefinition[]>;
 }
 
+/** Larger than any real tnsnames.ora. */
+const MAX_TNS_BYTES = 1 << 20;
+
+/**
+ * A tnsnames.ora file's text. Only a regular file of at most 1 MiB is read:
+ * an IFILE naming /dev/zero or a FIFO would otherwise block the process (the
+ * open does not wait for a FIFO's writer). Errors carry what went wrong as
+ * their `code`.
+ */
+function readTnsFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+    if (stat.size > MAX_TNS_BYTES) throw Object.assign(new Error('too large'), { code: 'larger than 1 MiB' });
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The driver reads IFILEs this deep (the top file is depth 0) and silently drops deeper ones. */
 const MAX_IFILE_DEPTH = 4;
 /** More includes than any real configuration has; a file that includes another many times could otherwise make thousands of reads. */
@@ -133,8 +154,9 @@ const MAX_IFILES = 64;
  * driver's depth of {@link MAX_IFILE_DEPTH}; a relative path (the driver
  * reads it from the process's working directory, not the file's), a deeper
  * include (the driver would drop it), a cycle, more than {@link MAX_IFILES}
- * includes, or a file that cannot be read or parsed is a {@link ConfigError}
- * on `configDir`: never skipped.
+ * includes, or a file that cannot be read or parsed (or is not a regular
+ * file of at most 1 MiB) is a {@link ConfigError} on `configDir`: never
+ * skipped.
  *
  * @example
  * ```ts
@@ -145,7 +167,7 @@ export function loadTnsNames(
   configDir: string | undefined,
   net: OracleNetReader,
   env: NodeJS.ProcessEnv = process.env,
-  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+  read: (path: string) => string = readTnsFile,
 ): TnsNames | undefined {
   const dir = configDir || env.TNS_ADMIN;
   if (!dir) return undefined;

@@ -11,6 +11,13 @@ export interface HostileRow {
   readonly verdict: 'refused' | 'tls';
   /** Handed to the driver anyway, it sends a cleartext TNS CONNECT: the string is a real leak, not a theory. */
   readonly leaks?: true;
+  /**
+   * node-oracledb 7 and later, applying connect-string overrides (with
+   * `thickModeDSNPassthrough` off), print the descriptor back without its
+   * quotes and connect from that: handed over so, the driver sends a
+   * cleartext TNS CONNECT.
+   */
+  readonly reprintLeaks?: true;
 }
 
 const H = '127.0.0.1';
@@ -18,6 +25,19 @@ const tcps = (p: number) => `(ADDRESS=(PROTOCOL=TCPS)(HOST=${H})(PORT=${p}))`;
 const cd = '(CONNECT_DATA=(SERVICE_NAME=svc))';
 
 export const HOSTILE: readonly HostileRow[] = [
+  {
+    name: 'reprinted: a quoted value holding a TCP address ahead of the TCPS one',
+    connectString: (p) => `(DESCRIPTION=(ADDRESS=(X="y)(PROTOCOL=tcp)(HOST=${H})(PORT=${p})(Z=")(PROTOCOL=tcps)(HOST=${H})(PORT=${p}))${cd})`,
+    verdict: 'refused',
+    reprintLeaks: true,
+  },
+  {
+    name: 'reprinted: a tnsnames.ora entry whose quoted SERVICE_NAME holds a TCP address',
+    connectString: () => 'db',
+    files: (p) => ({ 'tnsnames.ora': `db = (DESCRIPTION=(ADDRESS=(PROTOCOL=tcps)(HOST=${H})(PORT=${p}))(CONNECT_DATA=(SERVICE_NAME='svc))(ADDRESS=(PROTOCOL=tcp)(HOST=${H})(PORT=${p})')))\n` }),
+    verdict: 'refused',
+    reprintLeaks: true,
+  },
   {
     name: 'bypass 1: a TCPS address with a quoted-TCP failover address',
     connectString: (p) => `(DESCRIPTION=(ADDRESS_LIST=${tcps(p)}(ADDRESS=(PROTOCOL="tcp")(HOST=${H})(PORT=${p})))${cd})`,

@@ -66,8 +66,14 @@ describe('the same reading as node-oracledb', () => {
           expect('error' in ours, `driver refused, dbtoken read ${JSON.stringify(s)}`).toBe(true);
           return;
         }
-        expect(ours).toHaveProperty('pair');
-        expect(fromOurs((ours as { pair: NvPair }).pair)).toEqual(driver);
+        if ('error' in ours) {
+          // Stricter than the driver only where its own reprint (for connect-string overrides) reads another tree.
+          expect(ours.error).toMatch(/prints the descriptor back/);
+          const again = attempt(() => fromDriver(createNVPair(String(createNVPair(s)))));
+          expect(again).not.toEqual(driver);
+          return;
+        }
+        expect(fromOurs(ours.pair)).toEqual(driver);
       }),
       { numRuns: 1500 },
     );
@@ -103,8 +109,8 @@ describe('the same reading as node-oracledb', () => {
           return;
         }
         if ('failed' in ours) {
-          // Stricter than the driver only about IFILEs and nesting.
-          expect((ours.failed as Error).message).toMatch(/IFILE|deeper than/);
+          // Stricter than the driver only about IFILEs, nesting, and values its reprint reads otherwise.
+          expect((ours.failed as Error).message).toMatch(/IFILE|deeper than|prints the descriptor back/);
           return;
         }
         const mine = new Map([...ours!.aliases].map(([k, defs]) => [k, fromOurs(defs.at(-1)!.value).children] as const));

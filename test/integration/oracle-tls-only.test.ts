@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type oracledb from 'oracledb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, InsecureTransportError, tokenProvider, type TokenProvider } from 'dbtoken';
 import { createOracledbPool } from 'dbtoken/oracledb';
+import { createOracledbPoolWith } from '../../adapters/oracledb.js';
 import { descriptorArb, easyConnectArb, mutate, tnsnamesArb } from '../helpers/oracle-arbitraries.js';
 import { HOSTILE, type HostileRow } from '../helpers/oracle-hostile.js';
 import { fakeDbToken, startFirstBytesListener, type FirstBytes, type FirstBytesListener } from '../helpers/oracle-listener.js';
@@ -80,6 +82,49 @@ describe('createOracledbPool: no connect string that passes the check makes the 
     const made = await pool(row.connectString(listener.port), configDirFor(row.files), true);
     expect(made).not.toBeInstanceOf(Error);
     expect(await drive(made as oracledb.Pool)).toContain('tns-connect');
+  });
+});
+
+describe.each(['oracledb7', 'oracledb26'])('%s, applying connect-string overrides, prints the descriptor back without its quotes', (name) => {
+  const driver = createRequire(import.meta.url)(name) as typeof oracledb & { thickModeDSNPassthrough: boolean };
+  beforeAll(() => {
+    driver.thickModeDSNPassthrough = false;
+  });
+  afterAll(() => {
+    driver.thickModeDSNPassthrough = true;
+  });
+  // expireTime is one of the options the driver then writes into the descriptor.
+  const make = (row: HostileRow, allowInsecureTransport: boolean) => {
+    const configDir = configDirFor(row.files);
+    return createOracledbPoolWith(driver, {
+      token: provider,
+      connectString: row.connectString(listener.port),
+      ...(configDir !== undefined ? { configDir } : {}),
+      allowInsecureTransport,
+      expireTime: 2,
+      poolMin: 0,
+      poolMax: 1,
+      poolIncrement: 1,
+      connectTimeout: 3,
+    }).catch((e: unknown) => e as Error);
+  };
+
+  it.each(HOSTILE.filter((r) => r.reprintLeaks).map((r) => [r.name, r] as const))('%s: refused, though given anyway the driver sends cleartext', async (_n, row) => {
+    const made = await make(row, false);
+    expect(made).toBeInstanceOf(ConfigError);
+    expect((made as ConfigError).problem).toMatch(/prints the descriptor back/);
+    const anyway = await make(row, true);
+    expect(anyway).not.toBeInstanceOf(Error);
+    expect(await drive(anyway as oracledb.Pool)).toContain('tns-connect');
+  });
+
+  it('a TCPS descriptor whose quoted values survive the reprint reaches the listener with TLS only', async () => {
+    const cs = `(DESCRIPTION=(ADDRESS=(PROTOCOL=tcps)(HOST=127.0.0.1)(PORT=${listener.port}))(CONNECT_DATA=(SERVICE_NAME="svc"))(SECURITY=(SSL_SERVER_CERT_DN="CN=db, O=Example Corp, L=Redwood City")))`;
+    const made = await make({ name: 'ok', connectString: () => cs, verdict: 'tls' }, false);
+    expect(made).not.toBeInstanceOf(Error);
+    const seen = await drive(made as oracledb.Pool);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((k) => k === 'tls')).toBe(true);
   });
 });
 

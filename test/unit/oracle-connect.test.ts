@@ -1,9 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
 import { connectTransport, loadOracleNet, loadTnsNames, parseTnsNames, type Transport } from '../../adapters/oracle-connect.js';
 import { easyConnectDescriptor } from '../../adapters/oracle-net/easy-connect.js';
 import { parseNvPair, type NvPair } from '../../adapters/oracle-net/nv-pair.js';
 import { HOSTILE } from '../helpers/oracle-hostile.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** The installed node-oracledb's own readers, which the check reads connect strings with. */
 const net = (await loadOracleNet())!;
@@ -36,7 +40,6 @@ describe('parseNvPair: name-value strings as the driver reads them', () => {
     ['(A=" tcp\t")', ['A', 'tcp']],
     ['("PROTOCOL"=TCP)', ['PROTOCOL', 'TCP']],
     ['(A=x\\)y)', ['A', 'x\\)y']],
-    ['(A="a)b")', ['A', 'a)b']],
     ['(A=\\#x)', ['A', '\\#x']],
     ['(A=b=c,d)', ['A', 'b=c,d']],
     ['(A)', ['A', 'A']],
@@ -65,6 +68,10 @@ describe('parseNvPair: name-value strings as the driver reads them', () => {
     ['(A=x#y)', /refuses it \(NJS-514\)/],
     ['(A="x"y)', /refuses it \(NJS-514\)/],
     [`${'(A='.repeat(70)}1${')'.repeat(70)}`, /deeper than 64/],
+    // Printed back without its quotes (as node-oracledb 7+ does to apply overrides), the value becomes pairs of its own.
+    ['(DESCRIPTION=(ADDRESS=(X="y)(PROTOCOL=tcp)(Z=")(PROTOCOL=tcps)))', /prints the descriptor back/],
+    ["(A=(B='(C=1)'))", /prints the descriptor back/],
+    ['(A="a)b")', /prints the descriptor back/],
     // The driver's parser recurses until the stack runs out.
     [`${'(A='.repeat(20_000)}1${')'.repeat(20_000)}`, /cannot read it \(RangeError\)/],
   ])('%j', (text, error) => {
@@ -209,6 +216,26 @@ describe('loadTnsNames: configDir, else TNS_ADMIN, and IFILE includes', () => {
     expect(err).toMatchObject({ field: 'configDir', problem: expect.stringMatching(problem), fix: expect.stringMatching(/absolute path|correct/) });
   });
 
+  it.each([
+    ['/dev/zero', () => '/dev/zero'],
+    ['a FIFO that no one writes to', (dir: string) => {
+      execFileSync('mkfifo', [join(dir, 'pipe.ora')]);
+      return join(dir, 'pipe.ora');
+    }],
+  ])('an IFILE naming %s is refused unread: nothing blocks', (_n, target) => {
+    const dir = tempDir('dbtoken-tns-');
+    writeFileSync(join(dir, 'tnsnames.ora'), `IFILE = ${target(dir)}\n`);
+    const err = caught(() => loadTnsNames(dir, net, {}));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toMatchObject({ field: 'configDir', problem: expect.stringMatching(/line 1: IFILE cannot be read \(not a regular file\)/) });
+  });
+
+  it('a tnsnames.ora over 1 MiB is refused unread', () => {
+    const dir = tempDir('dbtoken-tns-');
+    writeFileSync(join(dir, 'tnsnames.ora'), `# ${'x'.repeat(1 << 20)}\n`);
+    expect(() => loadTnsNames(dir, net, {})).toThrow(/tnsnames\.ora cannot be read \(larger than 1 MiB\)/);
+  });
+
   it('a tnsnames.ora that cannot be read (not missing) is a ConfigError, naming TNS_ADMIN when it came from there', () => {
     const denied = () => {
       throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
@@ -262,16 +289,6 @@ describe('connectTransport', () => {
     const t = connectTransport(cs, net, tns);
     expect(t.kind).toBe(kind);
     if (why) expect(t).toMatchObject({ why: expect.stringMatching(why) });
-  });
-
-  it('gives the addresses the driver would try', () => {
-    expect(connectTransport('tcps://db1,db2:1522/svc', net)).toEqual({
-      kind: 'tcps',
-      addresses: [
-        { protocol: 'tcps', host: 'db1', port: '1522' },
-        { protocol: 'tcps', host: 'db2', port: '1522' },
-      ],
-    });
   });
 
   it('fails closed without the driver\'s readers (a node-oracledb that moved them): a ConfigError, never a guess', () => {
