@@ -66,14 +66,14 @@ export function connectTransport(
   tnsNames?: TnsNames | (() => TnsNames | undefined),
 ): Transport {
   // node-oracledb fetches the real connect string of these when it connects.
-  if (/^\s*config-/i.test(connectString)) return { kind: 'unknown', why: 'it names a configuration provider (config-<provider>://), whose descriptor node-oracledb fetches when it connects' };
+  if (/^\s*config-/i.test(connectString)) return { kind: 'unknown', why: 'it names a configuration provider, whose descriptor node-oracledb fetches only when it connects' };
   const s = connectString.trim();
   if (s === '') throw new ConfigError('connectString', 'is empty', FIX);
   if (net === undefined) {
     throw new ConfigError(
       'connectString',
-      'cannot be checked for TCPS: this node-oracledb has no lib/thin/sqlnet/ezConnectResolver.js and nvStrToNvPair.js to read it with',
-      'install node-oracledb 6.4 or later, or pass allowInsecureTransport: true for testing only',
+      'cannot be checked for TCPS: this node-oracledb has no lib/thin/sqlnet readers',
+      'install node-oracledb 6.4 or later',
     );
   }
   // The driver's own test: a descriptor starts with '(' and has a ')'.

@@ -9,7 +9,7 @@ import type oracledb from 'oracledb';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import { loginRetried, type TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { connectTransport, loadOracleNet, loadTnsNames } from './oracle-connect.js';
+import { connectTransport, loadOracleNet, loadTnsNames, type OracleNetReader } from './oracle-connect.js';
 import { checkPoolOptions, isLoginRefused, requireProvider } from './preamble.js';
 
 /**
@@ -124,8 +124,16 @@ const REFUSED_OPTIONS = Object.fromEntries(
 /** The part of `oracledb` {@link createOracledbPoolWith} needs. */
 export type OracledbDriver = Pick<typeof oracledb, 'createPool'>;
 
-/** `createOracledbPool` (see subpath/oracledb.ts) with the given `oracledb` module. */
-export async function createOracledbPoolWith(driver: OracledbDriver, options: OracledbIamPoolAttributes): Promise<oracledb.Pool> {
+/**
+ * `createOracledbPool` (see subpath/oracledb.ts) with the given `oracledb`
+ * module, and the connect-string readers of that same release (by default
+ * those of the `oracledb` package dbtoken resolves, as `driver` is).
+ */
+export async function createOracledbPoolWith(
+  driver: OracledbDriver,
+  options: OracledbIamPoolAttributes,
+  readers: () => Promise<OracleNetReader | undefined> = loadOracleNet,
+): Promise<oracledb.Pool> {
   const { provider, allowInsecureTransport, config: attrs } = checkPoolOptions(options, { driver: 'node-oracledb', refused: REFUSED_OPTIONS });
   const raw = attrs as Record<string, unknown>;
   for (const field of ['externalAuth', 'homogeneous']) {
@@ -136,7 +144,7 @@ export async function createOracledbPoolWith(driver: OracledbDriver, options: Or
     throw new ConfigError('connectString', 'is required', 'pass a tcps:// Easy Connect string, a descriptor with PROTOCOL=TCPS, or a tnsnames.ora alias');
   }
   if (!allowInsecureTransport) {
-    const net = await loadOracleNet();
+    const net = await readers();
     const transport = connectTransport(connectString, net, () => loadTnsNames(attrs.configDir, net!));
     if (transport.kind === 'tcp') {
       throw new InsecureTransportError(

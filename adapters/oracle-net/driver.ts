@@ -77,6 +77,20 @@ export async function loadOracleNet(): Promise<OracleNetReader | undefined> {
   } catch {
     return undefined;
   }
+  return oracleNetReader(resolver, parser);
+}
+
+/**
+ * The readers from node-oracledb's `ezConnectResolver.js` and
+ * `nvStrToNvPair.js` exports, or `undefined` when they are not what dbtoken
+ * expects.
+ *
+ * @example
+ * ```ts
+ * const net = oracleNetReader(require('oracledb/lib/thin/sqlnet/ezConnectResolver.js'), require('oracledb/lib/thin/sqlnet/nvStrToNvPair.js'));
+ * ```
+ */
+export function oracleNetReader(resolver: unknown, parser: unknown): OracleNetReader | undefined {
   const Resolver = resolver as new (text: string) => { getResolvedUrl(): unknown };
   const createNVPair = (parser as { createNVPair?: unknown } | undefined)?.createNVPair;
   if (typeof Resolver !== 'function' || typeof createNVPair !== 'function') return undefined;

@@ -3,7 +3,7 @@
  * (lib/thin/sqlnet/paramParser.js), IFILE includes and all. Reading the
  * text is pure; {@link loadTnsNames} does the file I/O.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../../src/core/errors.js';
 import type { OracleNetReader } from './driver.js';
@@ -123,20 +123,25 @@ export interface TnsNames {
 
 /** Larger than any real tnsnames.ora. */
 const MAX_TNS_BYTES = 1 << 20;
+/** All the files of one configuration together. */
+const MAX_TNS_TOTAL = 4 << 20;
 
 /**
- * A tnsnames.ora file's text. Only a regular file of at most 1 MiB is read:
- * an IFILE naming /dev/zero or a FIFO would otherwise block the process (the
- * open does not wait for a FIFO's writer). Errors carry what went wrong as
- * their `code`.
+ * A tnsnames.ora file's text. Only a regular file is read, and no more of
+ * it than 1 MiB: an IFILE naming /dev/zero or a FIFO would otherwise block
+ * the process (the open does not wait for a FIFO's writer), and /proc files,
+ * which report a size of 0, can run to gigabytes. Errors carry what went
+ * wrong as their `code`.
  */
 function readTnsFile(path: string): string {
   const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
-    if (stat.size > MAX_TNS_BYTES) throw Object.assign(new Error('too large'), { code: 'larger than 1 MiB' });
-    return readFileSync(fd, 'utf8');
+    const buf = Buffer.alloc(MAX_TNS_BYTES + 1);
+    let size = 0;
+    if (fstatSync(fd).isFile()) for (let n = 1; n > 0 && size < buf.length; size += n) n = readSync(fd, buf, size, buf.length - size, null);
+    else size = -1;
+    if (size < 0 || size > MAX_TNS_BYTES) throw Object.assign(new Error('refused'), { code: size < 0 ? 'not a regular file' : 'larger than 1 MiB' });
+    return buf.toString('utf8', 0, size);
   } finally {
     closeSync(fd);
   }
@@ -155,8 +160,8 @@ const MAX_IFILES = 64;
  * reads it from the process's working directory, not the file's), a deeper
  * include (the driver would drop it), a cycle, more than {@link MAX_IFILES}
  * includes, or a file that cannot be read or parsed (or is not a regular
- * file of at most 1 MiB) is a {@link ConfigError} on `configDir`: never
- * skipped.
+ * file of at most 1 MiB, or takes all of them past 4 MiB) is a
+ * {@link ConfigError} on `configDir`: never skipped.
  *
  * @example
  * ```ts
@@ -184,7 +189,10 @@ export function loadTnsNames(
   }
   const aliases = new Map<string, TnsDefinition[]>();
   let includes = 0;
+  let total = 0;
   const visit = (file: string, body: string, chain: readonly string[]): void => {
+    total += body.length;
+    if (total > MAX_TNS_TOTAL) throw fail(`${file} takes the files past 4 MiB together`, 'trim tnsnames.ora');
     const parsed = parseTnsNames(body, net);
     if ('error' in parsed) throw fail(`${file} line ${parsed.line}: ${parsed.error}`, 'correct that entry; node-oracledb would refuse the file too');
     for (const item of parsed.items) {
@@ -199,7 +207,7 @@ export function loadTnsNames(
       const where = `${file} line ${item.line}: IFILE`;
       const fix = 'give each IFILE as one absolute path, at most 4 levels deep, or copy its entries into tnsnames.ora';
       if (item.path === undefined) throw fail(`${where} has no single path`, fix);
-      if (!isAbsolute(item.path)) throw fail(`${where} is a relative path, which node-oracledb reads from the working directory rather than beside the file`, fix);
+      if (!isAbsolute(item.path)) throw fail(`${where} is a relative path (node-oracledb reads it from the working directory)`, fix);
       if (chain.length > MAX_IFILE_DEPTH) throw fail(`${where} is nested more than ${MAX_IFILE_DEPTH} levels deep, where node-oracledb ignores it`, fix);
       const path = resolve(item.path);
       if (chain.includes(path)) throw fail(`${where} includes a file that includes it`, fix);

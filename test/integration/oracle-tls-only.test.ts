@@ -6,6 +6,7 @@ import type oracledb from 'oracledb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, InsecureTransportError, tokenProvider, type TokenProvider } from 'dbtoken';
 import { createOracledbPool } from 'dbtoken/oracledb';
+import { oracleNetReader } from '../../adapters/oracle-net/driver.js';
 import { createOracledbPoolWith } from '../../adapters/oracledb.js';
 import { descriptorArb, easyConnectArb, mutate, tnsnamesArb } from '../helpers/oracle-arbitraries.js';
 import { HOSTILE, type HostileRow } from '../helpers/oracle-hostile.js';
@@ -86,7 +87,10 @@ describe('createOracledbPool: no connect string that passes the check makes the 
 });
 
 describe.each(['oracledb7', 'oracledb26'])('%s, applying connect-string overrides, prints the descriptor back without its quotes', (name) => {
-  const driver = createRequire(import.meta.url)(name) as typeof oracledb & { thickModeDSNPassthrough: boolean };
+  const load = createRequire(import.meta.url);
+  const driver = load(name) as typeof oracledb & { thickModeDSNPassthrough: boolean };
+  // The connect-string readers of this same release, as an app that installed it gets.
+  const readers = async () => oracleNetReader(load(`${name}/lib/thin/sqlnet/ezConnectResolver.js`), load(`${name}/lib/thin/sqlnet/nvStrToNvPair.js`));
   beforeAll(() => {
     driver.thickModeDSNPassthrough = false;
   });
@@ -106,7 +110,7 @@ describe.each(['oracledb7', 'oracledb26'])('%s, applying connect-string override
       poolMax: 1,
       poolIncrement: 1,
       connectTimeout: 3,
-    }).catch((e: unknown) => e as Error);
+    }, readers).catch((e: unknown) => e as Error);
   };
 
   it.each(HOSTILE.filter((r) => r.reprintLeaks).map((r) => [r.name, r] as const))('%s: refused, though given anyway the driver sends cleartext', async (_n, row) => {
@@ -116,6 +120,22 @@ describe.each(['oracledb7', 'oracledb26'])('%s, applying connect-string override
     const anyway = await make(row, true);
     expect(anyway).not.toBeInstanceOf(Error);
     expect(await drive(anyway as oracledb.Pool)).toContain('tns-connect');
+  });
+
+  it('a ?tls_server_cert_dn value holding an ADDRESS: refused where this release pastes it into the descriptor (26), read as harmless where it drops it (7)', async () => {
+    const cs = `tcps://127.0.0.1:${listener.port}/svc?tls_server_cert_dn="x))(ADDRESS=(PROTOCOL=tcp)(HOST=127.0.0.1)(PORT=${listener.port}))(Y=(Z=z"`;
+    const row: HostileRow = { name: 'tls_server_cert_dn', connectString: () => cs, verdict: 'refused' };
+    const made = await make(row, false);
+    if (name === 'oracledb26') {
+      expect(made).toBeInstanceOf(InsecureTransportError);
+      const anyway = await make(row, true);
+      expect(await drive(anyway as oracledb.Pool)).toContain('tns-connect');
+    } else {
+      expect(made).not.toBeInstanceOf(Error);
+      const seen = await drive(made as oracledb.Pool);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((k) => k === 'tls')).toBe(true);
+    }
   });
 
   it('a TCPS descriptor whose quoted values survive the reprint reaches the listener with TLS only', async () => {

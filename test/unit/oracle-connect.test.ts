@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
@@ -234,6 +234,21 @@ describe('loadTnsNames: configDir, else TNS_ADMIN, and IFILE includes', () => {
     const dir = tempDir('dbtoken-tns-');
     writeFileSync(join(dir, 'tnsnames.ora'), `# ${'x'.repeat(1 << 20)}\n`);
     expect(() => loadTnsNames(dir, net, {})).toThrow(/tnsnames\.ora cannot be read \(larger than 1 MiB\)/);
+  });
+
+  it.skipIf(!existsSync('/proc/self/pagemap'))('an IFILE naming a /proc file (size 0 on stat, gigabytes to read) is refused, never read to its end', () => {
+    const dir = tempDir('dbtoken-tns-');
+    writeFileSync(join(dir, 'tnsnames.ora'), 'IFILE = /proc/self/pagemap\n');
+    // Refused either way: the kernel answers a read of 1 MiB and a byte with EINVAL.
+    expect(() => loadTnsNames(dir, net, {})).toThrow(/line 1: IFILE cannot be read \((larger than 1 MiB|EINVAL)\)/);
+  });
+
+  it('includes that together pass 4 MiB are refused', () => {
+    const dir = tempDir('dbtoken-tns-');
+    const part = `# ${'x'.repeat(900_000)}\n`;
+    for (let i = 1; i <= 5; i++) writeFileSync(join(dir, `${i}.ora`), part);
+    writeFileSync(join(dir, 'tnsnames.ora'), [1, 2, 3, 4, 5].map((i) => `IFILE = ${join(dir, `${i}.ora`)}\n`).join(''));
+    expect(() => loadTnsNames(dir, net, {})).toThrow(/5\.ora takes the files past 4 MiB together/);
   });
 
   it('a tnsnames.ora that cannot be read (not missing) is a ConfigError, naming TNS_ADMIN when it came from there', () => {
