@@ -95,7 +95,11 @@ export function oracleNetReader(resolver: unknown, parser: unknown): OracleNetRe
   const createNVPair = (parser as { createNVPair?: unknown } | undefined)?.createNVPair;
   if (typeof Resolver !== 'function' || typeof createNVPair !== 'function') return undefined;
   // The printing the check relies on (see nv-pair.ts): a release that prints otherwise is not guessed at.
-  if (String((createNVPair as (text: string) => unknown)('(A=(B="x y"))')) !== '(A=(B=x y))') return undefined;
+  try {
+    if (String((createNVPair as (text: string) => unknown)('(A=(B="x y"))')) !== '(A=(B=x y))') return undefined;
+  } catch {
+    return undefined;
+  }
   return {
     // Anything but a descriptor string is then refused by the parser.
     easyConnect: (text) => String(new Resolver(text).getResolvedUrl()),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
 import { connectTransport, loadOracleNet, loadTnsNames, parseTnsNames, type Transport } from '../../adapters/oracle-connect.js';
+import { oracleNetReader } from '../../adapters/oracle-net/driver.js';
 import { easyConnectDescriptor } from '../../adapters/oracle-net/easy-connect.js';
 import { parseNvPair, type NvPair } from '../../adapters/oracle-net/nv-pair.js';
 import { HOSTILE } from '../helpers/oracle-hostile.js';
@@ -30,6 +31,15 @@ describe('parseNvPair: name-value strings as the driver reads them', () => {
   it('finds the driver\'s readers', () => {
     expect(typeof net?.nvPair).toBe('function');
     expect(typeof net?.easyConnect).toBe('function');
+  });
+
+  it.each<[string, unknown, unknown]>([
+    ['nothing', undefined, undefined],
+    ['a parser without createNVPair', class {}, {}],
+    ['a parser that throws', class {}, { createNVPair: () => { throw new TypeError('moved'); } }],
+    ['a parser that prints otherwise', class {}, { createNVPair: () => ({ toString: () => '(A=(B="x y"))' }) }],
+  ])('takes no readers from %s: the check then fails closed', (_n, resolver, parser) => {
+    expect(oracleNetReader(resolver, parser)).toBeUndefined();
   });
 
   it.each<[string, Shape]>([
