@@ -68,16 +68,17 @@ export function parseNvPair(text: string, net: OracleNetReader, reprinted: 'whol
   if (pair === undefined) return { error: `it nests deeper than ${MAX_NV_DEPTH} levels` };
   // A tnsnames.ora entry is printed back value by value: its name (`a, b`, or a stray byte-order mark) never is.
   const printed = reprinted === 'whole' ? [root] : root.rhsType === 2 ? (root.list ?? []) : [];
-  if (!printed.every((p) => survivesReprint(p, net))) {
+  const read = reprinted === 'whole' ? [pair] : pair.children;
+  if (!printed.every((p, i) => survivesReprint(p, read[i]!, net))) {
     return { error: 'a quoted value would turn into more of the descriptor when node-oracledb prints the descriptor back, as it does to apply connect-string overrides' };
   }
   return { pair };
 }
 
-/** Whether the driver, printing `p` and reading it again, gets the same tree. */
-function survivesReprint(p: DriverNvPair, net: OracleNetReader): boolean {
+/** Whether the driver, printing `raw` and reading it again, gets `read` (the tree copied from `raw`) back. */
+function survivesReprint(raw: DriverNvPair, read: NvPair, net: OracleNetReader): boolean {
   try {
-    return JSON.stringify(copy(net.nvPair(String(p)), 1)) === JSON.stringify(copy(p, 1));
+    return JSON.stringify(copy(net.nvPair(String(raw)), 1)) === JSON.stringify(read);
   } catch {
     return false;
   }

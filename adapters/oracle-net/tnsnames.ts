@@ -136,11 +136,12 @@ const MAX_TNS_TOTAL = 4 << 20;
 function readTnsFile(path: string): string {
   const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
+    const refused = (code: string) => Object.assign(new Error(code), { code });
+    if (!fstatSync(fd).isFile()) throw refused('not a regular file');
     const buf = Buffer.alloc(MAX_TNS_BYTES + 1);
     let size = 0;
-    if (fstatSync(fd).isFile()) for (let n = 1; n > 0 && size < buf.length; size += n) n = readSync(fd, buf, size, buf.length - size, null);
-    else size = -1;
-    if (size < 0 || size > MAX_TNS_BYTES) throw Object.assign(new Error('refused'), { code: size < 0 ? 'not a regular file' : 'larger than 1 MiB' });
+    for (let n = 1; n > 0 && size < buf.length; size += n) n = readSync(fd, buf, size, buf.length - size, null);
+    if (size > MAX_TNS_BYTES) throw refused('larger than 1 MiB');
     return buf.toString('utf8', 0, size);
   } finally {
     closeSync(fd);
