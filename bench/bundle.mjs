@@ -45,7 +45,7 @@ async function bundle(entry, out, external = []) {
 }
 
 function importMs(file) {
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', IMPORT], { cwd: dirname(file), env: { ...process.env, ...ENV, BUNDLE: file } }).toString());
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', IMPORT], { cwd: dirname(file), env: { ...process.env, ...ENV, BUNDLE: file }, timeout: 60_000 }).toString());
 }
 
 const kB = (n) => `${(n / 1000).toFixed(0)} kB`;

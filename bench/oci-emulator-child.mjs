@@ -23,6 +23,8 @@ setInterval(() => {
 }, 5);
 
 process.stdout.write(`${JSON.stringify({ url: iam.url, ...(db ? { connectString: db.connectString, wallet: db.wallet } : {}) })}\n`);
+// A bench that dies without sending 'close' takes its emulators with it.
+process.on('disconnect', () => process.exit(0));
 process.on('message', async (m) => {
   if (m === 'stats') {
     const logins = (db?.logins ?? []).map((l) => ({ at: l.at.getTime(), ok: l.ok, code: l.code }));

@@ -146,6 +146,9 @@ export async function ociBench() {
     },
     database: { ocid: DATABASE, compartment: COMPARTMENT, tenancy: TENANCY, service: 'bench_high.adb.oraclecloud.com', region: 'us-ashburn-1' },
     admin: "CREATE USER bench_app IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=bench_users'; GRANT CREATE SESSION TO bench_app;",
+  }).catch((err) => {
+    rmSync(dir, { recursive: true, force: true }); // it holds the API key
+    throw err;
   });
   const { url, connectString, wallet } = emulators;
   const restoreFetch = interceptOciAuth(url);

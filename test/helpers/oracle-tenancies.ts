@@ -20,10 +20,17 @@ export async function startTwoDatabases(
   iam: OciIdentityEmulator,
   services: { a: string; b: string },
 ): Promise<{ ashburn: OracleDbEmulator; frankfurt: OracleDbEmulator; caFile: string; close(): Promise<void> }> {
-  const [ashburn, frankfurt] = await Promise.all([
+  const started = await Promise.allSettled([
     startOracleDbEmulator({ identity: iam, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: services.a, region: 'us-ashburn-1' } }),
     startOracleDbEmulator({ identity: iam, database: { ocid: DB_B, compartment: COMP_B, tenancy: TENANCY_B, service: services.b, region: 'eu-frankfurt-1' } }),
   ]);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    // The one that did start would keep the test process alive.
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    throw failed.reason;
+  }
+  const [ashburn, frankfurt] = started.map((r) => (r as PromiseFulfilledResult<OracleDbEmulator>).value) as [OracleDbEmulator, OracleDbEmulator];
   const caFile = join(tempDir('dbtoken-ca-'), 'ca.pem');
   writeFileSync(caFile, ashburn.ca + frankfurt.ca);
   return { ashburn, frankfurt, caFile, close: async () => void (await Promise.all([ashburn.close(), frankfurt.close()])) };

@@ -102,6 +102,8 @@ const ORACLE = `
 
 let dir: string;
 let app: string;
+/** dbtoken packed once, for every app here. */
+let tarball: string;
 
 beforeAll(() => {
   // An app outside the repository with only pg and the RDS signer installed, and dbtoken from its tarball.
@@ -109,7 +111,8 @@ beforeAll(() => {
   app = join(dir, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'lambda-app', private: true, type: 'module' }));
-  npmInstall(app, [packDbtoken(dir), pinned('pg'), pinned('@aws-sdk/rds-signer')]);
+  tarball = packDbtoken(dir);
+  npmInstall(app, [tarball, pinned('pg'), pinned('@aws-sdk/rds-signer')]);
   for (const [file, text] of Object.entries(SOURCES)) writeFileSync(join(app, file), text);
   copyFileSync(join(root, 'examples/lambda-rds-postgres/handler.mjs'), join(app, 'example.mjs'));
 }, 300_000);
@@ -229,7 +232,7 @@ describe('an Oracle app bundled with esbuild, node-oracledb inside the bundle', 
     oracleApp = join(dir, 'oracle-app');
     mkdirSync(oracleApp);
     writeFileSync(join(oracleApp, 'package.json'), JSON.stringify({ name: 'oracle-app', private: true, type: 'module' }));
-    npmInstall(oracleApp, [packDbtoken(dir), pinned('oracledb')]);
+    npmInstall(oracleApp, [tarball, pinned('oracledb')]);
     writeFileSync(join(oracleApp, 'oracle.mjs'), ORACLE);
   }, 300_000);
 

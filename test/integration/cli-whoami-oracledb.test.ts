@@ -1,10 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ociScope } from 'dbtoken/oci';
 import { startOciIdentityEmulator, type OciIdentityEmulator, type OracleDbEmulator } from 'dbtoken/testing';
 import { buildCli, dbtoken } from '../helpers/cli.js';
-import { rsaKeys, tempDir, type Keys } from '../helpers/oci-files.js';
+import { rsaKeys, tempDir, writeProfile, type Keys } from '../helpers/oci-files.js';
 import { ALICE, COMP_A, COMP_B, DB_A, DB_B, startTwoDatabases, TENANCY_A, TENANCY_B } from '../helpers/oracle-tenancies.js';
 
 const CAROL = 'ocid1.user.oc1..aaaacarol000000000000000000000000000000000000000000000000000000';
@@ -15,15 +13,11 @@ const carol = rsaKeys();
 let iam: OciIdentityEmulator;
 let ashburn: OracleDbEmulator;
 let frankfurt: OracleDbEmulator;
+let dbs: Awaited<ReturnType<typeof startTwoDatabases>> | undefined;
 let caFile: string;
 
 /** An OCI config file for one API-key user of tenancy A. */
-function profile(user: string, keys: Keys): string {
-  const dir = tempDir();
-  writeFileSync(join(dir, 'key.pem'), keys.privatePem, { mode: 0o600 });
-  writeFileSync(join(dir, 'config'), `[DEFAULT]\nuser=${user}\nfingerprint=${keys.fingerprint}\nkey_file=${join(dir, 'key.pem')}\ntenancy=${TENANCY_A}\nregion=us-ashburn-1\n`);
-  return join(dir, 'config');
-}
+const profile = (user: string, keys: Keys): string => writeProfile(tempDir(), { keys, user, tenancy: TENANCY_A }).configFile;
 
 beforeAll(async () => {
   iam = await startOciIdentityEmulator({
@@ -39,15 +33,16 @@ beforeAll(async () => {
     ],
     regions: ['us-ashburn-1', 'eu-frankfurt-1'],
   });
-  let dbs: Awaited<ReturnType<typeof startTwoDatabases>>;
-  [, dbs] = await Promise.all([buildCli(), startTwoDatabases(iam, { a: 'g1a_dba_high.adb.oraclecloud.com', b: 'g1b_dbb_high.adb.oraclecloud.com' })]);
+  // The CLI first: a build that fails then leaves no database running.
+  await buildCli();
+  dbs = await startTwoDatabases(iam, { a: 'g1a_dba_high.adb.oraclecloud.com', b: 'g1b_dbb_high.adb.oraclecloud.com' });
   ({ ashburn, frankfurt, caFile } = dbs);
   await ashburn.admin(`CREATE USER app_users IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users'; GRANT CREATE SESSION TO app_users;`);
   await frankfurt.admin(`CREATE USER b_app IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=${TENANCY_A}:db_users'; GRANT CREATE SESSION TO b_app;`);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([ashburn?.close(), frankfurt?.close()]);
+  await dbs?.close();
   await iam?.close();
 });
 
@@ -114,9 +109,10 @@ describe('dbtoken whoami --driver oracledb --token oci against the Oracle Databa
     const r = await whoami(ashburn, profile(ALICE, alice), ociScope.database(COMP_A, DB_A), '--region', 'us-ashburn-1', '--debug');
     expect(r.code).toBe(0);
     const out = r.stdout + r.stderr;
-    expect(out).not.toMatch(/eyJ[\w-]{10,}\.[\w-]{10,}/); // a JWT
-    expect(out).not.toContain('PRIVATE KEY');
-    expect(out).not.toContain(alice.privatePem.split('\n')[1]!);
+    // Booleans, so that a failure does not print the very secret it found.
+    expect(/eyJ[\w-]{10,}\.[\w-]{10,}/.test(out), 'the output holds a JWT').toBe(false);
+    expect(out.includes('PRIVATE KEY'), 'the output holds a PEM key').toBe(false);
+    expect(out.includes(alice.privatePem.split('\n')[1]!), 'the output holds key material').toBe(false);
   });
 });
 

@@ -24,6 +24,7 @@ let iam: OciIdentityEmulator;
 let ashburn: OracleDbEmulator; // tenancy A's database, where the function runs
 let frankfurt: OracleDbEmulator; // tenancy B's, in another region
 let caFile: string;
+let dbs: Awaited<ReturnType<typeof startTwoDatabases>> | undefined;
 
 /** The ```sql blocks of an example's README with its `<...>` placeholders filled in: what the ADMIN runs. */
 function readmeSql(example: string, values: Record<string, string>): string[] {
@@ -56,14 +57,15 @@ beforeAll(async () => {
     tokenIssuer: { publicKey: issuer.publicPem },
     regions: ['us-ashburn-1', 'eu-frankfurt-1'],
   });
-  let dbs: Awaited<ReturnType<typeof startTwoDatabases>>;
   // The examples import dbtoken by name: the built package.
-  [, dbs] = await Promise.all([buildCli(), startTwoDatabases(iam, { a: 'g1a_fnadb_low.adb.oraclecloud.com', b: 'g1b_partner_high.adb.oraclecloud.com' })]);
+  // The CLI first: a build that fails then leaves no database running.
+  await buildCli();
+  dbs = await startTwoDatabases(iam, { a: 'g1a_fnadb_low.adb.oraclecloud.com', b: 'g1b_partner_high.adb.oraclecloud.com' });
   ({ ashburn, frankfurt, caFile } = dbs);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([ashburn?.close(), frankfurt?.close()]);
+  await dbs?.close();
   await iam?.close();
 });
 
