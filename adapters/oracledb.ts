@@ -7,6 +7,7 @@
 /** @ts-ignore optional peer: without @types/oracledb, its types are any */
 import type oracledb from 'oracledb';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
+import { sleep } from '../src/core/abort.js';
 import { loginRetried, type TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { connectTransport, loadOracleNet, loadTnsNames, type OracleNetReader } from './oracle-connect.js';
@@ -196,6 +197,8 @@ function swapMargin(h: HeldToken): number {
  *   pool token is that close to expiry first hands the pool the provider's
  *   current token (`pool.setAccessToken`), which the provider keeps fresh
  *   ahead of time: no IAM call is made for it, and an idle pool makes none.
+ *   If the provider has no token for it (IAM failing), the connection goes
+ *   ahead with the token the pool holds.
  * - A login the database refuses (ORA-01017, ORA-25707, ORA-25708) forgets
  *   the token that login sent, hands the pool a fresh one and tries that
  *   connection once more; never twice.
@@ -205,14 +208,23 @@ function swapMargin(h: HeldToken): number {
  */
 function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: () => HeldToken | undefined, given: (t: DbToken) => void): void {
   const getConnection = pool.getConnection.bind(pool) as (...args: unknown[]) => Promise<oracledb.Connection>;
+  /** Hands the pool the provider's token in place of `expected`, unless another connection did so meanwhile. */
+  const replace = async (expected: HeldToken): Promise<void> => {
+    const fresh = await provider.getToken();
+    if (fresh.token === expected.token.token || held() !== expected) return;
+    await setPoolToken(pool, fresh);
+    given(fresh);
+  };
   const acquire = async (args: unknown[]): Promise<oracledb.Connection> => {
     const current = held();
-    if (current !== undefined && current.token.expiresAt.getTime() - Date.now() < swapMargin(current)) {
-      const fresh = await provider.getToken();
-      if (fresh.token !== current.token.token && held() === current) {
-        given(fresh);
-        await setPoolToken(pool, fresh);
-      }
+    const left = current === undefined ? Infinity : current.token.expiresAt.getTime() - Date.now();
+    if (current !== undefined && left < swapMargin(current)) {
+      // Best effort, and no longer than the held token lasts: with IAM failing or slow, the pool logs
+      // in with the token it holds, as it would without the swap (the driver's own callback then
+      // refreshes an expired one). A fetch still under way is not abandoned: it may land later.
+      const ac = new AbortController();
+      await Promise.race([replace(current).catch(() => {}), sleep(left, ac.signal).catch(() => {})]);
+      ac.abort();
     }
     const before = held();
     try {
@@ -226,13 +238,7 @@ function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: 
       provider.invalidate(sent.token);
       loginRetried(provider);
       // Another refused connection may have swapped the token meanwhile: then use that one.
-      if (held() === sent) {
-        const fresh = await provider.getToken();
-        if (held() === sent) {
-          given(fresh);
-          await setPoolToken(pool, fresh);
-        }
-      }
+      if (held() === sent) await replace(sent);
       return getConnection(...args);
     }
   };
