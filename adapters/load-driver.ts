@@ -29,7 +29,7 @@ function notInstalled(driver: string, specifier: string, err: unknown): unknown 
 }
 
 /** A CommonJS package's exports, whether `import()` or a bundler wrapped them in a namespace. */
-function exportsOf<T>(ns: { default?: T }): T {
+export function exportsOf<T>(ns: { default?: T }): T {
   return ns.default ?? (ns as T);
 }
 

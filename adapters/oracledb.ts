@@ -8,10 +8,10 @@
 import type oracledb from 'oracledb';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import { sleep } from '../src/core/abort.js';
-import { loginRetried, type TokenProvider } from '../src/core/provider.js';
+import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { connectTransport, loadOracleNet, loadTnsNames, type OracleNetReader } from './oracle-connect.js';
-import { checkPoolOptions, isLoginRefused, requireProvider } from './preamble.js';
+import { checkPoolOptions, forgetRefused, isLoginRefused, requireProvider } from './preamble.js';
 
 /**
  * The `oracledb.Pool` that {@link createOracledbPool} returns: the driver's own.
@@ -235,8 +235,7 @@ function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: 
       const now = held();
       const sent = now !== before && now?.byDriver === true ? now : before;
       if (!isLoginRefused('oracle', err) || sent === undefined) throw err;
-      provider.invalidate(sent.token);
-      loginRetried(provider);
+      forgetRefused(provider, sent.token);
       // Another refused connection may have swapped the token meanwhile: then use that one.
       if (held() === sent) await replace(sent);
       return getConnection(...args);

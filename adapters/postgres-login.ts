@@ -120,6 +120,8 @@ export class LoginSocket extends EventEmitter {
   #keepAlive: [boolean, number] | undefined;
   #closed = false;
   #destroyed = false;
+  /** postgres.js pauses the socket while a COPY ... TO STDOUT stream is full. */
+  #paused = false;
   // The login, read until AuthenticationOk.
   #watching = true;
   #fromClient: Buffer = EMPTY;
@@ -173,6 +175,18 @@ export class LoginSocket extends EventEmitter {
     return this;
   }
 
+  pause(): this {
+    this.#paused = true;
+    this.#inner?.pause();
+    return this;
+  }
+
+  resume(): this {
+    this.#paused = false;
+    this.#inner?.resume();
+    return this;
+  }
+
   setKeepAlive(enable: boolean, delay: number): this {
     this.#keepAlive = [enable, delay];
     (this.#inner as net.Socket | undefined)?.setKeepAlive?.(enable, delay);
@@ -198,6 +212,7 @@ export class LoginSocket extends EventEmitter {
     inner.on('error', this.#onError);
     inner.on('close', this.#onClose);
     inner.on('drain', this.#onDrain);
+    if (this.#paused) inner.pause();
     if (this.#keepAlive) (inner as net.Socket).setKeepAlive?.(...this.#keepAlive);
     if (this.#retried && this.#startup) inner.write(this.#startup);
     const queued = this.#queue;

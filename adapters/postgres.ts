@@ -8,11 +8,12 @@
 import type postgres from 'postgres';
 import type { Duplex } from 'node:stream';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import { loginRetried, type TokenProvider } from '../src/core/provider.js';
+import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
+import { LruMap } from '../src/core/lru.js';
 import { describe } from '../src/core/validation.js';
 import { LoginSocket, openTransport, postgresUsesTls, type PostgresSsl } from './postgres-login.js';
-import { applyTarget, checkPoolOptions, checkTarget, requireProvider } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, forgetRefused, requireProvider } from './preamble.js';
 
 /**
  * The `sql` function that {@link createPostgresJs} returns: postgres.js's own.
@@ -130,7 +131,7 @@ export function postgresPassword(provider: TokenProvider, options?: PostgresPass
  * error that stood in for one. A login's password frame then names its token.
  */
 class Answers {
-  readonly #byText = new Map<string, DbToken | Error>();
+  readonly #byText = new LruMap<string, DbToken | Error>(32);
   #failures = 0;
 
   /** Never rejects (postgres.js would not catch it): a failure answers with a marker the login socket recognises. */
@@ -138,26 +139,20 @@ class Answers {
     return async () => {
       try {
         const token = await provider.getToken();
-        this.#keep(token.token, token);
+        this.#byText.set(token.token, token);
         return token.token;
       } catch (err) {
         const marker = `dbtoken:no-token:${++this.#failures}`;
-        this.#keep(marker, err instanceof Error ? err : new Error(String(err)));
+        this.#byText.set(marker, err instanceof Error ? err : new Error(String(err)));
         return marker;
       }
     };
   }
 
   answered(text: string): DbToken | Error | undefined {
-    const answer = this.#byText.get(text);
+    const answer = this.#byText.peek(text);
     if (answer instanceof Error) this.#byText.delete(text);
     return answer;
-  }
-
-  #keep(text: string, answer: DbToken | Error): void {
-    this.#byText.delete(text);
-    this.#byText.set(text, answer);
-    if (this.#byText.size > 32) this.#byText.delete(this.#byText.keys().next().value as string);
   }
 }
 
@@ -216,10 +211,7 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
       {
         open: () => openTransport({ ...transport, socket: ownSocket && (() => ownSocket(opts)) }),
         answered: (text) => answers.answered(text),
-        refused: (token) => {
-          provider.invalidate(token);
-          loginRetried(provider);
-        },
+        refused: (token) => forgetRefused(provider, token),
       },
       host,
       port,

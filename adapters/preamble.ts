@@ -145,6 +145,12 @@ export function isLoginRefused(server: keyof typeof LOGIN_REFUSED, err: unknown)
   }
 }
 
+/** The server refused `token`: the provider forgets it, and the retry that follows is counted (tokenMetrics). */
+export function forgetRefused(provider: TokenProvider, token: DbToken): void {
+  provider.invalidate(token);
+  loginRetried(provider);
+}
+
 /**
  * Runs `attempt` (a login, or a call that starts with one). When it fails
  * because the server refused the token that login sent, forgets exactly that
@@ -160,8 +166,7 @@ export function retryRefusedLogin<T>(provider: TokenProvider, attempt: () => Pro
   return attempt().then(undefined, (err: unknown) => {
     const token = refusedToken(err);
     if (token === undefined) throw err;
-    provider.invalidate(token);
-    loginRetried(provider);
+    forgetRefused(provider, token);
     return attempt();
   });
 }

@@ -10,6 +10,7 @@
  * `try` block, as in load-driver.ts: a bundle for node-oracledb holds these
  * files anyway, and a bundle without it leaves them to fail here.
  */
+import { exportsOf } from '../load-driver.js';
 
 /**
  * A node of the driver's name-value tree (its `NVPair`): `rhsType` 1 holds
@@ -44,11 +45,6 @@ export interface OracleNetReader {
   readonly easyConnect: (text: string) => string;
   /** The driver's tree of `(NAME=...)` text: its first pair (the driver ignores what follows). */
   readonly nvPair: (text: string) => DriverNvPair;
-}
-
-/** A CommonJS module's exports, whether `import()` or a bundler wrapped them in a namespace. */
-function exportsOf(ns: unknown): unknown {
-  return (ns as { default?: unknown }).default ?? ns;
 }
 
 /**

@@ -182,6 +182,18 @@ describe('postgres.js against a real PostgreSQL that checks RDS tokens (ldap + v
     expect((err as { code?: string }).code).toBe('57014');
   });
 
+  it('COPY ... TO STDOUT streams through the adapter\'s socket, which postgres.js pauses and resumes as the reader keeps up', async () => {
+    const sql = iamSql(rds());
+    const readable = await sql`copy (select g from generate_series(1, 50000) g) to stdout`.readable();
+    let lines = 0;
+    for await (const chunk of readable as AsyncIterable<Buffer>) {
+      lines += chunk.toString().split('\n').length - 1;
+      await new Promise((r) => setImmediate(r)); // a slow reader: the stream fills, and postgres.js pauses the socket
+    }
+    expect(lines).toBe(50_000);
+    expect((await sql`select session_user as u`)[0]).toEqual({ u: 'iam_alice' });
+  });
+
   it('a socket of your own (an in-process tunnel) carries the connection, with TLS over it', async () => {
     const opened: string[] = [];
     const socket = ({ host: [host], port: [port] }: { host: string[]; port: number[] }) => {
