@@ -7,7 +7,6 @@
 /** @ts-ignore optional peer: without @types/oracledb, its types are any */
 import type oracledb from 'oracledb';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import { sleep } from '../src/core/abort.js';
 import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { connectTransport, loadOracleNet, loadTnsNames, type OracleNetReader } from './oracle-connect.js';
@@ -222,9 +221,7 @@ function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: 
       // Best effort, and no longer than the held token lasts: with IAM failing or slow, the pool logs
       // in with the token it holds, as it would without the swap (the driver's own callback then
       // refreshes an expired one). A fetch still under way is not abandoned: it may land later.
-      const ac = new AbortController();
-      await Promise.race([replace(current).catch(() => {}), sleep(left, ac.signal).catch(() => {})]);
-      ac.abort();
+      await Promise.race([replace(current).catch(() => {}), new Promise((r) => setTimeout(r, left).unref())]);
     }
     const before = held();
     try {

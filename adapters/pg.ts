@@ -11,7 +11,7 @@ import type pg from 'pg';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { applyTarget, checkPoolOptions, checkTarget, isLoginRefused, requireProvider, retryRefusedLogin } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, isLoginRefused, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `pg.Pool` that {@link createPgPool} returns: pg's own pool class.
@@ -277,7 +277,7 @@ export function sequelizeBeforeConnect(provider: TokenProvider, options?: PgPass
   return (config) => {
     if (config.native) throw new ConfigError('native', 'pg-native takes no password function', 'leave native unset');
     if (config.password != null && (config.password as unknown) !== password) {
-      throw new ConfigError('password', 'must not be set: the token provider supplies the password of every connection', 'remove password from the Sequelize options');
+      throw new ConfigError('password', `must not be set: ${PROVIDER_PASSWORD}`, 'remove password from the Sequelize options');
     }
     if (!allowInsecure && !config.dialectOptions?.ssl) {
       throw new InsecureTransportError(
@@ -319,7 +319,7 @@ export function pgUsesTls(config: { ssl?: unknown; connectionString?: string | u
 
 /** What the provider replaces in pg's options, and why. */
 const REFUSED_OPTIONS = {
-  password: 'the token provider supplies the password of every connection',
+  password: PROVIDER_PASSWORD,
   Client: 'the IAM pool uses its own Client subclass to retry refused logins (use pgPassword() with a pool of your own instead)',
 };
 

@@ -38,10 +38,15 @@ export interface Transport {
   socket?: (() => Duplex | Promise<Duplex>) | undefined;
 }
 
-async function plainSocket(t: Transport): Promise<Duplex> {
+async function plainSocket(t: Transport, signal?: AbortSignal): Promise<Duplex> {
   if (t.socket) return await t.socket();
   const s = t.path ? net.connect(t.path) : net.connect(t.port, t.host);
-  await once(s, 'connect');
+  try {
+    await once(s, 'connect', { signal });
+  } catch (err) {
+    s.destroy();
+    throw err;
+  }
   return s;
 }
 
@@ -62,11 +67,19 @@ function firstByte(s: Duplex): Promise<number | undefined> {
   });
 }
 
-/** Opens TCP (or the caller's socket), then TLS the way postgres.js's own `secure()` does. */
-export async function openTransport(t: Transport): Promise<Duplex> {
-  const raw = await plainSocket(t);
+/**
+ * Opens TCP (or the caller's socket), then TLS the way postgres.js's own
+ * `secure()` does. `signal` abandons the attempt at any step, closing what
+ * it opened: a server that accepts TCP and then says nothing holds no socket.
+ */
+export async function openTransport(t: Transport, signal?: AbortSignal): Promise<Duplex> {
+  const raw = await plainSocket(t, signal);
   if (!t.ssl) return raw;
+  // Aborted from here on, the socket is destroyed: whatever waits on it then fails.
+  const stop = (): void => void raw.destroy(signal!.reason);
+  signal?.addEventListener('abort', stop);
   try {
+    signal?.throwIfAborted();
     const direct = t.sslnegotiation === 'direct';
     if (!direct) {
       raw.write(SSL_REQUEST);
@@ -89,13 +102,15 @@ export async function openTransport(t: Transport): Promise<Duplex> {
   } catch (err) {
     raw.destroy();
     throw err;
+  } finally {
+    signal?.removeEventListener('abort', stop);
   }
 }
 
 /** What a {@link LoginSocket} asks of the adapter. */
 export interface LoginWatch {
-  /** Opens a transport to the server; called again for the retry. */
-  open(): Promise<Duplex>;
+  /** Opens a transport to the server; called again for the retry. `signal` aborts when the socket is destroyed meanwhile. */
+  open(signal: AbortSignal): Promise<Duplex>;
   /** What the adapter's password function answered with this text: the token, or the error that stood in for one. */
   answered(text: string): DbToken | Error | undefined;
   /** The server refused `token`: forget it. */
@@ -120,8 +135,8 @@ export class LoginSocket extends EventEmitter {
   #keepAlive: [boolean, number] | undefined;
   #closed = false;
   #destroyed = false;
-  /** postgres.js pauses the socket while a COPY ... TO STDOUT stream is full. */
-  #paused = false;
+  /** Abandons a transport still being opened when this socket is destroyed. */
+  readonly #opening = new AbortController();
   // The login, read until AuthenticationOk.
   #watching = true;
   #fromClient: Buffer = EMPTY;
@@ -170,19 +185,19 @@ export class LoginSocket extends EventEmitter {
   destroy(err?: Error): this {
     if (this.#destroyed) return this;
     this.#destroyed = true;
+    this.#opening.abort();
     if (this.#inner) this.#inner.destroy(err);
     else process.nextTick(() => this.#fail(err));
     return this;
   }
 
+  /** postgres.js pauses the socket while a COPY ... TO STDOUT stream is full (always after the login). */
   pause(): this {
-    this.#paused = true;
     this.#inner?.pause();
     return this;
   }
 
   resume(): this {
-    this.#paused = false;
     this.#inner?.resume();
     return this;
   }
@@ -194,7 +209,7 @@ export class LoginSocket extends EventEmitter {
   }
 
   #connect(): void {
-    this.#watch.open().then(
+    this.#watch.open(this.#opening.signal).then(
       (inner) => {
         if (this.#destroyed || this.#closed) {
           inner.destroy();
@@ -202,7 +217,8 @@ export class LoginSocket extends EventEmitter {
         }
         this.#attach(inner);
       },
-      (err: Error) => this.#fail(err),
+      // Destroyed meanwhile: the abort that ended the attempt is no error of the socket's.
+      (err: Error) => (this.#destroyed ? undefined : this.#fail(err)),
     );
   }
 
@@ -212,7 +228,6 @@ export class LoginSocket extends EventEmitter {
     inner.on('error', this.#onError);
     inner.on('close', this.#onClose);
     inner.on('drain', this.#onDrain);
-    if (this.#paused) inner.pause();
     if (this.#keepAlive) (inner as net.Socket).setKeepAlive?.(...this.#keepAlive);
     if (this.#retried && this.#startup) inner.write(this.#startup);
     const queued = this.#queue;

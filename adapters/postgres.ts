@@ -13,7 +13,7 @@ import type { DbToken } from '../src/core/token.js';
 import { LruMap } from '../src/core/lru.js';
 import { describe } from '../src/core/validation.js';
 import { LoginSocket, openTransport, postgresUsesTls, type PostgresSsl } from './postgres-login.js';
-import { applyTarget, checkPoolOptions, checkTarget, forgetRefused, requireProvider } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, forgetRefused, PROVIDER_PASSWORD, requireProvider } from './preamble.js';
 
 /**
  * The `sql` function that {@link createPostgresJs} returns: postgres.js's own.
@@ -158,8 +158,8 @@ class Answers {
 
 /** What the provider replaces in postgres.js's options. */
 const REFUSED_OPTIONS = {
-  password: 'the token provider supplies the password of every connection',
-  pass: 'the token provider supplies the password of every connection',
+  password: PROVIDER_PASSWORD,
+  pass: PROVIDER_PASSWORD,
 };
 
 function userInUrl(url: string): string | undefined {
@@ -209,7 +209,7 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
   const socket = (opts: unknown): LoginSocket =>
     new LoginSocket(
       {
-        open: () => openTransport({ ...transport, socket: ownSocket && (() => ownSocket(opts)) }),
+        open: (signal) => openTransport({ ...transport, socket: ownSocket && (() => ownSocket(opts)) }, signal),
         answered: (text) => answers.answered(text),
         refused: (token) => forgetRefused(provider, token),
       },

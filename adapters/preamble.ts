@@ -145,6 +145,9 @@ export function isLoginRefused(server: keyof typeof LOGIN_REFUSED, err: unknown)
   }
 }
 
+/** Why a pool option for the password is refused: every adapter says it the same way. */
+export const PROVIDER_PASSWORD = 'the token provider supplies the password of every connection';
+
 /** The server refused `token`: the provider forgets it, and the retry that follows is counted (tokenMetrics). */
 export function forgetRefused(provider: TokenProvider, token: DbToken): void {
   provider.invalidate(token);

@@ -190,6 +190,24 @@ describe('createPostgresJs logins, against a fake server', () => {
     expect(server.logins).toEqual([expect.objectContaining({ sslRequest: true, passwords: ['plain-token'] })]);
   });
 
+  it('a server that accepts TCP and never answers the SSLRequest: connect_timeout ends the attempt, and its socket is closed', async () => {
+    const closed: Promise<void>[] = [];
+    // It reads what it gets (the SSLRequest), so that it sees the client close.
+    const silent = net.createServer((socket) => closed.push(new Promise((resolve) => socket.resume().on('close', () => resolve()))));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as net.AddressInfo;
+      const sql = make({ token: token('never-sent'), host: '127.0.0.1', port, ssl: 'require', connect_timeout: 1 });
+      const err = await sql.unsafe('select 1').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONNECT_TIMEOUT' });
+      // Not left open until the server gives up: a leaked socket would keep this waiting until the test times out.
+      expect(closed).toHaveLength(1);
+      await closed[0];
+    } finally {
+      silent.close();
+    }
+  });
+
   it('a socket of your own carries the connection', async () => {
     server = await startFakePostgres();
     const opened: string[] = [];
