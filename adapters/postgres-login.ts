@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { InsecureTransportError } from '../src/core/errors.js';
 import type { DbToken } from '../src/core/token.js';
 import { isLoginRefused } from './preamble.js';
-import { SSL_REQUEST, authRequest, errorCode, frameLength, isCancelRequest, passwordText } from './postgres-wire.js';
+import { SSL_REQUEST, authRequest, copyOutTracker, errorCode, frameLength, isCancelRequest, passwordText, type CopyOutTracker } from './postgres-wire.js';
 
 /** postgres.js's `ssl` option, as its own option parser leaves it. */
 export type PostgresSsl = boolean | string | tls.ConnectionOptions | null | undefined;
@@ -145,6 +145,9 @@ export class LoginSocket extends EventEmitter {
   #cleartext = false;
   #sent: DbToken | undefined;
   #retried = false;
+  // After the login: whether postgres.js paused the socket, and whether a COPY stream is open.
+  #paused = false;
+  #copy: CopyOutTracker = copyOutTracker();
 
   constructor(watch: LoginWatch, host: string, port: number) {
     super();
@@ -191,13 +194,18 @@ export class LoginSocket extends EventEmitter {
     return this;
   }
 
-  /** postgres.js pauses the socket while a COPY ... TO STDOUT stream is full (always after the login). */
+  /**
+   * postgres.js pauses the socket while a COPY ... TO STDOUT stream is full
+   * (always after the login), and resumes it when the stream is read.
+   */
   pause(): this {
+    this.#paused = true;
     this.#inner?.pause();
     return this;
   }
 
   resume(): this {
+    this.#paused = false;
     this.#inner?.resume();
     return this;
   }
@@ -287,7 +295,7 @@ export class LoginSocket extends EventEmitter {
 
   readonly #onData = (chunk: Buffer): void => {
     if (!this.#watching) {
-      this.emit('data', chunk);
+      this.#forward(chunk);
       return;
     }
     this.#fromServer = this.#fromServer.length ? Buffer.concat([this.#fromServer, chunk]) : chunk;
@@ -299,7 +307,7 @@ export class LoginSocket extends EventEmitter {
       if (auth === 0) {
         const rest = this.#fromServer;
         this.#stopWatching();
-        this.emit('data', rest);
+        this.#forward(rest);
         return;
       }
       if (this.#sent && !this.#retried && isLoginRefused('postgres', { code: errorCode(frame) })) {
@@ -311,6 +319,20 @@ export class LoginSocket extends EventEmitter {
     if (upTo > 0) this.emit('data', this.#fromServer.subarray(0, upTo));
     this.#fromServer = this.#fromServer.subarray(upTo);
   };
+
+  /**
+   * Hands the server's bytes to postgres.js. postgres.js pauses the socket
+   * for each CopyData its stream cannot take, and goes on reading the rest
+   * of the chunk; when that rest ends the COPY, no stream is left to resume
+   * the socket, and the connection would hang with its next answers unread
+   * (postgres.js 3.4.x does this on its own sockets too). A pause outlives
+   * no COPY stream here.
+   */
+  #forward(chunk: Buffer): void {
+    this.#copy.feed(chunk);
+    this.emit('data', chunk);
+    if (this.#paused && !this.#copy.open && this.#inner) this.resume();
+  }
 
   #retry(refused: DbToken): void {
     this.#watch.refused(refused);

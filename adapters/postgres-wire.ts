@@ -52,3 +52,60 @@ export function passwordText(frame: Buffer): string | undefined {
 export function isCancelRequest(frame: Buffer): boolean {
   return frame.length === 16 && frame.readUInt32BE(4) === CANCEL_REQUEST_CODE;
 }
+
+const COPY_OUT = 0x48; // H: CopyOutResponse
+const COPY_BOTH = 0x57; // W: CopyBothResponse
+const COPY_DONE = 0x63; // c: CopyDone
+const READY = 0x5a; // Z: ReadyForQuery
+
+/**
+ * Follows the server's frames after the login, reading only their headers,
+ * to know whether a COPY ... TO STDOUT (or COPY BOTH) stream is open. A
+ * frame's header may be split across chunks; bodies are skipped unread.
+ */
+export interface CopyOutTracker {
+  /** Whether a COPY stream from the server is open after the frames seen so far. */
+  readonly open: boolean;
+  /** Reads the headers of the frames in `chunk`, which continues the previous chunk. */
+  feed(chunk: Buffer): void;
+}
+
+/** A {@link CopyOutTracker} that starts on a frame boundary with no stream open. */
+export function copyOutTracker(): CopyOutTracker {
+  let open = false;
+  let skip = 0; // bytes of the current frame's body still to come
+  let head: Buffer | undefined; // a header split across chunks
+  return {
+    get open() {
+      return open;
+    },
+    feed(chunk: Buffer): void {
+      let at = 0;
+      while (at < chunk.length) {
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.length - at);
+          skip -= n;
+          at += n;
+          continue;
+        }
+        let header: Buffer;
+        if (head || chunk.length - at < 5) {
+          const need = 5 - (head?.length ?? 0);
+          const part = chunk.subarray(at, at + need);
+          head = head ? Buffer.concat([head, part]) : Buffer.from(part);
+          at += part.length;
+          if (head.length < 5) return;
+          header = head;
+          head = undefined;
+        } else {
+          header = chunk.subarray(at, at + 5);
+          at += 5;
+        }
+        const type = header[0];
+        skip = Math.max(4, header.readUInt32BE(1)) - 4;
+        if (type === COPY_OUT || type === COPY_BOTH) open = true;
+        else if (type === COPY_DONE || type === READY || type === E) open = false;
+      }
+    },
+  };
+}

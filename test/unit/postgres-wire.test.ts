@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SSL_REQUEST, authRequest, errorCode, frameLength, isCancelRequest, passwordText } from '../../adapters/postgres-wire.js';
+import { SSL_REQUEST, authRequest, copyOutTracker, errorCode, frameLength, isCancelRequest, passwordText } from '../../adapters/postgres-wire.js';
 import { authRequestFrame, errorFrame } from '../helpers/fake-postgres.js';
 
 const typed = (type: string, body: string | Buffer): Buffer => {
@@ -66,5 +66,45 @@ describe('reading frames', () => {
     startup.writeUInt32BE(16, 0);
     startup.writeUInt32BE(196608, 4);
     expect(isCancelRequest(startup)).toBe(false);
+  });
+});
+
+describe('copyOutTracker', () => {
+  const copyOut = typed('H', Buffer.from([0, 0, 1, 0, 0]));
+  const data = (text: string): Buffer => typed('d', text);
+  const done = typed('c', '');
+  const complete = typed('C', 'COPY 2\0');
+  const ready = typed('Z', 'I');
+  const rowOf = (text: string): Buffer => typed('D', text);
+  const whole = Buffer.concat([copyOut, data('1\n'), data('2\n'), done, complete, ready]);
+  /** Feeds `bytes` cut at each of `cuts`, and returns `open` after each piece. */
+  const feed = (bytes: Buffer, cuts: number[]): boolean[] => {
+    const t = copyOutTracker();
+    const seen: boolean[] = [];
+    let from = 0;
+    for (const at of [...cuts, bytes.length]) {
+      t.feed(bytes.subarray(from, at));
+      seen.push(t.open);
+      from = at;
+    }
+    return seen;
+  };
+  it.each([
+    ['no COPY at all', Buffer.concat([rowOf('x'), complete, ready]), [], [false]],
+    ['a COPY whose data is still coming', Buffer.concat([copyOut, data('1\n')]), [], [true]],
+    ['a whole COPY in one chunk', whole, [], [false]],
+    ['a COPY that ends in the next chunk', whole, [copyOut.length + 7], [true, false]],
+    ['a header split across chunks (CopyDone cut after its type byte)', whole, [whole.indexOf(done) + 1], [true, false]],
+    ['every byte a chunk of its own', whole, [...Array(whole.length - 1).keys()].map((i) => i + 1), null],
+    ['an ErrorResponse ends the COPY', Buffer.concat([copyOut, data('1\n'), errorFrame('57014', 'canceled')]), [], [false]],
+    ['CopyBoth opens one too', typed('W', Buffer.from([0, 0, 0])), [], [true]],
+    ['a body that looks like a CopyOutResponse is skipped', Buffer.concat([data('H\0\0\0\x05'), ready]), [5], [false, false]],
+  ])('%s', (_name, bytes, cuts, expected) => {
+    const seen = feed(bytes, cuts);
+    if (expected) expect(seen).toEqual(expected);
+    else {
+      expect(seen.at(-1)).toBe(false);
+      expect(seen[copyOut.length - 1]).toBe(true);
+    }
   });
 });
