@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { LruMap } from '../src/core/lru.js';
+import { LRUCache } from 'lru-cache';
 import { describe } from '../src/core/validation.js';
 import { LoginSocket, openTransport, postgresUsesTls, type PostgresSsl } from './postgres-login.js';
 import { applyTarget, checkPoolOptions, checkTarget, forgetRefused, PROVIDER_PASSWORD, requireProvider } from './preamble.js';
@@ -131,7 +131,7 @@ export function postgresPassword(provider: TokenProvider, options?: PostgresPass
  * error that stood in for one. A login's password frame then names its token.
  */
 class Answers {
-  readonly #byText = new LruMap<string, DbToken | Error>(32);
+  readonly #byText = new LRUCache<string, DbToken | Error>({ max: 32 });
   #failures = 0;
 
   /** Never rejects (postgres.js would not catch it): a failure answers with a marker the login socket recognises. */

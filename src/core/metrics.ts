@@ -164,21 +164,22 @@ export function tokenMetrics(options: TokenMetricsOptions): TokenMetrics {
   const duration = meter.createHistogram(TOKEN_METRICS.duration, { description: 'How long a token fetch took', unit: 's' });
   const expiry = meter.createObservableGauge(TOKEN_METRICS.timeToExpiry, { description: 'Time left until the cached token expires', unit: 's' });
   const observeExpiry: MetricsObserver = (result) => {
-    for (const e of store.expiries()) result.observe((e.expiresAt - e.now) / 1000, { 'dbtoken.identity': e.label });
+    for (const identity of store.identities()) {
+      const t = identity.peek();
+      if (t !== undefined && !t.invalid) result.observe((t.expiresAt - identity.clock()) / 1000, { 'dbtoken.identity': identity.label });
+    }
   };
   expiry.addCallback(observeExpiry);
-  const stop = store.observe({
-    fetched(label, seconds, background) {
-      fetches.add(1, { 'dbtoken.identity': label, 'dbtoken.background': background });
-      duration.record(seconds, { 'dbtoken.identity': label, 'dbtoken.outcome': 'success' });
-    },
-    failed(label, seconds, err) {
-      failures.add(1, { 'dbtoken.identity': label, 'error.type': errorType(err) });
-      duration.record(seconds, { 'dbtoken.identity': label, 'dbtoken.outcome': 'failure' });
-    },
-    loginRetried(label) {
-      retries.add(1, { 'dbtoken.identity': label });
-    },
+  const stop = store.on((e) => {
+    if (e.type === 'fetched') {
+      fetches.add(1, { 'dbtoken.identity': e.label, 'dbtoken.background': e.background });
+      duration.record(e.seconds, { 'dbtoken.identity': e.label, 'dbtoken.outcome': 'success' });
+    } else if (e.type === 'failed') {
+      failures.add(1, { 'dbtoken.identity': e.label, 'error.type': errorType(e.error) });
+      duration.record(e.seconds, { 'dbtoken.identity': e.label, 'dbtoken.outcome': 'failure' });
+    } else if (e.type === 'login-retried') {
+      retries.add(1, { 'dbtoken.identity': e.label });
+    }
   });
   let closed = false;
   return {

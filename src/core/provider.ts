@@ -12,8 +12,9 @@ import {
   type Decision,
   type ReadPolicy,
   type RetrySettings,
+  type Schedule,
 } from './policy.js';
-import { tokenStore, type FetchPlan, type Member, type StoredToken } from './store.js';
+import { tokenStore, type FetchPlan, type Reader, type StoredToken } from './store.js';
 import type { DbToken } from './token.js';
 import { describe, optionalDuration, optionalFunction, requireObject } from './validation.js';
 
@@ -344,6 +345,9 @@ export function tokenProvider(source: TokenSource, options?: TokenProviderOption
   return createProvider(source, options, {});
 }
 
+/** The label of a provider's identity, under a key both builds share, so that {@link loginRetried} can name it. */
+const IDENTITY_LABEL = Symbol.for('dbtoken.identity-label');
+
 /** {@link tokenProvider}, with what built-in providers need besides. */
 export function createProvider(source: TokenSource, options: TokenProviderOptions | undefined, internals: ProviderInternals): TokenProvider {
   const o = validateOptions(source, options);
@@ -375,43 +379,49 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
     }
   };
 
-  // The store holds this weakly; the provider's methods hold it strongly.
-  const member: Member & { used: StoredToken | undefined } = {
-    used: undefined,
+  /** This provider's schedule for a token: computed once per token. */
+  const scheduleOf = (stored: StoredToken): Schedule =>
+    refreshSchedule({ fetchedAt: stored.fetchedAt, expiresAt: stored.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
+
+  /** The token this provider last handed out, and until when it may hand it out again without deciding anew. */
+  let handed: { stored: StoredToken; until: number } | undefined;
+
+  // The identity holds this weakly; the provider's methods hold it strongly.
+  const reader: Reader = {
     plan,
-    onToken(stored, background, elapsedMs) {
-      const { refreshAt } = refreshSchedule({ fetchedAt: stored.fetchedAt, expiresAt: stored.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
-      logger?.debug?.(`dbtoken: fetched a token in ${elapsedMs} ms; expires ${stored.token.expiresAt.toISOString()}, refresh from ${new Date(refreshAt).toISOString()}`);
-      emit('token', { expiresAt: stored.token.expiresAt, refreshAt: new Date(refreshAt), background } satisfies TokenEvent);
+    wakeAt(entry, now) {
+      return handed !== undefined && handed.stored === entry.token ? refreshDue(entry, now, policy) : undefined;
     },
-    onError(err) {
-      if (isUsable(store.view(slot), clock(), policy)) {
-        logger?.warn?.(`dbtoken: background token refresh failed (${message(err)}); still serving the cached token`);
+    notify(e) {
+      if (e.type === 'token') {
+        const { refreshAt } = scheduleOf(e.stored);
+        logger?.debug?.(`dbtoken: fetched a token in ${e.elapsedMs} ms; expires ${e.stored.token.expiresAt.toISOString()}, refresh from ${new Date(refreshAt).toISOString()}`);
+        emit('token', { expiresAt: e.stored.token.expiresAt, refreshAt: new Date(refreshAt), background: e.background } satisfies TokenEvent);
+        return;
       }
-      emit('error', err);
-    },
-    refreshDue(view, now, stored) {
-      return member.used === stored ? refreshDue(view, now, policy) : undefined;
+      if (isUsable(identity.read(), clock(), policy)) {
+        logger?.warn?.(`dbtoken: background token refresh failed (${message(e.error)}); still serving the cached token`);
+      }
+      emit('error', e.error);
     },
   };
   // A user's key and a provider's own identity live apart: no cacheKey can name another provider's private one.
-  const key = JSON.stringify([o.cacheKey !== undefined ? ['key', o.cacheKey] : store.privateKey(), store.clockId(o.clock)]);
-  const slot = store.attach(key, internals.label ?? labelOf(o.target), clock, member, internals.onRelease);
-
-  /** The token this provider last handed out, and until when it may hand it out again without deciding anew. */
-  let fast: { stored: StoredToken; until: number } | undefined;
+  const own = o.cacheKey === undefined;
+  const key = JSON.stringify([own ? store.newKey() : ['key', o.cacheKey], o.clock === undefined ? 'wall' : `clock:${store.idOf(o.clock)}`]);
+  const label = internals.label ?? labelOf(o.target);
+  const identity = store.identity(key, label, clock, { private: own });
+  const leave = identity.join(reader, internals.onRelease);
 
   const hand = (stored: StoredToken): DbToken => {
-    if (member.used !== stored) {
-      member.used = stored;
-      fast = { stored, until: refreshSchedule({ fetchedAt: stored.fetchedAt, expiresAt: stored.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity }).refreshAt };
-      store.reschedule(slot);
+    if (handed?.stored !== stored) {
+      handed = { stored, until: scheduleOf(stored).refreshAt };
+      identity.served();
     }
     return stored.token;
   };
 
   const unavailable = (d: Extract<Decision, { action: 'fail' }>): TokenUnavailableError => {
-    const last = store.status(slot).lastError;
+    const last = identity.read().lastError;
     const wait = Math.max(0, Math.ceil((d.retryAt - clock()) / 1000));
     logger?.warn?.(`dbtoken: no usable token: the token source failed (${message(last)}); next try in ${wait} s`);
     return new TokenUnavailableError(`no usable token: the token source failed (${message(last)}); dbtoken tries again in ${wait} s`, { cause: last });
@@ -427,6 +437,13 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       });
     }
     return reason;
+  };
+
+  /** Serves the cached token when this provider's rules allow it, starting a background refresh when one is due. */
+  const serve = (d: Decision): DbToken | undefined => {
+    if (d.action !== 'serve' && d.action !== 'serve-and-refresh') return undefined;
+    if (d.action === 'serve-and-refresh') identity.fetch(reader, true);
+    return hand(identity.peek()!);
   };
 
   const wait = async (signal: AbortSignal | undefined, force: boolean): Promise<DbToken> => {
@@ -446,28 +463,26 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       for (;;) {
         if (giveUp.signal.aborted) throw giveUp.signal.reason;
         const now = clock();
-        const view = store.view(slot);
-        const d = decide(view, now, { ...policy, force });
-        if (d.action === 'serve' || d.action === 'serve-and-refresh') {
-          if (d.action === 'serve-and-refresh') store.fetch(slot, member, true);
-          return hand(store.current(slot)!);
-        }
+        const entry = identity.read();
+        const d = decide(entry, now, { ...policy, force });
+        const served = serve(d);
+        if (served !== undefined) return served;
         if (d.action === 'fail') throw unavailable(d);
-        if (d.startAt > now) {
+        if (d.action === 'wait' && d.startAt > now) {
           await sleep(d.startAt - now, giveUp.signal);
-          const after = store.view(slot);
+          const after = identity.read();
           // Someone else tried meanwhile: decide again. Otherwise start, even if the clock (a test's) did not move.
-          if (after.failures !== view.failures || after.fetching) continue;
+          if (after.failures !== entry.failures || after.fetching) continue;
         }
         try {
-          const stored = await store.wait(slot, store.fetch(slot, member, false), giveUp.signal);
+          const stored = await identity.wait(identity.fetch(reader, false), giveUp.signal);
           if (isUsable({ token: stored, fetching: false, ...NO_FAILURES }, clock(), policy)) return hand(stored);
           force = false; // a new token arrived, just not usable to this provider: read it like any other
-        } catch (err) {
+        } catch {
           if (giveUp.signal.aborted) throw giveUp.signal.reason;
-          // The store recorded the failure; decide() reads the new state. A forced refresh stays forced.
-          seen = store.status(slot).failures > 0 ? store.status(slot).lastError : seen;
-          void err;
+          // The identity recorded the failure; decide() reads the new state. A forced refresh stays forced.
+          const after = identity.read();
+          if (after.failures > 0) seen = after.lastError;
         }
       }
     } catch (err) {
@@ -486,17 +501,14 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       const force = opts?.forceRefresh === true;
       if (!force) {
         // The hot path: the token handed out last is still the cached one, valid, and not yet due for a refresh.
-        if (fast !== undefined && !fast.stored.invalid && clock() < fast.until && store.peek(slot) === fast.stored) return fast.stored.token;
-        const d = decide(store.view(slot), clock(), policy);
-        if (d.action === 'serve' || d.action === 'serve-and-refresh') {
-          if (d.action === 'serve-and-refresh') store.fetch(slot, member, true);
-          return hand(store.current(slot)!);
-        }
+        if (handed !== undefined && clock() < handed.until && identity.peek() === handed.stored) return handed.stored.token;
+        const served = serve(decide(identity.read(), clock(), policy));
+        if (served !== undefined) return served;
       }
       return wait(opts?.signal, force);
     },
     invalidate(token) {
-      if (store.invalidate(slot, token?.token)) logger?.debug?.('dbtoken: cached token invalidated');
+      if (identity.invalidate(token?.token)) logger?.debug?.('dbtoken: cached token invalidated');
     },
     close() {
       if (closed) return;
@@ -505,7 +517,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       waiting.clear();
       listeners.token.clear();
       listeners.error.clear();
-      store.detach(slot, member);
+      leave();
       internals.onRelease?.();
     },
     on(event, listener) {
@@ -519,19 +531,19 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       };
     },
     status() {
-      const s = store.status(slot);
-      const t = s.token !== undefined && !s.token.invalid ? s.token : undefined;
+      const e = identity.read();
+      const t = e.token !== undefined && !e.token.invalid ? e.token : undefined;
       return {
         expiresAt: t !== undefined ? new Date(t.expiresAt) : undefined,
-        lastFetchAt: s.lastFetchAt !== undefined ? new Date(s.lastFetchAt) : undefined,
-        lastErrorCode: s.failures > 0 ? errorCode(s.lastError) : undefined,
-        refreshing: s.refreshing,
-        failing: s.failures > 0,
+        lastFetchAt: e.token !== undefined ? new Date(e.token.fetchedAt) : undefined,
+        lastErrorCode: e.failures > 0 ? errorCode(e.lastError) : undefined,
+        refreshing: e.fetching,
+        failing: e.failures > 0,
       };
     },
     ...(o.target !== undefined ? { target: Object.freeze({ ...o.target }) } : {}),
   };
-  store.bind(provider, slot);
+  Object.defineProperty(provider, IDENTITY_LABEL, { value: label });
   return provider;
 }
 
@@ -553,7 +565,8 @@ function labelOf(target: TokenTarget | undefined): string {
  * ```
  */
 export function loginRetried(provider: TokenProvider): void {
-  tokenStore().loginRetried(provider);
+  const label = (provider as { [IDENTITY_LABEL]?: unknown } | null)?.[IDENTITY_LABEL];
+  if (typeof label === 'string') tokenStore().emit({ type: 'login-retried', label });
 }
 
 /** True when `value` looks like a {@link TokenProvider}. */

@@ -72,9 +72,9 @@ describe('a token source that never answers', () => {
     expect(source.calls).toHaveLength(2); // one fetch shared by all three, not one each
   });
 
-  it('the fetch signal aborts once the last waiter has given up, and the next call starts a fresh fetch', async () => {
+  it('callers that give up end only their own wait: the fetch runs on, its token is cached, and the source is not failing', async () => {
     const source = mockTokenSource();
-    source.hangs();
+    const d = source.deferred();
     const p = provider(source);
     const a = new AbortController();
     const b = new AbortController();
@@ -82,12 +82,29 @@ describe('a token source that never answers', () => {
     const rb = settle(p.getToken({ signal: b.signal }));
     await vi.waitFor(() => expect(source.calls).toHaveLength(1));
     a.abort(new Error('a gave up'));
-    expect(await ra).toMatchObject({ ok: false });
-    expect(source.calls[0]!.signal.aborted).toBe(false); // b still waits
     b.abort(new Error('b gave up'));
-    expect(await rb).toMatchObject({ ok: false });
-    expect(source.calls[0]!.signal.aborted).toBe(true);
-    expect((await p.getToken()).token).toBe('mock-token-1');
+    expect(await ra).toMatchObject({ ok: false, error: { message: 'a gave up' } });
+    expect(await rb).toMatchObject({ ok: false, error: { message: 'b gave up' } });
+    expect(source.calls[0]!.signal.aborted).toBe(false); // the fetch has its own deadline (fetchTimeout)
+    expect(p.status()).toMatchObject({ failing: false, refreshing: true, lastErrorCode: undefined });
+    const next = p.getToken(); // joins the same fetch
+    d.resolve({ token: 'late-but-good' });
+    expect((await next).token).toBe('late-but-good');
+    expect(source.calls).toHaveLength(1);
+  });
+
+  it('with fetchTimeout 0 (no deadline), a fetch no caller waits for is let go, not counted as a failure; the next call starts afresh at once', async () => {
+    const source = mockTokenSource();
+    source.hangs();
+    const p = provider(source, { fetchTimeout: 0 });
+    const a = new AbortController();
+    const ra = settle(p.getToken({ signal: a.signal }));
+    await vi.waitFor(() => expect(source.calls).toHaveLength(1));
+    a.abort(new Error('a gave up'));
+    expect(await ra).toMatchObject({ ok: false });
+    expect(source.calls[0]!.signal.aborted).toBe(true); // a hung source cannot hold every later caller
+    expect(p.status()).toMatchObject({ failing: false, refreshing: false });
+    expect((await p.getToken()).token).toMatch(/^mock-token-/);
     expect(source.calls).toHaveLength(2);
   });
 

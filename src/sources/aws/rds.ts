@@ -109,7 +109,7 @@ const defaultDeps: AwsRdsDeps = {
 
 function credentialIdentity(credentials: ResolvedAwsRdsConfig['credentials']): string {
   if (credentials === undefined) return 'default-chain';
-  if (typeof credentials === 'function') return `fn:${tokenStore().objectId(credentials)}`;
+  if (typeof credentials === 'function') return `fn:${tokenStore().idOf(credentials)}`;
   const digest = createHash('sha256')
     .update(`${credentials.secretAccessKey}\0${credentials.sessionToken ?? ''}`)
     .digest('hex')
