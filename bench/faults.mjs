@@ -104,5 +104,52 @@ export async function faultsBench() {
       target: 'none (0 B, within noise)',
     });
   }
+
+  // 4. Many tenants: live identities, each used once a minute, 15-minute tokens, one simulated hour.
+  for (const count of [1_000, 5_000, 20_000]) {
+    let now = Date.UTC(2026, 0, 1);
+    const clock = () => now;
+    let calls = 0;
+    const source = async () => {
+      calls += 1;
+      return { token: `t-${calls}`, expiresAt: new Date(now + 15 * 60_000) };
+    };
+    const providers = Array.from({ length: count }, (_, i) => tokenProvider(source, { cacheKey: `bench|tenant|${count}|${i}`, clock }));
+    for (let minute = 0; minute < 60; minute++) {
+      for (const p of providers) await p.getToken();
+      now += 60_000;
+    }
+    for (const p of providers) p.close();
+    const perHour = calls / count;
+    const ideal = 60 / 11.25; // the default refresh-ahead starts a quarter of the lifetime before expiry
+    rows.push({
+      measure: `fetches per identity per hour, ${count.toLocaleString('en-US')} live identities each used once a minute (simulated clock)`,
+      dbtoken: perHour.toFixed(2),
+      baseline: `${ideal.toFixed(2)} (one per refresh interval, 11.25 min)`,
+      ratio: (perHour / ideal).toFixed(3),
+      target: '<= 1.2 at every count',
+    });
+  }
+
+  // 5. Providers made and dropped for 25,000 identities, round after round: the heap stays flat.
+  {
+    let n = 0;
+    const source = async () => ({ token: `t-${++n}`.padEnd(800, 'x'), expiresAt: new Date(Date.now() + 15 * 60_000) });
+    const round = async () => {
+      for (let i = 0; i < 25_000; i++) await tokenProvider(source, { cacheKey: `bench|peak|${i}` }).getToken();
+      await settle();
+      return process.memoryUsage().heapUsed;
+    };
+    await round(); // warm-up
+    const heaps = [];
+    for (let i = 0; i < 4; i++) heaps.push(await round());
+    rows.push({
+      measure: 'heap after each of 4 rounds of providers made and dropped for 25,000 identities',
+      dbtoken: heaps.map((h) => `${(h / 1e6).toFixed(1)}`).join(' / ') + ' MB',
+      baseline: `${(heaps[0] / 1e6).toFixed(1)} MB (after round 1)`,
+      ratio: (heaps[3] / heaps[0]).toFixed(3),
+      target: 'flat (~1.0)',
+    });
+  }
   return rows;
 }

@@ -132,9 +132,11 @@ export interface TokenProviderOptions {
    * - Each waiting caller also has its own deadline, `fetchTimeout` after it
    *   called `getToken`: it then rejects with {@link TokenUnavailableError},
    *   whose `cause` is a `FetchTimeoutError`.
-   * - The fetch's `signal` also aborts as soon as the last caller waiting for
-   *   it has given up (its own `signal` or deadline), and the next call
-   *   starts a fresh fetch.
+   * - A caller that gives up (its own `signal` or deadline) ends only its
+   *   own wait; the fetch runs on to its deadline and its token is cached.
+   *   With `0`, a fetch that no caller waits for any more is let go instead,
+   *   so that a hung source cannot hold every later caller. Neither counts
+   *   as a failure of the source.
    */
   fetchTimeout?: number;
   /**
