@@ -196,6 +196,27 @@ export class Identity {
     return true;
   }
 
+  /**
+   * The source has new evidence (a token file was rewritten): the cached
+   * token is forgotten and any rest after failed rounds ends, so the next
+   * caller fetches at once.
+   */
+  renew(): void {
+    this.#failure = NO_FAILURES;
+    this.#lastError = undefined;
+    if (!this.invalidate()) this.pulse();
+  }
+
+  /**
+   * The source found a problem outside a fetch (its token file went
+   * missing): it shows in `status()` as a failure, while a still-valid
+   * cached token is kept and no rest begins.
+   */
+  report(problem: unknown): void {
+    this.#failure = { ...this.#failure, failures: this.#failure.failures + 1 };
+    this.#lastError = problem;
+  }
+
   /** Joins the fetch in flight, or starts one with `reader`'s source and plan. */
   fetch(reader: Reader, background: boolean): Flight {
     if (this.#flight !== undefined) return this.#flight;

@@ -14,7 +14,7 @@ import {
   type RetrySettings,
   type Schedule,
 } from './policy.js';
-import { tokenStore, type FetchPlan, type Reader, type StoredToken } from './store.js';
+import { tokenStore, type FetchPlan, type Identity, type Reader, type StoredToken } from './store.js';
 import type { DbToken } from './token.js';
 import { describe, optionalDuration, optionalFunction, requireObject } from './validation.js';
 
@@ -350,6 +350,21 @@ export function tokenProvider(source: TokenSource, options?: TokenProviderOption
 /** The label of a provider's identity, under a key both builds share, so that {@link loginRetried} can name it. */
 const IDENTITY_LABEL = Symbol.for('dbtoken.identity-label');
 
+/** Each provider's identity, for the sources built in (the same build's) to report evidence on. */
+const identityOf = new WeakMap<TokenProvider, Identity>();
+
+/**
+ * A built-in source tells its provider what it saw outside a fetch:
+ * `'changed'`, new evidence (end any rest, forget the cached token), or a
+ * problem (shown by `status()`; a still-valid token is kept).
+ */
+export function sourceEvidence(provider: TokenProvider, evidence: { readonly changed: true } | { readonly problem: unknown }): void {
+  const identity = identityOf.get(provider);
+  if (identity === undefined) return;
+  if ('changed' in evidence) identity.renew();
+  else identity.report(evidence.problem);
+}
+
 /** {@link tokenProvider}, with what built-in providers need besides. */
 export function createProvider(source: TokenSource, options: TokenProviderOptions | undefined, internals: ProviderInternals): TokenProvider {
   const o = validateOptions(source, options);
@@ -546,6 +561,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
     ...(o.target !== undefined ? { target: Object.freeze({ ...o.target }) } : {}),
   };
   Object.defineProperty(provider, IDENTITY_LABEL, { value: label });
+  identityOf.set(provider, identity);
   return provider;
 }
 

@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,40 @@ describe('heatwaveOciToken', () => {
     expect(err).toBeInstanceOf(TokenUnavailableError);
     expect((err as Error).cause).toBeInstanceOf(ConfigError);
     expect(((err as Error).cause as Error).message).toMatch(/expired at .*oci session refresh --profile DEFAULT/);
+    p.close();
+  });
+
+  it('a new token file after the old token expired and logins failed is used by the next call, without waiting out the rest', async () => {
+    const dir = tempDir();
+    let now = Date.now();
+    const { configFile, tokenFile } = writeProfile(dir, { keys, token: securityToken(issuer.privateKey, { sub: 'x', exp: Math.floor(now / 1000) + 120 }) });
+    const p = heatwaveOciToken({ configFile }, { clock: () => now });
+    await p.getToken();
+    now += 10 * 60_000; // expired: the fetch fails for a reason retrying cannot fix, and the identity rests
+    expect(await p.getToken().catch((e: unknown) => e)).toBeInstanceOf(TokenUnavailableError);
+    expect((await p.getToken().catch((e: unknown) => e) as Error).message).toMatch(/tries again in \d+ s/);
+    const fresh = securityToken(issuer.privateKey, { sub: 'x', exp: Math.floor(now / 1000) + 3600 });
+    writeFileSync(tokenFile!, fresh); // as `oci session authenticate` does
+    expect((await p.getToken()).token).toBe(fresh); // at once: no watcher event is awaited
+    expect(p.status()).toMatchObject({ failing: false });
+    p.close();
+  });
+
+  it('a token file deleted, then rewritten in two steps, never discards the cached token that is still valid; status() reports the gap', async () => {
+    const dir = tempDir();
+    const first = securityToken(issuer.privateKey, { sub: 'x', exp: hour() });
+    const { configFile, tokenFile } = writeProfile(dir, { keys, token: first });
+    const p = heatwaveOciToken({ configFile });
+    expect((await p.getToken()).token).toBe(first);
+    rmSync(tokenFile!);
+    expect((await p.getToken()).token).toBe(first);
+    expect(p.status()).toMatchObject({ failing: true, lastErrorCode: 'ERR_DBTOKEN_CONFIG', expiresAt: expect.any(Date) });
+    writeFileSync(tokenFile!, ''); // replaced non-atomically: empty first
+    expect((await p.getToken()).token).toBe(first);
+    const second = securityToken(issuer.privateKey, { sub: 'x', exp: hour() + 600 });
+    writeFileSync(tokenFile!, second);
+    expect((await p.getToken()).token).toBe(second);
+    expect(p.status()).toMatchObject({ failing: false, lastErrorCode: undefined });
     p.close();
   });
 

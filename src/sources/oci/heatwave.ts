@@ -5,7 +5,7 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { jwtExpiry, MalformedJwtError } from './jwt.js';
 import { expandHome, parseOciConfig, resolveOciProfile, type ResolvedOciProfile } from './config-file.js';
-import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
+import { createProvider, sourceEvidence, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { optionalString, requireObject } from '../../core/validation.js';
 
 /**
@@ -157,8 +157,12 @@ export interface HeatwaveSource {
   readonly source: TokenSource;
   /** The security token file, when the profile has one. */
   readonly tokenFile: string | undefined;
-  /** Drops the material read at creation, so that the next fetch reads the files again. */
-  forget(): void;
+  /**
+   * Reads the files again now: the material is kept for the next fetch and
+   * returned, or the reason it cannot be read is thrown (the previous
+   * material, if any, is then left as it was).
+   */
+  reload(): void;
 }
 
 /**
@@ -177,32 +181,32 @@ export function heatwaveSource(configFile: string, profile: string, deps: Partia
       return m;
     },
     tokenFile: first.tokenFile,
-    forget() {
-      pending = undefined;
+    reload() {
+      pending = loadMaterial(d, configFile, profile);
     },
   };
 }
 
+/** What identifies one version of a file: its modification time and size, or why it cannot be read. */
+function fileVersion(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch (err) {
+    return `unreadable:${(err as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+}
+
 /**
- * Calls `changed` when `file` changes. It watches the directory, because
- * `oci session refresh` may replace the file. Returns undefined where the
- * platform cannot watch (tokens are still re-read at each refresh).
+ * Watches `file`'s directory (`oci session refresh` may replace the file)
+ * and calls `check` on any event about it. Returns undefined where the
+ * platform cannot watch; `check` also runs on every connection, so a new
+ * token is picked up where a watcher reports nothing.
  */
-function watchTokenFile(file: string, changed: () => void): FSWatcher | undefined {
-  let mtime = statSync(file).mtimeMs;
+function watchTokenFile(file: string, check: () => void): FSWatcher | undefined {
   try {
     const watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
-      if (name !== null && name.toString() !== basename(file)) return;
-      let now = 0;
-      try {
-        now = statSync(file).mtimeMs;
-      } catch {
-        // being replaced: the next read will tell
-      }
-      if (now !== mtime) {
-        mtime = now;
-        changed();
-      }
+      if (name === null || name.toString() === basename(file)) check();
     });
     watcher.on('error', () => watcher.close());
     return watcher;
@@ -223,9 +227,14 @@ function watchTokenFile(file: string, changed: () => void): FSWatcher | undefine
  * never expires), the key as PKCS#8 PEM in `privateKey`, and `fingerprint`.
  * The files are checked now, so a broken profile fails here with a
  * {@link ConfigError} naming the file and line. When the token file changes,
- * as `oci session refresh` does, the next connection reads it again. The
- * file watcher never keeps the process alive, and goes with the provider
- * when it is closed or collected.
+ * as `oci session refresh` or `oci session authenticate` do, the next
+ * connection uses the new token at once, even after failed fetches. A token
+ * file that goes missing or cannot be read (while it is being replaced, say)
+ * does not discard a cached token that is still valid: `status()` reports
+ * the problem. Changes are seen by a file watcher and, where a mount reports
+ * none, by comparing the file's modification time and size on each
+ * connection. The watcher never keeps the process alive, and goes with the
+ * provider when it is closed or collected.
  *
  * @example
  * ```ts
@@ -250,14 +259,32 @@ export function heatwaveOciToken(config: HeatwaveOciTokenConfig = {}, options?: 
 
   // The watcher holds the provider weakly: a provider dropped without close() is still collected.
   let ref: WeakRef<TokenProvider> | undefined;
-  const watcher =
-    h.tokenFile === undefined
-      ? undefined
-      : watchTokenFile(h.tokenFile, () => {
-          h.forget();
-          ref?.deref()?.invalidate();
-        });
+  const tokenFile = h.tokenFile;
+  let seen = tokenFile === undefined ? '' : fileVersion(tokenFile);
+  /** A new version of the token file is new evidence, if it holds a usable token; otherwise a problem to report. */
+  const check = (): void => {
+    if (tokenFile === undefined) return;
+    const version = fileVersion(tokenFile);
+    if (version === seen) return;
+    seen = version;
+    const p = ref?.deref();
+    try {
+      h.reload();
+    } catch (problem) {
+      if (p !== undefined) sourceEvidence(p, { problem });
+      return;
+    }
+    if (p !== undefined) sourceEvidence(p, { changed: true });
+  };
+  const watcher = tokenFile === undefined ? undefined : watchTokenFile(tokenFile, check);
   const provider = createProvider(h.source, { cacheKey: JSON.stringify(['heatwave', configFile, profile]), ...opts }, { label: `heatwave:${profile}`, onRelease: () => watcher?.close() });
   ref = new WeakRef(provider);
+  if (tokenFile !== undefined) {
+    const getToken = provider.getToken;
+    provider.getToken = (o) => {
+      check();
+      return getToken(o);
+    };
+  }
   return provider;
 }
