@@ -36,7 +36,7 @@ export type Mysql2Pool = PromisePool;
  */
 export interface Mysql2AuthPluginsOptions {
   /** Allow sending tokens over a connection without TLS. Only for local testing. Default false. */
-  allowInsecureTransport?: boolean;
+  allowInsecureTransport?: boolean | undefined;
 }
 
 /**
@@ -56,7 +56,7 @@ export interface Mysql2IamPoolConfig extends Omit<PoolOptions, 'password' | 'aut
   /** Supplies the login of every new physical connection. */
   token: TokenProvider;
   /** Allow tokens over connections without TLS. Only for local testing. Default false. */
-  allowInsecureTransport?: boolean;
+  allowInsecureTransport?: boolean | undefined;
 }
 
 /**

@@ -60,7 +60,7 @@ export interface OracledbIamPoolAttributes
   /** Supplies the db-token of every new connection. */
   token: TokenProvider;
   /** Allow a connect string that is not TCPS. Only for testing: the token would travel in the clear. Default false. */
-  allowInsecureTransport?: boolean;
+  allowInsecureTransport?: boolean | undefined;
 }
 
 /**

@@ -45,7 +45,7 @@ export interface PgIamPoolConfig extends Omit<pg.PoolConfig, 'password'> {
    * Allow tokens over connections without TLS. Only for local testing: a
    * token is a password for the next 15 to 60 minutes. Default false.
    */
-  allowInsecureTransport?: boolean;
+  allowInsecureTransport?: boolean | undefined;
 }
 
 /**
@@ -59,7 +59,7 @@ export interface PgIamPoolConfig extends Omit<pg.PoolConfig, 'password'> {
  */
 export interface PgPasswordOptions {
   /** Allow sending the token over a connection without TLS. Default false. */
-  allowInsecureTransport?: boolean;
+  allowInsecureTransport?: boolean | undefined;
 }
 
 /** The token each client sent, so that a refusal invalidates exactly that one. */
@@ -81,10 +81,10 @@ function streamIsEncrypted(client: unknown): boolean | undefined {
 
 /** What pg's `Client` is as `this` of a password function: what it connects to, and its wire connection. */
 interface PgClientView {
-  host?: string;
-  port?: number | string;
-  user?: string;
-  connection?: EventEmitter & { stream?: { encrypted?: boolean } };
+  host?: string | undefined;
+  port?: number | string | undefined;
+  user?: string | undefined;
+  connection?: EventEmitter & { stream?: { encrypted?: boolean } } | undefined;
 }
 
 /** Forgets `token` when the server refuses the login it was sent in, so the next connection fetches a new one. */
@@ -160,7 +160,7 @@ export interface PgConnectionOptions {
    * for servers whose CA is not in Node's default store, such as RDS's
    * `global-bundle.pem`. Default: Node's default store.
    */
-  ca?: string | Buffer | (string | Buffer)[];
+  ca?: string | Buffer | (string | Buffer)[] | undefined;
 }
 
 /**
@@ -240,7 +240,7 @@ export interface SequelizeConnectConfig {
     | {
         [option: string]: unknown;
         /** pg's `ssl`: the hook requires it to be set. */
-        ssl?: unknown;
+        ssl?: unknown | undefined;
       }
     | undefined;
   /** pg-native, which takes no password function. */

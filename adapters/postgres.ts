@@ -47,9 +47,9 @@ export interface PostgresJsIamOptions<T extends Record<string, postgres.Postgres
    * Allow tokens over connections without TLS (`ssl` unset, `false`,
    * `'prefer'` or `'allow'`). Only for local testing. Default false.
    */
-  allowInsecureTransport?: boolean;
+  allowInsecureTransport?: boolean | undefined;
   /** A connection URL, what postgres.js takes as its first argument; the options above win over it. */
-  url?: string;
+  url?: string | undefined;
 }
 
 /**
@@ -63,23 +63,23 @@ export interface PostgresJsIamOptions<T extends Record<string, postgres.Postgres
  */
 export interface PostgresPasswordOptions {
   /** Allow sending the token over a connection without TLS. Default false. */
-  allowInsecureTransport?: boolean;
+  allowInsecureTransport?: boolean | undefined;
   /**
    * Receives the error when no token can be given to a login (no TLS, a
    * port the token is not for, the provider failing). The login then sends
    * an empty password, which the server refuses. Default: `process.emitWarning`.
    */
-  onError?: (err: Error) => void;
+  onError?: ((err: Error) => void) | undefined;
 }
 
 /** postgres.js's reading of its options: one array entry per host. */
 interface ParsedOptions {
   host: string[];
   port: number[];
-  path?: string | false;
+  path?: string | false | undefined;
   user: string;
   ssl: PostgresSsl;
-  sslnegotiation?: string | null;
+  sslnegotiation?: string | null | undefined;
 }
 
 /**

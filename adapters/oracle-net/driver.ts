@@ -24,8 +24,8 @@ import { exportsOf } from '../load-driver.js';
 export interface DriverNvPair {
   readonly name: string;
   readonly rhsType: number;
-  readonly atom?: string | null;
-  readonly list?: readonly DriverNvPair[] | null;
+  readonly atom?: string | null | undefined;
+  readonly list?: readonly DriverNvPair[] | null | undefined;
   /** The pair printed back as the driver prints it: values without their quotes. */
   toString(): string;
 }

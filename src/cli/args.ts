@@ -18,7 +18,7 @@ export class UsageError extends Error {
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
   /** May be given more than once; the values come as an array. */
-  readonly multiple?: boolean;
+  readonly multiple?: boolean | undefined;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;

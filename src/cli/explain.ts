@@ -13,9 +13,9 @@ export interface FailureContext {
   /** `dbtoken whoami`, for "see ... --help". */
   readonly command: string;
   /** The kind of token in use, when known. */
-  readonly token?: 'aws' | 'oci' | 'heatwave';
+  readonly token?: 'aws' | 'oci' | 'heatwave' | undefined;
   /** The provider's own error, when the driver may have wrapped it without its cause. */
-  readonly tokenError?: unknown;
+  readonly tokenError?: unknown | undefined;
 }
 
 /**
@@ -25,7 +25,7 @@ export interface FailureContext {
 export interface FieldWording {
   readonly option: string;
   /** Shown in place of the library's fix. */
-  readonly fix?: string;
+  readonly fix?: string | undefined;
 }
 
 /** Fields by dotted path without indexes (`groups.grants`): an option alone, or a {@link FieldWording}. */

@@ -23,8 +23,8 @@ import {
 interface Command {
   readonly help: string;
   /** Absent for a group, which only has subcommands. */
-  readonly run?: (argv: readonly string[], ctx: Context) => Promise<number>;
-  readonly subcommands?: Readonly<Record<string, Command>>;
+  readonly run?: ((argv: readonly string[], ctx: Context) => Promise<number>) | undefined;
+  readonly subcommands?: Readonly<Record<string, Command>> | undefined;
 }
 
 // Each command's module loads only when it runs, so --help loads no SDK.

@@ -28,16 +28,16 @@ export interface AwsProviderPlan {
 export interface OciProviderPlan {
   readonly kind: 'oci';
   readonly scope: string;
-  readonly region?: string;
+  readonly region?: string | undefined;
   readonly auth: OciAuth;
-  readonly endpoint?: string;
+  readonly endpoint?: string | undefined;
 }
 
 /** What `heatwaveOciToken()` gets. */
 export interface HeatwaveProviderPlan {
   readonly kind: 'heatwave';
-  readonly configFile?: string;
-  readonly profile?: string;
+  readonly configFile?: string | undefined;
+  readonly profile?: string | undefined;
 }
 
 export type ProviderPlan = AwsProviderPlan | OciProviderPlan | HeatwaveProviderPlan;

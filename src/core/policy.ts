@@ -158,7 +158,7 @@ export interface ReadPolicy {
   readonly minValidity: number;
   readonly refreshBefore?: number | undefined;
   /** The caller asked for a new token (`forceRefresh`). */
-  readonly force?: boolean;
+  readonly force?: boolean | undefined;
 }
 
 /**

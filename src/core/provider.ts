@@ -45,11 +45,11 @@ export type TokenSource = (ctx: { signal: AbortSignal }) => Promise<DbToken>;
  */
 export interface TokenTarget {
   /** The host name the token was made for. */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** The port the token was made for. */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** The database user the token logs in as. */
-  readonly user?: string;
+  readonly user?: string | undefined;
 }
 
 /**
@@ -106,24 +106,24 @@ export interface TokenProviderOptions {
    * Default: a quarter of the token's lifetime, and at least 60 s. Must be
    * longer than `minValidity`, and shorter than `lifetime` when that is given.
    */
-  refreshBefore?: number;
+  refreshBefore?: number | undefined;
   /**
    * Never hand out a token with less than this left; wait for a fresh one
    * instead. Default 30 s.
    */
-  minValidity?: number;
+  minValidity?: number | undefined;
   /**
    * The lifetime tokens from this source are known to have (15 min for AWS
    * RDS). Only used to reject a `refreshBefore` that could never work, before
    * any fetch.
    */
-  lifetime?: number;
+  lifetime?: number | undefined;
   /**
    * The provider's clock, in ms since the epoch. Default `Date.now()`, read
    * on every call (so fake timers drive it). Checked on every `getToken`,
    * because timers do not fire while a Lambda or Functions container is frozen.
    */
-  clock?: () => number;
+  clock?: (() => number) | undefined;
   /**
    * The deadline of one fetch, in ms. Default 30,000; `0` turns it off.
    *
@@ -138,7 +138,7 @@ export interface TokenProviderOptions {
    *   so that a hung source cannot hold every later caller. Neither counts
    *   as a failure of the source.
    */
-  fetchTimeout?: number;
+  fetchTimeout?: number | undefined;
   /**
    * How a failing source is retried. Every caller and every provider of the
    * same identity share one retry schedule, as they share one fetch:
@@ -159,11 +159,11 @@ export interface TokenProviderOptions {
    */
   retry?: {
     /** Fetches per round. Default 3. */
-    attempts?: number;
+    attempts?: number | undefined;
     /** The first backoff delay (ms). Default 250. */
-    baseMs?: number;
+    baseMs?: number | undefined;
     /** The longest backoff delay, and the rest after a failed round (ms). Default 30,000. */
-    maxMs?: number;
+    maxMs?: number | undefined;
   };
   /**
    * Providers with the same `cacheKey` (and the same `clock`) share one
@@ -175,13 +175,13 @@ export interface TokenProviderOptions {
    * key from the identity the token stands for (host, port, user, region,
    * credentials). Default: not shared.
    */
-  cacheKey?: string;
+  cacheKey?: string | undefined;
   /** Who the tokens are for; adapters read it. */
-  target?: TokenTarget;
+  target?: TokenTarget | undefined;
   /** Receives debug and warning lines. Never given a secret. */
-  logger?: TokenLogger;
+  logger?: TokenLogger | undefined;
   /** Random numbers in `[0, 1)` for jitter. Default `Math.random`. */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 /**
@@ -209,12 +209,31 @@ export interface TokenProvider {
   invalidate(token?: DbToken): void;
   /** Stop background work and reject further calls. Idempotent. */
   close(): void;
-  /** Subscribe to `'token'` ({@link TokenEvent}) or `'error'` (the source's error). Returns the unsubscribe function. */
+  /**
+   * Subscribe to `'token'` ({@link TokenEvent}): a fetch succeeded. Returns the unsubscribe function.
+   *
+   * @example
+   * ```ts
+   * const off = provider.on('token', (e) => console.log('token until', e.expiresAt.toISOString(), e.background));
+   * off();
+   * ```
+   */
+  on(event: 'token', listener: (event: TokenEvent) => void): () => void;
+  /**
+   * Subscribe to `'error'`: a fetch failed, with the source's error (which may be anything a source rejects with).
+   *
+   * @example
+   * ```ts
+   * provider.on('error', (err) => console.warn('token refresh failed', err instanceof Error ? err.message : err));
+   * ```
+   */
+  on(event: 'error', listener: (error: unknown) => void): () => void;
+  /** Either event, for code that picks the event at run time. */
   on(event: 'token' | 'error', listener: (arg: any) => void): () => void;
   /** A snapshot for readiness probes and dashboards; never contains a secret. */
   status(): TokenStatus;
   /** Who the tokens are for, when the provider knows. */
-  readonly target?: TokenTarget;
+  readonly target?: TokenTarget | undefined;
 }
 
 /**
@@ -314,9 +333,9 @@ function validateOptions(source: unknown, options: unknown): ValidOptions {
 /** What a built-in provider adds to {@link tokenProvider}. */
 export interface ProviderInternals {
   /** The identity as metrics name it (host:port/user, a scope): never a secret. Default: from `target`. */
-  label?: string;
+  label?: string | undefined;
   /** Closes what the provider holds outside the store (a worker, a file watcher). Must not reference the provider. */
-  onRelease?: () => void;
+  onRelease?: (() => void) | undefined;
 }
 
 /**
@@ -537,7 +556,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       leave();
       internals.onRelease?.();
     },
-    on(event, listener) {
+    on(event: 'token' | 'error', listener: (arg: any) => void) {
       if (event !== 'token' && event !== 'error') {
         throw new ConfigError('event', `must be 'token' or 'error', got ${describe(event)}`, "subscribe to 'token' or 'error'");
       }

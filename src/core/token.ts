@@ -20,9 +20,9 @@ export interface DbToken {
   /** When the database stops accepting it. */
   readonly expiresAt: Date;
   /** PKCS#8 PEM proof-of-possession key (OCI db-token, HeatWave). */
-  readonly privateKey?: string;
+  readonly privateKey?: string | undefined;
   /** HeatWave: the API signing key's fingerprint. */
-  readonly fingerprint?: string;
+  readonly fingerprint?: string | undefined;
 }
 
 /**
@@ -34,7 +34,7 @@ class RedactedToken implements DbToken {
   readonly #token: string;
   readonly #privateKey: string | undefined;
   readonly expiresAt: Date;
-  readonly fingerprint?: string;
+  readonly fingerprint?: string | undefined;
 
   constructor(t: DbToken) {
     this.#token = t.token;

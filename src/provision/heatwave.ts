@@ -38,13 +38,13 @@ export interface HeatwaveUserOptions {
   /** The MySQL user to create (at most 32 characters; no quotes or backslashes). */
   user: string;
   /** The host part of the account. Default `'%'`. */
-  host?: string;
+  host?: string | undefined;
   /** The OCID of the tenancy the IAM user is in. */
   tenancy: string;
   /** The OCID of the IAM user (local, federated or provisioned) who logs in as `user`. */
   iamUser: string;
   /** Privileges to grant the new account. */
-  grants?: readonly MysqlGrant[];
+  grants?: readonly MysqlGrant[] | undefined;
 }
 
 /**
@@ -88,7 +88,7 @@ export interface HeatwaveGroupMapping {
   /** The MySQL user whose identity and privileges the group's members get (account `'<proxiedUser>'@'%'`). */
   proxiedUser: string;
   /** Privileges to grant the proxied user. */
-  grants?: readonly MysqlGrant[];
+  grants?: readonly MysqlGrant[] | undefined;
 }
 
 /**
@@ -112,12 +112,12 @@ export interface HeatwaveGroupMappingOptions {
    */
   groups: readonly HeatwaveGroupMapping[];
   /** The host part of the anonymous account. Default `'%'`. */
-  host?: string;
+  host?: string | undefined;
   /**
    * Whether to create the proxied users (locked, with a server-chosen
    * password they never use). Default `true`; pass `false` when they exist.
    */
-  createProxiedUsers?: boolean;
+  createProxiedUsers?: boolean | undefined;
 }
 
 /**

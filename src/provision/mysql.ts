@@ -68,9 +68,9 @@ export interface RdsMysqlUserOptions {
   /** The database user to create; IAM tokens are signed for this exact name. */
   user: string;
   /** The host part of the account. Default `'%'` (any host). */
-  host?: string;
+  host?: string | undefined;
   /** Privileges to grant the new account. */
-  grants?: readonly MysqlGrant[];
+  grants?: readonly MysqlGrant[] | undefined;
 }
 
 /**

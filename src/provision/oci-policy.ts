@@ -57,20 +57,20 @@ const RESOURCES: readonly OciDatabaseResource[] = ['autonomous-database-family',
  */
 export interface OciDatabasePolicyOptions {
   /** The IAM group whose members get db-tokens: a name, or its OCID (`ocid1.group...`). */
-  group?: string;
+  group?: string | undefined;
   /** A dynamic group (instances, functions, ...): a name, or its OCID (`ocid1.dynamicgroup...`). */
-  dynamicGroup?: string;
+  dynamicGroup?: string | undefined;
   /** The identity domain of a group given by name. Default: the Default domain. */
-  domain?: string;
+  domain?: string | undefined;
   /** What to allow `use` of. Default `autonomous-database-family`. */
-  resource?: OciDatabaseResource;
+  resource?: OciDatabaseResource | undefined;
   /**
    * Where: a compartment name, a path of names (`Parent:Child`), or a
    * compartment OCID. Default: the whole tenancy.
    */
-  compartment?: string;
+  compartment?: string | undefined;
   /** Limit the policy to one database, by OCID (adds `where target.database.id = '...'`). */
-  database?: string;
+  database?: string | undefined;
 }
 
 function resourceOf(value: unknown, fallback: OciDatabaseResource): OciDatabaseResource {
@@ -180,22 +180,22 @@ export interface OciCrossTenancyPolicyOptions {
   /** The group's OCID, which the database tenancy needs for `Define group`. */
   groupOcid: string;
   /** The group's identity domain. Default: the Default domain. */
-  domain?: string;
+  domain?: string | undefined;
   /** What to endorse and admit `use` of. Default `database-connections`. */
-  resource?: OciDatabaseResource;
+  resource?: OciDatabaseResource | undefined;
   /** Admit the group to one compartment of the database tenancy instead of all of it (name, path or OCID). */
-  compartment?: string;
+  compartment?: string | undefined;
   /**
    * Only databases of this type may read the users' group memberships (adds
    * `where request.principal.type = '...'` to the users' tenancy's `Admit`,
    * as the documentation recommends). Default: any principal of the database
    * tenancy, as in the documentation's first example.
    */
-  databasePrincipalType?: OciDatabasePrincipalType;
+  databasePrincipalType?: OciDatabasePrincipalType | undefined;
   /** The label for the users' tenancy in the database tenancy's policy. Default `UserTenancy`. */
-  userTenancyAlias?: string;
+  userTenancyAlias?: string | undefined;
   /** The label for the database tenancy in the users' tenancy's policy. Default `DatabaseTenancy`. */
-  databaseTenancyAlias?: string;
+  databaseTenancyAlias?: string | undefined;
 }
 
 /**

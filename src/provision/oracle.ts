@@ -42,30 +42,30 @@ export interface OracleGlobalUserOptions {
   /** The database user (schema) to create, such as `sales_app`. At most 128 bytes. */
   user: string;
   /** Shared mapping: every member of this IAM group (or dynamic group) logs in as `user`. */
-  iamGroup?: string;
+  iamGroup?: string | undefined;
   /** Exclusive mapping: this one IAM user logs in as `user`. */
-  iamPrincipal?: string;
+  iamPrincipal?: string | undefined;
   /**
    * Exclusive mapping by OCID: a user, or an instance or resource principal
    * (`ocid1.instance...`, `ocid1.fnfunc...`). An OCID is unique in every
    * tenancy and domain, so `domain` and `tenancy` are not used with it.
    */
-  iamPrincipalOcid?: string;
+  iamPrincipalOcid?: string | undefined;
   /** The identity domain of the group or principal. Default: the Default domain (no prefix). */
-  domain?: string;
+  domain?: string | undefined;
   /**
    * Cross-tenancy: the OCID of the tenancy the group or principal lives in,
    * when that is not the database's tenancy. Written as `<tenancy OCID>:` in
    * front of the name.
    */
-  tenancy?: string;
+  tenancy?: string | undefined;
   /**
    * System privileges to grant besides `CREATE SESSION` (always granted), such
    * as `CREATE TABLE`. Object privileges (`SELECT ON ...`) are yours to grant.
    */
-  privileges?: readonly string[];
+  privileges?: readonly string[] | undefined;
   /** Roles to grant, such as `DWROLE` (Oracle identifiers, same casing rule as `user`). */
-  roles?: readonly string[];
+  roles?: readonly string[] | undefined;
 }
 
 /**
@@ -82,13 +82,13 @@ export interface OracleGlobalRoleOptions {
   /** The IAM group whose members get the role when they log in. */
   iamGroup: string;
   /** The identity domain of the group. Default: the Default domain. */
-  domain?: string;
+  domain?: string | undefined;
   /** Cross-tenancy: the OCID of the tenancy the group lives in. */
-  tenancy?: string;
+  tenancy?: string | undefined;
   /** System privileges to grant to the role. */
-  privileges?: readonly string[];
+  privileges?: readonly string[] | undefined;
   /** Roles to grant to the role. */
-  roles?: readonly string[];
+  roles?: readonly string[] | undefined;
 }
 
 /** OCID types that name no principal: mapping one of them can never log anyone in. */

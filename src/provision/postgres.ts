@@ -29,7 +29,7 @@ export interface RdsPostgresUserOptions {
   /** The database user to create; IAM tokens are signed for this exact name. */
   user: string;
   /** Existing roles to grant the user, such as `app_readwrite` or `pg_read_all_data`. */
-  roles?: readonly string[];
+  roles?: readonly string[] | undefined;
 }
 
 /**

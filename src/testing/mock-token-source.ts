@@ -29,15 +29,15 @@ export interface MockTokenCall {
  */
 export interface MockTokenInit {
   /** The token text. Default `<prefix>-<n>`. */
-  token?: string;
+  token?: string | undefined;
   /** When it expires. Default: `lifetimeMs` from the clock at the call. */
-  expiresAt?: Date;
+  expiresAt?: Date | undefined;
   /** Instead of `expiresAt`: this long from the clock at the call. */
-  expiresInMs?: number;
+  expiresInMs?: number | undefined;
   /** A proof-of-possession key to attach. */
-  privateKey?: string;
+  privateKey?: string | undefined;
   /** A key fingerprint to attach. */
-  fingerprint?: string;
+  fingerprint?: string | undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ export interface RdsVerifierCredentials {
   /** The secret that signs them. */
   readonly secretAccessKey: string;
   /** When set, tokens signed with this key must carry this session token. */
-  readonly sessionToken?: string;
+  readonly sessionToken?: string | undefined;
 }
 
 /**
@@ -43,9 +43,9 @@ export interface RdsTokenVerifierConfig {
   /** The keys IAM knows. */
   credentials: readonly RdsVerifierCredentials[];
   /** The time to check against, in ms. Default `Date.now()`. */
-  now?: number;
+  now?: number | undefined;
   /** How far in the future `X-Amz-Date` may be (clock skew). Default 5 minutes. */
-  maxSkewMs?: number;
+  maxSkewMs?: number | undefined;
 }
 
 /**

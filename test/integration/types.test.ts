@@ -59,3 +59,12 @@ describe('a misspelt option', () => {
     expect(errors[1]).toMatch(known('PgIamPoolConfig'));
   }, 300_000);
 });
+
+describe('a project with exactOptionalPropertyTypes (and noUncheckedIndexedAccess)', () => {
+  it("compiles the examples' own patterns: options read from the environment, which may be undefined, and listeners typed per event", async () => {
+    const app = installFixture('strict');
+    const r = await runNode([tsc, '-p', 'tsconfig.json'], { cwd: app, timeoutMs: 120_000 });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, 300_000);
+});

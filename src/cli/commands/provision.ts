@@ -33,7 +33,7 @@ function build<T>(fields: FieldWordings, builder: () => T): T {
 /** One `--grant` of MySQL: `SELECT, INSERT ON orders.* [TO user]`. */
 export interface ParsedMysqlGrant extends MysqlGrant {
   /** The `TO` user, when given. */
-  readonly to?: string;
+  readonly to?: string | undefined;
 }
 
 /**

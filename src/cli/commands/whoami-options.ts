@@ -16,9 +16,9 @@ export interface NetworkConnectionPlan {
   readonly host: string;
   readonly port: number;
   readonly user: string;
-  readonly database?: string;
+  readonly database?: string | undefined;
   /** A PEM file of CA certificates to trust; without it, Node's own CA store. */
-  readonly sslCa?: string;
+  readonly sslCa?: string | undefined;
   /** No TLS at all (`allowInsecureTransport`): local testing only. */
   readonly insecure: boolean;
   /** `verify-full` checks the certificate chain and that it names the host; `verify-ca` the chain only. */
@@ -32,7 +32,7 @@ export type SslMode = (typeof SSL_MODES)[number];
 export interface OracleConnectionPlan {
   readonly kind: 'oracle';
   readonly connectString: string;
-  readonly configDir?: string;
+  readonly configDir?: string | undefined;
   readonly insecure: boolean;
 }
 

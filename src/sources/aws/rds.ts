@@ -23,9 +23,9 @@ export interface AwsCredentials {
   /** The secret key. It never appears in an error, log or event. */
   readonly secretAccessKey: string;
   /** Present for temporary credentials (STS, Lambda's role, SSO). */
-  readonly sessionToken?: string;
+  readonly sessionToken?: string | undefined;
   /** When temporary credentials stop working. */
-  readonly expiration?: Date;
+  readonly expiration?: Date | undefined;
 }
 
 /**
@@ -57,17 +57,17 @@ export interface AwsRdsTokenConfig {
   /** The RDS or Aurora endpoint the client connects to, without scheme or port. */
   hostname: string;
   /** The port the client connects to. Default 5432 (PostgreSQL); pass 3306 for MySQL. */
-  port?: number;
+  port?: number | undefined;
   /** The database user, which has `rds_iam` (PostgreSQL) or `AWSAuthenticationPlugin` (MySQL). */
   username: string;
   /** The database's region. Default: read from an RDS hostname; required for any other hostname. */
-  region?: string;
+  region?: string | undefined;
   /**
    * Static credentials or a provider function. Default: the SDK's default
    * chain (environment, SSO, profile, web identity, ECS, IMDS; a Lambda
    * function's role comes from the environment).
    */
-  credentials?: AwsCredentials | AwsCredentialsProvider;
+  credentials?: AwsCredentials | AwsCredentialsProvider | undefined;
 }
 
 /**

@@ -24,17 +24,17 @@ export type OciAuth =
       /** An API signing key from an OCI config profile (`oci setup config`). */
       type: 'api_key';
       /** Default `~/.oci/config`. */
-      configFile?: string;
+      configFile?: string | undefined;
       /** Default `DEFAULT`. */
-      profile?: string;
+      profile?: string | undefined;
     }
   | {
       /** A session from `oci session authenticate` (the profile's `security_token_file`). */
       type: 'security_token';
       /** Default `~/.oci/config`. */
-      configFile?: string;
+      configFile?: string | undefined;
       /** Default `DEFAULT`. */
-      profile?: string;
+      profile?: string | undefined;
     }
   | {
       /** A compute instance's identity (instance metadata service). */

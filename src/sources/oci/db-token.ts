@@ -41,18 +41,18 @@ export interface OciDbTokenConfig {
    * region when it is not your home region. Default: the region of the auth
    * method (the profile's `region`, the instance's, the function's).
    */
-  region?: string;
+  region?: string | undefined;
   /** How to authenticate to IAM. Default `{ type: 'api_key' }` with `~/.oci/config` and `DEFAULT`. */
-  auth?: OciAuth;
+  auth?: OciAuth | undefined;
   /**
    * Overrides the base URL (default `https://auth.<region>.<realm domain>`);
    * the request still goes to `/v1/actions/generateScopedAccessToken` under
    * it. `{region}` in it is replaced by the region. Plain `http://` is
    * allowed for `127.0.0.1`, `localhost` and `[::1]` (local emulators) only.
    */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** RSA key size of the proof-of-possession key pair. 2048 (default), 3072 or 4096. */
-  keySize?: 2048 | 3072 | 4096;
+  keySize?: 2048 | 3072 | 4096 | undefined;
 }
 
 /**

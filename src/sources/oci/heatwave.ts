@@ -19,9 +19,9 @@ import { optionalString, requireObject } from '../../core/validation.js';
  */
 export interface HeatwaveOciTokenConfig {
   /** The OCI config file. Default `~/.oci/config`. A leading `~` means the home directory. */
-  configFile?: string;
+  configFile?: string | undefined;
   /** The profile in it. Default `DEFAULT`. */
-  profile?: string;
+  profile?: string | undefined;
 }
 
 /**

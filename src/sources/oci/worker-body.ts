@@ -35,10 +35,10 @@ export type OciWorkerRequest = { readonly type: 'generate'; readonly id: number;
 export interface OciWorkerError {
   readonly message: string;
   readonly name: string;
-  readonly statusCode?: number;
-  readonly serviceCode?: string;
-  readonly opcRequestId?: string;
-  readonly code?: string;
+  readonly statusCode?: number | undefined;
+  readonly serviceCode?: string | undefined;
+  readonly opcRequestId?: string | undefined;
+  readonly code?: string | undefined;
 }
 
 /** Worker to main thread. */

@@ -91,7 +91,7 @@ export interface HeatwaveIamUser {
    * const bob = { ocid: 'ocid1.user.oc1..bob', groups: ['ocid1.group.oc1..dbusers'] };
    * ```
    */
-  groups?: string[];
+  groups?: string[] | undefined;
   /**
    * The user's API signing keys; a login without a security token is found by the fingerprint of one of them.
    * Default none (such a user can still log in with a security token).
@@ -101,7 +101,7 @@ export interface HeatwaveIamUser {
    * const alice = { ocid: 'ocid1.user.oc1..alice', apiKeys: [{ fingerprint, publicKey: publicKeyPem }] };
    * ```
    */
-  apiKeys?: HeatwaveApiKey[];
+  apiKeys?: HeatwaveApiKey[] | undefined;
 }
 
 /**
@@ -246,7 +246,7 @@ export interface HeatwaveEmulatorOptions {
    * const tokenIssuerPublicKey = issuer.publicKey.export({ type: 'spki', format: 'pem' }) as string;
    * ```
    */
-  tokenIssuerPublicKey?: string;
+  tokenIssuerPublicKey?: string | undefined;
   /**
    * The MySQL accounts that use `authentication_oci`: directly mapped ones, and at most one anonymous
    * account with a group mapping.
@@ -269,7 +269,7 @@ export interface HeatwaveEmulatorOptions {
    * const tls = { key: keyPem, cert: certPem };
    * ```
    */
-  tls?: HeatwaveTlsOptions;
+  tls?: HeatwaveTlsOptions | undefined;
   /**
    * The clock, in milliseconds since the epoch, for security-token expiry. Default `Date.now`.
    *
@@ -279,7 +279,7 @@ export interface HeatwaveEmulatorOptions {
    * const now = () => clock;
    * ```
    */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /**
    * Makes each connection's nonce. Default 32 random bytes. Lets a test send nonces with `0x00` or `0xFE`
    * bytes, or an empty one (which the emulator always refuses after reading the reply).
@@ -289,7 +289,7 @@ export interface HeatwaveEmulatorOptions {
    * const nonce = () => Buffer.from([0x00, 0xfe, 0x41, 0x00]);
    * ```
    */
-  nonce?: () => Buffer;
+  nonce?: (() => Buffer) | undefined;
   /**
    * The address to listen on. Default `127.0.0.1`.
    *
@@ -298,7 +298,7 @@ export interface HeatwaveEmulatorOptions {
    * const host = '127.0.0.1';
    * ```
    */
-  host?: string;
+  host?: string | undefined;
   /**
    * The port to listen on. Default 0 (any free port).
    *
@@ -307,7 +307,7 @@ export interface HeatwaveEmulatorOptions {
    * const port = 0;
    * ```
    */
-  port?: number;
+  port?: number | undefined;
 }
 
 /**
@@ -351,7 +351,7 @@ export interface HeatwaveLogin {
    * expect(emulator.logins.at(-1)?.account).toBe('');
    * ```
    */
-  readonly account?: string;
+  readonly account?: string | undefined;
   /**
    * Whether the login was accepted.
    *
@@ -369,7 +369,7 @@ export interface HeatwaveLogin {
    * expect(emulator.logins.at(-1)?.reason).toBe('signature does not verify');
    * ```
    */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
   /**
    * How the client proved its identity, once the reply was understood.
    *
@@ -378,7 +378,7 @@ export interface HeatwaveLogin {
    * expect(emulator.logins.at(-1)?.method).toBe('security-token');
    * ```
    */
-  readonly method?: 'api-key' | 'security-token';
+  readonly method?: 'api-key' | 'security-token' | undefined;
   /**
    * The IAM user's OCID, once the fingerprint or token named one.
    *
@@ -387,7 +387,7 @@ export interface HeatwaveLogin {
    * expect(emulator.logins.at(-1)?.principal).toBe('ocid1.user.oc1..alice');
    * ```
    */
-  readonly principal?: string;
+  readonly principal?: string | undefined;
   /**
    * `CURRENT_USER()` of the session, on success: `<account>@%`, or `<proxy>@%` through a group mapping.
    *
@@ -396,7 +396,7 @@ export interface HeatwaveLogin {
    * expect(emulator.logins.at(-1)?.currentUser).toBe('dbproxy@%');
    * ```
    */
-  readonly currentUser?: string;
+  readonly currentUser?: string | undefined;
   /**
    * Whether the connection had been upgraded to TLS.
    *

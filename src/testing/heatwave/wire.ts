@@ -279,8 +279,8 @@ export interface HandshakeResponse {
   flags: number;
   user: string;
   authResponse: Buffer;
-  database?: string;
-  authPlugin?: string;
+  database?: string | undefined;
+  authPlugin?: string | undefined;
 }
 
 /**

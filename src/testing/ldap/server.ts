@@ -39,7 +39,7 @@ export interface LdapBindRecord {
   /** Whether the bind was accepted. */
   readonly ok: boolean;
   /** Why it was refused, when the verifier said. */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
 }
 
 /**
@@ -55,7 +55,7 @@ export interface LdapVerdict {
   /** Accept the bind. */
   ok: boolean;
   /** Why it was refused; recorded in {@link LdapVerifier.binds}. */
-  reason?: string;
+  reason?: string | undefined;
 }
 
 /**
@@ -74,9 +74,9 @@ export interface LdapVerifierOptions {
   /** Decides a bind: `true`/`{ ok: true }` accepts, anything else refuses with invalidCredentials (49). */
   verify(bind: LdapBind): boolean | LdapVerdict | Promise<boolean | LdapVerdict>;
   /** Default `127.0.0.1`. */
-  host?: string;
+  host?: string | undefined;
   /** Default 0 (any free port). */
-  port?: number;
+  port?: number | undefined;
 }
 
 /**

@@ -87,7 +87,7 @@ export interface OciIdentityUser {
    * const alice = { ocid: 'ocid1.user.oc1..aaaaalice', apiKeys: [{ fingerprint, publicKey: publicKeyPem }] };
    * ```
    */
-  apiKeys?: OciIdentityApiKey[];
+  apiKeys?: OciIdentityApiKey[] | undefined;
   /**
    * The user name, as the console shows it and as a database maps it with
    * `IAM_PRINCIPAL_NAME=[<domain>/]<name>`. Default: none, so only `IAM_PRINCIPAL_OCID=` and groups map it.
@@ -97,7 +97,7 @@ export interface OciIdentityUser {
    * const alice = { ocid: 'ocid1.user.oc1..aaaaalice', name: 'alice@example.com' };
    * ```
    */
-  name?: string;
+  name?: string | undefined;
   /**
    * The identity domain the user lives in. Default: the tenancy's Default domain, which database mappings
    * leave unnamed.
@@ -107,7 +107,7 @@ export interface OciIdentityUser {
    * const peter = { ocid: 'ocid1.user.oc1..aaaapeter', name: 'peter', domain: 'sales_domain' };
    * ```
    */
-  domain?: string;
+  domain?: string | undefined;
   /**
    * The groups the user belongs to, by name: `'<group>'` for a group of the user's own domain, or
    * `'<domain>/<group>'`. A database maps a group with `IAM_GROUP_NAME=[<domain>/]<group>`. Default none.
@@ -117,7 +117,7 @@ export interface OciIdentityUser {
    * const alice = { ocid: 'ocid1.user.oc1..aaaaalice', name: 'alice', groups: ['db_users', 'sales_domain/db_sales'] };
    * ```
    */
-  groups?: string[];
+  groups?: string[] | undefined;
 }
 
 /**
@@ -148,7 +148,7 @@ export interface OciIdentityDynamicGroup {
    * const group = { name: 'adb_functions', domain: 'apps_domain', members: [functionOcid] };
    * ```
    */
-  domain?: string;
+  domain?: string | undefined;
   /**
    * The OCIDs of the instance and resource principals it matches.
    *
@@ -207,7 +207,7 @@ export interface OciIdentityPrincipal {
    * expect(emulator.principal(userOcid)?.name).toBe('alice');
    * ```
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
    * A user's identity domain; absent for the Default domain.
    *
@@ -216,7 +216,7 @@ export interface OciIdentityPrincipal {
    * expect(emulator.principal(peterOcid)?.domain).toBe('sales_domain');
    * ```
    */
-  readonly domain?: string;
+  readonly domain?: string | undefined;
   /**
    * A user's groups, or the dynamic groups an instance or resource principal belongs to, each with its
    * domain (absent for the Default domain).
@@ -230,7 +230,7 @@ export interface OciIdentityPrincipal {
     /** The group's name. */
     readonly name: string;
     /** The group's identity domain; absent for the Default domain. */
-    readonly domain?: string;
+    readonly domain?: string | undefined;
   }[];
 }
 
@@ -265,7 +265,7 @@ export interface OciIdentityTenancy {
    * const tenancy = { ocid: 'ocid1.tenancy.oc1..aaaatenancy', users: [{ ocid: 'ocid1.user.oc1..aaaaalice', apiKeys: [apiKey] }] };
    * ```
    */
-  users?: OciIdentityUser[];
+  users?: OciIdentityUser[] | undefined;
   /**
    * The tenancy's dynamic groups, which instance and resource principals belong to. Default none.
    *
@@ -274,7 +274,7 @@ export interface OciIdentityTenancy {
    * const tenancy = { ocid: tenancyOcid, dynamicGroups: [{ name: 'adb_functions', members: [functionOcid] }] };
    * ```
    */
-  dynamicGroups?: OciIdentityDynamicGroup[];
+  dynamicGroups?: OciIdentityDynamicGroup[] | undefined;
 }
 
 /**
@@ -338,7 +338,7 @@ export interface OciIdentityEmulatorOptions {
    * const tokenIssuer = { publicKey: issuer.publicKey };
    * ```
    */
-  tokenIssuer?: OciIdentityTokenIssuer;
+  tokenIssuer?: OciIdentityTokenIssuer | undefined;
   /**
    * The region ids served. A request reaches a region through a path prefix,
    * `/<region>/v1/actions/generateScopedAccessToken` (what {@link OciIdentityEmulator.endpointFor} gives);
@@ -350,7 +350,7 @@ export interface OciIdentityEmulatorOptions {
    * const regions = ['us-ashburn-1', 'eu-frankfurt-1'];
    * ```
    */
-  regions?: string[];
+  regions?: string[] | undefined;
   /**
    * The RSA private key (PEM or KeyObject) that signs the issued db-tokens; its public key is
    * {@link OciIdentityEmulator.publicKey}. Default: an RSA-2048 key generated at start.
@@ -360,7 +360,7 @@ export interface OciIdentityEmulatorOptions {
    * const { privateKey: signingKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
    * ```
    */
-  signingKey?: string | KeyObject;
+  signingKey?: string | KeyObject | undefined;
   /**
    * How long an issued db-token lasts: its `exp` is `iat` plus this. Default 3600 (OCI's one hour).
    *
@@ -369,7 +369,7 @@ export interface OciIdentityEmulatorOptions {
    * const tokenLifetimeSeconds = 120;
    * ```
    */
-  tokenLifetimeSeconds?: number;
+  tokenLifetimeSeconds?: number | undefined;
   /**
    * The clock, in milliseconds since the epoch: for the request's `date`/`x-date` (which must be within
    * five minutes of it), security-token expiry, and the issued tokens' `iat` and `exp`. Default `Date.now`.
@@ -382,7 +382,7 @@ export interface OciIdentityEmulatorOptions {
    * const now = () => Date.now() + skew;
    * ```
    */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /**
    * An artificial delay, in milliseconds, before every answer: for benchmarks that want a network-like
    * round trip. Default 0.
@@ -392,7 +392,7 @@ export interface OciIdentityEmulatorOptions {
    * const latencyMs = 40;
    * ```
    */
-  latencyMs?: number;
+  latencyMs?: number | undefined;
   /**
    * The address to listen on. Default `127.0.0.1`.
    *
@@ -401,7 +401,7 @@ export interface OciIdentityEmulatorOptions {
    * const host = '127.0.0.1';
    * ```
    */
-  host?: string;
+  host?: string | undefined;
   /**
    * The port to listen on. Default 0 (any free port).
    *
@@ -410,7 +410,7 @@ export interface OciIdentityEmulatorOptions {
    * const port = 0;
    * ```
    */
-  port?: number;
+  port?: number | undefined;
 }
 
 /**
@@ -454,7 +454,7 @@ export interface OciIdentityRequestRecord {
    * expect(emulator.requests.at(-1)?.region).toBe('eu-frankfurt-1');
    * ```
    */
-  readonly region?: string;
+  readonly region?: string | undefined;
   /**
    * How the request was signed, once its `keyId` was read: `'api_key'` (`<tenancy>/<user>/<fingerprint>`)
    * or `'security_token'` (`ST$<jwt>`: a session token or a resource principal).
@@ -464,7 +464,7 @@ export interface OciIdentityRequestRecord {
    * expect(emulator.requests.at(-1)?.keyIdKind).toBe('security_token');
    * ```
    */
-  readonly keyIdKind?: 'api_key' | 'security_token';
+  readonly keyIdKind?: 'api_key' | 'security_token' | undefined;
   /**
    * The caller's tenancy OCID, once known (from the `keyId`, or from the security token's claims).
    *
@@ -473,7 +473,7 @@ export interface OciIdentityRequestRecord {
    * expect(emulator.requests.at(-1)?.tenancy).toBe('ocid1.tenancy.oc1..aaaatenancy');
    * ```
    */
-  readonly tenancy?: string;
+  readonly tenancy?: string | undefined;
   /**
    * The caller's OCID, once known: the user of an API key, or the security token's `sub`.
    *
@@ -482,7 +482,7 @@ export interface OciIdentityRequestRecord {
    * expect(emulator.requests.at(-1)?.principal).toBe('ocid1.user.oc1..aaaaalice');
    * ```
    */
-  readonly principal?: string;
+  readonly principal?: string | undefined;
   /**
    * The `scope` of the body, when the body was read and it had a string `scope` (even a malformed one).
    *
@@ -491,7 +491,7 @@ export interface OciIdentityRequestRecord {
    * expect(emulator.requests.at(-1)?.scope).toBe('urn:oracle:db::id::*');
    * ```
    */
-  readonly scope?: string;
+  readonly scope?: string | undefined;
   /**
    * The OCI fingerprint (MD5 of the DER SPKI, colon hex) of the body's `publicKey`, when it parsed as a key.
    *
@@ -500,7 +500,7 @@ export interface OciIdentityRequestRecord {
    * expect(emulator.requests.at(-1)?.publicKeyFingerprint).toBe(ociKeyFingerprint(sessionPublicKeyPem));
    * ```
    */
-  readonly publicKeyFingerprint?: string;
+  readonly publicKeyFingerprint?: string | undefined;
   /**
    * Whether a db-token was issued.
    *
@@ -529,7 +529,7 @@ export interface OciIdentityRequestRecord {
    * expect(emulator.requests.at(-1)?.reason).toBe('signature does not verify');
    * ```
    */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
   /**
    * The `opc-request-id` the emulator answered with.
    *
@@ -686,7 +686,7 @@ export interface OciSecurityTokenOptions {
    * const tenant = 'ocid1.tenancy.oc1..aaaatenancy';
    * ```
    */
-  tenant?: string;
+  tenant?: string | undefined;
   /**
    * Expiry, in seconds since the epoch.
    *
@@ -716,7 +716,7 @@ export interface OciSecurityTokenOptions {
    * const jwkAsString = true;
    * ```
    */
-  jwkAsString?: boolean;
+  jwkAsString?: boolean | undefined;
   /**
    * More claims, merged last (so they can also override `sub`, `tenant`, `jwk`, `iat` or `exp`):
    * for example a resource principal's `res_tenant`, `res_compartment`, `ptype`.
@@ -726,7 +726,7 @@ export interface OciSecurityTokenOptions {
    * const claims = { ptype: 'resource', res_tenant: tenancyOcid, res_compartment: compartmentOcid };
    * ```
    */
-  claims?: Record<string, unknown>;
+  claims?: Record<string, unknown> | undefined;
 }
 
 const REGION_ID = /^[A-Za-z0-9._-]+$/;
@@ -736,8 +736,8 @@ const MIN_RSA_BITS = 2048;
 
 interface Caller {
   keyIdKind: 'api_key' | 'security_token';
-  tenancy?: string;
-  principal?: string;
+  tenancy?: string | undefined;
+  principal?: string | undefined;
 }
 
 type AuthVerdict = { ok: true; caller: Required<Caller> } | { ok: false; reason: string; caller?: Caller };

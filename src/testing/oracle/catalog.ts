@@ -13,9 +13,9 @@ export interface IamPrincipal {
   ocid: string;
   tenancy: string;
   /** The user name; undefined for instance and resource principals. */
-  name?: string;
+  name?: string | undefined;
   /** The identity domain of a user; undefined for the Default domain. */
-  domain?: string;
+  domain?: string | undefined;
   /** Groups (users) or dynamic groups (instance and resource principals), each in its identity domain. */
   groups: readonly { name: string; domain?: string }[];
 }
@@ -35,7 +35,7 @@ export interface Resolution {
 interface Account {
   name: string;
   kind: 'user' | 'role';
-  mapping?: IamMapping;
+  mapping?: IamMapping | undefined;
   privileges: Set<string>;
   roles: Set<string>;
 }

@@ -99,9 +99,9 @@ interface CertificateSpec {
   issuerPublicKey: KeyObject;
   ca: boolean;
   /** DNS names and IP addresses for subjectAltName. */
-  names?: readonly string[];
+  names?: readonly string[] | undefined;
   /** Extended key usage OIDs. */
-  usage?: readonly string[];
+  usage?: readonly string[] | undefined;
   notBefore: Date;
   notAfter: Date;
 }

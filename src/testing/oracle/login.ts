@@ -75,12 +75,12 @@ export interface LoginRequest {
 
 /** What is known of the token, once read: safe to record (no token or key text). @internal */
 export interface TokenFacts {
-  principal?: string;
-  tenancy?: string;
-  scope?: string;
-  region?: string;
-  jti?: string;
-  expiresAt?: Date;
+  principal?: string | undefined;
+  tenancy?: string | undefined;
+  scope?: string | undefined;
+  region?: string | undefined;
+  jti?: string | undefined;
+  expiresAt?: Date | undefined;
 }
 
 /** A session's identity after a good login. @internal */

@@ -154,7 +154,7 @@ export interface OracleDbEmulatorOptions {
    * const now = () => Date.now() + 2 * 3600_000; // the database is two hours ahead
    * ```
    */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /**
    * The address to listen on. Default `127.0.0.1`. The certificate names `localhost`, `127.0.0.1` and
    * this host.
@@ -164,7 +164,7 @@ export interface OracleDbEmulatorOptions {
    * const host = '127.0.0.1';
    * ```
    */
-  host?: string;
+  host?: string | undefined;
   /**
    * The port to listen on. Default 0 (any free port).
    *
@@ -173,7 +173,7 @@ export interface OracleDbEmulatorOptions {
    * const port = 0;
    * ```
    */
-  port?: number;
+  port?: number | undefined;
 }
 
 /**
@@ -214,7 +214,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.errorNum).toBe(1017);
    * ```
    */
-  readonly errorNum?: number;
+  readonly errorNum?: number | undefined;
   /**
    * `ORA-nnnnn` of a refusal, as the driver's `err.code` has it, except that node-oracledb relabels
    * ORA-25708 as NJS-087 (keeping `err.errorNum` 25708 and the ORA text in the message).
@@ -224,7 +224,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.code).toBe('ORA-25707');
    * ```
    */
-  readonly code?: string;
+  readonly code?: string | undefined;
   /**
    * Why it was refused: a fixed phrase such as `the db-token was issued in eu-frankfurt-1, not the
    * database's region us-ashburn-1`. The client only sees Oracle's terse text.
@@ -234,7 +234,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.reason).toBe('no global user or role maps this principal');
    * ```
    */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
   /**
    * The token's `sub`: the principal's OCID, once the token was read.
    *
@@ -243,7 +243,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.principal).toBe('ocid1.user.oc1..aaaaalice');
    * ```
    */
-  readonly principal?: string;
+  readonly principal?: string | undefined;
   /**
    * The principal's tenancy (the token's `tenant`, or `res_tenant`).
    *
@@ -252,7 +252,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.tenancy).toBe(otherTenancyOcid); // a cross-tenancy login
    * ```
    */
-  readonly tenancy?: string;
+  readonly tenancy?: string | undefined;
   /**
    * The token's scope URN.
    *
@@ -261,7 +261,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.scope).toBe(ociScope.database(compartment, dbOcid));
    * ```
    */
-  readonly scope?: string;
+  readonly scope?: string | undefined;
   /**
    * The region whose IAM issued the token (its `region` claim).
    *
@@ -270,7 +270,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.region).toBe('eu-frankfurt-1');
    * ```
    */
-  readonly region?: string;
+  readonly region?: string | undefined;
   /**
    * The token's `jti`: tells tokens apart (across a rollover, say) without holding them.
    *
@@ -279,7 +279,7 @@ export interface OracleDbLogin {
    * expect(new Set(db.logins.map((l) => l.tokenId)).size).toBeGreaterThan(1);
    * ```
    */
-  readonly tokenId?: string;
+  readonly tokenId?: string | undefined;
   /**
    * The token's expiry.
    *
@@ -288,7 +288,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)!.expiresAt!.getTime()).toBeGreaterThan(Date.now());
    * ```
    */
-  readonly expiresAt?: Date;
+  readonly expiresAt?: Date | undefined;
   /**
    * The global user logged in as (a successful login).
    *
@@ -297,7 +297,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.user).toBe('SALES_APP');
    * ```
    */
-  readonly user?: string;
+  readonly user?: string | undefined;
   /**
    * The mapping that matched, as written in `IDENTIFIED GLOBALLY AS '…'`.
    *
@@ -306,7 +306,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.mapping).toBe('IAM_GROUP_NAME=db_users');
    * ```
    */
-  readonly mapping?: string;
+  readonly mapping?: string | undefined;
   /**
    * The global roles the principal's groups brought (`CREATE ROLE … IDENTIFIED GLOBALLY`).
    *
@@ -315,7 +315,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.globalRoles).toEqual(['EXPORT_ROLE']);
    * ```
    */
-  readonly globalRoles?: readonly string[];
+  readonly globalRoles?: readonly string[] | undefined;
   /**
    * The driver as it named itself (`SESSION_CLIENT_DRIVER_NAME`), such as `node-oracledb : 6.10.0 thn`.
    *
@@ -324,7 +324,7 @@ export interface OracleDbLogin {
    * expect(db.logins.at(-1)?.driver).toMatch(/^node-oracledb : 26\./);
    * ```
    */
-  readonly driver?: string;
+  readonly driver?: string | undefined;
   /**
    * The session opened, by the id of {@link OracleDbSession}.
    *
@@ -333,7 +333,7 @@ export interface OracleDbLogin {
    * const session = db.sessions.find((s) => s.id === db.logins.at(-1)?.sessionId);
    * ```
    */
-  readonly sessionId?: number;
+  readonly sessionId?: number | undefined;
 }
 
 /**

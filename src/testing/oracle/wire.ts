@@ -813,11 +813,11 @@ export interface CallEnd {
   /** The ORA number; 0 for success. */
   number: number;
   /** `ORA-nnnnn: text`, without the trailing newline. Only sent with a non-zero number. */
-  message?: string;
-  cursorId?: number;
-  rowCount?: number;
+  message?: string | undefined;
+  cursorId?: number | undefined;
+  rowCount?: number | undefined;
   /** End-of-call status bits; 0x02 would tell the client a transaction is open. */
-  callStatus?: number;
+  callStatus?: number | undefined;
 }
 
 /**
@@ -871,7 +871,7 @@ export interface Column {
   name: string;
   type: 'varchar' | 'char' | 'number';
   /** The byte length of a VARCHAR2/CHAR column, 1..4000. NUMBER columns are 22 bytes. */
-  size?: number;
+  size?: number | undefined;
 }
 
 /** A value of a row: text for VARCHAR2/CHAR, a number or decimal string for NUMBER, or null. @internal */

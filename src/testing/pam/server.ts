@@ -49,7 +49,7 @@ export interface PamLoginRecord {
    * Why it was refused, when the verifier said.
    * @example `'token expired'`
    */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
 }
 
 /**
@@ -72,7 +72,7 @@ export interface PamVerdict {
    * Why it was refused; recorded in {@link PamScriptVerifier.binds}.
    * @example `'signature does not match'`
    */
-  reason?: string;
+  reason?: string | undefined;
 }
 
 /**
@@ -102,18 +102,18 @@ export interface PamScriptVerifierOptions {
    * this only if you write your own script. Default `127.0.0.1`.
    * @example `'127.0.0.1'`
    */
-  host?: string;
+  host?: string | undefined;
   /**
    * Port to listen on. Default 0 (any free port).
    * @example `0`
    */
-  port?: number;
+  port?: number | undefined;
   /**
    * Seconds `pam_script_auth` waits for an answer before refusing, so that a
    * dead verifier cannot hang the database server. Default 10.
    * @example `10`
    */
-  timeoutSeconds?: number;
+  timeoutSeconds?: number | undefined;
 }
 
 /**
