@@ -1,26 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FetchTimeoutError, ProviderClosedError, TokenUnavailableError, tokenProvider, type TokenEvent, type TokenProvider } from 'dbtoken';
 import { mockTokenSource } from 'dbtoken/testing';
+import { closedAfterEach, settle } from '../helpers/providers.js';
 
 const MIN = 60_000;
-const providers: TokenProvider[] = [];
+const provider = closedAfterEach();
 
-function provider(...args: Parameters<typeof tokenProvider>): TokenProvider {
-  const p = tokenProvider(...args);
-  providers.push(p);
-  return p;
-}
-
-afterEach(() => {
-  for (const p of providers.splice(0)) p.close();
-  vi.useRealTimers();
-});
-
-const settle = async <T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
-  p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
 
 describe('a token source that never answers', () => {
   it('each caller rejects at its own deadline with TokenUnavailableError naming the timeout; the fetch is aborted; the next call starts afresh', async () => {

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FetchTimeoutError, TokenUnavailableError, tokenProvider, type DbToken, type TokenProvider } from 'dbtoken';
 import { mockTokenSource } from 'dbtoken/testing';
+import { closedAfterEach, settle } from '../helpers/providers.js';
 import { createProvider } from '../../src/core/provider.js';
 import { refreshSchedule } from '../../src/core/policy.js';
 
@@ -26,11 +27,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const settle = async <T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
-  p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
 
 /** A source that never answers; it rejects only when its signal aborts. Records the time of each call. */
 function hangingSource(now: () => number = Date.now): ((ctx: { signal: AbortSignal }) => Promise<DbToken>) & { calls: { at: number; signal: AbortSignal }[] } {

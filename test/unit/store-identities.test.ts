@@ -1,31 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_CACHED_TOKENS, tokenProvider, type TokenProvider } from 'dbtoken';
 import { mockTokenSource } from 'dbtoken/testing';
+import { closedAfterEach, settle } from '../helpers/providers.js';
 
 const MIN = 60_000;
-const providers: TokenProvider[] = [];
+const provider = closedAfterEach();
 let run = 0;
-
-function provider(...args: Parameters<typeof tokenProvider>): TokenProvider {
-  const p = tokenProvider(...args);
-  providers.push(p);
-  return p;
-}
-
 afterEach(() => {
-  for (const p of providers.splice(0)) p.close();
-  vi.useRealTimers();
   run += 1;
 });
 
 /** A cacheKey no other test uses. */
 const key = (name: string): string => `store-identities|${run}|${name}`;
 
-const settle = async <T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
-  p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
 
 describe('callers that cancel', () => {
   it('a source that answers in 300 ms, three callers that give up at 50 ms: the next caller gets that fetch\'s token at once, and nothing is failing', async () => {

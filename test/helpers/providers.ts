@@ -1,0 +1,23 @@
+import { afterEach, vi } from 'vitest';
+import { tokenProvider, type TokenProvider } from 'dbtoken';
+
+/** A promise's outcome as a value, so that a test can assert on a rejection without an unhandled one. */
+export const settle = async <T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+/** `tokenProvider`, closed after each test (and real timers restored). */
+export function closedAfterEach(): typeof tokenProvider {
+  const providers: TokenProvider[] = [];
+  afterEach(() => {
+    for (const p of providers.splice(0)) p.close();
+    vi.useRealTimers();
+  });
+  return (...args) => {
+    const p = tokenProvider(...args);
+    providers.push(p);
+    return p;
+  };
+}
