@@ -51,9 +51,11 @@ export const TOKEN_OCI_HELP = `Usage: dbtoken token oci --scope <urn> [--region 
                         [--profile <name>] [--config-file <file>] [--endpoint <url>] [--out <dir>] [--json]
 
 Fetches an OCI IAM db-token (valid 1 hour) and writes it with its private key
-as <dir>/token and <dir>/oci_db_key.pem (mode 0600, directory mode 0700),
-where SQL*Plus and SQLcl read them with TOKEN_AUTH=OCI_TOKEN. Prints where
-it wrote them and when the token expires, never the token itself.
+as <dir>/token and <dir>/oci_db_key.pem (mode 0600), where SQL*Plus and SQLcl
+read them with TOKEN_AUTH=OCI_TOKEN. Prints where it wrote them and when the
+token expires, never the token itself. A directory it creates gets mode 0700;
+an existing one keeps its mode, and one that others may write without a
+sticky bit is refused.
 
 Options:
   --scope <urn>          what the token opens: urn:oracle:db::id::* (your tenancy),

@@ -214,7 +214,7 @@ describe('dbtoken token oci against the OCI Identity Data Plane emulator', () =>
     expect(r.stdout).not.toContain('PRIVATE KEY');
   });
 
-  it('--json prints { dir, tokenFile, keyFile, expiresAt }; an existing directory is tightened to 0700 and old files replaced at 0600', async () => {
+  it('--json prints { dir, tokenFile, keyFile, expiresAt }; an existing directory keeps its mode and old files are replaced at 0600', async () => {
     const { configFile } = writeProfile(tempDir(), { keys: alice });
     const out = join(tempDir(), 'db-token');
     mkdirSync(out, { mode: 0o755 });
@@ -226,7 +226,7 @@ describe('dbtoken token oci against the OCI Identity Data Plane emulator', () =>
     const o = JSON.parse(r.stdout);
     expect(o).toEqual({ dir: out, tokenFile: join(out, 'token'), keyFile: join(out, 'oci_db_key.pem'), expiresAt: expect.any(String) });
     expect(Date.parse(o.expiresAt)).toBe(claims(readFileSync(o.tokenFile, 'utf8')).exp * 1000);
-    expect(mode(out)).toBe(0o700);
+    expect(mode(out)).toBe(0o755);
     expect(mode(o.tokenFile)).toBe(0o600);
     expect(mode(o.keyFile)).toBe(0o600);
     expect(keyMatchesJwk(readFileSync(o.keyFile, 'utf8'), claims(readFileSync(o.tokenFile, 'utf8')).jwk)).toBe(true);
@@ -240,6 +240,20 @@ describe('dbtoken token oci against the OCI Identity Data Plane emulator', () =>
     expect(JSON.parse(r.stdout).dir).toBe(join(home, '.oci', 'db-token'));
     expect(mode(join(home, '.oci', 'db-token'))).toBe(0o700);
     expect(mode(join(home, '.oci', 'db-token', 'token'))).toBe(0o600);
+  });
+
+  it('--out a directory others may write without a sticky bit: exit 2 before any IAM call, its mode left alone', async () => {
+    const { configFile } = writeProfile(tempDir(), { keys: alice });
+    const out = tempDir();
+    chmodSync(out, 0o777);
+    const before = iam.requests.length;
+    const r = await dbtoken(ociArgs(configFile, '--out', out));
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/--out .* is writable by anyone and has no sticky bit/);
+    expect(iam.requests.length).toBe(before);
+    expect(statSync(out).mode & 0o7777).toBe(0o777);
+    expect(readdirSync(out)).toEqual([]);
   });
 
   it('--out that is a symlink: exit 2 before any IAM call, and the directory it points to is left alone', async () => {
