@@ -41,7 +41,8 @@ Options:
   --host <host>      the endpoint the client connects to (mydb.abc123.us-east-1.rds.amazonaws.com)
   --port <port>      the port the client connects to (5432 PostgreSQL, 3306 MySQL)
   --user <user>      the database user the token logs in as
-  --region <region>  the database's region; read from RDS endpoints, required for any other host
+  --region <region>  the database's region; without it, read from an RDS endpoint, AWS_REGION,
+                     AWS_DEFAULT_REGION or the AWS profile's region (AWS_PROFILE, AWS_CONFIG_FILE)
 
 With --json: {"token": "...", "expiresAt": "<ISO 8601>"}.
 
@@ -101,7 +102,8 @@ Connection options (oracledb):
   --insecure               allow a connect string that is not TCPS (testing only)
 
 Token options:
-  aws:       --region <region> (read from RDS endpoints); credentials from the AWS SDK's default chain
+  aws:       --region <region> (else from an RDS endpoint, AWS_REGION, AWS_DEFAULT_REGION or the
+             AWS profile); credentials from the AWS SDK's default chain
   oci:       --scope <urn> --region <region> --auth <method> --profile <name> --config-file <file>
              --endpoint <url>   (as for "dbtoken token oci")
   heatwave:  --profile <name> --config-file <file>   (the OCI config profile that signs the login)

@@ -9,7 +9,7 @@ import { tokenAwsOptions, tokenOciOptions } from './token-options.js';
 
 /** `dbtoken token aws`: prints the token itself (the one place the CLI prints a secret). */
 export async function tokenAws(argv: readonly string[], ctx: Context): Promise<number> {
-  const o = tokenAwsOptions(argv);
+  const o = tokenAwsOptions(argv, ctx.io.env);
   ctx.token = 'aws';
   const provider = await openProvider(o.provider, ctx);
   try {
