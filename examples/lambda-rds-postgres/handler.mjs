@@ -15,7 +15,7 @@ const token = awsRdsToken({
   hostname: process.env.DB_HOST,
   port: Number(process.env.DB_PORT ?? 5432),
   username: process.env.DB_USER,
-  region: process.env.DB_REGION || undefined, // read from *.rds.amazonaws.com hostnames when unset
+  region: process.env.DB_REGION || undefined, // unset: from a *.rds.amazonaws.com hostname, else AWS_REGION (Lambda's own)
 });
 
 const pool = createIamPool({

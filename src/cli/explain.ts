@@ -28,6 +28,9 @@ export interface FieldWording {
   readonly fix?: string | undefined;
 }
 
+/** `region` of an RDS token, as the CLI words it. */
+export const AWS_REGION_WORDING: FieldWording = { option: '--region', fix: 'give an AWS region, such as --region us-east-1' };
+
 /** Fields by dotted path without indexes (`groups.grants`): an option alone, or a {@link FieldWording}. */
 export type FieldWordings = Readonly<Record<string, string | FieldWording>>;
 
@@ -39,7 +42,7 @@ export const PROVIDER_FIELDS: FieldWordings = {
   username: '--user',
   user: '--user',
   database: '--database',
-  // AWS regions are resolved before any provider is made (awsProviderPlan).
+  // An AWS token's region is worded by AWS_REGION_WORDING (see explainConfig).
   region: { option: '--region', fix: 'give an OCI region, such as --region us-ashburn-1' },
   scope: {
     option: '--scope',
@@ -151,12 +154,14 @@ const NETWORK_CODES: Readonly<Record<string, string>> = {
 
 const refused = (what: string, why: string): Failure => ({ exitCode: 1, message: `${what}. Likely cause: ${why}` });
 
-function explainConfig(err: ConfigError): Failure {
+function explainConfig(err: ConfigError, ctx: FailureContext): Failure {
   // Nothing on the command line is wrong: the session needs refreshing.
   if (err.field === 'security_token_file' && /\bexpired\b/.test(err.problem)) {
     return refused(`the OCI session token has expired: ${err.problem}`, 'sessions from `oci session authenticate` last 1 hour: run `oci session refresh` (or `oci session authenticate` once it can no longer be refreshed) and try again');
   }
-  return { exitCode: 2, message: configErrorLine(err, wordingFor(err.field, PROVIDER_FIELDS)) };
+  // An AWS profile without a region is found only when the first token is asked for.
+  const wording = ctx.token === 'aws' && err.field === 'region' ? AWS_REGION_WORDING : wordingFor(err.field, PROVIDER_FIELDS);
+  return { exitCode: 2, message: configErrorLine(err, wording) };
 }
 
 function explainUnavailable(err: TokenUnavailableError): Failure {
@@ -321,7 +326,7 @@ export function explainFailure(err: unknown, ctx: FailureContext): Failure {
   if (oracleCode(err) === 'NJS-168' && ctx.tokenError !== undefined) return explainFailure(ctx.tokenError, { ...ctx, tokenError: undefined });
   const chain = causeChain(err);
   const config = chain.find((e): e is ConfigError => e instanceof ConfigError);
-  if (config) return explainConfig(config);
+  if (config) return explainConfig(config, ctx);
   const insecure = chain.find((e): e is InsecureTransportError => e instanceof InsecureTransportError);
   if (insecure) {
     return refused('TLS refused: dbtoken sends no token over a connection without TLS', 'the connection was not encrypted: check that the server speaks TLS on --host and --port (--insecure allows it, for local testing only)');

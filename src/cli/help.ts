@@ -41,7 +41,8 @@ Options:
   --host <host>      the endpoint the client connects to (mydb.abc123.us-east-1.rds.amazonaws.com)
   --port <port>      the port the client connects to (5432 PostgreSQL, 3306 MySQL)
   --user <user>      the database user the token logs in as
-  --region <region>  the database's region; read from RDS endpoints, required for any other host
+  --region <region>  the database's region; without it, read from an RDS endpoint, AWS_REGION,
+                     AWS_DEFAULT_REGION or the AWS profile's region (AWS_PROFILE, AWS_CONFIG_FILE)
 
 With --json: {"token": "...", "expiresAt": "<ISO 8601>"}.
 
@@ -51,9 +52,11 @@ export const TOKEN_OCI_HELP = `Usage: dbtoken token oci --scope <urn> [--region 
                         [--profile <name>] [--config-file <file>] [--endpoint <url>] [--out <dir>] [--json]
 
 Fetches an OCI IAM db-token (valid 1 hour) and writes it with its private key
-as <dir>/token and <dir>/oci_db_key.pem (mode 0600, directory mode 0700),
-where SQL*Plus and SQLcl read them with TOKEN_AUTH=OCI_TOKEN. Prints where
-it wrote them and when the token expires, never the token itself.
+as <dir>/token and <dir>/oci_db_key.pem (mode 0600), where SQL*Plus and SQLcl
+read them with TOKEN_AUTH=OCI_TOKEN. Prints where it wrote them and when the
+token expires, never the token itself. A directory it creates gets mode 0700;
+an existing one keeps its mode, and one that others may write without a
+sticky bit is refused.
 
 Options:
   --scope <urn>          what the token opens: urn:oracle:db::id::* (your tenancy),
@@ -99,7 +102,8 @@ Connection options (oracledb):
   --insecure               allow a connect string that is not TCPS (testing only)
 
 Token options:
-  aws:       --region <region> (read from RDS endpoints); credentials from the AWS SDK's default chain
+  aws:       --region <region> (else from an RDS endpoint, AWS_REGION, AWS_DEFAULT_REGION or the
+             AWS profile); credentials from the AWS SDK's default chain
   oci:       --scope <urn> --region <region> --auth <method> --profile <name> --config-file <file>
              --endpoint <url>   (as for "dbtoken token oci")
   heatwave:  --profile <name> --config-file <file>   (the OCI config profile that signs the login)

@@ -1,9 +1,10 @@
-import { resolveRdsRegion } from '../sources/aws/region.js';
+import { existsSync } from 'node:fs';
+import { profileShown, resolveRdsRegion, type AwsRegionEnv } from '../sources/aws/region.js';
 import { OCI_AUTH_TYPES, type OciAuth } from '../sources/oci/auth.js';
 import { isOciRegion } from '../sources/oci/region.js';
 import { parseOciScope } from '../sources/oci/scope.js';
 import { optional, oneOf, refuse, required, UsageError, type OptionSpecs, type OptionValues } from './args.js';
-import { PROVIDER_FIELDS, withUsageErrors, wordingFor, type FieldWording } from './explain.js';
+import { AWS_REGION_WORDING, PROVIDER_FIELDS, withUsageErrors, wordingFor } from './explain.js';
 
 /** The options that pick and configure a token provider, shared by `token` and `whoami`. */
 export const PROVIDER_OPTIONS = {
@@ -21,7 +22,10 @@ export interface AwsProviderPlan {
   readonly hostname: string;
   readonly port: number;
   readonly username: string;
-  readonly region: string;
+  /** Known now (--region, the RDS endpoint, AWS_REGION, AWS_DEFAULT_REGION); else the AWS profile's, read with the first token. */
+  readonly region: string | undefined;
+  /** Where the region comes from, for --debug. */
+  readonly regionFrom: string;
 }
 
 /** What `ociDbToken()` gets. */
@@ -42,14 +46,25 @@ export interface HeatwaveProviderPlan {
 
 export type ProviderPlan = AwsProviderPlan | OciProviderPlan | HeatwaveProviderPlan;
 
-/** `region` of an RDS token, as the CLI words it. */
-const AWS_REGION: FieldWording = { option: '--region', fix: 'give an AWS region, such as --region us-east-1' };
-
-/** The RDS token's options: `--region` is needed unless the host is an RDS endpoint. */
-export function awsProviderPlan(values: OptionValues, target: { hostname: string; port: number; username: string }): AwsProviderPlan {
+/**
+ * The RDS token's options. The region is found as `awsRdsToken()` finds it:
+ * `--region`, an RDS endpoint, `AWS_REGION`, `AWS_DEFAULT_REGION`, then the
+ * AWS profile (read with the first token). A usage error when none can give
+ * one.
+ */
+export function awsProviderPlan(
+  values: OptionValues,
+  target: { hostname: string; port: number; username: string },
+  env: AwsRegionEnv,
+  exists: (path: string) => boolean = existsSync,
+): AwsProviderPlan {
   refuse(values, ['scope', 'auth', 'profile', 'config-file', 'endpoint'], 'does not apply to AWS tokens (the SDK reads credentials from AWS_* variables, AWS_PROFILE, SSO or the instance role)');
-  const region = withUsageErrors(() => resolveRdsRegion(optional(values, 'region'), target.hostname), () => AWS_REGION);
-  return { kind: 'aws', ...target, region };
+  const r = withUsageErrors(() => resolveRdsRegion(optional(values, 'region'), target.hostname, env, exists), () => AWS_REGION_WORDING);
+  const regionFrom =
+    r.region === undefined
+      ? `AWS profile ${profileShown(r.profile)} in ${r.files.config} or ${r.files.credentials}`
+      : { region: '--region', hostname: 'the RDS endpoint', AWS_REGION: 'AWS_REGION', AWS_DEFAULT_REGION: 'AWS_DEFAULT_REGION' }[r.from];
+  return { kind: 'aws', ...target, region: r.region, regionFrom };
 }
 
 /** The OCI db-token's options. */

@@ -10,9 +10,10 @@ export async function openProvider(plan: ProviderPlan, ctx: Context): Promise<To
   const options: TokenProviderOptions | undefined = ctx.logger ? { logger: ctx.logger } : undefined;
   switch (plan.kind) {
     case 'aws': {
-      const { awsRdsToken } = await import('../sources/aws/rds.js');
-      ctx.log(`awsRdsToken for ${plan.username} at ${plan.hostname}:${plan.port} in ${plan.region}, credentials from the AWS SDK's default chain`);
-      return ctx.track(awsRdsToken({ hostname: plan.hostname, port: plan.port, username: plan.username, region: plan.region }, options));
+      const { awsRdsTokenIn } = await import('../sources/aws/rds.js');
+      ctx.log(`awsRdsToken for ${plan.username} at ${plan.hostname}:${plan.port} in ${plan.region ?? 'the region'} of ${plan.regionFrom}, credentials from the AWS SDK's default chain`);
+      const config = { hostname: plan.hostname, port: plan.port, username: plan.username, ...(plan.region !== undefined ? { region: plan.region } : {}) };
+      return ctx.track(awsRdsTokenIn(ctx.io.env, config, options));
     }
     case 'oci': {
       const { ociDbToken } = await import('../oci.js');

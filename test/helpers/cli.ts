@@ -66,6 +66,11 @@ const CLEAN_ENV: Record<string, string> = {
   AWS_SECRET_ACCESS_KEY: '',
   AWS_SESSION_TOKEN: '',
   AWS_EC2_METADATA_DISABLED: 'true',
+  // No region but the test's own: none from the shell, and no AWS config file.
+  AWS_REGION: '',
+  AWS_DEFAULT_REGION: '',
+  AWS_CONFIG_FILE: '/nonexistent/aws/config',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials',
   PGSSLMODE: '',
 };
 

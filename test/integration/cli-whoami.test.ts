@@ -85,6 +85,14 @@ describe('dbtoken whoami --driver pg against the private PostgreSQL that verifie
     expect(r.stdout).toBe('session_user  iam_alice\ntls           yes\n');
   });
 
+  it('without --region, the region from AWS_REGION (as Lambda sets it)', async () => {
+    const args = pgArgs();
+    args.splice(args.indexOf('--region'), 2);
+    const r = await dbtoken(args, { env: { ...awsEnv(staticKeys), AWS_REGION: REGION } });
+    expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toBe('session_user  iam_alice\ntls           yes\n');
+  });
+
   it('--json, with temporary credentials', async () => {
     const r = await dbtoken(pgArgs('--json'), { env: awsEnv(temporaryKeys) });
     expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });

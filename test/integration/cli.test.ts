@@ -171,6 +171,36 @@ describe('dbtoken token aws', () => {
     expect(verifyRdsToken(r.stdout.trim(), { hostname: host, port: 3306, username: 'app', region: 'eu-west-1', credentials: [staticKeys] }).ok).toBe(true);
   });
 
+  it.each([
+    ['AWS_REGION', { AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'eu-west-1' }, 'us-east-2'],
+    ['AWS_DEFAULT_REGION', { AWS_DEFAULT_REGION: 'eu-west-1' }, 'eu-west-1'],
+  ])('a host that is not an RDS endpoint, without --region: signs for %s', async (_name, env, region) => {
+    const r = await dbtoken(['token', 'aws', '--host', '127.0.0.1', '--port', '5432', '--user', 'app'], { env: { ...awsEnv(staticKeys), ...env } });
+    expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(verifyRdsToken(r.stdout.trim(), { hostname: '127.0.0.1', port: 5432, username: 'app', region, credentials: [staticKeys] }).ok).toBe(true);
+  });
+
+  it("a host that is not an RDS endpoint, without --region: signs for the AWS profile's region (AWS_PROFILE, AWS_CONFIG_FILE)", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config'), '[default]\nregion = eu-west-3\n[profile prod]\nregion = ap-south-1\n');
+    // The profile's keys too: the SDK reads a profile's credentials before AWS_ACCESS_KEY_ID.
+    writeFileSync(join(dir, 'credentials'), `[prod]\naws_access_key_id = ${staticKeys.accessKeyId}\naws_secret_access_key = ${staticKeys.secretAccessKey}\n`);
+    const env = { AWS_PROFILE: 'prod', AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
+    const r = await dbtoken(['token', 'aws', '--host', '127.0.0.1', '--port', '5432', '--user', 'app'], { env });
+    expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(verifyRdsToken(r.stdout.trim(), { hostname: '127.0.0.1', port: 5432, username: 'app', region: 'ap-south-1', credentials: [staticKeys] }).ok).toBe(true);
+  });
+
+  it('an AWS profile without a region: exit 2, one line naming --region and every source', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config'), '[default]\noutput = json\n');
+    const r = await dbtoken(['token', 'aws', '--host', '127.0.0.1', '--port', '5432', '--user', 'app'], { env: { ...awsEnv(staticKeys), AWS_CONFIG_FILE: join(dir, 'config') } });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/^dbtoken token aws: --region: cannot be inferred from hostname "127\.0\.0\.1" \(not an RDS endpoint\), AWS_REGION, AWS_DEFAULT_REGION or the region of AWS profile "default" \(no region for it in .*\); give an AWS region, such as --region us-east-1/);
+  });
+
   it('without credentials: exit 1, one line saying so', async () => {
     const r = await dbtoken(args, { env: { HOME: tempDir('dbtoken-home-') } });
     expect(r.code).toBe(1);
@@ -214,7 +244,7 @@ describe('dbtoken token oci against the OCI Identity Data Plane emulator', () =>
     expect(r.stdout).not.toContain('PRIVATE KEY');
   });
 
-  it('--json prints { dir, tokenFile, keyFile, expiresAt }; an existing directory is tightened to 0700 and old files replaced at 0600', async () => {
+  it('--json prints { dir, tokenFile, keyFile, expiresAt }; an existing directory keeps its mode and old files are replaced at 0600', async () => {
     const { configFile } = writeProfile(tempDir(), { keys: alice });
     const out = join(tempDir(), 'db-token');
     mkdirSync(out, { mode: 0o755 });
@@ -226,7 +256,7 @@ describe('dbtoken token oci against the OCI Identity Data Plane emulator', () =>
     const o = JSON.parse(r.stdout);
     expect(o).toEqual({ dir: out, tokenFile: join(out, 'token'), keyFile: join(out, 'oci_db_key.pem'), expiresAt: expect.any(String) });
     expect(Date.parse(o.expiresAt)).toBe(claims(readFileSync(o.tokenFile, 'utf8')).exp * 1000);
-    expect(mode(out)).toBe(0o700);
+    expect(mode(out)).toBe(0o755);
     expect(mode(o.tokenFile)).toBe(0o600);
     expect(mode(o.keyFile)).toBe(0o600);
     expect(keyMatchesJwk(readFileSync(o.keyFile, 'utf8'), claims(readFileSync(o.tokenFile, 'utf8')).jwk)).toBe(true);
@@ -240,6 +270,20 @@ describe('dbtoken token oci against the OCI Identity Data Plane emulator', () =>
     expect(JSON.parse(r.stdout).dir).toBe(join(home, '.oci', 'db-token'));
     expect(mode(join(home, '.oci', 'db-token'))).toBe(0o700);
     expect(mode(join(home, '.oci', 'db-token', 'token'))).toBe(0o600);
+  });
+
+  it('--out a directory others may write without a sticky bit: exit 2 before any IAM call, its mode left alone', async () => {
+    const { configFile } = writeProfile(tempDir(), { keys: alice });
+    const out = tempDir();
+    chmodSync(out, 0o777);
+    const before = iam.requests.length;
+    const r = await dbtoken(ociArgs(configFile, '--out', out));
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/--out .* is writable by anyone and has no sticky bit/);
+    expect(iam.requests.length).toBe(before);
+    expect(statSync(out).mode & 0o7777).toBe(0o777);
+    expect(readdirSync(out)).toEqual([]);
   });
 
   it('--out that is a symlink: exit 2 before any IAM call, and the directory it points to is left alone', async () => {

@@ -6,6 +6,9 @@ import { ensureBuilt, root, runNode } from '../helpers/dist.js';
 
 beforeAll(() => ensureBuilt());
 
+/** No AWS region in the environment and no AWS config file: a host that is not an RDS endpoint needs `region`. */
+const NO_AWS_REGION = { AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_CONFIG_FILE: '/nonexistent/aws/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials' };
+
 describe('the published package (dist/ through the exports map)', () => {
   it('ESM: every subpath loads, and errors from one subpath are instanceof the classes of the main one', async () => {
     const r = await runNode([
@@ -32,7 +35,7 @@ describe('the published package (dist/ through the exports map)', () => {
       out.insecure = [e2 instanceof main.InsecureTransportError, e2.code];
       console.log(JSON.stringify(out));
       `,
-    ]);
+    ], { env: NO_AWS_REGION });
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);
     expect(out.main).toEqual(expect.arrayContaining(['ConfigError', 'DbTokenError', 'InsecureTransportError', 'ProviderClosedError', 'TokenUnavailableError', 'createIamPool', 'tokenProvider']));

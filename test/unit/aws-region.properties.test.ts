@@ -21,6 +21,9 @@ const endpoint = fc
   });
 
 const RUNS = { numRuns: 300 };
+/** No AWS_* variables and no AWS config file: the hostname or the option must give the region. */
+const NO_ENV = {};
+const NO_FILES = (): boolean => false;
 
 describe('rdsRegionFromHostname', () => {
   it('never throws; answers undefined or a region that is in the hostname', () => {
@@ -75,7 +78,7 @@ describe('resolveRdsRegion', () => {
   it('returns a region or throws a ConfigError on region, for any input', () => {
     fc.assert(
       fc.property(fc.oneof(fc.constant(undefined), nearly(region)), fc.oneof(endpoint.map((e) => e.host), hostileString, longString, anyValue), (r, host) => {
-        const out = typedOutcome(() => resolveRdsRegion(r, host as string), /^region$/);
+        const out = typedOutcome(() => resolveRdsRegion(r, host as string, NO_ENV, NO_FILES).region, /^region$/);
         if ('value' in out) {
           expect(isAwsRegion(out.value)).toBe(true);
           if (r !== undefined) expect(out.value).toBe(r);
@@ -88,7 +91,18 @@ describe('resolveRdsRegion', () => {
   it('never shows a token or key given as the region or the hostname', () => {
     fc.assert(
       fc.property(embeddedSecret, fc.boolean(), (s, asRegion) => {
-        const out = asRegion ? typedOutcome(() => resolveRdsRegion(s.text, 'db.example.com'), /^region$/) : typedOutcome(() => resolveRdsRegion(undefined, s.text), /^region$/);
+        const out = asRegion ? typedOutcome(() => resolveRdsRegion(s.text, 'db.example.com', NO_ENV, NO_FILES), /^region$/) : typedOutcome(() => resolveRdsRegion(undefined, s.text, NO_ENV, NO_FILES), /^region$/);
+        expect('error' in out).toBe(true);
+        expectNoSecret(out, s.secret);
+      }),
+      RUNS,
+    );
+  });
+
+  it('never shows a token or key put in AWS_REGION or AWS_DEFAULT_REGION by mistake', () => {
+    fc.assert(
+      fc.property(embeddedSecret, fc.constantFrom('AWS_REGION', 'AWS_DEFAULT_REGION'), (s, name) => {
+        const out = typedOutcome(() => resolveRdsRegion(undefined, '127.0.0.1', { [name]: s.text }, NO_FILES), /^region$/);
         expect('error' in out).toBe(true);
         expectNoSecret(out, s.secret);
       }),
@@ -97,8 +111,8 @@ describe('resolveRdsRegion', () => {
   });
 
   it('still shows what a user reads back: a lower-case region or hostname', () => {
-    expect(() => resolveRdsRegion('moon-1', 'x')).toThrow('region: "moon-1" is not an AWS region name');
-    expect(() => resolveRdsRegion(undefined, '127.0.0.1')).toThrow('cannot be inferred from hostname "127.0.0.1" (not an RDS endpoint)');
+    expect(() => resolveRdsRegion('moon-1', 'x', NO_ENV, NO_FILES)).toThrow('region: "moon-1" is not an AWS region name');
+    expect(() => resolveRdsRegion(undefined, '127.0.0.1', NO_ENV, NO_FILES)).toThrow('cannot be inferred from hostname "127.0.0.1" (not an RDS endpoint)');
   });
 });
 
@@ -106,7 +120,7 @@ describe('regressions found by the properties', () => {
   it('a hostname given as something other than a string is not an RDS endpoint (was a TypeError from .trim())', () => {
     expect(rdsRegionFromHostname(undefined as never)).toBeUndefined();
     expect(rdsRegionFromHostname(42 as never)).toBeUndefined();
-    expect(() => resolveRdsRegion(undefined, null as never)).toThrow(/region: cannot be inferred from hostname null/);
+    expect(() => resolveRdsRegion(undefined, null as never, NO_ENV, NO_FILES)).toThrow(/region: cannot be inferred from hostname null/);
   });
 
   it('isAwsRegion of a symbol is false (was a TypeError from RegExp.test)', () => {
@@ -115,14 +129,14 @@ describe('regressions found by the properties', () => {
 
   it('a secret access key given as the region is not echoed (was echoed in full)', () => {
     const key = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-    expect(() => resolveRdsRegion(key, 'db.example.com')).toThrow('region: (a 40-character string, not shown) is not an AWS region name');
+    expect(() => resolveRdsRegion(key, 'db.example.com', NO_ENV, NO_FILES)).toThrow('region: (a 40-character string, not shown) is not an AWS region name');
   });
 
   it('an RDS token given as the hostname is not echoed (was echoed in full)', () => {
     const token = 'db.example.com:5432/?Action=connect&DBUser=app&X-Amz-Signature=0123456789abcdef0123456789abcdef';
     let message = '';
     try {
-      resolveRdsRegion(undefined, token);
+      resolveRdsRegion(undefined, token, NO_ENV, NO_FILES);
     } catch (err) {
       message = (err as Error).message;
     }
@@ -131,6 +145,6 @@ describe('regressions found by the properties', () => {
   });
 
   it('a region with a newline is not written into the message raw (was a second log line)', () => {
-    expect(() => resolveRdsRegion('us-east-1\nERROR forged', 'x')).toThrow(/^region: \(a 22-character string, not shown\) is not an AWS region name/);
+    expect(() => resolveRdsRegion('us-east-1\nERROR forged', 'x', NO_ENV, NO_FILES)).toThrow(/^region: \(a 22-character string, not shown\) is not an AWS region name/);
   });
 });

@@ -4,6 +4,8 @@ import { parseOptions, UsageError } from '../../src/cli/args.js';
 import { TOKEN_OCI_HELP } from '../../src/cli/help.js';
 import { main } from '../../src/cli/main.js';
 import { ociProviderPlan } from '../../src/cli/provider-options.js';
+import { tokenAwsOptions } from '../../src/cli/commands/token-options.js';
+import { whoamiOptions } from '../../src/cli/commands/whoami-options.js';
 import { OCI_AUTH_TYPES } from '../../src/sources/oci/auth.js';
 import { configErrorLine, explainFailure, PROVIDER_FIELDS, withUsageErrors, wordingFor } from '../../src/cli/explain.js';
 import { relativeTime } from '../../src/cli/format.js';
@@ -12,6 +14,8 @@ import { builderWording, parseGroupMap, parseMysqlGrant } from '../../src/cli/co
 import { redact } from '../../src/cli/redact.js';
 
 const err = (message: string, props: Record<string, unknown> = {}): Error => Object.assign(new Error(message), props);
+/** An environment in which no AWS config file exists, whatever the machine has. */
+const NO_AWS_FILES = { AWS_CONFIG_FILE: '/nonexistent/aws/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials' };
 
 describe('explainFailure: each known refusal gets its likely cause, exit 1', () => {
   it.each([
@@ -185,7 +189,7 @@ describe('the library\'s ConfigErrors through the commands: one line each, in th
   const TENANCY = 'ocid1.tenancy.oc1..aaaaaaaatenancya';
   async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
     let stderr = '';
-    const code = await main(argv, { stdout: () => {}, stderr: (t) => void (stderr += t), env: {} });
+    const code = await main(argv, { stdout: () => {}, stderr: (t) => void (stderr += t), env: NO_AWS_FILES });
     return { code, stderr };
   }
 
@@ -193,7 +197,8 @@ describe('the library\'s ConfigErrors through the commands: one line each, in th
     [
       'an RDS token for a host that is not an RDS endpoint (resolveRdsRegion)',
       ['token', 'aws', '--host', '127.0.0.1', '--port', '5432', '--user', 'u'],
-      'dbtoken token aws: --region: cannot be inferred from hostname "127.0.0.1" (not an RDS endpoint); give an AWS region, such as --region us-east-1; see dbtoken token aws --help',
+      'dbtoken token aws: --region: cannot be inferred from hostname "127.0.0.1" (not an RDS endpoint), AWS_REGION, AWS_DEFAULT_REGION or the region of AWS profile "default" ' +
+        '(no AWS config file at /nonexistent/aws/config or /nonexistent/aws/credentials); give an AWS region, such as --region us-east-1; see dbtoken token aws --help',
     ],
     [
       'an RDS token with a region that is not one (resolveRdsRegion)',
@@ -405,5 +410,42 @@ describe('argument helpers', () => {
     [-2 * 60_000, '2 min ago'],
   ])('relativeTime(+%i ms) = %s', (ms, expected) => {
     expect(relativeTime(new Date(1_000_000 + ms), 1_000_000)).toBe(expected);
+  });
+});
+
+describe('token aws and whoami find the AWS region as awsRdsToken() does', () => {
+  const tokenArgs = ['--host', '127.0.0.1', '--port', '5432', '--user', 'app'];
+  const whoamiArgs = ['--driver', 'pg', '--token', 'aws', '--host', 'db.internal.example.com', '--user', 'app'];
+  const profileEnv = { ...NO_AWS_FILES, AWS_CONFIG_FILE: '/etc/passwd', AWS_PROFILE: 'prod' }; // a file that exists: the profile is read with the first token
+  it.each([
+    ['--region', ['--region', 'sa-east-1'], { AWS_REGION: 'us-east-2' }, 'sa-east-1', '--region'],
+    ['AWS_REGION', [], { ...NO_AWS_FILES, AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'eu-west-1' }, 'us-east-2', 'AWS_REGION'],
+    ['AWS_DEFAULT_REGION', [], { ...NO_AWS_FILES, AWS_DEFAULT_REGION: 'eu-west-1' }, 'eu-west-1', 'AWS_DEFAULT_REGION'],
+    ['the profile', [], profileEnv, undefined, 'AWS profile "prod" in /etc/passwd or /nonexistent/aws/credentials'],
+  ] as const)('%s', (_name, more, env, region, from) => {
+    for (const plan of [tokenAwsOptions([...tokenArgs, ...more], env).provider, whoamiOptions([...whoamiArgs, ...more], env).provider]) {
+      expect(plan).toMatchObject({ kind: 'aws', region, regionFrom: from });
+    }
+  });
+
+  it('none of them: a usage error on --region, for whoami too', () => {
+    let thrown: unknown;
+    try {
+      whoamiOptions(whoamiArgs, NO_AWS_FILES);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as UsageError).option).toBe('--region');
+    expect((thrown as Error).message).toMatch(/^--region: cannot be inferred from hostname "db\.internal\.example\.com" \(not an RDS endpoint\), AWS_REGION, AWS_DEFAULT_REGION or the region of AWS profile "default"/);
+  });
+
+  it('a profile without a region, found at the first token: --region, in AWS words', () => {
+    const error = new ConfigError('region', 'cannot be inferred from hostname "h" (not an RDS endpoint), AWS_REGION, AWS_DEFAULT_REGION or the region of AWS profile "default" (no region for it in /c or /k)', 'pass region');
+    expect(explainFailure(error, { command: 'dbtoken whoami', token: 'aws' })).toEqual({
+      exitCode: 2,
+      message: '--region: cannot be inferred from hostname "h" (not an RDS endpoint), AWS_REGION, AWS_DEFAULT_REGION or the region of AWS profile "default" (no region for it in /c or /k); give an AWS region, such as --region us-east-1',
+    });
+    expect(explainFailure(new ConfigError('region', 'x'), { command: 'dbtoken whoami', token: 'oci' }).message).toBe('--region: x; give an OCI region, such as --region us-ashburn-1');
   });
 });

@@ -29,6 +29,17 @@ afterEach(() => {
 
 type Case = [name: string, field: string, run: () => unknown];
 
+/** Runs `fn` with no AWS region in the environment and no AWS config file, plus `env`. */
+function withoutAwsSettings<T>(fn: () => T, env: Record<string, string> = {}): T {
+  const settings = { AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_PROFILE: '', AWS_CONFIG_FILE: '/nonexistent/aws/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials', ...env };
+  for (const [name, value] of Object.entries(settings)) vi.stubEnv(name, value);
+  try {
+    return fn();
+  } finally {
+    vi.unstubAllEnvs();
+  }
+}
+
 const cases: Case[] = [
   // tokenProvider
   ['a source that is not a function', 'source', () => tokenProvider('not a function' as never)],
@@ -50,7 +61,8 @@ const cases: Case[] = [
   ['an empty username', 'username', () => awsRdsToken({ hostname: host, username: '  ' })],
   ['a port out of range', 'port', () => awsRdsToken({ hostname: host, port: 70000, username: 'app' })],
   ['a port given as a string', 'port', () => awsRdsToken({ hostname: host, port: '5432' as never, username: 'app' })],
-  ['a region that cannot be inferred', 'region', () => awsRdsToken({ hostname: 'db.internal.example.com', username: 'app' })],
+  ['a region that cannot be inferred', 'region', () => withoutAwsSettings(() => awsRdsToken({ hostname: 'db.internal.example.com', username: 'app' }))],
+  ['a malformed AWS_REGION', 'region', () => withoutAwsSettings(() => awsRdsToken({ hostname: 'db.internal.example.com', username: 'app' }), { AWS_REGION: 'moon' })],
   ['a region that is no region', 'region', () => awsRdsToken({ hostname: host, username: 'app', region: 'useast1' })],
   ['credentials without a secret', 'credentials.secretAccessKey', () => awsRdsToken({ hostname: host, username: 'app', credentials: { accessKeyId: 'AKID' } as never })],
   ['credentials of the wrong type', 'credentials', () => awsRdsToken({ hostname: host, username: 'app', credentials: 'AKID:secret' as never })],

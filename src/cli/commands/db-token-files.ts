@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../args.js';
 import { expiry, table } from '../format.js';
@@ -7,7 +7,7 @@ import { expiry, table } from '../format.js';
 /**
  * The db-token directory that `oci iam db-token get` writes and SQL*Plus and
  * SQLcl read with TOKEN_AUTH=OCI_TOKEN: `token` and `oci_db_key.pem`, mode
- * 0600, in a directory of mode 0700.
+ * 0600. A directory made for them has mode 0700; an existing one keeps its own.
  */
 export const TOKEN_FILE = 'token';
 export const KEY_FILE = 'oci_db_key.pem';
@@ -35,13 +35,24 @@ function outError(dir: string, err: unknown): UsageError {
 const uid = (): number | undefined => process.geteuid?.();
 
 /**
+ * True for a directory mode that lets a user other than the owner rename or
+ * remove its entries: group or other write, without the sticky bit (which
+ * /tmp has, so that only an entry's owner may do that).
+ */
+export function sharedWritable(mode: number): boolean {
+  return (mode & 0o022) !== 0 && (mode & 0o1000) === 0;
+}
+
+/**
  * Checks `dir` before any token is fetched, changing nothing: a bad `--out`
  * costs no IAM call and leaves nothing behind. Refuses, as a usage error
  * naming `--out`: a path that is a symlink or leads through a file, a
  * directory owned by another user (its owner could swap the files), a
- * `token` or `oci_db_key.pem` in it that is not a regular file, and a place
- * this user cannot write. Returns the absolute path and the directories to
- * create, outermost first.
+ * directory others may write without a sticky bit ({@link sharedWritable};
+ * the nearest existing one when the rest is to be created), a `token` or
+ * `oci_db_key.pem` in it that is not a regular file, and a place this user
+ * cannot write. Returns the absolute path and the directories to create,
+ * outermost first.
  */
 export function checkDbTokenDir(dir: string): { dir: string; create: string[] } {
   const abs = resolve(dir);
@@ -71,6 +82,14 @@ export function checkDbTokenDir(dir: string): { dir: string; create: string[] } 
   } catch (err) {
     throw outError(at, err);
   }
+  if (sharedWritable(stat.mode)) {
+    const which = (stat.mode & 0o002) !== 0 ? 'anyone' : 'its group';
+    throw new UsageError(
+      '--out',
+      `--out ${abs}: ${at} is writable by ${which} and has no sticky bit, so another user could replace the token or key; ` +
+        `remove that write access (chmod go-w ${at}), or give a directory only you can write`,
+    );
+  }
   if (create.length === 0) {
     const me = uid();
     if (me !== undefined && stat.uid !== me) {
@@ -84,24 +103,29 @@ export function checkDbTokenDir(dir: string): { dir: string; create: string[] } 
   return { dir: abs, create };
 }
 
-/** A new file of mode 0600 holding `data`, created exclusively (never through an existing name or link). */
+/**
+ * A new file of mode 0600 holding `data`, created exclusively (never through
+ * an existing name or link) with that mode, so it is never readable by
+ * others, not even before its first byte.
+ */
 function writeNew(path: string, data: string): void {
   const fd = openSync(path, 'wx', 0o600);
   try {
+    fchmodSync(fd, 0o600); // the umask may have taken the owner's bits too
     writeSync(fd, data);
   } finally {
     closeSync(fd);
   }
-  chmodSync(path, 0o600); // the mode passed to open is masked by the umask
 }
 
 /**
  * Writes the db-token and its key into the directory {@link checkDbTokenDir}
- * checked, creating the missing directories (mode 0700) and setting the
- * directory itself to 0700. Both go to new 0600 temp files first and are
- * then renamed into place back to back, so a reader never sees a
- * half-written file, and a failure before the renames leaves the old pair
- * untouched. A lock file keeps two runs from interleaving their pairs.
+ * checked, creating the missing directories with mode 0700. The mode of a
+ * directory that existed is left as it is: `--out /tmp` keeps /tmp's sticky
+ * bit. Both files go to new 0600 temp files first and are then renamed into
+ * place back to back, so a reader never sees a half-written file, and a
+ * failure before the renames leaves the old pair untouched. A lock file
+ * keeps two runs from interleaving their pairs.
  */
 export function writeDbTokenFiles(plan: { dir: string; create: readonly string[] }, token: string, privateKey: string): { dir: string; tokenFile: string; keyFile: string } {
   const { dir } = plan;
@@ -110,11 +134,12 @@ export function writeDbTokenFiles(plan: { dir: string; create: readonly string[]
       mkdirSync(path, { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw outError(path, err);
+      continue; // made meanwhile by someone else: not ours to change
     }
+    chmodSync(path, 0o700); // ours: exactly 0700, whatever the umask took
   }
   const own = lstatSync(dir);
   if (!own.isDirectory()) throw new UsageError('--out', `--out ${dir} is no longer a directory`);
-  chmodSync(dir, 0o700);
   const lock = join(dir, LOCK_FILE);
   try {
     closeSync(openSync(lock, 'wx', 0o600));

@@ -9,7 +9,7 @@ import { tokenAwsOptions, tokenOciOptions } from './token-options.js';
 
 /** `dbtoken token aws`: prints the token itself (the one place the CLI prints a secret). */
 export async function tokenAws(argv: readonly string[], ctx: Context): Promise<number> {
-  const o = tokenAwsOptions(argv);
+  const o = tokenAwsOptions(argv, ctx.io.env);
   ctx.token = 'aws';
   const provider = await openProvider(o.provider, ctx);
   try {
@@ -32,7 +32,7 @@ export async function tokenOci(argv: readonly string[], ctx: Context): Promise<n
     const t = await provider.getToken();
     if (t.privateKey === undefined) throw new Error('the db-token came without its private key');
     const files = writeDbTokenFiles(out, t.token, t.privateKey);
-    ctx.log(`wrote ${files.tokenFile} and ${files.keyFile} (mode 0600) in ${files.dir} (mode 0700)`);
+    ctx.log(`wrote ${files.tokenFile} and ${files.keyFile} (mode 0600)`);
     ctx.print(o.json ? json({ ...files, expiresAt: t.expiresAt.toISOString() }) : formatDbTokenFiles({ ...files, expiresAt: t.expiresAt }, Date.now()));
     return 0;
   } finally {

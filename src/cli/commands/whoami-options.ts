@@ -1,3 +1,4 @@
+import type { AwsRegionEnv } from '../../sources/aws/region.js';
 import { COMMON_OPTIONS, flag, listOf, oneOf, optional, outputOptions, parseOptions, port, refuse, required, UsageError, type OutputOptions } from '../args.js';
 import { awsProviderPlan, heatwaveProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type ProviderPlan } from '../provider-options.js';
 
@@ -58,8 +59,8 @@ const WHOAMI_OPTIONS = {
   'config-dir': { type: 'string' },
 } as const;
 
-/** `dbtoken whoami` arguments. */
-export function whoamiOptions(argv: readonly string[]): WhoamiOptions {
+/** `dbtoken whoami` arguments; `env` holds the AWS region's variables. */
+export function whoamiOptions(argv: readonly string[], env: AwsRegionEnv): WhoamiOptions {
   const values = parseOptions(argv, WHOAMI_OPTIONS);
   const driver = oneOf('driver', required(values, 'driver', listOf(DRIVERS)), DRIVERS);
   const kind = oneOf('token', required(values, 'token', `where the token comes from: ${listOf(TOKEN_KINDS)}`), TOKEN_KINDS);
@@ -89,7 +90,7 @@ export function whoamiOptions(argv: readonly string[]): WhoamiOptions {
   }
   const provider =
     kind === 'aws'
-      ? awsProviderPlan(values, connectionTarget(connection as NetworkConnectionPlan))
+      ? awsProviderPlan(values, connectionTarget(connection as NetworkConnectionPlan), env)
       : kind === 'oci'
         ? ociProviderPlan(values)
         : heatwaveProviderPlan(values);

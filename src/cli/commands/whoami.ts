@@ -18,7 +18,7 @@ const QUERY_TIMEOUT_MS = 20_000;
 
 /** `dbtoken whoami`: one IAM login, one identity query, then everything closed. */
 export async function whoami(argv: readonly string[], ctx: Context): Promise<number> {
-  const o = whoamiOptions(argv);
+  const o = whoamiOptions(argv, ctx.io.env);
   ctx.token = o.provider.kind;
   const ca = o.connection.kind === 'network' && o.connection.sslCa !== undefined ? readCa(o.connection.sslCa) : undefined;
   if (o.connection.kind === 'oracle') await checkTcps(o.connection);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Signer, type SignerConfig } from '@aws-sdk/rds-signer';
 import { abortable } from '../../core/abort.js';
@@ -6,7 +7,8 @@ import { ConfigError } from '../../core/errors.js';
 import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
-import { resolveRdsRegion } from './region.js';
+import { loadAwsSharedConfigLoader, profileRegion, type AwsSharedConfigLoader } from './profile-region.js';
+import { isAwsRegion, profileShown, rdsRegionMissing, resolveRdsRegion, type AwsRegionEnv, type AwsSharedFiles } from './region.js';
 
 /**
  * An AWS credential identity; the SDK's `AwsCredentialIdentity` fits.
@@ -60,7 +62,15 @@ export interface AwsRdsTokenConfig {
   port?: number | undefined;
   /** The database user, which has `rds_iam` (PostgreSQL) or `AWSAuthenticationPlugin` (MySQL). */
   username: string;
-  /** The database's region. Default: read from an RDS hostname; required for any other hostname. */
+  /**
+   * The database's region. Default, in this order: the region in an RDS
+   * endpoint's hostname; `AWS_REGION`, as the AWS SDK for JavaScript reads
+   * it; `AWS_DEFAULT_REGION`, as the AWS CLI and boto3 read it (the SDK for
+   * JavaScript does not); the `region` of the AWS profile (`AWS_PROFILE` or
+   * `default`, in `AWS_CONFIG_FILE` or `~/.aws/config`, and the credentials
+   * file), read on the first `getToken()`. Give it for a CNAME, a tunnel or
+   * a proxy when none of these holds it.
+   */
   region?: string | undefined;
   /**
    * Static credentials or a provider function. Default: the SDK's default
@@ -82,12 +92,20 @@ export interface AwsRdsTokenConfig {
  */
 export const RDS_TOKEN_LIFETIME_MS = 15 * 60_000;
 
+/** An AWS profile to read the region from, and its files. */
+export interface AwsRegionProfile {
+  readonly name: string;
+  readonly files: AwsSharedFiles;
+}
+
 /** An {@link AwsRdsTokenConfig} after validation. */
 export interface ResolvedAwsRdsConfig {
   readonly hostname: string;
   readonly port: number;
   readonly username: string;
-  readonly region: string;
+  /** The region, when known without reading a file; otherwise `profile` gives it on the first fetch. */
+  readonly region: string | undefined;
+  readonly profile: AwsRegionProfile | undefined;
   readonly credentials: AwsCredentials | AwsCredentialsProvider | undefined;
 }
 
@@ -99,12 +117,15 @@ export interface AwsRdsDeps {
   now(): number;
   /** The provider's clock (ms), in which `expiresAt` is expressed. */
   clock(): number;
+  /** The AWS SDK's shared config file loader, to read a profile's region; `undefined` when it is not installed. */
+  sharedConfig(): Promise<AwsSharedConfigLoader | undefined>;
 }
 
 const defaultDeps: AwsRdsDeps = {
   newSigner: (config) => new Signer(config),
   now: () => Date.now(),
   clock: () => Date.now(),
+  sharedConfig: loadAwsSharedConfigLoader,
 };
 
 function credentialIdentity(credentials: ResolvedAwsRdsConfig['credentials']): string {
@@ -122,7 +143,8 @@ function credentialIdentity(credentials: ResolvedAwsRdsConfig['credentials']): s
  * that no host or user name can make two identities look alike.
  */
 export function awsRdsCacheKey(c: ResolvedAwsRdsConfig): string {
-  return JSON.stringify(['aws-rds', c.hostname.toLowerCase(), c.port, c.username, c.region, credentialIdentity(c.credentials)]);
+  const region = c.region ?? ['profile', c.profile?.name, c.profile?.files.config, c.profile?.files.credentials];
+  return JSON.stringify(['aws-rds', c.hostname.toLowerCase(), c.port, c.username, region, credentialIdentity(c.credentials)]);
 }
 
 function validateCredentials(value: unknown): AwsRdsTokenConfig['credentials'] {
@@ -154,15 +176,54 @@ function validateHostname(value: unknown): string {
   return hostname;
 }
 
-/** Checks an {@link AwsRdsTokenConfig}; throws a {@link ConfigError} naming the field. */
-export function validateAwsRdsConfig(config: unknown): ResolvedAwsRdsConfig {
+/**
+ * Checks an {@link AwsRdsTokenConfig}; throws a {@link ConfigError} naming
+ * the field. The region's sources are read from `env`; when only the AWS
+ * profile can give it and neither of its files exists, that is a
+ * `ConfigError` on `region` now.
+ */
+export function validateAwsRdsConfig(config: unknown, env: AwsRegionEnv = process.env, exists: (path: string) => boolean = existsSync): ResolvedAwsRdsConfig {
   const c = requireObject('config', config, '{ hostname, port?, username, region?, credentials? }') as unknown as AwsRdsTokenConfig;
   const hostname = validateHostname(c.hostname);
   const port = c.port === undefined ? 5432 : requirePort('port', c.port);
   const username = requireString('username', c.username, 'the database user the token logs in as');
-  const region = resolveRdsRegion(c.region, hostname);
+  const r = resolveRdsRegion(c.region, hostname, env, exists);
   const credentials = validateCredentials(c.credentials);
-  return { hostname, port, username, region, credentials };
+  return { hostname, port, username, region: r.region, profile: r.region === undefined ? { name: r.profile, files: r.files } : undefined, credentials };
+}
+
+/** Reads the profile's region; a {@link ConfigError} on `region` when it has none, naming every source. */
+async function readProfileRegion(hostname: string, profile: AwsRegionProfile, d: AwsRdsDeps): Promise<string> {
+  const where = `${profile.files.config} or ${profile.files.credentials}`;
+  const loader = await d.sharedConfig();
+  if (loader === undefined) {
+    throw rdsRegionMissing(hostname, profile.name, "the AWS SDK's config file loader, which @aws-sdk/rds-signer installs, could not be loaded to read it");
+  }
+  const region = await profileRegion(loader, profile.name, profile.files);
+  if (region === undefined) throw rdsRegionMissing(hostname, profile.name, `no region for it in ${where}`);
+  if (!isAwsRegion(region)) {
+    throw new ConfigError('region', `the region of AWS profile ${profileShown(profile.name)} in ${where} is not an AWS region name`, 'correct it in the profile, or pass region');
+  }
+  return region;
+}
+
+/**
+ * The region of a config: the one it knows, or its profile's, read on the
+ * first call and kept; read again after a failure, so a profile fixed
+ * meanwhile is seen.
+ */
+export function awsRdsRegion(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> = {}): () => Promise<string> {
+  if (c.region !== undefined) {
+    const known = Promise.resolve(c.region);
+    return () => known;
+  }
+  const d: AwsRdsDeps = { ...defaultDeps, ...deps };
+  let read: Promise<string> | undefined;
+  return () =>
+    (read ??= readProfileRegion(c.hostname, c.profile!, d).catch((err: unknown) => {
+      read = undefined;
+      throw err;
+    }));
 }
 
 /**
@@ -178,11 +239,11 @@ export function validateAwsRdsConfig(config: unknown): ResolvedAwsRdsConfig {
  *   that chain is dropped and the next fetch starts a new one, so a metadata
  *   endpoint that hangs once does not hang every later connection.
  */
-export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> = {}): TokenSource {
+export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> = {}, region: () => Promise<string> = awsRdsRegion(c, deps)): TokenSource {
   const d: AwsRdsDeps = { ...defaultDeps, ...deps };
-  const base = { hostname: c.hostname, port: c.port, username: c.username, region: c.region };
   let shared: { getAuthToken(): Promise<string> } | undefined;
   return async ({ signal }) => {
+    const base = { hostname: c.hostname, port: c.port, username: c.username, region: c.region ?? (await abortable(region(), signal)) };
     const signedAt = d.clock();
     const realSignedAt = d.now();
     let expiration: Date | undefined;
@@ -227,6 +288,13 @@ export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
  * is abandoned at `fetchTimeout` (default 30 s), and the next connection
  * tries again.
  *
+ * Without `region`, the region comes from an RDS endpoint's hostname, then
+ * `AWS_REGION`, then `AWS_DEFAULT_REGION` (which the AWS CLI reads and the
+ * SDK for JavaScript does not), then the AWS profile's `region`, read on the
+ * first `getToken()`. A region none of them gives is a {@link ConfigError}:
+ * here when there is no AWS config file to read, else from that
+ * `getToken()`.
+ *
  * @example
  * ```ts
  * import { createIamPool } from 'dbtoken';
@@ -237,16 +305,42 @@ export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
  *   database: 'orders',
  *   ssl: { ca: rdsCaBundle },
  * });
+ * // Through a tunnel: the region from AWS_REGION (or pass region).
+ * const viaTunnel = awsRdsToken({ hostname: '127.0.0.1', username: 'app' });
  * ```
  */
 export function awsRdsToken(config: AwsRdsTokenConfig, options?: TokenProviderOptions): TokenProvider {
-  const c = validateAwsRdsConfig(config);
+  return awsRdsTokenIn(process.env, config, options);
+}
+
+/** {@link awsRdsToken} with the region's sources read from `env` (the CLI passes its own); `deps` for tests. */
+export function awsRdsTokenIn(env: AwsRegionEnv, config: AwsRdsTokenConfig, options?: TokenProviderOptions, deps: Partial<AwsRdsDeps> = {}): TokenProvider {
+  const c = validateAwsRdsConfig(config, env);
   const opts = (options === undefined ? {} : requireObject('options', options, 'TokenProviderOptions')) as TokenProviderOptions;
   const userClock = opts.clock;
   const clock = (): number => (typeof userClock === 'function' ? userClock() : Date.now());
-  return createProvider(
-    awsRdsSource(c, { clock }),
+  const region = awsRdsRegion(c, deps);
+  const provider = createProvider(
+    awsRdsSource(c, { clock, ...deps }, region),
     { cacheKey: awsRdsCacheKey(c), target: { host: c.hostname, port: c.port, user: c.username }, ...opts, lifetime: RDS_TOKEN_LIFETIME_MS },
     {},
   );
+  if (c.region === undefined) regionFirst(provider, region);
+  return provider;
+}
+
+/**
+ * Makes `getToken()` read the profile's region before it asks for a token,
+ * so that a profile without one fails the call with the region's
+ * {@link ConfigError} itself, as a missing region fails `awsRdsToken()`,
+ * and not as a failing token source. Once the region is known, `getToken`
+ * is the provider's own again.
+ */
+function regionFirst(provider: TokenProvider, region: () => Promise<string>): void {
+  const getToken = provider.getToken;
+  provider.getToken = async (opts) => {
+    await (opts?.signal !== undefined ? abortable(region(), opts.signal) : region());
+    provider.getToken = getToken;
+    return getToken(opts);
+  };
 }

@@ -1,7 +1,9 @@
+import { homedir } from 'node:os';
+import { join, sep } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { describe } from '../../core/validation.js';
 /**
- * Pure helpers for AWS RDS endpoints.
+ * Pure helpers for AWS RDS endpoints and the region a token is signed for.
  */
 
 // <name>.<id or cluster-/proxy- prefix>.<region>.rds.<partition domain>
@@ -43,22 +45,102 @@ function shownIf(value: unknown, alphabet: RegExp, max: number): string {
   return value.length <= max && alphabet.test(value) ? `"${value}"` : `(a ${value.length}-character string, not shown)`;
 }
 
+/** Where the region of an RDS token came from, in the order they are tried. */
+export type RdsRegionSource = 'region' | 'hostname' | 'AWS_REGION' | 'AWS_DEFAULT_REGION' | 'profile';
+
+/** The environment variables the region is read from (`process.env` fits). */
+export type AwsRegionEnv = Readonly<Record<string, string | undefined>>;
+
 /**
- * The region an RDS token is signed for: `region` when given (checked), else
- * the one in an RDS hostname. Throws a {@link ConfigError} on `region` when
- * it is malformed or cannot be worked out. The library and the CLI share it.
+ * The region as far as it is known without reading a file: the first of
+ * the `region` option, an RDS endpoint's hostname, `AWS_REGION` (as the AWS
+ * SDK for JavaScript reads it) and `AWS_DEFAULT_REGION` (as the AWS CLI and
+ * boto3 read it); otherwise the AWS profile to read it from (`AWS_PROFILE`,
+ * else `default`). An empty variable counts as unset. Throws a
+ * {@link ConfigError} on `region` when the option or a variable is given but
+ * is not a region name.
  */
-export function resolveRdsRegion(region: unknown, hostname: string): string {
+export function pickRdsRegion(
+  region: unknown,
+  hostname: string,
+  env: AwsRegionEnv,
+): { readonly region: string; readonly from: Exclude<RdsRegionSource, 'profile'> } | { readonly region: undefined; readonly from: 'profile'; readonly profile: string } {
   if (region !== undefined) {
     if (typeof region !== 'string' || region.trim() === '') {
       throw new ConfigError('region', `must be an AWS region name (got ${describe(region)})`, "pass a region such as 'us-east-1'");
     }
     if (!isAwsRegion(region)) throw new ConfigError('region', `${shownIf(region, /^[a-z0-9-]+$/, 32)} is not an AWS region name`, "pass a region such as 'us-east-1'");
-    return region;
+    return { region, from: 'region' };
   }
   const inferred = rdsRegionFromHostname(hostname);
-  if (inferred === undefined) {
-    throw new ConfigError('region', `cannot be inferred from hostname ${shownIf(hostname, /^[a-z0-9.:-]+$/, 253)} (not an RDS endpoint)`, "pass region, for example region: 'us-east-1'");
+  if (inferred !== undefined) return { region: inferred, from: 'hostname' };
+  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const) {
+    const raw = env[name];
+    const value = typeof raw === 'string' ? raw.trim() : '';
+    if (value === '') continue;
+    if (!isAwsRegion(value)) {
+      throw new ConfigError('region', `${name} is set to ${shownIf(value, /^[a-z0-9-]+$/, 32)}, which is not an AWS region name`, `set ${name} to a region such as us-east-1, or pass region`);
+    }
+    return { region: value, from: name };
   }
-  return inferred;
+  return { region: undefined, from: 'profile', profile: env.AWS_PROFILE || 'default' };
+}
+
+/** The AWS shared config and credentials files. */
+export interface AwsSharedFiles {
+  readonly config: string;
+  readonly credentials: string;
+}
+
+/**
+ * The files the AWS SDK reads profiles from, found as it finds them:
+ * `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`, else `.aws/config`
+ * and `.aws/credentials` in the home folder (`HOME`, `USERPROFILE`,
+ * `HOMEDRIVE` + `HOMEPATH`, else the OS's), a leading `~/` expanded.
+ */
+export function awsSharedFiles(env: AwsRegionEnv, osHome: () => string = homedir): AwsSharedFiles {
+  const home = (): string => env.HOME || env.USERPROFILE || (env.HOMEPATH ? `${env.HOMEDRIVE ?? `C:${sep}`}${env.HOMEPATH}` : osHome());
+  const expand = (path: string): string => (path.startsWith('~/') ? join(home(), path.slice(2)) : path);
+  return {
+    config: expand(env.AWS_CONFIG_FILE || join(home(), '.aws', 'config')),
+    credentials: expand(env.AWS_SHARED_CREDENTIALS_FILE || join(home(), '.aws', 'credentials')),
+  };
+}
+
+/** An AWS profile's name as a message shows it. */
+export function profileShown(profile: string): string {
+  return shownIf(profile, /^[A-Za-z0-9._@+-]+$/, 64);
+}
+
+/**
+ * The {@link ConfigError} for a region that none of the sources gives, each
+ * named; `why` says what the profile lacked.
+ */
+export function rdsRegionMissing(hostname: string, profile: string, why: string): ConfigError {
+  return new ConfigError(
+    'region',
+    `cannot be inferred from hostname ${shownIf(hostname, /^[a-z0-9.:-]+$/, 253)} (not an RDS endpoint), AWS_REGION, AWS_DEFAULT_REGION or the region of AWS profile ${profileShown(profile)} (${why})`,
+    "pass region, for example region: 'us-east-1', or set AWS_REGION",
+  );
+}
+
+/** The region of an RDS token, or the profile that is left to read it from. */
+export type RdsRegion =
+  | { readonly region: string; readonly from: Exclude<RdsRegionSource, 'profile'> }
+  | { readonly region: undefined; readonly from: 'profile'; readonly profile: string; readonly files: AwsSharedFiles };
+
+/**
+ * {@link pickRdsRegion}, and when only the profile is left, its files. When
+ * neither file exists the profile cannot give a region either: that is a
+ * {@link ConfigError} now, naming every source. The library and the CLI
+ * share it.
+ */
+export function resolveRdsRegion(region: unknown, hostname: string, env: AwsRegionEnv, exists: (path: string) => boolean, osHome?: () => string): RdsRegion {
+  const pick = pickRdsRegion(region, hostname, env);
+  if (pick.region !== undefined) return pick;
+  const files = awsSharedFiles(env, osHome);
+  if (!exists(files.config) && !exists(files.credentials)) {
+    throw rdsRegionMissing(hostname, pick.profile, `no AWS config file at ${files.config} or ${files.credentials}`);
+  }
+  return { ...pick, files };
 }

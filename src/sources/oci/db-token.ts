@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../core/errors.js';
 import { jwtExpiry } from './jwt.js';
-import { expandHome, parseOciConfig, resolveOciProfile } from './config-file.js';
+import { expandHome, nodeSdkRefusedLine, parseOciConfig, resolveOciProfile } from './config-file.js';
 import { identityDataPlaneEndpoint, isOciRegion } from './region.js';
 import { parseOciScope } from './scope.js';
 import { OciTokenWorker, type OciTokenClient, type WorkerAuth } from './worker.js';
@@ -99,6 +99,8 @@ function checkProfile(auth: Extract<OciAuth, { type: 'api_key' | 'security_token
     throw new ConfigError('auth.configFile', `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'create it with `oci setup config` or pass auth.configFile', { cause: err });
   }
   const p = resolveOciProfile(parseOciConfig(text, file), profile, file);
+  const refused = nodeSdkRefusedLine(text);
+  if (refused !== undefined) throw new ConfigError('configFile', `${file}:${refused.line}: ${refused.problem}`, refused.fix);
   const needed = auth.type === 'api_key' ? ['user', 'tenancy', 'fingerprint', 'key_file'] : ['security_token_file', 'key_file'];
   if (needRegion) needed.push('region');
   for (const k of needed) {

@@ -71,12 +71,17 @@ export interface HeatwaveDeps {
   clock(): number;
 }
 
-function readFile(deps: HeatwaveDeps, path: string, field: string, at: string, what: string): Buffer {
+/**
+ * Reads a file a profile names. Its path is a value of the config file, so
+ * neither the message nor a cause shows it (Node's own message does): the
+ * config file's line points to it.
+ */
+function readFile(deps: HeatwaveDeps, path: string, field: string, at: string): Buffer {
   try {
     return deps.readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError(field, `${at}: ${what} ${path} cannot be read (${code})`, 'check the path in the OCI config file and that this user may read it', { cause: err });
+    throw new ConfigError(field, `${at}: ${field} cannot be read (${code})`, 'check the path in the OCI config file and that this user may read it');
   }
 }
 
@@ -86,20 +91,20 @@ function loadKey(deps: HeatwaveDeps, profile: ResolvedOciProfile, configDir: str
     throw new ConfigError('key_file', `${where(profile)}: profile [${profile.name}] has no key_file; add key_file = <path to the API signing key (PEM)>`);
   }
   const path = resolve(configDir, expandHome(entry.value, home));
-  const pem = readFile(deps, path, 'key_file', where(profile, 'key_file'), 'key_file');
+  const pem = readFile(deps, path, 'key_file', where(profile, 'key_file'));
   const passphrase = profile.entries.pass_phrase?.value;
   const text = pem.toString('latin1');
   const encrypted = text.includes('ENCRYPTED PRIVATE KEY') || text.includes('Proc-Type: 4,ENCRYPTED');
   if (encrypted && !passphrase) {
-    throw new ConfigError('pass_phrase', `${where(profile, 'key_file')}: key_file ${path} is encrypted and profile [${profile.name}] has no pass_phrase; add pass_phrase = <passphrase>`);
+    throw new ConfigError('pass_phrase', `${where(profile, 'key_file')}: key_file is an encrypted key and profile [${profile.name}] has no pass_phrase; add pass_phrase = <passphrase>`);
   }
   try {
     return createPrivateKey(passphrase ? { key: pem, passphrase } : { key: pem });
   } catch (err) {
     if (encrypted) {
-      throw new ConfigError('pass_phrase', `${where(profile, 'pass_phrase')}: pass_phrase does not decrypt key_file ${path}`, 'correct pass_phrase in the profile', { cause: err });
+      throw new ConfigError('pass_phrase', `${where(profile, 'pass_phrase')}: pass_phrase does not decrypt key_file`, 'correct pass_phrase in the profile', { cause: err });
     }
-    throw new ConfigError('key_file', `${where(profile, 'key_file')}: key_file ${path} is not a PEM private key`, 'point key_file at the API signing key (PEM) that `oci setup config` made', { cause: err });
+    throw new ConfigError('key_file', `${where(profile, 'key_file')}: key_file is not a PEM private key`, 'point key_file at the API signing key (PEM) that `oci setup config` made', { cause: err });
   }
 }
 
@@ -108,9 +113,9 @@ function loadToken(deps: HeatwaveDeps, profile: ResolvedOciProfile, configDir: s
   if (entry === undefined || entry.value === '') return { token: '', expiresAt: NEVER, file: undefined };
   const at = where(profile, 'security_token_file');
   const file = resolve(configDir, expandHome(entry.value, home));
-  const raw = readFile(deps, file, 'security_token_file', at, 'security_token_file');
+  const raw = readFile(deps, file, 'security_token_file', at);
   if (raw.length >= MAX_SECURITY_TOKEN_BYTES) {
-    throw new ConfigError('security_token_file', `${at}: security_token_file ${file} is ${raw.length} bytes; it must be under 10 KB`);
+    throw new ConfigError('security_token_file', `${at}: security_token_file is ${raw.length} bytes; it must be under 10 KB`);
   }
   const token = raw.toString('utf8').trim();
   let expiresAt: Date;
@@ -118,12 +123,12 @@ function loadToken(deps: HeatwaveDeps, profile: ResolvedOciProfile, configDir: s
     expiresAt = jwtExpiry(token);
   } catch (err) {
     if (!(err instanceof MalformedJwtError)) throw err;
-    throw new ConfigError('security_token_file', `${at}: security_token_file ${file} does not hold a security token (${err.message}); run \`oci session authenticate --profile ${profile.name}\``);
+    throw new ConfigError('security_token_file', `${at}: security_token_file does not hold a security token (${err.message}); run \`oci session authenticate --profile ${profile.name}\``);
   }
   if (expiresAt.getTime() <= deps.clock()) {
     throw new ConfigError(
       'security_token_file',
-      `${at}: the security token in ${file} expired at ${expiresAt.toISOString()}; run \`oci session refresh --profile ${profile.name}\` (or \`oci session authenticate\`)`,
+      `${at}: the security token in security_token_file expired at ${expiresAt.toISOString()}; run \`oci session refresh --profile ${profile.name}\` (or \`oci session authenticate\`)`,
     );
   }
   return { token, expiresAt, file };
@@ -131,7 +136,13 @@ function loadToken(deps: HeatwaveDeps, profile: ResolvedOciProfile, configDir: s
 
 function loadMaterial(deps: HeatwaveDeps, configFile: string, profileName: string): Material {
   const home = homedir();
-  const text = readFile(deps, configFile, 'configFile', configFile, 'the OCI config file').toString('utf8');
+  let text: string;
+  try {
+    text = deps.readFile(configFile).toString('utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError('configFile', `the OCI config file ${configFile} cannot be read (${code})`, 'create it with `oci setup config`, or pass configFile', { cause: err });
+  }
   const profile = resolveOciProfile(parseOciConfig(text, configFile), profileName, configFile);
   const configDir = dirname(configFile);
   const fingerprint = profile.entries.fingerprint?.value ?? '';

@@ -44,6 +44,26 @@ export interface OciWorkerError {
 /** Worker to main thread. */
 export type OciWorkerReply = { readonly id: number; readonly token: string; readonly privateKey: string } | { readonly id: number; readonly error: OciWorkerError };
 
+/** The OCI SDK config reader's errors that end with the line it could not read. */
+const QUOTING_SDK_ERRORS = [
+  'Found line with no key-value pair',
+  'Found line with no key',
+  'Cannot have empty profile name',
+  'Config parse error, attempted to read configuration without specifying a profile',
+];
+
+/**
+ * An error of the OCI SDK's config reader, without the line it quotes (a
+ * line may hold a pasted secret); any other error as it is.
+ */
+export function withoutQuotedLine(err: unknown, file: string | undefined): unknown {
+  const message = (err as { message?: unknown } | null)?.message;
+  if (typeof message !== 'string') return err;
+  const known = QUOTING_SDK_ERRORS.find((m) => message.startsWith(m));
+  if (known === undefined) return err;
+  return new Error(`the OCI SDK cannot read ${file ?? 'the OCI config file'}: ${known} (the line is not shown)`);
+}
+
 function run(port: NonNullable<typeof parentPort>, data: OciWorkerData): void {
   // On Linux a thread has its own nice value: this one yields the CPU to the
   // application's threads while it generates keys and signs requests.
@@ -100,10 +120,12 @@ function run(port: NonNullable<typeof parentPort>, data: OciWorkerData): void {
     let provider: OciCommon.AuthenticationDetailsProvider;
     switch (a.type) {
       case 'api_key':
-        provider = new common.ConfigFileAuthenticationDetailsProvider(a.file, a.profile);
-        break;
       case 'security_token':
-        provider = new common.SessionAuthDetailProvider(a.file, a.profile);
+        try {
+          provider = a.type === 'api_key' ? new common.ConfigFileAuthenticationDetailsProvider(a.file, a.profile) : new common.SessionAuthDetailProvider(a.file, a.profile);
+        } catch (err) {
+          throw withoutQuotedLine(err, a.file);
+        }
         break;
       case 'instance_principal':
         provider = await new common.InstancePrincipalsAuthenticationDetailsProviderBuilder().build();
