@@ -90,16 +90,11 @@ export function oracledbAccessToken(provider: TokenProvider): (refresh: boolean)
   requireProvider(provider, 'provider');
   let last: DbToken | undefined;
   return async (refresh: boolean): Promise<OracledbAccessToken> => {
-    const t = await answer(provider, refresh, () => last);
+    let t = await provider.getToken();
+    if (refresh === true && last !== undefined && t.token === last.token) t = await provider.getToken({ forceRefresh: true });
     last = t;
     return plain(t);
   };
-}
-
-/** The provider's token (or `given`) for the driver; with `refresh` true, never the one the driver holds once it is in hand. */
-async function answer(provider: TokenProvider, refresh: boolean, holds: () => DbToken | undefined, given?: DbToken): Promise<DbToken> {
-  const t = given ?? (await provider.getToken());
-  return refresh === true && t.token === holds()?.token ? provider.getToken({ forceRefresh: true }) : t;
 }
 
 /** A PKCS#8 PEM key without its armour and line breaks, as the driver keeps keys. */
@@ -255,7 +250,8 @@ function keepPoolToken(provider: TokenProvider, first: DbToken) {
         // The driver asks again once its token has expired: the pool's fetch under way answers it.
         if (swapping !== undefined) given = await swapping.done;
       }
-      const t = await answer(provider, refresh, () => had, given);
+      let t = given ?? (await provider.getToken());
+      if (refresh === true && had !== undefined && t.token === had.token) t = await provider.getToken({ forceRefresh: true });
       const a = plain(t);
       hold(t, true);
       return a;
