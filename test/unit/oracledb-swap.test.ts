@@ -202,6 +202,21 @@ describe('while the pool token is valid, no getConnection() waits on the provide
   });
 });
 
+describe('closing the pool', () => {
+  it('abandons a swap still waiting on a hanging IAM, and starts none after', async () => {
+    const { pool: p, counts } = await pool(hangs, { fetchTimeout: 0 });
+    await vi.advanceTimersByTimeAsync(HOUR - 8_000);
+    expect((await settledAtOnce(p, 1)).settled).toBe(1);
+    expect(counts.waiting).toBe(1);
+    await p.close(0);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(counts.waiting).toBe(0);
+    const calls = counts.calls;
+    await p.getConnection().catch(() => {});
+    expect(counts.calls).toBe(calls);
+  });
+});
+
 describe('once the pool token has expired, a getConnection() waits for a fresh one', () => {
   it('IAM answers late: the connection waits for it, and the pool is handed it before the login', async () => {
     let late!: ReturnType<MockTokenSource['deferred']>;
@@ -221,14 +236,16 @@ describe('once the pool token has expired, a getConnection() waits for a fresh o
     let late!: ReturnType<MockTokenSource['deferred']>;
     const { pool: p, events, counts } = await pool((s) => (late = s.deferred()), { fetchTimeout: 0, loginAfterMs: 2_000 });
     await vi.advanceTimersByTimeAsync(HOUR - 1_000); // valid for 1 s more: the connection does not wait
-    const conn = p.getConnection();
+    let connected = false;
+    const conn = p.getConnection().then(() => (connected = true));
     await vi.advanceTimersByTimeAsync(0);
     expect(counts.waiting).toBe(1); // the swap
     await vi.advanceTimersByTimeAsync(2_000); // the login reads the token, expired by now: the callback is asked
     expect(counts.calls).toBe(2); // the first token, and the swap: the callback asked the provider nothing
     late.resolve();
     await vi.advanceTimersByTimeAsync(0);
-    await expect(conn).resolves.toBeDefined();
+    expect(connected).toBe(true);
+    await conn;
     expect(events.at(-1)).toBe('login with 2');
     expect(counts.calls).toBe(2);
   });
