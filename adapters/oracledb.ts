@@ -72,6 +72,10 @@ export interface OracledbIamPoolAttributes
  * (NJS-087); with `refresh` true and the same token still cached, it forces a
  * new one. Each answer is a fresh object pairing a token with its own key.
  *
+ * The driver replaces an error this callback throws with its own NJS-168,
+ * keeping only the stack; {@link createOracledbPool} gives the caller the
+ * provider's error instead.
+ *
  * @example
  * ```ts
  * import oracledb from 'oracledb';
@@ -84,17 +88,11 @@ export interface OracledbIamPoolAttributes
  */
 export function oracledbAccessToken(provider: TokenProvider): (refresh: boolean) => Promise<OracledbAccessToken> {
   requireProvider(provider, 'provider');
-  return tokenCallback(provider, () => {});
-}
-
-/** {@link oracledbAccessToken}, telling `given` which token the driver now holds. */
-function tokenCallback(provider: TokenProvider, given: (t: DbToken) => void): (refresh: boolean) => Promise<OracledbAccessToken> {
   let last: DbToken | undefined;
   return async (refresh: boolean): Promise<OracledbAccessToken> => {
     let t = await provider.getToken();
     if (refresh === true && last !== undefined && t.token === last.token) t = await provider.getToken({ forceRefresh: true });
     last = t;
-    given(t);
     return plain(t);
   };
 }
@@ -157,14 +155,23 @@ export async function createOracledbPoolWith(
       );
     }
   }
-  let held: HeldToken | undefined;
-  const pool = await driver.createPool({
-    ...attrs,
-    externalAuth: true,
-    homogeneous: true,
-    accessToken: tokenCallback(provider, (t) => (held = { token: t, byDriver: true, at: Date.now() })),
-  } as unknown as oracledb.PoolAttributes);
-  retryRefusedLogins(pool, provider, () => held, (t) => (held = { token: t, byDriver: false, at: Date.now() }));
+  // node-oracledb replaces an error the callback throws with NJS-168 and keeps only its stack: the first
+  // token is fetched here, so that a provider that cannot give one rejects with its own error.
+  const first = await provider.getToken();
+  plain(first);
+  const kept = keepPoolToken(provider, first);
+  let pool: oracledb.Pool;
+  try {
+    pool = await driver.createPool({
+      ...attrs,
+      externalAuth: true,
+      homogeneous: true,
+      accessToken: kept.callback,
+    } as unknown as oracledb.PoolAttributes);
+  } catch (err) {
+    throw kept.unwrap(err);
+  }
+  kept.attach(pool);
   return pool;
 }
 
@@ -188,64 +195,167 @@ function swapMargin(h: HeldToken): number {
   return Math.min(30_000, Math.max(0, h.token.expiresAt.getTime() - h.at) / 4);
 }
 
+/** How many of the callback's errors are kept to recognise in NJS-168: the driver keeps one pending error per pool. */
+const THROWN_KEPT = 4;
+
 /**
- * Two things the pool does not do by itself, done around `getConnection`:
+ * What the pool does not do by itself, done around the driver's pool with
+ * public APIs only (the `accessToken` callback, `setAccessToken`, and
+ * `getConnection` and `close` wrapped on the pool object, which stays the
+ * driver's own):
  *
- * - The pool keeps its token until the token's `exp`, so a login begun in
- *   its last moment reaches the database expired. A new connection whose
- *   pool token is that close to expiry first hands the pool the provider's
- *   current token (`pool.setAccessToken`), which the provider keeps fresh
- *   ahead of time: no IAM call is made for it, and an idle pool makes none.
- *   If the provider has no token for it (IAM failing), the connection goes
- *   ahead with the token the pool holds.
- * - A login the database refuses (ORA-01017, ORA-25707, ORA-25708) forgets
- *   the token that login sent, hands the pool a fresh one and tries that
- *   connection once more; never twice.
- *
- * Through public APIs only: `getConnection` is wrapped on the pool object,
- * which stays the driver's own.
+ * - **Swap ahead of expiry.** The pool keeps its token until the token's
+ *   `exp`, so a login begun in its last moment would reach the database
+ *   expired. A new connection whose pool token is that close to expiry
+ *   starts handing the pool the provider's current token
+ *   (`pool.setAccessToken`), which the provider keeps fresh ahead of time, and
+ *   goes ahead with the token the pool holds without waiting: the adapter
+ *   cannot tell whether the driver will serve it from an idle connection, and
+ *   IAM may be slow. One swap at a time per pool.
+ * - **Wait only for an expired token.** Once the pool's token has expired, a
+ *   new connection waits for the swap (within the provider's `fetchTimeout`).
+ *   If that fails it still goes ahead, for an idle connection may serve it; a
+ *   login then fails with that same error, without a second wait.
+ * - **The provider's error, not NJS-168.** The driver replaces what the
+ *   callback throws with NJS-168 and copies only the stack; the error with
+ *   that stack is given back in its place.
+ * - **One retry on refusal.** A login the database refuses (ORA-01017,
+ *   ORA-25707, ORA-25708) forgets the token that login sent, hands the pool a
+ *   fresh one and tries that connection once more; never twice.
  */
-function retryRefusedLogins(pool: oracledb.Pool, provider: TokenProvider, held: () => HeldToken | undefined, given: (t: DbToken) => void): void {
-  const getConnection = pool.getConnection.bind(pool) as (...args: unknown[]) => Promise<oracledb.Connection>;
-  /** Hands the pool the provider's token in place of `expected`, unless another connection did so meanwhile. */
-  const replace = async (expected: HeldToken): Promise<void> => {
-    const fresh = await provider.getToken();
-    if (fresh.token === expected.token.token || held() !== expected) return;
-    await setPoolToken(pool, fresh);
-    given(fresh);
+function keepPoolToken(provider: TokenProvider, first: DbToken) {
+  let pool!: oracledb.Pool;
+  let held: HeldToken | undefined;
+  let unused: DbToken | undefined = first;
+  let closed = false;
+  /** The one fetch under way of a token for the pool; `stop` ends it when the pool closes. */
+  let swapping: { readonly done: Promise<DbToken>; readonly stop: AbortController } | undefined;
+  /** Connections going ahead after their wait for a token in place of `for` failed with `error`. */
+  const fallbacks = new Set<{ readonly for: HeldToken; readonly error: unknown }>();
+  /** What the callback threw lately. */
+  const thrown: Error[] = [];
+
+  const hold = (token: DbToken, byDriver: boolean): void => {
+    held = { token, byDriver, at: Date.now() };
   };
-  const acquire = async (args: unknown[]): Promise<oracledb.Connection> => {
-    const current = held();
-    const left = current === undefined ? Infinity : current.token.expiresAt.getTime() - Date.now();
-    if (current !== undefined && left < swapMargin(current)) {
-      // Best effort, and no longer than the held token lasts: with IAM failing or slow, the pool logs
-      // in with the token it holds, as it would without the swap (the driver's own callback then
-      // refreshes an expired one). A fetch still under way is not abandoned: it may land later.
-      await Promise.race([replace(current).catch(() => {}), new Promise((r) => setTimeout(r, left).unref())]);
-    }
-    const before = held();
+
+  const callback = async (refresh: boolean): Promise<OracledbAccessToken> => {
+    // The token the driver holds as it asks: a swap may hand the pool another meanwhile.
+    const had = held?.token;
     try {
-      return await getConnection(...args);
+      let given = unused;
+      unused = undefined;
+      if (refresh === true) {
+        for (const f of fallbacks) if (f.for === held) throw f.error;
+        // The driver asks again once its token has expired: the pool's fetch under way answers it.
+        if (swapping !== undefined) given = await swapping.done;
+      }
+      let t = given ?? (await provider.getToken());
+      if (refresh === true && had !== undefined && t.token === had.token) t = await provider.getToken({ forceRefresh: true });
+      const a = plain(t);
+      hold(t, true);
+      return a;
     } catch (err) {
-      // The login sent the token held before, unless the driver refreshed it meanwhile: it does so
-      // just before the login that needs it. A token another retry handed over came too late for it.
-      const now = held();
-      const sent = now !== before && now?.byDriver === true ? now : before;
-      if (!isLoginRefused('oracle', err) || sent === undefined) throw err;
-      forgetRefused(provider, sent.token);
-      // Another refused connection may have swapped the token meanwhile: then use that one.
-      if (held() === sent) await replace(sent);
-      return getConnection(...args);
+      if (err instanceof Error) thrown.push(err);
+      if (thrown.length > THROWN_KEPT) thrown.shift();
+      throw err;
     }
   };
-  (pool as { getConnection: unknown }).getConnection = function getConnectionWithRetry(...args: unknown[]): unknown {
-    const cb = typeof args.at(-1) === 'function' ? (args.pop() as (err: unknown, conn?: oracledb.Connection) => void) : undefined;
-    const p = acquire(args);
-    if (cb === undefined) return p;
-    p.then(
-      (conn) => cb(null, conn),
-      (err: unknown) => cb(err),
-    );
-    return undefined;
+
+  /** The callback's own error for the driver's NJS-168 that stands for it (same stack), else `err`. */
+  const unwrap = (err: unknown): unknown => {
+    const { code, stack } = (err ?? {}) as { code?: unknown; stack?: unknown };
+    if (code !== 'NJS-168' || typeof stack !== 'string') return err;
+    return thrown.find((e) => e.stack === stack) ?? err;
   };
+
+  /** Hands the pool the provider's token in place of `expected`, unless another connection did so meanwhile. */
+  const replace = async (expected: HeldToken | undefined, fresh: DbToken): Promise<void> => {
+    if (fresh.token === expected?.token.token || held !== expected || closed) return;
+    await setPoolToken(pool, fresh);
+    hold(fresh, false);
+  };
+
+  /** Fetches a token for the pool and hands it over; joins the fetch already under way. */
+  const swap = (): Promise<DbToken> => {
+    if (swapping !== undefined) return swapping.done;
+    const expected = held;
+    const stop = new AbortController();
+    const done = (async () => {
+      try {
+        const fresh = await provider.getToken({ signal: stop.signal });
+        await replace(expected, fresh);
+        return fresh;
+      } finally {
+        swapping = undefined;
+      }
+    })();
+    done.catch(() => {}); // a swap in the background has no one to tell; the provider reports it ('error')
+    swapping = { done, stop };
+    return done;
+  };
+
+  const attach = (p: oracledb.Pool): void => {
+    pool = p;
+    const getConnection = p.getConnection.bind(p) as (...args: unknown[]) => Promise<oracledb.Connection>;
+    const connect = (args: unknown[]): Promise<oracledb.Connection> =>
+      getConnection(...args).catch((err: unknown) => {
+        throw unwrap(err);
+      });
+    const acquire = async (args: unknown[]): Promise<oracledb.Connection> => {
+      const current = held;
+      let fallback: { for: HeldToken; error: unknown } | undefined;
+      if (current !== undefined && !closed) {
+        const left = current.token.expiresAt.getTime() - Date.now();
+        if (left <= 0) {
+          try {
+            await swap();
+          } catch (error) {
+            fallback = { for: current, error };
+            fallbacks.add(fallback);
+          }
+        } else if (left < swapMargin(current)) {
+          void swap();
+        }
+      }
+      try {
+        const before = held;
+        try {
+          return await connect(args);
+        } catch (err) {
+          // The login sent the token held before, unless the driver refreshed it meanwhile: it does so
+          // just before the login that needs it. A token the adapter handed over meanwhile may have come
+          // too late for it: that one is kept.
+          const now = held;
+          const sent = now !== before && now?.byDriver === true ? now : before;
+          if (!isLoginRefused('oracle', err) || sent === undefined) throw err;
+          forgetRefused(provider, sent.token);
+          // Another refused connection may have swapped the token meanwhile: then use that one.
+          if (held === sent) await replace(sent, await provider.getToken());
+          return await connect(args);
+        }
+      } finally {
+        if (fallback !== undefined) fallbacks.delete(fallback);
+      }
+    };
+    (p as { getConnection: unknown }).getConnection = function getConnectionWithRetry(...args: unknown[]): unknown {
+      const cb = typeof args.at(-1) === 'function' ? (args.pop() as (err: unknown, conn?: oracledb.Connection) => void) : undefined;
+      const c = acquire(args);
+      if (cb === undefined) return c;
+      c.then(
+        (conn) => cb(null, conn),
+        (err: unknown) => cb(err),
+      );
+      return undefined;
+    };
+    const close = p.close.bind(p) as (...args: unknown[]) => unknown;
+    (p as { close: unknown }).close = function closeAndStopSwaps(...args: unknown[]): unknown {
+      // A swap still waiting on IAM would hold the process open after the pool is gone.
+      closed = true;
+      swapping?.stop.abort();
+      return close(...args);
+    };
+  };
+
+  return { callback, unwrap, attach };
 }

@@ -5,11 +5,12 @@ import { tokenBench } from './token.mjs';
 import { pgBench } from './pg.mjs';
 import { heatwaveSignBench, mysqlBench } from './mysql.mjs';
 import { ociBench } from './oci.mjs';
+import { oracledbIdleBench } from './oracledb-idle.mjs';
 import { faultsBench } from './faults.mjs';
 import { bundleBench } from './bundle.mjs';
 
 const rows = [];
-for (const part of [tokenBench, faultsBench, pgBench, mysqlBench, heatwaveSignBench, ociBench, bundleBench]) rows.push(...(await part()));
+for (const part of [tokenBench, faultsBench, pgBench, mysqlBench, heatwaveSignBench, ociBench, oracledbIdleBench, bundleBench]) rows.push(...(await part()));
 const { table } = await import('./stats.mjs');
 console.log('');
 table(rows);

@@ -25,7 +25,9 @@ export {
  * Creates node-oracledb's own pool whose connections log in with OCI IAM
  * db-tokens (`externalAuth: true`, `homogeneous: true` and the `accessToken`
  * callback are set for you). The pool is created without network traffic;
- * the first token is fetched now.
+ * the first token is fetched now, so a provider that cannot give one rejects
+ * with its own `DbTokenError`, as `pool.getConnection()` does later where
+ * node-oracledb would say NJS-168.
  *
  * Refuses, with {@link InsecureTransportError}, a connect string that is not
  * TCPS unless `allowInsecureTransport: true`. The string is read the way the

@@ -84,7 +84,7 @@ type Source = keyof typeof SOURCES | 'oracle.mjs';
 const ORACLE = `
   import { ConfigError, InsecureTransportError, createIamPool, tokenProvider } from 'dbtoken';
   export const handler = async () => {
-    const token = tokenProvider(async () => ({ token: 'not-a-db-token', expiresAt: new Date(Date.now() + 900_000) }));
+    const token = tokenProvider(async () => ({ token: 'not-a-db-token', privateKey: 'not-a-key', expiresAt: new Date(Date.now() + 900_000) }));
     const out = {};
     const strings = {
       plain: 'db.example.com:1521/svc',

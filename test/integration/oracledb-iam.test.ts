@@ -371,8 +371,9 @@ describe('rollover', () => {
     // Each round sleeps over a second: a bound on rounds, not on time.
     const rounds = (rollovers + 3) * SHORT_TOKEN_SECONDS;
     let opened = 0;
-    // New connections at any moment of a token's life, its last one included: the adapter swaps a token
-    // that close to expiry before the login, so none reaches the database expired.
+    // New connections at any moment of a token's life, its last one included: the adapter hands the pool
+    // the provider's token in the background once the held one is close to expiry, and a login made
+    // meanwhile with the held one still reaches the database before that one expires.
     while (new Set(short.logins.slice(mark).map((l) => l.tokenId)).size <= rollovers) {
       expect(opened, 'the pool did not roll its token over in time').toBeLessThan(rounds);
       expect(await identityThrough(p)).toEqual(['APP_USERS', 'APP_USERS', 'alice', 'TOKEN_GLOBAL', ALICE]);

@@ -2,7 +2,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import oracledb from 'oracledb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConfigError, createIamPool, InsecureTransportError, tokenProvider, type TokenProvider } from 'dbtoken';
+import { ConfigError, createIamPool, InsecureTransportError, isDbTokenError, tokenProvider, type TokenProvider } from 'dbtoken';
 import { createOracledbPool, oracledbAccessToken } from 'dbtoken/oracledb';
 
 /** A db-token shaped like OCI's: a JWT whose `jwk` is the public half of `privateKey`. */
@@ -144,14 +144,20 @@ describe('oracledb (thin mode) with the accessToken callback', () => {
     expect(claims(second.token).exp * 1000 - Date.now()).toBeGreaterThan(30_000);
   });
 
-  it('a provider failure reaches the caller through the driver\'s NJS-168 with the cause kept', async () => {
+  it('a provider failure: createOracledbPool rejects with the provider\'s own error and its cause; the bare callback, through the driver\'s NJS-168', async () => {
     const p = tokenProvider(async () => {
       throw new Error('IAM unreachable');
     }, { retry: { attempts: 1 } });
     providers.push(p);
     const err = await createOracledbPool({ token: p, connectString: tcps() }).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/NJS-168/);
+    expect(isDbTokenError(err)).toBe(true);
+    expect((err as Error).cause).toMatchObject({ message: 'IAM unreachable' });
     expect(JSON.stringify(err)).not.toMatch(/BEGIN PRIVATE KEY/);
+    // Given to the driver directly, the callback's error is replaced by the driver's own.
+    const bare = await oracledb
+      .createPool({ externalAuth: true, homogeneous: true, connectString: tcps(), accessToken: oracledbAccessToken(p) } as never)
+      .catch((e: unknown) => e);
+    expect(bare).toMatchObject({ code: 'NJS-168' });
   });
 });
 
