@@ -236,6 +236,45 @@ describe('postgres.js against a real PostgreSQL that checks RDS tokens (ldap + v
     expect(r.stdout.trim()).toBe('28000 iam_alice');
   });
 
+  it.each([
+    ['sql.end({ timeout: 0 })', 'end', 'CONNECTION_DESTROYED'],
+    ['connect_timeout', 'timeout', 'CONNECT_TIMEOUT'],
+  ])('%s while a login waits for its token: the process survives and exits by itself', async (_name, how, code) => {
+    ensureBuilt();
+    // postgres.js 3.4.9 writes the password it awaited to the socket it has set to null by then (in setImmediate, a crash).
+    const child = `
+      import { tokenProvider } from 'dbtoken';
+      import { createPostgresJs } from 'dbtoken/postgres';
+      const env = JSON.parse(process.env.DBTOKEN_CHILD);
+      let dropped;
+      const connectionDropped = new Promise((r) => (dropped = r));
+      let sql;
+      let calls = 0;
+      const token = tokenProvider(async () => {
+        if (++calls === 1) {
+          // The server has asked for the password: answer only once postgres.js has dropped the connection.
+          console.log('asked');
+          const ended = env.how === 'end' ? sql.end({ timeout: 0 }) : undefined;
+          await connectionDropped;
+          await ended;
+          console.log('dropped');
+        }
+        return { token: env.good, expiresAt: new Date(Date.now() + 10 * 60_000) };
+      });
+      const options = { token, host: '127.0.0.1', port: env.port, user: 'iam_alice', database: 'postgres', ssl: { ca: env.ca }, onclose: () => dropped() };
+      sql = createPostgresJs(env.how === 'end' ? options : { ...options, connect_timeout: 1 });
+      console.log(await sql\`select 1\`.then(() => 'resolved', (e) => e.code));
+      await token.getToken();
+      await new Promise((r) => setImmediate(r)); // postgres.js writes in setImmediate; sql.end() would cancel that
+      console.log('token answered');
+    `;
+    const good = (await rds().getToken()).token;
+    const r = await runNode(['--input-type=module', '-e', child], { env: { DBTOKEN_CHILD: JSON.stringify({ port: db.port, ca: db.ca, good, how }) }, timeoutMs: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([code, 'asked', 'dropped', 'token answered']);
+  });
+
   describe('transport security and the target', () => {
     it.each([
       ['ssl not set', () => ({ ssl: undefined })],
