@@ -127,6 +127,13 @@ export interface LoginWatch {
 const EMPTY: Buffer = Buffer.alloc(0);
 const noop = (): void => {};
 
+/** A thrown value as an Error: a socket that fails with `null` would otherwise close as if nothing failed. */
+function asError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  const what = value === null || value === undefined ? String(value) : typeof value === 'string' ? 'a string' : `a ${typeof value}`;
+  return new Error(`opening the connection failed: the socket function failed with ${what}, not an Error`, { cause: value });
+}
+
 /**
  * The socket-like duplex postgres.js talks to. It forwards bytes both ways
  * and reads them only until the server accepts the login.
@@ -236,8 +243,15 @@ export class LoginSocket extends EventEmitter {
         }
         this.#attach(inner);
       },
-      // Destroyed meanwhile: the abort that ended the attempt is no error of the socket's.
-      (err: Error) => (this.#destroyed ? undefined : this.#fail(err)),
+      (err: unknown) => {
+        // Destroyed meanwhile: the abort that ended the attempt is no error of the socket's.
+        if (this.#destroyed) return;
+        // As a net.Socket does, a turn of the event loop later: the caller's socket function may
+        // throw at once, before postgres.js holds this socket and listens to it.
+        setImmediate(() => {
+          if (!this.#destroyed && !this.#closed) this.#fail(asError(err));
+        });
+      },
     );
   }
 
