@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
 // Tests import the package by its public names; these resolve to the sources.
-// test/package.test.ts checks the built dist/ through the real exports map.
+// test/integration/package.test.ts checks the built dist/ through the real exports map.
 export default defineConfig({
   resolve: {
     alias: [

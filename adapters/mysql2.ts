@@ -91,11 +91,12 @@ export interface Mysql2AuthPlugins {
 
 /**
  * mysql2 overwrites `code` on whatever an auth plugin throws. The plugins
- * therefore throw this carrier, whose `cause` is the untouched
- * {@link DbTokenError}; the pool hands the cause itself to the caller.
+ * therefore throw this carrier, whose `cause` is the untouched error (a
+ * {@link DbTokenError}, or the pool's own "Pool is closed."); the pool hands
+ * the cause itself to the caller.
  */
 class PluginFailure extends Error {
-  constructor(readonly original: DbTokenError) {
+  constructor(readonly original: DbTokenError | Error) {
     super(`dbtoken: ${original.message}`, { cause: original });
     this.name = 'DbTokenPluginFailure';
   }
@@ -137,8 +138,24 @@ export function heatwaveAuthResponse(nonce: Buffer, t: DbToken): Buffer {
   return Buffer.from(JSON.stringify({ fingerprint: t.fingerprint, signature, token: t.token }), 'utf8');
 }
 
-/** Builds the plugins; `onSent` learns which token each connection's login used. */
-function buildPlugins(provider: TokenProvider, allowInsecure: boolean, onSent?: (connection: unknown, t: DbToken) => void): Mysql2AuthPlugins {
+/** The errors the plugins fail a login with once its pool was ended. */
+const cutShort = new WeakSet<Error>();
+
+/** What mysql2 tells a caller whose connection the pool's `end()` cut short. */
+function poolClosed(): Error {
+  const err = new Error('Pool is closed.');
+  cutShort.add(err);
+  return err;
+}
+
+/** How a pool's plugins are tied to it: `onSent` learns which token each login used; `ended` aborts on `end()`. */
+interface PoolHooks {
+  onSent(connection: unknown, t: DbToken): void;
+  readonly ended: AbortSignal;
+}
+
+/** Builds the plugins. */
+function buildPlugins(provider: TokenProvider, allowInsecure: boolean, pool?: PoolHooks): Mysql2AuthPlugins {
   const guard = (connection: unknown, what: string): void => {
     if (!allowInsecure && !isEncrypted(connection)) {
       throw new PluginFailure(
@@ -150,10 +167,13 @@ function buildPlugins(provider: TokenProvider, allowInsecure: boolean, onSent?: 
   };
   const fetch = async (connection: unknown): Promise<DbToken> => {
     try {
-      const t = await provider.getToken();
-      onSent?.(connection, t);
+      if (pool?.ended.aborted) throw poolClosed();
+      const t = await provider.getToken(pool === undefined ? undefined : { signal: pool.ended });
+      pool?.onSent(connection, t);
       return t;
     } catch (err) {
+      // The pool was ended while this login waited: no token, so no login.
+      if (pool?.ended.aborted) throw new PluginFailure(poolClosed());
       // Any copy of dbtoken (the other build too): its code must reach the caller.
       if (isDbTokenError(err)) throw new PluginFailure(err);
       throw err;
@@ -273,19 +293,62 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
     );
   }
   const logins = new LoginTracker();
-  const authPlugins = buildPlugins(provider, allowInsecureTransport, (connection, t) => logins.sent(connection, t));
+  const ending = new AbortController();
+  const answering = new Set<Promise<unknown>>();
+  const authPlugins = track(buildPlugins(provider, allowInsecureTransport, { onSent: (connection, t) => logins.sent(connection, t), ended: ending.signal }), answering);
   const pool = driver.createPool({ ...config, authPlugins } as unknown as PoolOptions);
   const refusedToken = (err: unknown): DbToken | undefined => (isLoginRefused('mysql', err) ? logins.refused(err) : undefined);
   // Every way into the promise pool: each may open a connection whose login is refused.
   for (const name of ['getConnection', 'query', 'execute'] as const) {
     const call = (pool[name] as (...args: unknown[]) => Promise<unknown>).bind(pool);
-    Object.defineProperty(pool, name, {
-      configurable: true,
-      writable: true,
-      value: (...args: unknown[]) => retryRefusedLogin(provider, () => call(...args), refusedToken).then(undefined, (err: unknown) => {
-        throw unwrap(err);
-      }),
-    });
+    wrap(pool, name, (...args: unknown[]) =>
+      // Between end() and mysql2's own end below, as mysql2 answers once it has ended.
+      ending.signal.aborted
+        ? Promise.reject(poolClosed())
+        : retryRefusedLogin(provider, () => call(...args), refusedToken).then(undefined, (err: unknown) => {
+            throw unwrap(err);
+          }),
+    );
   }
+  // mysql2's end() queues QUIT behind a login still running, lets an async
+  // plugin finish and log in first, and fails end() with whatever that login
+  // fails with. So the logins waiting for a token fail first, with no token
+  // sent, and leave the pool; then mysql2 ends the connections left.
+  const end = pool.end.bind(pool);
+  let ended: Promise<void> | undefined;
+  wrap(pool, 'end', () =>
+    (ended ??= (async () => {
+      ending.abort();
+      await Promise.allSettled([...answering]);
+      // mysql2 fails the login in a promise reaction to the plugin's answer.
+      await new Promise((resolve) => setImmediate(resolve));
+      await end().catch((err: unknown) => {
+        // A login that reached its plugin only after end(): mysql2 reports it as end()'s error.
+        if (!(err instanceof PluginFailure && cutShort.has(err.original))) throw err;
+      });
+    })()),
+  );
   return pool;
+}
+
+function wrap(target: object, name: string, value: (...args: unknown[]) => Promise<unknown>): void {
+  Object.defineProperty(target, name, { configurable: true, writable: true, value });
+}
+
+/** The same plugins, with each answer in flight kept in `answering` until it settles. */
+function track(plugins: Mysql2AuthPlugins, answering: Set<Promise<unknown>>): Mysql2AuthPlugins {
+  const out: Record<string, Mysql2AuthPlugin> = {};
+  for (const [name, plugin] of Object.entries(plugins)) {
+    out[name] = (ctx) => {
+      const answer = plugin(ctx);
+      return (data) => {
+        const p = answer(data);
+        answering.add(p);
+        const done = (): void => void answering.delete(p);
+        p.then(done, done);
+        return p;
+      };
+    };
+  }
+  return out as Mysql2AuthPlugins;
 }

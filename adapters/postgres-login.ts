@@ -115,10 +115,24 @@ export interface LoginWatch {
   answered(text: string): DbToken | Error | undefined;
   /** The server refused `token`: forget it. */
   refused(token: DbToken): void;
+  /**
+   * Runs `deliver`, which hands postgres.js the server's login frames: it
+   * asks for the password inside it. `gone` aborts once this socket is
+   * ended, destroyed or closed, and that password must then never come:
+   * postgres.js would write it to a connection it has dropped.
+   */
+  asking(gone: AbortSignal, deliver: () => void): void;
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
 const noop = (): void => {};
+
+/** A thrown value as an Error: a socket that fails with `null` would otherwise close as if nothing failed. */
+function asError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  const what = value === null || value === undefined ? String(value) : typeof value === 'string' ? 'a string' : `a ${typeof value}`;
+  return new Error(`opening the connection failed: the socket function failed with ${what}, not an Error`, { cause: value });
+}
 
 /**
  * The socket-like duplex postgres.js talks to. It forwards bytes both ways
@@ -137,6 +151,8 @@ export class LoginSocket extends EventEmitter {
   #destroyed = false;
   /** Abandons a transport still being opened when this socket is destroyed. */
   readonly #opening = new AbortController();
+  /** Aborts when postgres.js ends or destroys this socket, or it closes: its login is over. */
+  readonly #gone = new AbortController();
   // The login, read until AuthenticationOk.
   #watching = true;
   #fromClient: Buffer = EMPTY;
@@ -180,6 +196,7 @@ export class LoginSocket extends EventEmitter {
   }
 
   end(chunk?: Buffer): this {
+    this.#gone.abort();
     if (this.#inner) this.#inner.end(chunk);
     else this.#ending = chunk ?? true;
     return this;
@@ -189,6 +206,7 @@ export class LoginSocket extends EventEmitter {
     if (this.#destroyed) return this;
     this.#destroyed = true;
     this.#opening.abort();
+    this.#gone.abort();
     if (this.#inner) this.#inner.destroy(err);
     else process.nextTick(() => this.#fail(err));
     return this;
@@ -225,8 +243,15 @@ export class LoginSocket extends EventEmitter {
         }
         this.#attach(inner);
       },
-      // Destroyed meanwhile: the abort that ended the attempt is no error of the socket's.
-      (err: Error) => (this.#destroyed ? undefined : this.#fail(err)),
+      (err: unknown) => {
+        // Destroyed meanwhile: the abort that ended the attempt is no error of the socket's.
+        if (this.#destroyed) return;
+        // As a net.Socket does, a turn of the event loop later: the caller's socket function may
+        // throw at once, before postgres.js holds this socket and listens to it.
+        setImmediate(() => {
+          if (!this.#destroyed && !this.#closed) this.#fail(asError(err));
+        });
+      },
     );
   }
 
@@ -266,6 +291,7 @@ export class LoginSocket extends EventEmitter {
   readonly #onClose = (hadError: boolean): void => {
     if (this.#closed) return;
     this.#closed = true;
+    this.#gone.abort();
     this.emit('close', hadError);
   };
 
@@ -311,14 +337,19 @@ export class LoginSocket extends EventEmitter {
         return;
       }
       if (this.#sent && !this.#retried && isLoginRefused('postgres', { code: errorCode(frame) })) {
-        if (upTo > 0) this.emit('data', this.#fromServer.subarray(0, upTo));
+        if (upTo > 0) this.#deliver(this.#fromServer.subarray(0, upTo));
         this.#retry(this.#sent);
         return;
       }
     }
-    if (upTo > 0) this.emit('data', this.#fromServer.subarray(0, upTo));
+    if (upTo > 0) this.#deliver(this.#fromServer.subarray(0, upTo));
     this.#fromServer = this.#fromServer.subarray(upTo);
   };
+
+  /** Hands login frames to postgres.js, which may ask for this login's password while it reads them. */
+  #deliver(frames: Buffer): void {
+    this.#watch.asking(this.#gone.signal, () => this.emit('data', frames));
+  }
 
   /**
    * Hands the server's bytes to postgres.js. postgres.js pauses the socket

@@ -133,19 +133,45 @@ export function postgresPassword(provider: TokenProvider, options?: PostgresPass
 class Answers {
   readonly #byText = new LRUCache<string, DbToken | Error>({ max: 32 });
   #failures = 0;
+  /** While a login socket hands postgres.js its frames: when that login is over. */
+  #asking: AbortSignal | undefined;
 
-  /** Never rejects (postgres.js would not catch it): a failure answers with a marker the login socket recognises. */
+  /** Runs `deliver`, in which postgres.js asks for the password of the login `gone` belongs to. */
+  asking(gone: AbortSignal, deliver: () => void): void {
+    const outer = this.#asking;
+    this.#asking = gone;
+    try {
+      deliver();
+    } finally {
+      this.#asking = outer;
+    }
+  }
+
+  /**
+   * Never rejects (postgres.js would not catch it): a failure answers with a
+   * marker the login socket recognises. Once the login's socket is ended or
+   * closed (`sql.end()`, `connect_timeout`), the answer never settles:
+   * postgres.js 3.4 would write it to a socket it has set to null, a
+   * `TypeError` thrown in `setImmediate` that ends the process.
+   */
   password(provider: TokenProvider): () => Promise<string> {
-    return async () => {
-      try {
-        const token = await provider.getToken();
-        this.#byText.set(token.token, token);
-        return token.token;
-      } catch (err) {
-        const marker = `dbtoken:no-token:${++this.#failures}`;
-        this.#byText.set(marker, err instanceof Error ? err : new Error(String(err)));
-        return marker;
-      }
+    return () => {
+      const gone = this.#asking;
+      return new Promise<string>((resolve) => {
+        provider.getToken(gone === undefined ? undefined : { signal: gone }).then(
+          (token) => {
+            if (gone?.aborted) return;
+            this.#byText.set(token.token, token);
+            resolve(token.token);
+          },
+          (err: unknown) => {
+            if (gone?.aborted) return;
+            const marker = `dbtoken:no-token:${++this.#failures}`;
+            this.#byText.set(marker, err instanceof Error ? err : new Error(String(err)));
+            resolve(marker);
+          },
+        );
+      });
     };
   }
 
@@ -212,6 +238,7 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
         open: (signal) => openTransport({ ...transport, socket: ownSocket && (() => ownSocket(opts)) }, signal),
         answered: (text) => answers.answered(text),
         refused: (token) => forgetRefused(provider, token),
+        asking: (gone, deliver) => answers.asking(gone, deliver),
       },
       host,
       port,

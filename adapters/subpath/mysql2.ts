@@ -34,10 +34,15 @@ export {
  * - When the server refuses a login (1045, access denied), forgets the token
  *   that connection sent (a newer one, fetched meanwhile, stays) and retries
  *   once, whether the call was `query`, `execute` or `getConnection`; never
- *   twice. Those three methods of the returned pool are wrapped for this;
- *   nothing else of mysql2's pool is changed.
+ *   twice.
  * - An error from the provider reaches the caller as the provider's own
  *   {@link DbTokenError} (not mysql2's `AUTH_SWITCH_PLUGIN_ERROR`).
+ * - `end()` does not wait for a token: a login still waiting for one stops
+ *   waiting and sends nothing, its caller gets mysql2's "Pool is closed.",
+ *   and mysql2 then ends the other connections. (mysql2 itself lets a login
+ *   in progress finish, and then closes it.)
+ * - Those three methods and `end()` of the returned pool are wrapped for
+ *   this; nothing else of mysql2's pool is changed.
  *
  * @example
  * ```ts

@@ -82,7 +82,8 @@ one), asks the database who you are, prints it, and closes everything. On a
 refused login it says what the likely cause is.
 
   --driver pg        --token aws            prints session_user and whether TLS is in use
-  --driver mysql2    --token aws|heatwave   prints USER(), CURRENT_USER() and whether a proxy user maps them
+  --driver mysql2    --token aws|heatwave   prints USER(), CURRENT_USER(), whether a proxy user maps them
+                                            and whether TLS is in use
   --driver oracledb  --token oci            prints AUTHENTICATION_METHOD, AUTHENTICATED_IDENTITY,
                                             ENTERPRISE_IDENTITY and CURRENT_USER
 

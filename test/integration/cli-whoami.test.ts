@@ -139,18 +139,24 @@ describe('dbtoken whoami --driver pg against the private PostgreSQL that verifie
 });
 
 describe('dbtoken whoami --driver mysql2 --token aws against the private MariaDB (PAM, cleartext, RDS tokens)', () => {
-  it('prints USER(), CURRENT_USER() and no proxy mapping', async () => {
+  it('prints USER(), CURRENT_USER(), no proxy mapping, and that TLS is in use', async () => {
     const r = await dbtoken(mariaArgs(), { env: awsEnv(staticKeys) });
     expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
-    expect(r.stdout).toMatch(/^user          iam_alice@[\w.]+\ncurrent_user  iam_alice@%\nproxy         no\n$/);
+    expect(r.stdout).toMatch(/^user          iam_alice@[\w.]+\ncurrent_user  iam_alice@%\nproxy         no\ntls           yes\n$/);
   });
 
   it('--json', async () => {
     const r = await dbtoken(mariaArgs('--json'), { env: awsEnv(temporaryKeys) });
     expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
     const o = JSON.parse(r.stdout);
-    expect(o).toMatchObject({ driver: 'mysql2', currentUser: 'iam_alice@%', proxied: false });
-    expect(o.user).toMatch(/^iam_alice@/);
+    expect(o).toEqual({ driver: 'mysql2', user: expect.stringMatching(/^iam_alice@/), currentUser: 'iam_alice@%', proxied: false, tls: true });
+  });
+
+  it('--insecure, as a user without REQUIRE SSL: the server says the session is not encrypted', async () => {
+    const args = ['whoami', '--driver', 'mysql2', '--token', 'aws', '--host', '127.0.0.1', '--port', String(maria.port), '--user', 'iam_plain', '--region', REGION, '--insecure', '--json'];
+    const r = await dbtoken(args, { env: awsEnv(staticKeys) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ driver: 'mysql2', currentUser: 'iam_plain@%', tls: false });
   });
 
   it('a refused login: exit 1, the 1045 explanation for RDS MySQL', async () => {
@@ -166,7 +172,7 @@ describe('dbtoken whoami --driver mysql2 --token heatwave against the HeatWave e
     const { configFile } = writeProfile(tempDir(), { keys: aliceKey });
     const r = await dbtoken(heatwaveArgs('alice', configFile));
     expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
-    expect(r.stdout).toBe('user          alice@127.0.0.1\ncurrent_user  alice@%\nproxy         no\n');
+    expect(r.stdout).toBe('user          alice@127.0.0.1\ncurrent_user  alice@%\nproxy         no\ntls           yes\n');
     expect(hw.logins.at(-1)).toMatchObject({ ok: true, method: 'api-key', principal: ALICE, tls: true });
   });
 
@@ -175,7 +181,7 @@ describe('dbtoken whoami --driver mysql2 --token heatwave against the HeatWave e
     const { configFile } = writeProfile(tempDir(), { keys: sessionKey, token, profile: 'session' });
     const r = await dbtoken(heatwaveArgs('alice', configFile, '--profile', 'session', '--json'));
     expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(r.stdout)).toEqual({ driver: 'mysql2', user: 'alice@127.0.0.1', currentUser: 'alice@%', proxied: false });
+    expect(JSON.parse(r.stdout)).toEqual({ driver: 'mysql2', user: 'alice@127.0.0.1', currentUser: 'alice@%', proxied: false, tls: true });
     expect(hw.logins.at(-1)).toMatchObject({ ok: true, method: 'security-token' });
   });
 
@@ -183,7 +189,7 @@ describe('dbtoken whoami --driver mysql2 --token heatwave against the HeatWave e
     const { configFile } = writeProfile(tempDir(), { keys: bobKey });
     const r = await dbtoken(heatwaveArgs('bob', configFile));
     expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
-    expect(r.stdout).toBe('user          bob@127.0.0.1\ncurrent_user  dev_proxy@%\nproxy         yes: bob has the privileges of dev_proxy\n');
+    expect(r.stdout).toBe('user          bob@127.0.0.1\ncurrent_user  dev_proxy@%\nproxy         yes: bob has the privileges of dev_proxy\ntls           yes\n');
   });
 
   it('a key the emulator does not know: exit 1, the 1045 explanation for HeatWave', async () => {

@@ -160,6 +160,8 @@ describe('API-key logins', () => {
     await conn.ping();
     await expect(conn.query('SELECT * FROM mysql.user')).rejects.toMatchObject({ errno: 1064, sqlState: '42000' });
     expect((await conn.query('SELECT 1'))[0]).toEqual([{ 1: 1 }]);
+    // Without TLS, MySQL's Ssl_cipher is empty.
+    expect((await conn.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'"))[0]).toEqual([{ Variable_name: 'Ssl_cipher', Value: '' }]);
     await conn.end();
   });
 
@@ -465,6 +467,10 @@ describe('without an anonymous account, and over TLS', () => {
     const conn = await connect('iam_alice', alice, { ssl: { ca: cert } }, tlsHw);
     expect(await whoami(conn)).toEqual({ 'USER()': 'iam_alice@127.0.0.1', 'CURRENT_USER()': 'iam_alice@%' });
     expect(lastLogin(tlsHw)).toMatchObject({ ok: true, tls: true });
+    // The session's cipher, as the client negotiated it.
+    const cipher = (conn.connection as unknown as { stream: tls.TLSSocket }).stream.getCipher().name;
+    expect(cipher).toMatch(/^TLS_|-/);
+    expect((await conn.query('show status like \'ssl_cipher\';'))[0]).toEqual([{ Variable_name: 'Ssl_cipher', Value: cipher }]);
     await conn.end();
   });
 

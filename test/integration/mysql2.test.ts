@@ -198,7 +198,7 @@ describe('mysql2 pools against a real MariaDB that checks RDS tokens (PAM + mysq
       expect(Object.getPrototypeOf(pool)).toBe(Object.getPrototypeOf(plain));
       const own = (o: object) => Object.getOwnPropertyNames(o).sort();
       const ownFunctions = (o: object) => own(o).filter((k) => typeof Object.getOwnPropertyDescriptor(o, k)!.value === 'function');
-      const wrapped = ['execute', 'getConnection', 'query'];
+      const wrapped = ['end', 'execute', 'getConnection', 'query'];
       expect(own(pool).filter((k) => !wrapped.includes(k))).toEqual(own(plain));
       expect(ownFunctions(pool).filter((k) => !wrapped.includes(k))).toEqual(ownFunctions(plain));
       // mysql2's core pool (a private field of the promise pool) is exactly as mysql2 made it.
@@ -208,6 +208,75 @@ describe('mysql2 pools against a real MariaDB that checks RDS tokens (PAM + mysq
       expect(own(core)).toEqual(own(plainCore));
       expect(ownFunctions(core)).toEqual(ownFunctions(plainCore));
       expect(await fresh(pool)).toEqual({ u: 'iam_alice@%' });
+    });
+  });
+
+  describe('pool.end() while a login waits for its token', () => {
+    /** A source that answers with a good token only when `release()` is called. */
+    async function heldSource() {
+      const good = (await rds().getToken()).token;
+      let started!: () => void;
+      let release!: () => void;
+      let returned!: () => void;
+      const asked = new Promise<void>((r) => (started = r));
+      const released = new Promise<void>((r) => (release = r));
+      const answered = new Promise<void>((r) => (returned = r));
+      const fetch = async () => {
+        started();
+        await released;
+        returned();
+        return good;
+      };
+      return { fetch, asked, release, answered };
+    }
+
+    it('plain mysql2 with an async auth plugin: end() waits for the plugin, and its login still happens (mysql2 queues QUIT behind it)', async () => {
+      const held = await heldSource();
+      const events: string[] = [];
+      const before = db.verifier.binds.length;
+      const pool = mysql.createPool({
+        host: db.host, port: db.port, user: 'iam_alice', ssl: { ca: db.ca },
+        authPlugins: { mysql_clear_password: () => async () => Buffer.from(`${await held.fetch()}\0`) },
+      });
+      const query = pool.query('select 1').then(() => events.push('query resolved'), (e: Error) => events.push(`query: ${e.message}`));
+      await held.asked;
+      const ended = pool.end().then(() => events.push('ended'));
+      held.release();
+      await held.answered;
+      events.push('plugin answered');
+      await Promise.all([query, ended]);
+      expect(events).toEqual(['plugin answered', 'query: Pool is closed.', 'ended']);
+      expect(db.verifier.binds.length - before).toBe(1);
+    });
+
+    it('createMysql2Pool: end() abandons the fetch, the waiting call fails as mysql2\'s own do ("Pool is closed."), and no login follows', async () => {
+      const held = await heldSource();
+      const token = tokenProvider(async () => ({ token: await held.fetch(), expiresAt: new Date(Date.now() + 10 * 60_000) }));
+      providers.push(token);
+      const pool = await createIamPool({ driver: 'mysql2', token, host: db.host, port: db.port, user: 'iam_alice', ssl: { ca: db.ca } });
+      const events: string[] = [];
+      const before = db.verifier.binds.length;
+      const query = pool.query('select 1').then(
+        () => events.push('query resolved'),
+        (e: Error & { code?: string }) => events.push(`query: ${e.message} (${e.code})`),
+      );
+      await held.asked;
+      // A hang guard, not a deadline: an end() that waited for the fetch would wait for this.
+      const guard = setTimeout(() => {
+        events.push('released by the guard');
+        held.release();
+      }, 20_000);
+      await pool.end();
+      events.push('ended');
+      await query;
+      clearTimeout(guard);
+      await expect(pool.getConnection()).rejects.toThrow('Pool is closed.');
+      // The fetch may now finish, for nobody: no connection is left to log in with its token.
+      held.release();
+      await held.answered;
+      await new Promise((r) => setImmediate(r));
+      expect(events.sort()).toEqual(['ended', 'query: Pool is closed. (undefined)']);
+      expect(db.verifier.binds.length - before).toBe(0);
     });
   });
 

@@ -1,5 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -32,6 +33,14 @@ function keyMatchesJwk(privateKeyPem: string, jwk: object) {
   const fromKey = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' });
   const fromJwk = createPublicKey({ key: jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'der' });
   return fromKey.equals(fromJwk);
+}
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 function provider(...args: Parameters<typeof ociDbToken>) {
   const p = ociDbToken(...args);
@@ -151,6 +160,17 @@ describe('ociDbToken against the OCI Identity Data Plane emulator, through the r
     expect((err as Error).cause).toMatchObject({ statusCode: 401, serviceCode: 'NotAuthenticated' });
     expect(iam.requests.length - before).toBe(1); // a 401 will not get better by retrying
     expect(iam.requests.at(-1)).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it.each(['127.0.0.1', 'localhost'])('an IAM that refuses connections (%s): the message names the endpoint and ECONNREFUSED, and the cause carries the code', async (host) => {
+    const port = await closedPort();
+    const { configFile } = writeProfile(tempDir(), { keys: alice });
+    const endpoint = `http://${host}:${port}`;
+    const p = provider({ scope: ociScope.all(), auth: { type: 'api_key', configFile }, endpoint }, { retry: { attempts: 1 } });
+    const err = await p.getToken().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenUnavailableError);
+    expect((err as Error).message).toContain(`IAM at ${endpoint} cannot be reached: connect ECONNREFUSED`);
+    expect((err as Error).cause).toMatchObject({ name: 'OciRequestError', code: 'ECONNREFUSED', message: expect.stringContaining(endpoint) });
   });
 
   it('each refresh uses a new key pair, made ahead of time, and every token pairs with its own key', async () => {

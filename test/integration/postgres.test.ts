@@ -236,6 +236,78 @@ describe('postgres.js against a real PostgreSQL that checks RDS tokens (ldap + v
     expect(r.stdout.trim()).toBe('28000 iam_alice');
   });
 
+  it.each([
+    ['sql.end({ timeout: 0 })', 'end', 'CONNECTION_DESTROYED'],
+    ['connect_timeout', 'timeout', 'CONNECT_TIMEOUT'],
+  ])('%s while a login waits for its token: the process survives and exits by itself', async (_name, how, code) => {
+    ensureBuilt();
+    // postgres.js 3.4.9 writes the password it awaited to the socket it has set to null by then (in setImmediate, a crash).
+    const child = `
+      import { tokenProvider } from 'dbtoken';
+      import { createPostgresJs } from 'dbtoken/postgres';
+      const env = JSON.parse(process.env.DBTOKEN_CHILD);
+      let dropped;
+      const connectionDropped = new Promise((r) => (dropped = r));
+      let sql;
+      let calls = 0;
+      const token = tokenProvider(async () => {
+        if (++calls === 1) {
+          // The server has asked for the password: answer only once postgres.js has dropped the connection.
+          console.log('asked');
+          const ended = env.how === 'end' ? sql.end({ timeout: 0 }) : undefined;
+          await connectionDropped;
+          await ended;
+          console.log('dropped');
+        }
+        return { token: env.good, expiresAt: new Date(Date.now() + 10 * 60_000) };
+      });
+      const options = { token, host: '127.0.0.1', port: env.port, user: 'iam_alice', database: 'postgres', ssl: { ca: env.ca }, onclose: () => dropped() };
+      sql = createPostgresJs(env.how === 'end' ? options : { ...options, connect_timeout: 1 });
+      console.log(await sql\`select 1\`.then(() => 'resolved', (e) => e.code));
+      await token.getToken();
+      await new Promise((r) => setImmediate(r)); // postgres.js writes in setImmediate; sql.end() would cancel that
+      console.log('token answered');
+    `;
+    const good = (await rds().getToken()).token;
+    const r = await runNode(['--input-type=module', '-e', child], { env: { DBTOKEN_CHILD: JSON.stringify({ port: db.port, ca: db.ca, good, how }) }, timeoutMs: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([code, 'asked', 'dropped', 'token answered']);
+  });
+
+  it.each([
+    ['throws an Error', 'Error', false],
+    ['rejects with an Error', 'Error', true],
+    ['throws null', 'null', false],
+    ['rejects with a string', 'string', true],
+  ])('a socket function of your own that %s at once: the query fails as with plain postgres.js, and the process lives on', async (_name, thrown, async) => {
+    ensureBuilt();
+    // connect_timeout is an hour: a failure that is never reported shows as the child's timeout.
+    const child = `
+      import postgres from 'postgres';
+      import { createPostgresJs } from 'dbtoken/postgres';
+      import { staticToken } from 'dbtoken/testing';
+      const env = JSON.parse(process.env.DBTOKEN_CHILD);
+      const value = env.thrown === 'Error' ? new Error('no tunnel') : env.thrown === 'null' ? null : 'no tunnel';
+      const socket = env.async ? async () => { throw value; } : () => { throw value; };
+      const options = { host: '127.0.0.1', port: 5432, user: 'app', database: 'postgres', ssl: 'require', socket, connect_timeout: 3600 };
+      const token = staticToken('never-sent');
+      for (const [name, sql] of [['plain', postgres({ ...options, password: 'never-sent' })], ['dbtoken', createPostgresJs({ ...options, token })]]) {
+        const failure = await sql\`select 1\`.then(() => 'resolved', (e) => (e instanceof Error ? 'Error' : typeof e) + ': ' + (e?.message ?? e));
+        console.log(name, failure);
+        await sql.end({ timeout: 0 });
+      }
+      token.close();
+    `;
+    const r = await runNode(['--input-type=module', '-e', child], { env: { DBTOKEN_CHILD: JSON.stringify({ thrown, async }) }, timeoutMs: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [plain, adapter] = r.stdout.trim().split('\n');
+    expect(plain).toMatch(/^plain Error: /);
+    if (thrown === 'Error') expect(adapter).toBe('dbtoken Error: no tunnel');
+    else expect(adapter).toMatch(new RegExp(`^dbtoken Error: .*socket.*${thrown === 'null' ? 'null' : 'a string'}`));
+  });
+
   describe('transport security and the target', () => {
     it.each([
       ['ssl not set', () => ({ ssl: undefined })],

@@ -9,7 +9,7 @@ import { whoamiOptions } from '../../src/cli/commands/whoami-options.js';
 import { OCI_AUTH_TYPES } from '../../src/sources/oci/auth.js';
 import { configErrorLine, explainFailure, PROVIDER_FIELDS, withUsageErrors, wordingFor } from '../../src/cli/explain.js';
 import { relativeTime } from '../../src/cli/format.js';
-import { formatIdentity, mysqlIdentity, ORACLE_IDENTITY_SQL, oracleIdentity, pgIdentity } from '../../src/cli/commands/identity.js';
+import { formatIdentity, MYSQL_TLS_SQL, mysqlIdentity, ORACLE_IDENTITY_SQL, oracleIdentity, pgIdentity } from '../../src/cli/commands/identity.js';
 import { builderWording, parseGroupMap, parseMysqlGrant } from '../../src/cli/commands/provision.js';
 import { redact } from '../../src/cli/redact.js';
 
@@ -321,15 +321,32 @@ describe('whoami queries, against stand-in connections', () => {
       {
         query: async (q) => {
           asked.push(q);
-          return [[{ 'USER()': 'bob@10.0.0.7', 'CURRENT_USER()': 'dev_proxy@%' }], []];
+          return q.sql === MYSQL_TLS_SQL
+            ? [[{ Variable_name: 'Ssl_cipher', Value: 'TLS_AES_256_GCM_SHA384' }], []]
+            : [[{ 'USER()': 'bob@10.0.0.7', 'CURRENT_USER()': 'dev_proxy@%' }], []];
         },
       },
       5000,
     );
-    expect(asked).toEqual([{ sql: 'SELECT USER(), CURRENT_USER()', timeout: 5000 }]);
-    expect(proxied).toEqual({ driver: 'mysql2', user: 'bob@10.0.0.7', currentUser: 'dev_proxy@%', proxied: true });
-    expect(formatIdentity(proxied)).toBe('user          bob@10.0.0.7\ncurrent_user  dev_proxy@%\nproxy         yes: bob has the privileges of dev_proxy');
-    expect((await mysqlIdentity({ query: async () => [[['app@10.0.0.7', 'app@%']], []] })).proxied).toBe(false);
+    expect(asked).toEqual([
+      { sql: 'SELECT USER(), CURRENT_USER()', timeout: 5000 },
+      { sql: "SHOW SESSION STATUS LIKE 'Ssl_cipher'", timeout: 5000 },
+    ]);
+    expect(proxied).toEqual({ driver: 'mysql2', user: 'bob@10.0.0.7', currentUser: 'dev_proxy@%', proxied: true, tls: true });
+    expect(formatIdentity(proxied)).toBe('user          bob@10.0.0.7\ncurrent_user  dev_proxy@%\nproxy         yes: bob has the privileges of dev_proxy\ntls           yes');
+    const plain = await mysqlIdentity({ query: async (q) => (q.sql === MYSQL_TLS_SQL ? [[['Ssl_cipher', '']], []] : [[['app@10.0.0.7', 'app@%']], []]) });
+    expect(plain).toMatchObject({ proxied: false, tls: false });
+    expect(formatIdentity(plain)).toMatch(/\ntls           no$/);
+  });
+
+  it.each([
+    ['refuses the status statement (a proxy)', async () => Promise.reject(Object.assign(new Error('not supported'), { errno: 1064 }))],
+    ['has no such status', async () => [[], []] as [unknown, unknown]],
+  ])('MySQL: a server that %s still gets its identity printed, with TLS unknown', async (_name, status) => {
+    const conn = { query: async (q: { sql: string }) => (q.sql === MYSQL_TLS_SQL ? status() : [[['app@10.0.0.7', 'app@%']], []] as [unknown, unknown]) };
+    const id = await mysqlIdentity(conn);
+    expect(id).toMatchObject({ user: 'app@10.0.0.7', tls: null });
+    expect(formatIdentity(id)).toMatch(/\ntls           unknown$/);
   });
 });
 

@@ -14,7 +14,7 @@ export interface PgIdentity {
   readonly tls: boolean | null;
 }
 
-/** MySQL: who logged in, and whose privileges the session has (a proxy user when they differ). */
+/** MySQL: who logged in, whose privileges the session has (a proxy user when they differ), and whether it is encrypted. */
 export interface MysqlIdentity {
   readonly driver: 'mysql2';
   /** `USER()`: the name the client logged in with, and its host. */
@@ -23,6 +23,8 @@ export interface MysqlIdentity {
   readonly currentUser: string;
   /** True when the user names differ: the login was mapped to a proxy user. */
   readonly proxied: boolean;
+  /** From the session's `Ssl_cipher` status; null when the server does not say. */
+  readonly tls: boolean | null;
 }
 
 /** Oracle Database: `sys_context('USERENV', ...)`. */
@@ -42,6 +44,8 @@ export type Identity = PgIdentity | MysqlIdentity | OracleIdentity;
 
 export const PG_IDENTITY_SQL = 'select session_user, (select ssl from pg_stat_ssl where pid = pg_backend_pid()) as ssl';
 export const MYSQL_IDENTITY_SQL = 'SELECT USER(), CURRENT_USER()';
+/** MySQL and MariaDB both answer it; `performance_schema` may be off and `information_schema` lacks it in MySQL 8. */
+export const MYSQL_TLS_SQL = "SHOW SESSION STATUS LIKE 'Ssl_cipher'";
 export const ORACLE_IDENTITY_SQL =
   "select sys_context('USERENV', 'AUTHENTICATION_METHOD') as authentication_method," +
   " sys_context('USERENV', 'AUTHENTICATED_IDENTITY') as authenticated_identity," +
@@ -94,11 +98,26 @@ export async function pgIdentity(client: PgQueryable): Promise<PgIdentity> {
 }
 
 export async function mysqlIdentity(conn: MysqlQueryable, timeoutMs?: number): Promise<MysqlIdentity> {
-  const [rows] = await conn.query({ sql: MYSQL_IDENTITY_SQL, ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}) });
+  const timeout = timeoutMs !== undefined ? { timeout: timeoutMs } : {};
+  const [rows] = await conn.query({ sql: MYSQL_IDENTITY_SQL, ...timeout });
   const [u, c] = firstRow(rows, ['USER()', 'CURRENT_USER()']);
   const user = String(u);
   const currentUser = String(c);
-  return { driver: 'mysql2', user, currentUser, proxied: mysqlUserName(user) !== mysqlUserName(currentUser) };
+  return { driver: 'mysql2', user, currentUser, proxied: mysqlUserName(user) !== mysqlUserName(currentUser), tls: await mysqlTls(conn, timeout) };
+}
+
+/** Whether the server says the session is encrypted: an `Ssl_cipher` other than ''. */
+async function mysqlTls(conn: MysqlQueryable, timeout: { timeout?: number }): Promise<boolean | null> {
+  let rows: unknown;
+  try {
+    [rows] = await conn.query({ sql: MYSQL_TLS_SQL, ...timeout });
+  } catch {
+    // A server or proxy that refuses the statement: the identity is still worth printing.
+    return null;
+  }
+  if (!Array.isArray(rows) || rows.length === 0) return null;
+  const [, value] = firstRow(rows, ['Variable_name', 'Value']);
+  return typeof value === 'string' ? value !== '' : null;
 }
 
 export async function oracleIdentity(conn: OracleExecutable): Promise<OracleIdentity> {
@@ -114,6 +133,7 @@ export async function oracleIdentity(conn: OracleExecutable): Promise<OracleIden
 }
 
 const orNone = (v: string | null): string => v ?? '(none)';
+const yesNo = (v: boolean | null): string => (v === null ? 'unknown' : v ? 'yes' : 'no');
 
 /** What `whoami` prints. */
 export function formatIdentity(id: Identity): string {
@@ -121,13 +141,14 @@ export function formatIdentity(id: Identity): string {
     case 'pg':
       return table([
         ['session_user', id.sessionUser],
-        ['tls', id.tls === null ? 'unknown' : id.tls ? 'yes' : 'no'],
+        ['tls', yesNo(id.tls)],
       ]);
     case 'mysql2':
       return table([
         ['user', id.user],
         ['current_user', id.currentUser],
         ['proxy', id.proxied ? `yes: ${mysqlUserName(id.user)} has the privileges of ${mysqlUserName(id.currentUser)}` : 'no'],
+        ['tls', yesNo(id.tls)],
       ]);
     case 'oracledb':
       return table([

@@ -154,10 +154,35 @@ function run(port: NonNullable<typeof parentPort>, data: OciWorkerData): void {
     return out as unknown as OciWorkerError;
   };
 
+  /**
+   * fetch's `TypeError: fetch failed` keeps why (ECONNREFUSED, ENOTFOUND, a
+   * TLS code) in its cause, and the SDK passes on only "fetch failed": the
+   * message names the URL and that reason instead.
+   */
+  const unreachable = (err: unknown, url: string): OciWorkerError | undefined => {
+    if (!(err instanceof TypeError) || err.cause === undefined) return undefined;
+    let why: string | undefined;
+    let e: unknown = err.cause;
+    for (let depth = 0; depth < 4 && e !== null && typeof e === 'object'; depth++) {
+      const c = e as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
+      // Several addresses tried (localhost): an AggregateError, whose first error says why.
+      const first = (Array.isArray(c.errors) ? c.errors[0] : undefined) as { code?: unknown; message?: unknown } | undefined;
+      why = [c.message, first?.message].find((m): m is string => typeof m === 'string' && m !== '')?.split('\n')[0] ?? why;
+      const code = typeof c.code === 'string' ? c.code : first?.code;
+      if (typeof code === 'string') {
+        return { name: 'Error', code, message: `IAM at ${url} cannot be reached: ${why?.includes(code) ? why : `${why ?? 'network error'} (${code})`}` };
+      }
+      e = c.cause;
+    }
+    // No code (fetch refuses some ports outright): the reason alone.
+    return why === undefined ? undefined : { name: 'Error', message: `IAM at ${url} cannot be reached: ${why}` };
+  };
+
   const inFlight = new Map<number, AbortController>();
 
   const generate = async (id: number, scope: string): Promise<void> => {
     const abort = new AbortController();
+    let network: OciWorkerError | undefined;
     inFlight.set(id, abort);
     try {
       // A failed load is not kept: the next request tries again (a package installed meanwhile, a metadata endpoint back).
@@ -171,13 +196,24 @@ function run(port: NonNullable<typeof parentPort>, data: OciWorkerData): void {
       // the main thread's retry rounds already keep a failing IAM from a storm.
       const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(data.requestTimeoutMs)]);
       // The SDK's types allow one of the two, its code reads both: the provider gives the region.
-      const params = { authenticationDetailsProvider: s.provider, httpClient: new s.common.FetchHttpClient(s.signer, null, { signal }) };
+      const http = new s.common.FetchHttpClient(s.signer, null, { signal });
+      // The SDK keeps only the message of a network error: keep the error itself, and the endpoint it was for
+      // (the base URL, as configured: the request's path would read as a secret to the CLI's redaction).
+      const send = http.send.bind(http);
+      http.send = (...args: Parameters<typeof send>) => {
+        network = undefined;
+        return send(...args).catch((err: unknown) => {
+          network = unreachable(err, data.endpoint ?? (URL.canParse(args[0].uri) ? new URL(args[0].uri).origin : 'its endpoint'));
+          throw err;
+        });
+      };
+      const params = { authenticationDetailsProvider: s.provider, httpClient: http };
       const client = new s.dataplane.DataplaneClient(params as unknown as OciCommon.AuthParams);
       if (data.endpoint !== undefined) client.endpoint = data.endpoint;
       const res = await client.generateScopedAccessToken({ generateScopedAccessTokenDetails: { scope, publicKey: k.publicKey } });
       port.postMessage({ id, token: res.securityToken.token, privateKey: k.privateKey } satisfies OciWorkerReply);
     } catch (err) {
-      port.postMessage({ id, error: plain(abort.signal.aborted ? abort.signal.reason ?? err : err) } satisfies OciWorkerReply);
+      port.postMessage({ id, error: abort.signal.aborted ? plain(abort.signal.reason ?? err) : (network ?? plain(err)) } satisfies OciWorkerReply);
     } finally {
       inFlight.delete(id);
     }

@@ -48,6 +48,8 @@ export class OciRequestError extends Error {
   declare readonly serviceCode?: string;
   /** OCI's request id, for support. */
   declare readonly opcRequestId?: string;
+  /** Why IAM could not be reached, such as `ECONNREFUSED` or `ENOTFOUND` (the message names the endpoint too). */
+  declare readonly code?: string;
 
   constructor(fields: { message: string; statusCode?: number; serviceCode?: string; opcRequestId?: string; code?: string }) {
     super(fields.message);

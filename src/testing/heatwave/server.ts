@@ -578,7 +578,8 @@ type Account = { kind: 'direct'; name: string; iamUser: string } | { kind: 'grou
  *
  * Once logged in, a session answers `SELECT USER(), CURRENT_USER()` (also `CURRENT_USER` without
  * parentheses, `SESSION_USER()`, `SYSTEM_USER()`, integer literals such as `SELECT 1`, and aliases),
- * COM_PING and COM_QUIT; any other query gets ERR 1064. Nothing is logged, and no record holds a
+ * `SHOW SESSION STATUS LIKE 'Ssl_cipher'` (the cipher over TLS, else ''), COM_PING and COM_QUIT;
+ * any other query gets ERR 1064. Nothing is logged, and no record holds a
  * token or signature where printing it would show them.
  *
  * @example
@@ -798,7 +799,7 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     const { method, principal, currentUser } = verdict;
     record({ ...base, ok: true, method, principal, currentUser }, reply);
     send(seq, okPacket());
-    const session = { user: `${user}@${clientHost}`, currentUser };
+    const session = { user: `${user}@${clientHost}`, currentUser, cipher: out instanceof TLSSocket ? (out.getCipher()?.name ?? '') : '' };
 
     // 10. Commands.
     for (;;) {
@@ -811,7 +812,7 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
       } else if (command.kind === 'query') {
         const result = runQuery(command.sql, session);
         if (!result) {
-          send(1, errPacket(ER_PARSE, '42000', 'You have an error in your SQL syntax; the HeatWave emulator answers only SELECT USER(), CURRENT_USER() and SELECT <integer>'));
+          send(1, errPacket(ER_PARSE, '42000', "You have an error in your SQL syntax; the HeatWave emulator answers only SELECT USER(), CURRENT_USER(), SELECT <integer> and SHOW SESSION STATUS LIKE 'Ssl_cipher'"));
           continue;
         }
         textResultSet(result.columns, result.row).forEach((payload, i) => send(i + 1, payload));
@@ -833,8 +834,12 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
 const ITEM =
   /^(user\s*\(\s*\)|current_user(?:\s*\(\s*\))?|session_user\s*\(\s*\)|system_user\s*\(\s*\)|[-+]?\d+)(?:\s+(?:as\s+)?(`[^`]+`|'[^']*'|"[^"]*"|[A-Za-z_$][\w$]*))?$/i;
 
-/** The one-row result of the few SELECTs the emulator understands, or `undefined`. */
-function runQuery(sql: string, session: { user: string; currentUser: string }): { columns: ColumnSpec[]; row: string[] } | undefined {
+/** The one-row result of the few statements the emulator understands, or `undefined`. */
+function runQuery(sql: string, session: { user: string; currentUser: string; cipher: string }): { columns: ColumnSpec[]; row: string[] } | undefined {
+  // How a client asks MySQL whether its session is encrypted: '' when it is not.
+  if (/^\s*show\s+(?:session\s+)?status\s+like\s+'ssl_cipher'[\s;]*$/i.test(sql)) {
+    return { columns: [{ name: 'Variable_name', kind: 'string', length: 64 * 4 }, { name: 'Value', kind: 'string', length: 1024 * 4 }], row: ['Ssl_cipher', session.cipher] };
+  }
   const m = /^\s*select\s+([\s\S]*?)[\s;]*$/i.exec(sql);
   if (!m) return undefined;
   const columns: ColumnSpec[] = [];
