@@ -186,7 +186,8 @@ function explainUnavailable(err: TokenUnavailableError): Failure {
     return refused(`IAM answered 404: ${text}`, '--scope names a tenancy, compartment or database this principal cannot see, or no IAM policy lets it use the database family there');
   }
   if (netCode !== undefined) {
-    return refused(`no token, IAM could not be reached: ${text}`, `${NETWORK_CODES[netCode]!.replace(/check --host.*$/, 'check --region and --endpoint, and your network')}`);
+    // --host and --port name the database, not IAM: the hint is about the IAM endpoint.
+    return refused(`no token, IAM could not be reached: ${text}`, `the IAM endpoint did not answer (${netCode}): check --region and --endpoint, and your network or proxy`);
   }
   return { exitCode: 1, message: `no token: ${text}` };
 }

@@ -49,6 +49,12 @@ describe('explainFailure: each known refusal gets its likely cause, exit 1', () 
     ['no AWS credentials', new TokenUnavailableError('no token', { cause: Object.assign(err('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }) }), { token: 'aws' as const }, /no AWS credentials were found/],
     ['an SDK that is not installed', err("Cannot find package 'oci-common' imported from /app/node_modules/dbtoken/dist/esm/src/oci-worker.js", { code: 'ERR_MODULE_NOT_FOUND' }), { token: 'oci' as const }, /^this command needs the oci-common package, which is not installed: npm install oci-common@2\.139\.1 oci-identitydataplane@2\.139\.1$/],
     ['a timeout', err('timeout expired'), {}, /^timed out: timeout expired\. Likely cause: the server is unreachable/],
+    [
+      'an IAM endpoint that refuses the connection (the hint is about IAM, not --host)',
+      new TokenUnavailableError('no token', { cause: err('IAM at http://127.0.0.1:9 cannot be reached: connect ECONNREFUSED 127.0.0.1:9', { code: 'ECONNREFUSED' }) }),
+      { token: 'oci' as const },
+      /^no token, IAM could not be reached: .*Likely cause: the IAM endpoint did not answer \(ECONNREFUSED\): check --region and --endpoint(?!.*--host)/,
+    ],
     ['connection refused', err('connect ECONNREFUSED 10.0.0.1:5432', { code: 'ECONNREFUSED', address: '10.0.0.1', port: 5432 }), {}, /^cannot connect to 10\.0\.0\.1:5432: connection refused/],
   ])('%s', (_name, error, ctx, expected) => {
     const f = explainFailure(error, { command: 'dbtoken whoami', ...ctx });
