@@ -89,10 +89,11 @@ describe('the published package (dist/ through the exports map)', () => {
   describe('createIamPool without the driver installed', () => {
     let app: string;
     beforeAll(() => {
-      // An application whose node_modules has dbtoken (which has no dependencies), but no pg.
+      // An application whose node_modules has dbtoken and its one dependency, lru-cache, but no pg.
       app = mkdtempSync(join(tmpdir(), 'dbtoken-app-'));
       const pkg = join(app, 'node_modules/dbtoken');
       mkdirSync(pkg, { recursive: true });
+      cpSync(join(root, 'node_modules/lru-cache'), join(app, 'node_modules/lru-cache'), { recursive: true });
       cpSync(join(root, 'dist'), join(pkg, 'dist'), { recursive: true });
       cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
       cpSync(join(root, 'bin'), join(pkg, 'bin'), { recursive: true });
