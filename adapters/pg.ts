@@ -142,7 +142,7 @@ interface DeferredPassword {
  * import { pgPassword } from 'dbtoken/pg';
  * const db = knex({
  *   client: 'pg',
- *   connection: { host, user: 'iam_alice', database: 'orders', ssl: { ca }, password: pgPassword(provider) },
+ *   connection: { host, port, user: 'app', database: 'orders', ssl: { ca }, password: pgPassword(provider) },
  * });
  * await db.raw('select 1');
  * ```
@@ -457,7 +457,10 @@ export function pgConnectionWith(parse: ConnectionStringParser, provider: TokenP
  *
  * @example
  * ```ts
+ * import { Sequelize } from 'sequelize';
+ * import { sequelizeBeforeConnect, type SequelizeConnectConfig } from 'dbtoken/pg';
  * const hook: (config: SequelizeConnectConfig) => void = sequelizeBeforeConnect(provider);
+ * const sequelize = new Sequelize({ dialect: 'postgres', host, port, database: 'orders', dialectOptions: { ssl: { ca } } });
  * sequelize.addHook('beforeConnect', hook);
  * ```
  */
@@ -499,7 +502,7 @@ export interface SequelizeConnectConfig {
  * import { Sequelize } from 'sequelize';
  * import { sequelizeBeforeConnect } from 'dbtoken/pg';
  * const sequelize = new Sequelize({
- *   dialect: 'postgres', host: 'mydb.abc123.us-east-1.rds.amazonaws.com', database: 'orders',
+ *   dialect: 'postgres', host, port, database: 'orders', // host and port: the database's endpoint
  *   dialectOptions: { ssl: { ca: rdsCaBundle } },
  *   hooks: { beforeConnect: sequelizeBeforeConnect(provider) },
  * });
