@@ -1,6 +1,6 @@
 import { ConfigError } from '../src/core/errors.js';
 import { describe } from '../src/core/validation.js';
-import { loadMysql2, loadOracledb, loadPg, loadPostgres } from './load-driver.js';
+import { loadMysql2, loadOracledb, loadPg, loadPgConnectionString, loadPostgres } from './load-driver.js';
 // Types only: each adapter is loaded with its driver, below.
 import type { Mysql2IamPoolConfig, Mysql2Pool } from './mysql2.js';
 import type { OracledbIamPoolAttributes, OracledbPool } from './oracledb.js';
@@ -14,7 +14,10 @@ import { requireProvider } from './preamble.js';
  * (open/), which takes the driver as an argument and so imports none.
  */
 const DRIVERS: { [D in IamPoolDriver]: (options: any) => Promise<IamPools[D]> } = {
-  pg: async (o) => (await import('./open/pg.js')).createPgPoolWith(await loadPg(), o),
+  pg: async (o) => {
+    const pg = await loadPg();
+    return (await import('./open/pg.js')).createPgPoolWith(pg, o, await loadPgConnectionString());
+  },
   postgres: async (o) => (await import('./open/postgres.js')).createPostgresJsWith(await loadPostgres(), o),
   mysql2: async (o) => (await import('./open/mysql2.js')).createMysql2PoolWith(await loadMysql2(), o),
   oracledb: async (o) => (await import('./open/oracledb.js')).createOracledbPoolWith(await loadOracledb(), o),

@@ -10,7 +10,7 @@
 import { ConfigError } from '../src/core/errors.js';
 import type { Mysql2Driver } from './mysql2.js';
 import type { OracledbDriver } from './oracledb.js';
-import type { PgDriver } from './pg.js';
+import type { ConnectionStringParser, PgDriver } from './pg.js';
 import type { PostgresDriver } from './postgres.js';
 
 /** Whether `err` says that `specifier` itself (not something it imports) is not installed. */
@@ -39,6 +39,16 @@ export async function loadPg(): Promise<PgDriver> {
     return exportsOf(await import('pg'));
   } catch (err) {
     throw notInstalled('pg', 'pg', err);
+  }
+}
+
+/** pg's connection string parser (pg-connection-string), which pg depends on and so brings along. */
+export async function loadPgConnectionString(): Promise<ConnectionStringParser> {
+  try {
+    const parser = exportsOf(await import('pg-connection-string')) as unknown as ConnectionStringParser & { parse?: ConnectionStringParser };
+    return parser.parse ?? parser;
+  } catch (err) {
+    throw notInstalled('pg', 'pg-connection-string', err);
   }
 }
 

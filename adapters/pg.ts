@@ -9,8 +9,9 @@ import type { ConnectionOptions } from 'node:tls';
 /** @ts-ignore optional peer: without pg's types, its types are any */
 import type pg from 'pg';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import type { TokenProvider } from '../src/core/provider.js';
+import type { TokenProvider, TokenTarget } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
+import { describe } from '../src/core/validation.js';
 import { applyTarget, checkPoolOptions, checkTarget, isLoginRefused, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
@@ -74,8 +75,8 @@ function refusedToken(err: unknown): DbToken | undefined {
   return isLoginRefused('postgres', err) ? (err as Tagged)[kToken] : undefined;
 }
 
-function streamIsEncrypted(client: unknown): boolean | undefined {
-  const stream = (client as { connection?: { stream?: { encrypted?: boolean } } } | null)?.connection?.stream;
+function streamIsEncrypted(client: PgClientView): boolean | undefined {
+  const stream = client.connection?.stream;
   return stream === undefined ? undefined : stream.encrypted === true;
 }
 
@@ -85,6 +86,11 @@ interface PgClientView {
   port?: number | string | undefined;
   user?: string | undefined;
   connection?: EventEmitter & { stream?: { encrypted?: boolean } } | undefined;
+}
+
+/** `self` as pg's `Client`, when a pg `Client` is what called the password function (it always has its wire `connection`). */
+function pgClientOf(self: unknown): PgClientView | undefined {
+  return typeof self === 'object' && self !== null && 'connection' in self ? (self as PgClientView) : undefined;
 }
 
 /** Forgets `token` when the server refuses the login it was sent in, so the next connection fetches a new one. */
@@ -99,8 +105,17 @@ function forgetIfRefused(provider: TokenProvider, client: PgClientView, token: D
 }
 
 /**
+ * What {@link pgPassword}'s function answers when no pg `Client` calls it:
+ * MikroORM's and knex's `{ password }` shape, holding the function itself,
+ * so that the token is still asked for by pg, once per login.
+ */
+interface DeferredPassword {
+  readonly password: () => Promise<string>;
+}
+
+/**
  * A function for pg's `password` option: pg calls it once per new physical
- * connection, and it answers with a cached IAM token.
+ * connection, with its `Client` as `this`, and it answers with a cached IAM token.
  *
  * - It refuses (with {@link InsecureTransportError}) to hand a token to a
  *   connection that is not encrypted, unless `allowInsecureTransport` is set.
@@ -110,9 +125,15 @@ function forgetIfRefused(provider: TokenProvider, client: PgClientView, token: D
  * - When the server refuses the token, it forgets it, so the next
  *   connection gets a fresh one. It does not retry that login;
  *   {@link createPgPool} does.
+ * - Called by anything but a pg `Client` (MikroORM 6 calls a password
+ *   function itself, once, and gives knex the answer), it gives no token: it
+ *   answers `{ password: itself }`, the shape MikroORM and knex take from a
+ *   password or connection function, so that pg calls it again for each
+ *   login, where the connection can be seen. (A token answered there would
+ *   be kept for every later connection, long after it expired.)
  *
- * It fits anything built on `pg.Pool` or `pg.Client`: knex, Prisma's
- * `@prisma/adapter-pg`, Drizzle, TypeORM. For Sequelize, see
+ * It fits anything built on `pg.Pool` or `pg.Client`: knex, MikroORM,
+ * Prisma's `@prisma/adapter-pg`, Drizzle, TypeORM. For Sequelize, see
  * {@link sequelizeBeforeConnect}; for a whole config object, {@link pgConnection}.
  *
  * @example
@@ -121,16 +142,18 @@ function forgetIfRefused(provider: TokenProvider, client: PgClientView, token: D
  * import { pgPassword } from 'dbtoken/pg';
  * const db = knex({
  *   client: 'pg',
- *   connection: { host, user: 'app', database: 'orders', ssl: { ca }, password: pgPassword(provider) },
+ *   connection: { host, port, user: 'app', database: 'orders', ssl: { ca }, password: pgPassword(provider) },
  * });
+ * await db.raw('select 1');
  * ```
  */
 export function pgPassword(provider: TokenProvider, options?: PgPasswordOptions): () => Promise<string> {
   requireProvider(provider, 'provider');
   const allowInsecure = options?.allowInsecureTransport === true;
-  return async function password(this: unknown, params?: { ssl?: unknown }): Promise<string> {
-    const client = (typeof this === 'object' && this !== null ? this : {}) as PgClientView;
-    const encrypted = streamIsEncrypted(this) ?? Boolean(params?.ssl);
+  const password = async function password(this: unknown, params?: { ssl?: unknown }): Promise<string> {
+    const client = pgClientOf(this);
+    if (client === undefined) return deferred as unknown as string;
+    const encrypted = streamIsEncrypted(client) ?? Boolean(params?.ssl);
     if (!encrypted && !allowInsecure) {
       throw new InsecureTransportError(
         'refusing to send an IAM token over a PostgreSQL connection without TLS; set ssl (for example ssl: { ca }), or allowInsecureTransport: true for local testing only',
@@ -139,9 +162,11 @@ export function pgPassword(provider: TokenProvider, options?: PgPasswordOptions)
     checkTarget(provider.target, { host: client.host, port: client.port, user: client.user }, 5432, 'this connection');
     const token = await provider.getToken();
     forgetIfRefused(provider, client, token);
-    if (typeof this === 'object' && this !== null) (this as Tagged)[kToken] = token;
+    (client as Tagged)[kToken] = token;
     return token.token;
   };
+  const deferred: DeferredPassword = Object.freeze({ password });
+  return password;
 }
 
 /**
@@ -150,7 +175,11 @@ export function pgPassword(provider: TokenProvider, options?: PgPasswordOptions)
  * @example
  * ```ts
  * import { readFileSync } from 'node:fs';
- * const options: PgConnectionOptions = { ca: readFileSync('global-bundle.pem', 'utf8') }; // the RDS CA bundle
+ * import { pgConnection, type PgConnectionOptions } from 'dbtoken/pg';
+ * const options: PgConnectionOptions = {
+ *   ca: readFileSync('global-bundle.pem', 'utf8'), // the RDS CA bundle
+ *   connectionString: process.env.DATABASE_URL,   // postgresql://app@host:5432/orders?sslmode=verify-full
+ * };
  * const connection = pgConnection(provider, options);
  * ```
  */
@@ -158,62 +187,268 @@ export interface PgConnectionOptions {
   /**
    * The certificate authorities that signed the server's certificate (PEM),
    * for servers whose CA is not in Node's default store, such as RDS's
-   * `global-bundle.pem`. Default: Node's default store.
+   * `global-bundle.pem`. Default: Node's default store. An `sslrootcert`
+   * in `connectionString` takes its place.
    */
   ca?: string | Buffer | (string | Buffer)[] | undefined;
+  /**
+   * A connection URL (`DATABASE_URL`), read as pg reads it
+   * (pg-connection-string): host, port, user, database, `sslmode`,
+   * `sslrootcert` and pg's other parameters. It must hold no password. Its
+   * user, when it names one, must be the provider's; its host and port
+   * replace the provider's.
+   */
+  connectionString?: string | undefined;
+  /**
+   * Allow a `connectionString` whose `sslmode` sends the token without TLS
+   * (`disable`), or may (`allow`, `prefer`). Only for local testing. Default false.
+   */
+  allowInsecureTransport?: boolean | undefined;
 }
 
 /**
- * What {@link pgConnection} returns: the connection settings ORMs built on
- * pg take as one object.
+ * The TLS settings {@link pgConnection} gives: a type that pg, knex and
+ * MikroORM (`tls.ConnectionOptions`) and TypeORM (`tls.TlsOptions`) all take.
  *
  * @example
  * ```ts
- * const { host, port, user, password, ssl }: PgConnectionConfig = pgConnection(provider, { ca: rdsCaBundle });
- * const pool = new pg.Pool({ host, port, user, password, ssl, database: 'orders' });
+ * import { pgConnection, type PgConnectionSsl } from 'dbtoken/pg';
+ * const ssl: PgConnectionSsl | false = pgConnection(provider, { ca: rdsCaBundle }).ssl; // { rejectUnauthorized: true, ca }
+ * ```
+ */
+export interface PgConnectionSsl {
+  /** Check the server's certificate; true unless the connection string says `sslmode=no-verify` (or `require` with `uselibpqcompat`). */
+  rejectUnauthorized?: boolean;
+  /** The certificate authorities to check the server against (`ca`, or `sslrootcert`). */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** A client certificate (`sslcert`). */
+  cert?: string | Buffer | (string | Buffer)[];
+  /** The client certificate's key (`sslkey`). */
+  key?: string | Buffer | (string | Buffer)[];
+}
+
+/**
+ * What {@link pgConnection} returns: the connection settings that pg, knex,
+ * MikroORM (`driverOptions.connection`) and TypeORM (`type: 'postgres'`) take
+ * as one object. `user` is pg's, knex's and MikroORM's name for the user,
+ * `username` TypeORM's.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { pgConnection, type PgConnectionConfig } from 'dbtoken/pg';
+ * const connection: PgConnectionConfig = pgConnection(provider, { ca: rdsCaBundle });
+ * const pool = new pg.Pool({ ...connection, database: 'orders' });
+ * await pool.query('select 1');
+ * await pool.end();
  * ```
  */
 export interface PgConnectionConfig {
-  /** The host the provider's tokens are made for. */
+  /** The host: the connection string's, or else the one the provider's tokens are made for. */
   host: string;
-  /** Its port (5432 when the provider names none). */
+  /** Its port: the connection string's, or else the provider's (5432 when neither names one). */
   port: number;
   /** The database user the tokens log in as. */
   user: string;
+  /** The same user, under the name TypeORM reads. */
+  username: string;
+  /** The database the connection string names; absent when it names none (give your own then). */
+  database?: string;
   /** {@link pgPassword} for the provider. */
   password: () => Promise<string>;
-  /** TLS that verifies the server's certificate (`rejectUnauthorized: true`), against `ca` when given. */
-  ssl: ConnectionOptions;
+  /**
+   * TLS that verifies the server's certificate (`rejectUnauthorized: true`),
+   * against `ca` when given; what the connection string's `sslmode` and
+   * `sslrootcert` say, when it has them. `false` only with
+   * `allowInsecureTransport` and `sslmode=disable`.
+   */
+  ssl: PgConnectionSsl | false;
 }
 
 /**
- * The connection settings of the provider's target as one object, for ORMs
- * and clients that take one (TypeORM, Drizzle, Prisma's `adapter-pg`, knex,
- * `pg.Pool`): `host`, `port` and `user` from the provider, `password` from
- * {@link pgPassword}, and `ssl` that verifies the server. Spread it and add
- * the database and your pool settings.
- *
- * The provider must name a host and a user (`awsRdsToken` does); otherwise
- * this is a {@link ConfigError}.
- *
- * @example
- * ```ts
- * import { DataSource } from 'typeorm';
- * import { pgConnection } from 'dbtoken/pg';
- * const dataSource = new DataSource({ type: 'postgres', database: 'orders', ...pgConnection(provider, { ca: rdsCaBundle }) });
- * ```
+ * What pg-connection-string's `parse` gives (pg's own reading of a
+ * connection string): the fields dbtoken reads, and pg's other parameters.
  */
-export function pgConnection(provider: TokenProvider, options?: PgConnectionOptions): PgConnectionConfig {
+export interface ParsedConnectionString {
+  [parameter: string]: unknown;
+  user?: string | null | undefined;
+  password?: string | null | undefined;
+  host?: string | null | undefined;
+  port?: string | number | null | undefined;
+  database?: string | null | undefined;
+  ssl?: unknown;
+  sslmode?: string | undefined;
+}
+
+/** pg-connection-string's `parse`, the parser pg itself uses; dbtoken/pg and createIamPool pass it in. */
+export type ConnectionStringParser = (connectionString: string) => ParsedConnectionString;
+
+/** libpq's `sslmode`s that send the password without TLS (`disable`) or may (`allow` and `prefer` fall back to plain text, as libpq, postgres.js and pg 9 read them). */
+const CLEARTEXT_SSLMODES: ReadonlySet<string> = new Set(['disable', 'allow', 'prefer']);
+
+/** Parameters that only say how to build `ssl` (the parser has read the files they name): pg would ignore them, and so do ORMs. */
+const SSL_PARAMETERS: ReadonlySet<string> = new Set(['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpqcompat']);
+
+const URL_FIX = "write it as postgresql://user@host:5432/database?sslmode=verify-full, with special characters percent-encoded";
+
+/** pg's reading of `connectionString`, refusing a password in it. Messages never quote the string: it may hold a password. */
+function parseConnectionString(parse: ConnectionStringParser, connectionString: unknown): ParsedConnectionString {
+  if (typeof connectionString !== 'string' || connectionString === '') {
+    throw new ConfigError('connectionString', `must be a non-empty string, got ${describe(connectionString)}`, URL_FIX);
+  }
+  let url: ParsedConnectionString;
+  try {
+    url = parse(connectionString);
+  } catch (err) {
+    const { code, path } = (err ?? {}) as { code?: unknown; path?: unknown };
+    if (typeof code === 'string' && typeof path === 'string') {
+      throw new ConfigError('connectionString', `names a file that cannot be read (${code}: ${path})`, 'fix sslrootcert, sslcert or sslkey; a relative path is read from the working directory', {
+        cause: err,
+      });
+    }
+    const detail = err instanceof Error && !err.message.includes(connectionString) && !err.message.includes('://') ? ` (${err.message})` : '';
+    throw new ConfigError('connectionString', `is not a connection string pg can read${detail}`, URL_FIX);
+  }
+  if (typeof url.password === 'string' && url.password !== '') {
+    throw new ConfigError(
+      'connectionString',
+      'has a password in it: a static password defeats IAM, and the token provider supplies the password of every connection',
+      'remove the password from the URL (postgresql://user@host:5432/database)',
+    );
+  }
+  return url;
+}
+
+/** `ssl` from the connection string over the options' `ssl`: the URL's wins, as in pg, but a CA given in code is kept under an `sslmode` that names none. */
+function mergeSsl(own: unknown, fromUrl: unknown): unknown {
+  const url = fromUrl === 'no-verify' ? { rejectUnauthorized: false } : typeof fromUrl === 'string' ? {} : fromUrl;
+  const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+  if (url === true && isObject(own)) return own;
+  if (isObject(url) && isObject(own)) return { ...own, ...url };
+  return url;
+}
+
+/** Options read from a connection string: pg's options with the URL's fields merged in, and the URL's `sslmode`. */
+interface FromConnectionString<C> {
+  readonly config: C;
+  /** The user the URL names, if any. */
+  readonly user: string | undefined;
+  readonly sslmode: string | undefined;
+}
+
+/**
+ * `config` with its `connectionString` read into plain options, as pg would
+ * merge them (the URL's fields win), except that:
+ *
+ * - a password in the URL is a {@link ConfigError};
+ * - a user in the URL and another in `config.user` or the provider's target is a {@link ConfigError};
+ * - what the URL leaves out (user, host, port, database) keeps the value `config`
+ *   gives, where pg would fall back to its defaults;
+ * - `ssl` from the URL keeps a CA given in `config.ssl`.
+ *
+ * pg is then given no `connectionString`: it would merge the URL over the
+ * provider's user and password again.
+ */
+function readConnectionString<C extends { connectionString?: string | undefined; user?: string | undefined; ssl?: unknown }>(
+  parse: ConnectionStringParser,
+  config: C,
+  target: TokenTarget | undefined,
+): FromConnectionString<Omit<C, 'connectionString'>> {
+  const { connectionString, ...rest } = config;
+  if (connectionString === undefined) return { config: rest, user: undefined, sslmode: undefined };
+  const url = parseConnectionString(parse, connectionString);
+  const out: Record<string, unknown> = { ...rest };
+  let sslmode: string | undefined;
+  let user: string | undefined;
+  for (const [key, value] of Object.entries(url)) {
+    if (key === 'password' || value === undefined || value === null || value === '') continue;
+    if (key === 'sslmode') sslmode = String(value);
+    if (SSL_PARAMETERS.has(key)) continue;
+    if (key === 'ssl') {
+      out.ssl = mergeSsl(rest.ssl, value);
+    } else if (key === 'port') {
+      const port = Number(value);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('connectionString', `names port "${String(value)}", which is not a port number`, URL_FIX);
+      out.port = port;
+    } else {
+      if (key === 'user') user = String(value);
+      out[key] = value;
+    }
+  }
+  if (user !== undefined) {
+    if (rest.user !== undefined && rest.user !== user) {
+      throw new ConfigError('user', `is "${rest.user}" but the connection string logs in as "${user}"`, 'give the user in one place');
+    }
+    if (target?.user !== undefined && target.user !== user) {
+      throw new ConfigError('connectionString', `logs in as "${user}" but the token provider makes tokens for "${target.user}"`, 'make them match, or leave the user out of the URL');
+    }
+  }
+  return { config: out as Omit<C, 'connectionString'>, user, sslmode };
+}
+
+/** pg's reading of `PGSSLMODE` when the options set no `ssl`: which modes make it use TLS (`no-verify` without checking the certificate). */
+const PGSSLMODE_TLS: ReadonlySet<string> = new Set(['require', 'verify-ca', 'verify-full', 'no-verify']);
+
+/**
+ * Whether pg sends the password over TLS with these options (read from any
+ * connection string already): never under a cleartext `sslmode`; otherwise
+ * as `ssl` says, or, without `ssl`, as `PGSSLMODE` does.
+ */
+function sendsOverTls(config: { ssl?: unknown }, sslmode: string | undefined, env: NodeJS.ProcessEnv): boolean {
+  if (sslmode !== undefined && CLEARTEXT_SSLMODES.has(sslmode)) return false;
+  if (config.ssl !== undefined) return Boolean(config.ssl);
+  return env.PGSSLMODE !== undefined && PGSSLMODE_TLS.has(env.PGSSLMODE);
+}
+
+/** {@link pgUsesTls} (see subpath/pg.ts) with the given connection string parser. */
+export function pgUsesTlsWith(
+  parse: ConnectionStringParser,
+  config: { ssl?: unknown; connectionString?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  const { config: read, sslmode } = readConnectionString(parse, config, undefined);
+  return sendsOverTls(read, sslmode, env);
+}
+
+const INSECURE_FIX =
+  'set ssl (for example ssl: { ca: rdsCaBundle }), or sslmode=verify-full in the connection string; or allowInsecureTransport: true for local testing only';
+
+/** {@link pgConnection} (see subpath/pg.ts) with the given connection string parser. */
+export function pgConnectionWith(parse: ConnectionStringParser, provider: TokenProvider, options?: PgConnectionOptions): PgConnectionConfig {
   requireProvider(provider, 'provider');
-  const { host, port = 5432, user } = provider.target ?? {};
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new ConfigError('options', `must be an object, got ${describe(options)}`, 'pass { ca?, connectionString? }');
+  }
+  const { ca, connectionString, allowInsecureTransport } = options ?? {};
+  const target = provider.target ?? {};
+  const { config: url, sslmode } = readConnectionString<{ connectionString?: string; ssl?: unknown; [k: string]: unknown }>(parse, { connectionString }, target);
+  const { host: urlHost, port: urlPort, user: urlUser, database, ssl: urlSsl, ...parameters } = url as ParsedConnectionString & { port?: number };
+  const host = typeof urlHost === 'string' ? urlHost : target.host;
+  const user = typeof urlUser === 'string' ? urlUser : target.user;
   if (host === undefined || user === undefined) {
     throw new ConfigError(
       'provider',
-      `names no ${host === undefined ? 'host' : 'user'} in its target`,
+      `names no ${host === undefined ? 'host' : 'user'} in its target${connectionString === undefined ? '' : ', and the connection string names none either'}`,
       'give the provider its hostname and username (as awsRdsToken does), or use pgPassword() with a host and user of your own',
     );
   }
-  return { host, port, user, password: pgPassword(provider), ssl: { rejectUnauthorized: true, ...(options?.ca !== undefined ? { ca: options.ca } : {}) } };
+  const port = urlPort ?? (host.toLowerCase() === target.host?.toLowerCase() ? target.port : undefined) ?? 5432;
+  checkTarget(provider.target, { host, port, user }, 5432, 'the connection');
+  const verifying = { rejectUnauthorized: true, ...(ca !== undefined ? { ca } : {}) };
+  const ssl = urlSsl === undefined ? verifying : (mergeSsl(verifying, urlSsl) as PgConnectionSsl | false);
+  if (allowInsecureTransport !== true && !sendsOverTls({ ssl }, sslmode, {})) {
+    throw new InsecureTransportError(`pgConnection would send IAM tokens without TLS (sslmode=${sslmode ?? 'disable'} in the connection string); ${INSECURE_FIX}`);
+  }
+  return {
+    ...parameters,
+    host,
+    port,
+    user,
+    username: user,
+    ...(typeof database === 'string' ? { database } : {}),
+    password: pgPassword(provider, { allowInsecureTransport: allowInsecureTransport === true }),
+    ssl,
+  };
 }
 
 /**
@@ -222,7 +457,10 @@ export function pgConnection(provider: TokenProvider, options?: PgConnectionOpti
  *
  * @example
  * ```ts
+ * import { Sequelize } from 'sequelize';
+ * import { sequelizeBeforeConnect, type SequelizeConnectConfig } from 'dbtoken/pg';
  * const hook: (config: SequelizeConnectConfig) => void = sequelizeBeforeConnect(provider);
+ * const sequelize = new Sequelize({ dialect: 'postgres', host, port, database: 'orders', dialectOptions: { ssl: { ca } } });
  * sequelize.addHook('beforeConnect', hook);
  * ```
  */
@@ -240,7 +478,7 @@ export interface SequelizeConnectConfig {
     | {
         [option: string]: unknown;
         /** pg's `ssl`: the hook requires it to be set. */
-        ssl?: unknown | undefined;
+        ssl?: unknown;
       }
     | undefined;
   /** pg-native, which takes no password function. */
@@ -264,7 +502,7 @@ export interface SequelizeConnectConfig {
  * import { Sequelize } from 'sequelize';
  * import { sequelizeBeforeConnect } from 'dbtoken/pg';
  * const sequelize = new Sequelize({
- *   dialect: 'postgres', host: 'mydb.abc123.us-east-1.rds.amazonaws.com', database: 'orders',
+ *   dialect: 'postgres', host, port, database: 'orders', // host and port: the database's endpoint
  *   dialectOptions: { ssl: { ca: rdsCaBundle } },
  *   hooks: { beforeConnect: sequelizeBeforeConnect(provider) },
  * });
@@ -291,32 +529,6 @@ export function sequelizeBeforeConnect(provider: TokenProvider, options?: PgPass
   };
 }
 
-function sslModeFromConnectionString(cs: string): string | undefined {
-  const q = cs.indexOf('?');
-  if (q < 0) return undefined;
-  const params = new URLSearchParams(cs.slice(q + 1));
-  if (params.has('sslmode')) return params.get('sslmode') ?? undefined;
-  const ssl = params.get('ssl');
-  if (ssl === null) return undefined;
-  return ssl === '0' || ssl === 'false' ? 'disable' : 'require';
-}
-
-/**
- * Would pg encrypt connections made with this config? Mirrors pg's own reading of `ssl`, `sslmode` and `PGSSLMODE`.
- *
- * @example
- * ```ts
- * pgUsesTls({ ssl: { ca: rdsCaBundle } });                                               // true
- * pgUsesTls({ connectionString: 'postgres://app@db.internal/orders?sslmode=require' }); // true
- * pgUsesTls({}, { PGSSLMODE: 'disable' });                                              // false
- * ```
- */
-export function pgUsesTls(config: { ssl?: unknown; connectionString?: string | undefined }, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (config.ssl !== undefined) return Boolean(config.ssl);
-  const mode = (config.connectionString ? sslModeFromConnectionString(config.connectionString) : undefined) ?? env.PGSSLMODE;
-  return mode !== undefined && mode !== 'disable' && mode !== 'allow';
-}
-
 /** What the provider replaces in pg's options, and why. */
 const REFUSED_OPTIONS = {
   password: PROVIDER_PASSWORD,
@@ -326,13 +538,14 @@ const REFUSED_OPTIONS = {
 /** The pg module {@link createPgPoolWith} needs: its `Pool` and `Client` classes. */
 export type PgDriver = Pick<typeof pg, 'Pool' | 'Client'>;
 
-/** `createPgPool` (see subpath/pg.ts) with the given pg module. */
-export function createPgPoolWith(driver: PgDriver, options: PgIamPoolConfig): pg.Pool {
+/** `createPgPool` (see subpath/pg.ts) with the given pg module and its connection string parser. */
+export function createPgPoolWith(driver: PgDriver, options: PgIamPoolConfig, parse: ConnectionStringParser): pg.Pool {
   const { provider, allowInsecureTransport, config: rawConfig } = checkPoolOptions(options, { driver: 'pg', refused: REFUSED_OPTIONS });
-  const config = applyTarget(rawConfig, provider.target, 5432, rawConfig.connectionString !== undefined);
-  if (!allowInsecureTransport && !pgUsesTls(config)) {
+  const { config: fromUrl, sslmode } = readConnectionString(parse, rawConfig, provider.target);
+  const config = applyTarget(fromUrl, provider.target, 5432);
+  if (!allowInsecureTransport && !sendsOverTls(config, sslmode, process.env)) {
     throw new InsecureTransportError(
-      'createPgPool would send IAM tokens without TLS (ssl is not set or is false); set ssl (for example ssl: { ca: rdsCaBundle }), or allowInsecureTransport: true for local testing only',
+      `createPgPool would send IAM tokens without TLS (${sslmode !== undefined && CLEARTEXT_SSLMODES.has(sslmode) ? `sslmode=${sslmode} in the connection string` : 'ssl is not set or is false'}); ${INSECURE_FIX}`,
     );
   }
   const password = pgPassword(provider, { allowInsecureTransport });

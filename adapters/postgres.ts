@@ -196,6 +196,14 @@ function userInUrl(url: string): string | undefined {
   }
 }
 
+/** Whether the URL carries a password (user info or a `password` parameter); postgres.js would ignore it for the token, silently. */
+function passwordInUrl(url: string): boolean {
+  const userInfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(url)?.[1];
+  if (userInfo?.includes(':')) return true;
+  const q = url.indexOf('?');
+  return q >= 0 && new URLSearchParams(url.slice(q + 1).split('#')[0]).has('password');
+}
+
 type SocketFactory = (options: unknown) => Duplex | Promise<Duplex>;
 
 function connect(driver: PostgresDriver, url: string | undefined, options: object): ReturnType<typeof postgres> {
@@ -211,6 +219,13 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
   const { url, hostname, username, socket: ownSocket, ...rest } = config as typeof config & { socket?: SocketFactory };
   if (url !== undefined && typeof url !== 'string') {
     throw new ConfigError('url', `must be a string, got ${describe(url)}`, "pass a connection URL such as 'postgres://db.internal:5432/orders'");
+  }
+  if (url !== undefined && passwordInUrl(url)) {
+    throw new ConfigError(
+      'url',
+      'has a password in it: a static password defeats IAM, and the token provider supplies the password of every connection',
+      'remove the password from the URL (postgres://user@host:5432/database)',
+    );
   }
   if (ownSocket !== undefined && typeof ownSocket !== 'function') {
     throw new ConfigError('socket', `must be a function, got ${describe(ownSocket)}`, 'pass a function that returns a connected socket, or leave it out');

@@ -157,7 +157,7 @@ describe('pg pools against a real PostgreSQL that checks RDS tokens (ldap + veri
     it.each([
       ['ssl not set', { ssl: undefined }],
       ['ssl: false', { ssl: false }],
-      ['sslmode=disable in the connection string', { ssl: undefined, host: undefined, port: undefined, connectionString: 'postgres://127.0.0.1:1/postgres?sslmode=disable' }],
+      ['sslmode=disable in the connection string', { ssl: undefined, host: undefined, port: undefined, connectionString: 'postgres://localhost:1/postgres?sslmode=disable' }],
     ])('refuses %s before connecting', async (_n, extra) => {
       const before = db.ldap.binds.length;
       const provider = rds();

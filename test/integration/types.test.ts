@@ -1,8 +1,9 @@
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { root, runNode } from '../helpers/dist.js';
 import { npmInstall, packDbtoken, pinned } from '../helpers/packed-app.js';
+import { docSnippets, readmeSnippets, snippetFile, snippetModule } from '../helpers/snippets.js';
 import { tempDir } from '../helpers/temp.js';
 
 const fixtures = join(root, 'test/fixtures/types');
@@ -67,4 +68,25 @@ describe('a project with exactOptionalPropertyTypes (and noUncheckedIndexedAcces
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
   }, 300_000);
+});
+
+describe('an app with pg and the ORMs built on it (TypeORM, knex, MikroORM, Sequelize), type-checked with strict', () => {
+  let app: string;
+  beforeAll(() => {
+    app = installFixture('orm');
+    // Every example of the README's pg sections and of dbtoken/pg's doc comments, as a module.
+    mkdirSync(join(app, 'snippets'), { recursive: true });
+    for (const s of [...readmeSnippets(), ...docSnippets()]) writeFileSync(join(app, 'snippets', snippetFile(s)), snippetModule(s));
+  }, 300_000);
+
+  it('pins its packages at the versions this repository tests with', () => {
+    const deps = (JSON.parse(readFileSync(join(fixtures, 'orm', 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+    for (const [name, version] of Object.entries(deps)) expect(`${name}@${version}`).toBe(pinned(name));
+  });
+
+  it("compiles: pgConnection()'s object goes to each ORM as it is, and every pg example of the docs compiles", async () => {
+    const r = await runNode([tsc, '-p', 'tsconfig.json'], { cwd: app, timeoutMs: 120_000 });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, 120_000);
 });

@@ -1,9 +1,12 @@
 import { EventEmitter } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, InsecureTransportError, type TokenProvider } from 'dbtoken';
-import { pgConnection, pgPassword, sequelizeBeforeConnect, type SequelizeConnectConfig } from 'dbtoken/pg';
+import { ConfigError, createIamPool, InsecureTransportError, type TokenProvider } from 'dbtoken';
+import { createPgPool, pgConnection, pgPassword, pgUsesTls, sequelizeBeforeConnect, type PgConnectionOptions, type SequelizeConnectConfig } from 'dbtoken/pg';
 import { staticToken } from 'dbtoken/testing';
 import { checkTarget } from '../../adapters/preamble.js';
+import { tempDir } from '../helpers/temp.js';
 
 const providers: TokenProvider[] = [];
 afterEach(() => {
@@ -90,7 +93,8 @@ describe('pgPassword checks the connection it serves (pg calls it with the clien
 describe('pgConnection', () => {
   it('gives host, port and user from the provider, pgPassword, and TLS that verifies the server', async () => {
     const c = pgConnection(token(), { ca: 'PEM' });
-    expect(c).toEqual({ host: 'db.example.com', port: 5432, user: 'app', password: expect.any(Function), ssl: { rejectUnauthorized: true, ca: 'PEM' } });
+    expect(c).toEqual({ host: 'db.example.com', port: 5432, user: 'app', username: 'app', password: expect.any(Function), ssl: { rejectUnauthorized: true, ca: 'PEM' } });
+    expect(Object.keys(c)).not.toContain('database'); // so that { database, ...pgConnection() } keeps the database
     expect(pgConnection(token()).ssl).toEqual({ rejectUnauthorized: true });
     await expect(c.password.call({ ...c, connection: { stream: { encrypted: true } } })).resolves.toBe('secret-token');
   });
@@ -144,5 +148,204 @@ describe('sequelizeBeforeConnect', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).field).toBe(field);
     expect((err as Error).message).not.toContain('hunter2');
+  });
+});
+
+describe('pgPassword called outside a pg Client (as MikroORM 6 calls a password function)', () => {
+  it('gives no token, and no TLS error: it answers { password: itself }, which knex hands on to pg', async () => {
+    const provider = token();
+    let fetched = 0;
+    const counting = { ...provider, getToken: (...a: Parameters<TokenProvider['getToken']>) => (fetched++, provider.getToken(...a)) } as TokenProvider;
+    const password = pgPassword(counting);
+    const answer = (await password()) as unknown as { password: unknown };
+    expect(answer).toEqual({ password });
+    expect(answer.password).toBe(password);
+    expect(fetched).toBe(0);
+    // Called as a method of pgConnection's object: no pg Client either.
+    const c = pgConnection(counting);
+    expect(await c.password()).toEqual({ password: c.password });
+    expect(fetched).toBe(0);
+    // pg then calls it with its Client, and gets the token.
+    const client = { host: 'db.example.com', port: 5432, user: 'app', connection: Object.assign(new EventEmitter(), { stream: { encrypted: true } }) };
+    await expect(answer.password.call(client)).resolves.toBe('secret-token');
+    expect(fetched).toBe(1);
+  });
+});
+
+describe('connection strings', () => {
+  const dir = tempDir('dbtoken-pg-url-');
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, 'CA-PEM');
+  const url = (q = `sslmode=verify-full&sslrootcert=${caFile}`, auth = 'app@') => `postgresql://${auth}db.example.com:5432/orders${q ? `?${q}` : ''}`;
+  const conn = (options: PgConnectionOptions, t?: Parameters<typeof token>[1]) => pgConnection(token('secret-token', t), options);
+  function thrown(f: () => unknown): Error {
+    try {
+      f();
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('did not throw');
+  }
+
+  describe('pgConnection({ connectionString })', () => {
+    it('reads host, port, user, database, sslmode and sslrootcert with pg\'s parser; nothing libpq-only is left over', () => {
+      const c = conn({ connectionString: `${url()}&application_name=orders-api` });
+      expect(c).toEqual({
+        host: 'db.example.com', port: 5432, user: 'app', username: 'app', database: 'orders',
+        password: expect.any(Function), ssl: { rejectUnauthorized: true, ca: 'CA-PEM' }, application_name: 'orders-api',
+      });
+    });
+
+    it('the user comes from the token when the URL names none', () => {
+      expect(conn({ connectionString: url(undefined, '') })).toMatchObject({ user: 'app', username: 'app' });
+    });
+
+    it('the user comes from the URL when the provider names none', () => {
+      expect(conn({ connectionString: url(undefined, 'bob@') }, { host: 'db.example.com' })).toMatchObject({ user: 'bob', username: 'bob' });
+    });
+
+    it('the host and port come from the provider when the URL names none', () => {
+      expect(conn({ connectionString: 'postgresql:///orders?sslmode=verify-full' }, { host: 'db.example.com', port: 6543, user: 'app' })).toMatchObject({ host: 'db.example.com', port: 6543, database: 'orders' });
+    });
+
+    it('another host (a tunnel) keeps pg\'s default port, not the token\'s', () => {
+      expect(conn({ connectionString: 'postgresql://localhost/orders?sslmode=verify-full' }, { host: 'db.example.com', port: 6543, user: 'app' }).port).toBe(5432);
+    });
+
+    it('keeps the ca given in code under an sslmode that names no root certificate', () => {
+      expect(conn({ ca: 'MINE', connectionString: url('sslmode=verify-full') }).ssl).toEqual({ rejectUnauthorized: true, ca: 'MINE' });
+      expect(conn({ ca: 'MINE', connectionString: url() }).ssl).toEqual({ rejectUnauthorized: true, ca: 'CA-PEM' });
+    });
+
+    it('without sslmode it still verifies the server (TLS is not optional for a token)', () => {
+      expect(conn({ connectionString: url('') }).ssl).toEqual({ rejectUnauthorized: true });
+    });
+
+    it('sslmode=no-verify encrypts without checking the certificate, as pg reads it', () => {
+      expect(conn({ connectionString: url('sslmode=no-verify') }).ssl).toEqual({ rejectUnauthorized: false });
+    });
+
+    it('the URL\'s user and the token\'s user differ: ConfigError, naming both', () => {
+      const err = thrown(() => conn({ connectionString: url(undefined, 'root@') }));
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err).toMatchObject({ field: 'connectionString', problem: 'logs in as "root" but the token provider makes tokens for "app"' });
+    });
+
+    it.each([
+      ['in the user info', url(undefined, 'app:hunter2@')],
+      ['as a parameter', url('sslmode=verify-full&password=hunter2')],
+    ])('a password %s is a ConfigError that never quotes the URL', (_n, connectionString) => {
+      const err = thrown(() => conn({ connectionString }));
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).field).toBe('connectionString');
+      expect(err.message).toMatch(/password .*defeats IAM/);
+      expect(err.message).not.toContain('hunter2');
+      expect(JSON.stringify(err)).not.toContain('hunter2');
+    });
+
+    it.each(['disable', 'allow', 'prefer'])('sslmode=%s (may send the token in plain text) is an InsecureTransportError, unless allowInsecureTransport', (mode) => {
+      const err = thrown(() => conn({ connectionString: url(`sslmode=${mode}`) }));
+      expect(err).toBeInstanceOf(InsecureTransportError);
+      expect(err.message).toContain(`sslmode=${mode}`);
+      const allowed = conn({ connectionString: url(`sslmode=${mode}`), allowInsecureTransport: true });
+      expect(allowed.ssl).toEqual(mode === 'disable' ? false : { rejectUnauthorized: true });
+    });
+
+    it('another port on the token\'s host is a ConfigError', () => {
+      expect(thrown(() => conn({ connectionString: 'postgresql://app@db.example.com:6432/orders?sslmode=verify-full' }))).toMatchObject({ field: 'port' });
+    });
+
+    it.each([
+      ['not a URL', 'postgresql://app:pa ss@[::1/orders', /is not a connection string pg can read/],
+      ['a port that is not a number', 'postgresql://app@db.example.com/orders?port=5432x', /names port "5432x"/],
+      ['an sslrootcert that does not exist', 'postgresql://app@db.example.com/orders?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem', /cannot be read \(ENOENT: \/nonexistent\/ca\.pem\)/],
+    ])('%s: a ConfigError on connectionString, quoting no password', (_n, connectionString, problem) => {
+      const err = thrown(() => conn({ connectionString }));
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).field).toBe('connectionString');
+      expect((err as ConfigError).problem).toMatch(problem);
+      expect(err.message).not.toContain('pa ss');
+    });
+  });
+
+  describe('createPgPool({ connectionString }) and createIamPool: pg gets plain options, so its URL merge cannot drop the token', () => {
+    const pools: { end(): Promise<void> }[] = [];
+    afterEach(async () => {
+      for (const p of pools.splice(0)) await p.end();
+    });
+    const options = (p: { options: Record<string, unknown> }) => p.options;
+
+    it('the pool\'s options: the URL\'s host, port and database, the token\'s user, the password function, the CA from sslrootcert', () => {
+      for (const auth of ['app@', '']) {
+        const pool = createPgPool({ token: token(), connectionString: url(undefined, auth), max: 3 });
+        pools.push(pool);
+        const o = options(pool as never);
+        expect(o).toMatchObject({ host: 'db.example.com', port: 5432, database: 'orders', user: 'app', max: 3, ssl: { ca: 'CA-PEM' } });
+        expect(o.connectionString).toBeUndefined();
+        expect(o.sslmode).toBeUndefined();
+        expect(typeof o.password).toBe('function');
+      }
+    });
+
+    it('createIamPool({ driver: \'pg\' }) reads it the same way', async () => {
+      const pool = await createIamPool({ driver: 'pg', token: token(), connectionString: url(undefined, '') });
+      pools.push(pool);
+      expect(options(pool as never)).toMatchObject({ host: 'db.example.com', database: 'orders', user: 'app' });
+    });
+
+    it('what the URL leaves out is taken from the options; what it names wins, as in pg', () => {
+      const pool = createPgPool({ token: token('t', { user: 'app' }), connectionString: 'postgresql://db.example.com?sslmode=verify-full', database: 'orders', port: 6543, application_name: 'x' });
+      pools.push(pool);
+      expect(options(pool as never)).toMatchObject({ host: 'db.example.com', port: 6543, database: 'orders', user: 'app', application_name: 'x' });
+      const url2 = createPgPool({ token: token('t', { user: 'app' }), connectionString: url(), database: 'other' });
+      pools.push(url2);
+      expect(options(url2 as never).database).toBe('orders');
+    });
+
+    it('a URL user other than the options\' user is a ConfigError', () => {
+      expect(thrown(() => createPgPool({ token: token('t', { host: 'db.example.com' }), user: 'bob', connectionString: url() }))).toMatchObject({ field: 'user', problem: 'is "bob" but the connection string logs in as "app"' });
+    });
+
+    it.each([
+      ['a password in the URL', url(undefined, 'app:hunter2@'), ConfigError],
+      ['a user other than the token\'s', url(undefined, 'root@'), ConfigError],
+      ['sslmode=disable', url('sslmode=disable'), InsecureTransportError],
+      ['sslmode=allow', url('sslmode=allow'), InsecureTransportError],
+      ['sslmode=prefer', url('sslmode=prefer'), InsecureTransportError],
+    ])('%s: refused before any connection, by createPgPool and createIamPool alike', async (_n, connectionString, type) => {
+      expect(thrown(() => createPgPool({ token: token(), connectionString }))).toBeInstanceOf(type);
+      await expect(createIamPool({ driver: 'pg', token: token(), connectionString })).rejects.toBeInstanceOf(type);
+    });
+
+    it('allowInsecureTransport lets sslmode=disable through, as it does ssl: false', () => {
+      const pool = createPgPool({ token: token(), connectionString: url('sslmode=disable'), allowInsecureTransport: true });
+      pools.push(pool);
+      expect(options(pool as never).ssl).toBe(false);
+    });
+  });
+
+  describe('pgUsesTls', () => {
+    it.each([
+      [{ ssl: { ca: 'x' } }, {}, true],
+      [{ ssl: false }, { PGSSLMODE: 'verify-full' }, false],
+      [{}, {}, false],
+      [{}, { PGSSLMODE: 'require' }, true],
+      [{}, { PGSSLMODE: 'verify-full' }, true],
+      [{}, { PGSSLMODE: 'no-verify' }, true],
+      [{}, { PGSSLMODE: 'disable' }, false],
+      [{}, { PGSSLMODE: 'allow' }, false],
+      [{}, { PGSSLMODE: 'prefer' }, false],
+      [{ connectionString: 'postgres://db/x?sslmode=verify-full' }, {}, true],
+      [{ connectionString: 'postgres://db/x?sslmode=require' }, {}, true],
+      [{ connectionString: 'postgres://db/x?ssl=true' }, {}, true],
+      [{ connectionString: 'postgres://db/x?sslmode=disable' }, { PGSSLMODE: 'verify-full' }, false],
+      [{ connectionString: 'postgres://db/x?sslmode=prefer' }, {}, false],
+      [{ connectionString: 'postgres://db/x?sslmode=allow' }, {}, false],
+      [{ connectionString: 'postgres://db/x?sslmode=disable', ssl: { ca: 'x' } }, {}, false], // the URL wins, as in pg
+      [{ connectionString: 'postgres://db/x?sslmode=verify-full', ssl: false }, {}, true],
+      [{ connectionString: 'postgres://db/x' }, { PGSSLMODE: 'verify-full' }, true],
+    ])('%j with %j -> %s', (config, env, expected) => {
+      expect(pgUsesTls(config, env)).toBe(expected);
+    });
   });
 });

@@ -87,6 +87,8 @@ describe('createPostgresJs: options, before any connection', () => {
     ['password', { password: 'hunter2' }, 'password'],
     ['pass', { pass: 'hunter2' }, 'pass'],
     ['a url that is not a string', { url: 42 }, 'url'],
+    ['a password in the url (as pg\'s connectionString: a static password defeats IAM)', { url: 'postgres://app:hunter2@db.example.com/orders' }, 'url'],
+    ['a password parameter in the url', { url: 'postgres://app@db.example.com/orders?sslmode=verify-full&password=hunter2' }, 'url'],
     ['a socket that is not a function', { socket: 'tcp' }, 'socket'],
   ])('refuses %s with a ConfigError', (_name, extra, field) => {
     let err: unknown;
