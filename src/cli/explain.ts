@@ -15,7 +15,7 @@ export interface FailureContext {
   /** The kind of token in use, when known. */
   readonly token?: 'aws' | 'oci' | 'heatwave' | undefined;
   /** The provider's own error, when the driver may have wrapped it without its cause. */
-  readonly tokenError?: unknown | undefined;
+  readonly tokenError?: unknown;
 }
 
 /**
