@@ -15,7 +15,9 @@ export interface FakePostgres {
   close(): Promise<void>;
 }
 
-const frame = (type: string, body: Buffer): Buffer => {
+/** A typed protocol frame: its type byte, length, and body. */
+export const frame = (type: string, body: Buffer | string = Buffer.alloc(0)): Buffer => {
+  if (typeof body === 'string') body = Buffer.from(body, 'utf8');
   const head = Buffer.alloc(5);
   head.write(type, 0, 'latin1');
   head.writeUInt32BE(body.length + 4, 1);

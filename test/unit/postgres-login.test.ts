@@ -1,15 +1,9 @@
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LoginSocket } from '../../adapters/postgres-login.js';
-import { authRequestFrame } from '../helpers/fake-postgres.js';
+import { authRequestFrame, frame } from '../helpers/fake-postgres.js';
 
-const typed = (type: string, body: string | Buffer = ''): Buffer => {
-  const b = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
-  const head = Buffer.alloc(5);
-  head.write(type, 0, 'latin1');
-  head.writeUInt32BE(b.length + 4, 1);
-  return Buffer.concat([head, b]);
-};
+const typed = frame;
 const startup = (): Buffer => {
   const b = Buffer.alloc(8);
   b.writeUInt32BE(8, 0);

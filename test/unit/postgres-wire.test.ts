@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SSL_REQUEST, authRequest, copyOutTracker, errorCode, frameLength, isCancelRequest, passwordText } from '../../adapters/postgres-wire.js';
-import { authRequestFrame, errorFrame } from '../helpers/fake-postgres.js';
+import { authRequestFrame, errorFrame, frame } from '../helpers/fake-postgres.js';
 
-const typed = (type: string, body: string | Buffer): Buffer => {
-  const b = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
-  const head = Buffer.alloc(5);
-  head.write(type, 0, 'latin1');
-  head.writeUInt32BE(b.length + 4, 1);
-  return Buffer.concat([head, b]);
-};
+const typed = frame;
 const cancelRequest = (): Buffer => {
   const b = Buffer.alloc(16);
   b.writeUInt32BE(16, 0);
