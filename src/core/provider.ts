@@ -1,4 +1,4 @@
-import { onAbort, sleep } from './abort.js';
+import { abortable, onAbort, sleep } from './abort.js';
 import { ConfigError, FetchTimeoutError, ProviderClosedError, TokenUnavailableError } from './errors.js';
 import {
   decide,
@@ -336,6 +336,13 @@ export interface ProviderInternals {
   label?: string | undefined;
   /** Closes what the provider holds outside the store (a worker, a file watcher). Must not reference the provider. */
   onRelease?: (() => void) | undefined;
+  /**
+   * Runs at the start of each `getToken()`, before the cache is read: what a
+   * source must learn first (a region from a profile file, a token file that
+   * changed). A promise it returns is awaited (with the caller's `signal`),
+   * and its rejection is the call's; `undefined` costs the call nothing.
+   */
+  beforeGetToken?: ((signal: AbortSignal | undefined) => Promise<void> | undefined) | undefined;
 }
 
 /**
@@ -366,11 +373,10 @@ export function tokenProvider(source: TokenSource, options?: TokenProviderOption
   return createProvider(source, options, {});
 }
 
-/** The label of a provider's identity, under a key both builds share, so that {@link loginRetried} can name it. */
-const IDENTITY_LABEL = Symbol.for('dbtoken.identity-label');
+/** A provider's identity, under a key both builds share (the store, and so its identities, is shared too). */
+const IDENTITY = Symbol.for('dbtoken.identity');
 
-/** Each provider's identity, for the sources built in (the same build's) to report evidence on. */
-const identityOf = new WeakMap<TokenProvider, Identity>();
+const identityOf = (provider: TokenProvider): Identity | undefined => (provider as { [IDENTITY]?: Identity } | null)?.[IDENTITY];
 
 /**
  * A built-in source tells its provider what it saw outside a fetch:
@@ -378,7 +384,7 @@ const identityOf = new WeakMap<TokenProvider, Identity>();
  * problem (shown by `status()`; a still-valid token is kept).
  */
 export function sourceEvidence(provider: TokenProvider, evidence: { readonly changed: true } | { readonly problem: unknown }): void {
-  const identity = identityOf.get(provider);
+  const identity = identityOf(provider);
   if (identity === undefined) return;
   if ('changed' in evidence) identity.renew();
   else identity.report(evidence.problem);
@@ -534,6 +540,11 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
   const provider: TokenProvider = {
     async getToken(opts) {
       if (closed) throw new ProviderClosedError();
+      const before = internals.beforeGetToken?.(opts?.signal);
+      if (before !== undefined) {
+        await (opts?.signal !== undefined ? abortable(before, opts.signal) : before);
+        if (closed) throw new ProviderClosedError();
+      }
       const force = opts?.forceRefresh === true;
       if (!force) {
         // The hot path: the token handed out last is still the cached one, valid, and not yet due for a refresh.
@@ -579,8 +590,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
     },
     ...(o.target !== undefined ? { target: Object.freeze({ ...o.target }) } : {}),
   };
-  Object.defineProperty(provider, IDENTITY_LABEL, { value: label });
-  identityOf.set(provider, identity);
+  Object.defineProperty(provider, IDENTITY, { value: identity });
   return provider;
 }
 
@@ -602,8 +612,8 @@ function labelOf(target: TokenTarget | undefined): string {
  * ```
  */
 export function loginRetried(provider: TokenProvider): void {
-  const label = (provider as { [IDENTITY_LABEL]?: unknown } | null)?.[IDENTITY_LABEL];
-  if (typeof label === 'string') tokenStore().emit({ type: 'login-retried', label });
+  const identity = identityOf(provider);
+  if (identity !== undefined) tokenStore().emit({ type: 'login-retried', label: identity.label });
 }
 
 /** True when `value` looks like a {@link TokenProvider}. */

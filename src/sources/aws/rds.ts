@@ -320,27 +320,26 @@ export function awsRdsTokenIn(env: AwsRegionEnv, config: AwsRdsTokenConfig, opti
   const userClock = opts.clock;
   const clock = (): number => (typeof userClock === 'function' ? userClock() : Date.now());
   const region = awsRdsRegion(c, deps);
-  const provider = createProvider(
+  return createProvider(
     awsRdsSource(c, { clock, ...deps }, region),
     { cacheKey: awsRdsCacheKey(c), target: { host: c.hostname, port: c.port, user: c.username }, ...opts, lifetime: RDS_TOKEN_LIFETIME_MS },
-    {},
+    { beforeGetToken: c.region === undefined ? regionFirst(region) : undefined },
   );
-  if (c.region === undefined) regionFirst(provider, region);
-  return provider;
 }
 
 /**
  * Makes `getToken()` read the profile's region before it asks for a token,
  * so that a profile without one fails the call with the region's
  * {@link ConfigError} itself, as a missing region fails `awsRdsToken()`,
- * and not as a failing token source. Once the region is known, `getToken`
- * is the provider's own again.
+ * and not as a failing token source. Once the region is known, it costs
+ * nothing.
  */
-function regionFirst(provider: TokenProvider, region: () => Promise<string>): void {
-  const getToken = provider.getToken;
-  provider.getToken = async (opts) => {
-    await (opts?.signal !== undefined ? abortable(region(), opts.signal) : region());
-    provider.getToken = getToken;
-    return getToken(opts);
-  };
+function regionFirst(region: () => Promise<string>): () => Promise<void> | undefined {
+  let known = false;
+  return () =>
+    known
+      ? undefined
+      : region().then(() => {
+          known = true;
+        });
 }

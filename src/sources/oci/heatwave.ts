@@ -288,14 +288,11 @@ export function heatwaveOciToken(config: HeatwaveOciTokenConfig = {}, options?: 
     if (p !== undefined) sourceEvidence(p, { changed: true });
   };
   const watcher = tokenFile === undefined ? undefined : watchTokenFile(tokenFile, check);
-  const provider = createProvider(h.source, { cacheKey: JSON.stringify(['heatwave', configFile, profile]), ...opts }, { label: `heatwave:${profile}`, onRelease: () => watcher?.close() });
+  const provider = createProvider(
+    h.source,
+    { cacheKey: JSON.stringify(['heatwave', configFile, profile]), ...opts },
+    { label: `heatwave:${profile}`, onRelease: () => watcher?.close(), beforeGetToken: tokenFile === undefined ? undefined : () => void check() },
+  );
   ref = new WeakRef(provider);
-  if (tokenFile !== undefined) {
-    const getToken = provider.getToken;
-    provider.getToken = (o) => {
-      check();
-      return getToken(o);
-    };
-  }
   return provider;
 }
