@@ -95,3 +95,15 @@ describe('--out: the mode of a directory the CLI did not create is left alone', 
     expect(readFileSync(files.tokenFile, 'utf8')).toBe('new');
   });
 });
+
+describe('--out: a directory made by someone else between the check and the write', () => {
+  it('is refused when others may write it, and nothing is written into it', () => {
+    const dir = join(tempDir(), 'out');
+    const plan = checkDbTokenDir(dir); // it does not exist yet: the CLI would make it
+    mkdirSync(dir); // another user's run gets there first, with a directory anyone may write
+    chmodSync(dir, 0o777);
+    const err = refusal(() => writeDbTokenFiles(plan, 'the-token', 'the-key'));
+    expect(err.message).toMatch(/changed since it was checked/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

@@ -140,6 +140,11 @@ export function writeDbTokenFiles(plan: { dir: string; create: readonly string[]
   }
   const own = lstatSync(dir);
   if (!own.isDirectory()) throw new UsageError('--out', `--out ${dir} is no longer a directory`);
+  // Made, or replaced, by someone else since it was checked: what checkDbTokenDir asks of it still holds.
+  const me = uid();
+  if ((me !== undefined && own.uid !== me) || sharedWritable(own.mode)) {
+    throw new UsageError('--out', `--out ${dir} changed since it was checked: it is another user's or others may write it; give a directory only you can write`);
+  }
   const lock = join(dir, LOCK_FILE);
   try {
     closeSync(openSync(lock, 'wx', 0o600));
