@@ -109,6 +109,9 @@ export interface ResolvedAwsRdsConfig {
   readonly credentials: AwsCredentials | AwsCredentialsProvider | undefined;
 }
 
+/** The AWS SDK's config file loader, once looked for. */
+let sharedConfigLoader: Promise<AwsSharedConfigLoader | undefined> | undefined;
+
 /** The I/O an RDS token source uses; tests swap it. */
 export interface AwsRdsDeps {
   /** Makes an `@aws-sdk/rds-signer` `Signer` (or anything with its `getAuthToken`). */
@@ -125,7 +128,8 @@ const defaultDeps: AwsRdsDeps = {
   newSigner: (config) => new Signer(config),
   now: () => Date.now(),
   clock: () => Date.now(),
-  sharedConfig: loadAwsSharedConfigLoader,
+  // Looked for once per process: the packages do not move while it runs.
+  sharedConfig: () => (sharedConfigLoader ??= loadAwsSharedConfigLoader()),
 };
 
 function credentialIdentity(credentials: ResolvedAwsRdsConfig['credentials']): string {
