@@ -11,7 +11,7 @@
 // waited when it had not reached the driver's own getConnection() by the next
 // turn of the event loop: with IAM hanging, a call that waited on the provider
 // reaches it seconds later, or never.
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import oracledb from 'oracledb';
 import { tokenProvider } from 'dbtoken';
 import { ociDbToken, ociScope } from 'dbtoken/oci';
 import { createOracledbPool } from 'dbtoken/oracledb';
-import { startOciIdentityEmulator, startOracleDbEmulator } from 'dbtoken/testing';
+import { ociKeyFingerprint as fingerprint, startOciIdentityEmulator, startOracleDbEmulator } from 'dbtoken/testing';
 
 const LIFETIME_S = 8;
 const EVERY_MS = 100;
@@ -29,7 +29,6 @@ const USER = 'ocid1.user.oc1..aaaabenchidleuser000000000000000000000000000000000
 const COMPARTMENT = 'ocid1.compartment.oc1..aaaabenchidlecompartment00000000000000000000000000000000000';
 const DATABASE = 'ocid1.autonomousdatabase.oc1.iad.aaaabenchidledatabase000000000000000000000000000000000000';
 
-const fingerprint = (publicKey) => createHash('md5').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').match(/../g).join(':');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
@@ -59,26 +58,30 @@ export async function oracledbIdleBench() {
   writeFileSync(join(dir, 'key.pem'), apiKey.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   const configFile = join(dir, 'config');
   writeFileSync(configFile, `[DEFAULT]\nuser=${USER}\ntenancy=${TENANCY}\nfingerprint=${fingerprint(apiKey.publicKey)}\nkey_file=${join(dir, 'key.pem')}\nregion=us-ashburn-1\n`);
-  const iam = await startOciIdentityEmulator({
-    tenancies: [{ ocid: TENANCY, users: [{ ocid: USER, name: 'bench', groups: ['bench_users'], apiKeys: [{ fingerprint: fingerprint(apiKey.publicKey), publicKey: apiKey.publicKey.export({ type: 'spki', format: 'pem' }) }] }] }],
-    tokenLifetimeSeconds: LIFETIME_S,
-  });
-  const db = await startOracleDbEmulator({ identity: iam, database: { ocid: DATABASE, compartment: COMPARTMENT, tenancy: TENANCY, service: 'bench_idle_high.adb.oraclecloud.com', region: 'us-ashburn-1' } });
-  await db.admin("CREATE USER bench_app IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=bench_users'; GRANT CREATE SESSION TO bench_app;");
-  const windows = { refreshBefore: 2_000, minValidity: 1_000 };
-  const oci = ociDbToken({ scope: ociScope.database(COMPARTMENT, DATABASE), auth: { type: 'api_key', configFile }, endpoint: iam.endpointFor('us-ashburn-1') }, windows);
-  // IAM answers once; every later request hangs until its fetch is abandoned.
-  let answered = false;
-  const source = ({ signal }) => {
-    if (!answered) {
-      answered = true;
-      return oci.getToken();
-    }
-    return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
-  };
-  const provider = tokenProvider(source, { ...windows, fetchTimeout: 60_000 });
+  let iam;
+  let db;
+  let oci;
+  let provider;
   let pool;
   try {
+    iam = await startOciIdentityEmulator({
+      tenancies: [{ ocid: TENANCY, users: [{ ocid: USER, name: 'bench', groups: ['bench_users'], apiKeys: [{ fingerprint: fingerprint(apiKey.publicKey), publicKey: apiKey.publicKey.export({ type: 'spki', format: 'pem' }) }] }] }],
+      tokenLifetimeSeconds: LIFETIME_S,
+    });
+    db = await startOracleDbEmulator({ identity: iam, database: { ocid: DATABASE, compartment: COMPARTMENT, tenancy: TENANCY, service: 'bench_idle_high.adb.oraclecloud.com', region: 'us-ashburn-1' } });
+    await db.admin("CREATE USER bench_app IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=bench_users'; GRANT CREATE SESSION TO bench_app;");
+    const windows = { refreshBefore: 2_000, minValidity: 1_000 };
+    oci = ociDbToken({ scope: ociScope.database(COMPARTMENT, DATABASE), auth: { type: 'api_key', configFile }, endpoint: iam.endpointFor('us-ashburn-1') }, windows);
+    // IAM answers once; every later request hangs until its fetch is abandoned.
+    let answered = false;
+    const source = ({ signal }) => {
+      if (!answered) {
+        answered = true;
+        return oci.getToken();
+      }
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    };
+    provider = tokenProvider(source, { ...windows, fetchTimeout: 60_000 });
     const opened = await countingPool({ token: provider, connectString: db.connectString, walletContent: db.wallet, poolMin: 0, poolMax: 2 * IDLE, poolIncrement: 1 });
     pool = opened.pool;
     const { expiresAt } = await provider.getToken();
@@ -115,10 +118,10 @@ export async function oracledbIdleBench() {
     ];
   } finally {
     await pool?.close(0);
-    provider.close();
-    oci.close();
-    await db.close();
-    await iam.close();
-    rmSync(dir, { recursive: true, force: true }); // it holds the API key
+    provider?.close();
+    oci?.close();
+    await db?.close();
+    await iam?.close();
+    rmSync(dir, { recursive: true, force: true }); // it holds the API key, whatever failed
   }
 }
