@@ -8,6 +8,11 @@ import type { PgIamPoolConfig, PgPool } from './pg.js';
 import type { PostgresJsIamOptions, PostgresJsSql } from './postgres.js';
 import { requireProvider } from './preamble.js';
 
+/** Stands in for pg's parser when there is no connection string to read. */
+const noConnectionString = (): never => {
+  throw new Error('no connection string to parse');
+};
+
 /**
  * How {@link createIamPool} opens each driver's pool: only then does it load
  * the driver package (see load-driver.ts) and the adapter's pool opener
@@ -16,7 +21,9 @@ import { requireProvider } from './preamble.js';
 const DRIVERS: { [D in IamPoolDriver]: (options: any) => Promise<IamPools[D]> } = {
   pg: async (o) => {
     const pg = await loadPg();
-    return (await import('./open/pg.js')).createPgPoolWith(pg, o, await loadPgConnectionString());
+    // The parser is pg's dependency, not the app's: load it only for a connection string (pg then reads nothing else of it).
+    const parse = o?.connectionString === undefined ? noConnectionString : await loadPgConnectionString();
+    return (await import('./open/pg.js')).createPgPoolWith(pg, o, parse);
   },
   postgres: async (o) => (await import('./open/postgres.js')).createPostgresJsWith(await loadPostgres(), o),
   mysql2: async (o) => (await import('./open/mysql2.js')).createMysql2PoolWith(await loadMysql2(), o),

@@ -123,6 +123,30 @@ describe('the published package (dist/ through the exports map)', () => {
       },
     );
 
+    it("createIamPool({ driver: 'pg' }) in a strict layout (pnpm's): pg's own dependencies, pg-connection-string among them, are pg's alone; without a connection string, the pool opens", async () => {
+      const store = join(app, 'node_modules/.store/pg/node_modules');
+      mkdirSync(store, { recursive: true });
+      const pgDeps = ['pg', 'pg-connection-string', 'pg-pool', 'pg-protocol', 'pg-types', 'pgpass', 'pg-int8', 'postgres-array', 'postgres-bytea', 'postgres-date', 'postgres-interval', 'xtend', 'split2'];
+      for (const dep of pgDeps) cpSync(join(root, 'node_modules', dep), join(store, dep), { recursive: true });
+      // dbtoken sees its peer pg, and pg sees its own dependencies; dbtoken does not see pg-connection-string.
+      mkdirSync(join(app, 'node_modules/dbtoken/node_modules'), { recursive: true });
+      symlinkSync(join(store, 'pg'), join(app, 'node_modules/dbtoken/node_modules/pg'));
+      try {
+        const r = await runNode(['--input-type=module', '-e', `import { createIamPool } from 'dbtoken'; import { staticToken } from 'dbtoken/testing';
+          const pool = await createIamPool({ driver: 'pg', token: staticToken('x', { user: 'app', host: '127.0.0.1', port: 1 }), ssl: true });
+          console.log(typeof pool.query); await pool.end();
+          const e = await createIamPool({ driver: 'pg', token: staticToken('x'), connectionString: 'postgresql://app@127.0.0.1:1/db?sslmode=verify-full' }).catch((e) => e);
+          console.log(e.field, e.message);`], { cwd: app });
+        expect(r.stderr).toBe('');
+        const [opened, refused] = r.stdout.trim().split('\n');
+        expect(opened).toBe('function');
+        expect(refused).toMatch(/^driver .*pg-connection-string/);
+      } finally {
+        rmSync(join(app, 'node_modules/dbtoken/node_modules'), { recursive: true, force: true });
+        rmSync(join(app, 'node_modules/.store'), { recursive: true, force: true });
+      }
+    });
+
     it('the dbtoken command runs from node_modules/.bin: help and the SQL builders need no SDK; a missing SDK is named on one line', async () => {
       const bin = join(app, 'node_modules/.bin/dbtoken');
       const help = await runNode([bin, '--help'], { cwd: app });
