@@ -12,7 +12,7 @@ import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import type { TokenProvider, TokenTarget } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
-import { applyTarget, checkPoolOptions, checkTarget, isLoginRefused, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, isLoginRefused, passwordInUrlError, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `pg.Pool` that {@link createPgPool} returns: pg's own pool class.
@@ -310,11 +310,7 @@ function parseConnectionString(parse: ConnectionStringParser, connectionString: 
     throw new ConfigError('connectionString', `is not a connection string pg can read${detail}`, URL_FIX);
   }
   if (typeof url.password === 'string' && url.password !== '') {
-    throw new ConfigError(
-      'connectionString',
-      'has a password in it: a static password defeats IAM, and the token provider supplies the password of every connection',
-      'remove the password from the URL (postgresql://user@host:5432/database)',
-    );
+    throw passwordInUrlError('connectionString', 'postgresql://user@host:5432/database');
   }
   return url;
 }

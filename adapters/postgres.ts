@@ -13,7 +13,7 @@ import type { DbToken } from '../src/core/token.js';
 import { LRUCache } from 'lru-cache';
 import { describe } from '../src/core/validation.js';
 import { LoginSocket, openTransport, postgresUsesTls, type PostgresSsl } from './postgres-login.js';
-import { applyTarget, checkPoolOptions, checkTarget, forgetRefused, PROVIDER_PASSWORD, requireProvider } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, forgetRefused, passwordInUrlError, PROVIDER_PASSWORD, requireProvider } from './preamble.js';
 
 /**
  * The `sql` function that {@link createPostgresJs} returns: postgres.js's own.
@@ -221,11 +221,7 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
     throw new ConfigError('url', `must be a string, got ${describe(url)}`, "pass a connection URL such as 'postgres://db.internal:5432/orders'");
   }
   if (url !== undefined && passwordInUrl(url)) {
-    throw new ConfigError(
-      'url',
-      'has a password in it: a static password defeats IAM, and the token provider supplies the password of every connection',
-      'remove the password from the URL (postgres://user@host:5432/database)',
-    );
+    throw passwordInUrlError('url', 'postgres://user@host:5432/database');
   }
   if (ownSocket !== undefined && typeof ownSocket !== 'function') {
     throw new ConfigError('socket', `must be a function, got ${describe(ownSocket)}`, 'pass a function that returns a connected socket, or leave it out');

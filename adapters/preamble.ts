@@ -148,6 +148,11 @@ export function isLoginRefused(server: keyof typeof LOGIN_REFUSED, err: unknown)
 /** Why a pool option for the password is refused: every adapter says it the same way. */
 export const PROVIDER_PASSWORD = 'the token provider supplies the password of every connection';
 
+/** A connection URL with a password in it: `field` names the option, `example` shows the URL without one. Never quotes the URL. */
+export function passwordInUrlError(field: string, example: string): ConfigError {
+  return new ConfigError(field, `has a password in it: a static password defeats IAM, and ${PROVIDER_PASSWORD}`, `remove the password from the URL (${example})`);
+}
+
 /** The server refused `token`: the provider forgets it, and the retry that follows is counted (tokenMetrics). */
 export function forgetRefused(provider: TokenProvider, token: DbToken): void {
   provider.invalidate(token);
