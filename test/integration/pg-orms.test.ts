@@ -131,8 +131,10 @@ async function acrossRollovers(open: (provider: TokenProvider) => Promise<Orm>):
   const before = db.ldap.binds.length;
   const orm = await open(provider);
   closers.push(() => orm.close());
+  // A connection the server ended may be handed out once more before the ORM's pool has seen it close: ask again then.
+  const who = (): Promise<string> => orm.who().catch(() => orm.who());
   for (let round = 0; round < 5; round++) {
-    expect(await orm.who()).toBe('iam_alice');
+    expect(await who()).toBe('iam_alice');
     await endSessions();
     vi.setSystemTime(Date.now() + 8 * 60_000);
   }
@@ -194,28 +196,20 @@ describe('every ORM path across token rollovers on a fast clock: each new login 
     );
   });
 
-  it('MikroORM 6: driverOptions: { connection: pgConnection() }', async () => {
+  it.each([
+    ['driverOptions: { connection: pgConnection() }', (provider: TokenProvider) => pgConnection(provider, { ca: db.ca })],
+    [
+      'pgPassword() in a connection of its own (MikroORM calls it outside pg: it answers { password: itself })',
+      (provider: TokenProvider) => ({ host: '127.0.0.1', port: db.port, user: 'iam_alice', ssl: { ca: db.ca }, password: pgPassword(provider) }),
+    ],
+  ])('MikroORM 6: %s', async (_name, connection) => {
     expectFreshLogins(
       await acrossRollovers(async (provider) => {
         const orm = await MikroORM.init({
           dbName: 'postgres',
           entities: [],
           discovery: { warnWhenNoEntities: false },
-          driverOptions: { connection: pgConnection(provider, { ca: db.ca }), log },
-        });
-        return { who: async () => (await orm.em.getConnection().execute<{ u: string }[]>('select session_user as u'))[0]!.u, close: () => orm.close() };
-      }),
-    );
-  });
-
-  it('MikroORM 6: pgPassword() in a connection of its own (MikroORM calls it outside pg: it answers { password: itself })', async () => {
-    expectFreshLogins(
-      await acrossRollovers(async (provider) => {
-        const orm = await MikroORM.init({
-          dbName: 'postgres',
-          entities: [],
-          discovery: { warnWhenNoEntities: false },
-          driverOptions: { connection: { host: '127.0.0.1', port: db.port, user: 'iam_alice', ssl: { ca: db.ca }, password: pgPassword(provider) }, log },
+          driverOptions: { connection: connection(provider), log },
         });
         return { who: async () => (await orm.em.getConnection().execute<{ u: string }[]>('select session_user as u'))[0]!.u, close: () => orm.close() };
       }),
