@@ -266,7 +266,7 @@ function keepPoolToken(provider: TokenProvider, first: DbToken) {
   const unwrap = (err: unknown): unknown => {
     const { code, stack } = (err ?? {}) as { code?: unknown; stack?: unknown };
     if (code !== 'NJS-168' || typeof stack !== 'string') return err;
-    return thrown.find((e) => e.stack === stack) ?? err;
+    return thrown.findLast((e) => e.stack === stack) ?? err;
   };
 
   /** Hands the pool the provider's token in place of `expected`, unless another connection did so meanwhile. */
@@ -330,8 +330,9 @@ function keepPoolToken(provider: TokenProvider, first: DbToken) {
           const sent = now !== before && now?.byDriver === true ? now : before;
           if (!isLoginRefused('oracle', err) || sent === undefined) throw err;
           forgetRefused(provider, sent.token);
-          // Another refused connection may have swapped the token meanwhile: then use that one.
-          if (held === sent) await replace(sent, await provider.getToken());
+          // Another refused connection may have swapped the token meanwhile: then use that one. Otherwise
+          // swap: one fetch for the pool at a time, and closing the pool abandons it.
+          if (held === sent) await swap();
           return await connect(args);
         }
       } finally {
