@@ -22,6 +22,8 @@ beforeAll(async () => {
   ensureBuilt();
   iam = await startOciIdentityEmulator({ tenancies: [{ ocid: TENANCY, users: [{ ocid: ALICE, apiKeys: [{ fingerprint: alice.fingerprint, publicKey: alice.publicPem }] }] }] });
   silent = createServer((s) => {
+    // Read what the client sends: with its request left unread in the buffer, a socket never emits 'end' or 'close' after the client's FIN.
+    s.resume();
     silentSockets.add(s);
     s.on('close', () => silentSockets.delete(s));
     s.on('error', () => {});
@@ -46,13 +48,14 @@ describe('an IAM endpoint that never answers', () => {
     // Not timed from the child's start: loading the OCI SDK in the worker, at a lower priority, took 3 to 7.5 s on a loaded machine.
   ])('when %s, the worker abandons its IAM request at once, while the process still runs', { timeout: 120_000 }, async (_name, mode) => {
     const { configFile } = writeProfile(dir(), { keys: alice });
-    // The parent tells the child when its request is on the wire ("go"), and when the server saw it closed ("done").
+    // The parent tells the child when its request is on the wire ("go"), and when the server saw the connection closed ("done").
     let child: Socket | undefined;
     let sawClose = false;
     const control = createServer((s) => (child = s));
     await new Promise<void>((r) => control.listen(0, '127.0.0.1', () => r()));
+    // "go" once the request's first bytes have arrived: the request is on the wire, not only the connection.
     const onConnection = (s: Socket): void => {
-      child?.write('go\n');
+      s.once('data', () => child?.write('go\n'));
       s.once('close', () => {
         sawClose = true;
         child?.write('done\n');
