@@ -11,7 +11,7 @@ import type { Pool as PromisePool, PoolOptions } from 'mysql2/promise';
 import { ConfigError, InsecureTransportError, isDbTokenError, type DbTokenError } from '../src/core/errors.js';
 import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { applyTarget, checkPoolOptions, isLoginRefused, requireProvider, retryRefusedLogin } from './preamble.js';
+import { applyTarget, checkPoolOptions, insecureTransport, isLoginRefused, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `mysql2/promise` pool that {@link createMysql2Pool} returns: mysql2's own class.
@@ -148,36 +148,45 @@ function poolClosed(): Error {
   return err;
 }
 
-/** How a pool's plugins are tied to it: `onSent` learns which token each login used; `ended` aborts on `end()`. */
+/**
+ * How a pool's plugins are tied to it: `onSent` learns which token each
+ * login used; `ended` aborts on `end()`; `answering` holds each token fetch
+ * in flight until it settles.
+ */
 interface PoolHooks {
   onSent(connection: unknown, t: DbToken): void;
   readonly ended: AbortSignal;
+  readonly answering: Set<Promise<unknown>>;
 }
 
 /** Builds the plugins. */
 function buildPlugins(provider: TokenProvider, allowInsecure: boolean, pool?: PoolHooks): Mysql2AuthPlugins {
   const guard = (connection: unknown, what: string): void => {
     if (!allowInsecure && !isEncrypted(connection)) {
-      throw new PluginFailure(
-        new InsecureTransportError(
-          `refusing to send ${what} over a MySQL connection without TLS; set ssl (for example ssl: { ca }), or allowInsecureTransport: true for local testing only`,
-        ),
-      );
+      throw new PluginFailure(insecureTransport(`refusing to send ${what} over a MySQL connection without TLS`, 'set ssl (for example ssl: { ca })'));
     }
   };
-  const fetch = async (connection: unknown): Promise<DbToken> => {
-    try {
-      if (pool?.ended.aborted) throw poolClosed();
-      const t = await provider.getToken(pool === undefined ? undefined : { signal: pool.ended });
-      pool?.onSent(connection, t);
-      return t;
-    } catch (err) {
-      // The pool was ended while this login waited: no token, so no login.
-      if (pool?.ended.aborted) throw new PluginFailure(poolClosed());
-      // Any copy of dbtoken (the other build too): its code must reach the caller.
-      if (isDbTokenError(err)) throw new PluginFailure(err);
-      throw err;
+  const fetch = (connection: unknown): Promise<DbToken> => {
+    const answer = (async () => {
+      try {
+        if (pool?.ended.aborted) throw poolClosed();
+        const t = await provider.getToken(pool === undefined ? undefined : { signal: pool.ended });
+        pool?.onSent(connection, t);
+        return t;
+      } catch (err) {
+        // The pool was ended while this login waited: no token, so no login.
+        if (pool?.ended.aborted) throw new PluginFailure(poolClosed());
+        // Any copy of dbtoken (the other build too): its code must reach the caller.
+        if (isDbTokenError(err)) throw new PluginFailure(err);
+        throw err;
+      }
+    })();
+    if (pool !== undefined) {
+      pool.answering.add(answer);
+      const done = (): void => void pool.answering.delete(answer);
+      answer.then(done, done);
     }
+    return answer;
   };
   return {
     mysql_clear_password:
@@ -288,14 +297,12 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
   const config = applyTarget(checked.config, provider.target, 3306, checked.config.socketPath !== undefined);
   const ssl = config.ssl as unknown;
   if (!allowInsecureTransport && (ssl === undefined || ssl === null || ssl === false || ssl === '')) {
-    throw new InsecureTransportError(
-      'createMysql2Pool would send IAM tokens without TLS (ssl is not set); set ssl (for example ssl: { ca: rdsCaBundle }), or allowInsecureTransport: true for local testing only',
-    );
+    throw insecureTransport('createMysql2Pool would send IAM tokens without TLS (ssl is not set)', 'set ssl (for example ssl: { ca: rdsCaBundle })');
   }
   const logins = new LoginTracker();
   const ending = new AbortController();
   const answering = new Set<Promise<unknown>>();
-  const authPlugins = track(buildPlugins(provider, allowInsecureTransport, { onSent: (connection, t) => logins.sent(connection, t), ended: ending.signal }), answering);
+  const authPlugins = buildPlugins(provider, allowInsecureTransport, { onSent: (connection, t) => logins.sent(connection, t), ended: ending.signal, answering });
   const pool = driver.createPool({ ...config, authPlugins } as unknown as PoolOptions);
   const refusedToken = (err: unknown): DbToken | undefined => (isLoginRefused('mysql', err) ? logins.refused(err) : undefined);
   // Every way into the promise pool: each may open a connection whose login is refused.
@@ -333,22 +340,4 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
 
 function wrap(target: object, name: string, value: (...args: unknown[]) => Promise<unknown>): void {
   Object.defineProperty(target, name, { configurable: true, writable: true, value });
-}
-
-/** The same plugins, with each answer in flight kept in `answering` until it settles. */
-function track(plugins: Mysql2AuthPlugins, answering: Set<Promise<unknown>>): Mysql2AuthPlugins {
-  const out: Record<string, Mysql2AuthPlugin> = {};
-  for (const [name, plugin] of Object.entries(plugins)) {
-    out[name] = (ctx) => {
-      const answer = plugin(ctx);
-      return (data) => {
-        const p = answer(data);
-        answering.add(p);
-        const done = (): void => void answering.delete(p);
-        p.then(done, done);
-        return p;
-      };
-    };
-  }
-  return out as Mysql2AuthPlugins;
 }

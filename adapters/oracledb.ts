@@ -6,11 +6,11 @@
  */
 /** @ts-ignore optional peer: without @types/oracledb, its types are any */
 import type oracledb from 'oracledb';
-import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
+import { ConfigError } from '../src/core/errors.js';
 import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { connectTransport, loadOracleNet, loadTnsNames, type OracleNetReader } from './oracle-connect.js';
-import { checkPoolOptions, forgetRefused, isLoginRefused, requireProvider } from './preamble.js';
+import { checkPoolOptions, forgetRefused, insecureTransport, isLoginRefused, requireProvider } from './preamble.js';
 
 /**
  * The `oracledb.Pool` that {@link createOracledbPool} returns: the driver's own.
@@ -145,13 +145,15 @@ export async function createOracledbPoolWith(
     const net = await readers();
     const transport = connectTransport(connectString, net, () => loadTnsNames(attrs.configDir, net!));
     if (transport.kind === 'tcp') {
-      throw new InsecureTransportError(
-        `createOracledbPool would send IAM db-tokens without TLS (${transport.why}); use TCPS (tcps://host:port/service, or PROTOCOL=TCPS in every ADDRESS), or allowInsecureTransport: true for testing only`,
+      throw insecureTransport(
+        `createOracledbPool would send IAM db-tokens without TLS (${transport.why})`,
+        'use TCPS (tcps://host:port/service, or PROTOCOL=TCPS in every ADDRESS)',
       );
     }
     if (transport.kind === 'unknown') {
-      throw new InsecureTransportError(
-        `cannot tell whether ${transport.alias !== undefined ? `"${transport.alias}"` : 'the connect string'} uses TCPS: ${transport.why}; give configDir, or the tcps:// string or descriptor itself, or allowInsecureTransport: true for testing only`,
+      throw insecureTransport(
+        `cannot tell whether ${transport.alias !== undefined ? `"${transport.alias}"` : 'the connect string'} uses TCPS: ${transport.why}`,
+        'give configDir, or the tcps:// string or descriptor itself',
       );
     }
   }

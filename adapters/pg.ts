@@ -12,7 +12,7 @@ import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import type { TokenProvider, TokenTarget } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
-import { applyTarget, checkPoolOptions, checkTarget, isLoginRefused, passwordInUrlError, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, insecureTransport, isLoginRefused, passwordInUrlError, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `pg.Pool` that {@link createPgPool} returns: pg's own pool class.
@@ -155,9 +155,7 @@ export function pgPassword(provider: TokenProvider, options?: PgPasswordOptions)
     if (client === undefined) return deferred as unknown as string;
     const encrypted = streamIsEncrypted(client) ?? Boolean(params?.ssl);
     if (!encrypted && !allowInsecure) {
-      throw new InsecureTransportError(
-        'refusing to send an IAM token over a PostgreSQL connection without TLS; set ssl (for example ssl: { ca }), or allowInsecureTransport: true for local testing only',
-      );
+      throw insecureTransport('refusing to send an IAM token over a PostgreSQL connection without TLS', 'set ssl (for example ssl: { ca })');
     }
     checkTarget(provider.target, { host: client.host, port: client.port, user: client.user }, 5432, 'this connection');
     const token = await provider.getToken();
@@ -327,8 +325,6 @@ function mergeSsl(own: unknown, fromUrl: unknown): unknown {
 /** Options read from a connection string: pg's options with the URL's fields merged in, and the URL's `sslmode`. */
 interface FromConnectionString<C> {
   readonly config: C;
-  /** The user the URL names, if any. */
-  readonly user: string | undefined;
   readonly sslmode: string | undefined;
 }
 
@@ -351,7 +347,7 @@ function readConnectionString<C extends { connectionString?: string | undefined;
   target: TokenTarget | undefined,
 ): FromConnectionString<Omit<C, 'connectionString'>> {
   const { connectionString, ...rest } = config;
-  if (connectionString === undefined) return { config: rest, user: undefined, sslmode: undefined };
+  if (connectionString === undefined) return { config: rest, sslmode: undefined };
   const url = parseConnectionString(parse, connectionString);
   const out: Record<string, unknown> = { ...rest };
   let sslmode: string | undefined;
@@ -379,7 +375,7 @@ function readConnectionString<C extends { connectionString?: string | undefined;
       throw new ConfigError('connectionString', `logs in as "${user}" but the token provider makes tokens for "${target.user}"`, 'make them match, or leave the user out of the URL');
     }
   }
-  return { config: out as Omit<C, 'connectionString'>, user, sslmode };
+  return { config: out as Omit<C, 'connectionString'>, sslmode };
 }
 
 /** pg's reading of `PGSSLMODE` when the options set no `ssl`: which modes make it use TLS (`no-verify` without checking the certificate). */
@@ -406,8 +402,7 @@ export function pgUsesTlsWith(
   return sendsOverTls(read, sslmode, env);
 }
 
-const INSECURE_FIX =
-  'set ssl (for example ssl: { ca: rdsCaBundle }), or sslmode=verify-full in the connection string; or allowInsecureTransport: true for local testing only';
+const TLS_FIX = 'set ssl (for example ssl: { ca: rdsCaBundle }) or sslmode=verify-full in the connection string';
 
 /** {@link pgConnection} (see subpath/pg.ts) with the given connection string parser. */
 export function pgConnectionWith(parse: ConnectionStringParser, provider: TokenProvider, options?: PgConnectionOptions): PgConnectionConfig {
@@ -433,7 +428,7 @@ export function pgConnectionWith(parse: ConnectionStringParser, provider: TokenP
   const verifying = { rejectUnauthorized: true, ...(ca !== undefined ? { ca } : {}) };
   const ssl = urlSsl === undefined ? verifying : (mergeSsl(verifying, urlSsl) as PgConnectionSsl | false);
   if (allowInsecureTransport !== true && !sendsOverTls({ ssl }, sslmode, {})) {
-    throw new InsecureTransportError(`pgConnection would send IAM tokens without TLS (sslmode=${sslmode ?? 'disable'} in the connection string); ${INSECURE_FIX}`);
+    throw insecureTransport(`pgConnection would send IAM tokens without TLS (sslmode=${sslmode ?? 'disable'} in the connection string)`, TLS_FIX);
   }
   return {
     ...parameters,
@@ -514,9 +509,7 @@ export function sequelizeBeforeConnect(provider: TokenProvider, options?: PgPass
       throw new ConfigError('password', `must not be set: ${PROVIDER_PASSWORD}`, 'remove password from the Sequelize options');
     }
     if (!allowInsecure && !config.dialectOptions?.ssl) {
-      throw new InsecureTransportError(
-        'Sequelize would send IAM tokens without TLS (dialectOptions.ssl is not set); set dialectOptions: { ssl: { ca } }, or allowInsecureTransport: true for local testing only',
-      );
+      throw insecureTransport('Sequelize would send IAM tokens without TLS (dialectOptions.ssl is not set)', 'set dialectOptions: { ssl: { ca } }');
     }
     checkTarget(provider.target, { host: config.host, port: config.port, user: config.username ?? undefined }, 5432);
     config.username ??= provider.target?.user;
@@ -540,8 +533,9 @@ export function createPgPoolWith(driver: PgDriver, options: PgIamPoolConfig, par
   const { config: fromUrl, sslmode } = readConnectionString(parse, rawConfig, provider.target);
   const config = applyTarget(fromUrl, provider.target, 5432);
   if (!allowInsecureTransport && !sendsOverTls(config, sslmode, process.env)) {
-    throw new InsecureTransportError(
-      `createPgPool would send IAM tokens without TLS (${sslmode !== undefined && CLEARTEXT_SSLMODES.has(sslmode) ? `sslmode=${sslmode} in the connection string` : 'ssl is not set or is false'}); ${INSECURE_FIX}`,
+    throw insecureTransport(
+      `createPgPool would send IAM tokens without TLS (${sslmode !== undefined && CLEARTEXT_SSLMODES.has(sslmode) ? `sslmode=${sslmode} in the connection string` : 'ssl is not set or is false'})`,
+      TLS_FIX,
     );
   }
   const password = pgPassword(provider, { allowInsecureTransport });

@@ -7,13 +7,13 @@
 /** @ts-ignore optional peer: without postgres.js, its types are any */
 import type postgres from 'postgres';
 import type { Duplex } from 'node:stream';
-import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
+import { ConfigError } from '../src/core/errors.js';
 import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { LRUCache } from 'lru-cache';
 import { describe } from '../src/core/validation.js';
 import { LoginSocket, openTransport, postgresUsesTls, type PostgresSsl } from './postgres-login.js';
-import { applyTarget, checkPoolOptions, checkTarget, forgetRefused, passwordInUrlError, PROVIDER_PASSWORD, requireProvider } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, forgetRefused, insecureTransport, passwordInUrlError, PROVIDER_PASSWORD, requireProvider } from './preamble.js';
 
 /**
  * The `sql` function that {@link createPostgresJs} returns: postgres.js's own.
@@ -113,9 +113,7 @@ export function postgresPassword(provider: TokenProvider, options?: PostgresPass
     try {
       const o = (typeof this === 'object' && this !== null ? this : {}) as Partial<ParsedOptions>;
       if (!allowInsecure && !postgresUsesTls(o.ssl)) {
-        throw new InsecureTransportError(
-          "refusing to send an IAM token over a PostgreSQL connection that may not use TLS; set ssl (for example ssl: { ca } or 'verify-full'), or allowInsecureTransport: true for local testing only",
-        );
+        throw insecureTransport('refusing to send an IAM token over a PostgreSQL connection that may not use TLS', "set ssl (for example ssl: { ca } or 'verify-full')");
       }
       (o.host ?? []).forEach((host, i) => checkTarget(provider.target, { host: o.path ? undefined : host, port: o.port?.[i], user: o.user }, 5432, 'this connection'));
       return (await provider.getToken()).token;
@@ -237,8 +235,9 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
   }
   checkTarget(provider.target, { host: parsed.path ? undefined : host, port, user: parsed.user }, 5432);
   if (!allowInsecureTransport && !postgresUsesTls(parsed.ssl)) {
-    throw new InsecureTransportError(
-      "createPostgresJs would send IAM tokens without TLS (ssl is not set, or is false, 'prefer' or 'allow'); set ssl (for example ssl: { ca: rdsCaBundle } or 'verify-full'), or allowInsecureTransport: true for local testing only",
+    throw insecureTransport(
+      "createPostgresJs would send IAM tokens without TLS (ssl is not set, or is false, 'prefer' or 'allow')",
+      "set ssl (for example ssl: { ca: rdsCaBundle } or 'verify-full')",
     );
   }
   const answers = new Answers();

@@ -3,7 +3,7 @@
  * options, apply the provider's target, and know how its server refuses a
  * login, so that a refused token is forgotten and the login retried once.
  */
-import { ConfigError } from '../src/core/errors.js';
+import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import { isTokenProvider, loginRetried, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
@@ -177,4 +177,13 @@ export function retryRefusedLogin<T>(provider: TokenProvider, attempt: () => Pro
     forgetRefused(provider, token);
     return attempt();
   });
+}
+
+/**
+ * The error for a token that would travel without TLS: `problem` says what
+ * and why, `fix` how to set TLS up; the message ends with the opt-out for
+ * local tests.
+ */
+export function insecureTransport(problem: string, fix: string): InsecureTransportError {
+  return new InsecureTransportError(`${problem}; ${fix}, or allowInsecureTransport: true for local testing only`);
 }

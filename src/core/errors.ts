@@ -8,6 +8,13 @@ const BRAND: unique symbol = Symbol.for('dbtoken.error.v1');
 /** The code each of dbtoken's own classes recognises; `null` for the base class (any code). */
 const RECOGNISES = new WeakMap<object, string | null>();
 
+/** The codes of the errors below, each written once. */
+const CONFIG = 'ERR_DBTOKEN_CONFIG';
+const UNAVAILABLE = 'ERR_DBTOKEN_UNAVAILABLE';
+const FETCH_TIMEOUT = 'ERR_DBTOKEN_FETCH_TIMEOUT';
+const INSECURE_TRANSPORT = 'ERR_DBTOKEN_INSECURE_TRANSPORT';
+const CLOSED = 'ERR_DBTOKEN_CLOSED';
+
 const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
 
 /**
@@ -82,7 +89,7 @@ export class ConfigError extends DbTokenError {
   readonly fix: string;
 
   constructor(field: string, problem: string, fix?: string, options?: { cause?: unknown }) {
-    super('ERR_DBTOKEN_CONFIG', fix ? `${field}: ${problem}; ${fix}` : `${field}: ${problem}`, options);
+    super(CONFIG, fix ? `${field}: ${problem}; ${fix}` : `${field}: ${problem}`, options);
     this.field = field;
     this.problem = problem;
     this.fix = fix ?? '';
@@ -103,7 +110,7 @@ export class ConfigError extends DbTokenError {
  */
 export class TokenUnavailableError extends DbTokenError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_DBTOKEN_UNAVAILABLE', message, options);
+    super(UNAVAILABLE, message, options);
   }
 }
 
@@ -126,7 +133,7 @@ export class FetchTimeoutError extends DbTokenError {
   readonly timeoutMs: number;
 
   constructor(timeoutMs: number, what = 'the token source did not answer', options?: { cause?: unknown }) {
-    super('ERR_DBTOKEN_FETCH_TIMEOUT', `${what} within fetchTimeout (${timeoutMs} ms)`, options);
+    super(FETCH_TIMEOUT, `${what} within fetchTimeout (${timeoutMs} ms)`, options);
     this.timeoutMs = timeoutMs;
   }
 }
@@ -145,7 +152,7 @@ export class FetchTimeoutError extends DbTokenError {
  */
 export class InsecureTransportError extends DbTokenError {
   constructor(message: string) {
-    super('ERR_DBTOKEN_INSECURE_TRANSPORT', message);
+    super(INSECURE_TRANSPORT, message);
   }
 }
 
@@ -161,16 +168,16 @@ export class InsecureTransportError extends DbTokenError {
  */
 export class ProviderClosedError extends DbTokenError {
   constructor() {
-    super('ERR_DBTOKEN_CLOSED', 'the token provider was closed; create a new one to get tokens');
+    super(CLOSED, 'the token provider was closed; create a new one to get tokens');
   }
 }
 
 RECOGNISES.set(DbTokenError, null);
-RECOGNISES.set(ConfigError, 'ERR_DBTOKEN_CONFIG');
-RECOGNISES.set(TokenUnavailableError, 'ERR_DBTOKEN_UNAVAILABLE');
-RECOGNISES.set(FetchTimeoutError, 'ERR_DBTOKEN_FETCH_TIMEOUT');
-RECOGNISES.set(InsecureTransportError, 'ERR_DBTOKEN_INSECURE_TRANSPORT');
-RECOGNISES.set(ProviderClosedError, 'ERR_DBTOKEN_CLOSED');
+RECOGNISES.set(ConfigError, CONFIG);
+RECOGNISES.set(TokenUnavailableError, UNAVAILABLE);
+RECOGNISES.set(FetchTimeoutError, FETCH_TIMEOUT);
+RECOGNISES.set(InsecureTransportError, INSECURE_TRANSPORT);
+RECOGNISES.set(ProviderClosedError, CLOSED);
 
 /**
  * True for an error thrown by any copy of dbtoken (ESM or CJS build).

@@ -90,17 +90,16 @@ export function redactToken(value: unknown): DbToken {
   }
   const v = value as Partial<DbToken>;
   // An empty token is valid only next to a proof-of-possession key (a HeatWave API-key login).
-  if (typeof v.token !== 'string' || (v.token.length === 0 && typeof v.privateKey !== 'string')) {
-    throw new TypeError('the token source resolved to an object whose token is not a non-empty string');
-  }
-  if (!(v.expiresAt instanceof Date) || isNaN(v.expiresAt.getTime())) {
-    throw new TypeError('the token source resolved to an object whose expiresAt is not a valid Date');
-  }
-  if (v.privateKey !== undefined && typeof v.privateKey !== 'string') {
-    throw new TypeError('the token source resolved to an object whose privateKey is not a string');
-  }
-  if (v.fingerprint !== undefined && typeof v.fingerprint !== 'string') {
-    throw new TypeError('the token source resolved to an object whose fingerprint is not a string');
-  }
+  const problem =
+    typeof v.token !== 'string' || (v.token.length === 0 && typeof v.privateKey !== 'string')
+      ? 'token is not a non-empty string'
+      : !(v.expiresAt instanceof Date) || isNaN(v.expiresAt.getTime())
+        ? 'expiresAt is not a valid Date'
+        : v.privateKey !== undefined && typeof v.privateKey !== 'string'
+          ? 'privateKey is not a string'
+          : v.fingerprint !== undefined && typeof v.fingerprint !== 'string'
+            ? 'fingerprint is not a string'
+            : undefined;
+  if (problem !== undefined) throw new TypeError(`the token source resolved to an object whose ${problem}`);
   return new RedactedToken(v as DbToken);
 }
