@@ -339,8 +339,9 @@ export interface ProviderInternals {
   /**
    * Runs at the start of each `getToken()`, before the cache is read: what a
    * source must learn first (a region from a profile file, a token file that
-   * changed). A promise it returns is awaited (with the caller's `signal`),
-   * and its rejection is the call's; `undefined` costs the call nothing.
+   * changed). A promise it returns is awaited as a fetch is (the caller's
+   * `signal`, `fetchTimeout` and `close()` end the wait), and its rejection is
+   * the call's; `undefined` costs the call nothing.
    */
   beforeGetToken?: ((signal: AbortSignal | undefined) => Promise<void> | undefined) | undefined;
 }
@@ -488,7 +489,8 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
     return hand(identity.peek()!);
   };
 
-  const wait = async (signal: AbortSignal | undefined, force: boolean): Promise<DbToken> => {
+  /** Waits for a token, after `before` (the source's own preparation, such as reading the region) when given. */
+  const wait = async (signal: AbortSignal | undefined, force: boolean, before?: Promise<void>): Promise<DbToken> => {
     const giveUp = new AbortController();
     waiting.add(giveUp);
     const offSignal = signal !== undefined ? onAbort(signal, () => giveUp.abort(signal.reason)) : undefined;
@@ -502,6 +504,8 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
     /** The last failure this caller saw, for the message if its deadline passes. */
     let seen: unknown;
     try {
+      // Bound like a fetch: the caller's signal, fetchTimeout and close() end it.
+      if (before !== undefined) await abortable(before, giveUp.signal);
       for (;;) {
         if (giveUp.signal.aborted) throw giveUp.signal.reason;
         const now = clock();
@@ -541,18 +545,14 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
     async getToken(opts) {
       if (closed) throw new ProviderClosedError();
       const before = internals.beforeGetToken?.(opts?.signal);
-      if (before !== undefined) {
-        await (opts?.signal !== undefined ? abortable(before, opts.signal) : before);
-        if (closed) throw new ProviderClosedError();
-      }
       const force = opts?.forceRefresh === true;
-      if (!force) {
+      if (!force && before === undefined) {
         // The hot path: the token handed out last is still the cached one, valid, and not yet due for a refresh.
         if (handed !== undefined && clock() < handed.until && identity.peek() === handed.stored) return handed.stored.token;
         const served = serve(decide(identity.read(), clock(), policy));
         if (served !== undefined) return served;
       }
-      return wait(opts?.signal, force);
+      return wait(opts?.signal, force, before);
     },
     invalidate(token) {
       if (identity.invalidate(token?.token)) logger?.debug?.('dbtoken: cached token invalidated');

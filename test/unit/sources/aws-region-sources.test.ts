@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, type TokenProvider } from 'dbtoken';
+import { ConfigError, FetchTimeoutError, ProviderClosedError, TokenUnavailableError, type TokenProvider } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { verifyRdsToken } from 'dbtoken/testing';
 import { loadAwsSharedConfigLoader, profileRegion } from '../../../src/sources/aws/profile-region.js';
@@ -164,6 +164,42 @@ describe('awsRdsTokenIn: the AWS SDK config loader missing', () => {
     expect((err as Error).message).toMatch(/AWS_REGION, AWS_DEFAULT_REGION or the region of AWS profile "default" \(the AWS SDK's config file loader, .* could not be loaded/);
   });
 
+});
+
+describe('awsRdsTokenIn: a profile read that never ends (a FIFO, a hung network mount for ~/.aws/config)', () => {
+  /** A loader whose read never ends. */
+  const hung = { sharedConfig: async () => ({ loadSharedConfigFiles: () => new Promise<never>(() => {}) }) };
+
+  it('close() rejects the waiting caller with ProviderClosedError', async () => {
+    writeFileSync(join(tempAws(), 'config'), '[default]\nregion = eu-west-3\n');
+    const p = awsRdsTokenIn({ HOME: home }, { hostname: '127.0.0.1', username: 'app', credentials: keys }, { fetchTimeout: 0 }, hung);
+    const pending = rejection(p.getToken());
+    await new Promise((r) => setImmediate(r));
+    p.close();
+    expect(await pending).toBeInstanceOf(ProviderClosedError);
+  });
+
+  it("the caller's signal ends its wait with the signal's reason", async () => {
+    writeFileSync(join(tempAws(), 'config'), '[default]\nregion = eu-west-3\n');
+    const p = track(awsRdsTokenIn({ HOME: home }, { hostname: '127.0.0.1', username: 'app', credentials: keys }, { fetchTimeout: 0 }, hung));
+    const reason = new Error('the request was cancelled');
+    const ac = new AbortController();
+    const pending = rejection(p.getToken({ signal: ac.signal }));
+    ac.abort(reason);
+    expect(await pending).toBe(reason);
+  });
+
+  it('fetchTimeout bounds the wait, as it bounds a fetch', async () => {
+    writeFileSync(join(tempAws(), 'config'), '[default]\nregion = eu-west-3\n');
+    const p = track(awsRdsTokenIn({ HOME: home }, { hostname: '127.0.0.1', username: 'app', credentials: keys }, { fetchTimeout: 50 }, hung));
+    const err = await rejection(p.getToken());
+    expect(err).toBeInstanceOf(TokenUnavailableError);
+    expect((err as Error & { cause?: unknown }).cause).toBeInstanceOf(FetchTimeoutError);
+  });
+
+});
+
+describe('awsRdsTokenIn: the environment', () => {
   it('reads the environment it is given, not process.env', async () => {
     vi.stubEnv('AWS_REGION', 'eu-central-1');
     const t = await track(awsRdsTokenIn({ AWS_REGION: 'us-west-1' }, { hostname: '127.0.0.1', username: 'app', credentials: keys })).getToken();
