@@ -1,6 +1,6 @@
 /**
  * The pg adapter's code examples, as the docs show them: the TypeScript
- * blocks of the README's pg sections and the `@example` blocks of the pg
+ * blocks of docs/adapters.md's pg sections and the `@example` blocks of the pg
  * adapter's doc comments. Each becomes a module that the types test
  * compiles under `strict` (test/fixtures/types/orm) and that
  * test/integration/pg-snippets.test.ts runs against the verifying PostgreSQL.
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { root } from './dist.js';
 
 export interface Snippet {
-  /** Where it is: `README.md#3`, `adapters/pg.ts:141`. */
+  /** Where it is: `docs/adapters.md#3`, `adapters/pg.ts:141`. */
   readonly where: string;
   /** Its code, as the docs show it. */
   readonly code: string;
@@ -26,14 +26,15 @@ export interface Snippet {
   readonly runnable: boolean;
 }
 
-/** The README's TypeScript blocks from `## The pg adapter` to the next `## ` section (the ORM recipes included). */
-export function readmeSnippets(): Snippet[] {
-  const text = readFileSync(join(root, 'README.md'), 'utf8');
+/** The TypeScript blocks of docs/adapters.md from `## The pg adapter` to the next `## ` section (the ORM recipes included). */
+export function adaptersDocSnippets(): Snippet[] {
+  const file = 'docs/adapters.md';
+  const text = readFileSync(join(root, file), 'utf8');
   const start = text.indexOf('\n## The pg adapter\n');
   const end = text.indexOf('\n## ', start + 1);
-  if (start < 0 || end < 0) throw new Error('README.md has no "## The pg adapter" section');
+  if (start < 0 || end < 0) throw new Error(`${file} has no "## The pg adapter" section`);
   const section = text.slice(start, end);
-  return [...section.matchAll(/^( *)```ts\n([\s\S]*?)^\1```$/gm)].map((m, i) => snippet(`README.md#${i + 1}`, dedent(m[2]!, m[1]!.length)));
+  return [...section.matchAll(/^( *)```ts\n([\s\S]*?)^\1```$/gm)].map((m, i) => snippet(`${file}#${i + 1}`, dedent(m[2]!, m[1]!.length)));
 }
 
 /** The `@example` blocks of the pg adapter's doc comments (adapters/pg.ts and adapters/subpath/pg.ts). */

@@ -8,7 +8,7 @@ import { awsRdsToken } from 'dbtoken/aws';
 import { REGION, staticKeys } from '../helpers/aws.js';
 import { root } from '../helpers/dist.js';
 import { startIamPostgres, type IamPostgres } from '../helpers/iam-postgres.js';
-import { docSnippets, readmeSnippets, snippetFile, snippetModule, type Snippet } from '../helpers/snippets.js';
+import { docSnippets, adaptersDocSnippets, snippetFile, snippetModule, type Snippet } from '../helpers/snippets.js';
 import { tempDir } from '../helpers/temp.js';
 
 // Each example of the pg adapter's docs that builds a client (pg, TypeORM,
@@ -70,7 +70,7 @@ async function close(value: any): Promise<void> {
   if (typeof value.totalCount === 'number') return value.ending ? undefined : value.end();
 }
 
-const all = [...readmeSnippets(), ...docSnippets()];
+const all = [...adaptersDocSnippets(), ...docSnippets()];
 
 describe('the pg adapter\'s examples, run against the verifying PostgreSQL', () => {
   it.each(all.filter((s) => s.runnable).map((s): [string, Snippet] => [s.where, s]))('%s logs in as app over TLS', async (_where, snippet) => {

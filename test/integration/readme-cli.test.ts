@@ -3,9 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, dbtoken } from '../helpers/cli.js';
 
 /**
- * The README shows what `dbtoken sql` and `dbtoken policy` print. Each such
- * `$ npx dbtoken ...` line in a console block is run here, and its output
- * must be exactly what the README shows under it.
+ * The docs (docs/cli.md and docs/walkthroughs.md) show what `dbtoken sql` and
+ * `dbtoken policy` print. Each such `$ npx dbtoken ...` line in a console
+ * block is run here, and its output must be exactly what the docs show under it.
  */
 
 interface Example {
@@ -52,14 +52,13 @@ function examples(markdown: string): Example[] {
   return out;
 }
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const shown = examples(readme);
+const shown = ['docs/cli.md', 'docs/walkthroughs.md'].flatMap((file) => examples(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8')));
 
 beforeAll(async () => {
   await buildCli();
 });
 
-describe('the README shows what dbtoken sql and dbtoken policy really print', () => {
+describe('the docs show what dbtoken sql and dbtoken policy really print', () => {
   it('finds the examples: every sql and policy subcommand appears', () => {
     const commands = new Set(shown.map((e) => e.args.slice(0, 2).join(' ')));
     expect([...commands].sort()).toEqual([

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { root, runNode } from '../helpers/dist.js';
 import { npmInstall, packDbtoken, pinned } from '../helpers/packed-app.js';
-import { docSnippets, readmeSnippets, snippetFile, snippetModule } from '../helpers/snippets.js';
+import { docSnippets, adaptersDocSnippets, snippetFile, snippetModule } from '../helpers/snippets.js';
 import { tempDir } from '../helpers/temp.js';
 
 const fixtures = join(root, 'test/fixtures/types');
@@ -74,9 +74,9 @@ describe('an app with pg and the ORMs built on it (TypeORM, knex, MikroORM, Sequ
   let app: string;
   beforeAll(() => {
     app = installFixture('orm');
-    // Every example of the README's pg sections and of dbtoken/pg's doc comments, as a module.
+    // Every example of docs/adapters.md's pg sections and of dbtoken/pg's doc comments, as a module.
     mkdirSync(join(app, 'snippets'), { recursive: true });
-    for (const s of [...readmeSnippets(), ...docSnippets()]) writeFileSync(join(app, 'snippets', snippetFile(s)), snippetModule(s));
+    for (const s of [...adaptersDocSnippets(), ...docSnippets()]) writeFileSync(join(app, 'snippets', snippetFile(s)), snippetModule(s));
   }, 300_000);
 
   it('pins its packages at the versions this repository tests with', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { root, runNode } from '../helpers/dist.js';
-import { docSnippets, readmeSnippets } from '../helpers/snippets.js';
+import { docSnippets, adaptersDocSnippets } from '../helpers/snippets.js';
 
 interface Comment {
   blockTags?: { tag: string }[];
@@ -42,13 +42,13 @@ it('every public export has an @example in its doc comment', async () => {
   }
 }, 120_000);
 
-it("every @example of dbtoken/pg, and every TypeScript block of the README's pg sections, is one the snippet tests compile (types test) and, when it builds a client, run (pg-snippets test)", () => {
+it("every @example of dbtoken/pg, and every TypeScript block of docs/adapters.md's pg sections, is one the snippet tests compile (types test) and, when it builds a client, run (pg-snippets test)", () => {
   const docs = docSnippets();
   for (const file of ['adapters/pg.ts', 'adapters/subpath/pg.ts']) {
     const examples = readFileSync(join(root, file), 'utf8').match(/@example/g)?.length ?? 0;
     expect(docs.filter((s) => s.where.startsWith(`${file}:`)), `${file}: each @example holds one \`\`\`ts block`).toHaveLength(examples);
   }
-  const readme = readmeSnippets();
+  const readme = adaptersDocSnippets();
   expect(readme.length).toBeGreaterThan(5);
   const runnable = [...readme, ...docs].filter((s) => s.runnable).map((s) => s.code);
   for (const orm of ['new pg.Pool(', 'new DataSource(', 'knex(', 'MikroORM.init(', 'new Sequelize(']) {
