@@ -84,7 +84,7 @@ function requireName(field: string, value: unknown, what: 'tenancy' | 'compartme
   const v = value.trim();
   // An OCID here is the likeliest slip: path scopes name by name, id scopes by OCID.
   if (parseOcid(v) !== undefined) {
-    throw new ConfigError(field, `${shown(v)} is an OCID, but a path scope names the ${what} by its name`, `give the ${what}'s name, or name it by OCID in a urn:oracle:db::id:: scope (ociScope.${what}())`);
+    throw new ConfigError(field, `${shown(v)} is an OCID, but a path scope names the ${what} by its name`, `give the ${what}'s name, or name it by OCID in a urn:oracle:db::id:: scope`);
   }
   if (!(what === 'tenancy' ? TENANCY_NAME : COMPARTMENT_NAME).test(v)) {
     const rule = what === 'tenancy' ? 'letters and digits' : 'letters, digits, ".", "-" and "_"';
@@ -107,7 +107,7 @@ function requireCompartmentPath(field: string, value: unknown): string {
 }
 
 /**
- * What {@link ociScope.path} builds a path scope from: the tenancy's name, optionally a compartment's
+ * What `path()` of {@link ociScope} builds a path scope from: the tenancy's name, optionally a compartment's
  * name (or the path of a nested one), and optionally a database's OCID.
  *
  * @example
@@ -181,7 +181,7 @@ export const ociScope = Object.freeze({
     let urn = PATH_PREFIX + requireName('scope.tenancy', tenancy, 'tenancy');
     if (compartment !== undefined) {
       if (typeof compartment === 'string' && compartment.trim() === '') {
-        throw new ConfigError('scope.compartment', 'is empty', 'give the compartment\'s name, or leave compartment out for every database in the tenancy');
+        throw new ConfigError('scope.compartment', 'is empty', 'give the compartment\'s name, or leave the compartment out for every database in the tenancy');
       }
       urn += `:${requireCompartmentPath('scope.compartment', compartment)}`;
     }
@@ -209,7 +209,7 @@ export type ParsedScope = AllScope | ContainerScope | DatabaseScope | PathScope;
 
 /**
  * A path scope, `urn:oracle:db::path::<tenancy>[:<compartment>][::<database OCID>]`: its parts, as
- * {@link ociScope.path} takes them (so `ociScope.path(parsed)` writes the same URN back).
+ * `path()` of {@link ociScope} takes them (so `ociScope.path(parsed)` writes the same URN back).
  *
  * @example
  * ```ts
