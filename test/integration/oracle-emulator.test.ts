@@ -469,6 +469,9 @@ describe('admin()', () => {
   it('checks its options', async () => {
     await expect(startOracleDbEmulator({ identity: iam, database: { ocid: 'mydb', compartment: COMP_A, tenancy: TENANCY_A, service: 'x1', region: ASHBURN } })).rejects.toThrow(/database.ocid/);
     await expect(startOracleDbEmulator({ identity: iam, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'x', region: ASHBURN } })).rejects.toThrow(/database.service/);
+    for (const path of [TENANCY_A, 'acme:', ' acme:sales', `acme:sales::${DB_A}`, 'acme corp', '', 42]) {
+      await expect(startOracleDbEmulator({ identity: iam, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'x1', region: ASHBURN, path: path as string } })).rejects.toThrow(/database.path/);
+    }
     await expect(startOracleDbEmulator({ identity: {} as never, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'x1', region: ASHBURN } })).rejects.toThrow(/identity/);
   });
 });
