@@ -327,7 +327,7 @@ function parsePathScope(rest: string): PathScope {
   const at = place.indexOf(':');
   const tenancy = at === -1 ? place : place.slice(0, at);
   const compartment = at === -1 ? undefined : place.slice(at + 1);
-  // ociScope.path checks each part and writes the URN back; the parts are what the caller wrote.
-  ociScope.path({ tenancy, ...(compartment !== undefined ? { compartment } : {}), ...(database !== undefined ? { database } : {}) });
-  return { kind: 'path', tenancy, ...(compartment !== undefined ? { compartment } : {}), ...(database !== undefined ? { database } : {}) };
+  const named: PathScopeParts = { tenancy, ...(compartment !== undefined ? { compartment } : {}), ...(database !== undefined ? { database } : {}) };
+  ociScope.path(named); // checks each part as the builder does
+  return { kind: 'path', ...named };
 }
