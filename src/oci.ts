@@ -12,5 +12,5 @@
 export { heatwaveOciToken, MAX_SECURITY_TOKEN_BYTES, NEVER, type HeatwaveOciTokenConfig } from './sources/oci/heatwave.js';
 export { ociDbToken, OCI_DB_TOKEN_LIFETIME_MS, type OciDbTokenConfig } from './sources/oci/db-token.js';
 export { OCI_AUTH_TYPES, type OciAuth } from './sources/oci/auth.js';
-export { ociScope, parseOciScope, parseOcid, type ParsedOcid, type ParsedScope, type AllScope, type ContainerScope, type DatabaseScope } from './sources/oci/scope.js';
+export { ociScope, parseOciScope, parseOcid, type ParsedOcid, type ParsedScope, type AllScope, type ContainerScope, type DatabaseScope, type PathScope, type PathScopeParts } from './sources/oci/scope.js';
 export { identityDataPlaneEndpoint, isOciRegion } from './sources/oci/region.js';

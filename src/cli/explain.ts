@@ -46,7 +46,7 @@ export const PROVIDER_FIELDS: FieldWordings = {
   region: { option: '--region', fix: 'give an OCI region, such as --region us-ashburn-1' },
   scope: {
     option: '--scope',
-    fix: 'write it as urn:oracle:db::id::*, urn:oracle:db::id::<tenancy or compartment OCID>, or urn:oracle:db::id::<compartment OCID>::<database OCID>',
+    fix: 'write it as urn:oracle:db::id::*, urn:oracle:db::id::<tenancy or compartment OCID>, urn:oracle:db::id::<compartment OCID>::<database OCID>, or urn:oracle:db::path::<tenancy name>[:<compartment name>][::<database OCID>]',
   },
   'scope.tenancy': '--scope',
   'scope.compartment': '--scope',

@@ -60,8 +60,9 @@ sticky bit is refused.
 
 Options:
   --scope <urn>          what the token opens: urn:oracle:db::id::* (your tenancy),
-                         urn:oracle:db::id::<tenancy or compartment OCID>, or
-                         urn:oracle:db::id::<compartment OCID>::<database OCID>
+                         urn:oracle:db::id::<tenancy or compartment OCID>,
+                         urn:oracle:db::id::<compartment OCID>::<database OCID>, or by name
+                         urn:oracle:db::path::<tenancy>[:<compartment>][::<database OCID>]
   --region <region>      the region whose IAM issues the token (the database's region)
   --auth <method>        api_key (default), security_token, instance_principal,
                          resource_principal or oke_workload_identity

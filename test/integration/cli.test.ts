@@ -94,6 +94,8 @@ describe('bad arguments: exit 2, one line on stderr naming the option', () => {
     ['an OCI option on an AWS token', [...aws, '--scope', 'urn:oracle:db::id::*'], '--scope'],
     ['a scope that is not a db-token URN', ['token', 'oci', '--scope', 'urn:example:nope'], '--scope'],
     ['a scope naming a user OCID', ['token', 'oci', '--scope', 'urn:oracle:db::id::ocid1.user.oc1..aaaaalice'], '--scope'],
+    ['a path scope naming its tenancy by OCID', ['token', 'oci', '--scope', 'urn:oracle:db::path::ocid1.tenancy.oc1..aaaaaaaatenancy'], '--scope'],
+    ['a path scope whose database is a compartment OCID', ['token', 'oci', '--scope', `urn:oracle:db::path::acme:sales::${COMPARTMENT}`], '--scope'],
     ['an unknown auth method', [...oci, '--auth', 'password'], '--auth'],
     ['--profile with instance_principal', [...oci, '--auth', 'instance_principal', '--profile', 'X'], '--profile'],
     ['an OCI region that is not one', [...oci, '--region', 'mars'], '--region'],
@@ -260,6 +262,24 @@ describe('dbtoken token oci against the OCI Identity Data Plane emulator', () =>
     expect(mode(o.tokenFile)).toBe(0o600);
     expect(mode(o.keyFile)).toBe(0o600);
     expect(keyMatchesJwk(readFileSync(o.keyFile, 'utf8'), claims(readFileSync(o.tokenFile, 'utf8')).jwk)).toBe(true);
+  });
+
+  it('a path scope, by name: the token is issued for it as written', async () => {
+    const { configFile } = writeProfile(tempDir(), { keys: alice });
+    const scope = 'urn:oracle:db::path::acme:sales:eu::ocid1.autonomousdatabase.oc1.iad.aaaaaaaadatabase';
+    const r = await dbtoken(['token', 'oci', '--scope', scope, '--config-file', configFile, '--endpoint', iam.endpointFor('us-ashburn-1'), '--out', join(tempDir(), 'db-token'), '--json']);
+    expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(claims(readFileSync(JSON.parse(r.stdout).tokenFile, 'utf8'))).toMatchObject({ sub: ALICE, scope });
+    expect(iam.requests.at(-1)).toMatchObject({ ok: true, principal: ALICE, scope });
+  });
+
+  it('a malformed path scope: exit 2 before any IAM call', async () => {
+    const { configFile } = writeProfile(tempDir(), { keys: alice });
+    const before = iam.requests.length;
+    const r = await dbtoken(['token', 'oci', '--scope', 'urn:oracle:db::path::acme:sales::mydb', '--config-file', configFile, '--endpoint', iam.endpointFor('us-ashburn-1'), '--out', join(tempDir(), 'db-token')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('dbtoken token oci: --scope: "mydb" is not an OCID; it should look like ocid1.autonomousdatabase.oc1..<id>; see dbtoken token oci --help\n');
+    expect(iam.requests.length).toBe(before);
   });
 
   it('writes to ~/.oci/db-token by default', async () => {

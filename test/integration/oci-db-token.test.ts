@@ -88,6 +88,7 @@ describe('ociDbToken against the OCI Identity Data Plane emulator, through the r
     ['compartment', () => ociScope.compartment(COMP_B)],
     ['database', () => ociScope.database(COMP_B, ADB_B)],
     ['all', () => ociScope.all()],
+    ['a path, by name', () => ociScope.path({ tenancy: 'acme', compartment: 'sales', database: ADB_B })],
   ])('scope URN for %s reaches IAM as built', async (_n, scope) => {
     const { configFile } = writeProfile(tempDir(), { keys: alice });
     const p = provider({ scope: scope(), auth: { type: 'api_key', configFile }, endpoint: iam.endpointFor('us-ashburn-1') });
@@ -205,6 +206,8 @@ describe('ociDbToken: bad configuration is a ConfigError before any call', () =>
     ['a scope that is no URN', 'scope', () => ociDbToken({ scope: 'ocid1.tenancy.oc1..aaaaaaaatenancy', auth: apiKey })],
     ['a scope with a malformed OCID', 'scope', () => ociDbToken({ scope: 'urn:oracle:db::id::ocid1.tenancy.oc1.x', auth: apiKey })],
     ['a scope naming a database alone', 'scope', () => ociDbToken({ scope: `urn:oracle:db::id::${ADB_B}`, auth: apiKey })],
+    ['a path scope naming its tenancy by OCID', 'scope.tenancy', () => ociDbToken({ scope: `urn:oracle:db::path::${TENANCY_B}`, auth: apiKey })],
+    ['a path scope with a compartment OCID for its database', 'scope.database', () => ociDbToken({ scope: `urn:oracle:db::path::acme:sales::${COMP_B}`, auth: apiKey })],
     ['a region that is no region', 'region', () => ociDbToken({ scope: ociScope.all(), region: 'Frankfurt', auth: apiKey })],
     ['an endpoint that is no URL', 'endpoint', () => ociDbToken({ scope: ociScope.all(), endpoint: 'auth dot oracle', auth: apiKey })],
     ['a plain-http endpoint off this machine', 'endpoint', () => ociDbToken({ scope: ociScope.all(), endpoint: 'http://auth.example.com', auth: apiKey })],

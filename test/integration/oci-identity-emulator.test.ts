@@ -160,9 +160,18 @@ describe('API key (ConfigFileAuthenticationDetailsProvider)', () => {
     expect(Object.isFrozen(last())).toBe(true);
   });
 
-  it('accepts every scope shape: tenancy, compartment, compartment::database', async () => {
+  it('accepts every scope shape: tenancy, compartment, compartment::database, and path scopes by name', async () => {
     const provider = new common.ConfigFileAuthenticationDetailsProvider(apiKeyConfig(alice), 'DEFAULT');
-    for (const scope of [`urn:oracle:db::id::${OTHER_TENANCY}`, `urn:oracle:db::id::${COMPARTMENT}`, `urn:oracle:db::id::${COMPARTMENT}::${ADB}`]) {
+    for (const scope of [
+      `urn:oracle:db::id::${OTHER_TENANCY}`,
+      `urn:oracle:db::id::${COMPARTMENT}`,
+      `urn:oracle:db::id::${COMPARTMENT}::${ADB}`,
+      'urn:oracle:db::path::acme',
+      'urn:oracle:db::path::acme:sales',
+      'urn:oracle:db::path::acme:sales:eu',
+      `urn:oracle:db::path::acme:sales::${ADB}`,
+      `urn:oracle:db::path::acme::${ADB}`,
+    ]) {
       const response = await getToken(provider, scope);
       expect(verifyDbToken(response.securityToken.token).claims.scope).toBe(scope);
       expect(last()).toMatchObject({ scope, ok: true });
@@ -300,6 +309,14 @@ describe('body validation', () => {
     [`urn:oracle:db::id::${COMPARTMENT}::${COMPARTMENT}`],
     [`urn:oracle:db::id::${COMPARTMENT}::${ADB}::x`],
     ['urn:oracle:db::id::ocid1.tenancy.oc1..x'],
+    ['urn:oracle:db::path::'],
+    ['urn:oracle:db::path::*'],
+    [`urn:oracle:db::path::${COMPARTMENT}`],
+    ['urn:oracle:db::path::acme:'],
+    ['urn:oracle:db::path::acme:sales::'],
+    ['urn:oracle:db::path::acme:sales::mydb'],
+    [`urn:oracle:db::path::acme::${COMPARTMENT}`],
+    [`urn:oracle:db::path::acme::${ADB}::x`],
   ])('refuses the scope %s with 400 InvalidParameter', async (scope) => {
     await expect(getToken(provider(), scope)).rejects.toMatchObject({ statusCode: 400, serviceCode: 'InvalidParameter' });
     expect(last()).toMatchObject({ scope, principal: ALICE, ok: false, status: 400 });

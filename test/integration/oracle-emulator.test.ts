@@ -16,6 +16,7 @@ const COMP_B = 'ocid1.compartment.oc1..aaaacompb00000000000000000000000000000000
 const COMP_OTHER = 'ocid1.compartment.oc1..aaaacompother0000000000000000000000000000000000000000000000';
 const DB_A = 'ocid1.autonomousdatabase.oc1.iad.aaaadba000000000000000000000000000000000000000000000000000';
 const DB_B = 'ocid1.autonomousdatabase.oc1.eu-frankfurt-1.aaaadbb0000000000000000000000000000000000000000000000';
+const DB_OTHER = 'ocid1.autonomousdatabase.oc1.iad.aaaadbother00000000000000000000000000000000000000000000000';
 const ASHBURN = 'us-ashburn-1';
 const FRANKFURT = 'eu-frankfurt-1';
 
@@ -86,7 +87,8 @@ beforeAll(async () => {
     tokenIssuer: { publicKey: issuer.publicPem },
     regions: [ASHBURN, FRANKFURT],
   });
-  const dbA = { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'g1a_dba_high.adb.oraclecloud.com', region: ASHBURN };
+  // By name, tenancy A is "acme" and compartment A its "sales" compartment (what path scopes name).
+  const dbA = { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'g1a_dba_high.adb.oraclecloud.com', region: ASHBURN, path: 'acme:sales' };
   ashburn = await startOracleDbEmulator({ identity: iam, database: dbA });
   ahead = await startOracleDbEmulator({ identity: iam, database: dbA, now: () => Date.now() + 2 * 3600_000 });
   skewed = await startOracleDbEmulator({ identity: iam, database: dbA, now: () => Date.now() + 6 * 60_000 });
@@ -113,7 +115,22 @@ beforeAll(async () => {
   const fetch = (user: keyof typeof keys, tenancy: string, scope: string, region = ASHBURN) =>
     provider({ scope, region, auth: apiKeyAuth({ alice: ALICE, bob: BOB, carol: CAROL, dave: DAVE, erin: ERIN }[user], tenancy, keys[user]!), endpoint: `${iam.url}/{region}` }).getToken();
   const scopeA = ociScope.database(COMP_A, DB_A);
-  [tokens.alice, tokens.bob, tokens.carol, tokens.dave, tokens.aliceCross, tokens.erin, tokens.aliceOtherCompartment, tokens.aliceFromFrankfurt, tokens.function] = await Promise.all([
+  [
+    tokens.alice,
+    tokens.bob,
+    tokens.carol,
+    tokens.dave,
+    tokens.aliceCross,
+    tokens.erin,
+    tokens.aliceOtherCompartment,
+    tokens.aliceFromFrankfurt,
+    tokens.function,
+    tokens.pathCompartment,
+    tokens.pathDatabase,
+    tokens.pathOtherTenancy,
+    tokens.pathOtherCompartment,
+    tokens.pathOtherDatabase,
+  ] = await Promise.all([
     fetch('alice', TENANCY_A, scopeA),
     fetch('bob', TENANCY_A, ociScope.compartment(COMP_A)),
     fetch('carol', TENANCY_A, ociScope.tenancy(TENANCY_A)),
@@ -123,6 +140,11 @@ beforeAll(async () => {
     fetch('alice', TENANCY_A, ociScope.compartment(COMP_OTHER)),
     fetch('alice', TENANCY_A, scopeA, FRANKFURT),
     provider({ scope: ociScope.compartment(COMP_A), auth: functionAuth(), endpoint: iam.endpointFor(ASHBURN) }).getToken(),
+    fetch('alice', TENANCY_A, ociScope.path({ tenancy: 'acme', compartment: 'sales' })),
+    fetch('alice', TENANCY_A, ociScope.path({ tenancy: 'acme', compartment: 'sales', database: DB_A })),
+    fetch('alice', TENANCY_A, ociScope.path({ tenancy: 'globex', compartment: 'sales' })),
+    fetch('alice', TENANCY_A, ociScope.path({ tenancy: 'acme', compartment: 'marketing' })),
+    fetch('alice', TENANCY_A, ociScope.path({ tenancy: 'acme', compartment: 'sales', database: DB_OTHER })),
   ]);
 }, 120_000);
 
@@ -197,6 +219,19 @@ describe.each([
       await conn.close();
     }
     expect(ashburn.logins.at(-1)).toMatchObject({ ok: true, user: 'Bob', mapping: 'IAM_PRINCIPAL_NAME=sales_domain/bob', scope: ociScope.compartment(COMP_A) });
+  });
+
+  it.each([
+    ['the tenancy and compartment', 'pathCompartment', 'urn:oracle:db::path::acme:sales'],
+    ['the tenancy, compartment and database', 'pathDatabase', `urn:oracle:db::path::acme:sales::${DB_A}`],
+  ])('a path scope naming %s logs in', async (_n, name, scope) => {
+    const conn = await connect(ashburn, tokens[name]!);
+    try {
+      expect((await conn.execute('select user from dual')).rows).toEqual([['APP_USERS']]);
+    } finally {
+      await conn.close();
+    }
+    expect(ashburn.logins.at(-1)).toMatchObject({ ok: true, user: 'APP_USERS', principal: ALICE, scope });
   });
 
   it('a resource principal through its dynamic group', async () => {
@@ -317,6 +352,17 @@ describe.each([
       expect(login.reason).toBe("the db-token scope names another compartment than the database's");
     });
 
+    it.each([
+      ['another tenancy', 'pathOtherTenancy', 'urn:oracle:db::path::globex:sales', "the db-token scope names another tenancy than the database's"],
+      ['another compartment', 'pathOtherCompartment', 'urn:oracle:db::path::acme:marketing', "the db-token scope names another compartment than the database's"],
+      ['another database', 'pathOtherDatabase', `urn:oracle:db::path::acme:sales::${DB_OTHER}`, 'the db-token scope names another database'],
+    ])('a path-scoped token for %s: ORA-25707', async (_n, name, scope, reason) => {
+      const { err, login } = await refused(ashburn, tokens[name]!);
+      expect(err).toMatchObject({ errorNum: 25707, code: 'ORA-25707' });
+      expect(err.message).toMatch(/^ORA-25707: The token is invalid\./);
+      expect(login).toMatchObject({ ok: false, principal: ALICE, scope, reason });
+    });
+
     it('a token from another region: ORA-25707', async () => {
       const { err, login } = await refused(ashburn, tokens.aliceFromFrankfurt!);
       expect(err).toMatchObject({ errorNum: 25707 });
@@ -423,6 +469,9 @@ describe('admin()', () => {
   it('checks its options', async () => {
     await expect(startOracleDbEmulator({ identity: iam, database: { ocid: 'mydb', compartment: COMP_A, tenancy: TENANCY_A, service: 'x1', region: ASHBURN } })).rejects.toThrow(/database.ocid/);
     await expect(startOracleDbEmulator({ identity: iam, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'x', region: ASHBURN } })).rejects.toThrow(/database.service/);
+    for (const path of [TENANCY_A, 'acme:', ' acme:sales', `acme:sales::${DB_A}`, 'acme corp', '', 42]) {
+      await expect(startOracleDbEmulator({ identity: iam, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'x1', region: ASHBURN, path: path as string } })).rejects.toThrow(/database.path/);
+    }
     await expect(startOracleDbEmulator({ identity: {} as never, database: { ocid: DB_A, compartment: COMP_A, tenancy: TENANCY_A, service: 'x1', region: ASHBURN } })).rejects.toThrow(/identity/);
   });
 });

@@ -214,7 +214,12 @@ describe('the library\'s ConfigErrors through the commands: one line each, in th
     [
       'a scope that is not a db-token URN (parseOciScope)',
       ['token', 'oci', '--scope', 'urn:example:nope'],
-      /^dbtoken token oci: --scope: "urn:example:nope" does not start with urn:oracle:db::id::.*; write it as urn:oracle:db::id::\*, .*; see dbtoken token oci --help\n$/,
+      /^dbtoken token oci: --scope: "urn:example:nope" does not start with urn:oracle:db::id:: or urn:oracle:db::path::; write it as urn:oracle:db::id::\*, .*, or urn:oracle:db::path::<tenancy name>\[:<compartment name>\]\[::<database OCID>\]; see dbtoken token oci --help\n$/,
+    ],
+    [
+      'a path scope naming its tenancy by OCID (parseOciScope)',
+      ['token', 'oci', '--scope', `urn:oracle:db::path::${TENANCY}`],
+      `dbtoken token oci: --scope: "${TENANCY}" is an OCID, but a path scope names the tenancy by its name; give the tenancy's name, or name it by OCID in a urn:oracle:db::id:: scope; see dbtoken token oci --help`,
     ],
     [
       'an Oracle principal OCID that is a group: the CLI fix names --iam-group',

@@ -13,6 +13,8 @@ const tenancy = ocidOf(fc.constant('tenancy'), false);
 const compartment = ocidOf(fc.constantFrom('compartment', 'tenancy'), false);
 const database = ocidOf(fc.constantFrom('autonomousdatabase', 'database', 'pluggabledatabase'));
 const anyOcid = ocidOf(fc.stringMatching(/^[a-z][a-z0-9]{0,20}$/));
+const tenancyName = fc.stringMatching(/^[A-Za-z0-9]{1,30}$/);
+const compartmentPath = fc.array(fc.stringMatching(/^[A-Za-z0-9._-]{1,30}$/), { minLength: 1, maxLength: 4 }).map((names) => names.join(':'));
 
 const SCOPE_FIELDS = /^scope(\.tenancy|\.compartment|\.database)?$/;
 const RUNS = { numRuns: 300 };
@@ -45,6 +47,24 @@ describe('parseOcid', () => {
 });
 
 describe('ociScope', () => {
+  it('builds a path scope that parseOciScope reads back part for part, or throws a ConfigError on its field', () => {
+    fc.assert(
+      fc.property(nearly(tenancyName), fc.option(nearly(compartmentPath), { nil: undefined }), fc.option(nearly(database), { nil: undefined }), (t, c, d) => {
+        const out = typedOutcome(() => ociScope.path({ tenancy: t as string, compartment: c as string | undefined, database: d as string | undefined }), SCOPE_FIELDS);
+        if ('error' in out) return;
+        const parsed = parseOciScope(out.value);
+        expect(parsed).toEqual({
+          kind: 'path',
+          tenancy: (t as string).trim(),
+          ...(c !== undefined ? { compartment: (c as string).trim() } : {}),
+          ...(d !== undefined ? { database: (d as string).trim() } : {}),
+        });
+        expect(out.value).toMatch(/^urn:oracle:db::path::[A-Za-z0-9._:-]+$/);
+      }),
+      RUNS,
+    );
+  });
+
   it('builds a scope that parseOciScope reads back, or throws a ConfigError on its field', () => {
     fc.assert(
       fc.property(nearly(tenancy), nearly(compartment), nearly(database), fc.constantFrom('tenancy', 'compartment', 'database'), (t, c, d, kind) => {
@@ -65,6 +85,9 @@ describe('parseOciScope', () => {
     fc.constant('urn:oracle:db::id::*'),
     compartment.map((c) => `urn:oracle:db::id::${c}`),
     fc.tuple(compartment, database).map(([c, d]) => `urn:oracle:db::id::${c}::${d}`),
+    tenancyName.map((t) => `urn:oracle:db::path::${t}`),
+    fc.tuple(tenancyName, compartmentPath).map(([t, c]) => `urn:oracle:db::path::${t}:${c}`),
+    fc.tuple(tenancyName, fc.option(compartmentPath, { nil: undefined }), database).map(([t, c, d]) => `urn:oracle:db::path::${t}${c === undefined ? '' : `:${c}`}::${d}`),
   );
 
   it('a scope it accepts is the scope ociScope builds from its parts (what IAM is sent is what was checked)', () => {
@@ -73,7 +96,7 @@ describe('parseOciScope', () => {
         const out = typedOutcome(() => parseOciScope(value), SCOPE_FIELDS);
         if ('error' in out) return;
         const p = out.value;
-        const rebuilt = p.kind === 'all' ? ociScope.all() : p.kind === 'database' ? ociScope.database(p.compartment, p.database) : ociScope[p.kind](p.ocid);
+        const rebuilt = p.kind === 'all' ? ociScope.all() : p.kind === 'database' ? ociScope.database(p.compartment, p.database) : p.kind === 'path' ? ociScope.path(p) : ociScope[p.kind](p.ocid);
         expect(rebuilt).toBe((value as string).trim());
       }),
       RUNS,
@@ -82,17 +105,21 @@ describe('parseOciScope', () => {
 
   it('never shows a token or key given as the scope or inside it', () => {
     fc.assert(
-      fc.property(embeddedSecret, fc.constantFrom('', 'urn:oracle:db::id::', 'urn:oracle:db::id::ocid1.compartment.oc1..aaaaaaaa::'), (s, prefix) => {
+      fc.property(embeddedSecret, fc.constantFrom('', 'urn:oracle:db::id::', 'urn:oracle:db::id::ocid1.compartment.oc1..aaaaaaaa::', 'urn:oracle:db::path::', 'urn:oracle:db::path::acme:', 'urn:oracle:db::path::acme::'), (s, prefix) => {
         expectNoSecret(typedOutcome(() => parseOciScope(prefix + s.text), SCOPE_FIELDS), s.secret);
         expectNoSecret(typedOutcome(() => ociScope.tenancy(s.text), SCOPE_FIELDS), s.secret);
         expectNoSecret(typedOutcome(() => ociScope.database('ocid1.compartment.oc1..aaaaaaaa', s.text), SCOPE_FIELDS), s.secret);
+        expectNoSecret(typedOutcome(() => ociScope.path({ tenancy: s.text }), SCOPE_FIELDS), s.secret);
+        expectNoSecret(typedOutcome(() => ociScope.path({ tenancy: 'acme', compartment: s.text }), SCOPE_FIELDS), s.secret);
+        expectNoSecret(typedOutcome(() => ociScope.path({ tenancy: 'acme', database: s.text }), SCOPE_FIELDS), s.secret);
       }),
       RUNS,
     );
   });
 
   it('still shows what a user reads back: a lower-case URN or OCID', () => {
-    expect(() => parseOciScope('urn:example:nope')).toThrow('scope: "urn:example:nope" does not start with urn:oracle:db::id::');
+    expect(() => parseOciScope('urn:example:nope')).toThrow('scope: "urn:example:nope" does not start with urn:oracle:db::id:: or urn:oracle:db::path::');
+    expect(() => ociScope.path({ tenancy: 'acme', compartment: 'ocid1.compartment.oc1..aaaaaaaa' })).toThrow('scope.compartment: "ocid1.compartment.oc1..aaaaaaaa" is an OCID, but a path scope names the compartment by its name');
     expect(() => ociScope.tenancy('ocid1.tenancy.oc1.aaaa')).toThrow('scope.tenancy: "ocid1.tenancy.oc1.aaaa" is not an OCID');
   });
 });
@@ -125,6 +152,6 @@ describe('regressions found by the properties', () => {
 
   it('the library fix is apart from the problem, so the CLI can word its own (was one sentence naming ociScope)', () => {
     const err = typedOutcome(() => parseOciScope('urn:example:nope'), SCOPE_FIELDS);
-    expect(err).toMatchObject({ error: { problem: '"urn:example:nope" does not start with urn:oracle:db::id::', fix: expect.stringContaining('ociScope.tenancy()') } });
+    expect(err).toMatchObject({ error: { problem: '"urn:example:nope" does not start with urn:oracle:db::id:: or urn:oracle:db::path::', fix: expect.stringContaining('ociScope.tenancy()') } });
   });
 });

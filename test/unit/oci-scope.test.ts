@@ -60,18 +60,76 @@ describe('ociScope', () => {
   });
 });
 
+describe('ociScope.path', () => {
+  it.each([
+    ['a tenancy', { tenancy: 'acme' }, 'urn:oracle:db::path::acme'],
+    ['a compartment', { tenancy: 'acme', compartment: 'sales' }, 'urn:oracle:db::path::acme:sales'],
+    ['a nested compartment', { tenancy: 'acme', compartment: 'sales:eu-west' }, 'urn:oracle:db::path::acme:sales:eu-west'],
+    ['a database in a compartment', { tenancy: 'acme', compartment: 'sales', database: ADB }, `urn:oracle:db::path::acme:sales::${ADB}`],
+    ['a database in the root compartment', { tenancy: 'acme', database: DB }, `urn:oracle:db::path::acme::${DB}`],
+    ['names as the console shows them', { tenancy: 'OracleCustomer1', compartment: 'Prod_DBs.v2' }, 'urn:oracle:db::path::OracleCustomer1:Prod_DBs.v2'],
+    ['parts with white space around them', { tenancy: ' acme ', compartment: 'sales\n', database: ` ${ADB}` }, `urn:oracle:db::path::acme:sales::${ADB}`],
+    ['a government-realm database', { tenancy: 'agency', database: GOV_ADB }, `urn:oracle:db::path::agency::${GOV_ADB}`],
+  ])('%s', (_n, parts, urn) => {
+    expect(ociScope.path(parts)).toBe(urn);
+    expect(ociScope.path(parseOciScope(urn) as Parameters<typeof ociScope.path>[0])).toBe(urn);
+  });
+
+  it.each([
+    ['no tenancy', { compartment: 'sales' }, 'scope.tenancy', /is required: the tenancy's name/],
+    ['a tenancy OCID', { tenancy: TEN }, 'scope.tenancy', /is an OCID, but a path scope names the tenancy by its name/],
+    ['a tenancy name with a dot', { tenancy: 'acme.corp' }, 'scope.tenancy', /"acme.corp" is not a tenancy name/],
+    ['a tenancy name with a colon', { tenancy: 'acme:sales' }, 'scope.tenancy', /is not a tenancy name/],
+    ['a tenancy name of 101 characters', { tenancy: 'a'.repeat(101) }, 'scope.tenancy', /is not a tenancy name \(up to 100/],
+    ['a compartment OCID', { tenancy: 'acme', compartment: COMP }, 'scope.compartment', /is an OCID, but a path scope names the compartment by its name/],
+    ['an empty compartment', { tenancy: 'acme', compartment: '' }, 'scope.compartment', /is empty/],
+    ['an empty name in a compartment path', { tenancy: 'acme', compartment: 'sales::eu' }, 'scope.compartment', /has an empty name in its compartment path/],
+    ['a compartment name with a space', { tenancy: 'acme', compartment: 'sales team' }, 'scope.compartment', /is not a compartment name/],
+    ['a compartment name of 101 characters', { tenancy: 'acme', compartment: 'c'.repeat(101) }, 'scope.compartment', /is not a compartment name/],
+    ['a database name instead of its OCID', { tenancy: 'acme', database: 'mydb' }, 'scope.database', /"mydb" is not an OCID/],
+    ['a compartment OCID as the database', { tenancy: 'acme', database: COMP }, 'scope.database', /a database OCID/],
+    ['no parts at all', null, 'scope', /is not \{ tenancy, compartment\?, database\? \}/],
+  ])('refuses %s', (_n, parts, field, message) => {
+    let err: unknown;
+    try {
+      ociScope.path(parts as never);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe(field);
+    expect((err as Error).message).toMatch(message);
+  });
+});
+
 describe('parseOciScope', () => {
   it.each([
     ['urn:oracle:db::id::*', { kind: 'all' }],
     [`urn:oracle:db::id::${TEN}`, { kind: 'tenancy', ocid: TEN }],
     [`urn:oracle:db::id::${COMP}`, { kind: 'compartment', ocid: COMP }],
     [`urn:oracle:db::id::${COMP}::${ADB}`, { kind: 'database', compartment: COMP, database: ADB }],
+    ['urn:oracle:db::path::acme', { kind: 'path', tenancy: 'acme' }],
+    ['urn:oracle:db::path::acme:sales', { kind: 'path', tenancy: 'acme', compartment: 'sales' }],
+    ['urn:oracle:db::path::acme:sales:eu', { kind: 'path', tenancy: 'acme', compartment: 'sales:eu' }],
+    [`urn:oracle:db::path::acme:sales::${ADB}`, { kind: 'path', tenancy: 'acme', compartment: 'sales', database: ADB }],
+    [`urn:oracle:db::path::acme::${ADB}`, { kind: 'path', tenancy: 'acme', database: ADB }],
   ])('%s', (urn, parsed) => {
     expect(parseOciScope(urn)).toEqual(parsed);
   });
   it.each([
     ['not a string', 42, /is required/],
-    ['another URN scheme', 'urn:oracle:other::id::*', /does not start with urn:oracle:db::id::/],
+    ['another URN scheme', 'urn:oracle:other::id::*', /does not start with urn:oracle:db::id:: or urn:oracle:db::path::/],
+    ['a path without a tenancy', 'urn:oracle:db::path::', /scope.tenancy: is required/],
+    ['a path with * for the tenancy', 'urn:oracle:db::path::*', /scope.tenancy: "\*" is not a tenancy name/],
+    ['a path naming the tenancy by OCID', `urn:oracle:db::path::${TEN}`, /scope.tenancy: .* is an OCID/],
+    ['a path naming the compartment by OCID', `urn:oracle:db::path::acme:${COMP}`, /scope.compartment: .* is an OCID/],
+    ['a path with ":" and no compartment', 'urn:oracle:db::path::acme:', /scope.compartment: is empty/],
+    ['a path with an empty nested name', 'urn:oracle:db::path::acme:sales:', /scope.compartment: has an empty name/],
+    ['a path with "::" and no database', 'urn:oracle:db::path::acme:sales::', /scope.database: is required/],
+    ['a path with a compartment OCID as database', `urn:oracle:db::path::acme::${COMP}`, /scope.database: .*a database OCID/],
+    ['a path with three parts', `urn:oracle:db::path::acme::${ADB}::${ADB}`, /has 3 parts after urn:oracle:db::path::/],
+    ['a path with white space', 'urn:oracle:db::path::acme: sales', /has white space inside/],
+    ['the id prefix with names', 'urn:oracle:db::id::acme:sales', /is not an OCID/],
     ['a wildcard with more', 'urn:oracle:db::id::*::x', /is not an OCID/],
     ['three parts', `urn:oracle:db::id::${COMP}::${ADB}::${ADB}`, /has 3 parts/],
     ['a database directly', `urn:oracle:db::id::${ADB}`, /a tenancy or compartment OCID/],

@@ -30,9 +30,10 @@ export type { OciAuth } from './auth.js';
 export interface OciDbTokenConfig {
   /**
    * What the token opens: a URN such as `urn:oracle:db::id::*` (your own
-   * tenancy), or one from `ociScope.tenancy()`, `.compartment()` or
-   * `.database()`. For cross-tenancy access, name the database's tenancy (or
-   * a compartment or database in it).
+   * tenancy), or one from `ociScope.tenancy()`, `.compartment()`,
+   * `.database()` or `.path()` (`urn:oracle:db::path::`, by name). For
+   * cross-tenancy access, name the database's tenancy (or a compartment or
+   * database in it).
    */
   scope: string;
   /**

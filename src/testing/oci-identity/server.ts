@@ -872,7 +872,7 @@ function checkSecurityToken(
  *   signed date is within five minutes of `now()`.
  *
  * Failures answer 401 `{"code":"NotAuthenticated","message":…}`. The body must be
- * `{"scope": <urn:oracle:db::id::…>, "publicKey": <RSA SPKI PEM, 2048 bits or more>}`, else 400
+ * `{"scope": <urn:oracle:db::id::… or urn:oracle:db::path::…>, "publicKey": <RSA SPKI PEM, 2048 bits or more>}`, else 400
  * `{"code":"InvalidParameter",…}`. Success answers 200 `{"token": <RS256 JWT>}` signed with `signingKey`,
  * with claims `sub`, `tenant`, `scope`, `jwk` (the body's public key), `iat`, `exp`, `iss: 'emulator'`,
  * `region` and `jti`. Every answer has an `opc-request-id`. Each region is served under its own path

@@ -50,6 +50,8 @@ export interface DatabaseIdentity {
   tenancy: string;
   service: string;
   region: string;
+  /** `<tenancy name>[:<compartment name>…]`, what path scopes name; none: path scopes cover nothing. */
+  path?: string | undefined;
 }
 
 /** What the login check needs besides the request. @internal */
@@ -105,7 +107,8 @@ export type LoginVerdict = { ok: true; token: TokenFacts; session: SessionIdenti
  * 1. a token is there, is a JWT signed (RS256) by the identity emulator's key, and is not revoked (ORA-25707);
  * 2. it has not expired at `nowMs` (ORA-25708);
  * 3. its `scope` covers this database: `*` in the database's tenancy, the tenancy, the compartment, or
- *    the compartment and database, whichever tenancy the caller is in (ORA-25707);
+ *    the compartment and database, whichever tenancy the caller is in; or a path scope naming the
+ *    database's tenancy, and its compartment and OCID when it names them (ORA-25707);
  * 4. its `region` claim is the database's region (ORA-25707);
  * 5. AUTH_HEADER is signed with the private key of the token's `jwk`, its `date` is within 5 minutes
  *    of `nowMs`, and its `(request-target)` is this service (ORA-25711);
@@ -185,7 +188,7 @@ function scopeMismatch(scope: string | undefined, callerTenancy: string, db: Dat
   try {
     parsed = parseOciScope(scope);
   } catch {
-    return 'the db-token scope is not a urn:oracle:db::id:: URN';
+    return 'the db-token scope is not a urn:oracle:db::id:: or urn:oracle:db::path:: URN';
   }
   switch (parsed.kind) {
     case 'all':
@@ -197,6 +200,14 @@ function scopeMismatch(scope: string | undefined, callerTenancy: string, db: Dat
     case 'database':
       if (parsed.compartment !== db.compartment) return "the db-token scope names another compartment than the database's";
       return parsed.database === db.ocid ? undefined : 'the db-token scope names another database';
+    case 'path': {
+      if (db.path === undefined) return 'the db-token has a path scope, and the database has no path (tenancy and compartment names) to match';
+      const [tenancy, ...compartments] = db.path.split(':');
+      if (parsed.tenancy !== tenancy) return "the db-token scope names another tenancy than the database's";
+      if (parsed.compartment !== undefined && parsed.compartment !== compartments.join(':')) return "the db-token scope names another compartment than the database's";
+      if (parsed.database !== undefined && parsed.database !== db.ocid) return 'the db-token scope names another database';
+      return undefined;
+    }
   }
 }
 

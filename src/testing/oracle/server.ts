@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createServer, type TLSSocket } from 'node:tls';
-import { parseOcid } from '../../sources/oci/scope.js';
+import { parseOciScope, parseOcid } from '../../sources/oci/scope.js';
 import { closeServer, listen, trackSockets } from '../local-server.js';
 import type { OciIdentityEmulator } from '../oci-identity/server.js';
 import { Catalog, type IamPrincipal } from './catalog.js';
@@ -110,6 +110,18 @@ export interface OracleDbEmulatorDatabase {
    * ```
    */
   region: string;
+  /**
+   * Where the database sits by name, `<tenancy name>[:<compartment name>[:<child compartment>…]]` (the
+   * tenancy name alone for the root compartment): what `urn:oracle:db::path::` scopes name. A path scope
+   * covers the database when it names this tenancy, and this compartment path and OCID when it names
+   * them; names are compared as written. Default: none, so path-scoped db-tokens are refused (ORA-25707).
+   *
+   * @example
+   * ```ts
+   * const path = 'acme:sales'; // covered by ociScope.path({ tenancy: 'acme', compartment: 'sales' })
+   * ```
+   */
+  path?: string | undefined;
 }
 
 /**
@@ -583,7 +595,27 @@ function checkDatabase(database: unknown): OracleDbEmulatorDatabase {
     if (!parsed || !allowed.includes(parsed.type)) throw new TypeError(`database.${field} must be an OCID of a ${allowed.join(' or ')}`);
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9_.$#-]+$/.test(d.service as string)) throw new TypeError('database.service must be a service name of two or more characters (letters, digits, _ . $ # -)');
-  return { ocid: d.ocid as string, compartment: d.compartment as string, tenancy: d.tenancy as string, service: d.service as string, region: d.region as string };
+  if (d.path !== undefined && (typeof d.path !== 'string' || d.path !== d.path.trim() || !isPlace(d.path))) {
+    throw new TypeError("database.path must be '<tenancy name>[:<compartment name>…]', such as 'acme:sales'");
+  }
+  return {
+    ocid: d.ocid as string,
+    compartment: d.compartment as string,
+    tenancy: d.tenancy as string,
+    service: d.service as string,
+    region: d.region as string,
+    ...(d.path !== undefined ? { path: d.path as string } : {}),
+  };
+}
+
+/** Whether `path` is a tenancy name and compartment names, as a path scope writes them. */
+function isPlace(path: string): boolean {
+  try {
+    const parsed = parseOciScope(`urn:oracle:db::path::${path}`);
+    return parsed.kind === 'path' && parsed.database === undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** The PDB-like name of a service, as AUTH_DBNAME and DB_NAME give it: `g1234_mydb_high.adb…` → `G1234_MYDB`. */
@@ -765,7 +797,8 @@ function answerCall(s: SessionState, r: FunctionRequest): Buffer {
  * - the token is a JWT signed by `identity`'s key, not revoked, and not expired on `now` (ORA-25707,
  *   ORA-25708);
  * - its scope covers this database (`*` for callers of its tenancy, the tenancy, the compartment, or the
- *   compartment and database, from any tenancy) and its `region` claim is the database's (ORA-25707);
+ *   compartment and database, from any tenancy; or a path scope that matches `database.path`) and its
+ *   `region` claim is the database's (ORA-25707);
  * - AUTH_SIGNATURE verifies AUTH_HEADER with the token's `jwk`, and the header's `date` is within five
  *   minutes of `now` and its `(request-target)` is this service (ORA-25711);
  * - the principal maps to a global user created with {@link OracleDbEmulator.admin}, by OCID, by name or

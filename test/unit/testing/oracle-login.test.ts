@@ -10,7 +10,7 @@ const COMPARTMENT = 'ocid1.compartment.oc1..aaaacompartment';
 const DATABASE = 'ocid1.autonomousdatabase.oc1.iad.aaaadatabase';
 const ALICE = 'ocid1.user.oc1..aaaaalice';
 const NOW = Date.UTC(2026, 10, 29, 9, 0, 0);
-const database = { ocid: DATABASE, compartment: COMPARTMENT, tenancy: TENANCY, service: 'mydb_high', region: 'us-ashburn-1' };
+const database = { ocid: DATABASE, compartment: COMPARTMENT, tenancy: TENANCY, service: 'mydb_high', region: 'us-ashburn-1', path: 'acme:sales' };
 
 const issuer = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const session = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -74,6 +74,34 @@ describe('checkLogin', () => {
     expect(checkLogin(request(jwt(claims)), context()).ok).toBe(true);
   });
 
+  it.each([
+    ['the tenancy', 'acme'],
+    ['the tenancy and compartment', 'acme:sales'],
+    ['the tenancy, compartment and database', `acme:sales::${DATABASE}`],
+    ['the tenancy and database', `acme::${DATABASE}`],
+  ])('a path scope naming %s covers the database', (_n, path) => {
+    expect(checkLogin(request(jwt({ scope: `urn:oracle:db::path::${path}` })), context()).ok).toBe(true);
+  });
+
+  it('a path scope covers a database in a nested compartment when it names the whole compartment path', () => {
+    const nested = context({ database: { ...database, path: 'acme:sales:eu' } });
+    expect(checkLogin(request(jwt({ scope: 'urn:oracle:db::path::acme:sales:eu' })), nested).ok).toBe(true);
+    expect(checkLogin(request(jwt({ scope: 'urn:oracle:db::path::acme' })), nested).ok).toBe(true);
+    expect(checkLogin(request(jwt({ scope: 'urn:oracle:db::path::acme:sales' })), nested)).toMatchObject({ ok: false, reason: "the db-token scope names another compartment than the database's" });
+    expect(checkLogin(request(jwt({ scope: 'urn:oracle:db::path::acme:eu' })), nested)).toMatchObject({ ok: false, reason: "the db-token scope names another compartment than the database's" });
+  });
+
+  it('a path scope naming a compartment does not cover a database in the root compartment', () => {
+    const root = context({ database: { ...database, compartment: TENANCY, path: 'acme' } });
+    expect(checkLogin(request(jwt({ scope: `urn:oracle:db::path::acme::${DATABASE}` })), root).ok).toBe(true);
+    expect(checkLogin(request(jwt({ scope: `urn:oracle:db::path::acme:sales::${DATABASE}` })), root)).toMatchObject({ ok: false, error: { errorNum: 25707 }, reason: "the db-token scope names another compartment than the database's" });
+  });
+
+  it('a path scope from a caller of another tenancy covers the database it names (cross-tenancy)', () => {
+    const ctx = context({ directory: () => ({ ocid: ALICE, tenancy: OTHER_TENANCY, name: 'alice', groups: [{ name: 'db_users' }] }) }, `CREATE USER partner IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=${OTHER_TENANCY}:db_users'; GRANT CREATE SESSION TO partner`);
+    expect(checkLogin(request(jwt({ tenant: OTHER_TENANCY, scope: 'urn:oracle:db::path::acme:sales' })), ctx)).toMatchObject({ ok: true, session: { user: 'PARTNER' } });
+  });
+
   it('a caller of another tenancy comes in with a scope naming this one (cross-tenancy)', () => {
     const ctx = context({ directory: () => ({ ocid: ALICE, tenancy: OTHER_TENANCY, name: 'alice', groups: [{ name: 'db_users' }] }) }, `CREATE USER partner IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=${OTHER_TENANCY}:db_users'; GRANT CREATE SESSION TO partner`);
     expect(checkLogin(request(jwt({ tenant: OTHER_TENANCY, scope: `urn:oracle:db::id::${TENANCY}` })), ctx)).toMatchObject({ ok: true, session: { user: 'PARTNER' } });
@@ -92,7 +120,14 @@ describe('checkLogin', () => {
     ['a revoked token without jti', () => request(jwt({ jti: undefined })), 25707, 'the db-token was revoked', { revoked: (id: string) => id === tokenDigest(jwt({ jti: undefined })) }],
     ['a token without tenant', () => request(jwt({ tenant: undefined })), 25707, 'the db-token has no tenant claim'],
     ['a token without scope', () => request(jwt({ scope: undefined })), 25707, 'the db-token has no scope'],
-    ['a malformed scope', () => request(jwt({ scope: 'urn:oracle:db::id::mydb' })), 25707, 'the db-token scope is not a urn:oracle:db::id:: URN'],
+    ['a malformed scope', () => request(jwt({ scope: 'urn:oracle:db::id::mydb' })), 25707, 'the db-token scope is not a urn:oracle:db::id:: or urn:oracle:db::path:: URN'],
+    ['a malformed path scope', () => request(jwt({ scope: `urn:oracle:db::path::${TENANCY}` })), 25707, 'the db-token scope is not a urn:oracle:db::id:: or urn:oracle:db::path:: URN'],
+    ['a path scope naming another tenancy', () => request(jwt({ scope: 'urn:oracle:db::path::globex:sales' })), 25707, "the db-token scope names another tenancy than the database's"],
+    ['a path scope naming another compartment', () => request(jwt({ scope: 'urn:oracle:db::path::acme:marketing' })), 25707, "the db-token scope names another compartment than the database's"],
+    ['a path scope naming another database', () => request(jwt({ scope: 'urn:oracle:db::path::acme:sales::ocid1.autonomousdatabase.oc1.iad.aaaaother' })), 25707, 'the db-token scope names another database'],
+    ['a path scope naming another database in the tenancy', () => request(jwt({ scope: 'urn:oracle:db::path::acme::ocid1.autonomousdatabase.oc1.iad.aaaaother' })), 25707, 'the db-token scope names another database'],
+    ['a path scope naming the tenancy in another letter case', () => request(jwt({ scope: 'urn:oracle:db::path::ACME' })), 25707, "the db-token scope names another tenancy than the database's"],
+    ['a path scope, at a database without a path', () => request(jwt({ scope: 'urn:oracle:db::path::acme' })), 25707, 'the db-token has a path scope, and the database has no path (tenancy and compartment names) to match', { database: { ...database, path: undefined } }],
     ['another tenancy', () => request(jwt({ scope: `urn:oracle:db::id::${OTHER_TENANCY}` })), 25707, "the db-token scope names another tenancy than the database's"],
     ['another compartment', () => request(jwt({ scope: 'urn:oracle:db::id::ocid1.compartment.oc1..aaaaother' })), 25707, "the db-token scope names another compartment than the database's"],
     ['another database', () => request(jwt({ scope: `urn:oracle:db::id::${COMPARTMENT}::ocid1.autonomousdatabase.oc1.iad.aaaaother` })), 25707, 'the db-token scope names another database'],
