@@ -99,6 +99,15 @@ describe.skipIf(AWS_CLI === undefined)(`the AWS CLI and dbtoken make the same RD
     }
   });
 
+  it('port 443: the AWS CLI signs the host without :443 (https\'s default port) and dbtoken with it; the same host part and parameters, and the verifier takes both', async () => {
+    const cli = await awsCliToken(MIXED, 443, 'app', staticKeys);
+    const ours = await dbtokenAt(signedAt(cli), MIXED, 443, 'app', staticKeys);
+    expect(timeless(ours)).toBe(timeless(cli));
+    for (const expected of spellings(MIXED)) {
+      for (const t of [cli, ours]) expect(verifyRdsToken(t, { hostname: expected, port: 443, username: 'app', region: REGION, credentials: [staticKeys] })).toMatchObject({ ok: true });
+    }
+  });
+
   it('`dbtoken token aws --host MyDB...` agrees with `aws rds generate-db-auth-token`: the same host part and parameters, and the verifier accepts both', async () => {
     const [cli, ours] = await Promise.all([
       awsCliToken(MIXED, 5432, 'app', staticKeys),

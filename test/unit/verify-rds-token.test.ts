@@ -108,6 +108,29 @@ describe('verifyRdsToken and the case of the host', () => {
     expect(verifyRdsToken(token, { ...server, hostname, credentials: known })).toEqual({ ok: false, reason: 'signature does not match' });
   });
 
+  // Printed by `aws rds generate-db-auth-token` (aws-cli 1.45.11, botocore 1.43.11) with these made-up keys.
+  const awsCliKey = { accessKeyId: 'AKIDAWSCLIFIXTURE01', secretAccessKey: 'awscli/fixture/secret/not-a-real-key' };
+  const cliQuery = (time: string, signature: string) =>
+    `Action=connect&DBUser=app&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDAWSCLIFIXTURE01%2F20261207%2Fus-east-1%2Frds-db%2Faws4_request&X-Amz-Date=20261207T${time}Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=${signature}`;
+  it.each([
+    [5432, `MyDB.abc123.us-east-1.rds.amazonaws.com:5432/?${cliQuery('163036', 'c66d5d7ec9cea9a84193132cdfee54de310f2f6ebb0bb99ff86223c19454c905')}`, Date.UTC(2026, 11, 7, 16, 30, 36)],
+    [443, `MyDB.abc123.us-east-1.rds.amazonaws.com:443/?${cliQuery('163039', 'c3bb48d38bf44a223b1be5970b4050f8e8df35d565da25fc2786984644bb9999')}`, Date.UTC(2026, 11, 7, 16, 30, 39)],
+  ])('accepts the AWS CLI\'s token for MyDB... at port %i (signed over the host in lower case, and without :443) for the host in any ASCII case', (port, token, at) => {
+    for (const hostname of ['MyDB.abc123.us-east-1.rds.amazonaws.com', 'mydb.abc123.us-east-1.rds.amazonaws.com', 'MYDB.ABC123.US-EAST-1.RDS.AMAZONAWS.COM']) {
+      expect(verifyRdsToken(token, { hostname, port, username: 'app', region: REGION, credentials: [awsCliKey], now: at })).toMatchObject({ ok: true, accessKeyId: awsCliKey.accessKeyId });
+    }
+    const elsewhere = token.replace(`:${port}/?`, `:${port + 1}/?`);
+    expect(verifyRdsToken(elsewhere, { hostname: 'mydb.abc123.us-east-1.rds.amazonaws.com', port: port + 1, username: 'app', region: REGION, credentials: [awsCliKey], now: at })).toEqual({
+      ok: false,
+      reason: 'signature does not match',
+    });
+  });
+
+  it('accepts dbtoken\'s token for port 443, which keeps :443 in the signed host', async () => {
+    const token = await sign({ hostname: 'MyDB.Example.Internal', port: 443 });
+    expect(verifyRdsToken(token, { ...server, hostname: 'mydb.example.internal', port: 443, credentials: known })).toMatchObject({ ok: true });
+  });
+
   // Each pair differs in more than the case of A-Z; toLowerCase() makes several of them equal.
   it.each([
     ['KELVIN SIGN (U+212A) for k', 'db.\u212Aube.example', 'db.kube.example'],

@@ -34,6 +34,23 @@ export function rdsSigningHost(hostname: string, port: number): string {
   return `${asciiLowerCase(hostname)}:${port}`;
 }
 
+/**
+ * The `host` values a token naming `hostPort` may be signed over: in ASCII
+ * lower case, and for port 443 also without the port, since botocore (the
+ * AWS CLI, boto3) leaves out https's default port where dbtoken and the
+ * AWS SDK for JavaScript keep it.
+ *
+ * @example
+ * ```ts
+ * rdsSignedHosts('MyDB.example:5432'); // ['mydb.example:5432']
+ * rdsSignedHosts('MyDB.example:443'); // ['mydb.example:443', 'mydb.example']
+ * ```
+ */
+export function rdsSignedHosts(hostPort: string): string[] {
+  const host = asciiLowerCase(hostPort);
+  return host.endsWith(':443') ? [host, host.slice(0, -':443'.length)] : [host];
+}
+
 /** The order in which botocore (the AWS CLI, boto3) prints a token's parameters; the signature comes last. */
 const AWS_CLI_ORDER = ['Action', 'DBUser', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token'];
 

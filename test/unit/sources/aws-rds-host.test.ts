@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { asAwsCliPrints, asciiLowerCase, rdsSigningHost } from '../../../src/sources/aws/rds-host.js';
+import { asAwsCliPrints, asciiLowerCase, rdsSignedHosts, rdsSigningHost } from '../../../src/sources/aws/rds-host.js';
 
 const RUNS = { numRuns: 300 };
 
@@ -50,6 +50,18 @@ describe('rdsSigningHost', () => {
     ['db.\u212Aube.example', 5432, 'db.\u212Aube.example:5432'],
   ])('%s:%i is signed as %s', (host, port, signed) => {
     expect(rdsSigningHost(host, port)).toBe(signed);
+  });
+});
+
+describe('rdsSignedHosts', () => {
+  it.each([
+    ['MyDB.Example:5432', ['mydb.example:5432']],
+    ['MyDB.Example:443', ['mydb.example:443', 'mydb.example']],
+    ['db.example:4430', ['db.example:4430']],
+    ['db.example:1443', ['db.example:1443']],
+    ['db.\u212Aube.example:443', ['db.\u212Aube.example:443', 'db.\u212Aube.example']],
+  ])('%s may be signed as %j', (hostPort, hosts) => {
+    expect(rdsSignedHosts(hostPort)).toEqual(hosts);
   });
 });
 
