@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { asciiLowerCase, rdsSignedHosts } from '../sources/aws/rds-host.js';
 
 /**
  * A key pair the verifier knows, as IAM would.
@@ -119,6 +120,13 @@ const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256'
  * the secret key, and checks expiry, `DBUser`, host and port, the credential
  * scope (`<date>/<region>/rds-db/aws4_request`) and the session token.
  *
+ * The host is compared with A-Z folded and no other case folding, and the
+ * signature is over it in lower case, as the AWS CLI, boto3 and dbtoken sign
+ * it: `aws rds generate-db-auth-token --hostname MyDB.example...` passes for
+ * `mydb.example...`, and a lookalike such as `db.\u212Aube.example` (KELVIN
+ * SIGN) does not pass for `db.kube.example`. For port 443 the signature may
+ * also be over the host without the port, as the AWS CLI and boto3 sign it.
+ *
  * @example
  * ```ts
  * import { verifyRdsToken } from 'dbtoken/testing';
@@ -135,8 +143,8 @@ export function verifyRdsToken(token: string, config: RdsTokenVerifierConfig): R
   const split = token.indexOf('/?');
   if (split <= 0) return refuse('malformed token: no host/? prefix');
   const hostPort = token.slice(0, split);
-  const expectedHostPort = `${config.hostname}:${config.port}`;
-  if (hostPort.toLowerCase() !== expectedHostPort.toLowerCase()) return refuse('token is for another host or port');
+  // Only A-Z fold, as in DNS: Unicode case folding would take a lookalike (KELVIN SIGN for K) for the host.
+  if (asciiLowerCase(hostPort) !== asciiLowerCase(`${config.hostname}:${config.port}`)) return refuse('token is for another host or port');
 
   const params = new Map<string, string>();
   for (const pair of token.slice(split + 2).split('&')) {
@@ -190,12 +198,15 @@ export function verifyRdsToken(token: string, config: RdsTokenVerifierConfig): R
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const canonicalRequest = ['GET', '/', canonicalQuery, `host:${hostPort}`, '', 'host', EMPTY_SHA256].join('\n');
   const credentialScope = `${date}/${region}/${service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, credentialScope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${key.secretAccessKey}`, date), region), service), 'aws4_request');
-  const expected = Buffer.from(createHmac('sha256', signingKey).update(stringToSign).digest('hex'));
   const given = Buffer.from(get('X-Amz-Signature')!);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return refuse('signature does not match');
+  const signedOver = (host: string): boolean => {
+    const canonicalRequest = ['GET', '/', canonicalQuery, `host:${host}`, '', 'host', EMPTY_SHA256].join('\n');
+    const stringToSign = ['AWS4-HMAC-SHA256', amzDate, credentialScope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
+    const expected = Buffer.from(createHmac('sha256', signingKey).update(stringToSign).digest('hex'));
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  if (!rdsSignedHosts(hostPort).some(signedOver)) return refuse('signature does not match');
   return { ok: true, user: config.username, accessKeyId, expiresAt: new Date(expiresAt) };
 }

@@ -1,6 +1,7 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, root, runNode } from '../helpers/dist.js';
 
@@ -8,6 +9,50 @@ beforeAll(() => ensureBuilt());
 
 /** No AWS region in the environment and no AWS config file: a host that is not an RDS endpoint needs `region`. */
 const NO_AWS_REGION = { AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_CONFIG_FILE: '/nonexistent/aws/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials' };
+
+/** The paths `npm pack` puts in the tarball, from the dist/ built now (without the prepack build, which would remove dist/ under other tests). */
+function packedFiles(): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`npm pack --dry-run: ${stderr || err.message}`));
+      resolve((JSON.parse(stdout) as [{ files: { path: string }[] }])[0].files.map((f) => f.path));
+    });
+  });
+}
+
+describe('the npm tarball', () => {
+  let files: string[];
+  beforeAll(async () => {
+    files = await packedFiles();
+  });
+
+  it('ships no declaration maps, and no declaration file names one: they would point at src/*.ts, which is not shipped', () => {
+    expect(files.filter((f) => f.endsWith('.d.ts'))).not.toHaveLength(0);
+    expect(files.filter((f) => f.endsWith('.d.ts.map'))).toEqual([]);
+    const naming = files.filter((f) => f.endsWith('.d.ts') && readFileSync(join(root, f), 'utf8').includes('//# sourceMappingURL='));
+    expect(naming).toEqual([]);
+  });
+
+  it('every source map carries the text of each source it names that is not in the tarball, and every map a script names is shipped', () => {
+    const shipped = new Set(files);
+    const maps = files.filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    const unreadable: string[] = [];
+    for (const map of maps) {
+      const m = JSON.parse(readFileSync(join(root, map), 'utf8')) as { sources: string[]; sourceRoot?: string; sourcesContent?: (string | null)[] };
+      m.sources.forEach((source, i) => {
+        const path = posix.normalize(posix.join(posix.dirname(map), m.sourceRoot ?? '', source));
+        if (!shipped.has(path) && typeof m.sourcesContent?.[i] !== 'string') unreadable.push(`${map}: ${source}`);
+      });
+    }
+    expect(unreadable).toEqual([]);
+    const missing = files
+      .filter((f) => /\.[cm]?js$/.test(f))
+      .flatMap((f) => [...readFileSync(join(root, f), 'utf8').matchAll(/^\/\/# sourceMappingURL=(\S+)$/gm)].map((u) => posix.join(posix.dirname(f), u[1]!)))
+      .filter((map) => !shipped.has(map));
+    expect(missing).toEqual([]);
+  });
+});
 
 describe('the published package (dist/ through the exports map)', () => {
   it('ESM: every subpath loads, and errors from one subpath are instanceof the classes of the main one', async () => {

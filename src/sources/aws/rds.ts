@@ -8,6 +8,7 @@ import { createProvider, type TokenProvider, type TokenProviderOptions, type Tok
 import { tokenStore } from '../../core/store.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
 import { loadAwsSharedConfigLoader, profileRegion, type AwsSharedConfigLoader } from './profile-region.js';
+import { asciiLowerCase, asAwsCliPrints } from './rds-host.js';
 import { isAwsRegion, profileShown, rdsRegionMissing, resolveRdsRegion, type AwsRegionEnv, type AwsSharedFiles } from './region.js';
 
 /**
@@ -148,7 +149,7 @@ function credentialIdentity(credentials: ResolvedAwsRdsConfig['credentials']): s
  */
 export function awsRdsCacheKey(c: ResolvedAwsRdsConfig): string {
   const region = c.region ?? ['profile', c.profile?.name, c.profile?.files.config, c.profile?.files.credentials];
-  return JSON.stringify(['aws-rds', c.hostname.toLowerCase(), c.port, c.username, region, credentialIdentity(c.credentials)]);
+  return JSON.stringify(['aws-rds', asciiLowerCase(c.hostname), c.port, c.username, region, credentialIdentity(c.credentials)]);
 }
 
 function validateCredentials(value: unknown): AwsRdsTokenConfig['credentials'] {
@@ -232,7 +233,8 @@ export function awsRdsRegion(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
 
 /**
  * The token source behind {@link awsRdsToken}: each call signs a fresh
- * token with `@aws-sdk/rds-signer`.
+ * token with `@aws-sdk/rds-signer`, as the AWS CLI makes it: signed over
+ * the hostname in lower case, printed as typed, in botocore's parameter order.
  *
  * - Static credentials sign with one `Signer`.
  * - A credentials function is called anew for every fetch (the signer asks
@@ -247,7 +249,8 @@ export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
   const d: AwsRdsDeps = { ...defaultDeps, ...deps };
   let shared: { getAuthToken(): Promise<string> } | undefined;
   return async ({ signal }) => {
-    const base = { hostname: c.hostname, port: c.port, username: c.username, region: c.region ?? (await abortable(region(), signal)) };
+    // Signed over the lower-case host, as the AWS CLI and boto3 sign it.
+    const base = { hostname: asciiLowerCase(c.hostname), port: c.port, username: c.username, region: c.region ?? (await abortable(region(), signal)) };
     const signedAt = d.clock();
     const realSignedAt = d.now();
     let expiration: Date | undefined;
@@ -275,7 +278,7 @@ export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
     }
     // Credentials expire in real time; carry what is left of them over to the provider's clock.
     const credentialsLeft = expiration === undefined ? Infinity : expiration.getTime() - realSignedAt;
-    return { token, expiresAt: new Date(signedAt + Math.min(RDS_TOKEN_LIFETIME_MS, credentialsLeft)) };
+    return { token: asAwsCliPrints(token, c.hostname, c.port), expiresAt: new Date(signedAt + Math.min(RDS_TOKEN_LIFETIME_MS, credentialsLeft)) };
   };
 }
 
@@ -291,6 +294,10 @@ export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
  * A credentials call that hangs (an unreachable instance-metadata endpoint)
  * is abandoned at `fetchTimeout` (default 30 s), and the next connection
  * tries again.
+ *
+ * A hostname in mixed case is signed in lower case, as the AWS CLI and
+ * boto3 sign it, and the token names it as given: dbtoken and
+ * `aws rds generate-db-auth-token` make the same token.
  *
  * Without `region`, the region comes from an RDS endpoint's hostname, then
  * `AWS_REGION`, then `AWS_DEFAULT_REGION` (which the AWS CLI reads and the

@@ -72,6 +72,30 @@ describe('awsRdsSource', () => {
   });
 });
 
+describe('awsRdsSource and a host in mixed case', () => {
+  it('signs over the host in lower case, as the AWS CLI does, and the token names it as typed, in the AWS CLI\'s parameter order', async () => {
+    const signed: string[] = [];
+    const source = awsRdsSource(validateAwsRdsConfig({ hostname: 'MyDB.Example.Internal', port: 5432, username: 'app', region: 'us-east-1', credentials: keys }), {
+      newSigner: (c) => {
+        signed.push(`${c.hostname}:${c.port}`);
+        return { getAuthToken: async () => `${c.hostname}:${c.port}/?Action=connect&DBUser=app&X-Amz-Date=20260101T000000Z&X-Amz-Signature=ab12&X-Amz-SignedHeaders=host` };
+      },
+    });
+    const t = await source({ signal: new AbortController().signal });
+    expect(signed).toEqual(['mydb.example.internal:5432']);
+    expect(t.token).toBe('MyDB.Example.Internal:5432/?Action=connect&DBUser=app&X-Amz-Date=20260101T000000Z&X-Amz-SignedHeaders=host&X-Amz-Signature=ab12');
+  });
+
+  it('a real token for a mixed-case host verifies for the host in any ASCII case', async () => {
+    const p = track(awsRdsToken({ hostname: 'MyDB.abc123.us-east-1.rds.amazonaws.com', port: 5432, username: 'app', credentials: keys }, { cacheKey: 'mixed-case-host' }));
+    const { token } = await p.getToken();
+    expect(token).toMatch(/^MyDB\.abc123\.us-east-1\.rds\.amazonaws\.com:5432\/\?Action=connect&DBUser=app&X-Amz-Algorithm=.*&X-Amz-SignedHeaders=host&X-Amz-Signature=[0-9a-f]{64}$/);
+    for (const hostname of ['MyDB.abc123.us-east-1.rds.amazonaws.com', 'mydb.abc123.us-east-1.rds.amazonaws.com', 'MYDB.ABC123.US-EAST-1.RDS.AMAZONAWS.COM']) {
+      expect(verifyRdsToken(token, { hostname, port: 5432, username: 'app', region: 'us-east-1', credentials: [keys] })).toMatchObject({ ok: true });
+    }
+  });
+});
+
 describe('awsRdsToken with a credentials call that hangs', () => {
   it('a waiting caller is released at fetchTimeout; once the credentials come back, the next call signs', async () => {
     vi.useFakeTimers({ now: Date.now() });
@@ -101,6 +125,13 @@ describe('identity keys', () => {
     const c = (o: object) => awsRdsCacheKey(validateAwsRdsConfig({ port: 5432, region: 'us-east-1', credentials: keys, ...o }));
     expect(c({ hostname: 'h|5432|u', username: 'v' })).not.toBe(c({ hostname: 'h', username: 'u|5432|v' }));
     expect(c({ hostname: 'DB.example', username: 'v' })).toBe(c({ hostname: 'db.example', username: 'v' }));
+  });
+
+  it('fold A-Z of the host and nothing else: a lookalike host (KELVIN SIGN for K, fullwidth letters) is another identity', () => {
+    const c = (hostname: string) => awsRdsCacheKey(validateAwsRdsConfig({ hostname, port: 5432, username: 'app', region: 'us-east-1', credentials: keys }));
+    expect(c('db.Kube.example')).toBe(c('db.kube.example'));
+    for (const lookalike of ['db.\u212Aube.example', 'db.\uFF2Bube.example', 'db.\uFF4Bube.example']) expect(c(lookalike)).not.toBe(c('db.kube.example'));
+    expect(c('db.\u0130nternal.example')).not.toBe(c('db.i\u0307nternal.example'));
   });
 
   it('providers of one identity with different minValidity: the strict one never gets the lax one\'s old token', async () => {

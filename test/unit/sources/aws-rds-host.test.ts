@@ -1,0 +1,106 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { asAwsCliPrints, asciiLowerCase, rdsSignedHosts, rdsSigningHost } from '../../../src/sources/aws/rds-host.js';
+
+const RUNS = { numRuns: 300 };
+
+describe('asciiLowerCase', () => {
+  it.each([
+    ['MyDB.Example.COM', 'mydb.example.com'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['db-1.abc123.us-east-1.rds.amazonaws.com', 'db-1.abc123.us-east-1.rds.amazonaws.com'],
+    ['db.\u212Aube.example', 'db.\u212Aube.example'], // KELVIN SIGN: toLowerCase() makes it k
+    ['DB.\u0130NTERNAL', 'db.\u0130nternal'], // DOTTED CAPITAL I: toLowerCase() makes it i and a combining dot
+    ['\u017F\u0131\uFB01', '\u017F\u0131\uFB01'], // long s, dotless i, the ligature fi
+    ['\uFF2B\uFF4B', '\uFF2B\uFF4B'], // fullwidth K and k
+    ['\u041A\u03A3\u00C5', '\u041A\u03A3\u00C5'], // Cyrillic K, Greek Sigma, A with ring
+  ])('%j -> %j', (input, folded) => {
+    expect(asciiLowerCase(input)).toBe(folded);
+  });
+
+  it('changes A-Z to a-z and every other UTF-16 unit not at all', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (s) => {
+        const folded = asciiLowerCase(s);
+        expect(folded).toHaveLength(s.length);
+        for (let i = 0; i < s.length; i++) {
+          const c = s.charCodeAt(i);
+          expect(folded.charCodeAt(i)).toBe(c >= 0x41 && c <= 0x5a ? c + 32 : c);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('is toLowerCase() on ASCII text', () => {
+    const ascii = fc.string({ unit: fc.integer({ min: 0, max: 127 }).map((c) => String.fromCharCode(c)) });
+    fc.assert(
+      fc.property(ascii, (s) => {
+        expect(asciiLowerCase(s)).toBe(s.toLowerCase());
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('rdsSigningHost', () => {
+  it.each([
+    ['MyDB.abc123.us-east-1.rds.amazonaws.com', 5432, 'mydb.abc123.us-east-1.rds.amazonaws.com:5432'],
+    ['127.0.0.1', 3306, '127.0.0.1:3306'],
+    ['db.\u212Aube.example', 5432, 'db.\u212Aube.example:5432'],
+  ])('%s:%i is signed as %s', (host, port, signed) => {
+    expect(rdsSigningHost(host, port)).toBe(signed);
+  });
+});
+
+describe('rdsSignedHosts', () => {
+  it.each([
+    ['MyDB.Example:5432', ['mydb.example:5432']],
+    ['MyDB.Example:443', ['mydb.example:443', 'mydb.example']],
+    ['db.example:4430', ['db.example:4430']],
+    ['db.example:1443', ['db.example:1443']],
+    ['db.\u212Aube.example:443', ['db.\u212Aube.example:443', 'db.\u212Aube.example']],
+  ])('%s may be signed as %j', (hostPort, hosts) => {
+    expect(rdsSignedHosts(hostPort)).toEqual(hosts);
+  });
+});
+
+describe('asAwsCliPrints', () => {
+  const q = 'Action=connect&DBUser=app&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Frds-db%2Faws4_request&X-Amz-Date=20260101T000000Z&X-Amz-Expires=900';
+
+  it.each([
+    ['sorted, as @aws-sdk/rds-signer prints it', `mydb.example:5432/?${q}&X-Amz-Signature=ab12&X-Amz-SignedHeaders=host`, 'MyDB.Example', `MyDB.Example:5432/?${q}&X-Amz-SignedHeaders=host&X-Amz-Signature=ab12`],
+    [
+      'with a session token',
+      `mydb.example:5432/?${q}&X-Amz-Security-Token=t%2F1&X-Amz-Signature=ab12&X-Amz-SignedHeaders=host`,
+      'MyDB.Example',
+      `MyDB.Example:5432/?${q}&X-Amz-SignedHeaders=host&X-Amz-Security-Token=t%2F1&X-Amz-Signature=ab12`,
+    ],
+    ['already in order, lower case', `db.example:5432/?${q}&X-Amz-SignedHeaders=host&X-Amz-Signature=ab12`, 'db.example', `db.example:5432/?${q}&X-Amz-SignedHeaders=host&X-Amz-Signature=ab12`],
+    ['signed for another host: left as it is', `other.example:5432/?${q}&X-Amz-Signature=ab12&X-Amz-SignedHeaders=host`, 'MyDB.Example', `other.example:5432/?${q}&X-Amz-Signature=ab12&X-Amz-SignedHeaders=host`],
+    ['a lookalike host: left as it is', `db.kube.example:5432/?${q}`, 'db.\u212Aube.example', `db.kube.example:5432/?${q}`],
+    ['not a token', 'token-from-signer-1', 'MyDB.Example', 'token-from-signer-1'],
+  ])('%s', (_n, token, hostname, printed) => {
+    expect(asAwsCliPrints(token, hostname, 5432)).toBe(printed);
+  });
+
+  it('keeps every parameter, puts X-Amz-Signature last and the known ones in the AWS CLI order, and names the host as typed', () => {
+    const names = ['Action', 'DBUser', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token', 'X-Amz-Signature', 'Other'];
+    const host = fc.array(fc.constantFrom('a', 'B', 'c', 'D', '1', '-', '.'), { minLength: 1, maxLength: 20 }).map((cs) => cs.join(''));
+    const value = fc.stringMatching(/^[A-Za-z0-9%._~-]{0,12}$/);
+    fc.assert(
+      fc.property(host, fc.shuffledSubarray(names, { minLength: 1 }), fc.array(value, { minLength: names.length, maxLength: names.length }), (hostname, shown, values) => {
+        const pairs = shown.map((n, i) => `${n}=${values[i]}`);
+        const printed = asAwsCliPrints(`${asciiLowerCase(hostname)}:5432/?${pairs.join('&')}`, hostname, 5432);
+        expect(printed.startsWith(`${hostname}:5432/?`)).toBe(true);
+        const out = printed.slice(hostname.length + 7).split('&');
+        expect([...out].sort()).toEqual([...pairs].sort());
+        const rank = (p: string) => names.indexOf(p.slice(0, p.indexOf('=')));
+        const known = out.filter((p) => !p.startsWith('Other='));
+        expect(known.map(rank)).toEqual([...known.map(rank)].sort((a, b) => a - b));
+        if (shown.includes('X-Amz-Signature')) expect(out.at(-1)).toMatch(/^X-Amz-Signature=/);
+      }),
+      RUNS,
+    );
+  });
+});
