@@ -56,6 +56,12 @@ function signedAt(token: string): number {
   return Date.UTC(y, mo - 1, d, h, mi, s);
 }
 
+/** A token with its parameters sorted: @aws-sdk/rds-signer sorts them, botocore puts X-Amz-Signature last; neither order is signed. */
+const sorted = (token: string): string => {
+  const [prefix, query] = token.split('/?') as [string, string];
+  return `${prefix}/?${query.split('&').sort().join('&')}`;
+};
+
 /** A token with what depends on the moment of signing taken out. */
 const timeless = (token: string): string =>
   token.replace(/X-Amz-Date=\d{8}T\d{6}Z/, 'X-Amz-Date=<date>').replace(/(X-Amz-Credential=[^&%]+%2F)\d{8}/, '$1<day>').replace(/X-Amz-Signature=[0-9a-f]{64}/, 'X-Amz-Signature=<signature>');
@@ -89,11 +95,12 @@ describe.skipIf(AWS_CLI === undefined)(`the AWS CLI and dbtoken make the same RD
     ['a mixed-case RDS endpoint', MIXED, 5432, 'app', staticKeys],
     ['a mixed-case endpoint, temporary credentials and a user name that needs encoding', MIXED, 3306, "ap p@x!*'()~é", temporaryKeys],
     ['a lower-case host', '127.0.0.1', 5432, 'iam_alice', staticKeys],
-  ] as const)('%s: awsRdsToken signed at the same second is the same string, and it verifies for the host in any ASCII case', async (_n, hostname, port, username, keys) => {
+  ] as const)('%s: awsRdsToken signed at the same second has the same host part, parameters and signature, and it verifies for the host in any ASCII case', async (_n, hostname, port, username, keys) => {
     const cli = await awsCliToken(hostname, port, username, keys);
     expect(cli.startsWith(`${hostname}:${port}/?Action=connect&`)).toBe(true);
     const ours = await dbtokenAt(signedAt(cli), hostname, port, username, keys);
-    expect(ours).toBe(cli);
+    expect(ours.startsWith(`${hostname}:${port}/?`)).toBe(true);
+    expect(sorted(ours)).toBe(sorted(cli));
     for (const expected of spellings(hostname)) {
       expect(verifyRdsToken(cli, { hostname: expected, port, username, region: REGION, credentials: [keys] })).toMatchObject({ ok: true, user: username });
     }
@@ -102,7 +109,7 @@ describe.skipIf(AWS_CLI === undefined)(`the AWS CLI and dbtoken make the same RD
   it('port 443: the AWS CLI signs the host without :443 (https\'s default port) and dbtoken with it; the same host part and parameters, and the verifier takes both', async () => {
     const cli = await awsCliToken(MIXED, 443, 'app', staticKeys);
     const ours = await dbtokenAt(signedAt(cli), MIXED, 443, 'app', staticKeys);
-    expect(timeless(ours)).toBe(timeless(cli));
+    expect(sorted(timeless(ours))).toBe(sorted(timeless(cli)));
     for (const expected of spellings(MIXED)) {
       for (const t of [cli, ours]) expect(verifyRdsToken(t, { hostname: expected, port: 443, username: 'app', region: REGION, credentials: [staticKeys] })).toMatchObject({ ok: true });
     }
@@ -115,8 +122,8 @@ describe.skipIf(AWS_CLI === undefined)(`the AWS CLI and dbtoken make the same RD
     ]);
     expect(ours, ours.stderr).toMatchObject({ code: 0, stderr: '' });
     const token = ours.stdout.trim();
-    expect(timeless(token)).toBe(timeless(cli));
-    expect(timeless(token)).toMatch(/^MyDB\.abc123\.us-east-1\.rds\.amazonaws\.com:5432\/\?Action=connect&DBUser=app&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=[^&]+&X-Amz-Date=<date>&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=<signature>$/);
+    expect(sorted(timeless(token))).toBe(sorted(timeless(cli)));
+    expect(sorted(timeless(token))).toMatch(/^MyDB\.abc123\.us-east-1\.rds\.amazonaws\.com:5432\/\?Action=connect&DBUser=app&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=[^&]+&X-Amz-Date=<date>&X-Amz-Expires=900&X-Amz-Signature=<signature>&X-Amz-SignedHeaders=host$/);
     for (const expected of spellings(MIXED)) {
       for (const t of [cli, token]) expect(verifyRdsToken(t, { hostname: expected, port: 5432, username: 'app', region: REGION, credentials: [staticKeys] })).toMatchObject({ ok: true });
     }

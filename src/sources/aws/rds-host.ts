@@ -51,34 +51,21 @@ export function rdsSignedHosts(hostPort: string): string[] {
   return host.endsWith(':443') ? [host, host.slice(0, -':443'.length)] : [host];
 }
 
-/** The order in which botocore (the AWS CLI, boto3) prints a token's parameters; the signature comes last. */
-const AWS_CLI_ORDER = ['Action', 'DBUser', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token'];
-
-function cliRank(pair: string): number {
-  const name = pair.slice(0, pair.indexOf('='));
-  if (name === 'X-Amz-Signature') return AWS_CLI_ORDER.length + 1;
-  const known = AWS_CLI_ORDER.indexOf(name);
-  return known < 0 ? AWS_CLI_ORDER.length : known;
-}
-
 /**
- * A token `@aws-sdk/rds-signer` signed for {@link rdsSigningHost}, printed
- * as the AWS CLI prints it: the `host:port` prefix as typed, and the
- * parameters in botocore's order (`X-Amz-Signature` last) rather than
- * sorted. Neither is signed, so the signature stands, and dbtoken and
- * `aws rds generate-db-auth-token` make the same token. A token of another
- * shape is returned as it is.
+ * A token `@aws-sdk/rds-signer` signed for {@link rdsSigningHost}, with its
+ * `host:port` prefix as typed, as the AWS CLI prints it. The prefix is not
+ * signed, so the signature stands: dbtoken's token and `aws rds
+ * generate-db-auth-token`'s carry the same signature and parameters (the
+ * signer sorts them; botocore puts `X-Amz-Signature` last). A token of
+ * another shape is returned as it is.
  *
  * @example
  * ```ts
- * asAwsCliPrints('mydb.example:5432/?Action=connect&...&X-Amz-Signature=ab12&X-Amz-SignedHeaders=host', 'MyDB.example', 5432);
- * // 'MyDB.example:5432/?Action=connect&...&X-Amz-SignedHeaders=host&X-Amz-Signature=ab12'
+ * withHostAsTyped('mydb.example:5432/?Action=connect&...', 'MyDB.example', 5432);
+ * // 'MyDB.example:5432/?Action=connect&...'
  * ```
  */
-export function asAwsCliPrints(token: string, hostname: string, port: number): string {
+export function withHostAsTyped(token: string, hostname: string, port: number): string {
   const signed = `${rdsSigningHost(hostname, port)}/?`;
-  if (!token.startsWith(signed)) return token;
-  // Array.prototype.sort is stable: parameters of equal rank keep their order.
-  const pairs = token.slice(signed.length).split('&').sort((a, b) => cliRank(a) - cliRank(b));
-  return `${hostname}:${port}/?${pairs.join('&')}`;
+  return token.startsWith(signed) ? `${hostname}:${port}/?${token.slice(signed.length)}` : token;
 }

@@ -8,7 +8,7 @@ import { createProvider, type TokenProvider, type TokenProviderOptions, type Tok
 import { tokenStore } from '../../core/store.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
 import { loadAwsSharedConfigLoader, profileRegion, type AwsSharedConfigLoader } from './profile-region.js';
-import { asciiLowerCase, asAwsCliPrints } from './rds-host.js';
+import { asciiLowerCase, withHostAsTyped } from './rds-host.js';
 import { isAwsRegion, profileShown, rdsRegionMissing, resolveRdsRegion, type AwsRegionEnv, type AwsSharedFiles } from './region.js';
 
 /**
@@ -234,7 +234,7 @@ export function awsRdsRegion(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
 /**
  * The token source behind {@link awsRdsToken}: each call signs a fresh
  * token with `@aws-sdk/rds-signer`, as the AWS CLI makes it: signed over
- * the hostname in lower case, printed as typed, in botocore's parameter order.
+ * the hostname in lower case, and printed with the hostname as typed.
  *
  * - Static credentials sign with one `Signer`.
  * - A credentials function is called anew for every fetch (the signer asks
@@ -278,7 +278,7 @@ export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
     }
     // Credentials expire in real time; carry what is left of them over to the provider's clock.
     const credentialsLeft = expiration === undefined ? Infinity : expiration.getTime() - realSignedAt;
-    return { token: asAwsCliPrints(token, c.hostname, c.port), expiresAt: new Date(signedAt + Math.min(RDS_TOKEN_LIFETIME_MS, credentialsLeft)) };
+    return { token: withHostAsTyped(token, c.hostname, c.port), expiresAt: new Date(signedAt + Math.min(RDS_TOKEN_LIFETIME_MS, credentialsLeft)) };
   };
 }
 
@@ -296,8 +296,8 @@ export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
  * tries again.
  *
  * A hostname in mixed case is signed in lower case, as the AWS CLI and
- * boto3 sign it, and the token names it as given: dbtoken and
- * `aws rds generate-db-auth-token` make the same token.
+ * boto3 sign it, and the token names it as given: dbtoken's token and
+ * `aws rds generate-db-auth-token`'s carry the same signature.
  *
  * Without `region`, the region comes from an RDS endpoint's hostname, then
  * `AWS_REGION`, then `AWS_DEFAULT_REGION` (which the AWS CLI reads and the
