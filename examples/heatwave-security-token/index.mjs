@@ -19,7 +19,7 @@ const pool = await createIamPool({
   connectionLimit: 4,
 });
 
-const [rows] = await pool.query('SELECT USER() AS user, CURRENT_USER() AS current_user');
+const [rows] = await pool.query('SELECT USER() AS user, CURRENT_USER() AS `current_user`'); // a reserved word: quoted
 console.log(rows[0]); // with a group mapping, current_user is the proxy user
 await pool.end();
 token.close();

@@ -6,8 +6,8 @@ import { createIamPool } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 
 const token = awsRdsToken({
-  hostname: process.env.DB_HOST, // e.g. mydb.abc123.eu-west-1.rds.amazonaws.com (region read from it)
-  port: 3306,
+  hostname: process.env.DB_HOST, // e.g. mydb.abc123.eu-west-1.rds.amazonaws.com (region read from it, else AWS_REGION)
+  port: Number(process.env.DB_PORT ?? 3306),
   username: process.env.DB_USER,
 });
 const pool = await createIamPool({

@@ -157,6 +157,9 @@ describe('API-key logins', () => {
     const conn = await connect('iam_alice', alice);
     expect((await conn.query('SELECT 1'))[0]).toEqual([{ 1: 1 }]);
     expect((await conn.query('select user() as u, current_user c;'))[0]).toEqual([{ u: 'iam_alice@127.0.0.1', c: 'iam_alice@%' }]);
+    // A reserved word as an alias needs quotes, as on MySQL.
+    await expect(conn.query('SELECT CURRENT_USER() AS current_user')).rejects.toMatchObject({ errno: 1064, sqlState: '42000' });
+    expect((await conn.query('SELECT USER() AS user, CURRENT_USER() AS `current_user`'))[0]).toEqual([{ user: 'iam_alice@127.0.0.1', current_user: 'iam_alice@%' }]);
     await conn.ping();
     await expect(conn.query('SELECT * FROM mysql.user')).rejects.toMatchObject({ errno: 1064, sqlState: '42000' });
     expect((await conn.query('SELECT 1'))[0]).toEqual([{ 1: 1 }]);

@@ -1,8 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import knex from 'knex';
+import { Kysely, PostgresDialect, sql as kyselySql } from 'kysely';
 import pg from 'pg';
+import { QueryTypes, Sequelize } from 'sequelize';
 import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, createIamPool, type TokenProvider } from 'dbtoken';
@@ -214,6 +218,67 @@ describe('every ORM path across token rollovers on a fast clock: each new login 
         return { who: async () => (await orm.em.getConnection().execute<{ u: string }[]>('select session_user as u'))[0]!.u, close: () => orm.close() };
       }),
     );
+  });
+
+  it('Drizzle: drizzle({ client: createPgPool() })', async () => {
+    expectFreshLogins(
+      await acrossRollovers(async (provider) => {
+        const pool = createPgPool({ token: provider, database: 'postgres', ssl: { ca: db.ca } });
+        pool.on('error', () => {});
+        const orm = drizzle({ client: pool });
+        return { who: async () => (await orm.execute<{ u: string }>(sql`select session_user as u`)).rows[0]!.u, close: () => pool.end() };
+      }),
+    );
+  });
+
+  it('Kysely: new PostgresDialect({ pool: createPgPool() })', async () => {
+    expectFreshLogins(
+      await acrossRollovers(async (provider) => {
+        const pool = createPgPool({ token: provider, database: 'postgres', ssl: { ca: db.ca } });
+        pool.on('error', () => {});
+        const orm = new Kysely<Record<string, never>>({ dialect: new PostgresDialect({ pool }) });
+        return { who: async () => (await kyselySql<{ u: string }>`select session_user as u`.execute(orm)).rows[0]!.u, close: () => orm.destroy() };
+      }),
+    );
+  });
+
+  // The replication recipes, with the writer and the reader at the one server: every round logs in on both.
+  it('TypeORM: replication: { master: pgConnection(), slaves: [pgConnection()] }', async () => {
+    const rounds = await acrossRollovers(async (provider) => {
+      const node = { ...pgConnection(provider, { ca: db.ca }), database: 'postgres' };
+      const dataSource = new DataSource({ type: 'postgres', replication: { master: node, slaves: [node] } });
+      await dataSource.initialize();
+      const on = async (mode: 'master' | 'slave') => {
+        const runner = dataSource.createQueryRunner(mode);
+        try {
+          return (await runner.query('select session_user as u'))[0].u as string;
+        } finally {
+          await runner.release();
+        }
+      };
+      return { who: async () => [await on('master'), await on('slave')].join() === 'iam_alice,iam_alice' ? 'iam_alice' : 'mixed', close: () => dataSource.destroy() };
+    });
+    expectFreshLogins(rounds);
+    expect(rounds.logins.length).toBeGreaterThanOrEqual(10); // the writer and the reader, each round
+  });
+
+  it('Sequelize: replication: { write: { password: pgPassword() }, read: [{ password: pgPassword() }] }', async () => {
+    const rounds = await acrossRollovers(async (provider) => {
+      const endpoint = { host: '127.0.0.1', port: db.port, password: pgPassword(provider) as unknown as string };
+      const orm = new Sequelize({
+        dialect: 'postgres',
+        dialectModule: pg,
+        database: 'postgres',
+        username: 'iam_alice',
+        dialectOptions: { ssl: { ca: db.ca } },
+        replication: { write: { ...endpoint }, read: [{ ...endpoint }] },
+        logging: false,
+      });
+      const on = async (useMaster: boolean) => (await orm.query<{ u: string }>('select session_user as u', { type: QueryTypes.SELECT, useMaster }))[0]!.u;
+      return { who: async () => [await on(true), await on(false)].join() === 'iam_alice,iam_alice' ? 'iam_alice' : 'mixed', close: () => orm.close() };
+    });
+    expectFreshLogins(rounds);
+    expect(rounds.logins.length).toBeGreaterThanOrEqual(10); // the writer and the reader, each round
   });
 
   it('the check has teeth: a token resolved once (what MikroORM kept of a password function that answered a string) is refused once it has expired', async () => {

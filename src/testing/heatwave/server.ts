@@ -577,7 +577,8 @@ type Account = { kind: 'direct'; name: string; iamUser: string } | { kind: 'grou
  * maps the IAM user to a MySQL account, and answers OK or ERR 1045 (SQLSTATE 28000).
  *
  * Once logged in, a session answers `SELECT USER(), CURRENT_USER()` (also `CURRENT_USER` without
- * parentheses, `SESSION_USER()`, `SYSTEM_USER()`, integer literals such as `SELECT 1`, and aliases),
+ * parentheses, `SESSION_USER()`, `SYSTEM_USER()`, integer literals such as `SELECT 1`, and aliases;
+ * as on MySQL, an alias that is a reserved word, such as `current_user`, must be quoted),
  * `SHOW SESSION STATUS LIKE 'Ssl_cipher'` (the cipher over TLS, else ''), COM_PING and COM_QUIT;
  * any other query gets ERR 1064. Nothing is logged, and no record holds a
  * token or signature where printing it would show them.
@@ -834,6 +835,21 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
 const ITEM =
   /^(user\s*\(\s*\)|current_user(?:\s*\(\s*\))?|session_user\s*\(\s*\)|system_user\s*\(\s*\)|[-+]?\d+)(?:\s+(?:as\s+)?(`[^`]+`|'[^']*'|"[^"]*"|[A-Za-z_$][\w$]*))?$/i;
 
+/**
+ * MySQL 8.4's reserved words that a query of the emulator's kind could use as an alias: MySQL
+ * answers 1064 to them unquoted (`AS current_user`), and takes them quoted (`AS \`current_user\``).
+ */
+const RESERVED = new Set(
+  (
+    'accessible add all alter and as asc by call case check column condition constraint create cross current_date current_time ' +
+    'current_timestamp current_user database databases default delete desc distinct div drop else exists false for from function ' +
+    'grant group having if in index inner insert interval into is join key keys left like limit localtime localtimestamp match ' +
+    'mod not null on or order outer primary range rank read references regexp rename replace require return revoke right row ' +
+    'rows schema schemas select set show system table then to true union unique update usage use using utc_date utc_time ' +
+    'utc_timestamp values when where with write xor'
+  ).split(' '),
+);
+
 /** The one-row result of the few statements the emulator understands, or `undefined`. */
 function runQuery(sql: string, session: { user: string; currentUser: string; cipher: string }): { columns: ColumnSpec[]; row: string[] } | undefined {
   // How a client asks MySQL whether its session is encrypted: '' when it is not.
@@ -850,6 +866,7 @@ function runQuery(sql: string, session: { user: string; currentUser: string; cip
     if (!parts) return undefined;
     const expr = parts[1]!;
     const alias = parts[2];
+    if (alias !== undefined && RESERVED.has(alias.toLowerCase())) return undefined;
     const name = alias === undefined ? expr : /^[`'"]/.test(alias) ? alias.slice(1, -1) : alias;
     const fn = expr.toLowerCase().replace(/[\s()]/g, '');
     if (/^[-+]?\d+$/.test(expr)) {
