@@ -90,3 +90,34 @@ describe('an app with pg and the ORMs built on it (TypeORM, knex, MikroORM, Sequ
     expect(r.code).toBe(0);
   }, 120_000);
 });
+
+/** The README's TypeScript blocks, each as a module: the names the text around a block defines are declared for it. */
+function readmeBlocks(): { file: string; code: string }[] {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const ambient: Record<string, string> = {
+    rdsCaBundle: 'declare const rdsCaBundle: string;',
+    ca: 'declare const ca: string;',
+    token: "declare const token: import('dbtoken').TokenProvider;",
+    fetchMyToken: 'declare function fetchMyToken(signal: AbortSignal): Promise<{ token: string; expiresAt: Date }>;',
+  };
+  return [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m, i) => {
+    const code = m[1]!;
+    const declared = Object.entries(ambient)
+      .filter(([name]) => new RegExp(`\\b${name}\\b`).test(code) && !new RegExp(`\\b(const|let|function) ${name}\\b`).test(code))
+      .map(([, d]) => d);
+    return { file: `readme-${i + 1}.ts`, code: `${declared.join('\n')}\n${code}\nexport {};\n` };
+  });
+}
+
+describe("the README's TypeScript blocks", () => {
+  it('compile under strict, in an app with every driver and the AWS signer installed', async () => {
+    const blocks = readmeBlocks();
+    expect(blocks.length).toBeGreaterThanOrEqual(6);
+    const app = installFixture('readme');
+    mkdirSync(join(app, 'blocks'), { recursive: true });
+    for (const b of blocks) writeFileSync(join(app, 'blocks', b.file), b.code);
+    const r = await runNode([tsc, '-p', 'tsconfig.json'], { cwd: app, timeoutMs: 120_000 });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, 300_000);
+});
