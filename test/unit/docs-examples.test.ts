@@ -27,7 +27,7 @@ it('every public export has an @example in its doc comment', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dbtoken-docs-'));
   try {
     const json = join(dir, 'api.json');
-    const r = await runNode([typedoc, '--json', json, '--logLevel', 'Error'], { timeoutMs: 120_000 });
+    const r = await runNode([typedoc, '--json', json, '--logLevel', 'Error', '--treatWarningsAsErrors'], { timeoutMs: 120_000 });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const api = JSON.parse(readFileSync(json, 'utf8')) as Reflection;
     const modules = api.children ?? [];
