@@ -557,3 +557,27 @@ it('close() drops open connections and stops listening', async () => {
   await expect(conn.query('SELECT 1')).rejects.toThrow();
   await expect(mysql.createConnection({ host: server.host, port: server.port, user: 'iam_alice' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 });
+
+it('the default nonce is 32 bytes of 1..127 without $, as a MySQL scramble: never a NUL at the end', async () => {
+  const server = await startHeatwaveEmulator({
+    iamUsers: [{ ocid: ALICE, apiKeys: [{ fingerprint: alice.fingerprint, publicKey: alice.pem }] }],
+    mysqlUsers: [{ name: 'iam_alice', iamUser: ALICE }],
+  });
+  try {
+    const seen: Buffer[] = [];
+    for (let i = 0; i < 64; i++) {
+      const conn = await connect('iam_alice', { ...alice, seen }, {}, server);
+      await conn.end();
+    }
+    expect(seen).toHaveLength(64);
+    expect(server.logins.map((l) => l.ok)).toEqual(Array(64).fill(true));
+    for (const nonce of seen) {
+      expect(nonce.length).toBe(32);
+      expect([...nonce].filter((b) => b === 0x00 || b === 0x24 || b > 0x7f)).toEqual([]);
+    }
+    // Random, not fixed: no two connections got the same nonce.
+    expect(new Set(seen.map((n) => n.toString('hex'))).size).toBe(64);
+  } finally {
+    await server.close();
+  }
+});

@@ -15,6 +15,7 @@ import {
   errPacket,
   greeting,
   isSslRequest,
+  newNonce,
   okPacket,
   parseCommand,
   parseHandshakeResponse,
@@ -281,8 +282,9 @@ export interface HeatwaveEmulatorOptions {
    */
   now?: (() => number) | undefined;
   /**
-   * Makes each connection's nonce. Default 32 random bytes. Lets a test send nonces with `0x00` or `0xFE`
-   * bytes, or an empty one (which the emulator always refuses after reading the reply).
+   * Makes each connection's nonce. Default: 32 random bytes made 7-bit, with no NUL and no `$`, as a MySQL
+   * server makes its scrambles. Lets a test send nonces with `0x00` or `0xFE` bytes, or an empty one (which
+   * the emulator always refuses after reading the reply).
    *
    * @example
    * ```ts
@@ -640,7 +642,7 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     }
   }
   const now = options.now ?? Date.now;
-  const makeNonce = options.nonce ?? (() => randomBytes(32));
+  const makeNonce = options.nonce ?? (() => newNonce(randomBytes));
   const tlsOptions = options.tls;
   const capabilities = SERVER_CAPABILITIES | (tlsOptions ? CLIENT_SSL : 0);
 

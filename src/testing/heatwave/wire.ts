@@ -231,6 +231,19 @@ export function toScramble(random: Buffer): Buffer {
   return b;
 }
 
+/** The length of the nonce the emulator sends by default in the AuthSwitchRequest. */
+export const NONCE_LENGTH = 32;
+
+/**
+ * A nonce for `authentication_oci_client`, made of `random(NONCE_LENGTH)` bytes the way MySQL makes its
+ * scrambles ({@link toScramble}): no byte is NUL. It matters: Connector/Python's pure-Python protocol drops
+ * one trailing NUL from the AuthSwitchRequest data before signing, so a nonce ending in 0x00 would fail
+ * about one login in 256 for a reason no real server shows.
+ */
+export function newNonce(random: (size: number) => Buffer): Buffer {
+  return toScramble(random(NONCE_LENGTH));
+}
+
 /** What the server says about itself in {@link greeting}. */
 export interface Greeting {
   serverVersion: string;

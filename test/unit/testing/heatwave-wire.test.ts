@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   authSwitchRequest,
@@ -17,6 +18,8 @@ import {
   lenencString,
   MAX_FRAME,
   MAX_PACKET,
+  newNonce,
+  NONCE_LENGTH,
   okPacket,
   parseCommand,
   parseHandshakeResponse,
@@ -177,6 +180,36 @@ describe('server packets', () => {
     }
     expect([s[0x00], s[0x24], s[0x80], s[0xa4], s[0x41]]).toEqual([0x01, 0x25, 0x01, 0x25, 0x41]);
     expect(all[0x24]).toBe(0x24); // the input is left alone
+  });
+
+  it.each([
+    ['all NUL', 0x00, 0x01],
+    ['all $', 0x24, 0x25],
+    ['all 0x80 (NUL once the top bit goes)', 0x80, 0x01],
+    ['all 0xA4 ($ once the top bit goes)', 0xa4, 0x25],
+    ['all 0xFF', 0xff, 0x7f],
+    ['all A', 0x41, 0x41],
+  ])('a nonce from random bytes that are %s', (_name, byte, expected) => {
+    const sizes: number[] = [];
+    const nonce = newNonce((size) => {
+      sizes.push(size);
+      return Buffer.alloc(size, byte);
+    });
+    expect(sizes).toEqual([NONCE_LENGTH]);
+    expect(nonce).toEqual(Buffer.alloc(NONCE_LENGTH, expected));
+  });
+
+  it('nonces are 32 bytes of 1..127 without $: never a NUL for Connector/Python to strip', () => {
+    expect(NONCE_LENGTH).toBe(32);
+    const seen = new Set<number>();
+    for (let i = 0; i < 10_000; i++) {
+      const nonce = newNonce(randomBytes);
+      expect(nonce.length).toBe(32);
+      for (const b of nonce) seen.add(b);
+    }
+    // Every byte value a MySQL scramble may hold turns up, and no other.
+    const allowed = Array.from({ length: 127 }, (_, i) => i + 1).filter((b) => b !== 0x24);
+    expect([...seen].sort((a, b) => a - b)).toEqual(allowed);
   });
 });
 
