@@ -269,6 +269,27 @@ describe('security-token logins', () => {
     await conn.end();
   });
 
+  it.each([
+    ['\\n', '\n'],
+    ['\\r\\n', '\r\n'],
+  ])('accepts a token read from a file that ends in %s, as the C plugin and dbtoken trim it', async (_name, end) => {
+    const conn = await tokenLogin(`${jwt({ sub: CAROL, exp: inAnHour(), jwk: sessionJwk })}${end}`);
+    expect(await whoami(conn)).toEqual({ 'USER()': 'iam_carol@127.0.0.1', 'CURRENT_USER()': 'iam_carol@%' });
+    expect(lastLogin()).toMatchObject({ ok: true, method: 'security-token', principal: CAROL });
+    expect(JSON.parse(lastLogin().reply.toString()).token.endsWith(end)).toBe(true);
+    await conn.end();
+  });
+
+  it.each([
+    ['a newline inside', (t: string) => t.replace('.', '.\n')],
+    ['a space inside', (t: string) => t.replace('.', ' .')],
+    ['text after a newline', (t: string) => `${t}\ngarbage`],
+    ['a second token on the next line', (t: string) => `${t}\r\n${t}\r\n`],
+  ])('still refuses a token with %s', async (_name, spoil) => {
+    await expect(tokenLogin(spoil(jwt({ sub: CAROL, exp: inAnHour(), jwk: sessionJwk })))).rejects.toMatchObject({ errno: 1045 });
+    expect(lastLogin()).toMatchObject({ ok: false, method: 'security-token', reason: 'malformed security token' });
+  });
+
   it('accepts the jwk claim as a JSON string too', async () => {
     const conn = await tokenLogin(jwt({ sub: CAROL, exp: inAnHour(), jwk: JSON.stringify(sessionJwk) }));
     await conn.end();

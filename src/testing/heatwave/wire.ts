@@ -330,7 +330,12 @@ export interface OciAuthReply {
   fingerprint: string;
   /** Standard base64 of the RSA-SHA256 signature over the nonce, as the client sent it (not yet checked). */
   signature: string;
-  /** The security token, or `''` for an API-key login. */
+  /**
+   * The security token, or `''` for an API-key login. Whitespace around it is dropped: MySQL's C plugin and
+   * dbtoken trim the `security_token_file` they read, while Connector/Python sends the file as it is, so a
+   * token file ending in a newline must log in all the same. Whitespace inside the token is kept (and the
+   * token then fails its checks).
+   */
   token: string;
 }
 
@@ -342,7 +347,7 @@ export function parseOciAuthReply(reply: Buffer): Verdict<OciAuthReply> {
   if (typeof obj.fingerprint !== 'string') return { ok: false, reason: 'reply has no fingerprint' };
   if (typeof obj.signature !== 'string') return { ok: false, reason: 'reply has no signature' };
   if (obj.token !== undefined && typeof obj.token !== 'string') return { ok: false, reason: 'reply token is not a string' };
-  return { ok: true, value: { fingerprint: obj.fingerprint, signature: obj.signature, token: obj.token ?? '' } };
+  return { ok: true, value: { fingerprint: obj.fingerprint, signature: obj.signature, token: (obj.token ?? '').trim() } };
 }
 
 /** A command packet after login. */

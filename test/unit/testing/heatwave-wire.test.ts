@@ -328,6 +328,11 @@ describe('the authentication_oci_client reply', () => {
     ['an API-key reply', json({ fingerprint: 'aa:bb', signature: 'c2ln', token: '' }), { fingerprint: 'aa:bb', signature: 'c2ln', token: '' }],
     ['a reply without token', json({ fingerprint: 'aa:bb', signature: 'c2ln' }), { fingerprint: 'aa:bb', signature: 'c2ln', token: '' }],
     ['a security-token reply', json({ fingerprint: 'f', signature: 's', token: 'a.b.c' }), { fingerprint: 'f', signature: 's', token: 'a.b.c' }],
+    ['a token read from a file ending in \\n', json({ fingerprint: 'f', signature: 's', token: 'a.b.c\n' }), { fingerprint: 'f', signature: 's', token: 'a.b.c' }],
+    ['a token read from a file ending in \\r\\n', json({ fingerprint: 'f', signature: 's', token: 'a.b.c\r\n' }), { fingerprint: 'f', signature: 's', token: 'a.b.c' }],
+    ['a token with blanks around it', json({ fingerprint: 'f', signature: 's', token: ' \t a.b.c \n\n' }), { fingerprint: 'f', signature: 's', token: 'a.b.c' }],
+    ['a token file holding only a newline', json({ fingerprint: 'f', signature: 's', token: '\n' }), { fingerprint: 'f', signature: 's', token: '' }],
+    ['a token with whitespace inside (kept)', json({ fingerprint: 'f', signature: 's', token: 'a.b\n.c\n' }), { fingerprint: 'f', signature: 's', token: 'a.b\n.c' }],
   ])('decodes %s', (_name, reply, value) => {
     expect(parseOciAuthReply(reply)).toEqual({ ok: true, value });
   });
