@@ -6,6 +6,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ociKeyFingerprint, startHeatwaveEmulator, type HeatwaveEmulator, type HeatwaveLogin } from '../../src/testing/heatwave/server.js';
 import { selfSignedCert } from '../../scripts/servers/tls.mjs';
+import { emulatorCertificates } from '../../src/testing/certificates.js';
 
 interface Rsa {
   publicKey: KeyObject;
@@ -416,7 +417,7 @@ describe('wire format', () => {
     expect([45, 255]).toContain(charset);
     expect(status).toBe(2);
     for (const flag of [0x1, 0x8, 0x200, 0x2000, 0x8000, 0x80000, 0x200000]) expect(caps & flag).toBe(flag);
-    expect(caps & 0x800).toBe(0); // no TLS configured
+    expect(caps & 0x800).toBe(0x800); // TLS of its own
     expect(caps & 0x1000000).toBe(0); // no CLIENT_DEPRECATE_EOF
 
     // HandshakeResponse41 with a 1-byte auth-response length, written one byte at a time.
@@ -493,6 +494,10 @@ describe('without an anonymous account, and over TLS', () => {
     expect(cipher).toMatch(/^TLS_|-/);
     expect((await conn.query('show status like \'ssl_cipher\';'))[0]).toEqual([{ Variable_name: 'Ssl_cipher', Value: cipher }]);
     await conn.end();
+  });
+
+  it('hands back the given certificate as its CA', () => {
+    expect(tlsHw.ca).toBe(cert);
   });
 
   it('upgrades when the SSLRequest and the TLS ClientHello arrive in one chunk', async () => {
@@ -601,4 +606,90 @@ it('the default nonce is 32 bytes of 1..127 without $, as a MySQL scramble: neve
   } finally {
     await server.close();
   }
+});
+
+describe('TLS of its own', () => {
+  const users = {
+    iamUsers: [{ ocid: ALICE, apiKeys: [{ fingerprint: alice.fingerprint, publicKey: alice.pem }] }],
+    mysqlUsers: [{ name: 'iam_alice', iamUser: ALICE }],
+  };
+
+  it('without a tls option, serves TLS with a certificate for 127.0.0.1 and localhost, signed by the CA it returns', async () => {
+    const server = await startHeatwaveEmulator(users);
+    try {
+      const ca = new crypto.X509Certificate(server.ca!);
+      expect(ca.ca).toBe(true);
+      // mysql2 verifies the chain and the host name (127.0.0.1) against ssl.ca.
+      const conn = await connect('iam_alice', alice, { ssl: { ca: server.ca! } }, server);
+      expect(await whoami(conn)).toEqual({ 'USER()': 'iam_alice@127.0.0.1', 'CURRENT_USER()': 'iam_alice@%' });
+      const stream = (conn.connection as unknown as { stream: tls.TLSSocket }).stream;
+      const leaf = stream.getPeerX509Certificate()!;
+      expect(leaf.checkIssued(ca)).toBe(true);
+      expect(leaf.checkHost('localhost')).toBe('localhost');
+      expect(lastLogin(server)).toMatchObject({ ok: true, tls: true });
+      expect(((await conn.query("SHOW STATUS LIKE 'Ssl_cipher'"))[0] as { Value: string }[])[0]!.Value).toBe(stream.getCipher().name);
+      await conn.end();
+      // Clients that do not ask for TLS are still served.
+      const plain = await connect('iam_alice', alice, {}, server);
+      await plain.end();
+      expect(lastLogin(server)).toMatchObject({ ok: true, tls: false });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('makes a new CA for each emulator, which the others do not trust', async () => {
+    const one = await startHeatwaveEmulator(users);
+    const two = await startHeatwaveEmulator(users);
+    try {
+      expect(one.ca).not.toBe(two.ca);
+      await expect(connect('iam_alice', alice, { ssl: { ca: one.ca! } }, two)).rejects.toThrow(/certificate/i);
+      expect(two.logins).toEqual([]);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it('takes a certificate signed by a CA of the caller, and hands back tls.ca', async () => {
+    const made = emulatorCertificates(['localhost', '127.0.0.1'], 'caller');
+    const server = await startHeatwaveEmulator({ ...users, tls: { key: made.serverKey, cert: made.serverCert, ca: made.ca } });
+    try {
+      expect(server.ca).toBe(made.ca);
+      const conn = await connect('iam_alice', alice, { ssl: { ca: server.ca! } }, server);
+      await conn.end();
+      expect(lastLogin(server)).toMatchObject({ ok: true, tls: true });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('tls: false offers no TLS: no CLIENT_SSL in the greeting, no ca, and a client that wants TLS is told so', async () => {
+    const server = await startHeatwaveEmulator({ ...users, tls: false });
+    try {
+      expect(server.ca).toBeUndefined();
+      const c = rawClient(server.port);
+      const hello = await c.packet();
+      const capsLow = hello.payload.readUInt16LE(hello.payload.indexOf(0, 1) + 1 + 4 + 9);
+      expect(capsLow & 0x800).toBe(0);
+      c.socket.destroy();
+      await expect(connect('iam_alice', alice, { ssl: {} }, server)).rejects.toMatchObject({ code: 'HANDSHAKE_NO_SSL_SUPPORT' });
+      const conn = await connect('iam_alice', alice, {}, server);
+      await conn.end();
+      expect(lastLogin(server)).toMatchObject({ ok: true, tls: false });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each([
+    ['a key that is not PEM', { key: 'not a key', cert: selfSignedCert().cert }, /tls\.key and tls\.cert are not a usable PEM key and certificate/],
+    ['a key that does not match the certificate', { key: emulatorCertificates(['localhost'], 'x').serverKey, cert: selfSignedCert().cert }, /tls\.key is not the key of the certificate in tls\.cert/],
+    ['no cert', { key: selfSignedCert().key }, /tls must be \{ key, cert, ca\? \}/],
+  ])('fails to start with %s, naming the option and never quoting the key', async (_name, given, message) => {
+    const err = await startHeatwaveEmulator({ ...users, tls: given as { key: string; cert: string } }).catch((e: unknown) => e);
+    if (!(err instanceof Error)) await (err as HeatwaveEmulator).close();
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).not.toMatch(/BEGIN|PRIVATE/);
+  });
 });

@@ -1,6 +1,7 @@
-import { constants, createHash, createPublicKey, randomBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { constants, createHash, createPrivateKey, createPublicKey, randomBytes, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
+import { emulatorCertificates } from '../certificates.js';
 import { closeServer, listen, trackSockets } from '../local-server.js';
 import { isObject, STANDARD_BASE64, verifySecurityToken } from '../security-token.js';
 import {
@@ -185,12 +186,12 @@ export interface HeatwaveGroupMappingUser {
 export type HeatwaveMysqlUser = HeatwaveDirectUser | HeatwaveGroupMappingUser;
 
 /**
- * Certificate and key that the emulator's TLS uses.
+ * Certificate and key for the emulator's TLS, in place of the ones it makes for itself.
  *
  * @example
  * ```ts
  * const tls: HeatwaveTlsOptions = { key: readFileSync('server.key', 'utf8'), cert: readFileSync('server.crt', 'utf8') };
- * const emulator = await startHeatwaveEmulator({ iamUsers, mysqlUsers, tls }); // clients pass ssl: { ca }
+ * const emulator = await startHeatwaveEmulator({ iamUsers, mysqlUsers, tls }); // clients pass ssl: { ca: emulator.ca }
  * ```
  */
 export interface HeatwaveTlsOptions {
@@ -212,6 +213,16 @@ export interface HeatwaveTlsOptions {
    * ```
    */
   cert: string;
+  /**
+   * The PEM certificate of the CA that signed `cert`, handed back as {@link HeatwaveEmulator.ca}.
+   * Default `cert` itself, which is right for a self-signed certificate.
+   *
+   * @example
+   * ```ts
+   * const tls = { key: serverKeyPem, cert: serverCertPem, ca: readFileSync('ca.crt', 'utf8') };
+   * ```
+   */
+  ca?: string | undefined;
 }
 
 /**
@@ -262,15 +273,18 @@ export interface HeatwaveEmulatorOptions {
    */
   mysqlUsers: readonly HeatwaveMysqlUser[];
   /**
-   * Serve TLS: the greeting advertises CLIENT_SSL and an SSLRequest upgrades the connection.
-   * Clients that do not ask for TLS are still served in plain text. Default: no TLS.
+   * The server's TLS. The greeting advertises CLIENT_SSL, and an SSLRequest upgrades the connection;
+   * clients that do not ask for TLS are still served in plain text, as MySQL does unless a user
+   * `REQUIRE SSL`. Default: a certificate for `localhost`, `127.0.0.1` and `host`, signed by a CA the
+   * emulator makes in memory at start and hands back as {@link HeatwaveEmulator.ca}. Give a certificate
+   * and key to use them instead, or `false` for a server that offers no TLS at all.
    *
    * @example
    * ```ts
-   * const tls = { key: keyPem, cert: certPem };
+   * const tls = { key: keyPem, cert: certPem };   // or false: the greeting does not offer TLS
    * ```
    */
-  tls?: HeatwaveTlsOptions | undefined;
+  tls?: HeatwaveTlsOptions | false | undefined;
   /**
    * The clock, in milliseconds since the epoch, for security-token expiry. Default `Date.now`.
    *
@@ -461,6 +475,17 @@ export interface HeatwaveEmulator {
    */
   readonly port: number;
   /**
+   * The PEM certificate that a client trusts to verify the emulator's TLS: the CA the emulator made for
+   * its own certificate (which names `localhost`, `127.0.0.1` and the host), or, with
+   * {@link HeatwaveEmulatorOptions.tls}, that option's `ca` (default its `cert`). `undefined` with `tls: false`.
+   *
+   * @example
+   * ```ts
+   * const conn = await mysql.createConnection({ host: emulator.host, port: emulator.port, user: 'iam_alice', ssl: { ca: emulator.ca }, authPlugins });
+   * ```
+   */
+  readonly ca: string | undefined;
+  /**
    * Every login attempt so far, in order, with its verdict.
    *
    * @example
@@ -578,6 +603,9 @@ type Account = { kind: 'direct'; name: string; iamUser: string } | { kind: 'grou
  * over the nonce, and the security `token` when there is one) against {@link HeatwaveEmulatorOptions.iamUsers},
  * maps the IAM user to a MySQL account, and answers OK or ERR 1045 (SQLSTATE 28000).
  *
+ * It offers TLS as MySQL does, with a certificate signed by a CA of its own ({@link HeatwaveEmulator.ca})
+ * unless {@link HeatwaveEmulatorOptions.tls} says otherwise, and serves clients that do not ask for TLS too.
+ *
  * Once logged in, a session answers `SELECT USER(), CURRENT_USER()` (also `CURRENT_USER` without
  * parentheses, `SESSION_USER()`, `SYSTEM_USER()`, integer literals such as `SELECT 1`, and aliases),
  * `SHOW SESSION STATUS LIKE 'Ssl_cipher'` (the cipher over TLS, else ''), COM_PING and COM_QUIT;
@@ -601,6 +629,7 @@ type Account = { kind: 'direct'; name: string; iamUser: string } | { kind: 'grou
  *   host: emulator.host,
  *   port: emulator.port,
  *   user: 'iam_alice',
+ *   ssl: { ca: emulator.ca },
  *   authPlugins: {
  *     authentication_oci_client: () => (nonce: Buffer) =>
  *       Buffer.from(JSON.stringify({ fingerprint, signature: crypto.sign('sha256', nonce, privateKey).toString('base64'), token: '' })),
@@ -643,8 +672,10 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
   }
   const now = options.now ?? Date.now;
   const makeNonce = options.nonce ?? (() => newNonce(randomBytes));
-  const tlsOptions = options.tls;
-  const capabilities = SERVER_CAPABILITIES | (tlsOptions ? CLIENT_SSL : 0);
+  const host = options.host ?? '127.0.0.1';
+  const tlsOptions = serverTls(options.tls, host);
+  const secureContext = tlsOptions ? secureContextOf(tlsOptions) : undefined;
+  const capabilities = SERVER_CAPABILITIES | (secureContext ? CLIENT_SSL : 0);
 
   const logins: HeatwaveLogin[] = [];
   const server: Server = createServer();
@@ -729,12 +760,12 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     let expectedSeq = 1;
     if (packet.seq !== expectedSeq) return fail(packet.seq + 1, ER_OUT_OF_ORDER, '08S01', 'Got packets out of order');
     if (isSslRequest(packet.payload)) {
-      if (!tlsOptions) return void raw.destroy();
+      if (!secureContext) return void raw.destroy();
       raw.off('data', onData);
       raw.pause();
       const rest = reader.take();
       if (rest.length > 0) raw.unshift(rest);
-      const secured = new TLSSocket(raw, { isServer: true, key: tlsOptions.key, cert: tlsOptions.cert });
+      const secured = new TLSSocket(raw, { isServer: true, secureContext });
       sockets.add(secured);
       secured.on('data', onData);
       secured.on('end', () => reader.close());
@@ -828,9 +859,35 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     socket.on('error', () => socket.destroy());
     serve(socket).catch(() => socket.destroy());
   });
-  const host = options.host ?? '127.0.0.1';
   const port = await listen(server, host, options.port ?? 0);
-  return { host, port, logins, close: () => closeServer(server, sockets) };
+  return { host, port, ca: tlsOptions?.ca, logins, close: () => closeServer(server, sockets) };
+}
+
+/** The key, certificate and CA the emulator serves TLS with: the ones given, or its own; none for `false`. */
+function serverTls(tls: HeatwaveTlsOptions | false | undefined, host: string): { key: string; cert: string; ca: string } | undefined {
+  if (tls === false) return undefined;
+  if (tls !== undefined) {
+    if (typeof tls !== 'object' || tls === null || typeof tls.key !== 'string' || typeof tls.cert !== 'string') {
+      throw new TypeError('tls must be { key, cert, ca? } as PEM strings, or false');
+    }
+    return { key: tls.key, cert: tls.cert, ca: tls.ca ?? tls.cert };
+  }
+  const made = emulatorCertificates([...new Set(['localhost', '127.0.0.1', host])], 'dbtoken HeatWave emulator');
+  return { key: made.serverKey, cert: made.serverCert, ca: made.ca };
+}
+
+/** One TLS context for every connection; a key or certificate that TLS cannot use fails the start. */
+function secureContextOf(tls: { key: string; cert: string }): SecureContext {
+  let matches = false;
+  let context: SecureContext;
+  try {
+    context = createSecureContext({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' });
+    matches = new X509Certificate(tls.cert).checkPrivateKey(createPrivateKey(tls.key));
+  } catch (err) {
+    throw new TypeError('tls.key and tls.cert are not a usable PEM key and certificate', { cause: err });
+  }
+  if (!matches) throw new TypeError('tls.key is not the key of the certificate in tls.cert');
+  return context;
 }
 
 const ITEM =
