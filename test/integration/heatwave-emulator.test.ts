@@ -166,6 +166,27 @@ describe('API-key logins', () => {
     await conn.end();
   });
 
+  it('answers SET and SELECT @@variables as MySQL does, with the status flags of the session', async () => {
+    const conn = await connect('iam_alice', alice);
+    const [names] = await conn.query("SET NAMES 'utf8mb4' COLLATE 'utf8mb4_unicode_ci'");
+    expect(names).toMatchObject({ affectedRows: 0, serverStatus: 0x0002 });
+    const [off] = await conn.query('SET @@session.autocommit = OFF');
+    expect(off).toMatchObject({ serverStatus: 0x0000 });
+    expect((await conn.query('SELECT @@session.autocommit, @@collation_connection AS c, @@version_comment'))[0]).toEqual([
+      { '@@session.autocommit': 0, c: 'utf8mb4_unicode_ci', '@@version_comment': 'MySQL Enterprise - Cloud' },
+    ]);
+    expect((await conn.query('BEGIN'))[0]).toMatchObject({ serverStatus: 0x0001 });
+    expect((await conn.query('COMMIT'))[0]).toMatchObject({ serverStatus: 0x0000 });
+    await conn.query('SET character_set_results = NULL, autocommit = 1');
+    expect((await conn.query('SELECT @@character_set_results r, @@autocommit a'))[0]).toEqual([{ r: null, a: 1 }]);
+    await expect(conn.query('SELECT @@no_such_variable')).rejects.toMatchObject({ errno: 1193, sqlState: 'HY000', message: "Unknown system variable 'no_such_variable'" });
+    await expect(conn.query('SET GLOBAL wait_timeout = 1')).rejects.toMatchObject({ errno: 1227, sqlState: '42000' });
+    await expect(conn.query("SET time_zone = 'Nowhere/Never'")).rejects.toMatchObject({ errno: 1298 });
+    // A refused SET leaves the session as it was, and the session goes on.
+    expect((await conn.query('SELECT @@time_zone, CURRENT_USER()'))[0]).toEqual([{ '@@time_zone': 'SYSTEM', 'CURRENT_USER()': 'iam_alice@%' }]);
+    await conn.end();
+  });
+
   it('a user in a mapped group logs in through the anonymous account as the proxy user', async () => {
     const conn = await connect('bob', bob);
     const who = await whoami(conn);

@@ -11,7 +11,6 @@ import {
   ER_ACCESS_DENIED,
   ER_HANDSHAKE,
   ER_OUT_OF_ORDER,
-  ER_PARSE,
   ER_UNKNOWN_COM,
   errPacket,
   greeting,
@@ -23,11 +22,12 @@ import {
   parseOciAuthReply,
   readPacket,
   SERVER_CAPABILITIES,
+  SERVER_VERSION,
   textResultSet,
   toScramble,
-  type ColumnSpec,
   type Packet,
 } from './wire.js';
+import { newSession, runStatement, sessionStatus } from './sql.js';
 
 /**
  * One API signing key registered on an OCI IAM user.
@@ -505,7 +505,6 @@ export interface HeatwaveEmulator {
   close(): Promise<void>;
 }
 
-const SERVER_VERSION = '8.4.2-heatwave-emulator';
 const OCI_PLUGIN = 'authentication_oci_client';
 
 class ConnectionClosed extends Error {}
@@ -606,11 +605,15 @@ type Account = { kind: 'direct'; name: string; iamUser: string } | { kind: 'grou
  * It offers TLS as MySQL does, with a certificate signed by a CA of its own ({@link HeatwaveEmulator.ca})
  * unless {@link HeatwaveEmulatorOptions.tls} says otherwise, and serves clients that do not ask for TLS too.
  *
- * Once logged in, a session answers `SELECT USER(), CURRENT_USER()` (also `CURRENT_USER` without
- * parentheses, `SESSION_USER()`, `SYSTEM_USER()`, integer literals such as `SELECT 1`, and aliases),
- * `SHOW SESSION STATUS LIKE 'Ssl_cipher'` (the cipher over TLS, else ''), COM_PING and COM_QUIT;
- * any other query gets ERR 1064. Nothing is logged, and no record holds a
- * token or signature where printing it would show them.
+ * Once logged in, a session answers what clients send around a login, as MySQL 8.4 does:
+ * `SELECT USER(), CURRENT_USER()` (also `CURRENT_USER` without parentheses, `SESSION_USER()`,
+ * `SYSTEM_USER()`, integer literals such as `SELECT 1`, `@@[session.|global.]` system variables such as
+ * `@@session.autocommit`, `@@version` or `@@sql_mode`, and aliases); `SET` of session variables,
+ * `SET NAMES … [COLLATE …]` and `SET CHARACTER SET …` (what MySQL Connector/Python sends after logging
+ * in), with MySQL's errors for unknown variables and bad values; `BEGIN`, `START TRANSACTION`, `COMMIT`
+ * and `ROLLBACK`, with the status flags that go with them; `SHOW SESSION STATUS LIKE 'Ssl_cipher'` (the
+ * cipher over TLS, else ''); COM_PING and COM_QUIT. Any other query gets ERR 1064. Nothing is logged, and
+ * no record holds a token or signature where printing it would show them.
  *
  * @example
  * ```ts
@@ -832,7 +835,7 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     const { method, principal, currentUser } = verdict;
     record({ ...base, ok: true, method, principal, currentUser }, reply);
     send(seq, okPacket());
-    const session = { user: `${user}@${clientHost}`, currentUser, cipher: out instanceof TLSSocket ? (out.getCipher()?.name ?? '') : '' };
+    let session = newSession({ user: `${user}@${clientHost}`, currentUser, cipher: out instanceof TLSSocket ? (out.getCipher()?.name ?? '') : '' });
 
     // 10. Commands.
     for (;;) {
@@ -841,14 +844,13 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
       const command = parseCommand(cmd.payload);
       if (command.kind === 'quit') return void out.end();
       if (command.kind === 'ping') {
-        send(1, okPacket());
+        send(1, okPacket(sessionStatus(session)));
       } else if (command.kind === 'query') {
-        const result = runQuery(command.sql, session);
-        if (!result) {
-          send(1, errPacket(ER_PARSE, '42000', "You have an error in your SQL syntax; the HeatWave emulator answers only SELECT USER(), CURRENT_USER(), SELECT <integer> and SHOW SESSION STATUS LIKE 'Ssl_cipher'"));
-          continue;
-        }
-        textResultSet(result.columns, result.row).forEach((payload, i) => send(i + 1, payload));
+        const { reply, session: after } = runStatement(command.sql, session);
+        session = after;
+        if (reply.kind === 'error') send(1, errPacket(reply.error.code, reply.error.sqlState, reply.error.message));
+        else if (reply.kind === 'ok') send(1, okPacket(sessionStatus(session)));
+        else textResultSet(reply.columns, reply.row, sessionStatus(session)).forEach((payload, i) => send(i + 1, payload));
       } else {
         send(1, errPacket(ER_UNKNOWN_COM, '08S01', 'Unknown command'));
       }
@@ -888,37 +890,4 @@ function secureContextOf(tls: { key: string; cert: string }): SecureContext {
   }
   if (!matches) throw new TypeError('tls.key is not the key of the certificate in tls.cert');
   return context;
-}
-
-const ITEM =
-  /^(user\s*\(\s*\)|current_user(?:\s*\(\s*\))?|session_user\s*\(\s*\)|system_user\s*\(\s*\)|[-+]?\d+)(?:\s+(?:as\s+)?(`[^`]+`|'[^']*'|"[^"]*"|[A-Za-z_$][\w$]*))?$/i;
-
-/** The one-row result of the few statements the emulator understands, or `undefined`. */
-function runQuery(sql: string, session: { user: string; currentUser: string; cipher: string }): { columns: ColumnSpec[]; row: string[] } | undefined {
-  // How a client asks MySQL whether its session is encrypted: '' when it is not.
-  if (/^\s*show\s+(?:session\s+)?status\s+like\s+'ssl_cipher'[\s;]*$/i.test(sql)) {
-    return { columns: [{ name: 'Variable_name', kind: 'string', length: 64 * 4 }, { name: 'Value', kind: 'string', length: 1024 * 4 }], row: ['Ssl_cipher', session.cipher] };
-  }
-  const m = /^\s*select\s+([\s\S]*?)[\s;]*$/i.exec(sql);
-  if (!m) return undefined;
-  const columns: ColumnSpec[] = [];
-  const row: string[] = [];
-  for (const raw of m[1]!.split(',')) {
-    const item = raw.trim();
-    const parts = ITEM.exec(item);
-    if (!parts) return undefined;
-    const expr = parts[1]!;
-    const alias = parts[2];
-    const name = alias === undefined ? expr : /^[`'"]/.test(alias) ? alias.slice(1, -1) : alias;
-    const fn = expr.toLowerCase().replace(/[\s()]/g, '');
-    if (/^[-+]?\d+$/.test(expr)) {
-      const value = BigInt(expr).toString();
-      columns.push({ name, kind: 'integer', length: value.length });
-      row.push(value);
-    } else {
-      columns.push({ name, kind: 'string', length: 288 * 4 });
-      row.push(fn === 'current_user' ? session.currentUser : session.user);
-    }
-  }
-  return columns.length > 0 ? { columns, row } : undefined;
 }

@@ -32,7 +32,10 @@ export const SERVER_CAPABILITIES =
   CLIENT_CONNECT_ATTRS |
   CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
 
+export const SERVER_STATUS_IN_TRANS = 0x0001;
 export const SERVER_STATUS_AUTOCOMMIT = 0x0002;
+/** What the greeting and `@@version` say. */
+export const SERVER_VERSION = '8.4.2-heatwave-emulator';
 export const CHARSET_UTF8MB4 = 255;
 export const CHARSET_BINARY = 63;
 
@@ -196,18 +199,18 @@ export function lenencString(s: string | Buffer): Buffer {
   return Buffer.concat([lenencInt(b.length), b]);
 }
 
-/** An OK packet with no rows affected, no insert id and autocommit on. */
-export function okPacket(): Buffer {
+/** An OK packet with no rows affected, no insert id, and the session's status flags (default: autocommit on). */
+export function okPacket(status = SERVER_STATUS_AUTOCOMMIT): Buffer {
   const tail = Buffer.alloc(4);
-  tail.writeUInt16LE(SERVER_STATUS_AUTOCOMMIT, 0);
+  tail.writeUInt16LE(status, 0);
   return Buffer.concat([Buffer.from([0x00, 0x00, 0x00]), tail]);
 }
 
 /** An EOF packet: clients without CLIENT_DEPRECATE_EOF expect one after the columns and after the rows. */
-export function eofPacket(): Buffer {
+export function eofPacket(status = SERVER_STATUS_AUTOCOMMIT): Buffer {
   const b = Buffer.alloc(5);
   b[0] = 0xfe;
-  b.writeUInt16LE(SERVER_STATUS_AUTOCOMMIT, 3);
+  b.writeUInt16LE(status, 3);
   return b;
 }
 
@@ -362,11 +365,13 @@ export function parseCommand(payload: Buffer): Command {
   return { kind: 'unknown', code };
 }
 
-/** A result column: its name, whether it holds text or an integer, and its display width. */
+/** A result column: its name, whether it holds text or an integer, its display width, and whether it may be NULL. */
 export interface ColumnSpec {
   name: string;
   kind: 'string' | 'integer';
   length: number;
+  /** Default false: the column is flagged NOT_NULL. */
+  nullable?: boolean | undefined;
 }
 
 /** A ColumnDefinition41 packet for a column of no table, as `SELECT USER()` or `SELECT 1` gives. */
@@ -377,13 +382,13 @@ export function columnDefinition(col: ColumnSpec): Buffer {
     fixed.writeUInt16LE(CHARSET_UTF8MB4, 1);
     fixed.writeUInt32LE(col.length, 3);
     fixed[7] = TYPE_VAR_STRING;
-    fixed.writeUInt16LE(0x0001, 8); // NOT_NULL
+    fixed.writeUInt16LE(col.nullable ? 0 : 0x0001, 8); // NOT_NULL
     fixed[10] = 0x1f;
   } else {
     fixed.writeUInt16LE(CHARSET_BINARY, 1);
     fixed.writeUInt32LE(col.length, 3);
     fixed[7] = TYPE_LONGLONG;
-    fixed.writeUInt16LE(0x8081, 8); // NOT_NULL | BINARY | NUM
+    fixed.writeUInt16LE(col.nullable ? 0x8080 : 0x8081, 8); // [NOT_NULL |] BINARY | NUM
     fixed[10] = 0;
   }
   return Buffer.concat([
@@ -399,8 +404,9 @@ export function columnDefinition(col: ColumnSpec): Buffer {
 
 /**
  * The payloads of a text result set with one row, in the order they are sent (sequence ids 1, 2, …):
- * column count, column definitions, EOF, the row, EOF.
+ * column count, column definitions, EOF, the row (a NULL is the byte 0xFB), EOF with the session's status.
  */
-export function textResultSet(columns: readonly ColumnSpec[], row: readonly string[]): Buffer[] {
-  return [lenencInt(columns.length), ...columns.map(columnDefinition), eofPacket(), Buffer.concat(row.map((v) => lenencString(v))), eofPacket()];
+export function textResultSet(columns: readonly ColumnSpec[], row: readonly (string | null)[], status = SERVER_STATUS_AUTOCOMMIT): Buffer[] {
+  const values = row.map((v) => (v === null ? Buffer.from([0xfb]) : lenencString(v)));
+  return [lenencInt(columns.length), ...columns.map(columnDefinition), eofPacket(status), Buffer.concat(values), eofPacket(status)];
 }

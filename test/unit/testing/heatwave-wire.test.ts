@@ -136,6 +136,14 @@ describe('server packets', () => {
     expect(eofPacket().toString('hex')).toBe('fe00000200');
   });
 
+  it.each([
+    ['autocommit off', 0x0000, '00000000000000', 'fe00000000'],
+    ['in a transaction, autocommit on', 0x0003, '00000003000000', 'fe00000300'],
+  ])('OK and EOF carry the session status: %s', (_name, status, ok, eof) => {
+    expect(okPacket(status).toString('hex')).toBe(ok);
+    expect(eofPacket(status).toString('hex')).toBe(eof);
+  });
+
   it('ERR: code, #SQLSTATE and message', () => {
     expect(errPacket(1045, '28000', 'Access denied').toString('hex')).toBe(`ff1504233238303030${Buffer.from('Access denied').toString('hex')}`);
   });
@@ -375,6 +383,21 @@ describe('result sets', () => {
   it('an integer column definition', () => {
     const def = columnDefinition({ name: '1', kind: 'integer', length: 1 });
     expect(def.subarray(-13).toString('hex')).toBe('0c3f000100000008818000' + '0000');
+  });
+
+  it.each([
+    // charset, length 21, type, flags (no NOT_NULL), decimals, filler
+    ['string', '0cff00' + '15000000' + 'fd' + '0000' + '1f' + '0000'],
+    ['integer', '0c3f00' + '15000000' + '08' + '8080' + '00' + '0000'],
+  ] as const)('a nullable %s column is not flagged NOT_NULL', (kind, fixed) => {
+    expect(columnDefinition({ name: '@@x', kind, length: 21, nullable: true }).subarray(-13).toString('hex')).toBe(fixed);
+  });
+
+  it('a NULL value is the byte 0xFB, and both EOFs carry the status given', () => {
+    const payloads = textResultSet([{ name: 'a', kind: 'string', length: 4, nullable: true }, { name: 'b', kind: 'integer', length: 1 }], [null, '0'], 0x0000);
+    expect(payloads[4]!.toString('hex')).toBe('fb0130');
+    expect(payloads[3]!.equals(eofPacket(0))).toBe(true);
+    expect(payloads[5]!.equals(eofPacket(0))).toBe(true);
   });
 
   it('one row: column count, definitions, EOF, the row as length-encoded strings, EOF', () => {
