@@ -595,7 +595,7 @@ function select(sql: string, t: Tokens, session: SessionState): StatementReply |
       end = digits.end;
       value = BigInt(`${first.kind === 'symbol' ? first.text : ''}${digits.text}`).toString();
       column = { name: '', kind: 'integer', length: value.length };
-    } else if (first.kind === 'sysvar' && first.scope !== 'persist') {
+    } else if (first.kind === 'sysvar' && first.scope !== 'persist' && first.name !== '') {
       t.next();
       end = first.end;
       const read = readVariable(session, first.name, first.scope);
@@ -696,6 +696,7 @@ function set(t: Tokens, session: SessionState): { reply: StatementReply; session
     let name: string;
     const first = t.next();
     if (first?.kind === 'sysvar') {
+      if (first.name === '') return undefined;
       scope = first.scope === 'persist' ? 'global' : first.scope;
       name = first.name;
     } else if (first?.kind === 'word') {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newSession, normalizeSqlMode, normalizeTimeZone, runStatement, sessionStatus, type SessionState, type StatementReply } from '../../../src/testing/heatwave/sql.js';
 import { SERVER_STATUS_AUTOCOMMIT, SERVER_STATUS_IN_TRANS, SERVER_VERSION } from '../../../src/testing/heatwave/wire.js';
@@ -165,6 +166,8 @@ describe('SET', () => {
     ['SET autocommit = 0,'],
     ['SET autocommit = 0 extra'],
     ['SET @user_variable = 1'],
+    ['SET @@ = 1'],
+    ['SET @@global. = 1'],
     ['SET TRANSACTION ISOLATION LEVEL READ COMMITTED'],
     ['SET SESSION TRANSACTION READ ONLY'],
     ["SET NAMES 'utf8mb4' COLLATE"],
@@ -237,6 +240,8 @@ describe('SELECT', () => {
     ["SELECT 'text'"],
     ['SELECT @x'],
     ['SELECT @@persist.autocommit'],
+    ['SELECT @@'],
+    ['SELECT @@session.'],
     ["SELECT 'unterminated"],
     ['SELECT 1 /* unterminated'],
     ['SELECT `unterminated'],
@@ -325,5 +330,40 @@ describe('normalizeTimeZone', () => {
     ['../../etc/passwd', undefined],
   ])('%j -> %j', (given, expected) => {
     expect(normalizeTimeZone(given)).toBe(expected);
+  });
+});
+
+describe('never throws', () => {
+  const statements = [
+    "SET NAMES 'utf8mb4' COLLATE 'utf8mb4_0900_ai_ci'",
+    'SET @@session.autocommit = OFF',
+    "SET sql_mode = 'ANSI', time_zone = '+01:00', character_set_results = NULL",
+    "SELECT USER() AS `u`, @@session.autocommit, -1 'n', CURRENT_USER",
+    "SHOW SESSION STATUS LIKE 'Ssl_cipher'",
+    'START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT',
+  ];
+
+  it('on every cut of the statements clients send: a reply, and a session only a SET or transaction statement changes', () => {
+    for (const sql of statements) {
+      for (let i = 0; i <= sql.length; i++) {
+        const before = fresh();
+        const { reply, session } = runStatement(sql.slice(0, i), before);
+        expect(['ok', 'rows', 'error']).toContain(reply.kind);
+        if (reply.kind !== 'ok') expect(session).toBe(before);
+      }
+    }
+  });
+
+  it('on any text, SQL-ish or not', () => {
+    const sqlish = fc
+      .array(fc.constantFrom('SELECT', 'SET', 'NAMES', '@@', '@@session.', 'autocommit', '=', ':=', ',', ';', "'", '"', '`', '/*', '*/', '-- ', '#', '\\', '(', ')', '-', '1', 'NULL', 'DEFAULT', 'GLOBAL', 'COLLATE', 'AS', ' ', '\n', '\0', '\u00e9'), { maxLength: 20 })
+      .map((parts) => parts.join(' '));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 80 }), sqlish), (sql) => {
+        const { reply } = runStatement(sql, fresh());
+        return ['ok', 'rows', 'error'].includes(reply.kind);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
