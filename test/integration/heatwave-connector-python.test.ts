@@ -99,6 +99,7 @@ async function connectorPython(
     PATH: process.env.PATH ?? '',
     HOME: files.home,
     PYTHONWARNINGS: 'ignore',
+    PYTHONDONTWRITEBYTECODE: '1',
     // The plugin imports the OCI SDK only for oci.config.from_file; a small stand-in serves where it is missing.
     ...(python.oci ? {} : { PYTHONPATH: join(fixtures, 'oci-shim') }),
   };
