@@ -529,14 +529,18 @@ export function runStatement(sql: string, session: SessionState): { reply: State
   }
   if (t.keyword('START')) {
     if (!t.keyword('TRANSACTION')) return parse();
-    // Characteristics: READ ONLY | READ WRITE | WITH CONSISTENT SNAPSHOT, comma-separated.
-    do {
-      if (t.keyword('READ')) {
-        if (!t.keyword('ONLY') && !t.keyword('WRITE')) return parse();
-      } else if (t.keyword('WITH')) {
-        if (!t.keyword('CONSISTENT') || !t.keyword('SNAPSHOT')) return parse();
-      }
-    } while (t.symbol(','));
+    // Optional characteristics, comma-separated: READ ONLY | READ WRITE | WITH CONSISTENT SNAPSHOT.
+    // `undefined`: none here; false: one begun but malformed.
+    const characteristic = (): boolean | undefined => {
+      if (t.keyword('READ')) return t.keyword('ONLY') || t.keyword('WRITE');
+      if (t.keyword('WITH')) return t.keyword('CONSISTENT') && t.keyword('SNAPSHOT');
+      return undefined;
+    };
+    const first = characteristic();
+    if (first === false) return parse();
+    if (first) {
+      while (t.symbol(',')) if (characteristic() !== true) return parse();
+    }
     return t.atEnd() ? ok({ ...session, inTransaction: true }) : parse();
   }
   if (t.keyword('COMMIT') || t.keyword('ROLLBACK')) {

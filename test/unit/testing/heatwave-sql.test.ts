@@ -277,7 +277,7 @@ describe('transactions and status flags', () => {
     expect(sessionStatus(run('BEGIN', 'SET autocommit = 1').session)).toBe(SERVER_STATUS_AUTOCOMMIT | SERVER_STATUS_IN_TRANS);
   });
 
-  it.each(['START', 'START TRANSACTION READ', 'BEGIN NOW', 'COMMIT AND CHAIN'])('%s: ERR 1064', (sql) => {
+  it.each(['START', 'START TRANSACTION READ', 'START TRANSACTION ,', 'START TRANSACTION READ ONLY,', 'START TRANSACTION WITH SNAPSHOT', 'BEGIN NOW', 'COMMIT AND CHAIN'])('%s: ERR 1064', (sql) => {
     expect(error(sql)).toMatchObject({ code: 1064 });
   });
 
