@@ -6,6 +6,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ociKeyFingerprint, startHeatwaveEmulator, type HeatwaveEmulator, type HeatwaveLogin } from '../../src/testing/heatwave/server.js';
 import { selfSignedCert } from '../../scripts/servers/tls.mjs';
+import { emulatorCertificates } from '../../src/testing/certificates.js';
 
 interface Rsa {
   publicKey: KeyObject;
@@ -168,6 +169,27 @@ describe('API-key logins', () => {
     await conn.end();
   });
 
+  it('answers SET and SELECT @@variables as MySQL does, with the status flags of the session', async () => {
+    const conn = await connect('iam_alice', alice);
+    const [names] = await conn.query("SET NAMES 'utf8mb4' COLLATE 'utf8mb4_unicode_ci'");
+    expect(names).toMatchObject({ affectedRows: 0, serverStatus: 0x0002 });
+    const [off] = await conn.query('SET @@session.autocommit = OFF');
+    expect(off).toMatchObject({ serverStatus: 0x0000 });
+    expect((await conn.query('SELECT @@session.autocommit, @@collation_connection AS c, @@version_comment'))[0]).toEqual([
+      { '@@session.autocommit': 0, c: 'utf8mb4_unicode_ci', '@@version_comment': 'MySQL Enterprise - Cloud' },
+    ]);
+    expect((await conn.query('BEGIN'))[0]).toMatchObject({ serverStatus: 0x0001 });
+    expect((await conn.query('COMMIT'))[0]).toMatchObject({ serverStatus: 0x0000 });
+    await conn.query('SET character_set_results = NULL, autocommit = 1');
+    expect((await conn.query('SELECT @@character_set_results r, @@autocommit a'))[0]).toEqual([{ r: null, a: 1 }]);
+    await expect(conn.query('SELECT @@no_such_variable')).rejects.toMatchObject({ errno: 1193, sqlState: 'HY000', message: "Unknown system variable 'no_such_variable'" });
+    await expect(conn.query('SET GLOBAL wait_timeout = 1')).rejects.toMatchObject({ errno: 1227, sqlState: '42000' });
+    await expect(conn.query("SET time_zone = 'Nowhere/Never'")).rejects.toMatchObject({ errno: 1298 });
+    // A refused SET leaves the session as it was, and the session goes on.
+    expect((await conn.query('SELECT @@time_zone, CURRENT_USER()'))[0]).toEqual([{ '@@time_zone': 'SYSTEM', 'CURRENT_USER()': 'iam_alice@%' }]);
+    await conn.end();
+  });
+
   it('a user in a mapped group logs in through the anonymous account as the proxy user', async () => {
     const conn = await connect('bob', bob);
     const who = await whoami(conn);
@@ -270,6 +292,27 @@ describe('security-token logins', () => {
     expect(lastLogin()).toMatchObject({ ok: true, method: 'security-token', principal: CAROL, currentUser: 'iam_carol@%' });
     expect(JSON.stringify(lastLogin())).not.toContain('eyJ');
     await conn.end();
+  });
+
+  it.each([
+    ['\\n', '\n'],
+    ['\\r\\n', '\r\n'],
+  ])('accepts a token read from a file that ends in %s, as the C plugin and dbtoken trim it', async (_name, end) => {
+    const conn = await tokenLogin(`${jwt({ sub: CAROL, exp: inAnHour(), jwk: sessionJwk })}${end}`);
+    expect(await whoami(conn)).toEqual({ 'USER()': 'iam_carol@127.0.0.1', 'CURRENT_USER()': 'iam_carol@%' });
+    expect(lastLogin()).toMatchObject({ ok: true, method: 'security-token', principal: CAROL });
+    expect(JSON.parse(lastLogin().reply.toString()).token.endsWith(end)).toBe(true);
+    await conn.end();
+  });
+
+  it.each([
+    ['a newline inside', (t: string) => t.replace('.', '.\n')],
+    ['a space inside', (t: string) => t.replace('.', ' .')],
+    ['text after a newline', (t: string) => `${t}\ngarbage`],
+    ['a second token on the next line', (t: string) => `${t}\r\n${t}\r\n`],
+  ])('still refuses a token with %s', async (_name, spoil) => {
+    await expect(tokenLogin(spoil(jwt({ sub: CAROL, exp: inAnHour(), jwk: sessionJwk })))).rejects.toMatchObject({ errno: 1045 });
+    expect(lastLogin()).toMatchObject({ ok: false, method: 'security-token', reason: 'malformed security token' });
   });
 
   it('accepts the jwk claim as a JSON string too', async () => {
@@ -398,7 +441,7 @@ describe('wire format', () => {
     expect([45, 255]).toContain(charset);
     expect(status).toBe(2);
     for (const flag of [0x1, 0x8, 0x200, 0x2000, 0x8000, 0x80000, 0x200000]) expect(caps & flag).toBe(flag);
-    expect(caps & 0x800).toBe(0); // no TLS configured
+    expect(caps & 0x800).toBe(0x800); // TLS of its own
     expect(caps & 0x1000000).toBe(0); // no CLIENT_DEPRECATE_EOF
 
     // HandshakeResponse41 with a 1-byte auth-response length, written one byte at a time.
@@ -475,6 +518,10 @@ describe('without an anonymous account, and over TLS', () => {
     expect(cipher).toMatch(/^TLS_|-/);
     expect((await conn.query('show status like \'ssl_cipher\';'))[0]).toEqual([{ Variable_name: 'Ssl_cipher', Value: cipher }]);
     await conn.end();
+  });
+
+  it('hands back the given certificate as its CA', () => {
+    expect(tlsHw.ca).toBe(cert);
   });
 
   it('upgrades when the SSLRequest and the TLS ClientHello arrive in one chunk', async () => {
@@ -559,4 +606,114 @@ it('close() drops open connections and stops listening', async () => {
   await server.close();
   await expect(conn.query('SELECT 1')).rejects.toThrow();
   await expect(mysql.createConnection({ host: server.host, port: server.port, user: 'iam_alice' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+});
+
+it('the default nonce is 32 bytes of 1..127 without $, as a MySQL scramble: never a NUL at the end', async () => {
+  const server = await startHeatwaveEmulator({
+    iamUsers: [{ ocid: ALICE, apiKeys: [{ fingerprint: alice.fingerprint, publicKey: alice.pem }] }],
+    mysqlUsers: [{ name: 'iam_alice', iamUser: ALICE }],
+  });
+  try {
+    const seen: Buffer[] = [];
+    for (let i = 0; i < 64; i++) {
+      const conn = await connect('iam_alice', { ...alice, seen }, {}, server);
+      await conn.end();
+    }
+    expect(seen).toHaveLength(64);
+    expect(server.logins.map((l) => l.ok)).toEqual(Array(64).fill(true));
+    for (const nonce of seen) {
+      expect(nonce.length).toBe(32);
+      expect([...nonce].filter((b) => b === 0x00 || b === 0x24 || b > 0x7f)).toEqual([]);
+    }
+    // Random, not fixed: no two connections got the same nonce.
+    expect(new Set(seen.map((n) => n.toString('hex'))).size).toBe(64);
+  } finally {
+    await server.close();
+  }
+});
+
+describe('TLS of its own', () => {
+  const users = {
+    iamUsers: [{ ocid: ALICE, apiKeys: [{ fingerprint: alice.fingerprint, publicKey: alice.pem }] }],
+    mysqlUsers: [{ name: 'iam_alice', iamUser: ALICE }],
+  };
+
+  it('without a tls option, serves TLS with a certificate for 127.0.0.1 and localhost, signed by the CA it returns', async () => {
+    const server = await startHeatwaveEmulator(users);
+    try {
+      const ca = new crypto.X509Certificate(server.ca!);
+      expect(ca.ca).toBe(true);
+      // mysql2 verifies the chain and the host name (127.0.0.1) against ssl.ca.
+      const conn = await connect('iam_alice', alice, { ssl: { ca: server.ca! } }, server);
+      expect(await whoami(conn)).toEqual({ 'USER()': 'iam_alice@127.0.0.1', 'CURRENT_USER()': 'iam_alice@%' });
+      const stream = (conn.connection as unknown as { stream: tls.TLSSocket }).stream;
+      const leaf = stream.getPeerX509Certificate()!;
+      expect(leaf.checkIssued(ca)).toBe(true);
+      expect(leaf.checkHost('localhost')).toBe('localhost');
+      expect(lastLogin(server)).toMatchObject({ ok: true, tls: true });
+      expect(((await conn.query("SHOW STATUS LIKE 'Ssl_cipher'"))[0] as { Value: string }[])[0]!.Value).toBe(stream.getCipher().name);
+      await conn.end();
+      // Clients that do not ask for TLS are still served.
+      const plain = await connect('iam_alice', alice, {}, server);
+      await plain.end();
+      expect(lastLogin(server)).toMatchObject({ ok: true, tls: false });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('makes a new CA for each emulator, which the others do not trust', async () => {
+    const one = await startHeatwaveEmulator(users);
+    const two = await startHeatwaveEmulator(users);
+    try {
+      expect(one.ca).not.toBe(two.ca);
+      await expect(connect('iam_alice', alice, { ssl: { ca: one.ca! } }, two)).rejects.toThrow(/certificate/i);
+      expect(two.logins).toEqual([]);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it('takes a certificate signed by a CA of the caller, and hands back tls.ca', async () => {
+    const made = emulatorCertificates(['localhost', '127.0.0.1'], 'caller');
+    const server = await startHeatwaveEmulator({ ...users, tls: { key: made.serverKey, cert: made.serverCert, ca: made.ca } });
+    try {
+      expect(server.ca).toBe(made.ca);
+      const conn = await connect('iam_alice', alice, { ssl: { ca: server.ca! } }, server);
+      await conn.end();
+      expect(lastLogin(server)).toMatchObject({ ok: true, tls: true });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('tls: false offers no TLS: no CLIENT_SSL in the greeting, no ca, and a client that wants TLS is told so', async () => {
+    const server = await startHeatwaveEmulator({ ...users, tls: false });
+    try {
+      expect(server.ca).toBeUndefined();
+      const c = rawClient(server.port);
+      const hello = await c.packet();
+      const capsLow = hello.payload.readUInt16LE(hello.payload.indexOf(0, 1) + 1 + 4 + 9);
+      expect(capsLow & 0x800).toBe(0);
+      c.socket.destroy();
+      await expect(connect('iam_alice', alice, { ssl: {} }, server)).rejects.toMatchObject({ code: 'HANDSHAKE_NO_SSL_SUPPORT' });
+      const conn = await connect('iam_alice', alice, {}, server);
+      await conn.end();
+      expect(lastLogin(server)).toMatchObject({ ok: true, tls: false });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each([
+    ['a key that is not PEM', { key: 'not a key', cert: selfSignedCert().cert }, /tls\.key and tls\.cert are not a usable PEM key and certificate/],
+    ['a key that does not match the certificate', { key: emulatorCertificates(['localhost'], 'x').serverKey, cert: selfSignedCert().cert }, /tls\.key is not the key of the certificate in tls\.cert/],
+    ['no cert', { key: selfSignedCert().key }, /tls must be \{ key, cert, ca\? \}/],
+  ])('fails to start with %s, naming the option and never quoting the key', async (_name, given, message) => {
+    const err = await startHeatwaveEmulator({ ...users, tls: given as { key: string; cert: string } }).catch((e: unknown) => e);
+    if (!(err instanceof Error)) await (err as HeatwaveEmulator).close();
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).not.toMatch(/BEGIN|PRIVATE/);
+  });
 });

@@ -1,6 +1,7 @@
-import { constants, createHash, createPublicKey, randomBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { constants, createHash, createPrivateKey, createPublicKey, randomBytes, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
+import { emulatorCertificates } from '../certificates.js';
 import { closeServer, listen, trackSockets } from '../local-server.js';
 import { isObject, STANDARD_BASE64, verifySecurityToken } from '../security-token.js';
 import {
@@ -10,22 +11,23 @@ import {
   ER_ACCESS_DENIED,
   ER_HANDSHAKE,
   ER_OUT_OF_ORDER,
-  ER_PARSE,
   ER_UNKNOWN_COM,
   errPacket,
   greeting,
   isSslRequest,
+  newNonce,
   okPacket,
   parseCommand,
   parseHandshakeResponse,
   parseOciAuthReply,
   readPacket,
   SERVER_CAPABILITIES,
+  SERVER_VERSION,
   textResultSet,
   toScramble,
-  type ColumnSpec,
   type Packet,
 } from './wire.js';
+import { newSession, runStatement, sessionStatus } from './sql.js';
 
 /**
  * One API signing key registered on an OCI IAM user.
@@ -184,12 +186,12 @@ export interface HeatwaveGroupMappingUser {
 export type HeatwaveMysqlUser = HeatwaveDirectUser | HeatwaveGroupMappingUser;
 
 /**
- * Certificate and key that the emulator's TLS uses.
+ * Certificate and key for the emulator's TLS, in place of the ones it makes for itself.
  *
  * @example
  * ```ts
  * const tls: HeatwaveTlsOptions = { key: readFileSync('server.key', 'utf8'), cert: readFileSync('server.crt', 'utf8') };
- * const emulator = await startHeatwaveEmulator({ iamUsers, mysqlUsers, tls }); // clients pass ssl: { ca }
+ * const emulator = await startHeatwaveEmulator({ iamUsers, mysqlUsers, tls }); // clients pass ssl: { ca: emulator.ca }
  * ```
  */
 export interface HeatwaveTlsOptions {
@@ -211,6 +213,16 @@ export interface HeatwaveTlsOptions {
    * ```
    */
   cert: string;
+  /**
+   * The PEM certificate of the CA that signed `cert`, handed back as {@link HeatwaveEmulator.ca}.
+   * Default `cert` itself, which is right for a self-signed certificate.
+   *
+   * @example
+   * ```ts
+   * const tls = { key: serverKeyPem, cert: serverCertPem, ca: readFileSync('ca.crt', 'utf8') };
+   * ```
+   */
+  ca?: string | undefined;
 }
 
 /**
@@ -261,15 +273,18 @@ export interface HeatwaveEmulatorOptions {
    */
   mysqlUsers: readonly HeatwaveMysqlUser[];
   /**
-   * Serve TLS: the greeting advertises CLIENT_SSL and an SSLRequest upgrades the connection.
-   * Clients that do not ask for TLS are still served in plain text. Default: no TLS.
+   * The server's TLS. The greeting advertises CLIENT_SSL, and an SSLRequest upgrades the connection;
+   * clients that do not ask for TLS are still served in plain text, as MySQL does unless a user
+   * `REQUIRE SSL`. Default: a certificate for `localhost`, `127.0.0.1` and `host`, signed by a CA the
+   * emulator makes in memory at start and hands back as {@link HeatwaveEmulator.ca}. Give a certificate
+   * and key to use them instead, or `false` for a server that offers no TLS at all.
    *
    * @example
    * ```ts
-   * const tls = { key: keyPem, cert: certPem };
+   * const tls = { key: keyPem, cert: certPem };   // or false: the greeting does not offer TLS
    * ```
    */
-  tls?: HeatwaveTlsOptions | undefined;
+  tls?: HeatwaveTlsOptions | false | undefined;
   /**
    * The clock, in milliseconds since the epoch, for security-token expiry. Default `Date.now`.
    *
@@ -281,8 +296,9 @@ export interface HeatwaveEmulatorOptions {
    */
   now?: (() => number) | undefined;
   /**
-   * Makes each connection's nonce. Default 32 random bytes. Lets a test send nonces with `0x00` or `0xFE`
-   * bytes, or an empty one (which the emulator always refuses after reading the reply).
+   * Makes each connection's nonce. Default: 32 random bytes made 7-bit, with no NUL and no `$`, as a MySQL
+   * server makes its scrambles. Lets a test send nonces with `0x00` or `0xFE` bytes, or an empty one (which
+   * the emulator always refuses after reading the reply).
    *
    * @example
    * ```ts
@@ -459,6 +475,17 @@ export interface HeatwaveEmulator {
    */
   readonly port: number;
   /**
+   * The PEM certificate that a client trusts to verify the emulator's TLS: the CA the emulator made for
+   * its own certificate (which names `localhost`, `127.0.0.1` and the host), or, with
+   * {@link HeatwaveEmulatorOptions.tls}, that option's `ca` (default its `cert`). `undefined` with `tls: false`.
+   *
+   * @example
+   * ```ts
+   * const conn = await mysql.createConnection({ host: emulator.host, port: emulator.port, user: 'iam_alice', ssl: { ca: emulator.ca }, authPlugins });
+   * ```
+   */
+  readonly ca: string | undefined;
+  /**
    * Every login attempt so far, in order, with its verdict.
    *
    * @example
@@ -478,7 +505,6 @@ export interface HeatwaveEmulator {
   close(): Promise<void>;
 }
 
-const SERVER_VERSION = '8.4.2-heatwave-emulator';
 const OCI_PLUGIN = 'authentication_oci_client';
 
 class ConnectionClosed extends Error {}
@@ -576,12 +602,19 @@ type Account = { kind: 'direct'; name: string; iamUser: string } | { kind: 'grou
  * over the nonce, and the security `token` when there is one) against {@link HeatwaveEmulatorOptions.iamUsers},
  * maps the IAM user to a MySQL account, and answers OK or ERR 1045 (SQLSTATE 28000).
  *
- * Once logged in, a session answers `SELECT USER(), CURRENT_USER()` (also `CURRENT_USER` without
- * parentheses, `SESSION_USER()`, `SYSTEM_USER()`, integer literals such as `SELECT 1`, and aliases;
- * as on MySQL, an alias that is a reserved word, such as `current_user`, must be quoted),
- * `SHOW SESSION STATUS LIKE 'Ssl_cipher'` (the cipher over TLS, else ''), COM_PING and COM_QUIT;
- * any other query gets ERR 1064. Nothing is logged, and no record holds a
- * token or signature where printing it would show them.
+ * It offers TLS as MySQL does, with a certificate signed by a CA of its own ({@link HeatwaveEmulator.ca})
+ * unless {@link HeatwaveEmulatorOptions.tls} says otherwise, and serves clients that do not ask for TLS too.
+ *
+ * Once logged in, a session answers what clients send around a login, as MySQL 8.4 does:
+ * `SELECT USER(), CURRENT_USER()` (also `CURRENT_USER` without parentheses, `SESSION_USER()`,
+ * `SYSTEM_USER()`, integer literals such as `SELECT 1`, `@@[session.|global.]` system variables such as
+ * `@@session.autocommit`, `@@version` or `@@sql_mode`, and aliases; as on MySQL, an alias that is a
+ * reserved word, such as `current_user`, must be quoted); `SET` of session variables,
+ * `SET NAMES … [COLLATE …]` and `SET CHARACTER SET …` (what MySQL Connector/Python sends after logging
+ * in), with MySQL's errors for unknown variables and bad values; `BEGIN`, `START TRANSACTION`, `COMMIT`
+ * and `ROLLBACK`, with the status flags that go with them; `SHOW SESSION STATUS LIKE 'Ssl_cipher'` (the
+ * cipher over TLS, else ''); COM_PING and COM_QUIT. Any other query gets ERR 1064. Nothing is logged, and
+ * no record holds a token or signature where printing it would show them.
  *
  * @example
  * ```ts
@@ -600,6 +633,7 @@ type Account = { kind: 'direct'; name: string; iamUser: string } | { kind: 'grou
  *   host: emulator.host,
  *   port: emulator.port,
  *   user: 'iam_alice',
+ *   ssl: { ca: emulator.ca },
  *   authPlugins: {
  *     authentication_oci_client: () => (nonce: Buffer) =>
  *       Buffer.from(JSON.stringify({ fingerprint, signature: crypto.sign('sha256', nonce, privateKey).toString('base64'), token: '' })),
@@ -641,9 +675,11 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     }
   }
   const now = options.now ?? Date.now;
-  const makeNonce = options.nonce ?? (() => randomBytes(32));
-  const tlsOptions = options.tls;
-  const capabilities = SERVER_CAPABILITIES | (tlsOptions ? CLIENT_SSL : 0);
+  const makeNonce = options.nonce ?? (() => newNonce(randomBytes));
+  const host = options.host ?? '127.0.0.1';
+  const tlsOptions = serverTls(options.tls, host);
+  const secureContext = tlsOptions ? secureContextOf(tlsOptions) : undefined;
+  const capabilities = SERVER_CAPABILITIES | (secureContext ? CLIENT_SSL : 0);
 
   const logins: HeatwaveLogin[] = [];
   const server: Server = createServer();
@@ -728,12 +764,12 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     let expectedSeq = 1;
     if (packet.seq !== expectedSeq) return fail(packet.seq + 1, ER_OUT_OF_ORDER, '08S01', 'Got packets out of order');
     if (isSslRequest(packet.payload)) {
-      if (!tlsOptions) return void raw.destroy();
+      if (!secureContext) return void raw.destroy();
       raw.off('data', onData);
       raw.pause();
       const rest = reader.take();
       if (rest.length > 0) raw.unshift(rest);
-      const secured = new TLSSocket(raw, { isServer: true, key: tlsOptions.key, cert: tlsOptions.cert });
+      const secured = new TLSSocket(raw, { isServer: true, secureContext });
       sockets.add(secured);
       secured.on('data', onData);
       secured.on('end', () => reader.close());
@@ -800,7 +836,7 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     const { method, principal, currentUser } = verdict;
     record({ ...base, ok: true, method, principal, currentUser }, reply);
     send(seq, okPacket());
-    const session = { user: `${user}@${clientHost}`, currentUser, cipher: out instanceof TLSSocket ? (out.getCipher()?.name ?? '') : '' };
+    let session = newSession({ user: `${user}@${clientHost}`, currentUser, cipher: out instanceof TLSSocket ? (out.getCipher()?.name ?? '') : '' });
 
     // 10. Commands.
     for (;;) {
@@ -809,14 +845,13 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
       const command = parseCommand(cmd.payload);
       if (command.kind === 'quit') return void out.end();
       if (command.kind === 'ping') {
-        send(1, okPacket());
+        send(1, okPacket(sessionStatus(session)));
       } else if (command.kind === 'query') {
-        const result = runQuery(command.sql, session);
-        if (!result) {
-          send(1, errPacket(ER_PARSE, '42000', "You have an error in your SQL syntax; the HeatWave emulator answers only SELECT USER(), CURRENT_USER(), SELECT <integer> and SHOW SESSION STATUS LIKE 'Ssl_cipher'"));
-          continue;
-        }
-        textResultSet(result.columns, result.row).forEach((payload, i) => send(i + 1, payload));
+        const { reply, session: after } = runStatement(command.sql, session);
+        session = after;
+        if (reply.kind === 'error') send(1, errPacket(reply.error.code, reply.error.sqlState, reply.error.message));
+        else if (reply.kind === 'ok') send(1, okPacket(sessionStatus(session)));
+        else textResultSet(reply.columns, reply.row, sessionStatus(session)).forEach((payload, i) => send(i + 1, payload));
       } else {
         send(1, errPacket(ER_UNKNOWN_COM, '08S01', 'Unknown command'));
       }
@@ -827,56 +862,33 @@ export async function startHeatwaveEmulator(options: HeatwaveEmulatorOptions): P
     socket.on('error', () => socket.destroy());
     serve(socket).catch(() => socket.destroy());
   });
-  const host = options.host ?? '127.0.0.1';
   const port = await listen(server, host, options.port ?? 0);
-  return { host, port, logins, close: () => closeServer(server, sockets) };
+  return { host, port, ca: tlsOptions?.ca, logins, close: () => closeServer(server, sockets) };
 }
 
-const ITEM =
-  /^(user\s*\(\s*\)|current_user(?:\s*\(\s*\))?|session_user\s*\(\s*\)|system_user\s*\(\s*\)|[-+]?\d+)(?:\s+(?:as\s+)?(`[^`]+`|'[^']*'|"[^"]*"|[A-Za-z_$][\w$]*))?$/i;
-
-/**
- * MySQL 8.4's reserved words that a query of the emulator's kind could use as an alias: MySQL
- * answers 1064 to them unquoted (`AS current_user`), and takes them quoted (`AS \`current_user\``).
- */
-const RESERVED = new Set(
-  (
-    'accessible add all alter and as asc by call case check column condition constraint create cross current_date current_time ' +
-    'current_timestamp current_user database databases default delete desc distinct div drop else exists false for from function ' +
-    'grant group having if in index inner insert interval into is join key keys left like limit localtime localtimestamp match ' +
-    'mod not null on or order outer primary range rank read references regexp rename replace require return revoke right row ' +
-    'rows schema schemas select set show system table then to true union unique update usage use using utc_date utc_time ' +
-    'utc_timestamp values when where with write xor'
-  ).split(' '),
-);
-
-/** The one-row result of the few statements the emulator understands, or `undefined`. */
-function runQuery(sql: string, session: { user: string; currentUser: string; cipher: string }): { columns: ColumnSpec[]; row: string[] } | undefined {
-  // How a client asks MySQL whether its session is encrypted: '' when it is not.
-  if (/^\s*show\s+(?:session\s+)?status\s+like\s+'ssl_cipher'[\s;]*$/i.test(sql)) {
-    return { columns: [{ name: 'Variable_name', kind: 'string', length: 64 * 4 }, { name: 'Value', kind: 'string', length: 1024 * 4 }], row: ['Ssl_cipher', session.cipher] };
-  }
-  const m = /^\s*select\s+([\s\S]*?)[\s;]*$/i.exec(sql);
-  if (!m) return undefined;
-  const columns: ColumnSpec[] = [];
-  const row: string[] = [];
-  for (const raw of m[1]!.split(',')) {
-    const item = raw.trim();
-    const parts = ITEM.exec(item);
-    if (!parts) return undefined;
-    const expr = parts[1]!;
-    const alias = parts[2];
-    if (alias !== undefined && RESERVED.has(alias.toLowerCase())) return undefined;
-    const name = alias === undefined ? expr : /^[`'"]/.test(alias) ? alias.slice(1, -1) : alias;
-    const fn = expr.toLowerCase().replace(/[\s()]/g, '');
-    if (/^[-+]?\d+$/.test(expr)) {
-      const value = BigInt(expr).toString();
-      columns.push({ name, kind: 'integer', length: value.length });
-      row.push(value);
-    } else {
-      columns.push({ name, kind: 'string', length: 288 * 4 });
-      row.push(fn === 'current_user' ? session.currentUser : session.user);
+/** The key, certificate and CA the emulator serves TLS with: the ones given, or its own; none for `false`. */
+function serverTls(tls: HeatwaveTlsOptions | false | undefined, host: string): { key: string; cert: string; ca: string } | undefined {
+  if (tls === false) return undefined;
+  if (tls !== undefined) {
+    if (typeof tls !== 'object' || tls === null || typeof tls.key !== 'string' || typeof tls.cert !== 'string') {
+      throw new TypeError('tls must be { key, cert, ca? } as PEM strings, or false');
     }
+    return { key: tls.key, cert: tls.cert, ca: tls.ca ?? tls.cert };
   }
-  return columns.length > 0 ? { columns, row } : undefined;
+  const made = emulatorCertificates([...new Set(['localhost', '127.0.0.1', host])], 'dbtoken HeatWave emulator');
+  return { key: made.serverKey, cert: made.serverCert, ca: made.ca };
+}
+
+/** One TLS context for every connection; a key or certificate that TLS cannot use fails the start. */
+function secureContextOf(tls: { key: string; cert: string }): SecureContext {
+  let matches = false;
+  let context: SecureContext;
+  try {
+    context = createSecureContext({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' });
+    matches = new X509Certificate(tls.cert).checkPrivateKey(createPrivateKey(tls.key));
+  } catch (err) {
+    throw new TypeError('tls.key and tls.cert are not a usable PEM key and certificate', { cause: err });
+  }
+  if (!matches) throw new TypeError('tls.key is not the key of the certificate in tls.cert');
+  return context;
 }

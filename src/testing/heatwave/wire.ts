@@ -32,7 +32,10 @@ export const SERVER_CAPABILITIES =
   CLIENT_CONNECT_ATTRS |
   CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
 
+export const SERVER_STATUS_IN_TRANS = 0x0001;
 export const SERVER_STATUS_AUTOCOMMIT = 0x0002;
+/** What the greeting and `@@version` say. */
+export const SERVER_VERSION = '8.4.2-heatwave-emulator';
 export const CHARSET_UTF8MB4 = 255;
 export const CHARSET_BINARY = 63;
 
@@ -196,18 +199,18 @@ export function lenencString(s: string | Buffer): Buffer {
   return Buffer.concat([lenencInt(b.length), b]);
 }
 
-/** An OK packet with no rows affected, no insert id and autocommit on. */
-export function okPacket(): Buffer {
+/** An OK packet with no rows affected, no insert id, and the session's status flags (default: autocommit on). */
+export function okPacket(status = SERVER_STATUS_AUTOCOMMIT): Buffer {
   const tail = Buffer.alloc(4);
-  tail.writeUInt16LE(SERVER_STATUS_AUTOCOMMIT, 0);
+  tail.writeUInt16LE(status, 0);
   return Buffer.concat([Buffer.from([0x00, 0x00, 0x00]), tail]);
 }
 
 /** An EOF packet: clients without CLIENT_DEPRECATE_EOF expect one after the columns and after the rows. */
-export function eofPacket(): Buffer {
+export function eofPacket(status = SERVER_STATUS_AUTOCOMMIT): Buffer {
   const b = Buffer.alloc(5);
   b[0] = 0xfe;
-  b.writeUInt16LE(SERVER_STATUS_AUTOCOMMIT, 3);
+  b.writeUInt16LE(status, 3);
   return b;
 }
 
@@ -229,6 +232,19 @@ export function toScramble(random: Buffer): Buffer {
     b[i] = c;
   }
   return b;
+}
+
+/** The length of the nonce the emulator sends by default in the AuthSwitchRequest. */
+export const NONCE_LENGTH = 32;
+
+/**
+ * A nonce for `authentication_oci_client`, made of `random(NONCE_LENGTH)` bytes the way MySQL makes its
+ * scrambles ({@link toScramble}): no byte is NUL. It matters: Connector/Python's pure-Python protocol drops
+ * one trailing NUL from the AuthSwitchRequest data before signing, so a nonce ending in 0x00 would fail
+ * about one login in 256 for a reason no real server shows.
+ */
+export function newNonce(random: (size: number) => Buffer): Buffer {
+  return toScramble(random(NONCE_LENGTH));
 }
 
 /** What the server says about itself in {@link greeting}. */
@@ -317,7 +333,12 @@ export interface OciAuthReply {
   fingerprint: string;
   /** Standard base64 of the RSA-SHA256 signature over the nonce, as the client sent it (not yet checked). */
   signature: string;
-  /** The security token, or `''` for an API-key login. */
+  /**
+   * The security token, or `''` for an API-key login. Whitespace around it is dropped: MySQL's C plugin and
+   * dbtoken trim the `security_token_file` they read, while Connector/Python sends the file as it is, so a
+   * token file ending in a newline must log in all the same. Whitespace inside the token is kept (and the
+   * token then fails its checks).
+   */
   token: string;
 }
 
@@ -329,7 +350,7 @@ export function parseOciAuthReply(reply: Buffer): Verdict<OciAuthReply> {
   if (typeof obj.fingerprint !== 'string') return { ok: false, reason: 'reply has no fingerprint' };
   if (typeof obj.signature !== 'string') return { ok: false, reason: 'reply has no signature' };
   if (obj.token !== undefined && typeof obj.token !== 'string') return { ok: false, reason: 'reply token is not a string' };
-  return { ok: true, value: { fingerprint: obj.fingerprint, signature: obj.signature, token: obj.token ?? '' } };
+  return { ok: true, value: { fingerprint: obj.fingerprint, signature: obj.signature, token: (obj.token ?? '').trim() } };
 }
 
 /** A command packet after login. */
@@ -344,11 +365,13 @@ export function parseCommand(payload: Buffer): Command {
   return { kind: 'unknown', code };
 }
 
-/** A result column: its name, whether it holds text or an integer, and its display width. */
+/** A result column: its name, whether it holds text or an integer, its display width, and whether it may be NULL. */
 export interface ColumnSpec {
   name: string;
   kind: 'string' | 'integer';
   length: number;
+  /** Default false: the column is flagged NOT_NULL. */
+  nullable?: boolean | undefined;
 }
 
 /** A ColumnDefinition41 packet for a column of no table, as `SELECT USER()` or `SELECT 1` gives. */
@@ -359,13 +382,13 @@ export function columnDefinition(col: ColumnSpec): Buffer {
     fixed.writeUInt16LE(CHARSET_UTF8MB4, 1);
     fixed.writeUInt32LE(col.length, 3);
     fixed[7] = TYPE_VAR_STRING;
-    fixed.writeUInt16LE(0x0001, 8); // NOT_NULL
+    fixed.writeUInt16LE(col.nullable ? 0 : 0x0001, 8); // NOT_NULL
     fixed[10] = 0x1f;
   } else {
     fixed.writeUInt16LE(CHARSET_BINARY, 1);
     fixed.writeUInt32LE(col.length, 3);
     fixed[7] = TYPE_LONGLONG;
-    fixed.writeUInt16LE(0x8081, 8); // NOT_NULL | BINARY | NUM
+    fixed.writeUInt16LE(col.nullable ? 0x8080 : 0x8081, 8); // [NOT_NULL |] BINARY | NUM
     fixed[10] = 0;
   }
   return Buffer.concat([
@@ -381,8 +404,9 @@ export function columnDefinition(col: ColumnSpec): Buffer {
 
 /**
  * The payloads of a text result set with one row, in the order they are sent (sequence ids 1, 2, …):
- * column count, column definitions, EOF, the row, EOF.
+ * column count, column definitions, EOF, the row (a NULL is the byte 0xFB), EOF with the session's status.
  */
-export function textResultSet(columns: readonly ColumnSpec[], row: readonly string[]): Buffer[] {
-  return [lenencInt(columns.length), ...columns.map(columnDefinition), eofPacket(), Buffer.concat(row.map((v) => lenencString(v))), eofPacket()];
+export function textResultSet(columns: readonly ColumnSpec[], row: readonly (string | null)[], status = SERVER_STATUS_AUTOCOMMIT): Buffer[] {
+  const values = row.map((v) => (v === null ? Buffer.from([0xfb]) : lenencString(v)));
+  return [lenencInt(columns.length), ...columns.map(columnDefinition), eofPacket(status), Buffer.concat(values), eofPacket(status)];
 }

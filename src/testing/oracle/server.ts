@@ -4,7 +4,7 @@ import { parseOciScope, parseOcid } from '../../sources/oci/scope.js';
 import { closeServer, listen, trackSockets } from '../local-server.js';
 import type { OciIdentityEmulator } from '../oci-identity/server.js';
 import { Catalog, type IamPrincipal } from './catalog.js';
-import { emulatorCertificates } from './certificates.js';
+import { emulatorCertificates } from '../certificates.js';
 import { checkLogin, tokenDigest, type SessionIdentity } from './login.js';
 import { OraError, parseAdminStatement, parseSessionStatement, splitStatements, type SelectItem } from './sql.js';
 import {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   authSwitchRequest,
@@ -17,6 +18,8 @@ import {
   lenencString,
   MAX_FRAME,
   MAX_PACKET,
+  newNonce,
+  NONCE_LENGTH,
   okPacket,
   parseCommand,
   parseHandshakeResponse,
@@ -133,6 +136,14 @@ describe('server packets', () => {
     expect(eofPacket().toString('hex')).toBe('fe00000200');
   });
 
+  it.each([
+    ['autocommit off', 0x0000, '00000000000000', 'fe00000000'],
+    ['in a transaction, autocommit on', 0x0003, '00000003000000', 'fe00000300'],
+  ])('OK and EOF carry the session status: %s', (_name, status, ok, eof) => {
+    expect(okPacket(status).toString('hex')).toBe(ok);
+    expect(eofPacket(status).toString('hex')).toBe(eof);
+  });
+
   it('ERR: code, #SQLSTATE and message', () => {
     expect(errPacket(1045, '28000', 'Access denied').toString('hex')).toBe(`ff1504233238303030${Buffer.from('Access denied').toString('hex')}`);
   });
@@ -177,6 +188,36 @@ describe('server packets', () => {
     }
     expect([s[0x00], s[0x24], s[0x80], s[0xa4], s[0x41]]).toEqual([0x01, 0x25, 0x01, 0x25, 0x41]);
     expect(all[0x24]).toBe(0x24); // the input is left alone
+  });
+
+  it.each([
+    ['all NUL', 0x00, 0x01],
+    ['all $', 0x24, 0x25],
+    ['all 0x80 (NUL once the top bit goes)', 0x80, 0x01],
+    ['all 0xA4 ($ once the top bit goes)', 0xa4, 0x25],
+    ['all 0xFF', 0xff, 0x7f],
+    ['all A', 0x41, 0x41],
+  ])('a nonce from random bytes that are %s', (_name, byte, expected) => {
+    const sizes: number[] = [];
+    const nonce = newNonce((size) => {
+      sizes.push(size);
+      return Buffer.alloc(size, byte);
+    });
+    expect(sizes).toEqual([NONCE_LENGTH]);
+    expect(nonce).toEqual(Buffer.alloc(NONCE_LENGTH, expected));
+  });
+
+  it('nonces are 32 bytes of 1..127 without $: never a NUL for Connector/Python to strip', () => {
+    expect(NONCE_LENGTH).toBe(32);
+    const seen = new Set<number>();
+    for (let i = 0; i < 10_000; i++) {
+      const nonce = newNonce(randomBytes);
+      expect(nonce.length).toBe(32);
+      for (const b of nonce) seen.add(b);
+    }
+    // Every byte value a MySQL scramble may hold turns up, and no other.
+    const allowed = Array.from({ length: 127 }, (_, i) => i + 1).filter((b) => b !== 0x24);
+    expect([...seen].sort((a, b) => a - b)).toEqual(allowed);
   });
 });
 
@@ -295,6 +336,11 @@ describe('the authentication_oci_client reply', () => {
     ['an API-key reply', json({ fingerprint: 'aa:bb', signature: 'c2ln', token: '' }), { fingerprint: 'aa:bb', signature: 'c2ln', token: '' }],
     ['a reply without token', json({ fingerprint: 'aa:bb', signature: 'c2ln' }), { fingerprint: 'aa:bb', signature: 'c2ln', token: '' }],
     ['a security-token reply', json({ fingerprint: 'f', signature: 's', token: 'a.b.c' }), { fingerprint: 'f', signature: 's', token: 'a.b.c' }],
+    ['a token read from a file ending in \\n', json({ fingerprint: 'f', signature: 's', token: 'a.b.c\n' }), { fingerprint: 'f', signature: 's', token: 'a.b.c' }],
+    ['a token read from a file ending in \\r\\n', json({ fingerprint: 'f', signature: 's', token: 'a.b.c\r\n' }), { fingerprint: 'f', signature: 's', token: 'a.b.c' }],
+    ['a token with blanks around it', json({ fingerprint: 'f', signature: 's', token: ' \t a.b.c \n\n' }), { fingerprint: 'f', signature: 's', token: 'a.b.c' }],
+    ['a token file holding only a newline', json({ fingerprint: 'f', signature: 's', token: '\n' }), { fingerprint: 'f', signature: 's', token: '' }],
+    ['a token with whitespace inside (kept)', json({ fingerprint: 'f', signature: 's', token: 'a.b\n.c\n' }), { fingerprint: 'f', signature: 's', token: 'a.b\n.c' }],
   ])('decodes %s', (_name, reply, value) => {
     expect(parseOciAuthReply(reply)).toEqual({ ok: true, value });
   });
@@ -337,6 +383,21 @@ describe('result sets', () => {
   it('an integer column definition', () => {
     const def = columnDefinition({ name: '1', kind: 'integer', length: 1 });
     expect(def.subarray(-13).toString('hex')).toBe('0c3f000100000008818000' + '0000');
+  });
+
+  it.each([
+    // charset, length 21, type, flags (no NOT_NULL), decimals, filler
+    ['string', '0cff00' + '15000000' + 'fd' + '0000' + '1f' + '0000'],
+    ['integer', '0c3f00' + '15000000' + '08' + '8080' + '00' + '0000'],
+  ] as const)('a nullable %s column is not flagged NOT_NULL', (kind, fixed) => {
+    expect(columnDefinition({ name: '@@x', kind, length: 21, nullable: true }).subarray(-13).toString('hex')).toBe(fixed);
+  });
+
+  it('a NULL value is the byte 0xFB, and both EOFs carry the status given', () => {
+    const payloads = textResultSet([{ name: 'a', kind: 'string', length: 4, nullable: true }, { name: 'b', kind: 'integer', length: 1 }], [null, '0'], 0x0000);
+    expect(payloads[4]!.toString('hex')).toBe('fb0130');
+    expect(payloads[3]!.equals(eofPacket(0))).toBe(true);
+    expect(payloads[5]!.equals(eofPacket(0))).toBe(true);
   });
 
   it('one row: column count, definitions, EOF, the row as length-encoded strings, EOF', () => {

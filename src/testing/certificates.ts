@@ -1,9 +1,10 @@
 /**
  * Internal: throw-away TLS certificates made in memory, so that the Oracle Database emulator serves TCPS
- * without openssl on the PATH and without files: a CA, a server certificate it signs for `localhost` and
- * `127.0.0.1` (what `ssl_server_dn_match` checks), and a client certificate for node-oracledb's
- * `walletContent`, which must hold a certificate and its key. P-256 keys, ECDSA with SHA-256, X.509 v3
- * written as DER by hand. Not exported from `dbtoken/testing`.
+ * and the HeatWave emulator serves TLS without openssl on the PATH and without files: a CA, a server
+ * certificate it signs for `localhost` and `127.0.0.1` (what `ssl_server_dn_match` and hostname checks
+ * look at), and a client certificate for node-oracledb's `walletContent`, which must hold a certificate
+ * and its key. P-256 keys, ECDSA with SHA-256, X.509 v3 written as DER by hand. Not exported from
+ * `dbtoken/testing`.
  *
  * @internal
  * @module

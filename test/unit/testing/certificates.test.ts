@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { expect, it } from 'vitest';
-import { emulatorCertificates } from '../../../src/testing/oracle/certificates.js';
+import { emulatorCertificates } from '../../../src/testing/certificates.js';
 
 it('a CA, a server certificate it signed for the names given, and a wallet of client certificate, key and CA', () => {
   const c = emulatorCertificates(['localhost', '127.0.0.1', '10.0.0.7'], 'test emulator');
