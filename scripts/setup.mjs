@@ -70,3 +70,18 @@ if (!npmPackagesCurrent()) {
     execFileSync('npm', ['install', '--no-audit', '--no-fund'], { stdio: 'inherit', cwd: root });
   }
 }
+
+// The real third-party clients some tests hold dbtoken against: the AWS CLI
+// (its RDS tokens) and MySQL Connector/Python (the HeatWave emulator's
+// sessions). Installed with pip when missing and pip can reach them; the
+// tests that need one say so and skip when it is absent.
+const PYTHON_CLIENTS = [
+  { pip: 'awscli==1.45.11', present: () => spawnSync('aws', ['--version']).status === 0 },
+  { pip: 'mysql-connector-python==26.7.0', present: () => spawnSync('python3', ['-c', 'import mysql.connector']).status === 0 },
+];
+for (const c of PYTHON_CLIENTS) {
+  if (c.present()) continue;
+  log(`installing ${c.pip} with pip`);
+  const r = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', c.pip], { stdio: 'inherit', timeout: 300_000 });
+  if (r.status !== 0 || !c.present()) log(`${c.pip} could not be installed; the tests that compare with it will skip`);
+}
