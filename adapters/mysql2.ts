@@ -159,6 +159,24 @@ interface PoolHooks {
   readonly answering: Set<Promise<unknown>>;
 }
 
+/**
+ * Used without a pool of dbtoken's (knex, TypeORM, Sequelize), the plugins
+ * forget a token the server refused for `connection`, so that the next
+ * connection logs in with a fresh one; that login is not retried here.
+ */
+function forgetWhenRefused(provider: TokenProvider, connection: unknown, token: DbToken): void {
+  const conn = connection as Partial<Pick<EventEmitter, 'once' | 'removeListener'>> | null;
+  if (typeof conn?.once !== 'function' || typeof conn.removeListener !== 'function') return;
+  const onError = (err: unknown): void => {
+    conn.removeListener!('connect', onConnect);
+    if (isLoginRefused('mysql', err)) provider.invalidate(token);
+  };
+  // Logged in: later errors of this connection are no refusal of its token.
+  const onConnect = (): void => void conn.removeListener!('error', onError);
+  conn.once('error', onError);
+  conn.once('connect', onConnect);
+}
+
 /** Builds the plugins. */
 function buildPlugins(provider: TokenProvider, allowInsecure: boolean, pool?: PoolHooks): Mysql2AuthPlugins {
   const guard = (connection: unknown, what: string): void => {
@@ -171,7 +189,8 @@ function buildPlugins(provider: TokenProvider, allowInsecure: boolean, pool?: Po
       try {
         if (pool?.ended.aborted) throw poolClosed();
         const t = await provider.getToken(pool === undefined ? undefined : { signal: pool.ended });
-        pool?.onSent(connection, t);
+        if (pool !== undefined) pool.onSent(connection, t);
+        else forgetWhenRefused(provider, connection, t);
         return t;
       } catch (err) {
         // The pool was ended while this login waited: no token, so no login.
@@ -231,6 +250,11 @@ function buildPlugins(provider: TokenProvider, allowInsecure: boolean, pool?: Po
  * anything a plugin throws (`AUTH_SWITCH_PLUGIN_ERROR`): used directly, the
  * provider's {@link DbTokenError} is that error's `cause`. Through
  * {@link createMysql2Pool} the caller gets the `DbTokenError` itself.
+ *
+ * A token the server refuses (1045) is forgotten, so the next connection
+ * logs in with a fresh one; used directly, the refused login itself is not
+ * retried (your ORM's pool decides that), while {@link createMysql2Pool}
+ * retries it once.
  *
  * @example
  * ```ts

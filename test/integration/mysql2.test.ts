@@ -294,6 +294,47 @@ describe('mysql2 pools against a real MariaDB that checks RDS tokens (PAM + mysq
     expect(err2).toBeInstanceOf(TokenUnavailableError);
   });
 
+  it.each(['promise', 'callback'] as const)(
+    'used directly (%s API, as knex, TypeORM and Sequelize use it), mysql2AuthPlugins forgets a token the server refused: the next connection logs in with a fresh one',
+    async (api) => {
+      const revoked = await signedAt(2_000);
+      db.revoked.add(revoked);
+      const source = mockTokenSource();
+      source.returns({ token: revoked }).returns({ token: await signedAt(0) });
+      const provider = tokenProvider(source, { retry: { attempts: 1 } });
+      providers.push(provider);
+      const options = { host: db.host, port: db.port, user: 'iam_alice', ssl: { ca: db.ca }, authPlugins: mysql2AuthPlugins(provider) };
+      const connect = async (): Promise<unknown> => {
+        if (api === 'promise') {
+          const c = await mysql.createConnection(options);
+          await c.end();
+          return 'connected';
+        }
+        const { createConnection } = (await import('mysql2')).default;
+        return new Promise((resolve) => {
+          const c = createConnection(options);
+          c.connect((err) => {
+            if (err) resolve(err);
+            else c.end(() => resolve('connected'));
+          });
+        });
+      };
+      const before = db.verifier.binds.length;
+      try {
+        const first = await connect().catch((e: unknown) => e);
+        expect((first as { errno?: number }).errno).toBe(1045);
+        expect(await connect()).toBe('connected');
+      } finally {
+        db.revoked.delete(revoked);
+      }
+      expect(db.verifier.binds.slice(before).map((b) => [b.ok, b.reason])).toEqual([
+        [false, 'revoked'],
+        [true, undefined],
+      ]);
+      expect(source.calls.length).toBe(2);
+    },
+  );
+
   it('used directly, mysql2AuthPlugins keeps the DbTokenError reachable as the cause', async () => {
     const source = mockTokenSource();
     source.fails(new Error('STS unreachable'));
