@@ -37,6 +37,7 @@ import {
   type ReexecuteCall,
   type TnsPacket,
 } from '../../../src/testing/oracle/wire.js';
+import { executeRequest, type RawBind } from '../../helpers/oracle-raw-client.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/[\s|]+/g, ''), 'hex');
 
@@ -468,18 +469,9 @@ describe('requests the captures do not hold', () => {
   });
 });
 
-/** An execute of `sql` as node-oracledb lays it out (field version 13), with binds of these types and the given rows of raw values. */
-function executeWithBinds(o: { sql: string; query: boolean; execs?: number; binds: { type: number; array?: boolean }[]; rows: string[] }): Buffer {
-  const w = new TtcWriter().raw(hex('03 5e 04')).ub(o.query ? 0x8069 : 0x8029).ub(0).u8(1).ub(Buffer.byteLength(o.sql)).u8(1).ub(13).raw([0, 0, 0]);
-  w.ub(o.query ? 2 : 0).ub(0x7fffffff).u8(1).ub(o.binds.length).raw([0, 0, 0, 0, 0]).u8(0).ub(0).ub(0);
-  w.raw([0, 1, 0]).ub(0).u8(0).ub(0).ub(0).u8(0).ub(0).u8(0).raw([0]).ub(0).u8(0).ub(0).u8(0).u8(0).ub(0);
-  w.str(o.sql);
-  for (const v of [1, o.query ? 0 : (o.execs ?? 1), 0, 0, 0, 0, 0, o.query ? 1 : 0, 0, 0, 0, 0, 0]) w.ub(v);
-  for (const b of o.binds) {
-    w.u8(b.type).u8(b.array ? 0x41 : 0x01).u8(0).u8(0).ub(4000).ub(b.array ? 10 : 0).ub(0).ub(0).ub(0).ub(b.type === 2 ? 0 : 873).u8(b.type === 2 ? 0 : 1).ub(0).ub(0);
-  }
-  for (const row of o.rows) w.raw(hex(row));
-  return w.toBuffer();
+/** An execute of `sql` as node-oracledb lays it out, at the captures' field version 13. */
+function executeWithBinds(o: { sql: string; query: boolean; execs?: number; binds: RawBind[]; rows: string[] }): Buffer {
+  return executeRequest({ ...o, fieldVersion: 13, seq: 4 });
 }
 
 describe('a request is answered when its layout says it is whole', () => {
