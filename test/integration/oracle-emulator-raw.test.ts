@@ -172,7 +172,7 @@ describe('bytes that are not Oracle Net', () => {
 });
 
 describe('inboundConnectTimeout', () => {
-  it('drops a client that finished TLS and said nothing, one that got its ACCEPT and went silent, and one that stopped inside a request; a logged-in session may idle', async () => {
+  it('drops a client that finished TLS and said nothing, one that got its ACCEPT and went silent, one refused that stayed, and one that stopped inside a request; a logged-in session may idle', async () => {
     const quick = await emulator({ inboundConnectTimeout: 3000 });
     const idle = await open(quick);
     await idle.login({ descriptor: descriptor(), token: token.token, privateKey: token.privateKey!, service: SERVICE });
@@ -182,7 +182,9 @@ describe('inboundConnectTimeout', () => {
     const stalled = await open(quick);
     await stalled.login({ descriptor: descriptor(), token: token.token, privateKey: token.privateKey!, service: SERVICE });
     stalled.write(dataPacket(select('select 1 from dual').subarray(0, 10)));
-    await Promise.all([silent.closed, accepted.closed, stalled.closed]);
+    const refused = await open(quick);
+    expect(await refused.login({ descriptor: descriptor(), token: token.token, privateKey: token.privateKey!, service: SERVICE, leaveOut: ['AUTH_SIGNATURE'] })).toMatchObject({ errorNum: 25711 });
+    await Promise.all([silent.closed, accepted.closed, stalled.closed, refused.closed]);
     // The idle session has outlived them all, and still answers.
     expect((await idle.call(select("select 'still here' from dual"))).rows).toEqual([['still here']]);
   });

@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { createServer, type TLSSocket } from 'node:tls';
 import { parseOcid } from '../../sources/oci/scope.js';
@@ -183,8 +184,8 @@ export interface OracleDbEmulatorOptions {
   port?: number | undefined;
   /**
    * How long, in milliseconds, a client has from opening its connection to being logged in, as a
-   * listener's INBOUND_CONNECT_TIMEOUT gives it: the TLS handshake, then the CONNECT, the negotiation
-   * and the login. A client still short of a session then is dropped (one that finished TLS or got its
+   * listener's INBOUND_CONNECT_TIMEOUT gives it: the TLS handshake, the CONNECT, the negotiation and
+   * the login, all counted from the TCP connection. A client still short of a session then is dropped (one that finished TLS or got its
    * ACCEPT and went silent, one whose login was refused and stayed). A logged-in session may idle for
    * good, but once a request has begun to arrive, the rest of it must come within the same time. Default
    * 60,000 (Oracle's 60 seconds); a whole number from 1 to 2,147,483,647.
@@ -902,6 +903,11 @@ function asOraError(err: unknown): OraError {
  * is refused with Oracle's error (ORA-00942 for a table, ORA-00900 for another kind of statement), and
  * the session goes on. It is a protocol emulator, not a SQL engine: there are no tables.
  *
+ * It serves any correct client, not only node-oracledb's habits: a request is answered once its layout
+ * says it has all arrived, whether or not the client marks its end; one it cannot read is ORA-03137 on a
+ * session that goes on; bytes that are not Oracle Net are dropped at the first packet's type byte; and
+ * a client not logged in within `inboundConnectTimeout` is dropped, as a listener drops it.
+ *
  * The client must trust its CA: pass {@link OracleDbEmulator.wallet} as `walletContent`, or
  * {@link OracleDbEmulator.ca} through `NODE_EXTRA_CA_CERTS`. Keys and certificates live in memory only.
  *
@@ -974,15 +980,17 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
     // Until it is logged in, a client has inboundConnectTimeout in all; after that, only a request it has
     // begun is timed. Either way the timer never keeps the process alive.
     let deadline: NodeJS.Timeout | undefined;
-    const startDeadline = (): void => {
-      deadline = setTimeout(() => socket.destroy(), inboundConnectTimeout);
+    const startDeadline = (ms = inboundConnectTimeout): void => {
+      deadline = setTimeout(() => socket.destroy(), ms);
       deadline.unref();
     };
     const stopDeadline = (): void => {
       clearTimeout(deadline);
       deadline = undefined;
     };
-    startDeadline();
+    // The TLS handshake has used part of the time already.
+    const since = arrivals.get(`${socket.remoteAddress}:${socket.remotePort}`) ?? performance.now();
+    startDeadline(Math.max(1, Math.round(inboundConnectTimeout - (performance.now() - since))));
 
     /** A protocol or data-type answer; these end their response by themselves in either mode. */
     const sendNegotiation = (payload: Buffer): void => {
@@ -1195,6 +1203,13 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
 
   const server = createServer({ key: certificates.serverKey, cert: certificates.serverCert, minVersion: 'TLSv1.2', handshakeTimeout: inboundConnectTimeout }, serve);
   const sockets = trackSockets(server);
+  // When each connection arrived, by its peer address: inboundConnectTimeout counts from there.
+  const arrivals = new Map<string, number>();
+  server.on('connection', (raw: Socket) => {
+    const peer = `${raw.remoteAddress}:${raw.remotePort}`;
+    arrivals.set(peer, performance.now());
+    raw.once('close', () => arrivals.delete(peer));
+  });
   server.on('tlsClientError', (_err, socket) => socket.destroy());
   const port = await listen(server, host, options.port ?? 0);
   const advertised = (await resolvesTo('localhost', host)) ? 'localhost' : host;
