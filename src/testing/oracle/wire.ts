@@ -2,8 +2,10 @@
  * Internal: the Oracle Net (TNS) packets and the TTC messages that node-oracledb's thin driver exchanges
  * with a database, as pure functions: framing, the CONNECT/ACCEPT/REFUSE/DATA/MARKER packets, the
  * variable-length integers and byte strings of TTC, Oracle NUMBER, the client's requests (protocol and
- * data-type negotiation, auth phase two, execute, re-execute, fetch, the bare calls, close-cursor
- * piggybacks) and the server's answers. No sockets, no crypto and no session state: those are the
+ * data-type negotiation, auth phase two, execute with its bind values, re-execute, fetch, the bare
+ * calls, close-cursor, schema and end-to-end piggybacks), whether a request has all arrived (read from
+ * its layout, as a server must for clients that never mark a request's end), and the server's answers.
+ * No sockets, no crypto and no session state: those are the
  * server's. Layouts follow what node-oracledb 6.10, 7.0 and 26.0 send and accept (`lib/thin/sqlnet`,
  * `lib/thin/protocol`). Not exported from `dbtoken/testing`.
  *
