@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type oracledbTypes from 'oracledb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +38,7 @@ let ashburn: OracleDbEmulator; // tenancy A, compartment A, us-ashburn-1
 let frankfurt: OracleDbEmulator; // tenancy B, compartment B, eu-frankfurt-1
 let ahead: OracleDbEmulator; // the Ashburn database, with a clock two hours ahead
 let skewed: OracleDbEmulator; // the Ashburn database, with a clock six minutes ahead
+let announcing: OracleDbEmulator; // the Ashburn database, its ACCEPT announcing end-of-request support
 const providers: TokenProvider[] = [];
 
 /** An OCI config file for one API-key user. */
@@ -92,8 +94,9 @@ beforeAll(async () => {
   ashburn = await startOracleDbEmulator({ identity: iam, database: dbA });
   ahead = await startOracleDbEmulator({ identity: iam, database: dbA, now: () => Date.now() + 2 * 3600_000 });
   skewed = await startOracleDbEmulator({ identity: iam, database: dbA, now: () => Date.now() + 6 * 60_000 });
+  announcing = await startOracleDbEmulator({ identity: iam, database: dbA, endOfRequest: true });
   frankfurt = await startOracleDbEmulator({ identity: iam, database: { ocid: DB_B, compartment: COMP_B, tenancy: TENANCY_B, service: 'dbb_tp', region: FRANKFURT } });
-  for (const db of [ashburn, ahead, skewed]) {
+  for (const db of [ashburn, ahead, skewed, announcing]) {
     await db.admin(`
       CREATE USER app_users IDENTIFIED GLOBALLY AS 'IAM_GROUP_NAME=db_users';
       GRANT CREATE SESSION TO app_users;
@@ -150,7 +153,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of providers) p.close();
-  await Promise.all([ashburn?.close(), ahead?.close(), skewed?.close(), frankfurt?.close()]);
+  await Promise.all([ashburn?.close(), ahead?.close(), skewed?.close(), frankfurt?.close(), announcing?.close()]);
   await iam?.close();
 });
 
@@ -158,6 +161,40 @@ const IDENTITY_QUERY =
   "select sys_context('userenv','current_schema'), sys_context('userenv','session_user'), sys_context('userenv','authenticated_identity'), sys_context('userenv','authentication_method'), sys_context('userenv','enterprise_identity') from dual";
 
 type Driver = typeof oracledbTypes;
+
+/**
+ * Makes `name`'s network layer send every DATA packet without the END_OF_REQUEST flag (0x0800), as a
+ * client that does not mark its requests' ends would, until the returned function undoes it. `count`
+ * tells how many flags were taken off.
+ */
+function withoutEndOfRequest(name: string): { count: () => number; restore: () => void } {
+  const { NetworkSession } = createRequire(import.meta.url)(`${name}/lib/thin/sqlnet/networkSession.js`) as { NetworkSession: { prototype: { sendPacket(buf: Buffer): unknown } } };
+  const original = NetworkSession.prototype.sendPacket;
+  let stripped = 0;
+  NetworkSession.prototype.sendPacket = function (this: unknown, buf: Buffer) {
+    if (buf.length >= 10 && buf[4] === 6 && buf.readUInt16BE(8) & 0x0800) {
+      buf = Buffer.from(buf);
+      buf.writeUInt16BE(buf.readUInt16BE(8) & ~0x0800, 8);
+      stripped++;
+    }
+    return original.call(this, buf);
+  };
+  return { count: () => stripped, restore: () => void (NetworkSession.prototype.sendPacket = original) };
+}
+
+/** The parameters of the USERENV namespace, as the SQL Language Reference lists them for SYS_CONTEXT. */
+const USERENV = [
+  'ACTION', 'AUDITED_CURSORID', 'AUTHENTICATED_IDENTITY', 'AUTHENTICATION_DATA', 'AUTHENTICATION_METHOD', 'BG_JOB_ID', 'CDB_DOMAIN', 'CDB_NAME',
+  'CLIENT_IDENTIFIER', 'CLIENT_INFO', 'CLIENT_PROGRAM_NAME', 'CLOUD_SERVICE', 'CON_ID', 'CON_NAME', 'CURRENT_BIND', 'CURRENT_EDITION_ID',
+  'CURRENT_EDITION_NAME', 'CURRENT_SCHEMA', 'CURRENT_SCHEMAID', 'CURRENT_SQL', 'CURRENT_SQL1', 'CURRENT_SQL7', 'CURRENT_SQL_LENGTH', 'CURRENT_USER',
+  'CURRENT_USERID', 'DATABASE_ROLE', 'DB_DOMAIN', 'DB_NAME', 'DB_SUPPLEMENTAL_LOG_LEVEL', 'DB_UNIQUE_NAME', 'DBLINK_INFO', 'DRAIN_STATUS',
+  'ENTERPRISE_IDENTITY', 'ENTRYID', 'FG_JOB_ID', 'GLOBAL_CONTEXT_MEMORY', 'GLOBAL_UID', 'HOST', 'IDENTIFICATION_TYPE', 'INSTANCE', 'INSTANCE_NAME',
+  'IP_ADDRESS', 'IS_APPLICATION_PDB', 'IS_APPLICATION_ROOT', 'IS_DG_ROLLING_UPGRADE', 'ISDBA', 'LANG', 'LANGUAGE', 'LDAP_SERVER_TYPE', 'MODULE',
+  'NETWORK_PROTOCOL', 'NLS_CALENDAR', 'NLS_CURRENCY', 'NLS_DATE_FORMAT', 'NLS_DATE_LANGUAGE', 'NLS_SORT', 'NLS_TERRITORY', 'ORACLE_HOME', 'OS_USER',
+  'PLATFORM_SLASH', 'POLICY_INVOKER', 'PROXY_ENTERPRISE_IDENTITY', 'PROXY_USER', 'PROXY_USERID', 'SCHEDULER_JOB', 'SERVER_HOST', 'SERVICE_NAME',
+  'SESSION_DEFAULT_COLLATION', 'SESSION_EDITION_ID', 'SESSION_EDITION_NAME', 'SESSION_USER', 'SESSION_USERID', 'SESSIONID', 'SID', 'STATEMENTID',
+  'TERMINAL', 'UNIFIED_AUDIT_SESSIONID',
+];
 
 describe.each([
   ['oracledb', '6.10.0'],
@@ -298,6 +335,103 @@ describe.each([
     const session = ashburn.sessions.find((s) => s.id === ashburn.logins.at(-1)!.sessionId)!;
     expect(session.calls).toMatchObject({ ping: 1, commit: 1, rollback: 1 });
     expect(session.loggedOff).toBe(true);
+  });
+
+  it('end-of-request mode, when the ACCEPT announces it: the driver reads each answer up to END_OF_REQUEST', async () => {
+    const conn = await connect(announcing, tokens.alice!);
+    try {
+      // The driver took up the mode (node-oracledb keeps it on its network session).
+      expect((conn as unknown as { _impl: { nscon: { endOfRequestSupport: boolean } } })._impl.nscon.endOfRequestSupport).toBe(true);
+      expect((await conn.execute(IDENTITY_QUERY)).rows).toEqual([['APP_USERS', 'APP_USERS', 'alice', 'TOKEN_GLOBAL', ALICE]]);
+      expect((await conn.execute('select 1 from dual')).rows).toEqual([[1]]);
+      expect((await conn.execute('select 1 from dual')).rows).toEqual([[1]]);
+      await conn.ping();
+      await conn.commit();
+      await conn.rollback();
+      expect(await conn.execute('select * from nosuchtable').catch((e: unknown) => e)).toMatchObject({ errorNum: 942 });
+      expect((await conn.execute("select 'no prefetch' from dual", [], { prefetchRows: 0 })).rows).toEqual([['no prefetch']]);
+      expect((await conn.execute('select dbtimezone from dual')).rows).toEqual([['+00:00']]);
+    } finally {
+      await conn.close();
+    }
+    expect(announcing.sessions.at(-1)).toMatchObject({ loggedOff: true, calls: { ping: 1, commit: 1, rollback: 1 } });
+    const pool = await oracledb.createPool({
+      connectString: announcing.connectString, walletContent: announcing.wallet, externalAuth: true, homogeneous: true, poolMin: 0, poolMax: 2, poolPingInterval: 0,
+      accessToken: { token: tokens.alice!.token, privateKey: tokens.alice!.privateKey! },
+    } as never);
+    try {
+      const [a, b] = await Promise.all([pool.getConnection(), pool.getConnection()]);
+      expect((await a.execute('select user from dual')).rows).toEqual([['APP_USERS']]);
+      await a.close();
+      await b.close();
+      const again = await pool.getConnection();
+      expect((await again.execute('select 1 from dual')).rows).toEqual([[1]]);
+      await again.close();
+    } finally {
+      await pool.close(0);
+    }
+  });
+
+  it('requests that carry no END_OF_REQUEST flag are answered all the same, in either mode', async () => {
+    const plain = withoutEndOfRequest(name);
+    try {
+      for (const db of [ashburn, announcing]) {
+        const conn = await connect(db, tokens.alice!);
+        try {
+          expect((await conn.execute(IDENTITY_QUERY)).rows).toEqual([['APP_USERS', 'APP_USERS', 'alice', 'TOKEN_GLOBAL', ALICE]]);
+          expect((await conn.execute('select 1 from dual')).rows).toEqual([[1]]);
+          expect((await conn.execute('select 1 from dual')).rows).toEqual([[1]]);
+          await conn.ping();
+          expect(await conn.execute('select :1 from dual', [5]).catch((e: unknown) => e)).toMatchObject({ code: expect.stringMatching(/^ORA-009/) });
+          expect((await conn.execute(`select '${'x'.repeat(3000)}' a, '${'y'.repeat(3000)}' b, '${'z'.repeat(3000)}' c from dual`)).rows).toEqual([['x'.repeat(3000), 'y'.repeat(3000), 'z'.repeat(3000)]]);
+        } finally {
+          await conn.close();
+        }
+      }
+    } finally {
+      plain.restore();
+    }
+    // Every request went out unmarked: negotiation, login, the calls, the logoff.
+    expect(plain.count()).toBeGreaterThanOrEqual(2 * 9);
+  });
+
+  it('number literals in any form come back as numbers, and values that do not fit are ORA errors on a session that goes on', async () => {
+    const conn = await connect(ashburn, tokens.alice!);
+    try {
+      const long = '1234567890123456789012345678901234567890123456789';
+      expect((await conn.execute(`select 1e100, -1.5e-3, 2E+3, ${long} from dual`)).rows).toEqual([[1e100, -0.0015, 2000, Number(long)]]);
+      // NUMBER keeps 40 digits of the 49, as the string form shows.
+      const asText = await conn.execute(`select ${long} n from dual`, [], { fetchInfo: { N: { type: oracledb.STRING } } });
+      expect(asText.rows).toEqual([['1234567890123456789012345678901234567890000000000']]);
+      expect(await conn.execute(`select '${'x'.repeat(4001)}' from dual`).catch((e: unknown) => e)).toMatchObject({ errorNum: 1704, code: 'ORA-01704' });
+      expect(await conn.execute('select 1e126 from dual').catch((e: unknown) => e)).toMatchObject({ errorNum: 1426 });
+      expect((await conn.execute(`select '${'x'.repeat(4000)}' from dual`)).rows).toEqual([['x'.repeat(4000)]]);
+      expect((await conn.execute('select user from dual')).rows).toEqual([['APP_USERS']]);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('USERENV: every documented parameter answers, with NULL where unset, and what the application sets shows', async () => {
+    const conn = await connect(ashburn, tokens.alice!);
+    try {
+      const all = await conn.execute(`select ${USERENV.map((p) => `sys_context('USERENV', '${p}') "${p}"`).join(', ')} from dual`, [], { outFormat: oracledb.OUT_FORMAT_OBJECT });
+      const row = (all.rows as Record<string, string | null>[])[0]!;
+      expect(Object.keys(row)).toEqual(USERENV);
+      expect(row).toMatchObject({ AUTHENTICATION_DATA: null, CLIENT_IDENTIFIER: null, CLIENT_INFO: null, ACTION: null, PROXY_USER: null, SESSION_USER: 'APP_USERS', CURRENT_USERID: row.SESSION_USERID });
+      expect(row.MODULE).toBe(row.CLIENT_PROGRAM_NAME);
+      expect(await conn.execute("select sys_context('userenv', 'current_sql8') from dual").catch((e: unknown) => e)).toMatchObject({ errorNum: 2003 });
+      conn.clientId = 'app-user-42';
+      conn.module = 'billing';
+      conn.action = 'month end';
+      conn.clientInfo = 'batch 7';
+      const set = "select sys_context('userenv','client_identifier'), sys_context('userenv','module'), sys_context('userenv','action'), sys_context('userenv','client_info') from dual";
+      expect((await conn.execute(set)).rows).toEqual([['app-user-42', 'billing', 'month end', 'batch 7']]);
+      conn.action = '';
+      expect((await conn.execute(set)).rows).toEqual([['app-user-42', 'billing', null, 'batch 7']]);
+    } finally {
+      await conn.close();
+    }
   });
 
   it('a homogeneous pool: acquire, ping on reuse, release, and log off on close', async () => {

@@ -1,4 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import type { Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { createServer, type TLSSocket } from 'node:tls';
 import { parseOciScope, parseOcid } from '../../sources/oci/scope.js';
 import { closeServer, listen, trackSockets } from '../local-server.js';
@@ -9,6 +12,7 @@ import { checkLogin, tokenDigest, type SessionIdentity } from './login.js';
 import { OraError, parseAdminStatement, parseSessionStatement, splitStatements, type SelectItem } from './sql.js';
 import {
   acceptPacket,
+  connectClient,
   connectDataValue,
   DATA_FLAG,
   dataPackets,
@@ -21,13 +25,14 @@ import {
   MARKER,
   markerData,
   markerPacket,
+  MSG,
   PACKET,
   pairMap,
   parameterMessage,
   parseConnect,
-  parseRequest,
   protocolAnswer,
   readPacket,
+  readRequest,
   refusePacket,
   rowDataMessage,
   rowHeaderMessage,
@@ -35,12 +40,15 @@ import {
   WireError,
   type AuthCall,
   type Column,
+  type ConnectClient,
+  type EndToEndAttributes,
   type ExecuteCall,
   type FetchCall,
   type Framing,
   type FunctionRequest,
   type ReexecuteCall,
   type TnsPacket,
+  type TtcRequest,
   type Value,
 } from './wire.js';
 
@@ -169,7 +177,7 @@ export interface OracleDbEmulatorOptions {
   now?: (() => number) | undefined;
   /**
    * The address to listen on. Default `127.0.0.1`. The certificate names `localhost`, `127.0.0.1` and
-   * this host.
+   * this host; {@link OracleDbEmulator.connectString} names `localhost` when it resolves to this address.
    *
    * @example
    * ```ts
@@ -186,6 +194,33 @@ export interface OracleDbEmulatorOptions {
    * ```
    */
   port?: number | undefined;
+  /**
+   * How long, in milliseconds, a client has from opening its connection to being logged in, as a
+   * listener's INBOUND_CONNECT_TIMEOUT gives it: the TLS handshake, the CONNECT, the negotiation and
+   * the login, all counted from the TCP connection. A client still short of a session then is dropped (one that finished TLS or got its
+   * ACCEPT and went silent, one whose login was refused and stayed). A logged-in session may idle for
+   * good, but once a request has begun to arrive, the rest of it must come within the same time. Default
+   * 60,000 (Oracle's 60 seconds); a whole number from 1 to 2,147,483,647.
+   *
+   * @example
+   * ```ts
+   * const db = await startOracleDbEmulator({ identity: iam, database, inboundConnectTimeout: 200 });
+   * ```
+   */
+  inboundConnectTimeout?: number | undefined;
+  /**
+   * Whether the ACCEPT announces end-of-request support (flags2 0x02000000), as an Oracle Database 23ai
+   * listener may. node-oracledb (6.10 to 26) then reads each answer up to an explicit END_OF_REQUEST
+   * message, which the emulator sends after every call's answer. Default `false`: each answer ends at
+   * its end-of-call message. Either way a request is answered once it has all arrived, whether or not
+   * the client marks its end.
+   *
+   * @example
+   * ```ts
+   * const db = await startOracleDbEmulator({ identity: iam, database, endOfRequest: true });
+   * ```
+   */
+  endOfRequest?: boolean | undefined;
 }
 
 /**
@@ -429,20 +464,23 @@ export interface OracleDbSession {
  */
 export interface OracleDbEmulator {
   /**
-   * A `tcps://` Easy Connect string: `tcps://<host>:<port>/<service>`.
+   * A `tcps://` Easy Connect string: `tcps://<host>:<port>/<service>`, with {@link OracleDbEmulator.host},
+   * a name the server certificate carries, so that clients that match the certificate against the host
+   * name (`ssl_server_dn_match`) accept it.
    *
    * @example
    * ```ts
-   * expect(db.connectString).toBe(`tcps://127.0.0.1:${db.port}/${db.service}`);
+   * expect(db.connectString).toBe(`tcps://localhost:${db.port}/${db.service}`);
    * ```
    */
   readonly connectString: string;
   /**
-   * The address it listens on.
+   * The host name clients connect to: `localhost` when it resolves to the address listened on (the
+   * default `127.0.0.1`), else the `host` option as given. The certificate names it.
    *
    * @example
    * ```ts
-   * expect(db.host).toBe('127.0.0.1');
+   * expect(db.host).toBe('localhost');
    * ```
    */
   readonly host: string;
@@ -451,7 +489,7 @@ export interface OracleDbEmulator {
    *
    * @example
    * ```ts
-   * const descriptor = `(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=127.0.0.1)(PORT=${db.port}))(CONNECT_DATA=(SERVICE_NAME=${db.service})))`;
+   * const descriptor = `(DESCRIPTION=(ADDRESS=(PROTOCOL=TCPS)(HOST=${db.host})(PORT=${db.port}))(CONNECT_DATA=(SERVICE_NAME=${db.service})))`;
    * ```
    */
   readonly port: number;
@@ -577,8 +615,12 @@ interface SessionState {
   dbName: string;
   record: { id: number; user: string; principal: string; open: boolean; loggedOff: boolean; calls: Record<'execute' | 'fetch' | 'ping' | 'commit' | 'rollback', number> };
   identity: SessionIdentity;
+  /** The user's number (USER_ID in the dictionary), given in the order users first log in. */
+  userId: number;
   schema: string;
   client: { machine: string; osUser: string; program: string; terminal: string; address: string };
+  /** What the application set through end-to-end attributes; MODULE starts as the program. */
+  attributes: Required<EndToEndAttributes>;
   cursors: Map<number, Cursor>;
   nextCursor: number;
 }
@@ -662,39 +704,100 @@ function evaluate(s: SessionState, item: SelectItem): { column: Column; value: V
  * SYS_CONTEXT('USERENV', …) for an IAM token login: the mapped user is the session user and schema,
  * AUTHENTICATED_IDENTITY is the IAM identity (a user's name; an instance or resource principal has
  * none, so its OCID), ENTERPRISE_IDENTITY the principal's OCID, AUTHENTICATION_METHOD TOKEN_GLOBAL.
+ * Every parameter of the SQL Language Reference's USERENV table answers: what the application set
+ * (CLIENT_IDENTIFIER, CLIENT_INFO, MODULE, ACTION), what the client said of itself (HOST, OS_USER,
+ * TERMINAL, CLIENT_PROGRAM_NAME), a database's values for the rest, and NULL where a session of this
+ * kind has none (AUTHENTICATION_DATA, which holds only certificates; PROXY_USER; the fine-grained
+ * auditing ones). Any other name is ORA-02003, as Oracle gives it.
  */
 function userenv(s: SessionState, attribute: string): string | null {
+  const domain = s.database.service.includes('.') ? s.database.service.slice(s.database.service.indexOf('.') + 1) : null;
   const values: Record<string, string | null> = {
-    CURRENT_SCHEMA: s.schema,
-    CURRENT_USER: s.identity.user,
-    SESSION_USER: s.identity.user,
+    ACTION: s.attributes.action,
+    AUDITED_CURSORID: null,
     AUTHENTICATED_IDENTITY: s.identity.identity,
+    AUTHENTICATION_DATA: null,
     AUTHENTICATION_METHOD: 'TOKEN_GLOBAL',
-    ENTERPRISE_IDENTITY: s.identity.principal,
-    IDENTIFICATION_TYPE: s.identity.exclusive ? 'GLOBAL EXCLUSIVE' : 'GLOBAL SHARED',
-    PROXY_USER: null,
-    SERVICE_NAME: s.database.service,
-    DB_NAME: s.dbName,
-    DB_UNIQUE_NAME: s.dbName,
-    CON_NAME: s.dbName,
-    DB_DOMAIN: s.database.service.includes('.') ? s.database.service.slice(s.database.service.indexOf('.') + 1) : null,
-    INSTANCE_NAME: `${s.dbName.toLowerCase()}1`,
-    SID: String(s.record.id),
-    SESSIONID: String(s.record.id),
-    NETWORK_PROTOCOL: 'tcps',
-    IP_ADDRESS: s.client.address.replace(/^::ffff:/, ''),
-    HOST: s.client.machine,
-    OS_USER: s.client.osUser,
-    TERMINAL: s.client.terminal,
+    BG_JOB_ID: null,
+    CDB_DOMAIN: null,
+    CDB_NAME: s.dbName,
+    CLIENT_IDENTIFIER: s.attributes.clientIdentifier,
+    CLIENT_INFO: s.attributes.clientInfo,
     CLIENT_PROGRAM_NAME: s.client.program,
-    MODULE: s.client.program,
+    CLOUD_SERVICE: s.database.ocid.startsWith('ocid1.autonomousdatabase.') ? 'OLTP' : null,
+    CON_ID: '3',
+    CON_NAME: s.dbName,
+    CURRENT_BIND: null,
+    CURRENT_EDITION_ID: String(EDITION_ID),
+    CURRENT_EDITION_NAME: 'ORA$BASE',
+    CURRENT_SCHEMA: s.schema,
+    CURRENT_SCHEMAID: s.schema === s.identity.user ? String(s.userId) : null,
+    CURRENT_SQL: null,
+    CURRENT_SQL_LENGTH: null,
+    CURRENT_USER: s.identity.user,
+    CURRENT_USERID: String(s.userId),
+    DATABASE_ROLE: 'PRIMARY',
+    DB_DOMAIN: domain,
+    DB_NAME: s.dbName,
+    DB_SUPPLEMENTAL_LOG_LEVEL: null,
+    DB_UNIQUE_NAME: s.dbName,
+    DBLINK_INFO: null,
+    DRAIN_STATUS: 'NONE',
+    ENTERPRISE_IDENTITY: s.identity.principal,
+    ENTRYID: '0',
+    FG_JOB_ID: '0',
+    GLOBAL_CONTEXT_MEMORY: '0',
+    GLOBAL_UID: null,
+    HOST: s.client.machine,
+    IDENTIFICATION_TYPE: s.identity.exclusive ? 'GLOBAL EXCLUSIVE' : 'GLOBAL SHARED',
+    INSTANCE: '1',
+    INSTANCE_NAME: `${s.dbName.toLowerCase()}1`,
+    IP_ADDRESS: s.client.address.replace(/^::ffff:/, ''),
+    IS_APPLICATION_PDB: 'NO',
+    IS_APPLICATION_ROOT: 'NO',
+    IS_DG_ROLLING_UPGRADE: 'FALSE',
     ISDBA: 'FALSE',
-    LANGUAGE,
     LANG: 'US',
+    LANGUAGE,
+    LDAP_SERVER_TYPE: null,
+    MODULE: s.attributes.module,
+    NETWORK_PROTOCOL: 'tcps',
+    NLS_CALENDAR: 'GREGORIAN',
+    NLS_CURRENCY: '$',
+    NLS_DATE_FORMAT: 'DD-MON-RR',
+    NLS_DATE_LANGUAGE: 'AMERICAN',
+    NLS_SORT: 'BINARY',
+    NLS_TERRITORY: 'AMERICA',
+    ORACLE_HOME: '/u01/app/oracle/product/23.0.0.0/dbhome_1',
+    OS_USER: s.client.osUser,
+    PLATFORM_SLASH: '/',
+    POLICY_INVOKER: null,
+    PROXY_ENTERPRISE_IDENTITY: null,
+    PROXY_USER: null,
+    PROXY_USERID: null,
+    SCHEDULER_JOB: 'N',
+    SERVER_HOST: hostname(),
+    SERVICE_NAME: s.database.service,
+    SESSION_DEFAULT_COLLATION: 'USING_NLS_COMP',
+    SESSION_EDITION_ID: String(EDITION_ID),
+    SESSION_EDITION_NAME: 'ORA$BASE',
+    SESSION_USER: s.identity.user,
+    SESSION_USERID: String(s.userId),
+    SESSIONID: String(s.record.id),
+    SID: String(s.record.id),
+    STATEMENTID: null,
+    TERMINAL: s.client.terminal,
+    UNIFIED_AUDIT_SESSIONID: String(AUDIT_SESSION_BASE + s.record.id),
   };
-  if (!(attribute in values)) throw new OraError(2003, 'invalid USERENV parameter');
+  // CURRENT_SQL1 to CURRENT_SQL7 hold the rest of a long statement under fine-grained auditing only.
+  if (/^CURRENT_SQL[1-7]$/.test(attribute)) return null;
+  if (!Object.hasOwn(values, attribute)) throw new OraError(2003, 'invalid USERENV parameter');
   return values[attribute] ?? null;
 }
+
+/** The object number of the ORA$BASE edition, and where unified-audit session ids start. */
+const EDITION_ID = 134;
+const AUDIT_SESSION_BASE = 3_000_000_000;
 
 /** Runs a cursor's select list again: the describe and all the rows, none sent yet. */
 function runCursor(s: SessionState, cursor: Cursor): void {
@@ -728,14 +831,20 @@ function execute(s: SessionState, call: ExecuteCall): Buffer {
   let cursor: Cursor | undefined;
   if (call.sql !== undefined) {
     const statement = parseSessionStatement(call.sql);
-    cursor = { id: s.nextCursor++, items: statement.kind === 'select' ? statement.items : undefined, columns: [], rows: [], sent: 0 };
+    // The statements the emulator runs have no placeholders, so no cursor it keeps ever has binds.
+    if (call.binds > 0 && statement.kind === 'no-op') {
+      throw statement.verb === 'ALTER SESSION' ? new OraError(1027, 'bind variables not allowed for data definition operations') : new OraError(1036, 'illegal variable name/number');
+    }
+    cursor = { id: s.nextCursor, items: statement.kind === 'select' ? statement.items : undefined, columns: [], rows: [], sent: 0 };
   } else {
     cursor = s.cursors.get(call.cursorId);
     if (!cursor) throw new OraError(1001, 'invalid cursor');
   }
   runCursor(s, cursor);
+  const answer = rowsAnswer(cursor, call.options & EXEC.FETCH ? call.rows : 0, true);
+  if (cursor.id === s.nextCursor) s.nextCursor++;
   s.cursors.set(cursor.id, cursor);
-  return rowsAnswer(cursor, call.options & EXEC.FETCH ? call.rows : 0, true);
+  return answer;
 }
 
 function reexecute(s: SessionState, call: ReexecuteCall): Buffer {
@@ -756,8 +865,9 @@ function fetchRows(s: SessionState, call: FetchCall): Buffer {
 
 function answerCall(s: SessionState, r: FunctionRequest): Buffer {
   for (const p of r.piggybacks) {
-    if ('cursors' in p) for (const id of p.cursors) s.cursors.delete(id);
+    if ('cursors' in p && p.fn === FN.CLOSE_CURSORS) for (const id of p.cursors) s.cursors.delete(id);
     if ('schema' in p) s.schema = p.schema;
+    if ('attributes' in p) Object.assign(s.attributes, p.attributes);
   }
   const c = r.call;
   try {
@@ -785,9 +895,19 @@ function answerCall(s: SessionState, r: FunctionRequest): Buffer {
         return oraAnswer(new OraError(3115, 'unsupported network datatype or representation'));
     }
   } catch (err) {
-    if (err instanceof OraError) return oraAnswer(err);
-    throw err;
+    return oraAnswer(asOraError(err));
   }
+}
+
+/**
+ * An error met while answering, as the ORA error the client gets on a session that goes on: Oracle's own,
+ * or ORA-03001 for a value or call the emulator cannot answer. (Not ORA-00600: drivers take that one as
+ * the end of the connection.)
+ */
+function asOraError(err: unknown): OraError {
+  if (err instanceof OraError) return err;
+  const detail = err instanceof WireError ? `: ${err.message}` : '';
+  return new OraError(3001, `unimplemented feature (the emulator cannot answer this${detail})`);
 }
 
 /**
@@ -815,6 +935,11 @@ function answerCall(s: SessionState, r: FunctionRequest): Buffer {
  * `ALTER SESSION SET …`, `COMMIT` and `ROLLBACK` as SQL are accepted and do nothing. Any other statement
  * is refused with Oracle's error (ORA-00942 for a table, ORA-00900 for another kind of statement), and
  * the session goes on. It is a protocol emulator, not a SQL engine: there are no tables.
+ *
+ * It serves any correct client, not only node-oracledb's habits: a request is answered once its layout
+ * says it has all arrived, whether or not the client marks its end; one it cannot read is ORA-03137 on a
+ * session that goes on; bytes that are not Oracle Net are dropped at the first packet's type byte; and
+ * a client not logged in within `inboundConnectTimeout` is dropped, as a listener drops it.
  *
  * The client must trust its CA: pass {@link OracleDbEmulator.wallet} as `walletContent`, or
  * {@link OracleDbEmulator.ca} through `NODE_EXTRA_CA_CERTS`. Keys and certificates live in memory only.
@@ -850,6 +975,8 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
     throw new TypeError('identity must be a running startOciIdentityEmulator()');
   }
   const database = checkDatabase(options.database);
+  const inboundConnectTimeout = checkTimeout(options.inboundConnectTimeout);
+  const endOfRequest = options.endOfRequest === true;
   const issuer: KeyObject = createPublicKey(identity.publicKey);
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
@@ -859,6 +986,7 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
   const revoked = new Set<string>();
   const logins: OracleDbLogin[] = [];
   const sessions: SessionState['record'][] = [];
+  const userIds = new Map<string, number>();
   const dbName = databaseName(database.service);
   let nextSession = 1;
 
@@ -875,20 +1003,47 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
     let connectVersion = TNS_VERSION;
     let sdu = 8192;
     let tdu = 65535;
-    let request: Buffer[] = [];
+    let connectDataLength = 0;
+    let connectData = '';
+    let client: ConnectClient = {};
+    /** The bytes of a request that has begun to arrive. */
+    let request: Buffer = Buffer.alloc(0);
     let session: SessionState | undefined;
 
-    const send = (payload: Buffer): void => {
+    // Until it is logged in, a client has inboundConnectTimeout in all; after that, only a request it has
+    // begun is timed. Either way the timer never keeps the process alive.
+    let deadline: NodeJS.Timeout | undefined;
+    const startDeadline = (ms = inboundConnectTimeout): void => {
+      deadline = setTimeout(() => socket.destroy(), ms);
+      deadline.unref();
+    };
+    const stopDeadline = (): void => {
+      clearTimeout(deadline);
+      deadline = undefined;
+    };
+    // The TLS handshake has used part of the time already.
+    const since = arrivals.get(`${socket.remoteAddress}:${socket.remotePort}`) ?? performance.now();
+    startDeadline(Math.max(1, Math.round(inboundConnectTimeout - (performance.now() - since))));
+
+    /** A protocol or data-type answer; these end their response by themselves in either mode. */
+    const sendNegotiation = (payload: Buffer): void => {
       if (!socket.destroyed) socket.write(dataPackets(payload, sdu));
     };
+    /** A call's answer, with the END_OF_REQUEST message that ends it when the ACCEPT announced one. */
+    const send = (payload: Buffer): void => {
+      if (socket.destroyed) return;
+      if (!endOfRequest) socket.write(dataPackets(payload, sdu));
+      else socket.write(dataPackets(Buffer.concat([payload, END_OF_REQUEST]), sdu, 0, DATA_FLAG.END_OF_RESPONSE));
+    };
 
-    const accept = (connectData: string): void => {
-      const service = connectDataValue(connectData, 'SERVICE_NAME');
+    const accept = (descriptor: string): void => {
+      const service = connectDataValue(descriptor, 'SERVICE_NAME');
       if (service === undefined || service.toLowerCase() !== database.service.toLowerCase()) {
         socket.end(refusePacket(12514));
         return;
       }
-      socket.write(acceptPacket({ version: connectVersion, sdu, tdu }));
+      client = connectClient(descriptor);
+      socket.write(acceptPacket({ version: connectVersion, sdu, tdu, endOfRequest }));
       framing = 'long';
       phase = 'negotiate';
     };
@@ -917,19 +1072,25 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
       const id = nextSession++;
       const record = { id, user: verdict.session.user, principal: verdict.session.principal, open: true, loggedOff: false, calls: { execute: 0, fetch: 0, ping: 0, commit: 0, rollback: 0 } };
       sessions.push(record);
+      if (!userIds.has(verdict.session.user)) userIds.set(verdict.session.user, FIRST_USER_ID + userIds.size);
+      // The login message names the client; the connect data's CID stands in for what it leaves out.
+      const said = (key: string): string | undefined => pairs.get(key) || undefined;
+      const program = said('AUTH_PROGRAM_NM') ?? client.program ?? '';
       session = {
         database,
         dbName,
         record,
         identity: verdict.session,
+        userId: userIds.get(verdict.session.user)!,
         schema: verdict.session.user,
         client: {
-          machine: pairs.get('AUTH_MACHINE') ?? '',
-          osUser: pairs.get('AUTH_SID') ?? '',
-          program: pairs.get('AUTH_PROGRAM_NM') ?? '',
-          terminal: pairs.get('AUTH_TERMINAL') ?? '',
+          machine: said('AUTH_MACHINE') ?? client.host ?? '',
+          osUser: said('AUTH_SID') ?? client.user ?? '',
+          program,
+          terminal: said('AUTH_TERMINAL') ?? '',
           address: socket.remoteAddress ?? '',
         },
+        attributes: { clientIdentifier: null, module: program || null, action: null, ecid: null, clientInfo: null, dbOp: null },
         cursors: new Map(),
         nextCursor: 1,
       };
@@ -937,6 +1098,7 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
         Object.freeze({ ...base, ok: true, user: verdict.session.user, mapping: verdict.session.mapping, globalRoles: Object.freeze([...verdict.session.globalRoles]), sessionId: id }),
       );
       phase = 'session';
+      stopDeadline();
       const domain = database.service.includes('.') ? database.service.slice(database.service.indexOf('.') + 1) : '';
       send(
         Buffer.concat([
@@ -961,12 +1123,11 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
       );
     };
 
-    const handleRequest = (payload: Buffer): void => {
-      const r = parseRequest(payload, phase === 'negotiate' ? 0 : FIELD_VERSION);
-      if (r.kind === 'protocol') return send(protocolAnswer({ banner: BANNER, fieldVersion: FIELD_VERSION }));
+    const handleRequest = (r: TtcRequest): void => {
+      if (r.kind === 'protocol') return sendNegotiation(protocolAnswer({ banner: BANNER, fieldVersion: FIELD_VERSION }));
       if (r.kind === 'data-types') {
-        phase = 'auth';
-        return send(dataTypesAnswer());
+        if (phase === 'negotiate') phase = 'auth';
+        return sendNegotiation(dataTypesAnswer());
       }
       if (phase === 'auth' && (r.call.fn === FN.AUTH_PHASE_TWO || r.call.fn === FN.AUTH_PHASE_ONE)) return login(r.call as AuthCall);
       if (phase === 'session' && session) return send(answerCall(session, r));
@@ -974,9 +1135,33 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
       send(oraAnswer(new OraError(1012, 'not logged on')));
     };
 
+    /**
+     * A DATA packet's payload joins the request under way. Each request is answered as soon as its
+     * layout says it has all arrived, whether or not the client marked its end; one that stops short
+     * waits for more, unless the client said it ended there.
+     */
+    const takeData = (dataFlags: number, payload: Buffer): void => {
+      request = request.length === 0 ? payload : Buffer.concat([request, payload]);
+      const endMarked = (dataFlags & DATA_FLAG.END_OF_REQUEST) !== 0;
+      while (request.length > 0 && !socket.destroyed) {
+        const read = readRequest(request, phase === 'negotiate' ? 0 : FIELD_VERSION, { endMarked });
+        if (read.status === 'partial' && !endMarked) return;
+        if (read.status !== 'complete') {
+          request = Buffer.alloc(0);
+          send(oraAnswer(malformed(read.status === 'partial' ? read.missing : read.problem)));
+          return;
+        }
+        request = request.subarray(read.end);
+        try {
+          handleRequest(read.request);
+        } catch (err) {
+          send(oraAnswer(asOraError(err)));
+        }
+      }
+    };
+
     const handlePacket = (p: TnsPacket): void => {
       if (phase === 'connect') {
-        if (p.type !== PACKET.CONNECT) throw new WireError('the first packet is not a CONNECT');
         const c = parseConnect(p);
         if (c.version < MIN_TNS_VERSION) {
           socket.end(refusePacket(12618)); // TNS:versions are incompatible
@@ -986,17 +1171,23 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
         sdu = Math.min(Math.max(c.largeSdu, 512), 2097152);
         tdu = Math.min(Math.max(c.largeTdu, 255), 2097152);
         if (c.connectData !== undefined) accept(c.connectData);
-        else phase = 'connect-data';
+        else {
+          connectDataLength = c.connectDataLength;
+          phase = 'connect-data';
+        }
         return;
       }
       if (phase === 'connect-data') {
-        accept(dataPayload(p).payload.toString('latin1'));
+        // The descriptor follows in DATA packets of its own; the CONNECT said how long it is.
+        connectData += dataPayload(p).payload.toString('latin1');
+        if (connectData.length >= connectDataLength) accept(connectData.slice(0, connectDataLength));
         return;
       }
       if (p.type === PACKET.MARKER) {
         // A break or interrupt: the call is over already, so reset and report it cancelled.
         const data = markerData(p);
         if (data === MARKER.BREAK || data === MARKER.INTERRUPT) {
+          request = Buffer.alloc(0);
           socket.write(markerPacket(MARKER.RESET));
           send(oraAnswer(new OraError(1013, 'user requested cancel of current operation')));
         }
@@ -1008,16 +1199,15 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
         socket.end();
         return;
       }
-      request.push(payload);
-      if (!(dataFlags & DATA_FLAG.END_OF_REQUEST)) return;
-      const whole = Buffer.concat(request);
-      request = [];
-      handleRequest(whole);
+      takeData(dataFlags, payload);
     };
 
     socket.on('data', (chunk: Buffer) => {
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
       try {
+        // Bytes that are not TNS (an HTTP request, say) are refused at their first packet's type byte,
+        // before any length they seem to declare is waited for.
+        if (phase === 'connect' && buffer.length > PACKET_TYPE_OFFSET && buffer[PACKET_TYPE_OFFSET] !== PACKET.CONNECT) throw new WireError('the first packet is not a CONNECT');
         for (;;) {
           const read = readPacket(buffer, 0, framing);
           if (!read) break;
@@ -1028,23 +1218,39 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
       } catch {
         // A client that does not speak the protocol: drop it, as a listener would.
         socket.destroy();
+        return;
+      }
+      // A session's request that has begun must go on arriving; an idle session is left alone.
+      if (phase === 'session') {
+        const waiting = buffer.length > 0 || request.length > 0;
+        if (waiting && deadline === undefined) startDeadline();
+        else if (!waiting) stopDeadline();
       }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
+      stopDeadline();
       if (session) session.record.open = false;
     });
   };
 
-  const server = createServer({ key: certificates.serverKey, cert: certificates.serverCert, minVersion: 'TLSv1.2' }, serve);
+  const server = createServer({ key: certificates.serverKey, cert: certificates.serverCert, minVersion: 'TLSv1.2', handshakeTimeout: inboundConnectTimeout }, serve);
   const sockets = trackSockets(server);
+  // When each connection arrived, by its peer address: inboundConnectTimeout counts from there.
+  const arrivals = new Map<string, number>();
+  server.on('connection', (raw: Socket) => {
+    const peer = `${raw.remoteAddress}:${raw.remotePort}`;
+    arrivals.set(peer, performance.now());
+    raw.once('close', () => arrivals.delete(peer));
+  });
   server.on('tlsClientError', (_err, socket) => socket.destroy());
   const port = await listen(server, host, options.port ?? 0);
+  const advertised = (await resolvesTo('localhost', host)) ? 'localhost' : host;
 
   let closing: Promise<void> | undefined;
   return {
-    connectString: `tcps://${host.includes(':') ? `[${host}]` : host}:${port}/${database.service}`,
-    host,
+    connectString: `tcps://${advertised.includes(':') ? `[${advertised}]` : advertised}:${port}/${database.service}`,
+    host: advertised,
     port,
     service: database.service,
     ca: certificates.ca,
@@ -1070,4 +1276,35 @@ export async function startOracleDbEmulator(options: OracleDbEmulatorOptions): P
     },
     close: () => (closing ??= closeServer(server, sockets)),
   };
+}
+
+/** Where a TNS packet header holds the packet type. */
+const PACKET_TYPE_OFFSET = 4;
+/** The END_OF_REQUEST message that ends an answer in end-of-request mode. */
+const END_OF_REQUEST = Buffer.from([MSG.END_OF_REQUEST]);
+/** The USER_ID the first global user gets; later ones count up from it. */
+const FIRST_USER_ID = 131;
+
+/** ORA-03137, Oracle's answer to a request it cannot read. */
+function malformed(problem: string): OraError {
+  return new OraError(3137, `malformed TTC packet from client rejected: [${problem}]`);
+}
+
+function checkTimeout(value: unknown): number {
+  if (value === undefined) return 60_000;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+    throw new TypeError('inboundConnectTimeout must be a whole number of milliseconds from 1 to 2147483647');
+  }
+  return value;
+}
+
+/** Whether `name` resolves to `address` (among its addresses). */
+async function resolvesTo(name: string, address: string): Promise<boolean> {
+  if (name === address) return true;
+  try {
+    const found = await lookup(name, { all: true });
+    return found.some((a) => a.address === address);
+  } catch {
+    return false;
+  }
 }

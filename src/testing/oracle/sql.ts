@@ -40,7 +40,12 @@ const ora = {
   badPrivilege: () => new OraError(990, 'missing or invalid privilege'),
   quoteNotEnded: () => new OraError(1756, 'quoted string not properly terminated'),
   notANumber: () => new OraError(1722, 'invalid number'),
+  literalTooLong: () => new OraError(1704, 'string literal too long'),
+  numericOverflow: () => new OraError(1426, 'numeric overflow'),
 };
+
+/** The longest string literal, in bytes (MAX_STRING_SIZE = STANDARD, as the emulator announces). */
+const MAX_LITERAL_BYTES = 4000;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tokens
@@ -90,6 +95,7 @@ function tokenize(sql: string): { tokens: Token[]; sources: string[] } {
         }
         text += sql[i++];
       }
+      if (Buffer.byteLength(text, 'utf8') > MAX_LITERAL_BYTES) throw ora.literalTooLong();
       tokens.push({ kind: 'string', text });
     } else if (ch === '"') {
       const end = sql.indexOf('"', i + 1);
@@ -412,11 +418,11 @@ function expression(c: Cursor): Expression {
     const n = c.peek(1);
     if (n?.kind !== 'number') throw ora.missingExpression();
     c.i += 2;
-    return { kind: 'number', value: numberValue(`${t.text === '-' ? '-' : ''}${n.text}`) };
+    return { kind: 'number', value: numberLiteral(`${t.text === '-' ? '-' : ''}${n.text}`) };
   }
   if (t.kind === 'number') {
     c.i++;
-    return { kind: 'number', value: numberValue(t.text) };
+    return { kind: 'number', value: numberLiteral(t.text) };
   }
   if (t.kind === 'string') {
     c.i++;
@@ -451,16 +457,45 @@ function expression(c: Cursor): Expression {
   throw ora.missingExpression();
 }
 
-function numberValue(text: string): string {
-  const n = Number(text);
-  if (!Number.isFinite(n)) throw ora.notANumber();
-  if (/^-?(\d+\.?\d*|\.\d+)$/.test(text)) {
-    const [int, frac = ''] = text.replace(/^(-?)\./, '$10.').split('.');
-    const f = frac.replace(/0+$/, '');
-    const i = int!.replace(/^(-?)0+(?=\d)/, '$1');
-    return f ? `${i}.${f}` : i === '-0' ? '0' : i;
+/**
+ * A numeric literal's value as Oracle NUMBER holds it, as a plain decimal (`'1e3'` → `'1000'`): rounded
+ * half away from zero to NUMBER's 20 base-100 digits (38 to 40 decimal digits, by where the first one
+ * falls), 0 below 1E-130, and ORA-01426 from 1E126 on. Throws ORA-01722 for text that is not a number.
+ *
+ * @internal
+ */
+export function numberLiteral(text: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw ora.notANumber();
+  const negative = m[1] === '-';
+  const fraction = m[3] ?? '';
+  // The value is digits × 10^exponent.
+  let digits = `${m[2]}${fraction}`.replace(/^0+/, '');
+  let exponent = Number(m[4] ?? '0') - fraction.length;
+  if (digits === '') return '0';
+  const trim = (): void => {
+    const zeros = /0*$/.exec(digits)![0].length;
+    digits = digits.slice(0, digits.length - zeros);
+    exponent += zeros;
+  };
+  trim();
+  // The power of ten of the first digit, and the lowest power 20 base-100 digits from its pair reach.
+  const lead = (): number => exponent + digits.length - 1;
+  const keep = lead() - (2 * Math.floor(lead() / 2) - 38) + 1;
+  if (digits.length > keep) {
+    const up = digits[keep]! >= '5';
+    exponent += digits.length - keep;
+    digits = digits.slice(0, keep);
+    if (up) digits = (BigInt(digits) + 1n).toString();
+    trim();
   }
-  return String(n);
+  if (!Number.isFinite(exponent) || lead() >= 126) throw ora.numericOverflow();
+  if (lead() < -130) return '0';
+  let plain: string;
+  if (exponent >= 0) plain = digits + '0'.repeat(exponent);
+  else if (digits.length + exponent > 0) plain = `${digits.slice(0, digits.length + exponent)}.${digits.slice(digits.length + exponent)}`;
+  else plain = `0.${'0'.repeat(-(digits.length + exponent))}${digits}`;
+  return negative ? `-${plain}` : plain;
 }
 
 /**

@@ -2,8 +2,10 @@
  * Internal: the Oracle Net (TNS) packets and the TTC messages that node-oracledb's thin driver exchanges
  * with a database, as pure functions: framing, the CONNECT/ACCEPT/REFUSE/DATA/MARKER packets, the
  * variable-length integers and byte strings of TTC, Oracle NUMBER, the client's requests (protocol and
- * data-type negotiation, auth phase two, execute, re-execute, fetch, the bare calls, close-cursor
- * piggybacks) and the server's answers. No sockets, no crypto and no session state: those are the
+ * data-type negotiation, auth phase two, execute with its bind values, re-execute, fetch, the bare
+ * calls, close-cursor, schema and end-to-end piggybacks), whether a request has all arrived (read from
+ * its layout, as a server must for clients that never mark a request's end), and the server's answers.
+ * No sockets, no crypto and no session state: those are the
  * server's. Layouts follow what node-oracledb 6.10, 7.0 and 26.0 send and accept (`lib/thin/sqlnet`,
  * `lib/thin/protocol`). Not exported from `dbtoken/testing`.
  *
@@ -20,6 +22,14 @@ export const DATA_FLAG = Object.freeze({
   END_OF_REQUEST: 0x0800,
   /** A payload-less packet sent just before the client closes. */
   EOF: 0x0040,
+  /** The server's last packet of a response, in end-of-request mode (7.x and 26 name it END_OF_RESPONSE). */
+  END_OF_RESPONSE: 0x2000,
+});
+
+/** ACCEPT flags2 bits. @internal */
+export const ACCEPT_FLAG = Object.freeze({
+  /** The server ends every response with an END_OF_REQUEST message (honoured at TNS 319 and field version 24). */
+  HAS_END_OF_REQUEST: 0x02000000,
 });
 
 /** The data byte of a MARKER packet. @internal */
@@ -37,6 +47,7 @@ export const MSG = Object.freeze({
   STATUS: 9,
   DESCRIBE_INFO: 16,
   PIGGYBACK: 17,
+  END_OF_REQUEST: 29,
 });
 
 /** TTC function codes. @internal */
@@ -51,6 +62,8 @@ export const FN = Object.freeze({
   CLOSE_CURSORS: 105,
   AUTH_PHASE_TWO: 115,
   AUTH_PHASE_ONE: 118,
+  CANCEL_CURSORS: 120,
+  SET_END_TO_END_ATTR: 135,
   PING: 147,
   SET_SCHEMA: 152,
 });
@@ -83,6 +96,16 @@ const CHUNK = 65536;
 /** A malformed or truncated packet or message. Its message names the field, never the bytes. @internal */
 export class WireError extends Error {
   override name = 'WireError';
+}
+
+/**
+ * A message that stops before its end: the bytes so far are good, the rest has not arrived (or, when the
+ * client said the request ended there, never will).
+ *
+ * @internal
+ */
+export class TruncatedError extends WireError {
+  override name = 'TruncatedError';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -143,22 +166,22 @@ export function dataPayload(p: TnsPacket): { dataFlags: number; payload: Buffer 
 }
 
 /**
- * `payload` as DATA packets (long framing) of at most `sdu` bytes each; every packet gets `dataFlags`.
- * The client stitches packets back together, so a message may span them.
+ * `payload` as DATA packets (long framing) of at most `sdu` bytes each; every packet gets `dataFlags`,
+ * the last one `lastFlags`. The client stitches packets back together, so a message may span them.
  *
  * @internal
  */
-export function dataPackets(payload: Buffer, sdu: number, dataFlags = 0): Buffer {
+export function dataPackets(payload: Buffer, sdu: number, dataFlags = 0, lastFlags = dataFlags): Buffer {
   const room = Math.max(1, sdu - 10);
   const out: Buffer[] = [];
   let at = 0;
   do {
     const part = payload.subarray(at, at + room);
     const body = Buffer.alloc(2 + part.length);
-    body.writeUInt16BE(dataFlags, 0);
+    at += part.length;
+    body.writeUInt16BE(at < payload.length ? dataFlags : lastFlags, 0);
     part.copy(body, 2);
     out.push(packet(PACKET.DATA, body, 'long'));
-    at += part.length;
   } while (at < payload.length);
   return Buffer.concat(out);
 }
@@ -216,15 +239,50 @@ export function connectDataValue(descriptor: string, key: string): string | unde
   return re.exec(descriptor)?.[1];
 }
 
+/** What the client says of itself in the connect data's `(CID=(PROGRAM=…)(HOST=…)(USER=…))`. @internal */
+export interface ConnectClient {
+  program?: string;
+  host?: string;
+  user?: string;
+}
+
 /**
- * The ACCEPT packet (short framing). Version 319 with SDU/TDU echoed back; NA flags "disabled for this
- * connection, no services", so the client skips native network encryption (the session is TLS);
- * compression off; no fast-auth or end-of-request flags, so each request gets its own round trip and a
- * response ends at ERROR or STATUS.
+ * The program, host and OS user of the connect data's CID section, those it gives. Only the CID is read:
+ * the ADDRESS has a HOST of its own (the server's).
  *
  * @internal
  */
-export function acceptPacket(o: { version: number; sdu: number; tdu: number }): Buffer {
+export function connectClient(descriptor: string): ConnectClient {
+  const start = /\(\s*CID\s*=/i.exec(descriptor);
+  if (!start) return {};
+  let depth = 0;
+  let end = start.index;
+  for (; end < descriptor.length; end++) {
+    if (descriptor[end] === '(') depth++;
+    else if (descriptor[end] === ')' && --depth === 0) break;
+  }
+  const cid = descriptor.slice(start.index, end + 1);
+  const out: ConnectClient = {};
+  for (const [key, field] of [
+    ['PROGRAM', 'program'],
+    ['HOST', 'host'],
+    ['USER', 'user'],
+  ] as const) {
+    const value = connectDataValue(cid, key);
+    if (value) out[field] = value;
+  }
+  return out;
+}
+
+/**
+ * The ACCEPT packet (short framing). Version 319 with SDU/TDU echoed back; NA flags "disabled for this
+ * connection, no services", so the client skips native network encryption (the session is TLS);
+ * compression off; no fast-auth flag. Without `endOfRequest` a response ends at ERROR or STATUS; with it,
+ * flags2 announces end-of-request support and the client waits for an END_OF_REQUEST message instead.
+ *
+ * @internal
+ */
+export function acceptPacket(o: { version: number; sdu: number; tdu: number; endOfRequest?: boolean }): Buffer {
   if (o.version < TNS_VERSION_MIN_LARGE_SDU) throw new WireError('the emulator only speaks TNS 315 and later');
   const body = Buffer.alloc(45 - 8);
   body.writeUInt16BE(o.version, 0);
@@ -239,7 +297,7 @@ export function acceptPacket(o: { version: number; sdu: number; tdu: number }): 
   body.writeUInt32BE(o.sdu, 24);
   body.writeUInt32BE(o.tdu, 28);
   body[32] = 0; // compression off
-  body.writeUInt32BE(0, 33); // flags2
+  body.writeUInt32BE(o.endOfRequest ? ACCEPT_FLAG.HAS_END_OF_REQUEST : 0, 33); // flags2
   return packet(PACKET.ACCEPT, body, 'short');
 }
 
@@ -287,7 +345,7 @@ export class TtcReader {
   }
 
   private need(n: number, what: string): void {
-    if (this.remaining < n) throw new WireError(`the message ends inside ${what}`);
+    if (this.remaining < n) throw new TruncatedError(`the message ends inside ${what}`);
   }
 
   u8(what = 'a byte'): number {
@@ -549,8 +607,27 @@ export interface DataTypesRequest {
   ncharset: number;
 }
 
+/**
+ * The session attributes a SET_END_TO_END_ATTR piggyback sets (`connection.module`, `action`,
+ * `clientId`, `clientInfo`, `dbOp`, `ecid`): only those the client changed are present; `null` clears one.
+ *
+ * @internal
+ */
+export interface EndToEndAttributes {
+  clientIdentifier?: string | null;
+  module?: string | null;
+  action?: string | null;
+  ecid?: string | null;
+  clientInfo?: string | null;
+  dbOp?: string | null;
+}
+
 /** A piggyback message sent ahead of a function; the server answers none of them. @internal */
-export type Piggyback = { fn: typeof FN.CLOSE_CURSORS; seq: number; cursors: number[] } | { fn: typeof FN.SET_SCHEMA; seq: number; schema: string } | { fn: number; seq: number; skipped: true };
+export type Piggyback =
+  | { fn: typeof FN.CLOSE_CURSORS | typeof FN.CANCEL_CURSORS; seq: number; cursors: number[] }
+  | { fn: typeof FN.SET_SCHEMA; seq: number; schema: string }
+  | { fn: typeof FN.SET_END_TO_END_ATTR; seq: number; attributes: EndToEndAttributes }
+  | { fn: number; seq: number; skipped: true };
 
 /** Auth phase two (function 115): the user (none with `externalAuth`), the mode and the key/value pairs. @internal */
 export interface AuthCall {
@@ -606,46 +683,115 @@ export interface FunctionRequest {
 /** Any request the client sends in DATA packets. @internal */
 export type TtcRequest = ProtocolRequest | DataTypesRequest | FunctionRequest;
 
+/** Functions whose body the emulator reads: a piggyback it steps over must be followed by one of them. */
 const KNOWN_FUNCTIONS = new Set<number>([FN.REEXECUTE, FN.FETCH, FN.LOGOFF, FN.COMMIT, FN.ROLLBACK, FN.EXECUTE, FN.REEXECUTE_AND_FETCH, FN.AUTH_PHASE_TWO, FN.AUTH_PHASE_ONE, FN.PING]);
+/** Functions that carry nothing after their header. */
+const BARE_FUNCTIONS = new Set<number>([FN.LOGOFF, FN.COMMIT, FN.ROLLBACK, FN.PING]);
 
 /**
- * Reads one request (the payload of a DATA packet, or of several stitched together). `fieldVersion` is the
- * negotiated TTC field version: from 18 on, every function and piggyback header carries a UB8 token number.
- * Throws {@link WireError} on a message it cannot read.
+ * How far a request has arrived: `complete` with the offset just past it (a pipelining client may have
+ * sent the next one behind it); `partial` while it stops before its end, with the field it stops in;
+ * `malformed` when it cannot be a request at all.
+ *
+ * @internal
+ */
+export type RequestRead = { status: 'complete'; request: TtcRequest; end: number } | { status: 'partial'; missing: string } | { status: 'malformed'; problem: string };
+
+/** What {@link readRequest} knows besides the bytes. @internal */
+export interface ReadOptions {
+  /**
+   * The client marked the end of its request here (data flag END_OF_REQUEST). Bind values that stop
+   * short are then taken as they are (a DML statement's RETURNING binds send none), instead of waited for.
+   */
+  endMarked?: boolean | undefined;
+}
+
+/**
+ * Reads the request at the start of `payload` (the payloads of the DATA packets received so far, in
+ * order), deciding by its layout alone whether it has all arrived: a server must answer a client that
+ * never sets END_OF_REQUEST. `fieldVersion` is the negotiated TTC field version (0 before negotiation):
+ * from 18 on, every function and piggyback header carries a UB8 token number.
+ *
+ * A function the emulator does not read, and bind values of types it does not model (objects, JSON,
+ * vectors), run to the end of what has arrived.
+ *
+ * @internal
+ */
+export function readRequest(payload: Buffer, fieldVersion: number, options: ReadOptions = {}): RequestRead {
+  const r = new TtcReader(payload);
+  try {
+    const request = readOne(r, fieldVersion, options.endMarked === true);
+    return { status: 'complete', request, end: r.pos };
+  } catch (err) {
+    if (err instanceof TruncatedError) return { status: 'partial', missing: err.message };
+    if (err instanceof WireError) return { status: 'malformed', problem: err.message };
+    throw err;
+  }
+}
+
+/**
+ * Reads one whole request (the payload of a DATA packet, or of several stitched together), ignoring what
+ * follows it. Throws {@link TruncatedError} when it stops short and {@link WireError} on a message it
+ * cannot read.
  *
  * @internal
  */
 export function parseRequest(payload: Buffer, fieldVersion: number): TtcRequest {
-  const r = new TtcReader(payload);
+  return readOne(new TtcReader(payload), fieldVersion, false);
+}
+
+function readOne(r: TtcReader, fieldVersion: number, endMarked: boolean): TtcRequest {
+  const payload = r.buf;
   const type = r.u8('the message type');
   if (type === MSG.PROTOCOL) {
     const version = r.u8('the protocol version');
     r.u8('the protocol array terminator');
     const end = payload.indexOf(0, r.pos);
-    const driver = payload.toString('utf8', r.pos, end < 0 ? payload.length : end);
+    if (end < 0) throw new TruncatedError('the message ends inside the driver name');
+    const driver = payload.toString('utf8', r.pos, end);
+    r.pos = end + 1;
     return { kind: 'protocol', version, driver };
   }
-  if (type === MSG.DATA_TYPES) {
-    return { kind: 'data-types', charset: r.u16le('the charset'), ncharset: r.u16le('the national charset') };
-  }
+  if (type === MSG.DATA_TYPES) return readDataTypes(r);
   if (type !== MSG.FUNCTION && type !== MSG.PIGGYBACK) throw new WireError(`TTC message type ${type} is not a request`);
-  r.pos = 0;
+  r.pos -= 1;
   const piggybacks: Piggyback[] = [];
-  while (payload[r.pos] === MSG.PIGGYBACK) piggybacks.push(readPiggyback(r, payload, fieldVersion));
+  while (r.remaining > 0 && payload[r.pos] === MSG.PIGGYBACK) piggybacks.push(readPiggyback(r, fieldVersion));
   if (r.u8('the message type') !== MSG.FUNCTION) throw new WireError('a piggyback is not followed by a function');
   const fn = r.u8('the function code');
   const seq = r.u8('the sequence number');
   if (fieldVersion >= FIELD_VERSION.V23_1_EXT1) r.ub8('the token number');
-  return { kind: 'function', seq, piggybacks, call: readCall(r, fn, fieldVersion) };
+  return { kind: 'function', seq, piggybacks, call: readCall(r, fn, fieldVersion, endMarked) };
 }
 
-function readPiggyback(r: TtcReader, payload: Buffer, fieldVersion: number): Piggyback {
-  const start = r.pos;
+/** Charsets, flags, compile and runtime capabilities, the client's time zone (TZ_EX), and the type list. */
+function readDataTypes(r: TtcReader): DataTypesRequest {
+  const charset = r.u16le('the charset');
+  const ncharset = r.u16le('the national charset');
+  r.u8('the encoding flags');
+  r.bytesWithLength('the compile capabilities');
+  const runtimeCaps = r.bytesWithLength('the runtime capabilities');
+  // 26.0 adds its time zone when it keeps TZ_EX in its runtime capabilities.
+  if (runtimeCaps !== null && runtimeCaps.length > RCAP_TZ && runtimeCaps[RCAP_TZ]! & RCAP_TZ_EX) r.bytes(11, 'the client time zone');
+  for (;;) {
+    const dataType = r.u16be('a data type');
+    if (dataType === 0) break;
+    const conversion = r.u16be('a data type conversion');
+    if (conversion !== 0) r.bytes(4, 'a data type representation');
+  }
+  return { kind: 'data-types', charset, ncharset };
+}
+
+const RCAP_TZ = 1;
+const RCAP_TZ_EX = 0x01;
+
+function readPiggyback(r: TtcReader, fieldVersion: number): Piggyback {
+  const payload = r.buf;
   r.u8();
   const fn = r.u8('the piggyback function');
   const seq = r.u8('the piggyback sequence number');
   if (fieldVersion >= FIELD_VERSION.V23_1_EXT1) r.ub8('the token number');
-  if (fn === FN.CLOSE_CURSORS) {
+  if (fn === FN.CLOSE_CURSORS || fn === FN.CANCEL_CURSORS) {
     r.u8('the cursor list pointer');
     const count = r.ub4('the cursor count');
     const cursors: number[] = [];
@@ -657,9 +803,11 @@ function readPiggyback(r: TtcReader, payload: Buffer, fieldVersion: number): Pig
     r.ub4('the schema length');
     return { fn, seq, schema: r.str('the schema') ?? '' };
   }
-  // Other piggybacks (end-to-end attributes, LOB frees, …) vary by driver version and carry nothing the
-  // emulator needs: resume at the function that follows, whose sequence number is this one's plus one.
-  // Another piggyback may come first; it takes the next sequence number in turn.
+  if (fn === FN.SET_END_TO_END_ATTR) return { fn, seq, attributes: readEndToEnd(r) };
+  // Other piggybacks (LOB frees, session state, …) vary by driver version and carry nothing the emulator
+  // needs: resume at the function that follows, whose sequence number is this one's plus one. Another
+  // piggyback may come first; it takes the next sequence number in turn. Until that function has arrived,
+  // the message is not whole.
   const next = (seq + 1) % 256;
   for (let at = r.pos; at + 2 < payload.length; at++) {
     const type = payload[at];
@@ -669,23 +817,56 @@ function readPiggyback(r: TtcReader, payload: Buffer, fieldVersion: number): Pig
       return { fn, seq, skipped: true };
     }
   }
-  r.pos = start;
-  throw new WireError(`piggyback function ${fn} is not followed by a function the emulator knows`);
+  throw new TruncatedError(`piggyback function ${fn} is not followed by a function the emulator knows`);
 }
 
-function readCall(r: TtcReader, fn: number, fieldVersion: number): FunctionRequest['call'] {
+/** End-to-end attribute bits of SET_END_TO_END_ATTR. */
+const END_TO_END = { clientIdentifier: 0x0001, module: 0x0008, action: 0x0010, ecid: 0x0020, clientInfo: 0x0100, dbOp: 0x0200 } as const;
+
+/**
+ * SET_END_TO_END_ATTR: flags naming the attributes changed, then (pointer, length) slots for client
+ * identifier, module, action, ECID, an unused pair, client info, another unused pair and DBOP, then the
+ * text of each slot with a pointer and a length, in slot order.
+ */
+function readEndToEnd(r: TtcReader): EndToEndAttributes {
+  r.u8('a pointer');
+  r.u8('a pointer');
+  const flags = r.ub4('the end-to-end flags');
+  const slot = (what: string) => ({ what, present: r.u8(`the ${what} pointer`) !== 0, length: r.ub4(`the ${what} length`) });
+  const slots = [slot('client identifier'), slot('module'), slot('action'), slot('ECID')];
+  r.u8('a count');
+  r.ub4('a count');
+  slots.push(slot('client info'), slot('extended client info'));
+  r.u8('a count');
+  r.ub4('a count');
+  slots.push(slot('DBOP'));
+  const text = slots.map((s) => (s.present && s.length > 0 ? r.str(`the ${s.what}`) : null));
+  const [clientIdentifier, module, action, ecid, clientInfo, , dbOp] = text;
+  const out: EndToEndAttributes = {};
+  const values = { clientIdentifier, module, action, ecid, clientInfo, dbOp };
+  for (const [key, bit] of Object.entries(END_TO_END) as [keyof EndToEndAttributes, number][]) if (flags & bit) out[key] = values[key] || null;
+  return out;
+}
+
+function readCall(r: TtcReader, fn: number, fieldVersion: number, endMarked: boolean): FunctionRequest['call'] {
   switch (fn) {
     case FN.AUTH_PHASE_TWO:
     case FN.AUTH_PHASE_ONE:
       return readAuth(r, fn);
     case FN.EXECUTE:
-      return readExecute(r, fieldVersion);
+      return readExecute(r, fieldVersion, endMarked);
     case FN.REEXECUTE:
-    case FN.REEXECUTE_AND_FETCH:
-      return { fn, cursorId: r.ub4('the cursor id'), rows: r.ub4('the iterations'), flags1: r.ub4('the execute flags'), flags2: r.ub4('the execute flags') };
+    case FN.REEXECUTE_AND_FETCH: {
+      const call = { fn, cursorId: r.ub4('the cursor id'), rows: r.ub4('the iterations'), flags1: r.ub4('the execute flags'), flags2: r.ub4('the execute flags') };
+      // Bind values of the cursor's binds would follow; the emulator keeps no cursor with binds, and no
+      // request starts with ROW_DATA, so they run to the end of what has arrived.
+      if (r.remaining > 0 && r.buf[r.pos] === MSG.ROW_DATA) r.pos = r.buf.length;
+      return call;
+    }
     case FN.FETCH:
       return { fn, cursorId: r.ub4('the cursor id'), rows: r.ub4('the rows wanted') };
     default:
+      if (!BARE_FUNCTIONS.has(fn)) r.pos = r.buf.length;
       return { fn };
   }
 }
@@ -704,7 +885,7 @@ function readAuth(r: TtcReader, fn: typeof FN.AUTH_PHASE_TWO | typeof FN.AUTH_PH
   return { fn, user, mode, pairs };
 }
 
-function readExecute(r: TtcReader, fieldVersion: number): ExecuteCall {
+function readExecute(r: TtcReader, fieldVersion: number, endMarked: boolean): ExecuteCall {
   const options = r.ub4('the execute options');
   const cursorId = r.ub4('the cursor id');
   const hasSql = r.u8('the SQL pointer');
@@ -719,7 +900,7 @@ function readExecute(r: TtcReader, fieldVersion: number): ExecuteCall {
   r.u8('the binds pointer');
   const binds = r.ub4('the bind count');
   for (let i = 0; i < 5; i++) r.u8('a pointer');
-  r.u8('the defines pointer');
+  const hasDefines = r.u8('the defines pointer');
   const defines = r.ub4('the define count');
   r.ub4('the registration id');
   r.u8('a pointer');
@@ -744,8 +925,76 @@ function readExecute(r: TtcReader, fieldVersion: number): ExecuteCall {
     }
   }
   const sql = hasSql ? (r.str('the SQL text') ?? '') : undefined;
-  for (let i = 0; i < al8i4Length; i++) r.ub4('an al8i4 entry');
+  const al8i4: number[] = [];
+  for (let i = 0; i < al8i4Length; i++) al8i4.push(r.ub4('an al8i4 entry'));
+  if (hasDefines && defines > 0) {
+    // A re-describe with the client's own column types: their metadata, and no values.
+    for (let i = 0; i < defines; i++) readBindMetadata(r, fieldVersion);
+  } else if (binds > 0) {
+    const start = r.pos;
+    try {
+      readBinds(r, binds, al8i4[7] === 1 ? 1 : (al8i4[1] ?? 0), fieldVersion);
+    } catch (err) {
+      if (!(err instanceof TruncatedError) || !endMarked || r.pos === start) throw err;
+      r.pos = r.buf.length;
+    }
+  }
   return { fn: FN.EXECUTE, options, cursorId, sql, rows, binds, defines };
+}
+
+/** Oracle type numbers of bind values sent as bytes with a length. */
+const BYTES_TYPES = new Set([1, 2, 3, 8, 11, 12, 23, 24, 96, 100, 101, 104, 180, 181, 182, 183, 208, 231]);
+const LOB_TYPES = new Set([112, 113, 114]);
+const CURSOR_TYPE = 102;
+const BOOLEAN_TYPE = 252;
+/** The escape that starts a NULL BOOLEAN value. */
+const ESCAPE = 253;
+const BIND_ARRAY = 0x40;
+
+/** The metadata of one bind (or define): its type and whether it is a PL/SQL array. */
+function readBindMetadata(r: TtcReader, fieldVersion: number): { type: number; array: boolean } {
+  const type = r.u8('a bind type');
+  const flags = r.u8('the bind flags');
+  r.u8('the bind precision');
+  r.u8('the bind scale');
+  r.ub4('the bind buffer size');
+  r.ub4('the bind array size');
+  r.ub8('the bind continuation flags');
+  if (r.ub4('the bind type OID length') > 0) r.bytesWithLength('the bind type OID');
+  r.ub2('the bind type version');
+  r.ub2('the bind charset');
+  r.u8('the bind charset form');
+  r.ub4('the bind LOB prefetch length');
+  if (fieldVersion >= FIELD_VERSION.V12_2) r.ub4('the bind oaccolid');
+  return { type, array: (flags & BIND_ARRAY) !== 0 };
+}
+
+/** The bind metadata, then `rows` ROW_DATA messages of values. */
+function readBinds(r: TtcReader, count: number, rows: number, fieldVersion: number): void {
+  const binds = Array.from({ length: count }, () => readBindMetadata(r, fieldVersion));
+  if (binds.some((b) => !BYTES_TYPES.has(b.type) && !LOB_TYPES.has(b.type) && b.type !== CURSOR_TYPE && b.type !== BOOLEAN_TYPE)) {
+    r.pos = r.buf.length;
+    return;
+  }
+  for (let row = 0; row < rows; row++) {
+    if (r.u8('the bind values') !== MSG.ROW_DATA) throw new WireError('bind values do not start with ROW_DATA');
+    for (const b of binds) {
+      const n = b.array ? r.ub4('the array length') : 1;
+      for (let i = 0; i < n; i++) skipBindValue(r, b.type);
+    }
+  }
+}
+
+function skipBindValue(r: TtcReader, type: number): void {
+  if (LOB_TYPES.has(type)) {
+    if (r.ub4('a LOB locator length') > 0) r.bytesWithLength('a LOB locator');
+  } else if (type === CURSOR_TYPE) {
+    if (r.ub4('a cursor count') > 0) r.ub4('a cursor id');
+  } else if (type === BOOLEAN_TYPE && r.remaining > 0 && r.buf[r.pos] === ESCAPE) {
+    r.bytes(2, 'a NULL boolean');
+  } else {
+    r.bytesWithLength('a bind value');
+  }
 }
 
 /** The auth pairs as a map (the last of a repeated key wins). @internal */

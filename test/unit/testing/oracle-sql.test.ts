@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { oracleGlobalRole, oracleGlobalUser } from 'dbtoken/provision';
 import { Catalog, type IamPrincipal } from '../../../src/testing/oracle/catalog.js';
-import { OraError, parseAdminStatement, parseIamMapping, parseSessionStatement, splitStatements } from '../../../src/testing/oracle/sql.js';
+import { decodeOracleNumber, encodeOracleNumber } from '../../../src/testing/oracle/wire.js';
+import { numberLiteral, OraError, parseAdminStatement, parseIamMapping, parseSessionStatement, splitStatements } from '../../../src/testing/oracle/sql.js';
 
 const TENANCY = 'ocid1.tenancy.oc1..aaaatenancy';
 const OTHER = 'ocid1.tenancy.oc1..aaaaother';
@@ -121,6 +122,64 @@ describe('session statements', () => {
     ['a WHERE clause', 'select 1 from dual where 1 = 1', 933],
   ])('refuses %s with Oracle\'s error', (_n, sql, ora) => {
     expect(oraOf(() => parseSessionStatement(sql))).toBe(ora);
+  });
+});
+
+describe('number literals: the value Oracle NUMBER keeps', () => {
+  it.each([
+    ['1', '1'],
+    ['-12.50', '-12.5'],
+    ['.5', '0.5'],
+    ['007', '7'],
+    ['0.000', '0'],
+    ['1e3', '1000'],
+    ['1.5E-3', '0.0015'],
+    ['-2.5e+2', '-250'],
+    ['1e100', `1${'0'.repeat(100)}`],
+    ['1e-130', `0.${'0'.repeat(129)}1`],
+    ['9.99e125', `999${'0'.repeat(123)}`],
+    // Past NUMBER's 20 base-100 digits the rest is rounded off, half away from zero: 40 digits when the
+    // first pair is full, 39 when the first digit stands alone.
+    ['1234567890123456789012345678901234567890123', '1234567890123456789012345678901234567890000'],
+    ['12345678901234567890123456789012345678951', '12345678901234567890123456789012345679000'],
+    ['0.12345678901234567890123456789012345678906', '0.1234567890123456789012345678901234567891'],
+    ['-99999999999999999999999999999999999999999', '-100000000000000000000000000000000000000000'],
+    ['1e-131', '0'],
+    ['0.00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001', '0'],
+  ])('%s is %s', (literal, value) => {
+    const kept = numberLiteral(literal);
+    expect(kept).toBe(value);
+    // Whatever it keeps, the wire can carry, and carries back unchanged.
+    expect(decodeOracleNumber(encodeOracleNumber(kept))).toBe(kept);
+  });
+
+  it.each([
+    ['1e126', 1426],
+    ['-1e126', 1426],
+    ['9.999999999999999999999999999999999999999999e125', 1426],
+    ['1e999999999999999999999', 1426],
+    ['e5', 1722],
+    ['.', 1722],
+    ['1e', 1722],
+  ])('%s: ORA-%d', (literal, ora) => {
+    expect(oraOf(() => numberLiteral(literal))).toBe(ora);
+  });
+
+  it('a select list keeps them so', () => {
+    expect(parseSessionStatement('select 1e100 big, -1.5e-3 from dual')).toMatchObject({
+      items: [
+        { expression: { kind: 'number', value: `1${'0'.repeat(100)}` }, name: 'BIG' },
+        { expression: { kind: 'number', value: '-0.0015' }, name: '-1.5E-3' },
+      ],
+    });
+  });
+});
+
+describe('string literals', () => {
+  it('up to 4,000 bytes; a longer one is ORA-01704, counted in bytes, not characters', () => {
+    expect(parseSessionStatement(`select '${'x'.repeat(4000)}' from dual`)).toMatchObject({ items: [{ expression: { kind: 'string', value: 'x'.repeat(4000) } }] });
+    expect(oraOf(() => parseSessionStatement(`select '${'x'.repeat(4001)}' from dual`))).toBe(1704);
+    expect(oraOf(() => parseSessionStatement(`select '${'é'.repeat(2001)}' from dual`))).toBe(1704);
   });
 });
 

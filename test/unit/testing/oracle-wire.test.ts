@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   acceptPacket,
+  connectClient,
   connectDataValue,
   dataPackets,
   dataPayload,
@@ -21,11 +22,13 @@ import {
   parseRequest,
   protocolAnswer,
   readPacket,
+  readRequest,
   refusePacket,
   rowDataMessage,
   rowHeaderMessage,
   statusMessage,
   TtcReader,
+  TruncatedError,
   TtcWriter,
   WireError,
   type AuthCall,
@@ -34,6 +37,7 @@ import {
   type ReexecuteCall,
   type TnsPacket,
 } from '../../../src/testing/oracle/wire.js';
+import { executeRequest, type RawBind } from '../../helpers/oracle-raw-client.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/[\s|]+/g, ''), 'hex');
 
@@ -160,6 +164,16 @@ describe.each(VERSIONS)('captured node-oracledb %s traffic decodes as the client
     expect(calls).toBe(v === '26' ? 11 : 10);
   });
 
+  it('each request is whole by its layout alone: every shorter prefix is partial, the whole complete, flag or not', () => {
+    for (const c of login.slice(1, -1)) {
+      const { payload } = dataPayload(framed(c, 'long'));
+      for (let n = 0; n < payload.length; n++) expect(readRequest(payload.subarray(0, n), CAPTURED_FIELD_VERSION).status, `${n} of ${payload.length} bytes`).toBe('partial');
+      expect(readRequest(payload, CAPTURED_FIELD_VERSION)).toMatchObject({ status: 'complete', end: payload.length });
+      // Declared ended one byte early, it is a request that cannot be read.
+      expect(readRequest(payload.subarray(0, -1), CAPTURED_FIELD_VERSION, { endMarked: true }).status).toBe('partial');
+    }
+  });
+
   it('the last packet is the payload-less EOF DATA packet', () => {
     const eof = dataPayload(framed(login.at(-1)!, 'long'));
     expect(eof).toEqual({ dataFlags: 0x0040, payload: Buffer.alloc(0) });
@@ -199,6 +213,10 @@ describe('TNS framing', () => {
     expect(acceptPacket({ version: 319, sdu: 8192, tdu: 2097152 })).toEqual(
       hex('002d 0000 02 00 0000 | 013f 0001 2000 ffff 0100 0000 002d 04 08 0000 0000 0000 0000 | 00002000 00200000 00 00000000'),
     );
+    // Announcing end-of-request support is flags2 0x02000000 and nothing else.
+    expect(acceptPacket({ version: 319, sdu: 8192, tdu: 2097152, endOfRequest: true })).toEqual(
+      hex('002d 0000 02 00 0000 | 013f 0001 2000 ffff 0100 0000 002d 04 08 0000 0000 0000 0000 | 00002000 00200000 00 02000000'),
+    );
     expect(() => acceptPacket({ version: 314, sdu: 8192, tdu: 8192 })).toThrow(WireError);
   });
 
@@ -224,6 +242,15 @@ describe('TNS framing', () => {
     expect(parts).toHaveLength(3);
     expect(Buffer.concat(parts)).toEqual(payload);
     expect(dataPackets(Buffer.alloc(0), 8192)).toEqual(hex('0000000a 06 00 0000 0000'));
+    // The last packet alone may carry other flags (END_OF_RESPONSE).
+    const flagged = dataPackets(payload, 4096, 0, 0x2000);
+    const flags: number[] = [];
+    for (let at = 0; at < flagged.length; ) {
+      const r = readPacket(flagged, at, 'long')!;
+      flags.push(dataPayload(r.packet).dataFlags);
+      at = r.end;
+    }
+    expect(flags).toEqual([0, 0, 0x2000]);
     const reset = markerPacket(2);
     expect(reset).toEqual(hex('0000000b 0c 00 0000 01 00 02'));
     expect(markerData(readPacket(reset, 0, 'long')!.packet)).toBe(2);
@@ -389,21 +416,32 @@ describe('server answers', () => {
 
 describe('requests the captures do not hold', () => {
   it('an unknown piggyback is stepped over to the function after it; a close-cursors list and a schema are read', () => {
-    const endToEnd = hex('11 87 05 00 00 04 10 00 00 00 00 01 6d'); // SET_END_TO_END_ATTR, whatever it holds
+    const sessionState = hex('11 b0 05 00 00 04 10 00 00 00 00 01 6d'); // SESSION_STATE, whatever it holds
     const close = hex('11 69 06 01 01 02 01 07 01 09');
     const schema = new TtcWriter().raw(hex('11 98 07 01')).ub(3).str('APP').toBuffer();
     const ping = hex('03 93 08');
-    const r = parseRequest(Buffer.concat([endToEnd, close, schema, ping]), 13) as FunctionRequest;
+    const r = parseRequest(Buffer.concat([sessionState, close, schema, ping]), 13) as FunctionRequest;
     expect(r).toEqual({
       kind: 'function',
       seq: 8,
       call: { fn: FN.PING },
       piggybacks: [
-        { fn: 135, seq: 5, skipped: true },
+        { fn: 176, seq: 5, skipped: true },
         { fn: FN.CLOSE_CURSORS, seq: 6, cursors: [7, 9] },
         { fn: FN.SET_SCHEMA, seq: 7, schema: 'APP' },
       ],
     });
+  });
+
+  it('SET_END_TO_END_ATTR: the attributes the flags name, a changed one without text being cleared', () => {
+    // Client identifier "abc", module "md", action cleared (a pointer, no length), client info "i", as node-oracledb lays them out.
+    const endToEnd = (flags: number) =>
+      Buffer.concat([hex('11 87 05 00 00'), new TtcWriter().ub(flags).toBuffer(), hex('01 01 03  01 01 02  01 00  00 00 | 00 00 | 01 01 01  00 00 | 00 00 | 00 00 | 03 616263 02 6d64 01 69'), hex('03 93 06')]);
+    const r = parseRequest(endToEnd(0x19), 13) as FunctionRequest; // CLIENT_IDENTIFIER | MODULE | ACTION: client info is sent, not flagged
+    expect(r).toMatchObject({ seq: 6, call: { fn: FN.PING } });
+    expect(r.piggybacks).toEqual([{ fn: FN.SET_END_TO_END_ATTR, seq: 5, attributes: { clientIdentifier: 'abc', module: 'md', action: null } }]);
+    const all = parseRequest(endToEnd(0x119), 13) as FunctionRequest;
+    expect(all.piggybacks[0]).toMatchObject({ attributes: { clientIdentifier: 'abc', module: 'md', action: null, clientInfo: 'i' } });
   });
 
   it('from field version 18 on, headers carry a token number', () => {
@@ -413,8 +451,8 @@ describe('requests the captures do not hold', () => {
 
   it('refuses what is not a request, or stops short', () => {
     expect(() => parseRequest(hex('04 00'), 13)).toThrow(WireError);
-    expect(() => parseRequest(hex('03 5e 02 02 80'), 13)).toThrow(WireError);
-    expect(() => parseRequest(hex('11 87 05 00 00'), 13)).toThrow(/not followed/);
+    expect(() => parseRequest(hex('03 5e 02 02 80'), 13)).toThrow(TruncatedError);
+    expect(() => parseRequest(hex('11 b0 05 00 00'), 13)).toThrow(/not followed/);
   });
 
   it('a CONNECT whose descriptor is over 230 bytes carries only its length', () => {
@@ -428,5 +466,103 @@ describe('requests the captures do not hold', () => {
     body[25] = 8;
     const c = parseConnect(readPacket(packet(PACKET.CONNECT, body, 'short'), 0, 'short')!.packet);
     expect(c).toMatchObject({ connectDataLength: 300, connectData: undefined });
+  });
+});
+
+/** An execute of `sql` as node-oracledb lays it out, at the captures' field version 13. */
+function executeWithBinds(o: { sql: string; query: boolean; execs?: number; binds: RawBind[]; rows: string[] }): Buffer {
+  return executeRequest({ ...o, fieldVersion: 13, seq: 4 });
+}
+
+describe('a request is answered when its layout says it is whole', () => {
+  it('a pipelining client\'s requests one behind the other: each ends where the next begins', () => {
+    expect(readRequest(hex('03 93 01 03 0e 02'), 13)).toMatchObject({ status: 'complete', request: { call: { fn: FN.PING } }, end: 3 });
+    expect(readRequest(hex('03 0e 02'), 13)).toMatchObject({ status: 'complete', request: { call: { fn: FN.COMMIT } }, end: 3 });
+  });
+
+  it.each([
+    ['a message type that is no request', '04 00', 'malformed'],
+    ['a UB4 five bytes long', '03 05 03 05 01 02 03 04 05 01 01', 'malformed'],
+    ['a negative UB4', '03 05 03 81 01 01 01', 'malformed'],
+    ['a piggyback followed by something else', '11 69 03 01 01 01 01 07 04 00', 'malformed'],
+    ['an empty payload', '', 'partial'],
+    ['a protocol request before its driver name ends', '01 06 00 6e 6f 64 65', 'partial'],
+    ['an unknown piggyback whose function has not arrived', '11 b0 05 00 00 04 10', 'partial'],
+    ['a fetch without its row count', '03 05 03 01 02', 'partial'],
+  ])('%s: %s', (_name, bytes, status) => {
+    expect(readRequest(hex(bytes), 13).status).toBe(status);
+  });
+
+  it('a function the emulator does not read runs to the end of what has arrived; a bare call ends at its header', () => {
+    expect(readRequest(hex('03 a3 05 01 02 03'), 13)).toMatchObject({ status: 'complete', request: { call: { fn: 163 } }, end: 6 });
+    expect(readRequest(hex('03 09 05 03 93 06'), 13)).toMatchObject({ status: 'complete', request: { call: { fn: FN.LOGOFF } }, end: 3 });
+  });
+
+  it('a re-execute ends after its four numbers, unless bind values follow it', () => {
+    expect(readRequest(hex('03 4e 05 01 03 01 02 01 20 00 | 03 93 06'), 13)).toMatchObject({ status: 'complete', end: 10 });
+    expect(readRequest(hex('03 04 05 01 03 01 01 00 00 | 07 02 c1 02'), 13)).toMatchObject({ status: 'complete', end: 13 });
+  });
+
+  it('data types: the client\'s time zone is there when its runtime capabilities keep TZ_EX', () => {
+    const request = (runtime: string, tz: string) => hex(`02 6903 6903 03 | 02 06 00 | 07 ${runtime} | ${tz} | 0001 0001 0001 0000 | 0002 0000 | 0000`);
+    expect(readRequest(request('00 00 00 00 00 00 00', ''), 0)).toMatchObject({ status: 'complete', request: { kind: 'data-types', charset: 873, ncharset: 873 } });
+    const tz = '80000000 3c 3c 8000000000';
+    const withTz = request('00 01 00 00 00 00 00', tz);
+    expect(readRequest(withTz, 0)).toMatchObject({ status: 'complete', end: withTz.length });
+    expect(readRequest(request('00 00 00 00 00 00 00', tz), 0).status).not.toBe('complete');
+  });
+
+  describe('bind values, as node-oracledb sends them after the statement', () => {
+    const rows = {
+      number: '07 02 c1 06',
+      text: '07 05 68656c6c6f',
+      nulls: '07 00 00',
+      bool: '07 fd 01 02 01 01',
+      lob: '07 01 03 03 616263',
+      cursor: '07 01 00',
+      array: '07 01 03 02 c1 02 02 c1 03 00',
+    };
+    it.each([
+      ['a number in a query', { sql: 'select :1 from dual', query: true, binds: [{ type: 2 }], rows: [rows.number] }],
+      ['text', { sql: 'select :1 from dual', query: true, binds: [{ type: 1 }], rows: [rows.text] }],
+      ['two NULLs of a PL/SQL block', { sql: 'begin :a := :b; end;', query: false, binds: [{ type: 2 }, { type: 1 }], rows: [rows.nulls] }],
+      ['a NULL boolean, then true', { sql: 'begin :a := :b; end;', query: false, binds: [{ type: 252 }, { type: 252 }], rows: [rows.bool] }],
+      ['a LOB locator', { sql: 'insert into t values (:1)', query: false, binds: [{ type: 113 }], rows: [rows.lob] }],
+      ['a REF CURSOR', { sql: 'begin open :c for select 1 from dual; end;', query: false, binds: [{ type: 102 }], rows: [rows.cursor] }],
+      ['a PL/SQL array of three', { sql: 'begin p(:a); end;', query: false, binds: [{ type: 2, array: true }], rows: [rows.array] }],
+      ['executeMany: three rows', { sql: 'insert into t values (:1)', query: false, execs: 3, binds: [{ type: 2 }], rows: [rows.number, rows.number, rows.number] }],
+    ])('%s', (_name, o) => {
+      const whole = executeWithBinds(o);
+      const read = readRequest(whole, 13);
+      expect(read).toMatchObject({ status: 'complete', end: whole.length, request: { call: { fn: FN.EXECUTE, sql: o.sql, binds: o.binds.length } } });
+      for (let n = 0; n < whole.length; n++) expect(readRequest(whole.subarray(0, n), 13).status, `${n} of ${whole.length}`).toBe('partial');
+    });
+
+    it('values that stop short are waited for, or taken as they are when the client marked the end (RETURNING binds send none)', () => {
+      const header = executeWithBinds({ sql: 'insert into t values (1) returning id into :id', query: false, binds: [{ type: 2 }], rows: [] });
+      expect(readRequest(header, 13).status).toBe('partial');
+      expect(readRequest(header, 13, { endMarked: true })).toMatchObject({ status: 'complete', end: header.length });
+    });
+
+    it('values that do not start with ROW_DATA cannot be read', () => {
+      const wrong = executeWithBinds({ sql: 'select :1 from dual', query: true, binds: [{ type: 2 }], rows: ['06 02 c1 06'] });
+      expect(readRequest(wrong, 13).status).toBe('malformed');
+    });
+
+    it('values of types the emulator does not model (an object) run to the end of what has arrived', () => {
+      const object = executeWithBinds({ sql: 'begin p(:o); end;', query: false, binds: [{ type: 109 }], rows: ['07 00 00 00 00 00 01 01'] });
+      expect(readRequest(object, 13)).toMatchObject({ status: 'complete', end: object.length });
+    });
+  });
+});
+
+describe('connect data', () => {
+  it.each([
+    ['node-oracledb\'s descriptor', '(DESCRIPTION=(ADDRESS=(PROTOCOL=tcps)(HOST=127.0.0.1)(PORT=2484))(CONNECT_DATA=(SERVICE_NAME=emupdb)(CID=(PROGRAM=node)(HOST=vm)(USER=root))(CONNECTION_ID=x)))', { program: 'node', host: 'vm', user: 'root' }],
+    ['in any letter case and spacing, in any order', '(description=(connect_data=(cid = (user = app )(program=/usr/bin/node))(service_name=s))(address=(host=db)))', { program: '/usr/bin/node', user: 'app' }],
+    ['no CID: the ADDRESS host is the server, not the client', '(DESCRIPTION=(ADDRESS=(HOST=db.example.com))(CONNECT_DATA=(SERVICE_NAME=s)))', {}],
+    ['a CID cut short', '(DESCRIPTION=(CONNECT_DATA=(CID=(PROGRAM=x)(HOST=', { program: 'x' }],
+  ])('the CID of %s', (_name, descriptor, expected) => {
+    expect(connectClient(descriptor)).toEqual(expected);
   });
 });
