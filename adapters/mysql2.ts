@@ -159,17 +159,13 @@ interface PoolHooks {
   readonly answering: Set<Promise<unknown>>;
 }
 
-/**
- * Used without a pool of dbtoken's (knex, TypeORM, Sequelize), the plugins
- * forget a token the server refused for `connection`, so that the next
- * connection logs in with a fresh one; that login is not retried here.
- */
-function forgetWhenRefused(provider: TokenProvider, connection: unknown, token: DbToken): void {
+/** Calls `failed` with the error that ends `connection`'s login, if one does; nothing once it has logged in. */
+function whenLoginFails(connection: unknown, failed: (err: unknown) => void): void {
   const conn = connection as Partial<Pick<EventEmitter, 'once' | 'removeListener'>> | null;
   if (typeof conn?.once !== 'function' || typeof conn.removeListener !== 'function') return;
   const onError = (err: unknown): void => {
     conn.removeListener!('connect', onConnect);
-    if (isLoginRefused('mysql', err)) provider.invalidate(token);
+    failed(err);
   };
   // Logged in: later errors of this connection are no refusal of its token.
   const onConnect = (): void => void conn.removeListener!('error', onError);
@@ -190,7 +186,8 @@ function buildPlugins(provider: TokenProvider, allowInsecure: boolean, pool?: Po
         if (pool?.ended.aborted) throw poolClosed();
         const t = await provider.getToken(pool === undefined ? undefined : { signal: pool.ended });
         if (pool !== undefined) pool.onSent(connection, t);
-        else forgetWhenRefused(provider, connection, t);
+        // Used without a pool of dbtoken's (knex, TypeORM, Sequelize): a refused token is forgotten, so the next connection fetches anew.
+        else whenLoginFails(connection, (err) => isLoginRefused('mysql', err) && provider.invalidate(t));
         return t;
       } catch (err) {
         // The pool was ended while this login waited: no token, so no login.
@@ -283,22 +280,14 @@ class LoginTracker {
   readonly #byError = new WeakMap<object, DbToken>();
 
   sent(connection: unknown, token: DbToken): void {
-    const conn = connection as Partial<Pick<EventEmitter, 'once' | 'removeListener'>> | null;
-    if (typeof conn?.once !== 'function' || typeof conn.removeListener !== 'function') return;
-    const watched = this.#byConnection.has(conn);
-    this.#byConnection.set(conn, token);
+    if (typeof connection !== 'object' || connection === null) return;
+    const watched = this.#byConnection.has(connection);
+    this.#byConnection.set(connection, token);
     if (watched) return;
-    const onError = (err: unknown): void => {
-      conn.removeListener!('connect', onConnect);
-      const t = this.#byConnection.get(conn);
+    whenLoginFails(connection, (err) => {
+      const t = this.#byConnection.get(connection);
       if (typeof err === 'object' && err !== null && t !== undefined) this.#byError.set(err, t);
-    };
-    // Logged in: later errors of this connection are no refusal of its token.
-    const onConnect = (): void => {
-      conn.removeListener!('error', onError);
-    };
-    conn.once('error', onError);
-    conn.once('connect', onConnect);
+    });
   }
 
   refused(err: unknown): DbToken | undefined {
