@@ -7,6 +7,7 @@
  * ```ts
  * import { staticToken, mockTokenSource, verifyRdsToken, startLdapVerifier } from 'dbtoken/testing';
  * import { startOciIdentityEmulator, startOracleDbEmulator } from 'dbtoken/testing';
+ * import { startVerifyingPostgres, startVerifyingMariaDb } from 'dbtoken/testing';
  * ```
  * @module dbtoken/testing
  */
@@ -42,6 +43,9 @@ export {
   type OciIdentityPrincipal,
   type OciSecurityTokenOptions,
 } from './oci-identity/server.js';
+export { type LoginVerdict, type VerifiedLogin, type VerifyingServer, type VerifyingServerOptions } from './verifying-server.js';
+export { startVerifyingPostgres, type VerifyingPostgres, type VerifyingPostgresOptions } from './postgres/server.js';
+export { startVerifyingMariaDb, type VerifyingMariaDb } from './mariadb/server.js';
 export {
   startOracleDbEmulator,
   type OracleDbEmulator,
