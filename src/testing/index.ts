@@ -47,6 +47,14 @@ export { type LoginVerdict, type VerifiedLogin, type VerifyingServer, type Verif
 export { startVerifyingPostgres, type VerifyingPostgres, type VerifyingPostgresOptions } from './postgres/server.js';
 export { startVerifyingMariaDb, type VerifyingMariaDb } from './mariadb/server.js';
 export {
+  ociTestProfile,
+  resourcePrincipalEnv,
+  type OciTestProfile,
+  type OciTestProfileOptions,
+  type ResourcePrincipalEnv,
+  type ResourcePrincipalEnvOptions,
+} from './oci-fixtures.js';
+export {
   startOracleDbEmulator,
   type OracleDbEmulator,
   type OracleDbEmulatorDatabase,
