@@ -12,7 +12,7 @@
  * @module dbtoken/testing
  */
 export { staticToken } from './static-token.js';
-export { mockTokenSource, type MockTokenSource, type MockTokenCall, type MockTokenInit, type MockDeferred } from './mock-token-source.js';
+export { mockTokenSource, type MockTokenSource, type MockTokenSourceOptions, type MockTokenCall, type MockTokenInit, type MockDeferred } from './mock-token-source.js';
 export { verifyRdsToken, type RdsTokenVerifierConfig, type RdsTokenVerdict, type RdsTokenAccepted, type RdsTokenRefused, type RdsVerifierCredentials } from './verify-rds-token.js';
 export { startLdapVerifier, type LdapBind, type LdapBindRecord, type LdapVerdict, type LdapVerifier, type LdapVerifierOptions } from './ldap/server.js';
 export { startPamScriptVerifier, type PamLogin, type PamLoginRecord, type PamVerdict, type PamScriptVerifier, type PamScriptVerifierOptions } from './pam/server.js';
