@@ -3,8 +3,7 @@ import mysql from 'mysql2/promise';
 import { createIamPool, tokenProvider } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { heatwaveAuthResponse } from 'dbtoken/mysql2';
-import { ociKeyFingerprint, startPamScriptVerifier, verifyRdsToken } from 'dbtoken/testing';
-import { startMariadb } from '../scripts/servers/mariadb.mjs';
+import { ociKeyFingerprint, startVerifyingMariaDb } from 'dbtoken/testing';
 import { alternate, connectionOverheadRow, interleaved, median } from './stats.mjs';
 
 const credentials = { accessKeyId: 'AKIDDBTOKENBENCH0003', secretAccessKey: 'bench-secret-access-key-3' };
@@ -18,15 +17,11 @@ async function openOne(pool) {
 }
 
 export async function mysqlBench() {
-  let port = 0;
-  // Both pools take the same server path: TLS, PAM, pam_script, this verifier
-  // checking an RDS token. The baseline sends one token signed up front as a
-  // static password through mysql2's own cleartext plugin.
-  const verifier = await startPamScriptVerifier({
-    verify: ({ user, password }) => verifyRdsToken(password, { hostname: '127.0.0.1', port, username: user, region, credentials: [credentials] }),
-  });
-  const server = await startMariadb({ verifierScript: verifier.script, pamUsers: ['iam_bench'] });
-  port = server.port;
+  // Both pools take the same server path: TLS, PAM, pam_script, the server's
+  // verifier checking an RDS token. The baseline sends one token signed up
+  // front as a static password through mysql2's own cleartext plugin.
+  const server = await startVerifyingMariaDb({ users: ['iam_bench'], region, credentials });
+  const { port } = server;
   const token = awsRdsToken({ hostname: '127.0.0.1', port, username: 'iam_bench', region, credentials });
   const base = { host: '127.0.0.1', port, ssl: { ca: server.ca }, connectionLimit: 1 };
   const iam = await createIamPool({ driver: 'mysql2', token, ...base });
@@ -34,13 +29,12 @@ export async function mysqlBench() {
   try {
     await interleaved(() => openOne(iam), () => openOne(fixed), 50, 1); // warm up
     const [a, b] = await interleaved(() => openOne(iam), () => openOne(fixed), CONNECTIONS, 5);
-    return [connectionOverheadRow('mysql2', CONNECTIONS, a, b, verifier.binds)];
+    return [connectionOverheadRow('mysql2', CONNECTIONS, a, b, server.logins)];
   } finally {
     await iam.end();
     await fixed.end();
     token.close();
-    await server.stop();
-    await verifier.close();
+    await server.close();
   }
 }
 

@@ -1,8 +1,7 @@
 import pg from 'pg';
 import { createIamPool } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
-import { startLdapVerifier, verifyRdsToken } from 'dbtoken/testing';
-import { startPostgres } from '../scripts/servers/postgres.mjs';
+import { startVerifyingPostgres } from 'dbtoken/testing';
 import { connectionOverheadRow, interleaved } from './stats.mjs';
 
 const credentials = { accessKeyId: 'AKIDDBTOKENBENCH0002', secretAccessKey: 'bench-secret-access-key-2' };
@@ -16,28 +15,23 @@ async function openOne(pool) {
 }
 
 export async function pgBench() {
-  let port = 0;
-  // Both pools go through the same server path: hostssl + ldap + this verifier,
-  // which checks an RDS token either way. The baseline's password is one
-  // token signed up front and passed as a static string.
-  const ldap = await startLdapVerifier({
-    verify: ({ user, password }) => verifyRdsToken(password, { hostname: '127.0.0.1', port, username: user, region, credentials: [credentials] }),
-  });
-  const server = await startPostgres({ ldapPort: ldap.port, ldapUsers: ['iam_bench'] });
-  port = server.port;
+  // Both pools go through the same server path: hostssl + ldap + the server's
+  // verifier, which checks an RDS token either way. The baseline's password is
+  // one token signed up front and passed as a static string.
+  const server = await startVerifyingPostgres({ users: ['iam_bench'], region, credentials });
+  const { port } = server;
   const token = awsRdsToken({ hostname: '127.0.0.1', port, username: 'iam_bench', region, credentials });
-  const base = { host: '127.0.0.1', port, database: 'postgres', ssl: { ca: server.ca }, max: 1 };
+  const base = { host: '127.0.0.1', port, database: server.database, ssl: { ca: server.ca }, max: 1 };
   const iam = await createIamPool({ driver: 'pg', token, ...base });
   const fixed = new pg.Pool({ ...base, user: 'iam_bench', password: (await token.getToken()).token });
   try {
     await interleaved(() => openOne(iam), () => openOne(fixed), 50, 1); // warm up
     const [a, b] = await interleaved(() => openOne(iam), () => openOne(fixed), CONNECTIONS, 5);
-    return [connectionOverheadRow('pg', CONNECTIONS, a, b, ldap.binds)];
+    return [connectionOverheadRow('pg', CONNECTIONS, a, b, server.logins)];
   } finally {
     await iam.end();
     await fixed.end();
     token.close();
-    await server.stop();
-    await ldap.close();
+    await server.close();
   }
 }

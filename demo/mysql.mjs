@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { createIamPool } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { heatwaveOciToken } from 'dbtoken/oci';
-import { ociKeyFingerprint, startHeatwaveEmulator, startPamScriptVerifier, verifyRdsToken } from 'dbtoken/testing';
-import { startMariadb } from '../scripts/servers/mariadb.mjs';
+import { ociKeyFingerprint, startHeatwaveEmulator, startVerifyingMariaDb } from 'dbtoken/testing';
 import { selfSignedCert } from '../scripts/servers/tls.mjs';
 
 const credentials = { accessKeyId: 'AKIDDBTOKENDEMO00002', secretAccessKey: 'demo-secret-access-key-not-a-real-one' };
@@ -14,25 +13,20 @@ const region = 'us-east-1';
 
 export async function mariadbSection() {
   console.log('\n== AWS RDS IAM tokens -> mysql2 pool -> a private MariaDB that verifies them (PAM, mysql_clear_password) ==');
-  let port = 0;
-  const verifier = await startPamScriptVerifier({
-    verify: ({ user, password }) => verifyRdsToken(password, { hostname: '127.0.0.1', port, username: user, region, credentials: [credentials] }),
-  });
-  const server = await startMariadb({ verifierScript: verifier.script, pamUsers: ['iam_app'] });
-  port = server.port;
-  console.log(`  MariaDB on 127.0.0.1:${port} (TLS, user iam_app IDENTIFIED VIA pam, ${server.pamPlugin} + pam_script -> verifier)`);
+  const server = await startVerifyingMariaDb({ users: ['iam_app'], region, credentials });
+  const { port } = server;
+  console.log(`  MariaDB on 127.0.0.1:${port} (TLS, user iam_app IDENTIFIED VIA pam, pam_script -> an RDS token verifier in this process)`);
   const token = awsRdsToken({ hostname: '127.0.0.1', port, username: 'iam_app', region, credentials });
   const pool = await createIamPool({ driver: 'mysql2', token, ssl: { ca: server.ca }, connectionLimit: 4 });
   try {
     const [rows] = await pool.query("SELECT CURRENT_USER() AS user, (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_CIPHER') AS cipher");
     console.log(`  SELECT CURRENT_USER() -> ${rows[0].user} (TLS cipher: ${rows[0].cipher})`);
     await Promise.all(Array.from({ length: 4 }, () => pool.query('SELECT SLEEP(0.05)')));
-    console.log(`  ${verifier.binds.length} logins checked by the server's PAM verifier, ${verifier.binds.filter((b) => !b.ok).length} refused, 1 token signed`);
+    console.log(`  ${server.logins.length} logins checked by the server's PAM verifier, ${server.logins.filter((b) => !b.ok).length} refused, 1 token signed`);
   } finally {
     await pool.end();
     token.close();
-    await server.stop();
-    await verifier.close();
+    await server.close();
   }
 }
 

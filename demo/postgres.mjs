@@ -1,7 +1,6 @@
 import { createIamPool } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
-import { startLdapVerifier, verifyRdsToken } from 'dbtoken/testing';
-import { startPostgres } from '../scripts/servers/postgres.mjs';
+import { startVerifyingPostgres } from 'dbtoken/testing';
 
 const credentials = { accessKeyId: 'AKIDDBTOKENDEMO00001', secretAccessKey: 'demo-secret-access-key-not-a-real-one' };
 const region = 'us-east-1';
@@ -9,13 +8,9 @@ const SPEED = 300; // the demo clock runs 300x: a 15-minute token lives 3 s
 
 export async function postgresSection() {
   console.log('\n== AWS RDS IAM tokens -> pg pool -> a private PostgreSQL that verifies them ==');
-  let port = 0;
-  const ldap = await startLdapVerifier({
-    verify: ({ user, password }) => verifyRdsToken(password, { hostname: '127.0.0.1', port, username: user, region, credentials: [credentials] }),
-  });
-  const server = await startPostgres({ ldapPort: ldap.port, ldapUsers: ['iam_app'] });
-  port = server.port;
-  console.log(`  PostgreSQL on 127.0.0.1:${port} (TLS, pg_hba: hostssl ... ldap -> verifier on :${ldap.port})`);
+  const server = await startVerifyingPostgres({ users: ['iam_app'], region, credentials });
+  const { port } = server;
+  console.log(`  PostgreSQL on 127.0.0.1:${port} (TLS, pg_hba: hostssl ... ldap -> an RDS token verifier in this process)`);
 
   const start = Date.now();
   const clock = () => start + (Date.now() - start) * SPEED;
@@ -26,7 +21,7 @@ export async function postgresSection() {
     signed += 1;
     console.log(`  [token] ${e.background ? 'refreshed ahead of expiry' : 'fetched'}: valid ${mins(e.expiresAt - clock())} on the demo clock, next refresh in ${mins(e.refreshAt - clock())}`);
   });
-  const pool = await createIamPool({ driver: 'pg', token, host: '127.0.0.1', port, database: 'postgres', ssl: { ca: server.ca } });
+  const pool = await createIamPool({ driver: 'pg', token, host: '127.0.0.1', port, database: server.database, ssl: { ca: server.ca } });
   try {
     const { rows } = await pool.query('select session_user, (select ssl from pg_stat_ssl where pid = pg_backend_pid()) as tls');
     console.log(`  select session_user -> ${rows[0].session_user} (TLS: ${rows[0].tls})`);
@@ -38,12 +33,11 @@ export async function postgresSection() {
       c.release(true);
       await new Promise((r) => setTimeout(r, 250));
     }
-    const refused = ldap.binds.filter((b) => !b.ok).length;
-    console.log(`  ${ldap.binds.length} logins checked by the server's verifier, ${refused} refused; ${signed} tokens signed over ${mins(clock() - start)} of demo clock (a naive password callback signs one per login: ${ldap.binds.length})`);
+    const refused = server.logins.filter((b) => !b.ok).length;
+    console.log(`  ${server.logins.length} logins checked by the server's verifier, ${refused} refused; ${signed} tokens signed over ${mins(clock() - start)} of demo clock (a naive password callback signs one per login: ${server.logins.length})`);
   } finally {
     await pool.end();
     token.close();
-    await server.stop();
-    await ldap.close();
+    await server.close();
   }
 }

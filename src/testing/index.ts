@@ -7,11 +7,12 @@
  * ```ts
  * import { staticToken, mockTokenSource, verifyRdsToken, startLdapVerifier } from 'dbtoken/testing';
  * import { startOciIdentityEmulator, startOracleDbEmulator } from 'dbtoken/testing';
+ * import { startVerifyingPostgres, startVerifyingMariaDb } from 'dbtoken/testing';
  * ```
  * @module dbtoken/testing
  */
 export { staticToken } from './static-token.js';
-export { mockTokenSource, type MockTokenSource, type MockTokenCall, type MockTokenInit, type MockDeferred } from './mock-token-source.js';
+export { mockTokenSource, type MockTokenSource, type MockTokenSourceOptions, type MockTokenCall, type MockTokenInit, type MockDeferred } from './mock-token-source.js';
 export { verifyRdsToken, type RdsTokenVerifierConfig, type RdsTokenVerdict, type RdsTokenAccepted, type RdsTokenRefused, type RdsVerifierCredentials } from './verify-rds-token.js';
 export { startLdapVerifier, type LdapBind, type LdapBindRecord, type LdapVerdict, type LdapVerifier, type LdapVerifierOptions } from './ldap/server.js';
 export { startPamScriptVerifier, type PamLogin, type PamLoginRecord, type PamVerdict, type PamScriptVerifier, type PamScriptVerifierOptions } from './pam/server.js';
@@ -42,6 +43,17 @@ export {
   type OciIdentityPrincipal,
   type OciSecurityTokenOptions,
 } from './oci-identity/server.js';
+export { type LoginVerdict, type VerifiedLogin, type VerifyingServer, type VerifyingServerOptions } from './verifying-server.js';
+export { startVerifyingPostgres, type VerifyingPostgres, type VerifyingPostgresOptions } from './postgres/server.js';
+export { startVerifyingMariaDb, type VerifyingMariaDb } from './mariadb/server.js';
+export {
+  ociTestProfile,
+  resourcePrincipalEnv,
+  type OciTestProfile,
+  type OciTestProfileOptions,
+  type ResourcePrincipalEnv,
+  type ResourcePrincipalEnvOptions,
+} from './oci-fixtures.js';
 export {
   startOracleDbEmulator,
   type OracleDbEmulator,

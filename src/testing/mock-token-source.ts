@@ -1,5 +1,7 @@
+import { ConfigError } from '../core/errors.js';
 import type { DbToken } from '../core/token.js';
-import type { TokenSource } from '../core/provider.js';
+import { describe } from '../core/validation.js';
+import type { TokenProvider, TokenSource } from '../core/provider.js';
 
 /**
  * One recorded call of a {@link MockTokenSource}.
@@ -62,6 +64,42 @@ export interface MockDeferred {
 }
 
 /**
+ * Options of {@link mockTokenSource}.
+ *
+ * @example
+ * ```ts
+ * const options: MockTokenSourceOptions = { around: awsRdsToken({ hostname, port, username: 'app', region, credentials }) };
+ * const source = mockTokenSource(options);
+ * ```
+ */
+export interface MockTokenSourceOptions {
+  /**
+   * How long a default token lasts, in ms. Default 15 minutes.
+   * @example `60_000`
+   */
+  lifetimeMs?: number | undefined;
+  /**
+   * The clock, in ms: for `calls[].at` and the default tokens' expiry. Default `Date.now`.
+   * @example `() => fakeNow`
+   */
+  clock?: (() => number) | undefined;
+  /**
+   * The text default tokens start with (`<prefix>-<n>`). Default `'mock-token'`.
+   * @example `'iam'`
+   */
+  prefix?: string | undefined;
+  /**
+   * A real provider to stand in front of: wherever the mock would make a default token (nothing queued,
+   * `delays()`, `returns()` or `deferred().resolve()` without a token), it gets a fresh one from this
+   * provider (`getToken({ forceRefresh: true, signal })`) instead, so a real server accepts it; its
+   * errors pass through. `outage()`, `hangs()`, `fails()` and tokens you give still take its place.
+   * Close the provider yourself.
+   * @example `awsRdsToken({ hostname: db.host, port: db.port, username: 'app', region, credentials })`
+   */
+  around?: TokenProvider | undefined;
+}
+
+/**
  * A {@link TokenSource} whose calls are recorded and whose results the test decides.
  *
  * @example
@@ -80,7 +118,7 @@ export interface MockTokenSource extends TokenSource {
   returns(init?: MockTokenInit, opts?: { delayMs?: number }): MockTokenSource;
   /** The next call rejects with `error` (after `delayMs`, if given). */
   fails(error: unknown, opts?: { delayMs?: number }): MockTokenSource;
-  /** The next call resolves to a default token after `ms`. */
+  /** The next call resolves to a default token (with `around`, the real provider's) after `ms`. */
   delays(ms: number): MockTokenSource;
   /** The next call waits until the test settles it. */
   deferred(): MockDeferred;
@@ -120,6 +158,11 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
  * `mock-token-1`, `mock-token-2`, ... valid for `lifetimeMs` (default 15
  * minutes) from `clock()`.
  *
+ * With `around`, it stands in front of a real provider: calls get the real
+ * provider's fresh tokens until the test breaks them with `outage()`,
+ * `hangs()`, `fails()` or `delays()`, so a real server sees what a client
+ * does when IAM misbehaves.
+ *
  * @example
  * ```ts
  * import { tokenProvider } from 'dbtoken';
@@ -130,11 +173,24 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
  * (await provider.getToken()).token; // 'second', after one retry
  * source.calls.length;                // 2
  * ```
+ * @example
+ * ```ts
+ * // A real awsRdsToken in front of a real server, broken on demand.
+ * const real = awsRdsToken({ hostname: db.host, port: db.port, username: 'app', region, credentials });
+ * const source = mockTokenSource({ around: real });
+ * const pool = await createIamPool({ driver: 'pg', token: tokenProvider(source, { target: real.target }), database: db.database, ssl: { ca: db.ca } });
+ * source.outage(new Error('IAM is down')); // new tokens fail; the cached one still logs in
+ * source.restore();                       // fresh tokens from awsRdsToken again
+ * ```
  */
-export function mockTokenSource(options: { lifetimeMs?: number; clock?: () => number; prefix?: string } = {}): MockTokenSource {
+export function mockTokenSource(options: MockTokenSourceOptions = {}): MockTokenSource {
   const lifetimeMs = options.lifetimeMs ?? 15 * 60_000;
   const now = (): number => (options.clock ? options.clock() : Date.now());
   const prefix = options.prefix ?? 'mock-token';
+  const around = options.around;
+  if (around !== undefined && typeof around?.getToken !== 'function') {
+    throw new ConfigError('around', `must be a TokenProvider (with getToken), got ${describe(around)}`, 'pass the provider to stand in front of, such as awsRdsToken({ ... })');
+  }
   const calls: MockTokenCall[] = [];
   const issued: DbToken[] = [];
   const queue: Step[] = [];
@@ -153,6 +209,14 @@ export function mockTokenSource(options: { lifetimeMs?: number; clock?: () => nu
     return t;
   };
 
+  /** A token as `init` says; with nothing said and a real provider `around`, a fresh one from it. */
+  const produce = async (init: MockTokenInit | undefined, at: number, signal: AbortSignal): Promise<DbToken> => {
+    if (around === undefined || (init !== undefined && Object.values(init).some((v) => v !== undefined))) return make(init, at);
+    const t = await around.getToken({ forceRefresh: true, signal });
+    issued.push(t);
+    return t;
+  };
+
   const source = (async ({ signal }: { signal: AbortSignal }): Promise<DbToken> => {
     const at = now();
     calls.push({ at, signal });
@@ -161,7 +225,7 @@ export function mockTokenSource(options: { lifetimeMs?: number; clock?: () => nu
       throw outage.error;
     }
     const step = queue.shift();
-    if (step === undefined) return make(undefined, at);
+    if (step === undefined) return produce(undefined, at, signal);
     if (step.kind === 'hang') {
       return new Promise<DbToken>((_, reject) => {
         if (signal.aborted) reject(signal.reason);
@@ -172,12 +236,12 @@ export function mockTokenSource(options: { lifetimeMs?: number; clock?: () => nu
       step.d.markCalled();
       return new Promise<DbToken>((resolve, reject) => {
         signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-        step.d.settle((init, err, failed) => (failed ? reject(err) : resolve(make(init, now()))));
+        step.d.settle((init, err, failed) => (failed ? reject(err) : produce(init, now(), signal).then(resolve, reject)));
       });
     }
     await wait(step.delayMs, signal);
     if (step.kind === 'error') throw step.error;
-    return make(step.init, now());
+    return produce(step.init, now(), signal);
   }) as MockTokenSource;
 
   Object.defineProperties(source, {

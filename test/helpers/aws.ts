@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { vi } from 'vitest';
 import { awsRdsToken } from 'dbtoken/aws';
-import { verifyRdsToken } from 'dbtoken/testing';
 
 /** Made-up AWS keys for tests: the verifier knows them as IAM would. */
 export const staticKeys = {
@@ -63,23 +62,4 @@ export async function tokenSignedAt(port: number, msAgo: number, over: Partial<R
   } finally {
     vi.useRealTimers();
   }
-}
-
-/**
- * The check the private test servers hand each login to: an RDS token for
- * 127.0.0.1:`port()` signed with {@link staticKeys} or {@link temporaryKeys},
- * unless `revoked` holds it. `offsetMs()` shifts the verifier's clock.
- */
-export function localRdsCheck(port: () => number, revoked: ReadonlySet<string>, offsetMs: () => number = () => 0) {
-  return ({ user, password }: { user: string; password: string }) => {
-    if (revoked.has(password)) return { ok: false as const, reason: 'revoked' };
-    return verifyRdsToken(password, {
-      hostname: '127.0.0.1',
-      port: port(),
-      username: user,
-      region: REGION,
-      credentials: [staticKeys, temporaryKeys],
-      now: Date.now() + offsetMs(),
-    });
-  };
 }

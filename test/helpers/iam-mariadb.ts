@@ -1,7 +1,5 @@
-import { startPamScriptVerifier, type PamLogin, type PamScriptVerifier } from 'dbtoken/testing';
-// @ts-expect-error plain JS helper shared with the demo and the bench
-import { startMariadb } from '../../scripts/servers/mariadb.mjs';
-import { localRdsCheck } from './aws.js';
+import { startVerifyingMariaDb, type PamLogin, type VerifiedLogin } from 'dbtoken/testing';
+import { REGION, staticKeys, temporaryKeys } from './aws.js';
 
 export interface IamMariadb {
   host: string;
@@ -11,47 +9,48 @@ export interface IamMariadb {
   pamService: string;
   /** Root logs in over this socket without a password (the `mariadb` client, `--socket`). */
   socketPath: string;
-  verifier: PamScriptVerifier;
+  /** The logins the server's PAM verifier was asked about. */
+  verifier: { readonly binds: readonly VerifiedLogin[] };
   revoked: Set<string>;
   /** Runs before the verifier checks a login; a test may hold a login here until it lets it go. */
   beforeVerify: ((login: PamLogin) => void | Promise<void>) | undefined;
-  admin(sql: string): Promise<any[]>;
+  admin(sql: string, values?: unknown[]): Promise<any[]>;
   stop(): Promise<void>;
 }
 
 /**
- * A private MariaDB whose PAM logins (iam_alice, iam_bob with REQUIRE SSL;
- * iam_plain without) hand the cleartext token to an in-process RDS-token
- * verifier for 127.0.0.1:<port>, exactly as RDS MySQL asks for
- * mysql_clear_password.
+ * The project's MariaDB for the adapters' tests: a {@link startVerifyingMariaDb} whose PAM logins
+ * (iam_alice, iam_bob with REQUIRE SSL; iam_plain without; each with every privilege) are RDS tokens
+ * for 127.0.0.1:<port> signed with the test keys, unless revoked, sent as mysql_clear_password exactly
+ * as RDS MySQL asks for them.
  */
 export async function startIamMariadb(): Promise<IamMariadb> {
   const revoked = new Set<string>();
-  let port = 0;
-  const check = localRdsCheck(() => port, revoked);
   let db: IamMariadb | undefined;
-  const verifier = await startPamScriptVerifier({
-    verify: async (login) => {
-      await db?.beforeVerify?.(login);
-      return check(login);
+  const server = await startVerifyingMariaDb({
+    users: ['iam_alice', 'iam_bob'],
+    insecureUsers: ['iam_plain'],
+    region: REGION,
+    credentials: [staticKeys, temporaryKeys],
+    maxConnections: 500,
+    verify: async (token, user, checkRds) => {
+      await db?.beforeVerify?.({ user, password: token });
+      if (revoked.has(token)) return { ok: false, reason: 'revoked' };
+      return checkRds();
     },
   });
-  const server = await startMariadb({ verifierScript: verifier.script, pamUsers: ['iam_alice', 'iam_bob'], plainPamUsers: ['iam_plain'] });
-  port = server.port;
+  for (const user of ['iam_alice', 'iam_bob', 'iam_plain']) await server.admin(`GRANT ALL ON *.* TO '${user}'@'%'`);
   db = {
     host: server.host,
     port: server.port,
     ca: server.ca,
     pamService: server.pamService,
     socketPath: server.socketPath,
-    verifier,
+    verifier: { binds: server.logins },
     revoked,
     beforeVerify: undefined,
-    admin: server.admin,
-    async stop() {
-      await server.stop();
-      await verifier.close();
-    },
+    admin: (sql, values) => server.admin(sql, values),
+    stop: () => server.close(),
   };
   return db;
 }

@@ -1,7 +1,5 @@
-import { startLdapVerifier, type LdapVerifier } from 'dbtoken/testing';
-// @ts-expect-error plain JS helper shared with the demo and the bench
-import { startPostgres } from '../../scripts/servers/postgres.mjs';
-import { localRdsCheck } from './aws.js';
+import { startVerifyingPostgres, type VerifiedLogin } from 'dbtoken/testing';
+import { REGION, staticKeys, temporaryKeys } from './aws.js';
 
 export const STATIC_PASSWORD = 'static-password-for-baseline';
 
@@ -9,7 +7,8 @@ export interface IamPostgres {
   host: string;
   port: number;
   ca: string;
-  ldap: LdapVerifier;
+  /** The logins the server's LDAP verifier was asked about. */
+  ldap: { readonly binds: readonly VerifiedLogin[] };
   /** Tokens the verifier refuses from now on, as if revoked. */
   revoked: Set<string>;
   /** Shift the verifier's idea of "now" (ms). */
@@ -19,37 +18,38 @@ export interface IamPostgres {
 }
 
 /**
- * A private PostgreSQL whose `ldap` logins (users iam_alice, iam_bob and any
- * member of rds_iam over TLS, as on RDS; iam_plain without TLS; static_user
- * with a fixed password) are decided by an in-process LDAP server that
- * verifies RDS tokens for 127.0.0.1:<port>.
+ * The project's PostgreSQL for the adapters' tests: a {@link startVerifyingPostgres} whose logins
+ * (iam_alice, iam_bob and any member of rds_iam over TLS, as on RDS; iam_plain with or without TLS;
+ * static_user with a fixed password) are RDS tokens for 127.0.0.1:<port> signed with the test keys,
+ * unless revoked. The tests connect to the `postgres` database.
  */
 export async function startIamPostgres(): Promise<IamPostgres> {
   const revoked = new Set<string>();
   let offset = 0;
-  let port = 0;
-  const check = localRdsCheck(() => port, revoked, () => offset);
-  const ldap = await startLdapVerifier({
-    verify: ({ user, password }) => {
-      if (user === 'static_user') return { ok: password === STATIC_PASSWORD, reason: 'wrong static password' };
-      return check({ user, password });
+  const server = await startVerifyingPostgres({
+    users: ['iam_alice', 'iam_bob', 'static_user'],
+    insecureUsers: ['iam_plain'],
+    region: REGION,
+    credentials: [staticKeys, temporaryKeys],
+    database: 'postgres',
+    maxConnections: 300,
+    now: () => Date.now() + offset,
+    verify: (token, user, checkRds) => {
+      if (user === 'static_user') return { ok: token === STATIC_PASSWORD, reason: 'wrong static password' };
+      if (revoked.has(token)) return { ok: false, reason: 'revoked' };
+      return checkRds();
     },
   });
-  const server = await startPostgres({ ldapPort: ldap.port, ldapUsers: ['iam_alice', 'iam_bob', 'static_user'], ldapGroups: ['rds_iam'], plainLdapUsers: ['iam_plain'] });
-  port = server.port;
   return {
     host: server.host,
     port: server.port,
     ca: server.ca,
-    ldap,
+    ldap: { binds: server.logins },
     revoked,
     setClockOffset: (ms) => {
       offset = ms;
     },
-    admin: server.admin,
-    async stop() {
-      await server.stop();
-      await ldap.close();
-    },
+    admin: async (sql) => ({ rows: await server.admin(sql) }),
+    stop: () => server.close(),
   };
 }

@@ -1,57 +1,34 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPamScriptVerifier, type PamScriptVerifier } from 'dbtoken/testing';
-// @ts-expect-error plain JS helper shared with the demo and the bench
-import { startMariadb } from '../../scripts/servers/mariadb.mjs';
-
-interface Mariadb {
-  host: string;
-  port: number;
-  ca: string;
-  socketPath: string;
-  pamService: string;
-  pamPlugin: string;
-  pid: number;
-  admin(sql: string, values?: unknown[]): Promise<any[]>;
-  stop(): Promise<void>;
-}
+import { startPamScriptVerifier, startVerifyingMariaDb, type PamScriptVerifier, type VerifyingMariaDb } from 'dbtoken/testing';
 
 const LONG_TOKEN = `long-${'x'.repeat(1_295)}`; // 1,300 characters, about a temporary-credentials RDS token
 const STATIC_PASSWORD = 'static-password-for-baseline';
 
-let pam: PamScriptVerifier;
-let db: Mariadb;
-let startMs = 0;
+let db: VerifyingMariaDb;
 /** Lengths of the passwords the verifier saw, to show nothing was cut. */
 const seenLengths: number[] = [];
 
 beforeAll(async () => {
-  pam = await startPamScriptVerifier({
-    verify: ({ user, password }) => {
+  const t = Date.now();
+  db = await startVerifyingMariaDb({
+    users: ['iam_alice'],
+    insecureUsers: ['iam_plain'],
+    verify: (password, user) => {
       seenLengths.push(password.length);
       if (password === 'throw') throw new Error('boom');
       if (password === `ok-${user}` || password === LONG_TOKEN) return true;
       return { ok: false, reason: 'wrong token' };
     },
   });
-  const t = Date.now();
-  db = await startMariadb({
-    pamUsers: ['iam_alice'],
-    plainPamUsers: ['iam_plain'],
-    staticUsers: [{ name: 'static_user', password: STATIC_PASSWORD }],
-    verifierScript: pam.script,
-  });
-  startMs = Date.now() - t;
-  console.log(`MariaDB up in ${startMs} ms on port ${db.port} (${db.pamPlugin}, PAM service ${db.pamService})`);
+  await db.admin(`CREATE USER 'static_user'@'%' IDENTIFIED BY '${STATIC_PASSWORD}'`);
+  console.log(`MariaDB up in ${Date.now() - t} ms on port ${db.port} (PAM service ${db.pamService})`);
 });
 
 afterAll(async () => {
-  await db?.stop();
-  await pam?.close();
+  await db?.close();
 });
 
 /** Connects with `token` sent as mysql_clear_password, runs `sql`, closes. */
@@ -85,27 +62,23 @@ async function refusal(p: Promise<unknown>): Promise<{ errno?: number; code?: st
   throw new Error('login was accepted');
 }
 
-describe('MariaDB with PAM through startPamScriptVerifier', () => {
-  it('starts with a PAM plugin that runs the verifier', () => {
-    expect(['auth_pam', 'auth_pam_v1']).toContain(db.pamPlugin);
-  });
-
+describe('MariaDB with PAM through pam_script and the verifier (startVerifyingMariaDb)', () => {
   it('accepts a good token over TLS as iam_alice', async () => {
     const who = await withToken('iam_alice', 'ok-iam_alice', whoAmI);
     expect(who.current).toBe('iam_alice@%');
     expect(who.user).toBe('iam_alice@127.0.0.1');
     expect(who.cipher).toMatch(/\w/);
-    expect(pam.binds.at(-1)).toEqual({ user: 'iam_alice', ok: true });
+    expect(db.logins.at(-1)).toEqual({ user: 'iam_alice', ok: true, at: expect.any(Date) });
   });
 
   it('refuses a wrong token with errno 1045, and a verifier that throws', async () => {
     const wrong = await refusal(withToken('iam_alice', 'ok-iam_bob', whoAmI));
     expect(wrong.errno).toBe(1045);
     expect(wrong.code).toBe('ER_ACCESS_DENIED_ERROR');
-    expect(pam.binds.at(-1)).toEqual({ user: 'iam_alice', ok: false, reason: 'wrong token' });
+    expect(db.logins.at(-1)).toEqual({ user: 'iam_alice', ok: false, reason: 'wrong token', at: expect.any(Date) });
     const threw = await refusal(withToken('iam_alice', 'throw', whoAmI));
     expect(threw.errno).toBe(1045);
-    expect(pam.binds.at(-1)).toEqual({ user: 'iam_alice', ok: false, reason: 'verifier threw' });
+    expect(db.logins.at(-1)).toEqual({ user: 'iam_alice', ok: false, reason: 'verify threw', at: expect.any(Date) });
   });
 
   it('passes a 1,300-character token whole', async () => {
@@ -116,12 +89,12 @@ describe('MariaDB with PAM through startPamScriptVerifier', () => {
   });
 
   it('refuses a REQUIRE SSL user without TLS', async () => {
-    const before = pam.binds.length;
+    const before = db.logins.length;
     const err = await refusal(withToken('iam_alice', 'ok-iam_alice', whoAmI, false));
     expect(err.errno).toBe(1045);
     // MariaDB checks REQUIRE SSL only after PAM: the token did cross the wire in
     // cleartext and was verified. Only the client can prevent that.
-    console.log(`verifier calls for the refused plaintext login: ${pam.binds.length - before}`);
+    console.log(`verifier calls for the refused plaintext login: ${db.logins.length - before}`);
   });
 
   it('lets a plain PAM user in without TLS, and a static-password user', async () => {
@@ -137,21 +110,27 @@ describe('MariaDB with PAM through startPamScriptVerifier', () => {
   });
 
   it('runs admin SQL as root over the socket', async () => {
-    const rows = await db.admin('SELECT CURRENT_USER() AS cu, ? AS v', [42]);
-    expect(rows[0]).toEqual({ cu: 'root@localhost', v: 42 });
+    const rows = await db.admin('SELECT CURRENT_USER() AS cu, DATABASE() AS d, ? AS v', [42]);
+    expect(rows[0]).toEqual({ cu: 'root@localhost', d: 'app', v: 42 });
   });
 
   it('records every login without the password', () => {
-    console.log('binds:', JSON.stringify(pam.binds));
-    expect(pam.binds.length).toBeGreaterThanOrEqual(5);
-    const text = JSON.stringify(pam.binds);
+    console.log('binds:', JSON.stringify(db.logins));
+    expect(db.logins.length).toBeGreaterThanOrEqual(5);
+    const text = JSON.stringify(db.logins);
     expect(text).not.toContain('ok-iam_alice');
     expect(text).not.toContain(LONG_TOKEN);
-    for (const b of pam.binds) expect(Object.keys(b).sort()).toEqual(b.reason === undefined ? ['ok', 'user'] : ['ok', 'reason', 'user']);
+    for (const b of db.logins) expect(Object.keys(b).sort()).toEqual(b.reason === undefined ? ['at', 'ok', 'user'] : ['at', 'ok', 'reason', 'user']);
   });
 });
 
 describe('startPamScriptVerifier protocol and script', () => {
+  let pam: PamScriptVerifier;
+  beforeAll(async () => {
+    pam = await startPamScriptVerifier({ verify: ({ user, password }) => password === `ok-${user}` });
+  });
+  afterAll(() => pam.close());
+
   const ask = (port: number, payload: string) =>
     new Promise<string>((resolve, reject) => {
       const s = connect(port, '127.0.0.1');
@@ -214,26 +193,5 @@ describe('startPamScriptVerifier protocol and script', () => {
     } finally {
       await v.close();
     }
-  });
-});
-
-describe('startMariadb lifecycle', () => {
-  it('stop() kills the server, removes the PAM service and the temp dir, and is safe twice', async () => {
-    const v = await startPamScriptVerifier({ verify: () => true });
-    const t = Date.now();
-    const s: Mariadb = await startMariadb({ pamUsers: ['iam_x'], verifierScript: v.script });
-    const started = Date.now() - t;
-    const pamFile = `/etc/pam.d/${s.pamService}`;
-    expect(existsSync(pamFile)).toBe(true);
-    expect(() => process.kill(s.pid, 0)).not.toThrow();
-    const t2 = Date.now();
-    await Promise.all([s.stop(), s.stop()]);
-    await s.stop();
-    console.log(`second server: start ${started} ms, stop ${Date.now() - t2} ms`);
-    expect(existsSync(pamFile)).toBe(false);
-    expect(existsSync(dirname(s.socketPath))).toBe(false);
-    await expect(mysql.createConnection({ host: s.host, port: s.port, user: 'iam_x', connectTimeout: 1_000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    expect(() => process.kill(s.pid, 0)).toThrow();
-    await v.close();
   });
 });

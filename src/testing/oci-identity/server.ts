@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ociKeyFingerprint } from '../heatwave/server.js';
 import { closeServer, listen, trackSockets } from '../local-server.js';
 import { STANDARD_BASE64, verifySecurityToken, type Verdict } from '../security-token.js';
+import { registerIdentityInternals } from './internals.js';
 import { opcRequestId, parseActionPath, parseAuthorization, parseKeyId, parseTokenRequestBody, signingString } from './wire.js';
 
 /**
@@ -331,7 +332,8 @@ export interface OciIdentityEmulatorOptions {
    * present, in the past); its `jwk` claim (an RSA public JWK, as an object or a JSON string) must verify
    * the request signature. The principal is the JWT's `sub`. The tenancy is its `tenant` claim, or
    * `res_tenant` (resource principals) when there is no `tenant`; it must be one of `tenancies`.
-   * Without `tokenIssuer`, every request signed with a security token is refused.
+   * Tokens from {@link resourcePrincipalEnv} are signed by a key of the emulator's own, which it trusts
+   * as well. Without `tokenIssuer`, every other request signed with a security token is refused.
    *
    * @example
    * ```ts
@@ -932,6 +934,15 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
     for (const group of tenancy.dynamicGroups ?? []) addDynamicGroup(directory, tenancy.ocid, group);
   }
   const issuer = options.tokenIssuer !== undefined ? rsaPublicKey(options.tokenIssuer.publicKey, 'tokenIssuer.publicKey') : undefined;
+  /** The emulator's own issuer, made when a fixture first asks for a security token (resourcePrincipalEnv). */
+  let ownIssuer: { privateKey: KeyObject; publicKey: KeyObject } | undefined;
+  /** A security token of `tokenIssuer`, or of the emulator's own issuer; the refusal is tokenIssuer's when there is one. */
+  const checkIssued = (token: string): ReturnType<typeof checkSecurityToken> => {
+    const configured = checkSecurityToken(token, issuer, now());
+    if (configured.ok || ownIssuer === undefined) return configured;
+    const own = checkSecurityToken(token, ownIssuer.publicKey, now());
+    return own.ok || issuer === undefined ? own : configured;
+  };
   const regions = [...(options.regions ?? ['us-ashburn-1'])];
   if (regions.length === 0) throw new TypeError('regions must list at least one region');
   for (const r of regions) {
@@ -978,7 +989,7 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
     let key: KeyObject;
     if (keyId.kind === 'security_token') {
       caller = { keyIdKind: 'security_token' };
-      const checked = checkSecurityToken(keyId.token, issuer, now());
+      const checked = checkIssued(keyId.token);
       if (!checked.ok) return { ok: false, reason: checked.reason, caller };
       caller = { keyIdKind: 'security_token', principal: checked.value.principal };
       if (checked.value.tenancy === undefined) return { ok: false, reason: 'security token has no tenant claim', caller };
@@ -1158,7 +1169,7 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   let closing: Promise<void> | undefined;
-  return {
+  const emulator: OciIdentityEmulator = {
     url,
     host,
     port,
@@ -1179,6 +1190,26 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
       return (closing = closeServer(server, sockets));
     },
   };
+  registerIdentityInternals(emulator, {
+    tenancies: () => options.tenancies.map((t) => t.ocid),
+    addApiKey: ({ tenancy, user, publicKey: key }) => {
+      const known = user !== undefined ? directory.get(user) : undefined;
+      if (known !== undefined && known.kind !== 'user') throw new TypeError(`${user} is a resource principal, not a user`);
+      if (known !== undefined && tenancy !== undefined && known.tenancy !== tenancy) throw new TypeError(`${user} is a user of ${known.tenancy}, not of ${tenancy}`);
+      const home = known?.tenancy ?? tenancy ?? options.tenancies[0]?.ocid;
+      if (home === undefined || !tenancies.has(home)) throw new TypeError(`the emulator has no tenancy ${home ?? '(it has none)'}`);
+      const ocid = user ?? `ocid1.user.oc1..dbtokentest${randomBytes(12).toString('hex')}`;
+      if (known === undefined) addUser(directory, home, { ocid });
+      const fingerprint = ociKeyFingerprint(rsaPublicKey(key, 'the API key'));
+      apiKeys.set(`${home}/${ocid}/${fingerprint}`, key);
+      return { tenancy: home, user: ocid, fingerprint };
+    },
+    issueSecurityToken: (claims) => {
+      ownIssuer ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
+      return signJwt({ alg: 'RS256', typ: 'JWT', kid: 'emulator-issuer' }, claims, ownIssuer.privateKey);
+    },
+  });
+  return emulator;
 }
 
 /**

@@ -1,0 +1,116 @@
+/**
+ * Internal: the superuser's SQL client of the verifying servers (`admin()`), over the server's local
+ * socket, through the driver the user's tests already have: pg or postgres.js for PostgreSQL, mysql2
+ * for MariaDB. The driver is loaded when a server starts, so importing `dbtoken/testing` loads none.
+ * Not exported from `dbtoken/testing`.
+ *
+ * @internal
+ * @module
+ */
+import { ConfigError } from '../core/errors.js';
+
+/** Runs one SQL text at `endpoint` and resolves to the rows of its (last) statement. @internal */
+export type SqlRunner = (endpoint: LocalEndpoint, sql: string, values?: readonly unknown[]) => Promise<Record<string, any>[]>;
+
+/** Where the superuser connects. @internal */
+export interface LocalEndpoint {
+  /** The folder (PostgreSQL) or file (MariaDB) of the server's Unix socket. */
+  readonly socket: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database?: string | undefined;
+}
+
+function exportsOf<T>(ns: { default?: T }): T {
+  return ns.default ?? (ns as T);
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
+interface PgClient {
+  connect(): Promise<unknown>;
+  query(sql: string, values?: unknown[]): Promise<{ rows: Record<string, any>[] } | { rows: Record<string, any>[] }[]>;
+  end(): Promise<void>;
+  on(event: 'error', listener: (err: unknown) => void): unknown;
+}
+type PgModule = { Client: new (config: Record<string, unknown>) => PgClient };
+type PostgresSql = { unsafe(sql: string, values?: unknown[]): Promise<Record<string, any>[]>; end(): Promise<void> };
+type PostgresModule = (config: Record<string, unknown>) => PostgresSql;
+
+/**
+ * A PostgreSQL runner through pg, or postgres.js when pg is not installed. Each call opens and closes
+ * its own connection, so nothing stays open between calls.
+ *
+ * @internal
+ */
+export async function postgresRunner(): Promise<SqlRunner> {
+  let pg: PgModule | undefined;
+  try {
+    pg = exportsOf(await import('pg')) as unknown as PgModule;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  if (pg) {
+    const { Client } = pg;
+    return async (e, sql, values) => {
+      const client = new Client({ host: e.socket, port: e.port, user: e.user, database: e.database });
+      client.on('error', () => {});
+      await client.connect();
+      try {
+        const result = await client.query(sql, values ? [...values] : undefined);
+        return (Array.isArray(result) ? result.at(-1)?.rows : result.rows) ?? [];
+      } finally {
+        await client.end();
+      }
+    };
+  }
+  let postgres: PostgresModule;
+  try {
+    postgres = exportsOf(await import('postgres')) as unknown as PostgresModule;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    throw new ConfigError('admin', 'needs pg or postgres (postgres.js) to run SQL on the verifying PostgreSQL, and neither is installed', 'npm install pg', { cause: err });
+  }
+  return async (e, sql, values) => {
+    const client = postgres({ host: e.socket, port: e.port, user: e.user, database: e.database, max: 1, onnotice: () => {} });
+    try {
+      return [...(await client.unsafe(sql, values ? [...values] : undefined))];
+    } finally {
+      await client.end();
+    }
+  };
+}
+
+interface MysqlConnection {
+  query(sql: string, values?: unknown[]): Promise<[unknown, unknown]>;
+  end(): Promise<void>;
+  destroy(): void;
+}
+type Mysql2Module = { createConnection(config: Record<string, unknown>): Promise<MysqlConnection> };
+
+/**
+ * A MariaDB runner through mysql2. Each call opens and closes its own connection.
+ *
+ * @internal
+ */
+export async function mariadbRunner(): Promise<SqlRunner> {
+  let mysql: Mysql2Module;
+  try {
+    mysql = exportsOf(await import('mysql2/promise')) as unknown as Mysql2Module;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    throw new ConfigError('admin', 'needs mysql2 to run SQL on the verifying MariaDB, and it is not installed', 'npm install mysql2', { cause: err });
+  }
+  return async (e, sql, values) => {
+    const c = await mysql.createConnection({ socketPath: e.socket, user: e.user, ...(e.database ? { database: e.database } : {}) });
+    try {
+      const [rows] = await c.query(sql, values ? [...values] : undefined);
+      return Array.isArray(rows) ? (rows as Record<string, any>[]) : [];
+    } finally {
+      await c.end().catch(() => c.destroy());
+    }
+  };
+}
