@@ -109,7 +109,7 @@ describe('examples/rds-mysql against the MariaDB that checks RDS tokens', () => 
     const run = await runExample('rds-mysql', env());
     expect(run, run.stderr).toMatchObject({ code: 0 });
     expect(run.stdout.trim()).toBe("{ user: 'iam_alice@%' }");
-    const logins = mariadb.verifier.binds.slice(before);
+    const logins = mariadb.verifier.binds.slice(before).map(({ user, ok }) => ({ user, ok }));
     expect(logins.length).toBeGreaterThan(0);
     expect(logins).toEqual(logins.map(() => ({ user: 'iam_alice', ok: true })));
   });
@@ -126,9 +126,9 @@ describe('examples/rds-mysql against the MariaDB that checks RDS tokens', () => 
     const run = await runExample('rds-mysql', env());
     expect(run, run.stderr).toMatchObject({ code: 0 });
     expect(run.stdout.trim()).toBe("{ user: 'iam_alice@%' }");
-    expect(mariadb.verifier.binds.slice(before)).toEqual([
+    expect(mariadb.verifier.binds.slice(before).map(({ user, ok, reason }) => ({ user, ok, reason }))).toEqual([
       { user: 'iam_alice', ok: false, reason: 'revoked' },
-      { user: 'iam_alice', ok: true },
+      { user: 'iam_alice', ok: true, reason: undefined },
     ]);
   });
 });

@@ -4,7 +4,7 @@ import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, read
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import { emulatorCertificates } from '../oracle/certificates.js';
+import { emulatorCertificates } from '../certificates.js';
 import { startPamScriptVerifier, type PamScriptVerifier } from '../pam/server.js';
 import { mariadbRunner, type SqlRunner } from '../sql-clients.js';
 import { atExit, freePort, systemDeps, throwIfAborted, userIds, type SystemDeps } from '../system.js';

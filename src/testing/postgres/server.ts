@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { startLdapVerifier, type LdapVerifier } from '../ldap/server.js';
-import { emulatorCertificates } from '../oracle/certificates.js';
+import { emulatorCertificates } from '../certificates.js';
 import { postgresRunner, type SqlRunner } from '../sql-clients.js';
 import { atExit, freePort, systemDeps, throwIfAborted, userIds, type SystemDeps } from '../system.js';
 import { loginSettings, type VerifyingServer, type VerifyingServerOptions } from '../verifying-server.js';
