@@ -104,8 +104,20 @@ export async function mariadbRunner(): Promise<SqlRunner> {
     if (!isNotFound(err)) throw err;
     throw new ConfigError('admin', 'needs mysql2 to run SQL on the verifying MariaDB, and it is not installed', 'npm install mysql2', { cause: err });
   }
+  const open = async (e: Parameters<SqlRunner>[0]): Promise<MysqlConnection> => {
+    // Root has MariaDB's one connection past max_connections; a refused connection holds it for a moment
+    // while the server lets it go, so "Too many connections" is asked again, a bounded number of times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await mysql.createConnection({ socketPath: e.socket, user: e.user, ...(e.database ? { database: e.database } : {}) });
+      } catch (err) {
+        if ((err as { errno?: unknown } | null)?.errno !== 1040 || attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  };
   return async (e, sql, values) => {
-    const c = await mysql.createConnection({ socketPath: e.socket, user: e.user, ...(e.database ? { database: e.database } : {}) });
+    const c = await open(e);
     try {
       const [rows] = await c.query(sql, values ? [...values] : undefined);
       return Array.isArray(rows) ? (rows as Record<string, any>[]) : [];
