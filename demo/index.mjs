@@ -27,7 +27,7 @@ process.exitCode = failed ? 1 : 0;
 if (!failed) {
   console.log(`
 Next steps:
-  - your own database: the README's "From zero to a passwordless login" (AWS RDS, Oracle ADB, HeatWave);
+  - your own database: docs/walkthroughs.md, "From zero to a passwordless login" (AWS RDS, Oracle ADB, HeatWave);
   - check a login from the shell: npx dbtoken whoami --help;
   - the mapping SQL and IAM policies: npx dbtoken sql --help, npx dbtoken policy --help;
   - your own tests, with no cloud: the emulators in dbtoken/testing (README, "Testing your own code");
