@@ -906,7 +906,8 @@ function answerCall(s: SessionState, r: FunctionRequest): Buffer {
  */
 function asOraError(err: unknown): OraError {
   if (err instanceof OraError) return err;
-  const detail = err instanceof WireError ? `: ${err.message}` : '';
+  // A wire error says what it could not read; any other names only its kind (a bug in the emulator), never its text.
+  const detail = err instanceof WireError ? `: ${err.message}` : err instanceof Error ? `: ${err.name}` : '';
   return new OraError(3001, `unimplemented feature (the emulator cannot answer this${detail})`);
 }
 

@@ -489,8 +489,9 @@ export function numberLiteral(text: string): string {
     if (up) digits = (BigInt(digits) + 1n).toString();
     trim();
   }
+  // An exponent too small for a double (-Infinity) is a zero, as any value below 1E-130 is; only a large one overflows.
+  if (exponent === -Infinity || lead() < -130) return '0';
   if (!Number.isFinite(exponent) || lead() >= 126) throw ora.numericOverflow();
-  if (lead() < -130) return '0';
   let plain: string;
   if (exponent >= 0) plain = digits + '0'.repeat(exponent);
   else if (digits.length + exponent > 0) plain = `${digits.slice(0, digits.length + exponent)}.${digits.slice(digits.length + exponent)}`;
