@@ -82,6 +82,10 @@ const PYTHON_CLIENTS = [
 for (const c of PYTHON_CLIENTS) {
   if (c.present()) continue;
   log(`installing ${c.pip} with pip`);
-  const r = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', c.pip], { stdio: 'inherit', timeout: 300_000 });
+  // Bounded: one try, a short network timeout, and a minute in all, so that an unreachable index costs a run little.
+  const r = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '--retries', '0', '--timeout', '20', c.pip], {
+    stdio: 'inherit',
+    timeout: 60_000,
+  });
   if (r.status !== 0 || !c.present()) log(`${c.pip} could not be installed; the tests that compare with it will skip`);
 }

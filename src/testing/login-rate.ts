@@ -22,12 +22,13 @@ export interface LoginAdmission {
  * Decides one login at `now` (ms) against the times of the logins admitted before it: it is admitted
  * when fewer than `maxPerSecond` were admitted in the window `(now - 1000, now]`. Refused logins do not
  * count, so a client that keeps within the rate is never refused. Times after `now` (a clock set back)
- * stay in the window: a clock that jumps back cannot open room for a burst.
+ * count as `now`: a clock that jumps back cannot open room for a burst, and its logins age out one
+ * window later instead of when the clock catches up.
  *
  * @internal
  */
 export function admitLogin(admitted: readonly number[], now: number, maxPerSecond: number): LoginAdmission {
-  const window = admitted.filter((t) => t > now - LOGIN_WINDOW_MS);
+  const window = admitted.map((t) => Math.min(t, now)).filter((t) => t > now - LOGIN_WINDOW_MS);
   if (window.length >= maxPerSecond) return { admitted: false, window };
   return { admitted: true, window: [...window, now] };
 }
