@@ -41,11 +41,18 @@ describe('README.md', () => {
     expect(missing).toEqual([]);
   });
 
-  it('links only to documents the package ships, so that they read from node_modules too', () => {
+  it('it and the documents it ships link only to files the package ships, so that the links work from node_modules too', () => {
     const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as { files: { path: string }[] }[];
     const shipped = new Set(packed[0]!.files.map((f) => f.path));
-    const linked = [...readme.matchAll(/\]\((docs\/[^)#\s]+)/g)].map((m) => m[1]!);
+    const linked: string[] = [];
+    for (const file of [...shipped].filter((f) => f.endsWith('.md'))) {
+      const text = readFileSync(join(root, file), 'utf8').replace(/```[\s\S]*?```/g, '');
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)[^)]*\)/g)) {
+        if (!/^[a-z]+:/i.test(target!)) linked.push(join(dirname(file), target!));
+      }
+    }
     expect(linked).toContain('docs/providers.md');
+    expect(linked).toContain('examples/knex-rds-postgres/README.md');
     expect(linked.filter((path) => !shipped.has(path))).toEqual([]);
   });
 
