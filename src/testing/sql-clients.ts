@@ -7,6 +7,7 @@
  * @internal
  * @module
  */
+import { loadMysql2, loadPg, loadPostgres } from '../../adapters/load-driver.js';
 import { ConfigError } from '../core/errors.js';
 
 /** Runs one SQL text at `endpoint` and resolves to the rows of its (last) statement. @internal */
@@ -21,14 +22,8 @@ export interface LocalEndpoint {
   readonly database?: string | undefined;
 }
 
-function exportsOf<T>(ns: { default?: T }): T {
-  return ns.default ?? (ns as T);
-}
-
-function isNotFound(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
-}
+/** A driver that is not installed: the loaders' ConfigError (anything else, such as a broken install, is thrown as it is). */
+const notInstalled = (err: unknown): boolean => err instanceof ConfigError;
 
 interface PgClient {
   connect(): Promise<unknown>;
@@ -49,9 +44,9 @@ type PostgresModule = (config: Record<string, unknown>) => PostgresSql;
 export async function postgresRunner(): Promise<SqlRunner> {
   let pg: PgModule | undefined;
   try {
-    pg = exportsOf(await import('pg')) as unknown as PgModule;
+    pg = (await loadPg()) as unknown as PgModule;
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!notInstalled(err)) throw err;
   }
   if (pg) {
     const { Client } = pg;
@@ -69,9 +64,9 @@ export async function postgresRunner(): Promise<SqlRunner> {
   }
   let postgres: PostgresModule;
   try {
-    postgres = exportsOf(await import('postgres')) as unknown as PostgresModule;
+    postgres = (await loadPostgres()) as unknown as PostgresModule;
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!notInstalled(err)) throw err;
     throw new ConfigError('admin', 'needs pg or postgres (postgres.js) to run SQL on the verifying PostgreSQL, and neither is installed', 'npm install pg', { cause: err });
   }
   return async (e, sql, values) => {
@@ -99,9 +94,9 @@ type Mysql2Module = { createConnection(config: Record<string, unknown>): Promise
 export async function mariadbRunner(): Promise<SqlRunner> {
   let mysql: Mysql2Module;
   try {
-    mysql = exportsOf(await import('mysql2/promise')) as unknown as Mysql2Module;
+    mysql = (await loadMysql2()) as unknown as Mysql2Module;
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!notInstalled(err)) throw err;
     throw new ConfigError('admin', 'needs mysql2 to run SQL on the verifying MariaDB, and it is not installed', 'npm install mysql2', { cause: err });
   }
   const open = async (e: Parameters<SqlRunner>[0]): Promise<MysqlConnection> => {
