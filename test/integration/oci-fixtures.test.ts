@@ -170,6 +170,17 @@ describe('resourcePrincipalEnv', () => {
     }
   });
 
+  it("is issued on the emulator's clock: an emulator two minutes ahead still takes a 60-second token", async () => {
+    const ahead = await startOciIdentityEmulator({ tenancies: [{ ocid: TENANCY }], now: () => Date.now() + 120_000 });
+    try {
+      useEnv(await resourcePrincipalEnv({ identity: ahead, expiresInSeconds: 60 }));
+      await provider({ scope: ociScope.all(), auth: { type: 'resource_principal' }, endpoint: ahead.endpointFor('us-ashburn-1') }).getToken();
+      expect(ahead.requests.map((r) => [r.ok, r.reason])).toEqual([[true, undefined]]);
+    } finally {
+      await ahead.close();
+    }
+  });
+
   it.each([
     ['an object that is not an emulator', { identity: { regions: ['x'] } }, 'identity'],
     ['a tenancy the emulator does not have', { tenancy: 'ocid1.tenancy.oc1..aaaanone' }, 'tenancy'],

@@ -14,6 +14,8 @@ import type { OciIdentityEmulator } from './server.js';
 export interface OciIdentityInternals {
   /** The tenancies' OCIDs, in the order given. */
   tenancies(): readonly string[];
+  /** The emulator's clock (ms since the epoch): its `now` option, else the wall clock. */
+  now(): number;
   /**
    * Registers `publicKey` as an API key of `user` (made in `tenancy`, default the first, when the
    * directory does not have it; a new OCID when `user` is not given).

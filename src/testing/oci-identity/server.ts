@@ -1192,6 +1192,7 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
   };
   registerIdentityInternals(emulator, {
     tenancies: () => options.tenancies.map((t) => t.ocid),
+    now: () => now(),
     addApiKey: ({ tenancy, user, publicKey: key }) => {
       const known = user !== undefined ? directory.get(user) : undefined;
       if (known !== undefined && known.kind !== 'user') throw new TypeError(`${user} is a resource principal, not a user`);
