@@ -729,17 +729,6 @@ export function readRequest(payload: Buffer, fieldVersion: number, options: Read
   }
 }
 
-/**
- * Reads one whole request (the payload of a DATA packet, or of several stitched together), ignoring what
- * follows it. Throws {@link TruncatedError} when it stops short and {@link WireError} on a message it
- * cannot read.
- *
- * @internal
- */
-export function parseRequest(payload: Buffer, fieldVersion: number): TtcRequest {
-  return readOne(new TtcReader(payload), fieldVersion, false);
-}
-
 function readOne(r: TtcReader, fieldVersion: number, endMarked: boolean): TtcRequest {
   const payload = r.buf;
   const type = r.u8('the message type');

@@ -19,7 +19,6 @@ import {
   PACKET,
   parameterMessage,
   parseConnect,
-  parseRequest,
   protocolAnswer,
   readPacket,
   readRequest,
@@ -36,8 +35,16 @@ import {
   type FunctionRequest,
   type ReexecuteCall,
   type TnsPacket,
+  type TtcRequest,
 } from '../../../src/testing/oracle/wire.js';
 import { executeRequest, type RawBind } from '../../helpers/oracle-raw-client.js';
+
+/** The request at the start of `payload` as the server reads it (no END_OF_REQUEST mark): whole, or why not, thrown. */
+function parseRequest(payload: Buffer, fieldVersion: number): TtcRequest {
+  const read = readRequest(payload, fieldVersion);
+  if (read.status === 'complete') return read.request;
+  throw read.status === 'partial' ? new TruncatedError(read.missing) : new WireError(read.problem);
+}
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/[\s|]+/g, ''), 'hex');
 
