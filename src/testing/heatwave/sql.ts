@@ -567,7 +567,6 @@ function show(t: Tokens, session: SessionState): StatementReply | undefined {
 }
 
 const USER_FUNCTIONS = new Set(['USER', 'SESSION_USER', 'SYSTEM_USER', 'CURRENT_USER']);
-/** Words that end a select item rather than name it. */
 /**
  * MySQL 8.4's reserved words that a statement of the emulator's kind could meet where an alias may
  * stand: MySQL answers 1064 to them unquoted (`AS current_user`), and takes them quoted (`AS \`current_user\``).
