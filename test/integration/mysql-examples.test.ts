@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runExample } from '../helpers/examples.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { startHeatwaveEmulator, type HeatwaveEmulator } from 'dbtoken/testing';
 // @ts-expect-error plain JS helper
 import { selfSignedCert } from '../../scripts/servers/tls.mjs';
 import { REGION, staticKeys } from '../helpers/aws.js';
-import { ensureBuilt, root } from '../helpers/dist.js';
+import { ensureBuilt } from '../helpers/dist.js';
 import { startIamMariadb, type IamMariadb } from '../helpers/iam-mariadb.js';
 import { rsaKeys, securityToken, tempDir, writeProfile, type Keys } from '../helpers/oci-files.js';
 
@@ -63,33 +63,6 @@ afterEach(() => {
 afterAll(async () => {
   await Promise.all([mariadb?.stop(), hw?.close()]);
 });
-
-interface Run {
-  code: number | null | 'timeout';
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs examples/<name>/index.mjs with only PATH, HOME and `env`, as a shell would. It must exit by itself. */
-function runExample(name: string, env: Record<string, string>, home = tempDir('dbtoken-home-')): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'examples', name, 'index.mjs')], {
-      cwd: join(root, 'examples', name),
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    // Only a guard against a hang: the assertions are on the exit code.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      resolve({ code: signal === 'SIGKILL' ? 'timeout' : code, stdout, stderr });
-    });
-  });
-}
 
 describe('examples/rds-mysql against the MariaDB that checks RDS tokens', () => {
   // The README's command line, with the caller's AWS identity in the environment.

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { runExample, type ExampleRun } from '../helpers/examples.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REGION, staticKeys } from '../helpers/aws.js';
-import { ensureBuilt, root } from '../helpers/dist.js';
+import { ensureBuilt } from '../helpers/dist.js';
 import { startIamMariadb, type IamMariadb } from '../helpers/iam-mariadb.js';
 import { startIamPostgres, type IamPostgres } from '../helpers/iam-postgres.js';
 import { tempDir } from '../helpers/temp.js';
@@ -43,42 +43,11 @@ afterAll(async () => {
   await Promise.all([writer?.stop(), reader?.stop(), mariadb?.stop()]);
 });
 
-interface Run {
-  code: number | null | 'timeout';
-  stdout: string;
-  stderr: string;
-}
+type Run = ExampleRun;
 
-/**
- * Runs examples/<name>/index.mjs with only `env` (and PATH, a HOME of its
- * own, and the AWS keys of the caller's identity), as a shell would. It must
- * exit by itself: no timer or socket may keep it alive.
- */
+/** An example run with the AWS keys of the caller's identity in its environment, and the region 127.0.0.1 does not name. */
 function runRecipe(name: string, env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'examples', name, 'index.mjs')], {
-      cwd: join(root, 'examples', name),
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: tempDir('dbtoken-home-'),
-        AWS_ACCESS_KEY_ID: staticKeys.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: staticKeys.secretAccessKey,
-        AWS_REGION: REGION, // the endpoint 127.0.0.1 names no region
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    // Only a guard against a hang: the assertions are on the exit code.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      resolve({ code: signal === 'SIGKILL' ? 'timeout' : code, stdout, stderr });
-    });
-  });
+  return runExample(name, { AWS_ACCESS_KEY_ID: staticKeys.accessKeyId, AWS_SECRET_ACCESS_KEY: staticKeys.secretAccessKey, AWS_REGION: REGION, ...env });
 }
 
 /** What the recipe printed: its last line, as JSON. */
