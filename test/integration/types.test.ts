@@ -110,6 +110,12 @@ function readmeBlocks(): { file: string; code: string }[] {
 }
 
 describe("the README's TypeScript blocks", () => {
+  it('are compiled against the packages this repository tests with', () => {
+    const deps = (JSON.parse(readFileSync(join(fixtures, 'readme', 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+    expect(Object.keys(deps).length).toBeGreaterThan(0);
+    for (const [name, version] of Object.entries(deps)) expect(`${name}@${version}`).toBe(pinned(name));
+  });
+
   it('compile under strict, in an app with every driver and the AWS signer installed', async () => {
     const blocks = readmeBlocks();
     expect(blocks.length).toBeGreaterThanOrEqual(6);
