@@ -19,7 +19,9 @@ export { MAX_CACHED_TOKENS } from './core/store.js';
 export { tokenMetrics, TOKEN_METRICS, type MetricAttributes, type MetricsMeter, type MetricsObserver, type TokenMetrics, type TokenMetricsOptions } from './core/metrics.js';
 export {
   loginRetried,
+  loginThrottled,
   tokenProvider,
+  type LoginRate,
   type TokenEvent,
   type TokenStatus,
   type TokenLogger,

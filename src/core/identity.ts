@@ -57,7 +57,7 @@ export interface Reader {
 export type StoreEvent =
   | { readonly type: 'fetched'; readonly label: string; readonly seconds: number; readonly background: boolean }
   | { readonly type: 'failed'; readonly label: string; readonly seconds: number; readonly error: unknown }
-  | { readonly type: 'login-retried'; readonly label: string };
+  | { readonly type: 'login-retried' | 'login-throttled'; readonly label: string };
 
 /** One fetch in flight, in one of three named states. */
 export interface Flight {
@@ -124,6 +124,8 @@ export class Identity {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = 0;
   #gone = false;
+  /** Logins refused for the database's login rate (`loginThrottled`). */
+  throttled = 0;
 
   constructor(
     readonly key: string,
@@ -140,7 +142,20 @@ export class Identity {
 
   /** The shared data, as of now. */
   read(): Entry {
-    return { token: this.#token, fetching: this.#flight !== undefined, ...this.#failure, lastError: this.#lastError };
+    return { token: this.#token, fetching: this.#current() !== undefined, ...this.#failure, lastError: this.#lastError };
+  }
+
+  /**
+   * The fetch in flight, unless its deadline has passed by the clock while
+   * its timer has not fired (the process was frozen, and thawed): that fetch
+   * is let go, without counting as a failure, and no caller joins it.
+   */
+  #current(): FlightRecord | undefined {
+    const f = this.#flight;
+    if (f !== undefined && f.plan.fetchTimeout > 0 && this.clock() - f.startedAt >= f.plan.fetchTimeout) {
+      this.settle(f, { kind: 'abandoned', reason: new FetchTimeoutError(f.plan.fetchTimeout, 'the token source did not answer (the process was frozen)') });
+    }
+    return this.#flight;
   }
 
   /** The cached token, for the hot path. */
@@ -219,7 +234,8 @@ export class Identity {
 
   /** Joins the fetch in flight, or starts one with `reader`'s source and plan. */
   fetch(reader: Reader, background: boolean): Flight {
-    if (this.#flight !== undefined) return this.#flight;
+    const current = this.#current();
+    if (current !== undefined) return current;
     const plan = reader.plan;
     const controller = new AbortController();
     let resolve!: (s: StoredToken) => void;

@@ -111,6 +111,8 @@ export const TOKEN_METRICS = {
   failures: 'dbtoken.token.fetch.failures',
   /** Counter `{login}`: logins the database refused, retried with a fresh token. Attributes: `dbtoken.identity`. */
   retries: 'dbtoken.login.retries',
+  /** Counter `{login}`: logins the database refused for its login rate, retried with the same token. Attributes: `dbtoken.identity`. */
+  throttled: 'dbtoken.login.throttled',
   /** Histogram `s`: how long a fetch took, failed or not. Attributes: `dbtoken.identity`, `dbtoken.outcome`. */
   duration: 'dbtoken.token.fetch.duration',
   /** Gauge `s`: time left until the cached token expires, per identity. Attributes: `dbtoken.identity`. */
@@ -133,6 +135,8 @@ function errorType(err: unknown): string {
  * - `dbtoken.token.fetches` and `dbtoken.token.fetch.failures` (counters);
  * - `dbtoken.login.retries` (counter): logins the database refused that an
  *   adapter retried once with a fresh token;
+ * - `dbtoken.login.throttled` (counter): logins the database refused for
+ *   its login rate, which an adapter retried with the same token;
  * - `dbtoken.token.fetch.duration` (histogram, seconds);
  * - `dbtoken.token.time_to_expiry` (gauge, seconds) for each cached token.
  *
@@ -161,6 +165,7 @@ export function tokenMetrics(options: TokenMetricsOptions): TokenMetrics {
   const fetches = meter.createCounter(TOKEN_METRICS.fetches, { description: 'Token fetches that succeeded', unit: '{fetch}' });
   const failures = meter.createCounter(TOKEN_METRICS.failures, { description: 'Token fetches that failed, timed out or were given up', unit: '{fetch}' });
   const retries = meter.createCounter(TOKEN_METRICS.retries, { description: 'Logins the database refused, retried once with a fresh token', unit: '{login}' });
+  const throttled = meter.createCounter(TOKEN_METRICS.throttled, { description: 'Logins the database refused for its login rate, retried with the same token', unit: '{login}' });
   const duration = meter.createHistogram(TOKEN_METRICS.duration, { description: 'How long a token fetch took', unit: 's' });
   const expiry = meter.createObservableGauge(TOKEN_METRICS.timeToExpiry, { description: 'Time left until the cached token expires', unit: 's' });
   const observeExpiry: MetricsObserver = (result) => {
@@ -177,8 +182,8 @@ export function tokenMetrics(options: TokenMetricsOptions): TokenMetrics {
     } else if (e.type === 'failed') {
       failures.add(1, { 'dbtoken.identity': e.label, 'error.type': errorType(e.error) });
       duration.record(e.seconds, { 'dbtoken.identity': e.label, 'dbtoken.outcome': 'failure' });
-    } else if (e.type === 'login-retried') {
-      retries.add(1, { 'dbtoken.identity': e.label });
+    } else {
+      (e.type === 'login-retried' ? retries : throttled).add(1, { 'dbtoken.identity': e.label });
     }
   });
   let closed = false;

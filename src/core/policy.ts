@@ -23,6 +23,8 @@ export interface ScheduleInput {
   refreshBefore?: number | undefined;
   /** Never hand out a token with less than this left. */
   minValidity: number;
+  /** A number in `[0, 1)` that spreads `refreshAt` over the first half of the refresh window; default 0. */
+  jitter?: number | undefined;
 }
 
 export interface Schedule {
@@ -41,6 +43,11 @@ export interface Schedule {
  * so that a refresh window longer than the token's life (a 40 s token with
  * the 60 s default) cannot turn into a refresh loop, and a window shorter than
  * `minValidity` still refreshes before callers would have to wait.
+ *
+ * `jitter` then moves `refreshAt` into the first half of the window
+ * `[refreshAt, staleAt]`, by that fraction of its half: a fleet of processes
+ * started together (each with its own random `jitter`) does not refresh in
+ * the same second, and each keeps half its window for retries.
  */
 export function refreshSchedule(input: ScheduleInput): Schedule {
   const { fetchedAt, expiresAt, minValidity } = input;
@@ -52,8 +59,8 @@ export function refreshSchedule(input: ScheduleInput): Schedule {
   const refreshBefore = input.refreshBefore ?? Math.max(lifetime / 4, MIN_DEFAULT_REFRESH_BEFORE_MS, minValidity + lifetime / 8);
   const usable = Math.max(0, staleAt - fetchedAt);
   const earliest = fetchedAt + usable / 2;
-  const refreshAt = Math.min(staleAt, Math.max(earliest, expiresAt - refreshBefore));
-  return { refreshAt, staleAt };
+  const start = Math.min(staleAt, Math.max(earliest, expiresAt - refreshBefore));
+  return { refreshAt: start + ((staleAt - start) / 2) * (input.jitter ?? 0), staleAt };
 }
 
 export interface BackoffOptions {
@@ -157,6 +164,8 @@ export interface EntryView extends FailureState {
 export interface ReadPolicy {
   readonly minValidity: number;
   readonly refreshBefore?: number | undefined;
+  /** This reader's place in the refresh window (see {@link refreshSchedule}). */
+  readonly jitter?: number | undefined;
   /** The caller asked for a new token (`forceRefresh`). */
   readonly force?: boolean | undefined;
 }
@@ -192,7 +201,7 @@ export function isUsable(entry: EntryView, now: number, policy: Pick<ReadPolicy,
 export function decide(entry: EntryView, now: number, policy: ReadPolicy): Decision {
   if (policy.force !== true && isUsable(entry, now, policy)) {
     const t = entry.token!;
-    const { refreshAt } = refreshSchedule({ fetchedAt: t.fetchedAt, expiresAt: t.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
+    const { refreshAt } = refreshSchedule({ fetchedAt: t.fetchedAt, expiresAt: t.expiresAt, ...policy });
     const due = now >= refreshAt && !entry.fetching && nextFetchAt(entry, now) === now;
     return { action: due ? 'serve-and-refresh' : 'serve' };
   }
@@ -210,7 +219,7 @@ export function decide(entry: EntryView, now: number, policy: ReadPolicy): Decis
 export function refreshDue(entry: EntryView, now: number, policy: ReadPolicy): number | undefined {
   const t = entry.token;
   if (t === undefined || t.invalid) return undefined;
-  const { refreshAt, staleAt } = refreshSchedule({ fetchedAt: t.fetchedAt, expiresAt: t.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
+  const { refreshAt, staleAt } = refreshSchedule({ fetchedAt: t.fetchedAt, expiresAt: t.expiresAt, ...policy });
   const at = Math.max(refreshAt, nextFetchAt(entry, now));
   return at < staleAt ? at : undefined;
 }

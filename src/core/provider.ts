@@ -180,8 +180,25 @@ export interface TokenProviderOptions {
   target?: TokenTarget | undefined;
   /** Receives debug and warning lines. Never given a secret. */
   logger?: TokenLogger | undefined;
-  /** Random numbers in `[0, 1)` for jitter. Default `Math.random`. */
+  /**
+   * Random numbers in `[0, 1)` for jitter: of the retry backoff, and of this
+   * provider's place in the refresh window. Default `Math.random`.
+   */
   random?: (() => number) | undefined;
+  /**
+   * When a token is refreshed ahead of its expiry:
+   *
+   * - `'background'` (the default): a timer (unref'd) starts the refresh
+   *   once the token enters its refresh window;
+   * - `'on-demand'`: no timer at all, for Lambda, Cloud Run and OCI
+   *   Functions, whose CPU is frozen or throttled between requests. The
+   *   first `getToken()` inside the window is served the valid token and
+   *   starts the refresh; one after the token went stale waits for a new one.
+   *
+   * Either way, each provider refreshes at its own random point of the first
+   * half of the window, so that a fleet started together does not refresh together.
+   */
+  refresh?: 'background' | 'on-demand' | undefined;
 }
 
 /**
@@ -260,6 +277,13 @@ export interface TokenStatus {
   readonly refreshing: boolean;
   /** The last fetch failed. */
   readonly failing: boolean;
+  /**
+   * Logins the database refused for its login rate (or refused with a token
+   * it had accepted before), which adapters retried with the same token
+   * after a backoff; counted for this identity since the process started
+   * using it.
+   */
+  readonly throttledLogins: number;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -312,6 +336,9 @@ function validateOptions(source: unknown, options: unknown): ValidOptions {
   }
   optionalFunction('clock', o.clock, '() => milliseconds since the epoch');
   optionalFunction('random', o.random, '() => a number in [0, 1)');
+  if (o.refresh !== undefined && o.refresh !== 'background' && o.refresh !== 'on-demand') {
+    throw new ConfigError('refresh', `must be 'background' or 'on-demand', got ${describe(o.refresh)}`, "use 'on-demand' where the CPU is frozen between requests (Lambda, Cloud Run, OCI Functions)");
+  }
   const retrySettings = { ...DEFAULT_RETRY };
   if (o.retry !== undefined) {
     const r = requireObject('retry', o.retry, '{ attempts?, baseMs?, maxMs? }') as NonNullable<TokenProviderOptions['retry']>;
@@ -344,6 +371,34 @@ export interface ProviderInternals {
    * the call's; `undefined` costs the call nothing.
    */
   beforeGetToken?: ((signal: AbortSignal | undefined) => Promise<void> | undefined) | undefined;
+  /** The pace adapters keep for this source's logins when the pool sets no `loginRate` (AWS RDS: its IAM login limit). Default: none. */
+  loginRate?: LoginRate | undefined;
+}
+
+/**
+ * How fast new logins with a provider's tokens may start, per database
+ * endpoint and process: `perSecond` on average, and up to `burst` at once
+ * after a quiet spell (default 1).
+ *
+ * @example
+ * ```ts
+ * const loginRate: LoginRate = { perSecond: 10, burst: 5 }; // a db.t3.micro shared by a fleet of ten
+ * const pool = await createIamPool({ driver: 'pg', token, ssl: { ca }, loginRate });
+ * ```
+ */
+export interface LoginRate {
+  /** Logins per second, on average. */
+  readonly perSecond: number;
+  /** Logins that may start at once after a quiet spell. Default 1. */
+  readonly burst?: number | undefined;
+}
+
+/** A provider's own pace for logins, under a key both builds share. */
+const LOGIN_RATE = Symbol.for('dbtoken.loginRate');
+
+/** The pace a provider's source asks for its logins ({@link ProviderInternals.loginRate}), if any. */
+export function providerLoginRate(provider: TokenProvider): LoginRate | undefined {
+  return (provider as { [LOGIN_RATE]?: LoginRate })[LOGIN_RATE];
 }
 
 /**
@@ -396,15 +451,11 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
   const o = validateOptions(source, options);
   const store = tokenStore();
   const clock = o.clock ?? wallClock;
-  const policy: ReadPolicy = { minValidity: o.minValidity, refreshBefore: o.refreshBefore };
+  const random = o.random ?? Math.random;
+  const policy: ReadPolicy = { minValidity: o.minValidity, refreshBefore: o.refreshBefore, jitter: random() };
+  const onDemand = o.refresh === 'on-demand';
   const logger = o.logger;
-  const plan: FetchPlan = {
-    source,
-    fetchTimeout: o.fetchTimeout,
-    minValidity: o.minValidity,
-    retry: o.retrySettings,
-    random: o.random ?? Math.random,
-  };
+  const plan: FetchPlan = { source, fetchTimeout: o.fetchTimeout, minValidity: o.minValidity, retry: o.retrySettings, random };
   const listeners = { token: new Set<(arg: any) => void>(), error: new Set<(arg: any) => void>() };
   /** Callers waiting on this provider: closing it rejects them. */
   const waiting = new Set<AbortController>();
@@ -424,7 +475,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
 
   /** This provider's schedule for a token: computed once per token. */
   const scheduleOf = (stored: StoredToken): Schedule =>
-    refreshSchedule({ fetchedAt: stored.fetchedAt, expiresAt: stored.expiresAt, refreshBefore: policy.refreshBefore, minValidity: policy.minValidity });
+    refreshSchedule({ fetchedAt: stored.fetchedAt, expiresAt: stored.expiresAt, ...policy });
 
   /** The token this provider last handed out, and until when it may hand it out again without deciding anew. */
   let handed: { stored: StoredToken; until: number } | undefined;
@@ -433,7 +484,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
   const reader: Reader = {
     plan,
     wakeAt(entry, now) {
-      return handed !== undefined && handed.stored === entry.token ? refreshDue(entry, now, policy) : undefined;
+      return !onDemand && handed !== undefined && handed.stored === entry.token ? refreshDue(entry, now, policy) : undefined;
     },
     notify(e) {
       if (e.type === 'token') {
@@ -586,11 +637,13 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
         lastErrorCode: e.failures > 0 ? errorCode(e.lastError) : undefined,
         refreshing: e.fetching,
         failing: e.failures > 0,
+        throttledLogins: identity.throttled,
       };
     },
     ...(o.target !== undefined ? { target: Object.freeze({ ...o.target }) } : {}),
   };
   Object.defineProperty(provider, IDENTITY, { value: identity });
+  if (internals.loginRate !== undefined) Object.defineProperty(provider, LOGIN_RATE, { value: internals.loginRate });
   return provider;
 }
 
@@ -614,6 +667,28 @@ function labelOf(target: TokenTarget | undefined): string {
 export function loginRetried(provider: TokenProvider): void {
   const identity = identityOf(provider);
   if (identity !== undefined) tokenStore().emit({ type: 'login-retried', label: identity.label });
+}
+
+/**
+ * Reports that the database refused a login for its login rate, and that
+ * the login is being retried with the same token after a backoff: counted
+ * in `status().throttledLogins` and by {@link tokenMetrics}. Adapters call
+ * it; so may your own retry logic.
+ *
+ * @example
+ * ```ts
+ * if (/too many competing requests/.test(err.message)) {
+ *   loginThrottled(provider);
+ *   await setTimeout(200 + Math.random() * 200);
+ *   conn = await connectAgain(); // the same token: it is valid, only the rate was over
+ * }
+ * ```
+ */
+export function loginThrottled(provider: TokenProvider): void {
+  const identity = identityOf(provider);
+  if (identity === undefined) return;
+  identity.throttled += 1;
+  tokenStore().emit({ type: 'login-throttled', label: identity.label });
 }
 
 /** True when `value` looks like a {@link TokenProvider}. */

@@ -216,8 +216,8 @@ describe('providers of one identity share the token, not the settings', () => {
   it('every provider gets the events and keeps its own refresh schedule', async () => {
     vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) });
     const source = mockTokenSource({ lifetimeMs: 15 * MIN });
-    const early = provider(source, { cacheKey: 'faults|events', refreshBefore: 6 * MIN });
-    const late = provider(mockTokenSource(), { cacheKey: 'faults|events', refreshBefore: 2 * MIN });
+    const early = provider(source, { cacheKey: 'faults|events', refreshBefore: 6 * MIN, random: () => 0 });
+    const late = provider(mockTokenSource(), { cacheKey: 'faults|events', refreshBefore: 2 * MIN, random: () => 0 });
     const seen: Record<string, TokenEvent[]> = { early: [], late: [] };
     early.on('token', (e: TokenEvent) => seen.early!.push(e));
     late.on('token', (e: TokenEvent) => seen.late!.push(e));
@@ -255,7 +255,7 @@ describe('providers of one identity share the token, not the settings', () => {
     const source = mockTokenSource();
     source.returns({ token: 'SECRET-STATUS-TOKEN' });
     const p = provider(source);
-    expect(p.status()).toEqual({ expiresAt: undefined, lastFetchAt: undefined, lastErrorCode: undefined, refreshing: false, failing: false });
+    expect(p.status()).toEqual({ expiresAt: undefined, lastFetchAt: undefined, lastErrorCode: undefined, refreshing: false, failing: false, throttledLogins: 0 });
     const t = await p.getToken();
     const s = p.status();
     expect(s.expiresAt?.getTime()).toBe(t.expiresAt.getTime());

@@ -58,7 +58,7 @@ describe('refresh ahead', () => {
   it('refreshes in the background once inside refreshBefore, while callers keep the current token', async () => {
     const clock = manualClock();
     const source = mockTokenSource({ clock, lifetimeMs: 15 * MIN });
-    const p = tokenProvider(source, { clock });
+    const p = tokenProvider(source, { clock, random: () => 0 }); // no jitter: the refresh starts at the window's start
     expect((await p.getToken()).token).toBe('mock-token-1');
     clock.advance(11 * MIN); // default window: 225 s before expiry = 11.25 min
     expect((await p.getToken()).token).toBe('mock-token-1');
@@ -81,7 +81,7 @@ describe('refresh ahead', () => {
     vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) });
     const source = mockTokenSource({ lifetimeMs: 15 * MIN });
     const events: TokenEvent[] = [];
-    const p = tokenProvider(source);
+    const p = tokenProvider(source, { random: () => 0 });
     p.on('token', (e) => events.push(e));
     await p.getToken();
     await vi.advanceTimersByTimeAsync(11 * MIN + 15_000 + 1);
@@ -96,7 +96,7 @@ describe('refresh ahead', () => {
   it('honours an explicit refreshBefore', async () => {
     const clock = manualClock();
     const source = mockTokenSource({ clock, lifetimeMs: 60 * MIN });
-    const p = tokenProvider(source, { clock, refreshBefore: 5 * MIN });
+    const p = tokenProvider(source, { clock, refreshBefore: 5 * MIN, random: () => 0 });
     await p.getToken();
     clock.advance(54 * MIN);
     await p.getToken();
