@@ -11,7 +11,9 @@ import type { Pool as PromisePool, PoolOptions } from 'mysql2/promise';
 import { ConfigError, InsecureTransportError, isDbTokenError, type DbTokenError } from '../src/core/errors.js';
 import type { TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
-import { applyTarget, checkPoolOptions, insecureTransport, isLoginRefused, requireProvider, retryRefusedLogin } from './preamble.js';
+import { loginThrottled } from '../src/core/provider.js';
+import { loginPace, markAccepted, wasAccepted, type LoginPace, type Refusal } from './login-pace.js';
+import { applyTarget, checkPoolOptions, insecureTransport, loginRefusal, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `mysql2/promise` pool that {@link createMysql2Pool} returns: mysql2's own class.
@@ -159,8 +161,8 @@ interface PoolHooks {
   readonly answering: Set<Promise<unknown>>;
 }
 
-/** Calls `failed` with the error that ends `connection`'s login, if one does; nothing once it has logged in. */
-function whenLoginFails(connection: unknown, failed: (err: unknown) => void): void {
+/** Calls `failed` with the error that ends `connection`'s login, if one does, or else `loggedIn`. */
+function whenLoginFails(connection: unknown, failed: (err: unknown) => void, loggedIn: () => void): void {
   const conn = connection as Partial<Pick<EventEmitter, 'once' | 'removeListener'>> | null;
   if (typeof conn?.once !== 'function' || typeof conn.removeListener !== 'function') return;
   const onError = (err: unknown): void => {
@@ -168,7 +170,10 @@ function whenLoginFails(connection: unknown, failed: (err: unknown) => void): vo
     failed(err);
   };
   // Logged in: later errors of this connection are no refusal of its token.
-  const onConnect = (): void => void conn.removeListener!('error', onError);
+  const onConnect = (): void => {
+    conn.removeListener!('error', onError);
+    loggedIn();
+  };
   conn.once('error', onError);
   conn.once('connect', onConnect);
 }
@@ -186,8 +191,18 @@ function buildPlugins(provider: TokenProvider, allowInsecure: boolean, pool?: Po
         if (pool?.ended.aborted) throw poolClosed();
         const t = await provider.getToken(pool === undefined ? undefined : { signal: pool.ended });
         if (pool !== undefined) pool.onSent(connection, t);
-        // Used without a pool of dbtoken's (knex, TypeORM, Sequelize): a refused token is forgotten, so the next connection fetches anew.
-        else whenLoginFails(connection, (err) => isLoginRefused('mysql', err) && provider.invalidate(t));
+        // Used without a pool of dbtoken's (knex, TypeORM, Sequelize): a refused token is forgotten, so the next connection
+        // fetches anew, unless the refusal was a throttle (a token the server accepted before is not bad).
+        else
+          whenLoginFails(
+            connection,
+            (err) => {
+              const kind = loginRefusal('mysql', err);
+              if (kind === 'throttled' || (kind === 'refused' && wasAccepted(t))) loginThrottled(provider);
+              else if (kind === 'refused') provider.invalidate(t);
+            },
+            () => markAccepted(t),
+          );
         return t;
       } catch (err) {
         // The pool was ended while this login waited: no token, so no login.
@@ -279,20 +294,39 @@ class LoginTracker {
   readonly #byConnection = new WeakMap<object, DbToken>();
   readonly #byError = new WeakMap<object, DbToken>();
 
+  constructor(readonly pace: LoginPace | undefined) {}
+
   sent(connection: unknown, token: DbToken): void {
     if (typeof connection !== 'object' || connection === null) return;
     const watched = this.#byConnection.has(connection);
     this.#byConnection.set(connection, token);
     if (watched) return;
-    whenLoginFails(connection, (err) => {
-      const t = this.#byConnection.get(connection);
-      if (typeof err === 'object' && err !== null && t !== undefined) this.#byError.set(err, t);
-    });
+    whenLoginFails(
+      connection,
+      (err) => {
+        const t = this.#byConnection.get(connection);
+        if (typeof err === 'object' && err !== null && t !== undefined) this.#byError.set(err, t);
+      },
+      () => {
+        markAccepted(this.#byConnection.get(connection)!);
+        this.pace?.accepted();
+      },
+    );
   }
 
-  refused(err: unknown): DbToken | undefined {
-    return typeof err === 'object' && err !== null ? this.#byError.get(err) : undefined;
+  /** The refused login's token, and whether the server named its rate. */
+  refused(err: unknown): Refusal | undefined {
+    const kind = loginRefusal('mysql', err);
+    const token = kind !== undefined && typeof err === 'object' && err !== null ? this.#byError.get(err) : undefined;
+    return token === undefined ? undefined : { token, named: kind === 'throttled' };
   }
+}
+
+/** What {@link createMysql2PoolWith} reads of mysql2's callback pool, to tell whether a call opens a connection. */
+interface CorePool {
+  _freeConnections?: { length: number };
+  _allConnections?: { length: number };
+  config?: { connectionLimit?: number };
 }
 
 /** The part of `mysql2/promise` {@link createMysql2PoolWith} needs. */
@@ -303,7 +337,7 @@ export interface Mysql2Driver {
 /** `createMysql2Pool` (see subpath/mysql2.ts) with the given `mysql2/promise` module. */
 export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoolConfig): PromisePool {
   const checked = checkPoolOptions(options, { driver: 'mysql2', refused: REFUSED_OPTIONS });
-  const { provider, allowInsecureTransport } = checked;
+  const { provider, allowInsecureTransport, loginRate } = checked;
   if (checked.config.uri !== undefined) {
     throw new ConfigError('uri', 'is not supported with IAM logins', 'pass host, port, user and ssl as options');
   }
@@ -312,12 +346,27 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
   if (!allowInsecureTransport && (ssl === undefined || ssl === null || ssl === false || ssl === '')) {
     throw insecureTransport('createMysql2Pool would send IAM tokens without TLS (ssl is not set)', 'set ssl (for example ssl: { ca: rdsCaBundle })');
   }
-  const logins = new LoginTracker();
+  const logins = new LoginTracker(config.socketPath === undefined ? loginPace(provider, loginRate, config, 3306) : undefined);
   const ending = new AbortController();
   const answering = new Set<Promise<unknown>>();
   const authPlugins = buildPlugins(provider, allowInsecureTransport, { onSent: (connection, t) => logins.sent(connection, t), ended: ending.signal, answering });
   const pool = driver.createPool({ ...config, authPlugins } as unknown as PoolOptions);
-  const refusedToken = (err: unknown): DbToken | undefined => (isLoginRefused('mysql', err) ? logins.refused(err) : undefined);
+  const { pace } = logins;
+  const core = (pool as unknown as { pool?: CorePool }).pool;
+  const limit = core?.config?.connectionLimit ?? 10;
+  /** Logins waiting for their slot, not yet in mysql2's count of connections. */
+  let pacing = 0;
+  /** A call opens a connection (and so waits for a login slot) when no connection is free and the limit leaves room. */
+  const paced = (call: () => Promise<unknown>): Promise<unknown> => {
+    const free = core?._freeConnections?.length;
+    const all = core?._allConnections?.length;
+    if (pace === undefined || free === undefined || all === undefined || free > 0 || (limit > 0 && all + pacing >= limit)) return call();
+    pacing += 1;
+    const slot = pace.wait(ending.signal);
+    const done = (): void => void (pacing -= 1);
+    slot.then(done, done);
+    return slot.then(call, () => Promise.reject(poolClosed()));
+  };
   // Every way into the promise pool: each may open a connection whose login is refused.
   for (const name of ['getConnection', 'query', 'execute'] as const) {
     const call = (pool[name] as (...args: unknown[]) => Promise<unknown>).bind(pool);
@@ -325,7 +374,7 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
       // Between end() and mysql2's own end below, as mysql2 answers once it has ended.
       ending.signal.aborted
         ? Promise.reject(poolClosed())
-        : retryRefusedLogin(provider, () => call(...args), refusedToken).then(undefined, (err: unknown) => {
+        : retryRefusedLogin(provider, () => paced(() => call(...args)), (err) => logins.refused(err), pace, ending.signal).then(undefined, (err: unknown) => {
             throw unwrap(err);
           }),
     );
@@ -339,6 +388,7 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
   wrap(pool, 'end', () =>
     (ended ??= (async () => {
       ending.abort();
+      pace?.leave();
       await Promise.allSettled([...answering]);
       // mysql2 fails the login in a promise reaction to the plugin's answer.
       await new Promise((resolve) => setImmediate(resolve));

@@ -12,7 +12,10 @@ import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import type { TokenProvider, TokenTarget } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
-import { applyTarget, checkPoolOptions, checkTarget, insecureTransport, isLoginRefused, passwordInUrlError, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
+import { onAbort } from '../src/core/abort.js';
+import { loginThrottled } from '../src/core/provider.js';
+import { loginPace, markAccepted, wasAccepted, type Refusal } from './login-pace.js';
+import { applyTarget, checkPoolOptions, checkTarget, insecureTransport, loginRefusal, passwordInUrlError, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `pg.Pool` that {@link createPgPool} returns: pg's own pool class.
@@ -70,9 +73,11 @@ interface Tagged {
   [kToken]?: DbToken;
 }
 
-/** The token a refused login sent, read from the error {@link createPgPool}'s client tagged. */
-function refusedToken(err: unknown): DbToken | undefined {
-  return isLoginRefused('postgres', err) ? (err as Tagged)[kToken] : undefined;
+/** The refused login's token, read from the error {@link createPgPool}'s client tagged, and whether the server named its rate. */
+function refusalOf(err: unknown): Refusal | undefined {
+  const kind = loginRefusal('postgres', err);
+  const token = (err as Tagged | null)?.[kToken];
+  return kind === undefined || token === undefined ? undefined : { token, named: kind === 'throttled' };
 }
 
 function streamIsEncrypted(client: PgClientView): boolean | undefined {
@@ -93,15 +98,25 @@ function pgClientOf(self: unknown): PgClientView | undefined {
   return typeof self === 'object' && self !== null && 'connection' in self ? (self as PgClientView) : undefined;
 }
 
-/** Forgets `token` when the server refuses the login it was sent in, so the next connection fetches a new one. */
-function forgetIfRefused(provider: TokenProvider, client: PgClientView, token: DbToken): void {
+/**
+ * Watches the login `token` was sent in: an accepted token is remembered
+ * (a later refusal of it is a throttle). Unless a pool of dbtoken's decides
+ * (`pooled`), a refused token is forgotten so the next connection fetches a
+ * new one, and a throttle is counted, keeping the token.
+ */
+function watchLogin(provider: TokenProvider, client: PgClientView, token: DbToken, pooled: boolean): void {
   const con = client.connection;
   if (typeof con?.once !== 'function') return;
   const onError = (msg: unknown): void => {
-    if (isLoginRefused('postgres', msg)) provider.invalidate(token);
+    const kind = pooled ? undefined : loginRefusal('postgres', msg);
+    if (kind === 'throttled' || (kind === 'refused' && wasAccepted(token))) loginThrottled(provider);
+    else if (kind === 'refused') provider.invalidate(token);
   };
   con.once('errorMessage', onError);
-  con.once('authenticationOk', () => con.off('errorMessage', onError));
+  con.once('authenticationOk', () => {
+    con.off('errorMessage', onError);
+    markAccepted(token);
+  });
 }
 
 /**
@@ -148,8 +163,11 @@ interface DeferredPassword {
  * ```
  */
 export function pgPassword(provider: TokenProvider, options?: PgPasswordOptions): () => Promise<string> {
-  requireProvider(provider, 'provider');
-  const allowInsecure = options?.allowInsecureTransport === true;
+  return passwordFor(requireProvider(provider, 'provider'), options?.allowInsecureTransport === true, false);
+}
+
+/** {@link pgPassword}; `pooled` when {@link createPgPool}'s pool decides what a refusal means. */
+function passwordFor(provider: TokenProvider, allowInsecure: boolean, pooled: boolean): () => Promise<string> {
   const password = async function password(this: unknown, params?: { ssl?: unknown }): Promise<string> {
     const client = pgClientOf(this);
     if (client === undefined) return deferred as unknown as string;
@@ -159,7 +177,7 @@ export function pgPassword(provider: TokenProvider, options?: PgPasswordOptions)
     }
     checkTarget(provider.target, { host: client.host, port: client.port, user: client.user }, 5432, 'this connection');
     const token = await provider.getToken();
-    forgetIfRefused(provider, client, token);
+    watchLogin(provider, client, token, pooled);
     (client as Tagged)[kToken] = token;
     return token.token;
   };
@@ -529,7 +547,7 @@ export type PgDriver = Pick<typeof pg, 'Pool' | 'Client'>;
 
 /** `createPgPool` (see subpath/pg.ts) with the given pg module and its connection string parser. */
 export function createPgPoolWith(driver: PgDriver, options: PgIamPoolConfig, parse: ConnectionStringParser): pg.Pool {
-  const { provider, allowInsecureTransport, config: rawConfig } = checkPoolOptions(options, { driver: 'pg', refused: REFUSED_OPTIONS });
+  const { provider, allowInsecureTransport, loginRate, config: rawConfig } = checkPoolOptions(options, { driver: 'pg', refused: REFUSED_OPTIONS });
   const { config: fromUrl, sslmode } = readConnectionString(parse, rawConfig, provider.target);
   const config = applyTarget(fromUrl, provider.target, 5432);
   if (!allowInsecureTransport && !sendsOverTls(config, sslmode, process.env)) {
@@ -538,31 +556,44 @@ export function createPgPoolWith(driver: PgDriver, options: PgIamPoolConfig, par
       TLS_FIX,
     );
   }
-  const password = pgPassword(provider, { allowInsecureTransport });
+  const password = passwordFor(provider, allowInsecureTransport, true);
+  const pace = loginPace(provider, loginRate, config, 5432);
+  const ending = new AbortController();
 
   class IamClient extends driver.Client {
     override connect(callback?: any): any {
-      const tag = (err: unknown): unknown => {
+      const tag = (err: unknown): never => {
         const sent = (this as unknown as Tagged)[kToken];
         if (err && typeof err === 'object' && sent !== undefined) {
           Object.defineProperty(err, kToken, { value: sent, enumerable: false, configurable: true });
         }
-        return err;
+        throw err;
       };
-      if (typeof callback === 'function') return super.connect((err: Error) => callback(tag(err) as Error));
-      return super.connect().catch((err: unknown) => {
-        throw tag(err);
-      });
+      // The login's slot, before its socket opens; the pool's connectionTimeoutMillis (which destroys the stream) or end() gives it up.
+      const result = (pace === undefined ? super.connect() : slot(this as unknown as PgClientView).then(() => super.connect()))
+        .then(() => pace?.accepted())
+        .then(undefined, tag);
+      if (typeof callback !== 'function') return result;
+      result.then(() => callback(), callback);
+      return undefined;
     }
   }
 
+  const slot = (client: PgClientView): Promise<void> => {
+    const gone = new AbortController();
+    const stream = client.connection?.stream as (EventEmitter & { destroyed?: boolean }) | undefined;
+    const onClose = (): void => gone.abort(new Error('Connection terminated before it opened'));
+    stream?.once('close', onClose);
+    const offEnding = onAbort(ending.signal, () => gone.abort(ending.signal.reason));
+    return pace!.wait(gone.signal).finally(() => {
+      stream?.off('close', onClose);
+      offEnding();
+    });
+  };
+
   class IamPool extends driver.Pool {
     override connect(callback?: any): any {
-      const result = retryRefusedLogin(
-        provider,
-        () => super.connect(),
-        (err) => (this.ending ? undefined : refusedToken(err)),
-      );
+      const result = retryRefusedLogin(provider, () => super.connect(), (err) => (this.ending ? undefined : refusalOf(err)), pace, ending.signal);
       if (typeof callback !== 'function') return result;
       result.then(
         (client) => callback(undefined, client, client.release),
@@ -572,5 +603,12 @@ export function createPgPoolWith(driver: PgDriver, options: PgIamPoolConfig, par
     }
   }
 
-  return new IamPool({ ...config, password, Client: IamClient as unknown as typeof pg.Client });
+  const pool = new IamPool({ ...config, password, Client: IamClient as unknown as typeof pg.Client });
+  const end = pool.end.bind(pool) as (cb?: unknown) => unknown;
+  (pool as { end: unknown }).end = (cb?: unknown): unknown => {
+    ending.abort(new Error('Cannot use a pool after calling end on the pool'));
+    pace?.leave();
+    return end(cb);
+  };
+  return pool;
 }

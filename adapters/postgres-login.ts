@@ -11,8 +11,10 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { InsecureTransportError } from '../src/core/errors.js';
 import type { DbToken } from '../src/core/token.js';
-import { isLoginRefused } from './preamble.js';
-import { SSL_REQUEST, authRequest, copyOutTracker, errorCode, frameLength, isCancelRequest, passwordText, type CopyOutTracker } from './postgres-wire.js';
+import type { Refusal } from './login-pace.js';
+import { FIRST_LOGIN, type LoginAttempts } from './login-policy.js';
+import { loginRefusal } from './preamble.js';
+import { SSL_REQUEST, authRequest, copyOutTracker, errorCode, errorMessage, frameLength, isCancelRequest, passwordText, type CopyOutTracker } from './postgres-wire.js';
 
 /** postgres.js's `ssl` option, as its own option parser leaves it. */
 export type PostgresSsl = boolean | string | tls.ConnectionOptions | null | undefined;
@@ -113,8 +115,14 @@ export interface LoginWatch {
   open(signal: AbortSignal): Promise<Duplex>;
   /** What the adapter's password function answered with this text: the token, or the error that stood in for one. */
   answered(text: string): DbToken | Error | undefined;
-  /** The server refused `token`: forget it. */
-  refused(token: DbToken): void;
+  /**
+   * The server refused a login: resolves, after the backoff, to the
+   * attempts to retry with, or `undefined` to fail (see `afterRefusal`).
+   * `gone` aborts once this socket is ended or destroyed.
+   */
+  refused(refusal: Refusal, attempts: LoginAttempts, gone: AbortSignal): Promise<LoginAttempts | undefined>;
+  /** The server accepted the login that sent `token`. */
+  accepted(token: DbToken): void;
   /**
    * Runs `deliver`, which hands postgres.js the server's login frames: it
    * asks for the password inside it. `gone` aborts once this socket is
@@ -161,6 +169,7 @@ export class LoginSocket extends EventEmitter {
   #cleartext = false;
   #sent: DbToken | undefined;
   #retried = false;
+  #attempts: LoginAttempts = FIRST_LOGIN;
   // After the login: whether postgres.js paused the socket, and whether a COPY stream is open.
   #paused = false;
   #copy: CopyOutTracker = copyOutTracker();
@@ -332,13 +341,15 @@ export class LoginSocket extends EventEmitter {
       if (auth === 3) this.#cleartext = true;
       if (auth === 0) {
         const rest = this.#fromServer;
+        if (this.#sent) this.#watch.accepted(this.#sent);
         this.#stopWatching();
         this.#forward(rest);
         return;
       }
-      if (this.#sent && !this.#retried && isLoginRefused('postgres', { code: errorCode(frame) })) {
+      const refusal = this.#sent && loginRefusal('postgres', { code: errorCode(frame), message: errorMessage(frame) });
+      if (refusal) {
         if (upTo > 0) this.#deliver(this.#fromServer.subarray(0, upTo));
-        this.#retry(this.#sent);
+        this.#refused({ token: this.#sent!, named: refusal === 'throttled' }, this.#fromServer.subarray(upTo));
         return;
       }
     }
@@ -365,13 +376,31 @@ export class LoginSocket extends EventEmitter {
     if (this.#paused && !this.#copy.open && this.#inner) this.resume();
   }
 
-  #retry(refused: DbToken): void {
-    this.#watch.refused(refused);
+  /**
+   * The server refused this login: its connection is dropped at once, the
+   * refusal (`held`: the error and what followed) is kept, and the login is
+   * retried on a new connection, or the refusal handed to postgres.js, as
+   * the adapter decides.
+   */
+  #refused(refusal: Refusal, held: Buffer): void {
+    this.#detach();
+    this.#fromServer = EMPTY;
+    this.#watch.refused(refusal, this.#attempts, this.#gone.signal).then((next) => {
+      if (this.#destroyed || this.#closed) return;
+      if (next === undefined) {
+        this.#deliver(held);
+        this.#onClose(false);
+        return;
+      }
+      this.#attempts = next;
+      this.#retry();
+    });
+  }
+
+  #retry(): void {
     this.#retried = true;
     this.#sent = undefined;
     this.#cleartext = false;
-    this.#fromServer = EMPTY;
-    this.#detach();
     this.#connect();
   }
 

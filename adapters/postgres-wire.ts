@@ -11,6 +11,7 @@ const R = 0x52; // Authentication*
 const E = 0x45; // ErrorResponse
 const P = 0x70; // PasswordMessage
 const C = 0x43; // the SQLSTATE field of an ErrorResponse
+const M = 0x4d; // its message field
 
 /**
  * The length of the first whole frame in `buf`, or 0 when it has not all
@@ -32,12 +33,22 @@ export function authRequest(frame: Buffer): number | undefined {
 
 /** The SQLSTATE of an `E` frame, `undefined` for other frames. */
 export function errorCode(frame: Buffer): string | undefined {
+  return errorField(frame, C);
+}
+
+/** The message (`M` field) of an ErrorResponse frame. */
+export function errorMessage(frame: Buffer): string | undefined {
+  return errorField(frame, M);
+}
+
+/** One field of an ErrorResponse frame, by its type byte. */
+function errorField(frame: Buffer, field: number): string | undefined {
   if (frame[0] !== E) return undefined;
   let i = 5;
   while (i < frame.length && frame[i] !== 0) {
     const end = frame.indexOf(0, i + 1);
     if (end < 0) return undefined;
-    if (frame[i] === C) return frame.toString('utf8', i + 1, end);
+    if (frame[i] === field) return frame.toString('utf8', i + 1, end);
     i = end + 1;
   }
   return undefined;

@@ -13,7 +13,8 @@ import type { DbToken } from '../src/core/token.js';
 import { LRUCache } from 'lru-cache';
 import { describe } from '../src/core/validation.js';
 import { LoginSocket, openTransport, postgresUsesTls, type PostgresSsl } from './postgres-login.js';
-import { applyTarget, checkPoolOptions, checkTarget, forgetRefused, insecureTransport, passwordInUrlError, PROVIDER_PASSWORD, requireProvider } from './preamble.js';
+import { afterRefusal, loginPace, markAccepted } from './login-pace.js';
+import { applyTarget, checkPoolOptions, checkTarget, insecureTransport, passwordInUrlError, PROVIDER_PASSWORD, requireProvider } from './preamble.js';
 
 /**
  * The `sql` function that {@link createPostgresJs} returns: postgres.js's own.
@@ -213,7 +214,7 @@ export type PostgresDriver = typeof postgres;
 
 /** `createPostgresJs` (see subpath/postgres.ts) with the given postgres.js. */
 export function createPostgresJsWith<T extends Record<string, postgres.PostgresType> = {}>(driver: PostgresDriver, options: PostgresJsIamOptions<T>): PostgresJsSql<T> {
-  const { provider, allowInsecureTransport, config } = checkPoolOptions(options, { driver: 'postgres.js', refused: REFUSED_OPTIONS });
+  const { provider, allowInsecureTransport, loginRate, config } = checkPoolOptions(options, { driver: 'postgres.js', refused: REFUSED_OPTIONS });
   const { url, hostname, username, socket: ownSocket, ...rest } = config as typeof config & { socket?: SocketFactory };
   if (url !== undefined && typeof url !== 'string') {
     throw new ConfigError('url', `must be a string, got ${describe(url)}`, "pass a connection URL such as 'postgres://db.internal:5432/orders'");
@@ -241,17 +242,31 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
     );
   }
   const answers = new Answers();
+  const pace = parsed.path ? undefined : loginPace(provider, loginRate, { host, port }, 5432);
   const transport = { host, port, path: parsed.path || undefined, ssl: parsed.ssl, sslnegotiation: parsed.sslnegotiation };
   const socket = (opts: unknown): LoginSocket =>
     new LoginSocket(
       {
-        open: (signal) => openTransport({ ...transport, socket: ownSocket && (() => ownSocket(opts)) }, signal),
+        // The login's slot before its socket opens (again for a retry); postgres.js's connect_timeout or end() gives it up.
+        open: (signal) => (pace === undefined ? Promise.resolve() : pace.wait(signal)).then(() => openTransport({ ...transport, socket: ownSocket && (() => ownSocket(opts)) }, signal)),
         answered: (text) => answers.answered(text),
-        refused: (token) => forgetRefused(provider, token),
+        refused: (refusal, attempts, gone) => afterRefusal(provider, attempts, refusal, pace, gone),
+        accepted: (token) => {
+          markAccepted(token);
+          pace?.accepted();
+        },
         asking: (gone, deliver) => answers.asking(gone, deliver),
       },
       host,
       port,
     );
-  return connect(driver, url, { ...withTarget, ssl: false, password: answers.password(provider), socket }) as PostgresJsSql<T>;
+  const sql = connect(driver, url, { ...withTarget, ssl: false, password: answers.password(provider), socket }) as PostgresJsSql<T>;
+  if (pace !== undefined) {
+    const end = sql.end.bind(sql);
+    sql.end = (opts) => {
+      pace.leave();
+      return end(opts);
+    };
+  }
+  return sql;
 }

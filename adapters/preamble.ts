@@ -4,9 +4,11 @@
  * login, so that a refused token is forgotten and the login retried once.
  */
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import { isTokenProvider, loginRetried, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
+import { isTokenProvider, loginRetried, type LoginRate, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
+import { afterRefusal, checkLoginRate, type LoginPace, type Refusal } from './login-pace.js';
+import { FIRST_LOGIN, type LoginAttempts } from './login-policy.js';
 
 /** The connection settings an adapter shares with the provider's {@link TokenTarget}. */
 export interface ConnectionTarget {
@@ -36,6 +38,8 @@ export interface PoolOptionsRules {
 export interface CheckedPoolOptions<C> {
   readonly provider: TokenProvider;
   readonly allowInsecureTransport: boolean;
+  /** The pool's `loginRate`, checked. */
+  readonly loginRate: LoginRate | false | undefined;
   readonly config: C;
 }
 
@@ -45,14 +49,14 @@ export interface CheckedPoolOptions<C> {
  * `allowInsecureTransport`, and none of the options the provider replaces
  * (`password` and its kin).
  */
-export function checkPoolOptions<O extends { token: TokenProvider; allowInsecureTransport?: boolean }>(
+export function checkPoolOptions<O extends { token: TokenProvider; allowInsecureTransport?: boolean; loginRate?: LoginRate | false }>(
   options: O,
   rules: PoolOptionsRules,
-): CheckedPoolOptions<Omit<O, 'token' | 'allowInsecureTransport'>> {
+): CheckedPoolOptions<Omit<O, 'token' | 'allowInsecureTransport' | 'loginRate'>> {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('options', `must be an object, got ${describe(options)}`, `pass ${rules.driver}'s pool options plus { token }`);
   }
-  const { token, allowInsecureTransport, ...config } = options;
+  const { token, allowInsecureTransport, loginRate, ...config } = options;
   const provider = requireProvider(token, 'token');
   if (allowInsecureTransport !== undefined && typeof allowInsecureTransport !== 'boolean') {
     throw new ConfigError(
@@ -66,7 +70,7 @@ export function checkPoolOptions<O extends { token: TokenProvider; allowInsecure
       throw new ConfigError(field, `must not be set: ${why}`, `remove ${field} from the pool options`);
     }
   }
-  return { provider, allowInsecureTransport: allowInsecureTransport === true, config };
+  return { provider, allowInsecureTransport: allowInsecureTransport === true, loginRate: checkLoginRate(loginRate), config };
 }
 
 /**
@@ -128,6 +132,24 @@ export const LOGIN_REFUSED = {
   oracle: [1017, 25707, 25708],
 } as const;
 
+/**
+ * How RDS Proxy names a refusal for the IAM login rate: PostgreSQL's
+ * "The IAM authentication failed because of too many competing requests.",
+ * and MySQL's error 1040 "IAM authentication rate limit exceeded".
+ */
+const THROTTLED = /too many competing requests|IAM authentication rate limit/i;
+
+/**
+ * `server`'s refusal of a login: `'throttled'` when the server names its
+ * login rate as the reason, `'refused'` for any other refusal (see
+ * {@link LOGIN_REFUSED}), `undefined` when `err` is no refusal.
+ */
+export function loginRefusal(server: 'postgres' | 'mysql', err: unknown): 'throttled' | 'refused' | undefined {
+  const e = err as { message?: unknown; errno?: unknown } | null;
+  if (typeof e?.message === 'string' && THROTTLED.test(e.message) && (server === 'postgres' || e.errno === 1040)) return 'throttled';
+  return isLoginRefused(server, err) ? 'refused' : undefined;
+}
+
 /** Whether `err` is `server`'s refusal of a login (see {@link LOGIN_REFUSED}). */
 export function isLoginRefused(server: keyof typeof LOGIN_REFUSED, err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
@@ -161,21 +183,32 @@ export function forgetRefused(provider: TokenProvider, token: DbToken): void {
 
 /**
  * Runs `attempt` (a login, or a call that starts with one). When it fails
- * because the server refused the token that login sent, forgets exactly that
- * token and runs `attempt` once more; never a third time, so a refused user
- * cannot set off a retry storm.
+ * because the server refused the token that login sent, runs it again as
+ * `afterRefusal` says: after a jittered backoff, with the same token for a
+ * throttle and a fresh one otherwise, within `LOGIN_RETRY`'s bound, so that
+ * a refused user cannot set off a retry storm.
  *
- * `refusedToken(err)` is the token a refused login sent, or `undefined` when
- * `err` is anything else, including a refusal before any token was sent
- * (the token is not at fault then).
+ * `refusal(err)` is the refused login's token (and whether the server named
+ * its rate), or `undefined` when `err` is anything else, including a
+ * refusal before any token was sent (the token is not at fault then).
+ * `signal` (the pool ending) ends the backoff: the refusal is the answer.
  */
-export function retryRefusedLogin<T>(provider: TokenProvider, attempt: () => Promise<T>, refusedToken: (err: unknown) => DbToken | undefined): Promise<T> {
+export function retryRefusedLogin<T>(
+  provider: TokenProvider,
+  attempt: () => Promise<T>,
+  refusal: (err: unknown) => Refusal | undefined,
+  pace?: LoginPace,
+  signal?: AbortSignal,
+  attempts: LoginAttempts = FIRST_LOGIN,
+): Promise<T> {
   // `then`, not async/await: the driver's own promise type (mysql2's `Promise` option) is kept.
   return attempt().then(undefined, (err: unknown) => {
-    const token = refusedToken(err);
-    if (token === undefined) throw err;
-    forgetRefused(provider, token);
-    return attempt();
+    const r = refusal(err);
+    if (r === undefined) throw err;
+    return afterRefusal(provider, attempts, r, pace, signal).then((next) => {
+      if (next === undefined) throw err;
+      return retryRefusedLogin(provider, attempt, refusal, pace, signal, next);
+    });
   });
 }
 

@@ -24,7 +24,7 @@ const turns = async (n = 4): Promise<void> => {
  */
 async function scripted() {
   const inner = new Duplex({ read() {}, write: (_c, _e, cb) => cb() });
-  const socket = new LoginSocket({ open: async () => inner, answered: () => undefined, refused: () => {}, asking: (_gone, deliver) => deliver() }, 'db', 5432);
+  const socket = new LoginSocket({ open: async () => inner, answered: () => undefined, refused: async () => undefined, accepted: () => {}, asking: (_gone, deliver) => deliver() }, 'db', 5432);
   const frames: string[] = [];
   socket.on('data', (chunk: Buffer) => {
     for (let at = 0; at < chunk.length; at += 1 + chunk.readUInt32BE(at + 1)) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, tokenProvider, type DbToken } from 'dbtoken';
 import { mockTokenSource, staticToken } from 'dbtoken/testing';
-import { applyTarget, checkPoolOptions, isLoginRefused, retryRefusedLogin } from '../../adapters/preamble.js';
+import { markAccepted } from '../../adapters/login-pace.js';
+import { applyTarget, checkPoolOptions, isLoginRefused, loginRefusal, retryRefusedLogin } from '../../adapters/preamble.js';
 
 describe('isLoginRefused: how each server refuses a login', () => {
   it.each([
@@ -24,9 +25,29 @@ describe('isLoginRefused: how each server refuses a login', () => {
   });
 });
 
+describe('loginRefusal: a throttle named by RDS Proxy, another refusal, or none', () => {
+  it.each([
+    ['postgres', { code: '28000', message: 'The IAM authentication failed because of too many competing requests.' }, 'throttled'],
+    ['postgres', { code: '08004', message: 'The IAM authentication failed because of too many competing requests.' }, 'throttled'],
+    ['postgres', { code: '28000', message: 'PAM authentication failed for user "app"' }, 'refused'],
+    ['postgres', { code: '28P01', message: 'password authentication failed' }, 'refused'],
+    ['postgres', { code: '53300', message: 'sorry, too many clients already' }, undefined],
+    ['mysql', { errno: 1040, code: 'ER_CON_COUNT_ERROR', message: 'IAM authentication rate limit exceeded' }, 'throttled'],
+    ['mysql', { errno: 1040, code: 'ER_CON_COUNT_ERROR', message: 'Too many connections' }, undefined],
+    ['mysql', { errno: 1045, message: "Access denied for user 'app'@'10.0.0.1' (using password: YES)" }, 'refused'],
+    ['mysql', { errno: 2003, message: 'IAM authentication rate limit exceeded' }, undefined],
+    ['postgres', null, undefined],
+  ] as const)('%s %j -> %s', (server, err, kind) => {
+    expect(loginRefusal(server, err)).toBe(kind);
+  });
+});
+
 describe('retryRefusedLogin', () => {
   const refusal = (token: DbToken) => Object.assign(new Error('refused'), { sent: token });
-  const sentOf = (err: unknown) => (err as { sent?: DbToken }).sent;
+  const sentOf = (err: unknown) => {
+    const token = (err as { sent?: DbToken }).sent;
+    return token === undefined ? undefined : { token, named: (err as Error).message.includes('competing') };
+  };
 
   it('forgets exactly the refused token and tries once more', async () => {
     const source = mockTokenSource();
@@ -87,6 +108,61 @@ describe('retryRefusedLogin', () => {
     ).catch((e: unknown) => e);
     expect((err as Error).message).toBe('refused');
     expect(attempts).toBe(2);
+  });
+
+  it('a refusal that names the login rate is retried with the same token, without a fetch, at most 5 times', async () => {
+    const source = mockTokenSource();
+    const provider = tokenProvider(source);
+    try {
+      const sent: DbToken[] = [];
+      const err = await retryRefusedLogin(provider, async () => {
+        const t = await provider.getToken();
+        sent.push(t);
+        throw Object.assign(new Error('The IAM authentication failed because of too many competing requests.'), { sent: t });
+      }, sentOf).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/competing/);
+      expect(sent).toHaveLength(6);
+      expect(new Set(sent).size).toBe(1);
+      expect(source.calls).toHaveLength(1);
+      expect(provider.status().throttledLogins).toBe(5);
+    } finally {
+      provider.close();
+    }
+  });
+
+  it('a refused token that a server accepted before is a throttle: retried with the same token, and the next login goes through', async () => {
+    const source = mockTokenSource();
+    const provider = tokenProvider(source);
+    try {
+      const first = await provider.getToken();
+      markAccepted(first);
+      let attempts = 0;
+      const t = await retryRefusedLogin(provider, async () => {
+        const t = await provider.getToken();
+        if (attempts++ < 2) throw refusal(t);
+        return t;
+      }, sentOf);
+      expect(t).toBe(first);
+      expect(attempts).toBe(3);
+      expect(source.calls).toHaveLength(1);
+      expect(provider.status().throttledLogins).toBe(2);
+    } finally {
+      provider.close();
+    }
+  });
+
+  it('an abort during the backoff (the pool ending) answers with the refusal, without another login', async () => {
+    const provider = staticToken('x');
+    const ending = new AbortController();
+    let attempts = 0;
+    const refused = refusal(await provider.getToken());
+    const err = retryRefusedLogin(provider, async () => {
+      attempts++;
+      ending.abort();
+      throw refused;
+    }, sentOf, undefined, ending.signal).catch((e: unknown) => e);
+    expect(await err).toBe(refused);
+    expect(attempts).toBe(1);
   });
 
   it('does not retry anything but a refused token', async () => {

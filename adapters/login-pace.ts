@@ -1,0 +1,145 @@
+/**
+ * Fleet-safe logins at run time: one pace per database endpoint in the
+ * process, shared by every pool and adapter (and both builds of dbtoken),
+ * and what an adapter does after a refused login.
+ */
+import { sleep } from '../src/core/abort.js';
+import { ConfigError } from '../src/core/errors.js';
+import { loginThrottled, providerLoginRate, type LoginRate, type TokenProvider } from '../src/core/provider.js';
+import type { DbToken } from '../src/core/token.js';
+import { describe } from '../src/core/validation.js';
+import { forgetRefused } from './preamble.js';
+import { afterAccepted, afterThrottle, FRESH_PACE, nextLoginStep, reserveLogin, type LoginAttempts } from './login-policy.js';
+
+/** One endpoint's pace, and the rates the pools of that endpoint asked for (the lowest holds). */
+interface Pacer {
+  state: typeof FRESH_PACE;
+  readonly rates: Map<object, LoginRate>;
+}
+
+interface Shared {
+  /** Tokens a server accepted for a login. */
+  readonly accepted: WeakSet<DbToken>;
+  readonly pacers: Map<string, Pacer>;
+}
+
+const G = globalThis as { [key: symbol]: Shared | undefined };
+const KEY = Symbol.for('dbtoken.logins.v1');
+const shared: Shared = (G[KEY] ??= { accepted: new WeakSet(), pacers: new Map() });
+
+/** A server accepted a login with `token`. */
+export function markAccepted(token: DbToken): void {
+  shared.accepted.add(token);
+}
+
+/** Whether a server accepted a login with `token`. */
+export function wasAccepted(token: DbToken): boolean {
+  return shared.accepted.has(token);
+}
+
+/** `loginRate` as an adapter takes it: `false`, `undefined`, or a checked rate. */
+export function checkLoginRate(value: unknown): LoginRate | false | undefined {
+  if (value === undefined || value === false) return value;
+  const r = (value ?? {}) as { perSecond?: unknown; burst?: unknown };
+  if (
+    typeof value !== 'object' ||
+    typeof r.perSecond !== 'number' ||
+    !(r.perSecond > 0 && r.perSecond < Infinity) ||
+    (r.burst !== undefined && !(Number.isInteger(r.burst) && (r.burst as number) >= 1))
+  ) {
+    throw new ConfigError(
+      'loginRate',
+      `must be { perSecond, burst? } (perSecond > 0, burst a whole number >= 1) or false, got ${describe(value)}`,
+      "for example { perSecond: 25 }: the database's IAM login limit divided by the processes that log in to it",
+    );
+  }
+  return { perSecond: r.perSecond, burst: (r.burst as number | undefined) ?? 1 };
+}
+
+/** The pace one pool keeps: {@link loginPace}. */
+export interface LoginPace {
+  /** Waits for this login's slot; rejects when `signal` aborts. */
+  wait(signal?: AbortSignal): Promise<void>;
+  /** The server refused a login for its rate: slow down. */
+  throttled(): void;
+  /** The server accepted a login. */
+  accepted(): void;
+  /** The pool ended: its rate no longer counts. */
+  leave(): void;
+}
+
+const never = new AbortController().signal;
+
+/**
+ * The pace of the logins a pool makes with `provider`'s tokens, keyed by the
+ * endpoint the tokens are signed for (the provider's target; else the host
+ * and port dialed). `option` is the pool's `loginRate`: `false` paces
+ * nothing, `undefined` keeps the pace the provider's source asks for (AWS
+ * RDS's), if any.
+ */
+export function loginPace(provider: TokenProvider, option: LoginRate | false | undefined, dialed: { host?: string | undefined; port?: number | string | undefined }, defaultPort: number): LoginPace | undefined {
+  const rate = option ?? providerLoginRate(provider);
+  if (!rate) return undefined;
+  const t = provider.target;
+  const [host, port] = t?.host !== undefined ? [t.host, t.port] : [dialed.host, dialed.port];
+  const key = `${(host ?? 'localhost').toLowerCase()}:${port || defaultPort}`;
+  let pacer = shared.pacers.get(key);
+  if (pacer === undefined) {
+    // Endpoints no pool uses any more, and whose pace has caught up, are forgotten.
+    if (shared.pacers.size >= 64) for (const [k, p] of shared.pacers) if (p.rates.size === 0 && p.state.due < performance.now()) shared.pacers.delete(k);
+    shared.pacers.set(key, (pacer = { state: FRESH_PACE, rates: new Map() }));
+  }
+  const p = pacer;
+  const me = {};
+  p.rates.set(me, rate);
+  const lowest = (): LoginRate => {
+    let low = rate;
+    for (const r of p.rates.values()) if (r.perSecond < low.perSecond || (r.perSecond === low.perSecond && (r.burst ?? 1) < (low.burst ?? 1))) low = r;
+    return low;
+  };
+  return {
+    async wait(signal) {
+      const now = performance.now();
+      const { at, state } = reserveLogin(p.state, now, lowest());
+      p.state = state;
+      if (at > now) await sleep(at - now, signal ?? never);
+    },
+    throttled: () => void (p.state = afterThrottle(p.state, performance.now(), lowest())),
+    accepted: () => void (p.state = afterAccepted(p.state)),
+    leave: () => void p.rates.delete(me),
+  };
+}
+
+/** A refused login: the token it sent, and whether the server named its login rate as the reason. */
+export interface Refusal {
+  readonly token: DbToken;
+  readonly named: boolean;
+}
+
+/**
+ * What follows a refused login (see `nextLoginStep`): resolves, after the
+ * backoff, to the attempts to retry with, or `undefined` to fail. A
+ * throttle keeps the token (counted by `loginThrottled`); any other refusal
+ * forgets it (counted by `loginRetried`), unless another connection logged
+ * in with it during the backoff: then it was a throttle after all.
+ */
+export async function afterRefusal(provider: TokenProvider, attempts: LoginAttempts, refusal: Refusal, pace?: LoginPace, signal?: AbortSignal): Promise<LoginAttempts | undefined> {
+  const accepted = (): boolean => refusal.named || wasAccepted(refusal.token);
+  const step = nextLoginStep(attempts, accepted(), Math.random());
+  if (step.action === 'fail') {
+    if (!accepted()) provider.invalidate(refusal.token);
+    return undefined;
+  }
+  try {
+    await sleep(step.delayMs, signal ?? never);
+  } catch {
+    return undefined;
+  }
+  if (step.action === 'same' || accepted()) {
+    loginThrottled(provider);
+    pace?.throttled();
+    return step.action === 'same' ? step.next : { same: attempts.same + 1, fresh: attempts.fresh };
+  }
+  forgetRefused(provider, refusal.token);
+  return step.next;
+}

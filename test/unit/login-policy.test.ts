@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { afterAccepted, afterThrottle, FIRST_LOGIN, FRESH_PACE, LOGIN_RETRY, MAX_SLOW, nextLoginStep, reserveLogin, type PaceState } from '../../adapters/login-policy.js';
+
+/** The start times of `n` logins asked for at `now`, one after the other. */
+function starts(n: number, now: number, rate: { perSecond: number; burst?: number }, state: PaceState = FRESH_PACE): number[] {
+  const out: number[] = [];
+  let s = state;
+  for (let i = 0; i < n; i++) {
+    const r = reserveLogin(s, now, rate);
+    out.push(r.at);
+    s = r.state;
+  }
+  return out;
+}
+
+describe('reserveLogin', () => {
+  it.each([
+    // name, n, rate, start times (ms after now = 1000)
+    ['25/s without burst: one every 40 ms', 4, { perSecond: 25 }, [1000, 1040, 1080, 1120]],
+    ['burst 3: three at once, then the rate', 5, { perSecond: 10, burst: 3 }, [1000, 1000, 1000, 1100, 1200]],
+    ['a fractional rate: one every 2 s', 3, { perSecond: 0.5 }, [1000, 3000, 5000]],
+  ])('%s', (_name, n, rate, expected) => {
+    expect(starts(n, 1000, rate)).toEqual(expected);
+  });
+
+  it('after a quiet spell the burst is available again, and not more', () => {
+    const rate = { perSecond: 10, burst: 3 };
+    let s = FRESH_PACE;
+    for (let i = 0; i < 5; i++) s = reserveLogin(s, 0, rate).state;
+    expect(starts(4, 10_000, rate, s)).toEqual([10_000, 10_000, 10_000, 10_100]);
+  });
+
+  it('keeps any one second at or under perSecond + burst, for logins asked for at random times', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (const rate of [{ perSecond: 25, burst: 1 }, { perSecond: 100, burst: 10 }, { perSecond: 3, burst: 5 }]) {
+      let s = FRESH_PACE;
+      let now = 0;
+      const at: number[] = [];
+      for (let i = 0; i < 2000; i++) {
+        now += random() * (2000 / rate.perSecond);
+        const r = reserveLogin(s, now, rate);
+        s = r.state;
+        expect(r.at).toBeGreaterThanOrEqual(now);
+        at.push(r.at);
+      }
+      at.sort((a, b) => a - b);
+      for (let i = 0, j = 0; i < at.length; i++) {
+        while (at[i]! - at[j]! >= 1000) j++;
+        expect(i - j + 1).toBeLessThanOrEqual(rate.perSecond + rate.burst);
+      }
+    }
+  });
+});
+
+describe('afterThrottle and afterAccepted', () => {
+  it('a throttle halves the pace and spends the burst; accepted logins ease it back', () => {
+    const rate = { perSecond: 10, burst: 3 };
+    const throttled = afterThrottle(FRESH_PACE, 0, rate);
+    expect(throttled.slow).toBe(2);
+    expect(starts(3, 0, rate, throttled)).toEqual([200, 400, 600]); // one 200 ms interval apart from now on, no burst
+    let s = throttled;
+    for (let i = 0; i < 23; i++) s = afterAccepted(s);
+    expect(s.slow).toBeCloseTo(2 * 0.97 ** 23, 6);
+    for (let i = 0; i < 100; i++) s = afterAccepted(s);
+    expect(s.slow).toBe(1);
+  });
+
+  it(`the pace never drops under 1/${MAX_SLOW} of the rate`, () => {
+    let s = FRESH_PACE;
+    for (let i = 0; i < 20; i++) s = afterThrottle(s, 0, { perSecond: 25 });
+    expect(s.slow).toBe(MAX_SLOW);
+  });
+
+  it('an accepted login on an unslowed pace changes nothing', () => {
+    expect(afterAccepted(FRESH_PACE)).toBe(FRESH_PACE);
+  });
+});
+
+describe('nextLoginStep', () => {
+  it.each([
+    // name, attempts, throttled, random, step
+    ['a throttle: same token after 50-100 ms', FIRST_LOGIN, true, 0, { action: 'same', delayMs: 50, next: { same: 1, fresh: 0 } }],
+    ['the fifth throttle: 800-1600 ms', { same: 4, fresh: 0 }, true, 0.5, { action: 'same', delayMs: 1200, next: { same: 5, fresh: 0 } }],
+    ['a sixth throttle: give up', { same: 5, fresh: 0 }, true, 0, { action: 'fail' }],
+    ['a refusal of a never accepted token: one fresh retry', FIRST_LOGIN, false, 0.999, { action: 'fresh', delayMs: 99, next: { same: 0, fresh: 1 } }],
+    ['a second such refusal: give up', { same: 0, fresh: 1 }, false, 0, { action: 'fail' }],
+    ['throttles, then a bad token: its fresh retry still comes', { same: 3, fresh: 0 }, false, 0, { action: 'fresh', delayMs: 400, next: { same: 3, fresh: 1 } }],
+    ['a fresh retry, then throttles: those still come', { same: 0, fresh: 1 }, true, 0, { action: 'same', delayMs: 100, next: { same: 1, fresh: 1 } }],
+  ] as const)('%s', (_name, attempts, throttled, random, step) => {
+    expect(nextLoginStep(attempts, throttled, random)).toEqual(step);
+  });
+
+  it('the whole wait of one login is bounded: under 6.4 s over at most 7 logins', () => {
+    let attempts = FIRST_LOGIN;
+    let waited = 0;
+    let logins = 1;
+    for (const throttled of [false, true, true, true, true, true, true, true]) {
+      const step = nextLoginStep(attempts, throttled, 0.999_999);
+      if (step.action === 'fail') break;
+      waited += step.delayMs;
+      attempts = step.next;
+      logins++;
+    }
+    expect(logins).toBe(1 + LOGIN_RETRY.same + LOGIN_RETRY.fresh);
+    expect(waited).toBeLessThan(6_400);
+  });
+});
