@@ -6,15 +6,6 @@
 import { backoffDelay } from '../src/core/policy.js';
 import type { LoginRate } from '../src/core/provider.js';
 
-/**
- * The pace of AWS RDS IAM logins, per process and endpoint, when a pool sets
- * no `loginRate`. AWS advises IAM logins for workloads under about 200 new
- * connections a second per instance: at 25 a second, eight processes that
- * warm their pools at once stay under it, and a pool of 100 connections
- * warms in 4 s.
- */
-export const DEFAULT_RDS_LOGIN_RATE: LoginRate = Object.freeze({ perSecond: 25, burst: 1 });
-
 /** One endpoint's pace: a GCRA ("virtual scheduling") slot clock, and how much throttled refusals have slowed it. */
 export interface PaceState {
   /** When the next login is theoretically due (monotonic ms). */

@@ -9,7 +9,7 @@ import type { EventEmitter } from 'node:events';
 /** @ts-ignore optional peer: without mysql2, its types are any */
 import type { Pool as PromisePool, PoolOptions } from 'mysql2/promise';
 import { ConfigError, InsecureTransportError, isDbTokenError, type DbTokenError } from '../src/core/errors.js';
-import type { TokenProvider } from '../src/core/provider.js';
+import type { LoginRate, TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { loginThrottled } from '../src/core/provider.js';
 import { loginPace, markAccepted, wasAccepted, type LoginPace, type Refusal } from './login-pace.js';
@@ -59,6 +59,14 @@ export interface Mysql2IamPoolConfig extends Omit<PoolOptions, 'password' | 'aut
   token: TokenProvider;
   /** Allow tokens over connections without TLS. Only for local testing. Default false. */
   allowInsecureTransport?: boolean | undefined;
+  /**
+   * The pace of new logins to the token's endpoint, shared by every pool of
+   * that endpoint in the process (the lowest rate asked for holds); waited
+   * for before a connection opens, never for one already open. Default:
+   * `{ perSecond: 25 }` for AWS RDS tokens (see docs/fleet.md), none for
+   * others; `false` turns pacing off.
+   */
+  loginRate?: LoginRate | false | undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { ConnectionOptions } from 'node:tls';
 /** @ts-ignore optional peer: without pg's types, its types are any */
 import type pg from 'pg';
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import type { TokenProvider, TokenTarget } from '../src/core/provider.js';
+import type { LoginRate, TokenProvider, TokenTarget } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
 import { onAbort } from '../src/core/abort.js';
@@ -50,6 +50,14 @@ export interface PgIamPoolConfig extends Omit<pg.PoolConfig, 'password'> {
    * token is a password for the next 15 to 60 minutes. Default false.
    */
   allowInsecureTransport?: boolean | undefined;
+  /**
+   * The pace of new logins to the token's endpoint, shared by every pool of
+   * that endpoint in the process (the lowest rate asked for holds); waited
+   * for before a connection opens, never for one already open. Default:
+   * `{ perSecond: 25 }` for AWS RDS tokens (see docs/fleet.md), none for
+   * others; `false` turns pacing off.
+   */
+  loginRate?: LoginRate | false | undefined;
 }
 
 /**

@@ -8,7 +8,7 @@
 import type postgres from 'postgres';
 import type { Duplex } from 'node:stream';
 import { ConfigError } from '../src/core/errors.js';
-import type { TokenProvider } from '../src/core/provider.js';
+import type { LoginRate, TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { LRUCache } from 'lru-cache';
 import { describe } from '../src/core/validation.js';
@@ -49,6 +49,14 @@ export interface PostgresJsIamOptions<T extends Record<string, postgres.Postgres
    * `'prefer'` or `'allow'`). Only for local testing. Default false.
    */
   allowInsecureTransport?: boolean | undefined;
+  /**
+   * The pace of new logins to the token's endpoint, shared by every pool of
+   * that endpoint in the process (the lowest rate asked for holds); waited
+   * for before a connection opens, never for one already open. Default:
+   * `{ perSecond: 25 }` for AWS RDS tokens (see docs/fleet.md), none for
+   * others; `false` turns pacing off.
+   */
+  loginRate?: LoginRate | false | undefined;
   /** A connection URL, what postgres.js takes as its first argument; the options above win over it. */
   url?: string | undefined;
 }

@@ -283,6 +283,15 @@ export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
 }
 
 /**
+ * The pace of IAM logins with these tokens, per process and endpoint, when a
+ * pool sets no `loginRate`. AWS advises IAM logins for workloads under about
+ * 200 new connections a second per instance: at 25 a second, eight
+ * processes that warm their pools at once stay under it, and a pool of 100
+ * connections warms in 4 s.
+ */
+const RDS_LOGIN_RATE = Object.freeze({ perSecond: 25, burst: 1 });
+
+/**
  * A provider of AWS RDS / Aurora IAM authentication tokens for PostgreSQL and
  * MySQL, signed locally with `@aws-sdk/rds-signer` (SigV4, valid 15 minutes)
  * and cached: a pool opening many connections signs about once every
@@ -334,7 +343,7 @@ export function awsRdsTokenIn(env: AwsRegionEnv, config: AwsRdsTokenConfig, opti
   return createProvider(
     awsRdsSource(c, { clock, ...deps }, region),
     { cacheKey: awsRdsCacheKey(c), target: { host: c.hostname, port: c.port, user: c.username }, ...opts, lifetime: RDS_TOKEN_LIFETIME_MS },
-    { beforeGetToken: c.region === undefined ? regionFirst(region) : undefined },
+    { beforeGetToken: c.region === undefined ? regionFirst(region) : undefined, loginRate: RDS_LOGIN_RATE },
   );
 }
 
