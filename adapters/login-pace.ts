@@ -3,18 +3,26 @@
  * process, shared by every pool and adapter (and both builds of dbtoken),
  * and what an adapter does after a refused login.
  */
-import { sleep } from '../src/core/abort.js';
+import { onAbort, sleep } from '../src/core/abort.js';
 import { ConfigError } from '../src/core/errors.js';
 import { loginThrottled, providerLoginRate, type LoginRate, type TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
 import { forgetRefused } from './preamble.js';
-import { afterAccepted, afterThrottle, FRESH_PACE, nextLoginStep, reserveLogin, type LoginAttempts } from './login-policy.js';
+import { afterAccepted, afterThrottle, FRESH_PACE, nextLoginStep, takeLogin, type LoginAttempts, type PaceState } from './login-policy.js';
 
-/** One endpoint's pace, and the rates the pools of that endpoint asked for (the lowest holds). */
+/** A login waiting for its slot. */
+interface Waiter {
+  readonly rate: LoginRate;
+  go(): void;
+}
+
+/** One endpoint's pace, the rates its pools asked for (the lowest holds), and the logins waiting, first come first served. */
 interface Pacer {
-  state: typeof FRESH_PACE;
+  state: PaceState;
   readonly rates: Map<object, LoginRate>;
+  readonly queue: Waiter[];
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface Shared {
@@ -70,6 +78,28 @@ export interface LoginPace {
 
 const never = new AbortController().signal;
 
+/** The lowest rate asked for at `p`: by its pools, and by the first login waiting (its pool may have left). */
+function lowest(p: Pacer): LoginRate {
+  let low = p.queue[0]?.rate ?? { perSecond: Infinity };
+  for (const r of p.rates.values()) if (r.perSecond < low.perSecond || (r.perSecond === low.perSecond && (r.burst ?? 1) < (low.burst ?? 1))) low = r;
+  return low;
+}
+
+/** Lets the waiting logins go as their slots come; one (referenced: logins wait on it) timer for the next. */
+function pump(p: Pacer): void {
+  clearTimeout(p.timer);
+  p.timer = undefined;
+  while (p.queue.length > 0) {
+    const { wait, state } = takeLogin(p.state, performance.now(), lowest(p));
+    p.state = state;
+    if (wait > 0) {
+      p.timer = setTimeout(() => pump(p), wait);
+      return;
+    }
+    p.queue.shift()!.go();
+  }
+}
+
 /**
  * The pace of the logins a pool makes with `provider`'s tokens, keyed by the
  * endpoint the tokens are signed for (the provider's target; else the host
@@ -83,30 +113,37 @@ export function loginPace(provider: TokenProvider, option: LoginRate | false | u
   const t = provider.target;
   const [host, port] = t?.host !== undefined ? [t.host, t.port] : [dialed.host, dialed.port];
   const key = `${(host ?? 'localhost').toLowerCase()}:${port || defaultPort}`;
-  let pacer = shared.pacers.get(key);
-  if (pacer === undefined) {
-    // Endpoints no pool uses any more, and whose pace has caught up, are forgotten.
-    if (shared.pacers.size >= 64) for (const [k, p] of shared.pacers) if (p.rates.size === 0 && p.state.due < performance.now()) shared.pacers.delete(k);
-    shared.pacers.set(key, (pacer = { state: FRESH_PACE, rates: new Map() }));
-  }
-  const p = pacer;
+  let p = shared.pacers.get(key);
+  if (p === undefined) shared.pacers.set(key, (p = { state: FRESH_PACE, rates: new Map(), queue: [], timer: undefined }));
+  const pacer = p;
   const me = {};
-  p.rates.set(me, rate);
-  const lowest = (): LoginRate => {
-    let low = rate;
-    for (const r of p.rates.values()) if (r.perSecond < low.perSecond || (r.perSecond === low.perSecond && (r.burst ?? 1) < (low.burst ?? 1))) low = r;
-    return low;
-  };
+  pacer.rates.set(me, rate);
   return {
-    async wait(signal) {
-      const now = performance.now();
-      const { at, state } = reserveLogin(p.state, now, lowest());
-      p.state = state;
-      if (at > now) await sleep(at - now, signal ?? never);
+    wait: (signal = never) =>
+      new Promise<void>((resolve, reject) => {
+        signal.throwIfAborted();
+        const off = onAbort(signal, () => {
+          const i = pacer.queue.indexOf(waiter);
+          if (i >= 0) pacer.queue.splice(i, 1);
+          if (pacer.queue.length === 0) clearTimeout(pacer.timer);
+          reject(signal.reason);
+        });
+        const waiter: Waiter = {
+          rate,
+          go() {
+            off();
+            resolve();
+          },
+        };
+        pacer.queue.push(waiter);
+        if (pacer.queue.length === 1) pump(pacer);
+      }),
+    throttled: () => void (pacer.state = afterThrottle(pacer.state, performance.now())),
+    accepted: () => void (pacer.state = afterAccepted(pacer.state)),
+    leave() {
+      pacer.rates.delete(me);
+      if (pacer.rates.size === 0 && pacer.queue.length === 0) shared.pacers.delete(key);
     },
-    throttled: () => void (p.state = afterThrottle(p.state, performance.now(), lowest())),
-    accepted: () => void (p.state = afterAccepted(p.state)),
-    leave: () => void p.rates.delete(me),
   };
 }
 

@@ -6,43 +6,53 @@
 import { backoffDelay } from '../src/core/policy.js';
 import type { LoginRate } from '../src/core/provider.js';
 
-/** One endpoint's pace: a GCRA ("virtual scheduling") slot clock, and how much throttled refusals have slowed it. */
+/**
+ * One endpoint's pace: a token bucket of logins, and how much throttled
+ * refusals have slowed it. Its level counts logins, not time, so that a
+ * change of rate (a pool with a lower one joins or leaves) applies at once.
+ */
 export interface PaceState {
-  /** When the next login is theoretically due (monotonic ms). */
-  readonly due: number;
+  /** Logins that may start at once, as of `at` (at most the burst). */
+  readonly tokens: number;
+  /** When `tokens` was counted (monotonic ms). */
+  readonly at: number;
   /** The interval multiplier (1 to {@link MAX_SLOW}): doubled by a throttled refusal, eased back by accepted logins. */
   readonly slow: number;
+  /** When a throttle last doubled `slow`: a run of refusals within a second counts once. */
+  readonly slowedAt: number;
 }
 
-/** A pace that has seen no login. */
-export const FRESH_PACE: PaceState = { due: -Infinity, slow: 1 };
+/** A pace that has seen no login: a full bucket. */
+export const FRESH_PACE: PaceState = { tokens: 0, at: -Infinity, slow: 1, slowedAt: -Infinity };
 
 /** The most a run of throttled refusals slows an endpoint's pace. */
 export const MAX_SLOW = 8;
 
-const interval = (rate: LoginRate, slow: number): number => (1000 / rate.perSecond) * slow;
-
 /**
- * Reserves the next login slot at `now`: it may start at `at` (now, or
- * later). Logins start at most `burst` at once and `perSecond` on average,
- * so that any one second holds at most `perSecond + burst` of them.
+ * Takes one login slot at `now`: `wait` is 0 when the login may start now
+ * (the slot is spent), else how long until one will be there. Logins start
+ * at most `burst` at once and `perSecond` on average, so that any one
+ * second holds at most `perSecond + burst` of them.
  */
-export function reserveLogin(state: PaceState, now: number, rate: LoginRate): { readonly at: number; readonly state: PaceState } {
-  const step = interval(rate, state.slow);
-  const due = Math.max(state.due, now);
-  return { at: Math.max(now, due - ((rate.burst ?? 1) - 1) * step), state: { due: due + step, slow: state.slow } };
+export function takeLogin(state: PaceState, now: number, rate: LoginRate): { readonly wait: number; readonly state: PaceState } {
+  const perMs = rate.perSecond / 1000 / state.slow;
+  const tokens = Math.min(rate.burst ?? 1, state.tokens + Math.max(0, now - state.at) * perMs);
+  if (tokens >= 1) return { wait: 0, state: { ...state, tokens: tokens - 1, at: now } };
+  return { wait: Math.ceil((1 - tokens) / perMs), state: { ...state, tokens, at: now } };
 }
 
-/** The server refused a login for its rate: no burst until the pace catches up, and half the pace (down to 1/{@link MAX_SLOW}). */
-export function afterThrottle(state: PaceState, now: number, rate: LoginRate): PaceState {
-  const slow = Math.min(MAX_SLOW, state.slow * 2);
-  const step = interval(rate, slow);
-  return { due: Math.max(state.due, now + ((rate.burst ?? 1) - 1) * step) + step, slow };
+/**
+ * The server refused a login for its rate: the burst is spent, and the pace
+ * halves (down to 1/{@link MAX_SLOW}), once for the refusals of one second.
+ */
+export function afterThrottle(state: PaceState, now: number): PaceState {
+  const again = now - state.slowedAt < 1000 && now >= state.slowedAt;
+  return { tokens: 0, at: Math.max(state.at, now), slow: again ? state.slow : Math.min(MAX_SLOW, state.slow * 2), slowedAt: again ? state.slowedAt : now };
 }
 
 /** A login went through: the pace recovers by 3% of the way per login. */
 export function afterAccepted(state: PaceState): PaceState {
-  return state.slow === 1 ? state : { due: state.due, slow: Math.max(1, state.slow * 0.97) };
+  return state.slow === 1 ? state : { ...state, slow: Math.max(1, state.slow * 0.97) };
 }
 
 /** How many retries a refused login has had: with the same token, and with a fresh one. */
