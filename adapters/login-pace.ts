@@ -162,9 +162,10 @@ export interface Refusal {
  */
 export async function afterRefusal(provider: TokenProvider, attempts: LoginAttempts, refusal: Refusal, pace?: LoginPace, signal?: AbortSignal): Promise<LoginAttempts | undefined> {
   const accepted = (): boolean => refusal.named || wasAccepted(refusal.token);
-  const step = nextLoginStep(attempts, accepted(), Math.random());
+  const was = accepted();
+  const step = nextLoginStep(attempts, was, Math.random());
   if (step.action === 'fail') {
-    if (!accepted()) provider.invalidate(refusal.token);
+    if (!was) provider.invalidate(refusal.token);
     return undefined;
   }
   try {
@@ -172,7 +173,8 @@ export async function afterRefusal(provider: TokenProvider, attempts: LoginAttem
   } catch {
     return undefined;
   }
-  if (step.action === 'same' || accepted()) {
+  // Taken for a bad token, but another connection logged in with it meanwhile: a throttle after all.
+  if (step.action === 'same' || (!was && accepted())) {
     loginThrottled(provider);
     pace?.throttled();
     return step.action === 'same' ? step.next : { same: attempts.same + 1, fresh: attempts.fresh };

@@ -67,9 +67,11 @@ export const FIRST_LOGIN: LoginAttempts = { same: 0, fresh: 0 };
 /**
  * The bound on retries of one refused login: at most 5 with the same token
  * (a throttle), and 1 with a fresh token (a refusal that may be a bad
- * token), each after a backoff from 50-100 ms doubling to 1.6-3.2 s. A
- * throttled login gives up after about 6 s; a bad token fails after two
- * logins and one pause of at most 100 ms.
+ * token, or a throttle that outlasted the same-token retries: a token
+ * accepted before may have been revoked with its credentials), each after a
+ * backoff from 50-100 ms doubling to 1.6-3.2 s. A login gives up after at
+ * most 7 tries and 6.4 s of backoff; a bad token fails after two logins and
+ * one pause of at most 100 ms.
  */
 export const LOGIN_RETRY = Object.freeze({ same: 5, fresh: 1, baseMs: 100, maxMs: 3_200 });
 
@@ -81,13 +83,14 @@ export type LoginStep =
 /**
  * What follows a refused login. `throttled` is true when the server named
  * its rate, or when the token was accepted for another connection already
- * (a token the server took cannot be bad a moment later): that login is
- * retried with the same token. Any other refusal may be a bad token: one
- * retry with a fresh token. Every retry waits a jittered backoff first
+ * (a direct RDS instance refuses a throttled login as it refuses a bad
+ * token): that login is retried with the same token, up to 5 times. Any
+ * other refusal may be a bad token, and so may a throttle that outlasts
+ * those retries: one retry with a fresh token. Every retry waits a jittered backoff first
  * (`random` in `[0, 1)`), so that a crowd of refused logins spreads out.
  */
 export function nextLoginStep(attempts: LoginAttempts, throttled: boolean, random: number): LoginStep {
   const delayMs = backoffDelay(attempts.same + attempts.fresh, LOGIN_RETRY, random);
-  if (throttled) return attempts.same < LOGIN_RETRY.same ? { action: 'same', delayMs, next: { same: attempts.same + 1, fresh: attempts.fresh } } : { action: 'fail' };
+  if (throttled && attempts.same < LOGIN_RETRY.same) return { action: 'same', delayMs, next: { same: attempts.same + 1, fresh: attempts.fresh } };
   return attempts.fresh < LOGIN_RETRY.fresh ? { action: 'fresh', delayMs, next: { same: attempts.same, fresh: attempts.fresh + 1 } } : { action: 'fail' };
 }

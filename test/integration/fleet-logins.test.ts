@@ -12,12 +12,14 @@ const THROTTLED = 'throttled: over maxLoginsPerSecond';
 const refuseOnce = new Set<string>();
 /** Tokens refused from now on, as if revoked. */
 const revoked = new Set<string>();
+/** Users whose logins are all refused from now on. */
+const refuseAll = new Set<string>();
 /** The token of each login the verifier was asked about, per user. */
 const seen = new Map<string, string[]>();
 
 function verify(token: string, user: string, checkRds: () => RdsTokenVerdict): RdsTokenVerdict | { ok: false; reason: string } {
   seen.set(user, [...(seen.get(user) ?? []), token]);
-  if (user.startsWith('bad_')) return { ok: false, reason: 'no such IAM user' };
+  if (user.startsWith('bad_') || refuseAll.has(user)) return { ok: false, reason: 'no such IAM user' };
   if (revoked.has(token)) return { ok: false, reason: 'revoked' };
   if (refuseOnce.delete(user)) return { ok: false, reason: 'throttled (simulated)' };
   return checkRds();
@@ -145,20 +147,47 @@ describe('fleet-safe logins with pg against a PostgreSQL that refuses logins pas
     }
   }, 60_000);
 
-  it('a token refused after it was accepted (revoked) is retried as a throttle, and fails after the bound: 1 + 5 logins', async () => {
+  it('a token refused after it was accepted (revoked) is retried as a throttle 5 times, then once with a fresh token, which gets in', async () => {
     await quiet();
     const from = db.logins.length;
     const { token, fetched } = provider(db, 'revoked_user');
     const pool = await createIamPool({ driver: 'pg', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca }, max: 2 });
     try {
       const first = await pool.connect();
-      revoked.add((await token.getToken()).token);
+      const old = (await token.getToken()).token;
+      revoked.add(old);
+      const second = await pool.connect();
+      first.release();
+      second.release();
+      expect(loginsOf(db.logins, 'revoked_user', from).map((l) => [l.ok, l.reason])).toEqual([
+        [true, undefined],
+        ...Array.from({ length: 6 }, () => [false, 'revoked']),
+        [true, undefined],
+      ]);
+      expect(fetched()).toBe(2);
+      expect(token.status().throttledLogins).toBe(5);
+      expect((await token.getToken()).token).not.toBe(old);
+    } finally {
+      await pool.end();
+      token.close();
+    }
+  }, 60_000);
+
+  it('a server that refuses every login, even of a token it accepted: the application gets the refusal after at most 7 logins', async () => {
+    await quiet();
+    const from = db.logins.length;
+    const { token, fetched } = provider(db, 'revoked_user');
+    const pool = await createIamPool({ driver: 'pg', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca }, max: 2 });
+    try {
+      const first = await pool.connect();
+      refuseAll.add('revoked_user');
       await expect(pool.connect()).rejects.toMatchObject({ code: '28000' });
       first.release();
-      expect(loginsOf(db.logins, 'revoked_user', from).map((l) => l.ok)).toEqual([true, false, false, false, false, false, false]);
-      expect(fetched()).toBe(1);
+      expect(loginsOf(db.logins, 'revoked_user', from).map((l) => l.ok)).toEqual([true, false, false, false, false, false, false, false]);
+      expect(fetched()).toBe(2);
       expect(token.status().throttledLogins).toBe(5);
     } finally {
+      refuseAll.delete('revoked_user');
       await pool.end();
       token.close();
     }

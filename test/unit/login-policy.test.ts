@@ -113,7 +113,8 @@ describe('nextLoginStep', () => {
     // name, attempts, throttled, random, step
     ['a throttle: same token after 50-100 ms', FIRST_LOGIN, true, 0, { action: 'same', delayMs: 50, next: { same: 1, fresh: 0 } }],
     ['the fifth throttle: 800-1600 ms', { same: 4, fresh: 0 }, true, 0.5, { action: 'same', delayMs: 1200, next: { same: 5, fresh: 0 } }],
-    ['a sixth throttle: give up', { same: 5, fresh: 0 }, true, 0, { action: 'fail' }],
+    ['a sixth throttle: the token may have been revoked since, so one fresh token', { same: 5, fresh: 0 }, true, 0, { action: 'fresh', delayMs: 1600, next: { same: 5, fresh: 1 } }],
+    ['a sixth throttle after the fresh retry: give up', { same: 5, fresh: 1 }, true, 0, { action: 'fail' }],
     ['a refusal of a never accepted token: one fresh retry', FIRST_LOGIN, false, 0.999, { action: 'fresh', delayMs: 99, next: { same: 0, fresh: 1 } }],
     ['a second such refusal: give up', { same: 0, fresh: 1 }, false, 0, { action: 'fail' }],
     ['throttles, then a bad token: its fresh retry still comes', { same: 3, fresh: 0 }, false, 0, { action: 'fresh', delayMs: 400, next: { same: 3, fresh: 1 } }],
@@ -126,7 +127,7 @@ describe('nextLoginStep', () => {
     let attempts = FIRST_LOGIN;
     let waited = 0;
     let logins = 1;
-    for (const throttled of [false, true, true, true, true, true, true, true]) {
+    for (const throttled of [true, true, true, true, true, true, true, true, true]) {
       const step = nextLoginStep(attempts, throttled, 0.999_999);
       if (step.action === 'fail') break;
       waited += step.delayMs;

@@ -110,7 +110,7 @@ describe('retryRefusedLogin', () => {
     expect(attempts).toBe(2);
   });
 
-  it('a refusal that names the login rate is retried with the same token, without a fetch, at most 5 times', async () => {
+  it('a refusal that names the login rate is retried with the same token, without a fetch, 5 times; then once with a fresh token', async () => {
     const source = mockTokenSource();
     const provider = tokenProvider(source);
     try {
@@ -121,9 +121,10 @@ describe('retryRefusedLogin', () => {
         throw Object.assign(new Error('The IAM authentication failed because of too many competing requests.'), { sent: t });
       }, sentOf).catch((e: unknown) => e);
       expect((err as Error).message).toMatch(/competing/);
-      expect(sent).toHaveLength(6);
-      expect(new Set(sent).size).toBe(1);
-      expect(source.calls).toHaveLength(1);
+      expect(sent).toHaveLength(7);
+      expect(new Set(sent.slice(0, 6)).size).toBe(1);
+      expect(sent[6]).not.toBe(sent[0]);
+      expect(source.calls).toHaveLength(2);
       expect(provider.status().throttledLogins).toBe(5);
     } finally {
       provider.close();
