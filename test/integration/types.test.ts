@@ -91,25 +91,30 @@ describe('an app with pg and the ORMs built on it (TypeORM, knex, MikroORM, Sequ
   }, 120_000);
 });
 
-/** The README's TypeScript blocks, each as a module: the names the text around a block defines are declared for it. */
+/** The TypeScript blocks of the README and docs/fleet.md, each as a module: the names the text around a block defines are declared for it. */
 function readmeBlocks(): { file: string; code: string }[] {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  return [...docBlocks('README.md', 'readme'), ...docBlocks('docs/fleet.md', 'fleet')];
+}
+
+/** One document's TypeScript blocks, as files `<prefix>-<n>.ts`. */
+function docBlocks(doc: string, prefix: string): { file: string; code: string }[] {
+  const text = readFileSync(join(root, doc), 'utf8');
   const ambient: Record<string, string> = {
     rdsCaBundle: 'declare const rdsCaBundle: string;',
     ca: 'declare const ca: string;',
     token: "declare const token: import('dbtoken').TokenProvider;",
     fetchMyToken: 'declare function fetchMyToken(signal: AbortSignal): Promise<{ token: string; expiresAt: Date }>;',
   };
-  return [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m, i) => {
+  return [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m, i) => {
     const code = m[1]!;
     const declared = Object.entries(ambient)
       .filter(([name]) => new RegExp(`\\b${name}\\b`).test(code) && !new RegExp(`\\b(const|let|function) ${name}\\b`).test(code))
       .map(([, d]) => d);
-    return { file: `readme-${i + 1}.ts`, code: `${declared.join('\n')}\n${code}\nexport {};\n` };
+    return { file: `${prefix}-${i + 1}.ts`, code: `${declared.join('\n')}\n${code}\nexport {};\n` };
   });
 }
 
-describe("the README's TypeScript blocks", () => {
+describe("the TypeScript blocks of the README and docs/fleet.md", () => {
   it('are compiled against the packages this repository tests with', () => {
     const deps = (JSON.parse(readFileSync(join(fixtures, 'readme', 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
     expect(Object.keys(deps).length).toBeGreaterThan(0);
@@ -119,6 +124,7 @@ describe("the README's TypeScript blocks", () => {
   it('compile under strict, in an app with every driver and the AWS signer installed', async () => {
     const blocks = readmeBlocks();
     expect(blocks.length).toBeGreaterThanOrEqual(6);
+    expect(blocks.filter((b) => b.file.startsWith('fleet-')).length).toBeGreaterThanOrEqual(8);
     const app = installFixture('readme');
     mkdirSync(join(app, 'blocks'), { recursive: true });
     for (const b of blocks) writeFileSync(join(app, 'blocks', b.file), b.code);
