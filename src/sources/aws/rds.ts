@@ -57,9 +57,14 @@ export type AwsCredentialsProvider = (props?: Record<string, unknown>) => Promis
  * ```
  */
 export interface AwsRdsTokenConfig {
-  /** The RDS or Aurora endpoint the client connects to, without scheme or port. */
+  /**
+   * The RDS or Aurora endpoint the token is signed for, without scheme or
+   * port: the name RDS knows (an instance, cluster, reader or RDS Proxy
+   * endpoint). A pool may dial another host that reaches it (an SSH tunnel,
+   * PrivateLink, a CNAME); see docs/fleet.md.
+   */
   hostname: string;
-  /** The port the client connects to. Default 5432 (PostgreSQL); pass 3306 for MySQL. */
+  /** The port the token is signed for (the endpoint's own). Default 5432 (PostgreSQL); pass 3306 for MySQL. */
   port?: number | undefined;
   /** The database user, which has `rds_iam` (PostgreSQL) or `AWSAuthenticationPlugin` (MySQL). */
   username: string;
@@ -69,8 +74,8 @@ export interface AwsRdsTokenConfig {
    * it; `AWS_DEFAULT_REGION`, as the AWS CLI and boto3 read it (the SDK for
    * JavaScript does not); the `region` of the AWS profile (`AWS_PROFILE` or
    * `default`, in `AWS_CONFIG_FILE` or `~/.aws/config`, and the credentials
-   * file), read on the first `getToken()`. Give it for a CNAME, a tunnel or
-   * a proxy when none of these holds it.
+   * file), read on the first `getToken()`. Give it when `hostname` is not
+   * an RDS endpoint name and none of the others holds it.
    */
   region?: string | undefined;
   /**
