@@ -212,6 +212,36 @@ describe('fleet-safe logins with pg against a PostgreSQL that refuses logins pas
     token.close();
   }, 60_000);
 
+  it("pg's connectionTimeoutMillis ends a wait for a login slot: the caller gets pg's timeout", async () => {
+    const { token } = provider(db, 'reuse');
+    const pool = await createIamPool({ driver: 'pg', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca }, max: 3, connectionTimeoutMillis: 300, loginRate: { perSecond: 0.01 } });
+    try {
+      const first = await pool.connect();
+      const err = await pool.connect().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/timeout/i);
+      first.release();
+    } finally {
+      await pool.end();
+      token.close();
+    }
+  }, 60_000);
+
+  it("postgres.js's connect_timeout ends a wait for a login slot", async () => {
+    const { token } = provider(db, 'reuse');
+    const sql = await createIamPool({ driver: 'postgres', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca }, max: 2, connect_timeout: 1, loginRate: { perSecond: 0.01 } });
+    try {
+      (await sql.reserve()).release();
+      const held = await sql.reserve();
+      const err = await sql`select 1`.catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('CONNECT_TIMEOUT');
+      held.release();
+    } finally {
+      await sql.end();
+      token.close();
+    }
+  }, 60_000);
+
   it('postgres.js: 60 queries at once on 60 connections, paced above the server’s rate: every query runs, one token', async () => {
     await quiet();
     const from = db.logins.length;
