@@ -7,10 +7,11 @@ import { heatwaveSignBench, mysqlBench } from './mysql.mjs';
 import { ociBench } from './oci.mjs';
 import { oracledbIdleBench } from './oracledb-idle.mjs';
 import { faultsBench } from './faults.mjs';
+import { fleetBench } from './fleet.mjs';
 import { bundleBench } from './bundle.mjs';
 
 const rows = [];
-for (const part of [tokenBench, faultsBench, pgBench, mysqlBench, heatwaveSignBench, ociBench, oracledbIdleBench, bundleBench]) rows.push(...(await part()));
+for (const part of [tokenBench, faultsBench, fleetBench, pgBench, mysqlBench, heatwaveSignBench, ociBench, oracledbIdleBench, bundleBench]) rows.push(...(await part()));
 const { table } = await import('./stats.mjs');
 console.log('');
 table(rows);
