@@ -9,7 +9,7 @@ import { loginThrottled, providerLoginRate, type LoginRate, type TokenProvider }
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
 import { forgetRefused } from './preamble.js';
-import { afterAccepted, afterThrottle, FRESH_PACE, nextLoginStep, takeLogin, type LoginAttempts, type PaceState } from './login-policy.js';
+import { afterAccepted, afterThrottle, FRESH_PACE, LOGIN_RETRY, nextLoginStep, takeLogin, type LoginAttempts, type PaceState } from './login-policy.js';
 
 /** A login waiting for its slot. */
 interface Waiter {
@@ -93,7 +93,7 @@ function pump(p: Pacer): void {
     const { wait, state } = takeLogin(p.state, performance.now(), lowest(p));
     p.state = state;
     if (wait > 0) {
-      p.timer = setTimeout(() => pump(p), wait);
+      p.timer = setTimeout(() => pump(p), Math.min(wait, 2 ** 31 - 1));
       return;
     }
     p.queue.shift()!.go();
@@ -114,11 +114,17 @@ export function loginPace(provider: TokenProvider, option: LoginRate | false | u
   const [host, port] = t?.host !== undefined ? [t.host, t.port] : [dialed.host, dialed.port];
   const key = `${(host ?? 'localhost').toLowerCase()}:${port || defaultPort}`;
   let p = shared.pacers.get(key);
-  if (p === undefined) shared.pacers.set(key, (p = { state: FRESH_PACE, rates: new Map(), queue: [], timer: undefined }));
+  if (p === undefined) {
+    // The paces of endpoints no pool has used for a minute are forgotten; a pace in use outlives its pools, so
+    // that pools made and ended in a loop keep to it.
+    const now = performance.now();
+    for (const [k, q] of shared.pacers) if (q.rates.size === 0 && q.queue.length === 0 && now - q.state.at > 60_000) shared.pacers.delete(k);
+    shared.pacers.set(key, (p = { state: FRESH_PACE, rates: new Map(), queue: [], timer: undefined }));
+  }
   const pacer = p;
   const me = {};
   pacer.rates.set(me, rate);
-  return {
+  const pace: LoginPace = {
     wait: (signal = never) =>
       new Promise<void>((resolve, reject) => {
         signal.throwIfAborted();
@@ -142,10 +148,15 @@ export function loginPace(provider: TokenProvider, option: LoginRate | false | u
     accepted: () => void (pacer.state = afterAccepted(pacer.state)),
     leave() {
       pacer.rates.delete(me);
-      if (pacer.rates.size === 0 && pacer.queue.length === 0) shared.pacers.delete(key);
+      dropped.unregister(pace);
     },
   };
+  // A pool dropped without end(): its rate no longer holds once it is collected.
+  dropped.register(pace, () => pacer.rates.delete(me), pace);
+  return pace;
 }
+
+const dropped = new FinalizationRegistry<() => void>((forget) => forget());
 
 /** A refused login: the token it sent, and whether the server named its login rate as the reason. */
 export interface Refusal {
@@ -163,18 +174,20 @@ export interface Refusal {
 export async function afterRefusal(provider: TokenProvider, attempts: LoginAttempts, refusal: Refusal, pace?: LoginPace, signal?: AbortSignal): Promise<LoginAttempts | undefined> {
   const accepted = (): boolean => refusal.named || wasAccepted(refusal.token);
   const was = accepted();
-  const step = nextLoginStep(attempts, was, Math.random());
+  let step = nextLoginStep(attempts, was, Math.random());
+  if (step.action !== 'fail') {
+    try {
+      await sleep(step.delayMs, signal ?? never);
+    } catch {
+      step = { action: 'fail' };
+    }
+  }
   if (step.action === 'fail') {
     if (!was) provider.invalidate(refusal.token);
     return undefined;
   }
-  try {
-    await sleep(step.delayMs, signal ?? never);
-  } catch {
-    return undefined;
-  }
   // Taken for a bad token, but another connection logged in with it meanwhile: a throttle after all.
-  if (step.action === 'same' || (!was && accepted())) {
+  if (step.action === 'same' || (!was && accepted() && attempts.same < LOGIN_RETRY.same)) {
     loginThrottled(provider);
     pace?.throttled();
     return step.action === 'same' ? step.next : { same: attempts.same + 1, fresh: attempts.fresh };

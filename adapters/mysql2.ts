@@ -12,7 +12,7 @@ import { ConfigError, InsecureTransportError, isDbTokenError, type DbTokenError 
 import type { LoginRate, TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { loginThrottled } from '../src/core/provider.js';
-import { loginPace, markAccepted, wasAccepted, type LoginPace, type Refusal } from './login-pace.js';
+import { loginPace, markAccepted, type LoginPace, type Refusal } from './login-pace.js';
 import { applyTarget, checkPoolOptions, insecureTransport, loginRefusal, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
@@ -200,13 +200,13 @@ function buildPlugins(provider: TokenProvider, allowInsecure: boolean, pool?: Po
         const t = await provider.getToken(pool === undefined ? undefined : { signal: pool.ended });
         if (pool !== undefined) pool.onSent(connection, t);
         // Used without a pool of dbtoken's (knex, TypeORM, Sequelize): a refused token is forgotten, so the next connection
-        // fetches anew, unless the refusal was a throttle (a token the server accepted before is not bad).
+        // fetches anew (no retry follows to tell a throttle from a revoked token), unless the refusal names the login rate.
         else
           whenLoginFails(
             connection,
             (err) => {
               const kind = loginRefusal('mysql', err);
-              if (kind === 'throttled' || (kind === 'refused' && wasAccepted(t))) loginThrottled(provider);
+              if (kind === 'throttled') loginThrottled(provider);
               else if (kind === 'refused') provider.invalidate(t);
             },
             () => markAccepted(t),
@@ -332,6 +332,7 @@ class LoginTracker {
 
 /** What {@link createMysql2PoolWith} reads of mysql2's callback pool, to tell whether a call opens a connection. */
 interface CorePool {
+  on?(event: 'release', listener: () => void): void;
   _freeConnections?: { length: number };
   _allConnections?: { length: number };
   config?: { connectionLimit?: number };
@@ -364,16 +365,45 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
   const limit = core?.config?.connectionLimit ?? 10;
   /** Logins waiting for their slot, not yet in mysql2's count of connections. */
   let pacing = 0;
-  /** A call opens a connection (and so waits for a login slot) when no connection is free and the limit leaves room. */
+  /** Calls held while the logins waiting for their slot would fill the pool: they decide again once one has entered mysql2. */
+  let held: (() => void)[] = [];
+  const wake = (): void => {
+    const h = held;
+    held = [];
+    for (const go of h) go();
+  };
+  const ThePromise = ((pool as { Promise?: PromiseConstructor }).Promise ?? Promise) as PromiseConstructor;
+  // A connection released while calls are held may serve one of them.
+  core?.on?.('release', wake);
+  /**
+   * A call opens a connection, and so waits for a login slot first, when no
+   * connection is free and the pool has room; a call mysql2 would serve or
+   * queue goes through at once. mysql2 creates the connection synchronously
+   * in the call, so its count is right the moment a paced call enters it.
+   */
   const paced = (call: () => Promise<unknown>): Promise<unknown> => {
     const free = core?._freeConnections?.length;
     const all = core?._allConnections?.length;
-    if (pace === undefined || free === undefined || all === undefined || free > 0 || (limit > 0 && all + pacing >= limit)) return call();
-    pacing += 1;
-    const slot = pace.wait(ending.signal);
-    const done = (): void => void (pacing -= 1);
-    slot.then(done, done);
-    return slot.then(call, () => Promise.reject(poolClosed()));
+    if (pace === undefined || free === undefined || all === undefined || free > 0 || (limit > 0 && all >= limit)) return call();
+    return new ThePromise<unknown>((resolve, reject) => {
+      if (limit > 0 && all + pacing >= limit) {
+        held.push(() => (ending.signal.aborted ? reject(poolClosed()) : paced(call).then(resolve, reject)));
+        return;
+      }
+      pacing += 1;
+      pace.wait(ending.signal).then(
+        () => {
+          pacing -= 1;
+          call().then(resolve, reject);
+          wake();
+        },
+        () => {
+          pacing -= 1;
+          reject(poolClosed());
+          wake();
+        },
+      );
+    });
   };
   // Every way into the promise pool: each may open a connection whose login is refused.
   for (const name of ['getConnection', 'query', 'execute'] as const) {

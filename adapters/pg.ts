@@ -14,7 +14,7 @@ import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
 import { onAbort } from '../src/core/abort.js';
 import { loginThrottled } from '../src/core/provider.js';
-import { loginPace, markAccepted, wasAccepted, type Refusal } from './login-pace.js';
+import { loginPace, markAccepted, type Refusal } from './login-pace.js';
 import { applyTarget, checkPoolOptions, checkTarget, insecureTransport, loginRefusal, passwordInUrlError, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
@@ -110,14 +110,15 @@ function pgClientOf(self: unknown): PgClientView | undefined {
  * Watches the login `token` was sent in: an accepted token is remembered
  * (a later refusal of it is a throttle). Unless a pool of dbtoken's decides
  * (`pooled`), a refused token is forgotten so the next connection fetches a
- * new one, and a throttle is counted, keeping the token.
+ * new one (no retry follows to tell a throttle from a revoked token), and a
+ * refusal that names the login rate is counted, keeping the token.
  */
 function watchLogin(provider: TokenProvider, client: PgClientView, token: DbToken, pooled: boolean): void {
   const con = client.connection;
   if (typeof con?.once !== 'function') return;
   const onError = (msg: unknown): void => {
     const kind = pooled ? undefined : loginRefusal('postgres', msg);
-    if (kind === 'throttled' || (kind === 'refused' && wasAccepted(token))) loginThrottled(provider);
+    if (kind === 'throttled') loginThrottled(provider);
     else if (kind === 'refused') provider.invalidate(token);
   };
   con.once('errorMessage', onError);
@@ -579,8 +580,10 @@ export function createPgPoolWith(driver: PgDriver, options: PgIamPoolConfig, par
       };
       // The login's slot, before its socket opens; the pool's connectionTimeoutMillis (which destroys the stream) or end() gives it up.
       const result = (pace === undefined ? super.connect() : slot(this as unknown as PgClientView).then(() => super.connect()))
-        .then(() => pace?.accepted())
-        .then(undefined, tag);
+        .then((client: unknown) => {
+          pace?.accepted();
+          return client;
+        }, tag);
       if (typeof callback !== 'function') return result;
       result.then(() => callback(), callback);
       return undefined;

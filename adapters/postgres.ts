@@ -252,8 +252,10 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
   const answers = new Answers();
   const pace = parsed.path ? undefined : loginPace(provider, loginRate, { host, port }, 5432);
   const transport = { host, port, path: parsed.path || undefined, ssl: parsed.ssl, sslnegotiation: parsed.sslnegotiation };
-  const socket = (opts: unknown): LoginSocket =>
-    new LoginSocket(
+  /** Sockets still opening (waiting for a login slot, or a retry's backoff): abandoned once `sql.end()` is done. */
+  const opening = new Set<LoginSocket>();
+  const socket = (opts: unknown): LoginSocket => {
+    const s = new LoginSocket(
       {
         // The login's slot before its socket opens (again for a retry); postgres.js's connect_timeout or end() gives it up.
         open: (signal) => (pace === undefined ? Promise.resolve() : pace.wait(signal)).then(() => openTransport({ ...transport, socket: ownSocket && (() => ownSocket(opts)) }, signal)),
@@ -268,13 +270,21 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
       host,
       port,
     );
+    if (pace !== undefined) {
+      opening.add(s);
+      s.once('close', () => opening.delete(s));
+    }
+    return s;
+  };
   const sql = connect(driver, url, { ...withTarget, ssl: false, password: answers.password(provider), socket }) as PostgresJsSql<T>;
   if (pace !== undefined) {
     const end = sql.end.bind(sql);
-    sql.end = (opts) => {
-      pace.leave();
-      return end(opts);
-    };
+    sql.end = (opts) =>
+      end(opts).finally(() => {
+        pace.leave();
+        // postgres.js ends only open sockets: one still waiting for its slot would log in after the end.
+        for (const s of opening) if (s.readyState === 'opening') s.destroy();
+      });
   }
   return sql;
 }

@@ -1,7 +1,7 @@
 /**
  * What every adapter does before it builds the driver's pool: check the
  * options, apply the provider's target, and know how its server refuses a
- * login, so that a refused token is forgotten and the login retried once.
+ * login, so that a refused login is retried as `afterRefusal` says.
  */
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
 import { isTokenProvider, loginRetried, type LoginRate, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
@@ -121,7 +121,7 @@ export function applyTarget<C extends ConnectionTarget>(config: C, target: Token
 
 /**
  * How each server says "this login is refused". A refusal is what makes an
- * adapter forget the token it sent and retry once.
+ * adapter retry a login (see `afterRefusal`).
  */
 export const LOGIN_REFUSED = {
   /** SQLSTATE (`err.code`): 28000 for LDAP, PAM and RDS IAM; 28P01 for a wrong password. */

@@ -31,10 +31,16 @@ export {
  *   unless `allowInsecureTransport: true`.
  * - Takes `user`, and `host`/`port` when no `host` is given, from the
  *   provider (for example `awsRdsToken`'s `username`).
- * - When the server refuses a login (1045, access denied), forgets the token
- *   that connection sent (a newer one, fetched meanwhile, stays) and retries
- *   once, whether the call was `query`, `execute` or `getConnection`; never
- *   twice.
+ * - Paces new logins per endpoint (`loginRate`; 25 a second by default for
+ *   RDS tokens): a call that will open a connection waits for its slot
+ *   first; one a free connection serves, or that waits in mysql2's queue,
+ *   does not.
+ * - When the server refuses a login (1045, access denied, or RDS Proxy's
+ *   1040 for its rate), retries it after a jittered backoff, whether the
+ *   call was `query`, `execute` or `getConnection`: with the same token for
+ *   a throttle, up to 5 times; otherwise once with a fresh token (the
+ *   refused one is forgotten; a newer one, fetched meanwhile, stays). At
+ *   most 7 tries (docs/fleet.md).
  * - An error from the provider reaches the caller as the provider's own
  *   {@link DbTokenError} (not mysql2's `AUTH_SWITCH_PLUGIN_ERROR`).
  * - `end()` does not wait for a token: a login still waiting for one stops

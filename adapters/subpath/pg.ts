@@ -52,10 +52,14 @@ const parse = ((pgConnectionString as { parse?: unknown }).parse ?? pgConnection
  *   parser: its host, port, user, database, `sslmode`, `sslrootcert` and
  *   other parameters. A password in it, or a user other than the
  *   provider's, is a {@link ConfigError}.
- * - When the server refuses a login (SQLSTATE 28000 or 28P01), forgets the
- *   token that was refused and retries that connection once with a fresh
- *   one. It never retries twice, so a user the server does not know cannot
- *   set off a retry storm.
+ * - Paces new logins per endpoint (`loginRate`; 25 a second by default for
+ *   RDS tokens), before each connection opens; a connection already open
+ *   never waits.
+ * - When the server refuses a login (SQLSTATE 28000 or 28P01), retries it
+ *   after a jittered backoff: with the same token when the refusal is a
+ *   throttle (RDS Proxy names it, or the token was accepted before), up to
+ *   5 times; otherwise once with a fresh token. At most 7 tries, so a user
+ *   the server does not know cannot set off a retry storm (docs/fleet.md).
  *
  * Errors from the provider reach `pool.connect()` / `pool.query()` as the
  * provider's own `DbTokenError` (for example `TokenUnavailableError`).

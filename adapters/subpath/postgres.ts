@@ -30,10 +30,13 @@ export {
  * - Takes `user`, and `host`/`port` when neither `host`, `url` nor `path` is
  *   given, from the token provider. Refuses another user, another port on
  *   the token's host, and more than one host (a token is made for one).
- * - Each new connection gets a token from the provider. When the server
- *   refuses it (SQLSTATE 28000 or 28P01), the connection forgets that token
- *   and logs in once more with a fresh one, before postgres.js sees an
- *   error; never twice, so a refused user cannot set off a retry storm.
+ * - Each new connection waits for its login slot (`loginRate`; 25 a second
+ *   by default for RDS tokens), then gets a token from the provider. When
+ *   the server refuses it (SQLSTATE 28000 or 28P01), the connection logs in
+ *   again after a jittered backoff, before postgres.js sees an error: with
+ *   the same token for a throttle, up to 5 times, otherwise once with a
+ *   fresh one; at most 7 tries, so a refused user cannot set off a retry
+ *   storm (docs/fleet.md).
  * - An error from the provider fails the query that opened the connection
  *   as the provider's own `DbTokenError` (for example `TokenUnavailableError`).
  *

@@ -280,8 +280,8 @@ export interface TokenStatus {
   /**
    * Logins the database refused for its login rate (or refused with a token
    * it had accepted before), which adapters retried with the same token
-   * after a backoff; counted for this identity since the process started
-   * using it.
+   * after a backoff; counted for this identity while any provider of it
+   * lives in the process.
    */
   readonly throttledLogins: number;
 }
@@ -637,7 +637,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
         lastErrorCode: e.failures > 0 ? errorCode(e.lastError) : undefined,
         refreshing: e.fetching,
         failing: e.failures > 0,
-        throttledLogins: identity.throttled,
+        throttledLogins: identity.throttled || 0,
       };
     },
     ...(o.target !== undefined ? { target: Object.freeze({ ...o.target }) } : {}),
@@ -687,7 +687,8 @@ export function loginRetried(provider: TokenProvider): void {
 export function loginThrottled(provider: TokenProvider): void {
   const identity = identityOf(provider);
   if (identity === undefined) return;
-  identity.throttled += 1;
+  // `|| 0`: an identity made by an older copy of dbtoken in this process has no count yet.
+  identity.throttled = (identity.throttled || 0) + 1;
   tokenStore().emit({ type: 'login-throttled', label: identity.label });
 }
 

@@ -1,10 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIamPool, type TokenProvider } from 'dbtoken';
+import { createIamPool, tokenProvider, type TokenProvider } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { startVerifyingMariaDb, startVerifyingPostgres, type RdsTokenVerdict, type VerifiedLogin, type VerifyingMariaDb, type VerifyingPostgres } from 'dbtoken/testing';
 import { REGION, staticKeys } from '../helpers/aws.js';
+import { ensureBuilt, runNode } from '../helpers/dist.js';
 
 const THROTTLED = 'throttled: over maxLoginsPerSecond';
 
@@ -31,6 +32,24 @@ function provider(db: { host: string; port: number }, username: string): { token
   const token = awsRdsToken({ hostname: db.host, port: db.port, username, region: REGION, credentials: staticKeys }, { cacheKey: `fleet-${username}-${Math.random()}` });
   token.on('token', () => fetched++);
   return { token, fetched: () => fetched };
+}
+
+let aliases = 0;
+/**
+ * A provider whose target is an endpoint of its own (as for a tunnel: the pool dials the server, and the
+ * pace is the target's), so that a test's slow pace does not hold the other tests' logins.
+ */
+function aliased(db: { host: string; port: number }, username: string): TokenProvider {
+  const inner = provider(db, username).token;
+  const token = tokenProvider(({ signal }) => inner.getToken({ signal }), { target: { host: `alias-${++aliases}.test`, port: db.port, user: username } });
+  token.on('error', () => {});
+  const close = token.close.bind(token);
+  return Object.assign(token, {
+    close() {
+      close();
+      inner.close();
+    },
+  });
 }
 
 /** The logins of `user` recorded since `from`. */
@@ -195,7 +214,7 @@ describe('fleet-safe logins with pg against a PostgreSQL that refuses logins pas
 
   it('pacing never delays a connection that is already open: with one login per 100 s, an idle connection is reused at once while a new one waits', async () => {
     const from = db.logins.length;
-    const { token } = provider(db, 'reuse');
+    const token = aliased(db, 'reuse');
     const pool = await createIamPool({ driver: 'pg', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca }, max: 2, loginRate: { perSecond: 0.01 } });
     const first = await pool.connect();
     first.release();
@@ -213,7 +232,7 @@ describe('fleet-safe logins with pg against a PostgreSQL that refuses logins pas
   }, 60_000);
 
   it("pg's connectionTimeoutMillis ends a wait for a login slot: the caller gets pg's timeout", async () => {
-    const { token } = provider(db, 'reuse');
+    const token = aliased(db, 'reuse');
     const pool = await createIamPool({ driver: 'pg', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca }, max: 3, connectionTimeoutMillis: 300, loginRate: { perSecond: 0.01 } });
     try {
       const first = await pool.connect();
@@ -228,7 +247,7 @@ describe('fleet-safe logins with pg against a PostgreSQL that refuses logins pas
   }, 60_000);
 
   it("postgres.js's connect_timeout ends a wait for a login slot", async () => {
-    const { token } = provider(db, 'reuse');
+    const token = aliased(db, 'reuse');
     const sql = await createIamPool({ driver: 'postgres', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca }, max: 2, connect_timeout: 1, loginRate: { perSecond: 0.01 } });
     try {
       (await sql.reserve()).release();
@@ -240,6 +259,35 @@ describe('fleet-safe logins with pg against a PostgreSQL that refuses logins pas
       await sql.end();
       token.close();
     }
+  }, 60_000);
+
+  it('postgres.js: sql.end({ timeout: 0 }) stops the logins still waiting for their slot, and nothing holds the process after it', async () => {
+    ensureBuilt();
+    // A process of its own: its queries wait for slots 2 s apart, it ends the pool, and must then exit by
+    // itself, long before postgres.js's connect_timeout (30 s) would have ended a socket still opening.
+    const script = `
+      const { tokenProvider, createIamPool } = await import('dbtoken');
+      const { awsRdsToken } = await import('dbtoken/aws');
+      const o = JSON.parse(process.env.FLEET_DB);
+      const inner = awsRdsToken({ hostname: o.host, port: o.port, username: 'reuse', region: o.region, credentials: o.credentials });
+      const token = tokenProvider(({ signal }) => inner.getToken({ signal }), { target: { host: 'alias-child.test', port: o.port, user: 'reuse' } });
+      const sql = await createIamPool({ driver: 'postgres', token, host: o.host, port: o.port, database: o.database, ssl: { ca: o.ca }, max: 3, loginRate: { perSecond: 0.5 } });
+      const queries = Array.from({ length: 3 }, () => sql\`select 1\`.execute());
+      for (const q of queries) q.catch(() => {});
+      await new Promise((r) => setTimeout(r, 500));
+      await sql.end({ timeout: 0 });
+      const settled = await Promise.allSettled(queries);
+      token.close();
+      inner.close();
+      console.log(settled.map((r) => r.status).join(','));
+    `;
+    const from = db.logins.length;
+    const env = { FLEET_DB: JSON.stringify({ host: db.host, port: db.port, database: db.database, ca: db.ca, region: REGION, credentials: staticKeys }) };
+    const r = await runNode(['--input-type=module', '-e', script], { env, timeoutMs: 20_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('fulfilled,rejected,rejected');
+    await delay(4_500); // the second and third slots (2 s and 4 s in) have passed: nobody logs in at them
+    expect(loginsOf(db.logins, 'reuse', from)).toHaveLength(1);
   }, 60_000);
 
   it('postgres.js: 60 queries at once on 60 connections, paced above the server’s rate: every query runs, one token', async () => {
@@ -303,9 +351,24 @@ describe('fleet-safe logins with mysql2 against a MariaDB that refuses logins pa
     }
   }, 60_000);
 
+  it('more calls at once than connectionLimit: none opens a connection without its slot, and calls beyond the limit are served by a free connection', async () => {
+    const from = db.logins.length;
+    const token = aliased(db, 'my_reuse');
+    const pool = await createIamPool({ driver: 'mysql2', token, host: db.host, port: db.port, ssl: { ca: db.ca }, connectionLimit: 5, loginRate: { perSecond: 0.01 } });
+    const calls = Array.from({ length: 20 }, (_, i) => pool.query<any[]>('SELECT ? AS i', [i]).then(([rows]) => rows[0].i as number));
+    for (const c of calls) c.catch(() => {});
+    // The first call logs in at once; calls 2 to 5 each wait for a slot (100 s apart); the other 15 are served by the first connection.
+    const served = await Promise.all([calls[0]!, ...calls.slice(5)]);
+    expect(served).toEqual([0, ...Array.from({ length: 15 }, (_, i) => i + 5)]);
+    expect(loginsOf(db.logins, 'my_reuse', from)).toHaveLength(1);
+    await pool.end();
+    for (const c of calls.slice(1, 5)) await expect(c).rejects.toBeInstanceOf(Error);
+    token.close();
+  }, 60_000);
+
   it('pacing never delays a connection that is already open: queries reuse the free connection while a new one waits its slot', async () => {
     const from = db.logins.length;
-    const { token } = provider(db, 'my_reuse');
+    const token = aliased(db, 'my_reuse');
     const pool = await createIamPool({ driver: 'mysql2', token, host: db.host, port: db.port, ssl: { ca: db.ca }, connectionLimit: 2, loginRate: { perSecond: 0.01 } });
     for (let i = 0; i < 20; i++) expect((await pool.query<any[]>('SELECT 1 AS one'))[0]).toEqual([{ one: 1 }]);
     const held = await pool.getConnection();

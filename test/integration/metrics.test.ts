@@ -1,6 +1,6 @@
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, TOKEN_METRICS, tokenMetrics, tokenProvider, type TokenProvider } from 'dbtoken';
+import { ConfigError, loginThrottled, TOKEN_METRICS, tokenMetrics, tokenProvider, type TokenProvider } from 'dbtoken';
 import { awsRdsToken } from 'dbtoken/aws';
 import { createPgPool } from 'dbtoken/pg';
 import { mockTokenSource } from 'dbtoken/testing';
@@ -49,6 +49,8 @@ describe('tokenMetrics', () => {
       await new Promise((r) => setTimeout(r, 1_100)); // a new signing second, so the fresh token differs
       const { rows } = await pool.query('select session_user as u');
       expect(rows[0].u).toBe('iam_alice');
+      // A throttle that retry logic of the application's own saw.
+      loginThrottled(providers[0]!);
       // A failing source with an identity of its own.
       const failing = tokenProvider(mockTokenSource().outage(Object.assign(new Error('IAM down'), { code: 'ServiceUnavailable' })), {
         target: { host: 'db.example.internal', port: 5432, user: 'reporter' },
@@ -75,6 +77,9 @@ describe('tokenMetrics', () => {
       expect(failures.dataPoints[0]!.attributes).toEqual({ 'dbtoken.identity': 'db.example.internal:5432/reporter', 'error.type': 'ServiceUnavailable' });
       expect(failures.dataPoints[0]!.value).toBe(1);
 
+      const throttled = byName.get(TOKEN_METRICS.throttled)!;
+      expect(throttled.descriptor.unit).toBe('{login}');
+      expect(throttled.dataPoints).toEqual([expect.objectContaining({ attributes: { 'dbtoken.identity': identity }, value: 1 })]);
       const retries = byName.get(TOKEN_METRICS.retries)!;
       expect(retries.descriptor.unit).toBe('{login}');
       expect(retries.dataPoints).toEqual([expect.objectContaining({ attributes: { 'dbtoken.identity': identity }, value: 1 })]);

@@ -70,6 +70,18 @@ describe('loginPace: one pace per signed endpoint, in the process', () => {
     expect(await settledAfter(100, next)).toEqual([true, true]);
   });
 
+  it('the pace outlives its pools: a pool made and ended in a loop keeps to it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const provider = signedFor();
+    const first = loginPace(provider, { perSecond: 1 }, {}, 5432)!;
+    await first.wait();
+    first.leave();
+    const again = pace(provider, { perSecond: 1 }, {}, 5432);
+    const w = again.wait();
+    expect(await settledAfter(900, [w])).toEqual([false]);
+    expect(await settledAfter(100, [w])).toEqual([true]);
+  });
+
   it('a wait given up (its signal aborted) leaves the queue: the next login takes its slot', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const p = pace(signedFor(), { perSecond: 1 }, {}, 5432);
