@@ -264,7 +264,7 @@ describe('with fetchTimeout 0, a hung background refresh', () => {
   it('the next caller after the waiters gave up starts a fresh fetch (as it does for a foreground fetch)', async () => {
     vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) });
     const source = mockTokenSource({ lifetimeMs: 15 * MIN });
-    const p = provider(source, { fetchTimeout: 0 }); // deadlines off; callers bound their wait with their own signal
+    const p = provider(source, { fetchTimeout: 0, random: () => 0 }); // deadlines off; callers bound their wait with their own signal
     await p.getToken();
     source.hangs(); // the background refresh never answers
     await vi.advanceTimersByTimeAsync(12 * MIN); // refresh-ahead starts at 11.25 min
