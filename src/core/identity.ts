@@ -372,7 +372,10 @@ export class Identity {
     if (this.#timer !== undefined && this.#timerAt === wake) return;
     this.#disarm();
     this.#timerAt = wake;
-    this.#timer = setTimeout(() => this.#wake(), Math.max(0, Math.min(wake - now, MAX_TIMER_MS)));
+    // Past a second, whole seconds (up to one late, harmless in a refresh window): Node keeps a list for every
+    // distinct delay it has seen, and jittered schedules re-armed by many providers would each leave one.
+    const delay = Math.max(0, Math.min(wake - now, MAX_TIMER_MS));
+    this.#timer = setTimeout(() => this.#wake(), delay < 1_000 ? delay : Math.min(Math.ceil(delay / 1_000) * 1_000, MAX_TIMER_MS));
     this.#timer.unref?.();
   }
 

@@ -60,7 +60,8 @@ export function refreshSchedule(input: ScheduleInput): Schedule {
   const usable = Math.max(0, staleAt - fetchedAt);
   const earliest = fetchedAt + usable / 2;
   const start = Math.min(staleAt, Math.max(earliest, expiresAt - refreshBefore));
-  return { refreshAt: start + ((staleAt - start) / 2) * (input.jitter ?? 0), staleAt };
+  // Whole milliseconds: a timer per distinct fractional delay would cost Node's timer lists memory that stays.
+  return { refreshAt: start + Math.floor(((staleAt - start) / 2) * (input.jitter ?? 0)), staleAt };
 }
 
 export interface BackoffOptions {
