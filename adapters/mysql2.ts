@@ -11,6 +11,7 @@ import type { Pool as PromisePool, PoolOptions } from 'mysql2/promise';
 import { ConfigError, InsecureTransportError, isDbTokenError, type DbTokenError } from '../src/core/errors.js';
 import type { LoginRate, TokenProvider } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
+import { onAbort } from '../src/core/abort.js';
 import { loginThrottled } from '../src/core/provider.js';
 import { loginPace, markAccepted, type LoginPace, type Refusal } from './login-pace.js';
 import { applyTarget, checkPoolOptions, insecureTransport, loginRefusal, requireProvider, retryRefusedLogin } from './preamble.js';
@@ -363,9 +364,9 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
   const { pace } = logins;
   const core = (pool as unknown as { pool?: CorePool }).pool;
   const limit = core?.config?.connectionLimit ?? 10;
-  /** Logins waiting for their slot, not yet in mysql2's count of connections. */
-  let pacing = 0;
-  /** Calls held while the logins waiting for their slot would fill the pool: they decide again once one has entered mysql2. */
+  /** Calls waiting for a login slot, oldest first: a connection released meanwhile serves the oldest instead. */
+  const waiting: AbortController[] = [];
+  /** Calls held while the calls waiting for a slot would fill the pool: they decide again once one has entered mysql2. */
   let held: (() => void)[] = [];
   const wake = (): void => {
     const h = held;
@@ -373,8 +374,12 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
     for (const go of h) go();
   };
   const ThePromise = ((pool as { Promise?: PromiseConstructor }).Promise ?? Promise) as PromiseConstructor;
-  // A connection released while calls are held may serve one of them.
-  core?.on?.('release', wake);
+  // mysql2 frees a connection only after the query's answer (and its reset) is done: a call that started
+  // waiting for a slot meanwhile needs no login after all.
+  core?.on?.('release', () => {
+    waiting.shift()?.abort();
+    wake();
+  });
   /**
    * A call opens a connection, and so waits for a login slot first, when no
    * connection is free and the pool has room; a call mysql2 would serve or
@@ -386,20 +391,29 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
     const all = core?._allConnections?.length;
     if (pace === undefined || free === undefined || all === undefined || free > 0 || (limit > 0 && all >= limit)) return call();
     return new ThePromise<unknown>((resolve, reject) => {
-      if (limit > 0 && all + pacing >= limit) {
-        held.push(() => (ending.signal.aborted ? reject(poolClosed()) : paced(call).then(resolve, reject)));
+      const retry = (): void => void (ending.signal.aborted ? reject(poolClosed()) : paced(call).then(resolve, reject));
+      if (limit > 0 && all + waiting.length >= limit) {
+        held.push(retry);
         return;
       }
-      pacing += 1;
-      pace.wait(ending.signal).then(
+      const mine = new AbortController();
+      waiting.push(mine);
+      const offEnding = onAbort(ending.signal, () => mine.abort());
+      const done = (): void => {
+        offEnding();
+        const i = waiting.indexOf(mine);
+        if (i >= 0) waiting.splice(i, 1);
+      };
+      pace.wait(mine.signal).then(
         () => {
-          pacing -= 1;
+          done();
           call().then(resolve, reject);
           wake();
         },
         () => {
-          pacing -= 1;
-          reject(poolClosed());
+          // The pool ended, or a released connection serves this call: decide again.
+          done();
+          retry();
           wake();
         },
       );
