@@ -15,7 +15,7 @@ import { describe } from '../src/core/validation.js';
 import { onAbort } from '../src/core/abort.js';
 import { loginThrottled } from '../src/core/provider.js';
 import { loginPace, markAccepted, type Refusal } from './login-pace.js';
-import { applyTarget, checkPoolOptions, checkTarget, insecureTransport, loginRefusal, passwordInUrlError, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, connectionLifetimeSeconds, insecureTransport, loginRefusal, passwordInUrlError, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `pg.Pool` that {@link createPgPool} returns: pg's own pool class.
@@ -566,6 +566,7 @@ export function createPgPoolWith(driver: PgDriver, options: PgIamPoolConfig, par
     );
   }
   const password = passwordFor(provider, allowInsecureTransport, true);
+  const lifetime = connectionLifetimeSeconds(provider, 'maxLifetimeSeconds', config.maxLifetimeSeconds);
   const pace = loginPace(provider, loginRate, config, 5432);
   const ending = new AbortController();
 
@@ -614,7 +615,7 @@ export function createPgPoolWith(driver: PgDriver, options: PgIamPoolConfig, par
     }
   }
 
-  const pool = new IamPool({ ...config, password, Client: IamClient as unknown as typeof pg.Client });
+  const pool = new IamPool({ ...config, ...(lifetime !== undefined ? { maxLifetimeSeconds: lifetime } : {}), password, Client: IamClient as unknown as typeof pg.Client });
   const end = pool.end.bind(pool) as (cb?: unknown) => unknown;
   (pool as { end: unknown }).end = (cb?: unknown): unknown => {
     ending.abort(new Error('Cannot use a pool after calling end on the pool'));

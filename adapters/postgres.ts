@@ -14,7 +14,7 @@ import { LRUCache } from 'lru-cache';
 import { describe } from '../src/core/validation.js';
 import { LoginSocket, openTransport, postgresUsesTls, type PostgresSsl } from './postgres-login.js';
 import { afterRefusal, loginPace, markAccepted } from './login-pace.js';
-import { applyTarget, checkPoolOptions, checkTarget, insecureTransport, passwordInUrlError, PROVIDER_PASSWORD, requireProvider } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, connectionLifetimeSeconds, insecureTransport, passwordInUrlError, PROVIDER_PASSWORD, requireProvider } from './preamble.js';
 
 /**
  * The `sql` function that {@link createPostgresJs} returns: postgres.js's own.
@@ -249,6 +249,7 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
       "set ssl (for example ssl: { ca: rdsCaBundle } or 'verify-full')",
     );
   }
+  const lifetime = connectionLifetimeSeconds(provider, 'max_lifetime', (rest as { max_lifetime?: unknown }).max_lifetime);
   const answers = new Answers();
   const pace = parsed.path ? undefined : loginPace(provider, loginRate, { host, port }, 5432);
   const transport = { host, port, path: parsed.path || undefined, ssl: parsed.ssl, sslnegotiation: parsed.sslnegotiation };
@@ -276,7 +277,9 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
     }
     return s;
   };
-  const sql = connect(driver, url, { ...withTarget, ssl: false, password: answers.password(provider), socket }) as PostgresJsSql<T>;
+  // Recycled between 90% and 100% of the age, as postgres.js spreads its own default, so a pool's connections do not all log in again at once.
+  const recycle = lifetime === undefined ? {} : { max_lifetime: () => lifetime * (0.9 + 0.1 * Math.random()) };
+  const sql = connect(driver, url, { ...withTarget, ...recycle, ssl: false, password: answers.password(provider), socket }) as PostgresJsSql<T>;
   if (pace !== undefined) {
     const end = sql.end.bind(sql);
     sql.end = (opts) =>

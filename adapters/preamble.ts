@@ -4,7 +4,7 @@
  * login, so that a refused login is retried as `afterRefusal` says.
  */
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import { isTokenProvider, loginRetried, type LoginRate, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
+import { isTokenProvider, loginRetried, providerConnectionLifetime, type LoginRate, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
 import { afterRefusal, checkLoginRate, type LoginPace, type Refusal } from './login-pace.js';
@@ -71,6 +71,28 @@ export function checkPoolOptions<O extends { token: TokenProvider; allowInsecure
     }
   }
   return { provider, allowInsecureTransport: allowInsecureTransport === true, loginRate: checkLoginRate(loginRate), config };
+}
+
+/**
+ * The connection lifetime, in seconds, a pool option (`field`: pg's
+ * `maxLifetimeSeconds`, postgres.js's `max_lifetime`) should be given for
+ * the provider's database: `undefined` to leave the option as it is (the
+ * database sets no limit, or the value keeps to it), the database's recycle
+ * age when the option is unset, and a {@link ConfigError} when the value
+ * would keep a connection past the limit (0 and `null` mean "for ever").
+ */
+export function connectionLifetimeSeconds(provider: TokenProvider, field: string, value: unknown): number | undefined {
+  const limit = providerConnectionLifetime(provider);
+  if (limit === undefined) return undefined;
+  const recycleS = limit.recycleMs / 1000;
+  if (value === undefined) return recycleS;
+  // postgres.js takes a function, called for each connection: its own choice.
+  if (typeof value === 'function') return undefined;
+  const maxS = limit.maxMs / 1000;
+  if (typeof value !== 'number' || !(value > 0) || value > maxS) {
+    throw new ConfigError(field, `is ${describe(value)}, but the token provider's database closes every connection after ${maxS} s`, `leave it out to recycle connections at ${recycleS} s, or pass up to ${maxS}`);
+  }
+  return undefined;
 }
 
 /**

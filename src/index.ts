@@ -21,6 +21,7 @@ export {
   loginRetried,
   loginThrottled,
   tokenProvider,
+  type ConnectionLifetime,
   type LoginRate,
   type TokenEvent,
   type TokenStatus,

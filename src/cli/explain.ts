@@ -289,6 +289,7 @@ function explainTls(e: unknown): Failure | undefined {
 /** The optional peer dependencies the commands load, and what to install for each. */
 const PEER_PACKAGES: Readonly<Record<string, string>> = {
   '@aws-sdk/rds-signer': '@aws-sdk/rds-signer',
+  '@aws-sdk/dsql-signer': '@aws-sdk/dsql-signer',
   'oci-common': 'oci-common@2.139.1 oci-identitydataplane@2.139.1',
   'oci-identitydataplane': 'oci-common@2.139.1 oci-identitydataplane@2.139.1',
   pg: 'pg',

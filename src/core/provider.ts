@@ -373,6 +373,37 @@ export interface ProviderInternals {
   beforeGetToken?: ((signal: AbortSignal | undefined) => Promise<void> | undefined) | undefined;
   /** The pace adapters keep for this source's logins when the pool sets no `loginRate` (AWS RDS: its IAM login limit). Default: none. */
   loginRate?: LoginRate | undefined;
+  /**
+   * How long the database lets one connection live (Aurora DSQL: one hour):
+   * pools made with this provider recycle each connection before that, and
+   * refuse a pool option that would keep one longer. Default: no limit.
+   */
+  connectionLifetime?: ConnectionLifetime | undefined;
+}
+
+/**
+ * What a database allows one connection: the hard limit, and the age at
+ * which pools made with its provider recycle a connection by default.
+ *
+ * @example
+ * ```ts
+ * import { DSQL_CONNECTION_LIFETIME } from 'dbtoken/aws';
+ * const lifetime: ConnectionLifetime = DSQL_CONNECTION_LIFETIME; // { maxMs: 3600000, recycleMs: 3300000 }
+ * ```
+ */
+export interface ConnectionLifetime {
+  /** The server closes a connection this old (ms). */
+  readonly maxMs: number;
+  /** Pools recycle a connection at this age (ms) unless told otherwise: below `maxMs`, so no query is cut off. */
+  readonly recycleMs: number;
+}
+
+/** A provider's connection lifetime, under a key both builds share. */
+const CONNECTION_LIFETIME = Symbol.for('dbtoken.connectionLifetime');
+
+/** The connection lifetime a provider's database allows ({@link ProviderInternals.connectionLifetime}), if limited. */
+export function providerConnectionLifetime(provider: TokenProvider): ConnectionLifetime | undefined {
+  return (provider as { [CONNECTION_LIFETIME]?: ConnectionLifetime })[CONNECTION_LIFETIME];
 }
 
 /**
@@ -644,6 +675,7 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
   };
   Object.defineProperty(provider, IDENTITY, { value: identity });
   if (internals.loginRate !== undefined) Object.defineProperty(provider, LOGIN_RATE, { value: internals.loginRate });
+  if (internals.connectionLifetime !== undefined) Object.defineProperty(provider, CONNECTION_LIFETIME, { value: internals.connectionLifetime });
   return provider;
 }
 

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { staticToken, mockTokenSource, verifyRdsToken, startLdapVerifier } from 'dbtoken/testing';
+ * import { staticToken, mockTokenSource, verifyRdsToken, verifyDsqlToken, startLdapVerifier } from 'dbtoken/testing';
  * import { startOciIdentityEmulator, startOracleDbEmulator } from 'dbtoken/testing';
  * import { startVerifyingPostgres, startVerifyingMariaDb } from 'dbtoken/testing';
  * ```
@@ -14,6 +14,7 @@
 export { staticToken } from './static-token.js';
 export { mockTokenSource, type MockTokenSource, type MockTokenSourceOptions, type MockTokenCall, type MockTokenInit, type MockDeferred } from './mock-token-source.js';
 export { verifyRdsToken, type RdsTokenVerifierConfig, type RdsTokenVerdict, type RdsTokenAccepted, type RdsTokenRefused, type RdsVerifierCredentials } from './verify-rds-token.js';
+export { verifyDsqlToken, type DsqlTokenVerifierConfig, type DsqlTokenVerdict, type DsqlTokenAccepted } from './verify-dsql-token.js';
 export { startLdapVerifier, type LdapBind, type LdapBindRecord, type LdapVerdict, type LdapVerifier, type LdapVerifierOptions } from './ldap/server.js';
 export { startPamScriptVerifier, type PamLogin, type PamLoginRecord, type PamVerdict, type PamScriptVerifier, type PamScriptVerifierOptions } from './pam/server.js';
 export {

@@ -1,6 +1,7 @@
 import { ConfigError } from '../core/errors.js';
 import { describe } from '../core/validation.js';
 import { admitLogin } from './login-rate.js';
+import { verifyDsqlToken } from './verify-dsql-token.js';
 import { verifyRdsToken, type RdsTokenVerdict, type RdsVerifierCredentials } from './verify-rds-token.js';
 
 /**
@@ -90,6 +91,20 @@ export interface VerifyingServerOptions {
    * @example `{ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'test-secret' }`
    */
   credentials?: RdsVerifierCredentials | readonly RdsVerifierCredentials[] | undefined;
+  /**
+   * Checks Aurora DSQL tokens in place of RDS tokens (PostgreSQL only), as a DSQL cluster does:
+   * `DbConnectAdmin` tokens log in as the built-in `admin` role (made for you) and only as it,
+   * `DbConnect` tokens as any other role with `LOGIN`, and only when that role was granted to the IAM
+   * identity of the signing keys (each key's `arn`) with `AWS IAM GRANT`, which `admin()` runs (with
+   * `AWS IAM REVOKE`) as DSQL does. Tokens are signed for `127.0.0.1` or `localhost` without a port.
+   * The database defaults to `postgres`, as on DSQL. Default `false`.
+   * @example
+   * ```ts
+   * const db = await startVerifyingPostgres({ dsql: true, users: ['app'], region: 'us-east-1', credentials: [{ ...keys, arn: 'arn:aws:iam::111122223333:role/app' }] });
+   * await db.admin("AWS IAM GRANT app TO 'arn:aws:iam::111122223333:role/app'");
+   * ```
+   */
+  dsql?: boolean | undefined;
   /**
    * Decides each login in place of the RDS check, for other kinds of tokens (Azure's, Google's) or to
    * add your own rules. `checkRds()` gives the RDS check's verdict for this login (it needs `region`
@@ -201,6 +216,8 @@ export interface VerifyingServer {
 
 /** What {@link loginSettings} made of the options. @internal */
 export interface LoginSettings {
+  /** Checking DSQL tokens: the roles granted to each IAM identity, which `admin()` changes. */
+  readonly dsql: DsqlGrants | undefined;
   readonly users: readonly string[];
   readonly insecureUsers: readonly string[];
   readonly database: string;
@@ -243,9 +260,65 @@ function credentialList(value: unknown): RdsVerifierCredentials[] {
   return list as RdsVerifierCredentials[];
 }
 
-/** The host part of an RDS token (`<host>:<port>/?...`): tokens for `localhost` are checked as such, others as `127.0.0.1`. */
+/** The host part of a token (`<host>:<port>/?...`, DSQL's `<host>/?...`): tokens for `localhost` are checked as such, others as `127.0.0.1`. */
 function signedHost(token: string): string {
-  return /^localhost:/i.test(token) ? 'localhost' : '127.0.0.1';
+  return /^localhost[:/]/i.test(token) ? 'localhost' : '127.0.0.1';
+}
+
+/** DSQL's built-in role, which logs in with `DbConnectAdmin` tokens only. */
+export const DSQL_ADMIN = 'admin';
+
+/**
+ * The IAM identities each DSQL role is granted to (`AWS IAM GRANT`), and the statements that change
+ * them. @internal
+ */
+export class DsqlGrants {
+  readonly #granted = new Map<string, Set<string>>();
+
+  /** Whether `role` may log in for the identity `arn`. */
+  allows(role: string, arn: string | undefined): boolean {
+    return arn !== undefined && (this.#granted.get(role)?.has(arn) ?? false);
+  }
+
+  grant(role: string, arn: string): void {
+    let arns = this.#granted.get(role);
+    if (arns === undefined) this.#granted.set(role, (arns = new Set()));
+    arns.add(arn);
+  }
+
+  /** Whether there was such a grant. */
+  revoke(role: string, arn: string): boolean {
+    return this.#granted.get(role)?.delete(arn) ?? false;
+  }
+
+  /** Every grant, as DSQL's `sys.iam_pg_role_mappings` lists them. */
+  list(): { pg_role_name: string; arn: string }[] {
+    return [...this.#granted].flatMap(([role, arns]) => [...arns].map((arn) => ({ pg_role_name: role, arn })));
+  }
+}
+
+/** An `AWS IAM GRANT` or `AWS IAM REVOKE` statement, parsed. */
+export type DsqlIamStatement = { readonly kind: 'grant' | 'revoke'; readonly role: string; readonly arn: string };
+
+const IAM_STATEMENT = /^\s*AWS\s+IAM\s+(GRANT|REVOKE)\s+("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s+(TO|FROM)\s+'((?:[^']|'')+)'\s*;?\s*$/i;
+const IAM_ARN = /^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/:-]+$/;
+
+/**
+ * Parses DSQL's `AWS IAM GRANT <role> TO '<arn>'` and `AWS IAM REVOKE <role> FROM '<arn>'`:
+ * `undefined` for any other SQL, an `Error` for one of these two that is malformed. A role name
+ * is folded to lower case unless quoted, as PostgreSQL folds it. @internal
+ */
+export function parseDsqlIamStatement(sql: string): DsqlIamStatement | Error | undefined {
+  if (!/^\s*AWS\s+IAM\b/i.test(sql)) return undefined;
+  const m = IAM_STATEMENT.exec(sql);
+  if (m === null) return new Error("syntax error: expected AWS IAM GRANT <role> TO '<arn>' or AWS IAM REVOKE <role> FROM '<arn>'");
+  const kind = m[1]!.toLowerCase() as 'grant' | 'revoke';
+  if ((kind === 'grant') !== (m[3]!.toUpperCase() === 'TO')) return new Error(`syntax error: AWS IAM ${kind.toUpperCase()} takes ${kind === 'grant' ? 'TO' : 'FROM'}`);
+  const raw = m[2]!;
+  const role = raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.toLowerCase();
+  const arn = m[4]!.replaceAll("''", "'");
+  if (!IAM_ARN.test(arn)) return new Error(`invalid IAM ARN: ${arn.length <= 200 ? arn : `${arn.slice(0, 200)}...`}`);
+  return { kind, role, arn };
 }
 
 function normalise(v: boolean | LoginVerdict | undefined): LoginVerdict {
@@ -276,6 +349,8 @@ export function loginSettings(options: VerifyingServerOptions, connections: { mi
   const verify = options.verify;
   if (verify !== undefined && typeof verify !== 'function') throw new ConfigError('verify', `must be a function (token, user) => boolean | { ok, reason }, got ${describe(verify)}`);
 
+  if (options.dsql !== undefined && typeof options.dsql !== 'boolean') throw new ConfigError('dsql', `must be true or false, got ${describe(options.dsql)}`);
+  const dsql = options.dsql === true ? new DsqlGrants() : undefined;
   let rds: { region: string; credentials: RdsVerifierCredentials[] } | undefined;
   if (options.region !== undefined || options.credentials !== undefined || verify === undefined) {
     if (typeof options.region !== 'string' || !options.region) {
@@ -283,6 +358,13 @@ export function loginSettings(options: VerifyingServerOptions, connections: { mi
     }
     if (options.credentials === undefined) throw new ConfigError('credentials', 'is required: the AWS keys that sign the tokens the server accepts', 'pass credentials, or verify to check other tokens');
     rds = { region: options.region, credentials: credentialList(options.credentials) };
+    if (dsql) {
+      rds.credentials.forEach((c, i) => {
+        if (typeof c.arn !== 'string' || !IAM_ARN.test(c.arn)) {
+          throw new ConfigError(Array.isArray(options.credentials) ? `credentials[${i}].arn` : 'credentials.arn', `must be the IAM ARN the keys belong to, got ${describe(c.arn)}`, "pass arn, such as 'arn:aws:iam::111122223333:role/app': AWS IAM GRANT maps roles to it");
+        }
+      });
+    }
   }
 
   const logins: VerifiedLogin[] = [];
@@ -295,10 +377,15 @@ export function loginSettings(options: VerifyingServerOptions, connections: { mi
     if (decision && !decision.admitted) {
       verdict = { ok: false, reason: 'throttled: over maxLoginsPerSecond' };
     } else {
-      const checkRds = (): RdsTokenVerdict =>
-        rds === undefined
-          ? { ok: false, reason: 'no region and credentials to check RDS tokens against' }
-          : verifyRdsToken(token, { hostname: signedHost(token), port, username: user, region: rds.region, credentials: rds.credentials, now: at });
+      const checkRds = (): RdsTokenVerdict => {
+        if (rds === undefined) return { ok: false, reason: 'no region and credentials to check RDS tokens against' };
+        if (dsql === undefined) return verifyRdsToken(token, { hostname: signedHost(token), port, username: user, region: rds.region, credentials: rds.credentials, now: at });
+        const v = verifyDsqlToken(token, { hostname: signedHost(token), region: rds.region, credentials: rds.credentials, admin: user === DSQL_ADMIN, now: at });
+        if (!v.ok) return v;
+        const arn = rds.credentials.find((c) => c.accessKeyId === v.accessKeyId)?.arn;
+        if (user !== DSQL_ADMIN && !dsql.allows(user, arn)) return { ok: false, reason: `role ${user} is not granted to ${arn} (AWS IAM GRANT)` };
+        return { ok: true, user, accessKeyId: v.accessKeyId, expiresAt: v.expiresAt };
+      };
       try {
         verdict = normalise(verify ? await verify(token, user, checkRds) : checkRds());
       } catch {
@@ -308,5 +395,5 @@ export function loginSettings(options: VerifyingServerOptions, connections: { mi
     logins.push(Object.freeze({ user, ok: verdict.ok, ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}), at: new Date(at) }));
     return verdict;
   };
-  return { users, insecureUsers, database, maxConnections, now, check, logins };
+  return { dsql, users: dsql && !users.includes(DSQL_ADMIN) ? [DSQL_ADMIN, ...users] : users, insecureUsers, database: options.database === undefined && dsql ? 'postgres' : database, maxConnections, now, check, logins };
 }

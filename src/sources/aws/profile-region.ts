@@ -46,18 +46,20 @@ export async function loadAwsSharedConfigLoader(): Promise<AwsSharedConfigLoader
   // The application installs the signer (a peer dependency): look from its entry script and its folder.
   for (const from of [process.argv[1], join(process.cwd(), 'index.js')]) {
     if (typeof from !== 'string' || from === '') continue;
-    try {
-      const req = nodeModule.createRequire(nodeModule.createRequire(from).resolve('@aws-sdk/rds-signer'));
-      for (const name of ['@smithy/core/config', '@smithy/shared-ini-file-loader']) {
-        try {
-          const mod = exportsOf(req(name));
-          if (isLoader(mod)) return mod;
-        } catch {
-          // not this one
+    for (const signer of ['@aws-sdk/rds-signer', '@aws-sdk/dsql-signer']) {
+      try {
+        const req = nodeModule.createRequire(nodeModule.createRequire(from).resolve(signer));
+        for (const name of ['@smithy/core/config', '@smithy/shared-ini-file-loader']) {
+          try {
+            const mod = exportsOf(req(name));
+            if (isLoader(mod)) return mod;
+          } catch {
+            // not this one
+          }
         }
+      } catch {
+        // no such signer seen from here
       }
-    } catch {
-      // no signer seen from here
     }
   }
   return undefined;

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { Signer, type SignerConfig } from '@aws-sdk/rds-signer';
-import { abortable } from '../../core/abort.js';
+import type { SignerConfig } from '@aws-sdk/rds-signer';
 import { ConfigError } from '../../core/errors.js';
 import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
 import { loadAwsSharedConfigLoader, profileRegion, type AwsSharedConfigLoader } from './profile-region.js';
 import { asciiLowerCase, withHostAsTyped } from './rds-host.js';
-import { isAwsRegion, profileShown, rdsRegionMissing, resolveRdsRegion, type AwsRegionEnv, type AwsSharedFiles } from './region.js';
+import { awsSignedSource } from './signed-source.js';
+import { loadRdsSigner } from './signers.js';
+import { isAwsRegion, profileShown, RDS_ENDPOINT, rdsRegionMissing, resolveRdsRegion, type AwsEndpointKind, type AwsRegionEnv, type AwsSharedFiles } from './region.js';
 
 /**
  * An AWS credential identity; the SDK's `AwsCredentialIdentity` fits.
@@ -131,14 +132,17 @@ export interface AwsRdsDeps {
 }
 
 const defaultDeps: AwsRdsDeps = {
-  newSigner: (config) => new Signer(config),
+  newSigner: (config) => {
+    let signer: Promise<{ getAuthToken(): Promise<string> }> | undefined;
+    return { getAuthToken: async () => (await (signer ??= loadRdsSigner().then((Signer) => new Signer(config)))).getAuthToken() };
+  },
   now: () => Date.now(),
   clock: () => Date.now(),
   // Looked for once per process: the packages do not move while it runs.
   sharedConfig: () => (sharedConfigLoader ??= loadAwsSharedConfigLoader()),
 };
 
-function credentialIdentity(credentials: ResolvedAwsRdsConfig['credentials']): string {
+export function credentialIdentity(credentials: ResolvedAwsRdsConfig['credentials']): string {
   if (credentials === undefined) return 'default-chain';
   if (typeof credentials === 'function') return `fn:${tokenStore().idOf(credentials)}`;
   const digest = createHash('sha256')
@@ -157,7 +161,7 @@ export function awsRdsCacheKey(c: ResolvedAwsRdsConfig): string {
   return JSON.stringify(['aws-rds', asciiLowerCase(c.hostname), c.port, c.username, region, credentialIdentity(c.credentials)]);
 }
 
-function validateCredentials(value: unknown): AwsRdsTokenConfig['credentials'] {
+export function validateCredentials(value: unknown): AwsRdsTokenConfig['credentials'] {
   if (value === undefined || typeof value === 'function') return value as AwsRdsTokenConfig['credentials'];
   if (typeof value !== 'object' || value === null) {
     throw new ConfigError('credentials', `must be { accessKeyId, secretAccessKey, sessionToken? } or a credential provider function, got ${describe(value)}`, 'pass static keys, a provider such as fromIni(), or leave it out for the default chain');
@@ -177,8 +181,8 @@ function validateCredentials(value: unknown): AwsRdsTokenConfig['credentials'] {
   return value as AwsCredentials;
 }
 
-function validateHostname(value: unknown): string {
-  const hostname = requireString('hostname', value, 'the RDS endpoint, such as mydb.abc123.us-east-1.rds.amazonaws.com').trim();
+export function validateHostname(value: unknown, example = 'the RDS endpoint, such as mydb.abc123.us-east-1.rds.amazonaws.com'): string {
+  const hostname = requireString('hostname', value, example).trim();
   // isIP last: its first call compiles Node's IPv6 pattern, about 10 ms of a cold start.
   if (/[/:@\s]/.test(hostname) && isIP(hostname) === 0) {
     throw new ConfigError('hostname', `must be a bare hostname without scheme, port, user or path (got "${hostname}")`, 'put the port in `port`');
@@ -202,15 +206,24 @@ export function validateAwsRdsConfig(config: unknown, env: AwsRegionEnv = proces
   return { hostname, port, username, region: r.region, profile: r.region === undefined ? { name: r.profile, files: r.files } : undefined, credentials };
 }
 
+/** What {@link awsRdsRegion} reads a region from: a config's hostname, its region when known, else its profile. */
+export interface AwsRegionConfig {
+  readonly hostname: string;
+  readonly region: string | undefined;
+  readonly profile: AwsRegionProfile | undefined;
+  /** The kind of endpoint `hostname` is, for messages. Default RDS. */
+  readonly endpoint?: AwsEndpointKind | undefined;
+}
+
 /** Reads the profile's region; a {@link ConfigError} on `region` when it has none, naming every source. */
-async function readProfileRegion(hostname: string, profile: AwsRegionProfile, d: AwsRdsDeps): Promise<string> {
+async function readProfileRegion(hostname: string, profile: AwsRegionProfile, d: Pick<AwsRdsDeps, 'sharedConfig'>, endpoint: AwsEndpointKind): Promise<string> {
   const where = `${profile.files.config} or ${profile.files.credentials}`;
   const loader = await d.sharedConfig();
   if (loader === undefined) {
-    throw rdsRegionMissing(hostname, profile.name, "the AWS SDK's config file loader, which @aws-sdk/rds-signer installs, could not be loaded to read it");
+    throw rdsRegionMissing(hostname, profile.name, "the AWS SDK's config file loader, which the AWS signer packages install, could not be loaded to read it", endpoint);
   }
   const region = await profileRegion(loader, profile.name, profile.files);
-  if (region === undefined) throw rdsRegionMissing(hostname, profile.name, `no region for it in ${where}`);
+  if (region === undefined) throw rdsRegionMissing(hostname, profile.name, `no region for it in ${where}`, endpoint);
   if (!isAwsRegion(region)) {
     throw new ConfigError('region', `the region of AWS profile ${profileShown(profile.name)} in ${where} is not an AWS region name`, 'correct it in the profile, or pass region');
   }
@@ -222,15 +235,15 @@ async function readProfileRegion(hostname: string, profile: AwsRegionProfile, d:
  * first call and kept; read again after a failure, so a profile fixed
  * meanwhile is seen.
  */
-export function awsRdsRegion(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> = {}): () => Promise<string> {
+export function awsRdsRegion(c: AwsRegionConfig, deps: Partial<Pick<AwsRdsDeps, 'sharedConfig'>> = {}): () => Promise<string> {
   if (c.region !== undefined) {
     const known = Promise.resolve(c.region);
     return () => known;
   }
-  const d: AwsRdsDeps = { ...defaultDeps, ...deps };
+  const d = { sharedConfig: defaultDeps.sharedConfig, ...deps };
   let read: Promise<string> | undefined;
   return () =>
-    (read ??= readProfileRegion(c.hostname, c.profile!, d).catch((err: unknown) => {
+    (read ??= readProfileRegion(c.hostname, c.profile!, d, c.endpoint ?? RDS_ENDPOINT).catch((err: unknown) => {
       read = undefined;
       throw err;
     }));
@@ -240,51 +253,26 @@ export function awsRdsRegion(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> 
  * The token source behind {@link awsRdsToken}: each call signs a fresh
  * token with `@aws-sdk/rds-signer`, as the AWS CLI makes it: signed over
  * the hostname in lower case, and printed with the hostname as typed.
- *
- * - Static credentials sign with one `Signer`.
- * - A credentials function is called anew for every fetch (the signer asks
- *   it again with `forceRefresh` when what it returns expires within 15
- *   minutes), and the token expires no later than the credentials.
- * - The SDK's default chain memoizes a credentials call in flight. When a
- *   fetch is abandoned (its deadline passed, or no caller waits any more),
- *   that chain is dropped and the next fetch starts a new one, so a metadata
- *   endpoint that hangs once does not hang every later connection.
+ * Credentials are handled as {@link awsSignedSource} says (a hung default
+ * chain is dropped; a token expires no later than its credentials).
  */
 export function awsRdsSource(c: ResolvedAwsRdsConfig, deps: Partial<AwsRdsDeps> = {}, region: () => Promise<string> = awsRdsRegion(c, deps)): TokenSource {
   const d: AwsRdsDeps = { ...defaultDeps, ...deps };
-  let shared: { getAuthToken(): Promise<string> } | undefined;
-  return async ({ signal }) => {
-    // Signed over the lower-case host, as the AWS CLI and boto3 sign it.
-    const base = { hostname: asciiLowerCase(c.hostname), port: c.port, username: c.username, region: c.region ?? (await abortable(region(), signal)) };
-    const signedAt = d.clock();
-    const realSignedAt = d.now();
-    let expiration: Date | undefined;
-    let signer: { getAuthToken(): Promise<string> };
-    const creds = c.credentials;
-    if (typeof creds === 'function') {
-      signer = d.newSigner({
-        ...base,
-        credentials: async (props?: Record<string, unknown>) => {
-          const resolved = await creds(props);
-          expiration = resolved.expiration;
-          return resolved;
-        },
-      });
-    } else {
-      expiration = creds?.expiration;
-      signer = shared ??= d.newSigner({ ...base, ...(creds !== undefined ? { credentials: creds } : {}) });
-    }
-    let token: string;
-    try {
-      token = await abortable(signer.getAuthToken(), signal);
-    } catch (err) {
-      if (signal.aborted && shared === signer) shared = undefined;
-      throw err;
-    }
-    // Credentials expire in real time; carry what is left of them over to the provider's clock.
-    const credentialsLeft = expiration === undefined ? Infinity : expiration.getTime() - realSignedAt;
-    return { token: withHostAsTyped(token, c.hostname, c.port), expiresAt: new Date(signedAt + Math.min(RDS_TOKEN_LIFETIME_MS, credentialsLeft)) };
-  };
+  return awsSignedSource(
+    {
+      credentials: c.credentials,
+      region: c.region,
+      readRegion: region,
+      lifetimeMs: RDS_TOKEN_LIFETIME_MS,
+      // Signed over the lower-case host, as the AWS CLI and boto3 sign it.
+      signer: (r, credentials) => {
+        const signer = d.newSigner({ hostname: asciiLowerCase(c.hostname), port: c.port, username: c.username, region: r, ...(credentials !== undefined ? { credentials } : {}) });
+        return () => signer.getAuthToken();
+      },
+      finish: (token) => withHostAsTyped(token, c.hostname, c.port),
+    },
+    d,
+  );
 }
 
 /**
@@ -359,7 +347,7 @@ export function awsRdsTokenIn(env: AwsRegionEnv, config: AwsRdsTokenConfig, opti
  * and not as a failing token source. Once the region is known, it costs
  * nothing.
  */
-function regionFirst(region: () => Promise<string>): () => Promise<void> | undefined {
+export function regionFirst(region: () => Promise<string>): () => Promise<void> | undefined {
   let known = false;
   return () =>
     known

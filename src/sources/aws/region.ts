@@ -27,6 +27,41 @@ export function rdsRegionFromHostname(hostname: string): string | undefined {
   return m?.[1]?.toLowerCase();
 }
 
+// <cluster id>.dsql[-fips].<region>.on.aws
+const DSQL_HOST = /^[a-z0-9-]+\.dsql(?:-[a-z]+)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.on\.aws\.?$/i;
+
+/**
+ * The AWS region of an Aurora DSQL cluster endpoint
+ * (`<cluster id>.dsql.<region>.on.aws`), or `undefined` when the hostname
+ * is not one (an IP address, a tunnel's `localhost`, a CNAME of your own) or
+ * not a string.
+ *
+ * @example
+ * ```ts
+ * dsqlRegionFromHostname('abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws'); // 'us-east-1'
+ * dsqlRegionFromHostname('localhost');                                         // undefined
+ * ```
+ */
+export function dsqlRegionFromHostname(hostname: string): string | undefined {
+  if (typeof hostname !== 'string') return undefined;
+  const m = DSQL_HOST.exec(hostname.trim());
+  return m?.[1]?.toLowerCase();
+}
+
+/** A kind of AWS endpoint whose hostname may name its region: how to read it, and what messages call such a name. */
+export interface AwsEndpointKind {
+  /** What a message calls such a hostname: `'an RDS endpoint'`. */
+  readonly name: string;
+  /** The region a hostname of this kind names, if it is one. */
+  regionOf(hostname: string): string | undefined;
+}
+
+/** RDS and Aurora endpoints. */
+export const RDS_ENDPOINT: AwsEndpointKind = { name: 'an RDS endpoint', regionOf: rdsRegionFromHostname };
+
+/** Aurora DSQL cluster endpoints. */
+export const DSQL_ENDPOINT: AwsEndpointKind = { name: 'a DSQL cluster endpoint', regionOf: dsqlRegionFromHostname };
+
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
 /** True when `region` is shaped like an AWS region name (`us-east-1`, `us-gov-west-1`). */
@@ -64,6 +99,7 @@ export function pickRdsRegion(
   region: unknown,
   hostname: string,
   env: AwsRegionEnv,
+  endpoint: AwsEndpointKind = RDS_ENDPOINT,
 ): { readonly region: string; readonly from: Exclude<RdsRegionSource, 'profile'> } | { readonly region: undefined; readonly from: 'profile'; readonly profile: string } {
   if (region !== undefined) {
     if (typeof region !== 'string' || region.trim() === '') {
@@ -72,7 +108,7 @@ export function pickRdsRegion(
     if (!isAwsRegion(region)) throw new ConfigError('region', `${shownIf(region, /^[a-z0-9-]+$/, 32)} is not an AWS region name`, "pass a region such as 'us-east-1'");
     return { region, from: 'region' };
   }
-  const inferred = rdsRegionFromHostname(hostname);
+  const inferred = endpoint.regionOf(hostname);
   if (inferred !== undefined) return { region: inferred, from: 'hostname' };
   for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const) {
     const raw = env[name];
@@ -116,10 +152,10 @@ export function profileShown(profile: string): string {
  * The {@link ConfigError} for a region that none of the sources gives, each
  * named; `why` says what the profile lacked.
  */
-export function rdsRegionMissing(hostname: string, profile: string, why: string): ConfigError {
+export function rdsRegionMissing(hostname: string, profile: string, why: string, endpoint: AwsEndpointKind = RDS_ENDPOINT): ConfigError {
   return new ConfigError(
     'region',
-    `cannot be inferred from hostname ${shownIf(hostname, /^[a-z0-9.:-]+$/, 253)} (not an RDS endpoint), AWS_REGION, AWS_DEFAULT_REGION or the region of AWS profile ${profileShown(profile)} (${why})`,
+    `cannot be inferred from hostname ${shownIf(hostname, /^[a-z0-9.:-]+$/, 253)} (not ${endpoint.name}), AWS_REGION, AWS_DEFAULT_REGION or the region of AWS profile ${profileShown(profile)} (${why})`,
     "pass region, for example region: 'us-east-1', or set AWS_REGION",
   );
 }
@@ -135,12 +171,19 @@ export type RdsRegion =
  * {@link ConfigError} now, naming every source. The library and the CLI
  * share it.
  */
-export function resolveRdsRegion(region: unknown, hostname: string, env: AwsRegionEnv, exists: (path: string) => boolean, osHome?: () => string): RdsRegion {
-  const pick = pickRdsRegion(region, hostname, env);
+export function resolveRdsRegion(
+  region: unknown,
+  hostname: string,
+  env: AwsRegionEnv,
+  exists: (path: string) => boolean,
+  osHome?: () => string,
+  endpoint: AwsEndpointKind = RDS_ENDPOINT,
+): RdsRegion {
+  const pick = pickRdsRegion(region, hostname, env, endpoint);
   if (pick.region !== undefined) return pick;
   const files = awsSharedFiles(env, osHome);
   if (!exists(files.config) && !exists(files.credentials)) {
-    throw rdsRegionMissing(hostname, pick.profile, `no AWS config file at ${files.config} or ${files.credentials}`);
+    throw rdsRegionMissing(hostname, pick.profile, `no AWS config file at ${files.config} or ${files.credentials}`, endpoint);
   }
   return { ...pick, files };
 }

@@ -90,6 +90,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * @internal
  */
 export async function startMariadbWith(options: VerifyingServerOptions, deps: SystemDeps): Promise<VerifyingMariaDb> {
+  if ((options as { dsql?: unknown }).dsql !== undefined && (options as { dsql?: unknown }).dsql !== false) {
+    throw new ConfigError('dsql', 'is for startVerifyingPostgres: Aurora DSQL speaks PostgreSQL only', 'use startVerifyingPostgres({ dsql: true, ... })');
+  }
   const settings = loginSettings(options, { min: 10, max: 100_000, server: 'MariaDB' });
   const { signal } = options;
   const found = mariadbPrerequisites(deps.probe, deps.uid());

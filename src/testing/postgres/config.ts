@@ -75,12 +75,13 @@ export function postgresConf(o: { port: number; socketDir: string; maxConnection
  *
  * @internal
  */
-export function pgHba(o: { ldapPort: number; users: readonly string[]; insecureUsers: readonly string[] }): string {
+export function pgHba(o: { ldapPort: number; users: readonly string[]; insecureUsers: readonly string[]; anyRole?: boolean | undefined }): string {
   const ldap = `ldap ldapserver=127.0.0.1 ldapport=${o.ldapPort} ldapprefix="uid=" ldapsuffix=",ou=iam,dc=test"`;
   const list = (names: readonly string[]): string => names.map(quoteIdent).join(',');
   return [
     'local all postgres trust',
-    `hostssl all ${[...o.users.map(quoteIdent), `+${IAM_ROLE}`].join(',')} 127.0.0.1/32 ${ldap}`,
+    // DSQL: every role with LOGIN logs in with a token (the verifier decides).
+    `hostssl all ${o.anyRole ? 'all' : [...o.users.map(quoteIdent), `+${IAM_ROLE}`].join(',')} 127.0.0.1/32 ${ldap}`,
     ...(o.insecureUsers.length ? [`host all ${list(o.insecureUsers)} 127.0.0.1/32 ${ldap}`] : []),
     'host all all 127.0.0.1/32 reject',
     '',

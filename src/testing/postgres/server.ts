@@ -6,7 +6,7 @@ import { startLdapVerifier, type LdapVerifier } from '../ldap/server.js';
 import { emulatorCertificates } from '../certificates.js';
 import { postgresRunner, type SqlRunner } from '../sql-clients.js';
 import { atExit, freePort, systemDeps, throwIfAborted, userIds, type SystemDeps } from '../system.js';
-import { loginSettings, type VerifyingServer, type VerifyingServerOptions } from '../verifying-server.js';
+import { loginSettings, parseDsqlIamStatement, type DsqlGrants, type DsqlIamStatement, type VerifyingServer, type VerifyingServerOptions } from '../verifying-server.js';
 import { findPostgresBinaries, pgHba, postgresConf, postgresSetupSql } from './config.js';
 
 /**
@@ -83,6 +83,21 @@ export function startVerifyingPostgres(options: VerifyingPostgresOptions): Promi
   return startPostgresWith(options, systemDeps);
 }
 
+/** Runs DSQL's `AWS IAM GRANT` / `REVOKE` as DSQL does: the role must exist and may log in; a revoke of no grant is an error. */
+async function dsqlIam(grants: DsqlGrants, s: DsqlIamStatement | Error, run: (sql: string, values?: readonly unknown[]) => Promise<Record<string, any>[]>): Promise<Record<string, any>[]> {
+  if (s instanceof Error) throw s;
+  const [role] = await run('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [s.role]);
+  if (role === undefined) throw new Error(`role "${s.role}" does not exist`);
+  if (s.role === 'admin') throw new Error('the admin role logs in with DbConnectAdmin tokens and is granted to no IAM identity');
+  if (s.kind === 'grant') {
+    if (role.rolcanlogin !== true) throw new Error(`role "${s.role}" cannot log in: CREATE ROLE ${s.role} WITH LOGIN first`);
+    grants.grant(s.role, s.arn);
+  } else if (!grants.revoke(s.role, s.arn)) {
+    throw new Error(`role "${s.role}" is not granted to ${s.arn}`);
+  }
+  return [];
+}
+
 /** Reads the postmaster's pid from its pid file, if it is running. */
 function postmasterPid(data: string): number | undefined {
   try {
@@ -157,7 +172,7 @@ export async function startPostgresWith(options: VerifyingPostgresOptions, deps:
     own(join(data, 'server.crt'));
     own(join(data, 'server.key'));
     appendFileSync(join(data, 'postgresql.conf'), postgresConf({ port, socketDir: dir, maxConnections: settings.maxConnections }));
-    writeFileSync(join(data, 'pg_hba.conf'), pgHba({ ldapPort: ldap.port, users: settings.users, insecureUsers: settings.insecureUsers }));
+    writeFileSync(join(data, 'pg_hba.conf'), pgHba({ ldapPort: ldap.port, users: settings.users, insecureUsers: settings.insecureUsers, anyRole: settings.dsql !== undefined }));
     throwIfAborted(signal);
     const folder = dir;
     unhook = atExit(() => {
@@ -187,7 +202,10 @@ export async function startPostgresWith(options: VerifyingPostgresOptions, deps:
       socketDir: dir,
       admin: (sql, values) => {
         if (typeof sql !== 'string') return Promise.reject(new TypeError('admin takes SQL text'));
-        return runSql({ ...superuser, database: settings.database }, sql, values);
+        if (settings.dsql !== undefined && /^\s*SELECT\s+\*\s+FROM\s+sys\.iam_pg_role_mappings\s*;?\s*$/i.test(sql)) return Promise.resolve(settings.dsql.list());
+        const iam = settings.dsql === undefined ? undefined : parseDsqlIamStatement(sql);
+        if (iam === undefined) return runSql({ ...superuser, database: settings.database }, sql, values);
+        return dsqlIam(settings.dsql!, iam, (q, v) => runSql({ ...superuser, database: settings.database }, q, v));
       },
       close,
     };
