@@ -223,6 +223,8 @@ export function awsDsqlTokenIn(env: AwsRegionEnv, config: AwsDsqlTokenConfig, op
         const signer = d.newSigner({ hostname: host, region: r, expiresIn: c.expiresIn, ...(credentials !== undefined ? { credentials } : {}) });
         return c.admin ? () => signer.getDbConnectAdminAuthToken() : () => signer.getDbConnectAuthToken();
       },
+      // Signed over the lower-case host and printed with the host as typed, as botocore makes it; the prefix is not signed.
+      finish: (token) => (token.startsWith(`${host}/?`) ? `${c.hostname}${token.slice(host.length)}` : token),
     },
     d,
   );
