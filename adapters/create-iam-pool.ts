@@ -1,4 +1,5 @@
 import { ConfigError } from '../src/core/errors.js';
+import { awaitsUser } from '../src/core/provider.js';
 import { describe } from '../src/core/validation.js';
 import { loadMysql2, loadOracledb, loadPg, loadPgConnectionString, loadPostgres } from './load-driver.js';
 // Types only: each adapter is loaded with its driver, below.
@@ -216,6 +217,8 @@ export async function createIamPool<D extends IamPoolDriver>(options: IamPoolOpt
     );
   }
   // Before the driver loads: a missing provider is a ConfigError even where the driver is missing too.
-  requireProvider(rest.token, 'token');
+  const token = requireProvider(rest.token, 'token');
+  // A provider that reads its user from its first token (Azure's upn): the pool needs the user first.
+  if (awaitsUser(token)) await token.getToken();
   return DRIVERS[driver as D](rest);
 }

@@ -351,7 +351,7 @@ export function createMysql2PoolWith(driver: Mysql2Driver, options: Mysql2IamPoo
   if (checked.config.uri !== undefined) {
     throw new ConfigError('uri', 'is not supported with IAM logins', 'pass host, port, user and ssl as options');
   }
-  const config = applyTarget(checked.config, provider.target, 3306, checked.config.socketPath !== undefined);
+  const config = applyTarget(checked.config, provider, 3306, checked.config.socketPath !== undefined);
   const ssl = config.ssl as unknown;
   if (!allowInsecureTransport && (ssl === undefined || ssl === null || ssl === false || ssl === '')) {
     throw insecureTransport('createMysql2Pool would send IAM tokens without TLS (ssl is not set)', 'set ssl (for example ssl: { ca: rdsCaBundle })');

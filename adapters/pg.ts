@@ -13,9 +13,9 @@ import type { LoginRate, TokenProvider, TokenTarget } from '../src/core/provider
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
 import { onAbort } from '../src/core/abort.js';
-import { loginThrottled } from '../src/core/provider.js';
+import { awaitsUser, loginThrottled } from '../src/core/provider.js';
 import { loginPace, markAccepted, type Refusal } from './login-pace.js';
-import { applyTarget, checkPoolOptions, checkTarget, connectionLifetimeSeconds, insecureTransport, loginRefusal, passwordInUrlError, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
+import { applyTarget, checkPoolOptions, checkTarget, connectionLifetimeSeconds, userNotYetKnown, insecureTransport, loginRefusal, passwordInUrlError, PROVIDER_PASSWORD, requireProvider, retryRefusedLogin } from './preamble.js';
 
 /**
  * The `pg.Pool` that {@link createPgPool} returns: pg's own pool class.
@@ -443,6 +443,9 @@ export function pgConnectionWith(parse: ConnectionStringParser, provider: TokenP
   const { host: urlHost, port: urlPort, user: urlUser, database, ssl: urlSsl, ...parameters } = url as ParsedConnectionString & { port?: number };
   const host = typeof urlHost === 'string' ? urlHost : target.host;
   const user = typeof urlUser === 'string' ? urlUser : target.user;
+  if (user === undefined && awaitsUser(provider)) {
+    throw userNotYetKnown('provider', 'await provider.getToken() once before pgConnection(provider) (the user is then known), or give the provider its username');
+  }
   if (host === undefined || user === undefined) {
     throw new ConfigError(
       'provider',
@@ -558,7 +561,7 @@ export type PgDriver = Pick<typeof pg, 'Pool' | 'Client'>;
 export function createPgPoolWith(driver: PgDriver, options: PgIamPoolConfig, parse: ConnectionStringParser): pg.Pool {
   const { provider, allowInsecureTransport, loginRate, config: rawConfig } = checkPoolOptions(options, { driver: 'pg', refused: REFUSED_OPTIONS });
   const { config: fromUrl, sslmode } = readConnectionString(parse, rawConfig, provider.target);
-  const config = applyTarget(fromUrl, provider.target, 5432);
+  const config = applyTarget(fromUrl, provider, 5432);
   if (!allowInsecureTransport && !sendsOverTls(config, sslmode, process.env)) {
     throw insecureTransport(
       `createPgPool would send IAM tokens without TLS (${sslmode !== undefined && CLEARTEXT_SSLMODES.has(sslmode) ? `sslmode=${sslmode} in the connection string` : 'ssl is not set or is false'})`,

@@ -234,7 +234,7 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
     throw new ConfigError('socket', `must be a function, got ${describe(ownSocket)}`, 'pass a function that returns a connected socket, or leave it out');
   }
   const own = { ...rest, host: rest.host ?? hostname, user: rest.user ?? username ?? (url === undefined ? undefined : userInUrl(url)) };
-  const withTarget = applyTarget(own, provider.target, 5432, url !== undefined || rest.path !== undefined);
+  const withTarget = applyTarget(own, provider, 5432, url !== undefined || rest.path !== undefined);
   // postgres.js's own reading of url, options and PG* variables; it opens nothing.
   const parsed = connect(driver, url, withTarget).options as unknown as ParsedOptions;
   const [host, ...others] = parsed.host;

@@ -4,7 +4,7 @@
  * login, so that a refused login is retried as `afterRefusal` says.
  */
 import { ConfigError, InsecureTransportError } from '../src/core/errors.js';
-import { isTokenProvider, loginRetried, providerConnectionLifetime, type LoginRate, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
+import { awaitsUser, isTokenProvider, loginRetried, providerConnectionLifetime, type LoginRate, type TokenProvider, type TokenTarget } from '../src/core/provider.js';
 import type { DbToken } from '../src/core/token.js';
 import { describe } from '../src/core/validation.js';
 import { afterRefusal, checkLoginRate, type LoginPace, type Refusal } from './login-pace.js';
@@ -129,7 +129,9 @@ export function checkTarget(
  * provider's target, and then applies {@link checkTarget}. `hasOwnEndpoint` is true when
  * the pool sets its endpoint some other way (a connection string, a socket path).
  */
-export function applyTarget<C extends ConnectionTarget>(config: C, target: TokenTarget | undefined, defaultPort: number, hasOwnEndpoint = false): C {
+export function applyTarget<C extends ConnectionTarget>(config: C, provider: TokenProvider, defaultPort: number, hasOwnEndpoint = false): C {
+  const target = provider.target;
+  if (target?.user === undefined && config.user === undefined && awaitsUser(provider)) throw userNotYetKnown();
   if (target === undefined) return config;
   const out = { ...config };
   if (out.host === undefined && !hasOwnEndpoint && target.host !== undefined) {
@@ -139,6 +141,14 @@ export function applyTarget<C extends ConnectionTarget>(config: C, target: Token
   checkTarget(target, out, defaultPort);
   if (target.user !== undefined) out.user = target.user;
   return out;
+}
+
+/**
+ * The ConfigError of a pool made at once (`createPgPool`, `pgConnection`, ...) for a provider that
+ * learns its user from its first token (Azure's `upn`), when the pool names no user.
+ */
+export function userNotYetKnown(field = 'user', fix = 'use createIamPool(), which waits for that token, or give the provider its username (or the pool its user)'): ConfigError {
+  return new ConfigError(field, 'is needed: the token provider reads the database user from its first token, and none has been fetched yet', fix);
 }
 
 /**

@@ -379,6 +379,14 @@ export interface ProviderInternals {
    * refuse a pool option that would keep one longer. Default: no limit.
    */
   connectionLifetime?: ConnectionLifetime | undefined;
+  /**
+   * The database user a token logs in as, read from the token (Azure's
+   * `upn`), for a provider whose `target.user` was not given: called on each
+   * token until it answers, and its throw (a {@link ConfigError} saying why
+   * the token names no user) is the `getToken()` call's. The answer becomes
+   * `target.user`, and `createIamPool` waits for it.
+   */
+  userFromToken?: ((token: DbToken) => string) | undefined;
 }
 
 /**
@@ -400,6 +408,18 @@ export interface ConnectionLifetime {
 
 /** A provider's connection lifetime, under a key both builds share. */
 const CONNECTION_LIFETIME = Symbol.for('dbtoken.connectionLifetime');
+
+/** Whether a provider still reads its user from its next token, under a key both builds share. */
+const AWAITS_USER = Symbol.for('dbtoken.awaitsUser');
+
+/**
+ * Whether `provider.target.user` is still to be read from a token
+ * ({@link ProviderInternals.userFromToken}): a pool that gives no user must
+ * wait for `getToken()` first, as `createIamPool` does.
+ */
+export function awaitsUser(provider: TokenProvider): boolean {
+  return (provider as { [AWAITS_USER]?: boolean })[AWAITS_USER] === true;
+}
 
 /** The connection lifetime a provider's database allows ({@link ProviderInternals.connectionLifetime}), if limited. */
 export function providerConnectionLifetime(provider: TokenProvider): ConnectionLifetime | undefined {
@@ -623,18 +643,34 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
     }
   };
 
+  const get = async (opts: Parameters<TokenProvider['getToken']>[0]): Promise<DbToken> => {
+    if (closed) throw new ProviderClosedError();
+    const before = internals.beforeGetToken?.(opts?.signal);
+    const force = opts?.forceRefresh === true;
+    if (!force && before === undefined) {
+      // The hot path: the token handed out last is still the cached one, valid, and not yet due for a refresh.
+      if (handed !== undefined && clock() < handed.until && identity.peek() === handed.stored) return handed.stored.token;
+      const served = serve(decide(identity.read(), clock(), policy));
+      if (served !== undefined) return served;
+    }
+    return wait(opts?.signal, force, before);
+  };
+
+  /** The user read from a token, while the target names none: then `target` is read anew. */
+  let userFromToken = o.target?.user === undefined ? internals.userFromToken : undefined;
+  let target = o.target !== undefined ? Object.freeze({ ...o.target }) : undefined;
+  const withUser = (token: DbToken): DbToken => {
+    if (userFromToken === undefined) return token;
+    const user = userFromToken(token);
+    target = Object.freeze({ ...target, user });
+    userFromToken = undefined;
+    return token;
+  };
+
   const provider: TokenProvider = {
-    async getToken(opts) {
-      if (closed) throw new ProviderClosedError();
-      const before = internals.beforeGetToken?.(opts?.signal);
-      const force = opts?.forceRefresh === true;
-      if (!force && before === undefined) {
-        // The hot path: the token handed out last is still the cached one, valid, and not yet due for a refresh.
-        if (handed !== undefined && clock() < handed.until && identity.peek() === handed.stored) return handed.stored.token;
-        const served = serve(decide(identity.read(), clock(), policy));
-        if (served !== undefined) return served;
-      }
-      return wait(opts?.signal, force, before);
+    getToken(opts) {
+      // No extra promise on the hot path once the user is known (or never read from tokens).
+      return userFromToken === undefined ? get(opts) : get(opts).then(withUser);
     },
     invalidate(token) {
       if (identity.invalidate(token?.token)) logger?.debug?.('dbtoken: cached token invalidated');
@@ -671,8 +707,11 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
         throttledLogins: identity.throttled || 0,
       };
     },
-    ...(o.target !== undefined ? { target: Object.freeze({ ...o.target }) } : {}),
   };
+  if (target !== undefined || userFromToken !== undefined) {
+    Object.defineProperty(provider, 'target', { get: () => target, enumerable: true });
+  }
+  if (userFromToken !== undefined) Object.defineProperty(provider, AWAITS_USER, { get: () => userFromToken !== undefined });
   Object.defineProperty(provider, IDENTITY, { value: identity });
   if (internals.loginRate !== undefined) Object.defineProperty(provider, LOGIN_RATE, { value: internals.loginRate });
   if (internals.connectionLifetime !== undefined) Object.defineProperty(provider, CONNECTION_LIFETIME, { value: internals.connectionLifetime });

@@ -62,6 +62,7 @@ describe('the published package (dist/ through the exports map)', () => {
       `
       import * as main from 'dbtoken';
       import * as aws from 'dbtoken/aws';
+      import * as azure from 'dbtoken/azure';
       import * as pgA from 'dbtoken/pg';
       import * as testing from 'dbtoken/testing';
       import * as my from 'dbtoken/mysql2';
@@ -69,7 +70,7 @@ describe('the published package (dist/ through the exports map)', () => {
       import * as ora from 'dbtoken/oracledb';
       import * as pgjs from 'dbtoken/postgres';
       const out = {
-        main: Object.keys(main).sort(), aws: Object.keys(aws).sort(), pg: Object.keys(pgA).sort(), testing: Object.keys(testing).sort(),
+        main: Object.keys(main).sort(), aws: Object.keys(aws).sort(), azure: Object.keys(azure).sort(), pg: Object.keys(pgA).sort(), testing: Object.keys(testing).sort(),
         mysql2: Object.keys(my).sort(), oci: Object.keys(oci).sort(), oracledb: Object.keys(ora).sort(), postgres: Object.keys(pgjs).sort(),
       };
       try { pgjs.createPostgresJs({ token: testing.staticToken('x'), host: 'h' }); } catch (e) { out.pgjsErr = [e instanceof main.InsecureTransportError, e.code]; }
@@ -84,7 +85,8 @@ describe('the published package (dist/ through the exports map)', () => {
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);
     expect(out.main).toEqual(expect.arrayContaining(['ConfigError', 'DbTokenError', 'InsecureTransportError', 'ProviderClosedError', 'TokenUnavailableError', 'createIamPool', 'tokenProvider']));
-    expect(out.aws).toContain('awsRdsToken');
+    expect(out.aws).toEqual(expect.arrayContaining(['awsRdsToken', 'awsDsqlToken']));
+    expect(out.azure).toContain('azureEntraToken');
     expect(out.pg).toEqual(expect.arrayContaining(['createPgPool', 'pgConnection', 'pgPassword', 'sequelizeBeforeConnect']));
     expect(out.postgres).toEqual(expect.arrayContaining(['createPostgresJs', 'postgresPassword']));
     expect(out.pgjsErr).toEqual([true, 'ERR_DBTOKEN_INSECURE_TRANSPORT']);
@@ -105,6 +107,7 @@ describe('the published package (dist/ through the exports map)', () => {
       const main = require('dbtoken');
       const pgA = require('dbtoken/pg');
       const aws = require('dbtoken/aws');
+      const azure = require('dbtoken/azure');
       const testing = require('dbtoken/testing');
       const my = require('dbtoken/mysql2');
       const oci = require('dbtoken/oci');
@@ -113,18 +116,18 @@ describe('the published package (dist/ through the exports map)', () => {
       try { pgA.createPgPool({ token: 'nope' }); } catch (e) { ok = e instanceof main.ConfigError && e.code === 'ERR_DBTOKEN_CONFIG'; }
       try { my.createMysql2Pool({ token: 'nope' }); } catch (e) { ok = ok && e instanceof main.ConfigError; }
       try { pgjs.createPostgresJs({ token: 'nope' }); } catch (e) { ok = ok && e instanceof main.ConfigError; }
-      console.log(JSON.stringify({ ok, aws: typeof aws.awsRdsToken, t: typeof testing.verifyRdsToken, create: typeof main.createIamPool, hw: typeof oci.heatwaveOciToken }));
+      console.log(JSON.stringify({ ok, aws: typeof aws.awsRdsToken, dsql: typeof aws.awsDsqlToken, azure: typeof azure.azureEntraToken, t: typeof testing.verifyRdsToken, create: typeof main.createIamPool, hw: typeof oci.heatwaveOciToken }));
       `,
     ]);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ ok: true, aws: 'function', t: 'function', create: 'function', hw: 'function' });
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, aws: 'function', dsql: 'function', azure: 'function', t: 'function', create: 'function', hw: 'function' });
   });
 
-  it('importing dbtoken (and dbtoken/oci) loads no driver and no SDK', async () => {
+  it('importing dbtoken, dbtoken/aws, dbtoken/azure and dbtoken/oci loads no driver and no SDK: each signer or credential loads when a provider first uses it', async () => {
     const r = await runNode([
       '-e',
-      `require('dbtoken'); require('dbtoken/oci');
-       const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](pg|postgres|mysql2|oracledb|@aws-sdk|oci-[a-z]+)[\\\\/]/.test(k));
+      `require('dbtoken'); require('dbtoken/oci'); require('dbtoken/aws'); require('dbtoken/azure');
+       const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](pg|postgres|mysql2|oracledb|@aws-sdk|@azure|oci-[a-z]+)[\\\\/]/.test(k));
        console.log(JSON.stringify(loaded));`,
     ]);
     expect(r.stderr).toBe('');

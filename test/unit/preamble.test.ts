@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, tokenProvider, type DbToken } from 'dbtoken';
+import { ConfigError, tokenProvider, type DbToken, type TokenProvider } from 'dbtoken';
 import { mockTokenSource, staticToken } from 'dbtoken/testing';
 import { markAccepted } from '../../adapters/login-pace.js';
 import { applyTarget, checkPoolOptions, isLoginRefused, loginRefusal, retryRefusedLogin } from '../../adapters/preamble.js';
@@ -220,7 +220,7 @@ describe('checkPoolOptions', () => {
 });
 
 describe('applyTarget', () => {
-  const target = { host: 'db.example.com', port: 5432, user: 'app' };
+  const target = { target: { host: 'db.example.com', port: 5432, user: 'app' } } as unknown as TokenProvider;
 
   it.each([
     ['fills user, host and port', {}, undefined, { host: 'db.example.com', port: 5432, user: 'app' }],
