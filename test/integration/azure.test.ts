@@ -1,0 +1,229 @@
+import { ClientSecretCredential } from '@azure/identity';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { createIamPool, type TokenProvider } from 'dbtoken';
+import { azureEntraToken, type AzureTokenCredential } from 'dbtoken/azure';
+import { startEntraIdEmulator, startVerifyingMariaDb, startVerifyingPostgres, type EntraIdEmulator, type VerifyingMariaDb, type VerifyingPostgres } from 'dbtoken/testing';
+import { captureOutput, render } from '../helpers/canary.js';
+import { ensureBuilt, runNode } from '../helpers/dist.js';
+
+/**
+ * azureEntraToken against Azure Database for PostgreSQL and MySQL stand-ins:
+ * private PostgreSQL and MariaDB servers whose logins the Entra ID emulator's
+ * verifier checks (signature against its JWKS, audience, issuer, expiry, and
+ * the user: the token's UPN, or a role bound to its object id), with tokens
+ * the real @azure/identity credentials get from the emulator.
+ */
+const APP = { clientId: '0a1b2c3d-0000-4000-8000-00000000a001', clientSecret: 'entra-app-secret-' + 'x'.repeat(24), objectId: '0a1b2c3d-0000-4000-8000-00000000b001' };
+const OTHER = { clientId: '0a1b2c3d-0000-4000-8000-00000000a002', clientSecret: 'entra-other-secret-' + 'y'.repeat(24), objectId: '0a1b2c3d-0000-4000-8000-00000000b002' };
+const MI_OID = '0a1b2c3d-0000-4000-8000-00000000c001';
+const UPN = 'Ada.Lovelace@contoso.com';
+
+let entra: EntraIdEmulator;
+let pgdb: VerifyingPostgres;
+let mydb: VerifyingMariaDb;
+const providers: TokenProvider[] = [];
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  // Its clock reads Date on each call, so tests that move Date move the emulator and its verifier too.
+  entra = await startEntraIdEmulator({ servicePrincipals: [APP, OTHER], managedIdentity: { objectId: MI_OID }, now: () => Date.now() });
+  // Roles bound to object ids, as pgaadauth_create_principal_with_oid (PostgreSQL) and CREATE AADUSER (MySQL) bind them.
+  const roles = { orders_api: APP.objectId, orders_mi: MI_OID, reporting: OTHER.objectId };
+  [pgdb, mydb] = await Promise.all([
+    startVerifyingPostgres({ users: ['orders_api', 'orders_mi', 'reporting'], verify: entra.verifier({ roles }) }),
+    startVerifyingMariaDb({ users: ['orders_api', 'reporting'], verify: entra.verifier({ roles }) }),
+  ]);
+  // A UPN is not a bare identifier: its role is made by hand, as pgaadauth_create_principal makes it (rds_iam: it logs in with a token over TLS).
+  await pgdb.admin(`CREATE ROLE "${UPN}" LOGIN IN ROLE rds_iam`);
+}, 120_000);
+
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const c of closers.splice(0)) await c().catch(() => {});
+  for (const p of providers.splice(0)) p.close();
+});
+
+afterAll(async () => {
+  await Promise.all([pgdb?.close(), mydb?.close(), entra?.close()]);
+});
+
+const secretCredential = (sp = APP) => new ClientSecretCredential(entra.tenantId, sp.clientId, sp.clientSecret, { authorityHost: entra.authorityHost, disableInstanceDiscovery: true, tlsOptions: { ca: entra.ca } });
+
+/** An Entra user's own sign-in (az login, a browser), which cannot run here: the emulator issues the user's token. */
+const userCredential = (upn = UPN): AzureTokenCredential => ({
+  getToken: async () => {
+    const t = entra.issueUserToken({ upn });
+    return { token: t.token, expiresOnTimestamp: t.expiresOnTimestamp };
+  },
+});
+
+function azure(config: Parameters<typeof azureEntraToken>[0], options?: Parameters<typeof azureEntraToken>[1]): TokenProvider {
+  const p = azureEntraToken(config, options);
+  providers.push(p);
+  return p;
+}
+
+async function pgPool(token: TokenProvider, extra: Record<string, unknown> = {}): Promise<pg.Pool> {
+  const pool = await createIamPool({ driver: 'pg', token, host: pgdb.host, port: pgdb.port, database: pgdb.database, ssl: { ca: pgdb.ca }, ...extra });
+  pool.on('error', () => {});
+  closers.push(() => pool.end());
+  return pool;
+}
+
+describe('Azure Database for PostgreSQL: pg and postgres.js', () => {
+  it('a service principal (ClientSecretCredential) logs in as the role bound to its object id', async () => {
+    const pool = await pgPool(azure({ credential: secretCredential(), username: 'orders_api' }));
+    expect((await pool.query('select session_user as u, ssl from pg_stat_ssl where pid = pg_backend_pid()')).rows[0]).toEqual({ u: 'orders_api', ssl: true });
+    expect(pgdb.logins.at(-1)).toMatchObject({ user: 'orders_api', ok: true });
+  });
+
+  it("an Entra user logs in as the UPN read from the token, and createIamPool waited for it", async () => {
+    const token = azure({ credential: userCredential() });
+    const sql = await createIamPool({ driver: 'postgres', token, host: pgdb.host, port: pgdb.port, database: pgdb.database, ssl: { ca: pgdb.ca } });
+    closers.push(() => sql.end());
+    expect(token.target?.user).toBe(UPN);
+    expect((await sql`select session_user as u`)[0]).toEqual({ u: UPN });
+  });
+
+  it("a service principal without username: createIamPool rejects with the ConfigError on username, and no login is tried", async () => {
+    const before = pgdb.logins.length;
+    await expect(pgPool(azure({ credential: secretCredential() }))).rejects.toMatchObject({ name: 'ConfigError', field: 'username', message: expect.stringMatching(/service principal or managed identity/) });
+    expect(pgdb.logins.length).toBe(before);
+  });
+
+  describe('the server refuses with 28000', () => {
+    /** One login with `password` as `user`, through a plain pg.Client: the server's own answer. */
+    async function loginWith(user: string, password: string): Promise<string> {
+      const client = new pg.Client({ host: pgdb.host, port: pgdb.port, user, database: pgdb.database, password, ssl: { ca: pgdb.ca } });
+      try {
+        await client.connect();
+        return (await client.query('select session_user as u')).rows[0].u;
+      } catch (err) {
+        return `refused ${(err as { code?: string }).code}: ${pgdb.logins.at(-1)?.reason}`;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }
+
+    it("another principal's token for a role, an expired token, a forged one, another audience's", async () => {
+      const other = (await azure({ credential: secretCredential(OTHER), username: 'reporting' }).getToken()).token;
+      expect(await loginWith('orders_api', other)).toMatch(/^refused 28000/);
+      expect(await loginWith('reporting', other)).toBe('reporting');
+      const expired = entra.issueUserToken({ upn: UPN, expiresInMs: 60_000 }).token;
+      vi.useFakeTimers({ now: Date.now() + 7 * 60_000, toFake: ['Date'] }); // past its expiry and the verifier's 5 minutes of clock skew
+      expect(await loginWith(UPN, expired)).toMatch(/^refused 28000: .*expired/);
+      vi.useRealTimers();
+      const forger = await startEntraIdEmulator({ tenantId: entra.tenantId });
+      try {
+        expect(await loginWith(UPN, forger.issueUserToken({ upn: UPN }).token)).toMatch(/^refused 28000/);
+      } finally {
+        await forger.close();
+      }
+      expect(await loginWith(UPN, entra.issueUserToken({ upn: UPN, resource: 'https://management.azure.com' }).token)).toMatch(/^refused 28000: .*aud/);
+      // A user's token for a role bound to another object id.
+      expect(await loginWith('orders_api', entra.issueUserToken({ upn: 'orders_api@contoso.com' }).token)).toMatch(/^refused 28000/);
+    });
+  });
+
+  it('keeps logging in across three token lifetimes as the wall clock moves, each login with a valid token', async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] }); // MSAL, the emulator, the verifier and dbtoken read Date; timers stay real
+    const token = azure({ credential: secretCredential(), username: 'orders_api' }, { refresh: 'on-demand' });
+    const seen = new Set<string>();
+    const pool = await pgPool(token);
+    const before = pgdb.logins.length;
+    for (let i = 0; i < 10; i++) {
+      const c = await pool.connect();
+      expect((await c.query('select session_user as u')).rows[0].u).toBe('orders_api');
+      c.release(true);
+      seen.add((await token.getToken()).token);
+      vi.setSystemTime(Date.now() + 20 * 60_000); // 3 h 20 min in all; tokens live 60 min
+    }
+    expect(pgdb.logins.slice(before).map((l) => l.ok)).toEqual(Array(10).fill(true));
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('freeze and thaw: frozen past the token lifetime, the next login gets a fresh token first', async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const token = azure({ credential: secretCredential(), username: 'orders_api' });
+    const pool = await pgPool(token, { idleTimeoutMillis: 1_000 });
+    const first = (await token.getToken()).token;
+    await pool.query('select 1');
+    vi.setSystemTime(Date.now() + 2 * 60 * 60_000);
+    await pgdb.admin(`select pg_terminate_backend(pid) from pg_stat_activity where usename = 'orders_api'`);
+    await new Promise((r) => setTimeout(r, 50));
+    const before = pgdb.logins.length;
+    expect((await pool.query('select session_user as u')).rows[0].u).toBe('orders_api');
+    expect(pgdb.logins.slice(before).map((l) => l.ok)).toEqual([true]);
+    expect((await token.getToken()).token).not.toBe(first);
+  });
+
+  it('ManagedIdentityCredential (App Service variables), in its own process: logs in as the managed identity\'s role, and the process exits by itself', async () => {
+    await ensureBuilt();
+    const script = `
+      import { ManagedIdentityCredential } from '@azure/identity';
+      import { createIamPool } from 'dbtoken';
+      import { azureEntraToken } from 'dbtoken/azure';
+      const db = JSON.parse(process.env.AZ_DB);
+      const token = azureEntraToken({ credential: new ManagedIdentityCredential({ tlsOptions: { ca: db.entraCa } }), username: 'orders_mi' });
+      const pool = await createIamPool({ driver: 'pg', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca } });
+      console.log((await pool.query('select session_user as u')).rows[0].u);
+      await pool.end();
+      token.close();
+    `;
+    const env = { ...entra.managedIdentityEnv, AZ_DB: JSON.stringify({ host: pgdb.host, port: pgdb.port, database: pgdb.database, ca: pgdb.ca, entraCa: entra.ca }) };
+    const r = await runNode(['--input-type=module', '-e', script], { env, timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('orders_mi');
+  }, 120_000);
+
+  it('canary: no token or client secret in errors, events, logs or util.inspect, across good and refused logins', async () => {
+    const out = captureOutput();
+    const tokens = new Set<string>();
+    try {
+      const good = azure({ credential: secretCredential(), username: 'orders_api' }, { logger: out.logger });
+      const wrong = azure({ credential: secretCredential(OTHER), username: 'orders_api' }, { logger: out.logger });
+      for (const p of [good, wrong]) {
+        p.on('token', (e) => out.add(e));
+        p.on('error', (e) => out.add(e));
+      }
+      const pool = await pgPool(good);
+      await pool.query('select 1');
+      const bad = await pgPool(wrong);
+      const err = await bad.query('select 1').catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('28000');
+      for (const p of [good, wrong]) tokens.add((await p.getToken()).token);
+      out.add(err);
+      out.add(good);
+      out.add(good.status());
+      out.add(await good.getToken());
+    } finally {
+      out.restore();
+    }
+    const text = out.text();
+    expect(out.seen.length).toBeGreaterThan(3);
+    for (const t of tokens) {
+      expect(text).not.toContain(t);
+      expect(text).not.toContain(t.split('.')[2]);
+    }
+    for (const secret of [APP.clientSecret, OTHER.clientSecret]) expect(text).not.toContain(secret);
+    expect(render(entra.requests)).not.toContain(APP.clientSecret);
+  });
+});
+
+describe('Azure Database for MySQL: mysql2 (mysql_clear_password over TLS)', () => {
+  it('a service principal logs in as the user bound to its object id (CREATE AADUSER), and another principal is refused', async () => {
+    const token = azure({ credential: secretCredential(), username: 'orders_api' });
+    const pool = await createIamPool({ driver: 'mysql2', token, host: mydb.host, port: mydb.port, ssl: { ca: mydb.ca } });
+    closers.push(() => pool.end());
+    const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT CURRENT_USER() AS u');
+    expect(rows[0]!.u).toMatch(/^orders_api@/);
+    const wrong = azure({ credential: secretCredential(OTHER), username: 'orders_api' });
+    const refused = await createIamPool({ driver: 'mysql2', token: wrong, host: mydb.host, port: mydb.port, ssl: { ca: mydb.ca } });
+    closers.push(() => refused.end());
+    await expect(refused.query('SELECT 1')).rejects.toMatchObject({ errno: 1045 });
+    expect(mydb.logins.at(-1)).toMatchObject({ user: 'orders_api', ok: false });
+  });
+});
