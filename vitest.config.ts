@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^dbtoken$/, replacement: here('./src/index.ts') },
       { find: /^dbtoken\/aws$/, replacement: here('./src/aws.ts') },
       { find: /^dbtoken\/azure$/, replacement: here('./src/azure.ts') },
+      { find: /^dbtoken\/gcp$/, replacement: here('./src/gcp.ts') },
       { find: /^dbtoken\/oci$/, replacement: here('./src/oci.ts') },
       { find: /^dbtoken\/pg$/, replacement: here('./adapters/subpath/pg.ts') },
       { find: /^dbtoken\/postgres$/, replacement: here('./adapters/subpath/postgres.ts') },

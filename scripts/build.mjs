@@ -18,7 +18,7 @@ for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
 // directly inside the try block, as the import() does in the ESM build.
 // (The AWS SDK's config file loader is loaded the same way.)
 const lazy = /await Promise\.resolve\(\)\.then\(\(\) => (__importStar\(require\('[^']+'\)\))\)/g;
-for (const [file, imports] of [['dist/cjs/adapters/load-driver.js', 5], ['dist/cjs/adapters/oracle-net/driver.js', 2], ['dist/cjs/src/sources/aws/profile-region.js', 1], ['dist/cjs/src/sources/aws/signers.js', 2], ['dist/cjs/src/sources/azure/entra.js', 1]]) {
+for (const [file, imports] of [['dist/cjs/adapters/load-driver.js', 5], ['dist/cjs/adapters/oracle-net/driver.js', 2], ['dist/cjs/src/sources/aws/profile-region.js', 1], ['dist/cjs/src/sources/aws/signers.js', 2], ['dist/cjs/src/sources/azure/entra.js', 1], ['dist/cjs/src/sources/gcp/cloud-sql.js', 1]]) {
   const loader = join(root, file);
   const source = readFileSync(loader, 'utf8');
   if (source.match(lazy)?.length !== imports) throw new Error(`${loader}: expected ${imports} driver imports to unwrap`);

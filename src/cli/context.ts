@@ -1,5 +1,6 @@
 import type { DbToken } from '../core/token.js';
 import type { TokenLogger, TokenProvider } from '../core/provider.js';
+import type { TokenKindShown } from './explain.js';
 import { redact, SecretSet } from './redact.js';
 
 /** Where a command's output goes. Tests and the real process differ only here. */
@@ -20,7 +21,7 @@ export const processIo: Io = {
 export class Context {
   readonly secrets = new SecretSet();
   /** The kind of token the command uses, once known: failure explanations depend on it. */
-  token: 'aws' | 'oci' | 'heatwave' | undefined;
+  token: TokenKindShown | undefined;
   /** The last error a tracked provider's getToken() threw: drivers may wrap it and drop the cause (oracledb's NJS-168). */
   tokenError: unknown;
 

@@ -8,12 +8,15 @@ export interface Failure {
   readonly message: string;
 }
 
+/** The kinds of token a command uses. */
+export type TokenKindShown = 'aws' | 'dsql' | 'oci' | 'heatwave';
+
 /** What the failing command was doing, for sharper explanations. */
 export interface FailureContext {
   /** `dbtoken whoami`, for "see ... --help". */
   readonly command: string;
   /** The kind of token in use, when known. */
-  readonly token?: 'aws' | 'oci' | 'heatwave' | undefined;
+  readonly token?: TokenKindShown | undefined;
   /** The provider's own error, when the driver may have wrapped it without its cause. */
   readonly tokenError?: unknown;
 }
@@ -65,6 +68,14 @@ export const PROVIDER_FIELDS: FieldWordings = {
   connectString: '--connect-string',
   configDir: '--config-dir',
   driver: '--driver',
+};
+
+/** An Aurora DSQL token's fields (`awsDsqlToken()`'s) as `token dsql` and `whoami --token dsql` spell them; its region is worded by {@link AWS_REGION_WORDING}. */
+export const DSQL_FIELDS: FieldWordings = {
+  hostname: { option: '--host', fix: 'give the cluster endpoint alone, such as abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws (whoami takes the port with --port)' },
+  username: '--user',
+  admin: '--admin',
+  expiresIn: { option: '--expires-in', fix: 'give seconds, such as 900 (the default)' },
 };
 
 /** The wording of a field: its own entry, else that of its longest listed prefix (`groups[0].grants[1].on` → `groups.grants`). */
@@ -160,7 +171,8 @@ function explainConfig(err: ConfigError, ctx: FailureContext): Failure {
     return refused(`the OCI session token has expired: ${err.problem}`, 'sessions from `oci session authenticate` last 1 hour: run `oci session refresh` (or `oci session authenticate` once it can no longer be refreshed) and try again');
   }
   // An AWS profile without a region is found only when the first token is asked for.
-  const wording = ctx.token === 'aws' && err.field === 'region' ? AWS_REGION_WORDING : wordingFor(err.field, PROVIDER_FIELDS);
+  const aws = ctx.token === 'aws' || ctx.token === 'dsql';
+  const wording = aws && err.field === 'region' ? AWS_REGION_WORDING : wordingFor(err.field, ctx.token === 'dsql' ? DSQL_FIELDS : {}) ?? wordingFor(err.field, PROVIDER_FIELDS);
   return { exitCode: 2, message: configErrorLine(err, wording) };
 }
 
@@ -198,6 +210,12 @@ function explainLoginRefusal(e: unknown, ctx: FailureContext): Failure | undefin
   if (code === '28000' || code === '28P01') {
     if (/pg_hba\.conf/.test(msg)) {
       return refused(`login refused (SQLSTATE ${code}): ${msg}`, 'the server has no pg_hba.conf rule that lets this user log in from here with this TLS setting');
+    }
+    if (ctx.token === 'dsql') {
+      return refused(
+        `login refused (SQLSTATE ${code}): ${msg}`,
+        "the cluster did not accept the IAM token: the role is not mapped to the AWS identity that signed it (AWS IAM GRANT <role> TO '<IAM role ARN>', see dbtoken sql dsql), the token was signed for another cluster endpoint (--host) or region (--region), the AWS identity is not allowed dsql:DbConnect (dsql:DbConnectAdmin for --admin; see dbtoken policy dsql), or this machine's clock is off",
+      );
     }
     return refused(
       `login refused (SQLSTATE ${code}): ${msg}`,
@@ -290,6 +308,7 @@ function explainTls(e: unknown): Failure | undefined {
 const PEER_PACKAGES: Readonly<Record<string, string>> = {
   '@aws-sdk/rds-signer': '@aws-sdk/rds-signer',
   '@aws-sdk/dsql-signer': '@aws-sdk/dsql-signer',
+  '@azure/identity': '@azure/identity',
   'oci-common': 'oci-common@2.139.1 oci-identitydataplane@2.139.1',
   'oci-identitydataplane': 'oci-common@2.139.1 oci-identitydataplane@2.139.1',
   pg: 'pg',

@@ -14,6 +14,7 @@ one and see who the database says you are.
 
 Commands:
   token aws   print an AWS RDS / Aurora IAM token
+  token dsql  print an Aurora DSQL IAM token
   token oci   fetch an OCI IAM db-token into ~/.oci/db-token (for SQL*Plus, SQLcl)
   whoami      log in once with an IAM token and print the database's view of you
   sql         print the SQL that maps IAM identities to database users
@@ -25,11 +26,14 @@ Other options: --help, --version.
 Exit codes: 0 success, 1 refused login or failed token fetch, 2 bad arguments.`;
 
 export const TOKEN_HELP = `Usage: dbtoken token <aws|oci> [options]
+       dbtoken token dsql [options]
 
   token aws   print an AWS RDS / Aurora IAM token (like aws rds generate-db-auth-token)
+  token dsql  print an Aurora DSQL IAM token (like aws dsql generate-db-connect-auth-token)
   token oci   fetch an OCI IAM db-token and its key into a directory (like oci iam db-token get)
 
-Run "dbtoken token aws --help" or "dbtoken token oci --help" for the options.`;
+Run "dbtoken token aws --help", "dbtoken token dsql --help" or "dbtoken token oci --help"
+for the options.`;
 
 export const TOKEN_AWS_HELP = `Usage: dbtoken token aws --host <host> --port <port> --user <user> [--region <region>] [--json]
 
@@ -43,6 +47,29 @@ Options:
   --user <user>      the database user the token logs in as
   --region <region>  the database's region; without it, read from an RDS endpoint, AWS_REGION,
                      AWS_DEFAULT_REGION or the AWS profile's region (AWS_PROFILE, AWS_CONFIG_FILE)
+
+With --json: {"token": "...", "expiresAt": "<ISO 8601>"}.
+
+${COMMON}`;
+
+export const TOKEN_DSQL_HELP = `Usage: dbtoken token dsql --host <cluster endpoint> (--user <role> | --admin) [--region <region>]
+                         [--expires-in <seconds>] [--json]
+
+Prints an Aurora DSQL IAM authentication token, like aws dsql
+generate-db-connect-auth-token (generate-db-connect-admin-auth-token with
+--admin), signed with the AWS SDK's default credentials (AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, or the instance or task role). It is
+the password of one PostgreSQL login, over TLS, to the database postgres.
+
+Options:
+  --host <host>           the cluster endpoint, <cluster id>.dsql.<region>.on.aws, without a port:
+                          the token is signed for the host alone
+  --user <role>           the database role to log in as, mapped to your IAM identity with
+                          AWS IAM GRANT (see dbtoken sql dsql)
+  --admin                 log in as the admin role (a DbConnectAdmin token) instead
+  --region <region>       the cluster's region; without it, read from the cluster endpoint, AWS_REGION,
+                          AWS_DEFAULT_REGION or the AWS profile's region (AWS_PROFILE, AWS_CONFIG_FILE)
+  --expires-in <seconds>  how long the token is accepted, 60 to 604800 (7 days); default 900
 
 With --json: {"token": "...", "expiresAt": "<ISO 8601>"}.
 
@@ -76,13 +103,13 @@ With --json: {"dir", "tokenFile", "keyFile", "expiresAt"}.
 ${COMMON}`;
 
 export const WHOAMI_HELP = `Usage: dbtoken whoami --driver <pg|mysql2|oracledb> <connection options>
-                     --token <aws|oci|heatwave> <token options> [--json]
+                     --token <aws|dsql|oci|heatwave> <token options> [--json]
 
 Opens one connection with an IAM token (through createIamPool, a pool of
 one), asks the database who you are, prints it, and closes everything. On a
 refused login it says what the likely cause is.
 
-  --driver pg        --token aws            prints session_user and whether TLS is in use
+  --driver pg        --token aws|dsql       prints session_user and whether TLS is in use
   --driver mysql2    --token aws|heatwave   prints USER(), CURRENT_USER(), whether a proxy user maps them
                                             and whether TLS is in use
   --driver oracledb  --token oci            prints AUTHENTICATION_METHOD, AUTHENTICATED_IDENTITY,
@@ -91,8 +118,8 @@ refused login it says what the likely cause is.
 Connection options (pg, mysql2):
   --host <host>            the server (for RDS, its endpoint)
   --port <port>            default 5432 (pg) or 3306 (mysql2)
-  --user <user>            the database user to log in as
-  --database <name>        the database to open
+  --user <user>            the database user to log in as (dsql: the role; or --admin)
+  --database <name>        the database to open (dsql: default postgres)
   --ssl-ca <file>          CA certificates (PEM) to trust; default: Node's CA store. TLS is always on
   --ssl-mode <mode>        verify-full (default): the certificate must be trusted and name --host;
                            verify-ca: trusted only (for servers reached by an address their certificate lacks)
@@ -106,6 +133,9 @@ Connection options (oracledb):
 Token options:
   aws:       --region <region> (else from an RDS endpoint, AWS_REGION, AWS_DEFAULT_REGION or the
              AWS profile); credentials from the AWS SDK's default chain
+  dsql:      --region <region> (else from the cluster endpoint, AWS_REGION, AWS_DEFAULT_REGION or the
+             AWS profile), --admin to log in as the admin role instead of --user; --host is the
+             cluster endpoint the token is signed for; credentials from the AWS SDK's default chain
   oci:       --scope <urn> --region <region> --auth <method> --profile <name> --config-file <file>
              --endpoint <url>   (as for "dbtoken token oci")
   heatwave:  --profile <name> --config-file <file>   (the OCI config profile that signs the login)
@@ -113,6 +143,7 @@ Token options:
 ${COMMON}`;
 
 export const SQL_HELP = `Usage: dbtoken sql <oracle|rds-postgres|rds-mysql|heatwave> [options]
+       dbtoken sql dsql [options]
 
 Prints the statements that map IAM identities to database users, one per
 line, ready to pipe into sqlplus, psql or mysql. Run them as the admin user.
@@ -121,6 +152,7 @@ line, ready to pipe into sqlplus, psql or mysql. Run them as the admin user.
   sql rds-postgres  RDS / Aurora PostgreSQL: CREATE USER and GRANT rds_iam
   sql rds-mysql     RDS / Aurora MySQL: IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL
   sql heatwave      MySQL HeatWave: IDENTIFIED WITH authentication_oci, for a user or through a proxy user
+  sql dsql          Aurora DSQL: CREATE ROLE ... WITH LOGIN and AWS IAM GRANT <role> TO '<IAM role ARN>'
 
 Names are checked and quoted: a name that could break out of its quotes is
 refused. Run "dbtoken sql <database> --help" for the options.`;
@@ -212,6 +244,7 @@ Options:
 ${SQL_COMMON}`;
 
 export const POLICY_HELP = `Usage: dbtoken policy <oci|oci-cross-tenancy|heatwave|aws> [options]
+       dbtoken policy dsql [options]
 
 Prints the IAM policies that allow database logins with tokens.
 
@@ -222,6 +255,8 @@ Prints the IAM policies that allow database logins with tokens.
   policy heatwave           the OCI policy statement MySQL HeatWave needs for authentication_oci logins
   policy aws                the AWS IAM policy JSON allowing rds-db:connect on
                             arn:aws:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/USER
+  policy dsql               the AWS IAM policy JSON allowing dsql:DbConnect (or dsql:DbConnectAdmin) on
+                            arn:aws:dsql:REGION:ACCOUNT:cluster/CLUSTER_ID
 
 Run "dbtoken policy <kind> --help" for the options.`;
 
@@ -294,6 +329,46 @@ Options:
   --resource-id <id>     db-... (an instance's DbiResourceId), cluster-... (an Aurora cluster's
                          DbClusterResourceId) or prx-... (an RDS Proxy); not the name
   --user <name>          a database user (repeatable)
+
+With --json: the same policy on one line.
+
+Exit codes: 0 success, 2 bad arguments.`;
+
+export const SQL_DSQL_HELP = `Usage: dbtoken sql dsql --role <name> --arn <IAM role or user ARN>
+
+Prints CREATE ROLE ... WITH LOGIN and AWS IAM GRANT for an Aurora DSQL
+cluster: the IAM role or user --arn then logs in as --role with DbConnect
+tokens (dbtoken token dsql --user <name>), once an IAM policy allows it
+dsql:DbConnect on the cluster (dbtoken policy dsql). Run them as admin.
+AWS IAM REVOKE <role> FROM '<arn>' undoes the mapping.
+
+Options:
+  --role <name>   the database role to create; its case is kept (it is written "quoted"); not admin
+  --arn <arn>     the IAM role or user that logs in as it: arn:aws:iam::<account>:role/<name> or
+                  arn:aws:iam::<account>:user/<name> (for a Lambda or a task, its role's ARN,
+                  not an sts assumed-role one)
+
+Example:
+  dbtoken sql dsql --role app --arn arn:aws:iam::111122223333:role/app-service
+  CREATE ROLE "app" WITH LOGIN;
+  AWS IAM GRANT "app" TO 'arn:aws:iam::111122223333:role/app-service';
+
+${SQL_COMMON}`;
+
+export const POLICY_DSQL_HELP = `Usage: dbtoken policy dsql (--cluster-arn <arn> | --cluster-id <id> --region <region> --account <id>) [--admin]
+
+Prints the AWS IAM policy that allows dsql:DbConnect on one Aurora DSQL
+cluster (with --admin, dsql:DbConnectAdmin: the admin role's logins). Attach
+it to the role or user that makes the tokens (a Lambda's role, an ECS task
+role). A role other than admin also needs AWS IAM GRANT in the database
+(dbtoken sql dsql).
+
+Options:
+  --cluster-arn <arn>  the cluster's ARN: arn:aws:dsql:<region>:<account>:cluster/<cluster id>
+  --cluster-id <id>    or the cluster id, the first label of its endpoint, with:
+  --region <region>    the cluster's region, such as us-east-1
+  --account <id>       the 12-digit account id that owns the cluster
+  --admin              allow dsql:DbConnectAdmin (the admin role) instead of dsql:DbConnect
 
 With --json: the same policy on one line.
 

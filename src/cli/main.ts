@@ -5,21 +5,24 @@ import {
   MAIN_HELP,
   POLICY_AWS_HELP,
   POLICY_CROSS_TENANCY_HELP,
+  POLICY_DSQL_HELP,
   POLICY_HEATWAVE_HELP,
   POLICY_HELP,
   POLICY_OCI_HELP,
   SQL_HEATWAVE_HELP,
+  SQL_DSQL_HELP,
   SQL_HELP,
   SQL_ORACLE_HELP,
   SQL_RDS_MYSQL_HELP,
   SQL_RDS_POSTGRES_HELP,
   TOKEN_AWS_HELP,
+  TOKEN_DSQL_HELP,
   TOKEN_HELP,
   TOKEN_OCI_HELP,
   WHOAMI_HELP,
 } from './help.js';
 
-/** A command, or a group of subcommands (`token aws`, `token oci`). */
+/** A command, or a group of subcommands (`token aws`, `token dsql`, `token oci`). */
 interface Command {
   readonly help: string;
   /** Absent for a group, which only has subcommands. */
@@ -33,6 +36,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     help: TOKEN_HELP,
     subcommands: {
       aws: { help: TOKEN_AWS_HELP, run: async (argv, ctx) => (await import('./commands/token.js')).tokenAws(argv, ctx) },
+      dsql: { help: TOKEN_DSQL_HELP, run: async (argv, ctx) => (await import('./commands/token.js')).tokenDsql(argv, ctx) },
       oci: { help: TOKEN_OCI_HELP, run: async (argv, ctx) => (await import('./commands/token.js')).tokenOci(argv, ctx) },
     },
   },
@@ -44,6 +48,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       'rds-postgres': { help: SQL_RDS_POSTGRES_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlRdsPostgres(argv, ctx) },
       'rds-mysql': { help: SQL_RDS_MYSQL_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlRdsMysql(argv, ctx) },
       heatwave: { help: SQL_HEATWAVE_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlHeatwave(argv, ctx) },
+      dsql: { help: SQL_DSQL_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlDsql(argv, ctx) },
     },
   },
   policy: {
@@ -53,6 +58,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       'oci-cross-tenancy': { help: POLICY_CROSS_TENANCY_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyOciCrossTenancy(argv, ctx) },
       heatwave: { help: POLICY_HEATWAVE_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyHeatwave(argv, ctx) },
       aws: { help: POLICY_AWS_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyAws(argv, ctx) },
+      dsql: { help: POLICY_DSQL_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyDsql(argv, ctx) },
     },
   },
 };

@@ -15,6 +15,18 @@ export async function openProvider(plan: ProviderPlan, ctx: Context): Promise<To
       const config = { hostname: plan.hostname, port: plan.port, username: plan.username, ...(plan.region !== undefined ? { region: plan.region } : {}) };
       return ctx.track(awsRdsTokenIn(ctx.io.env, config, options));
     }
+    case 'dsql': {
+      const { awsDsqlTokenIn } = await import('../sources/aws/dsql.js');
+      ctx.log(`awsDsqlToken for ${plan.admin ? 'the admin role (DbConnectAdmin)' : `role ${plan.username} (DbConnect)`} at ${plan.hostname} in ${plan.region ?? 'the region'} of ${plan.regionFrom}, credentials from the AWS SDK's default chain`);
+      const config = {
+        hostname: plan.hostname,
+        username: plan.username,
+        admin: plan.admin,
+        ...(plan.region !== undefined ? { region: plan.region } : {}),
+        ...(plan.expiresIn !== undefined ? { expiresIn: plan.expiresIn } : {}),
+      };
+      return ctx.track(awsDsqlTokenIn(ctx.io.env, config, options));
+    }
     case 'oci': {
       const { ociDbToken } = await import('../oci.js');
       ctx.log(`ociDbToken for scope ${plan.scope}, auth ${plan.auth.type}${plan.region ? `, region ${plan.region}` : ''}${plan.endpoint ? `, endpoint ${plan.endpoint}` : ''}`);

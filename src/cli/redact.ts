@@ -9,8 +9,8 @@ const REDACTED = '[redacted]';
 const PATTERNS: readonly (readonly [RegExp, (match: string) => string])[] = [
   // PEM keys, also cut off ones.
   [/-----BEGIN [A-Z0-9 ]*-----[\s\S]*?(?:-----END [A-Z0-9 ]*-----|$)/g, () => '[redacted key]'],
-  // RDS IAM tokens: <host>:<port>/?Action=connect&DBUser=...&X-Amz-Signature=...
-  [/[^\s"'`<>()[\]{}]*[?&]Action=connect&[^\s"'`<>()[\]{}]*/g, () => '[redacted token]'],
+  // RDS IAM tokens (<host>:<port>/?Action=connect&DBUser=...&X-Amz-Signature=...) and DSQL's (<host>/?Action=DbConnect&...).
+  [/[^\s"'`<>()[\]{}]*[?&]Action=(?:connect|DbConnect|DbConnectAdmin)&[^\s"'`<>()[\]{}]*/g, () => '[redacted token]'],
   // Any SigV4 query parameter that is or leads to a secret.
   [/(X-Amz-(?:Signature|Security-Token|Credential))=[^\s&"'`]*/gi, (m) => `${m.slice(0, m.indexOf('='))}=${REDACTED}`],
   // JWTs: OCI db-tokens, security tokens, resource-principal tokens.

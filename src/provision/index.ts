@@ -1,7 +1,8 @@
 /**
  * Pure builders for the statements and policies that set up IAM logins:
  * database mapping SQL (Oracle ADB/DBaaS, RDS PostgreSQL, RDS MySQL, MySQL
- * HeatWave) and IAM policies (OCI, cross-tenancy, AWS).
+ * HeatWave, Aurora DSQL) and IAM policies (OCI, cross-tenancy, AWS RDS, Aurora
+ * DSQL).
  *
  * Every builder checks its input and throws a `ConfigError` naming the option
  * at fault. Names are written as quoted identifiers or string literals; a
@@ -37,3 +38,4 @@ export {
   type OciDatabaseResource,
 } from './oci-policy.js';
 export { rdsConnectPolicy, type AwsIamPolicy, type RdsConnectPolicyOptions } from './aws-policy.js';
+export { dsqlConnectPolicy, dsqlRole, type DsqlConnectPolicyOptions, type DsqlRoleOptions } from './dsql.js';

@@ -8,6 +8,7 @@
  * import { staticToken, mockTokenSource, verifyRdsToken, verifyDsqlToken, startLdapVerifier } from 'dbtoken/testing';
  * import { startOciIdentityEmulator, startOracleDbEmulator } from 'dbtoken/testing';
  * import { startVerifyingPostgres, startVerifyingMariaDb } from 'dbtoken/testing';
+ * import { startEntraIdEmulator, verifyEntraToken } from 'dbtoken/testing';
  * ```
  * @module dbtoken/testing
  */
@@ -63,3 +64,34 @@ export {
   type OracleDbLogin,
   type OracleDbSession,
 } from './oracle/server.js';
+export {
+  startEntraIdEmulator,
+  type EntraIdEmulator,
+  type EntraIdEmulatorOptions,
+  type EntraManagedIdentity,
+  type EntraManagedIdentityEnv,
+  type EntraRequestRecord,
+  type EntraServicePrincipal,
+  type EntraServicePrincipalInfo,
+  type EntraTokenVerifier,
+  type EntraUserToken,
+  type EntraUserTokenOptions,
+  type EntraVerifierOptions,
+} from './entra/server.js';
+export { verifyEntraToken, type VerifyEntraTokenOptions, type EntraTokenVerdict, type EntraTokenAccepted, type EntraTokenRefused } from './entra/verify.js';
+export { type EntraJwk, type EntraJwks } from './entra/jwt.js';
+export {
+  startGcpAuthEmulator,
+  type GcpAuthEmulator,
+  type GcpAuthEmulatorOptions,
+  type GcpAuthRequestRecord,
+  type GcpAuthorizedUser,
+  type GcpAuthorizedUserOptions,
+  type GcpCloudSqlVerifierOptions,
+  type GcpGoogleAuthOptions,
+  type GcpIssuedToken,
+  type GcpIssueOptions,
+  type GcpMetadataEnv,
+  type GcpServiceAccountKey,
+  type GcpTransportRequest,
+} from './gcp/server.js';

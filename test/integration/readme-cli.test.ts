@@ -63,9 +63,11 @@ describe('the docs show what dbtoken sql and dbtoken policy really print', () =>
     const commands = new Set(shown.map((e) => e.args.slice(0, 2).join(' ')));
     expect([...commands].sort()).toEqual([
       'policy aws',
+      'policy dsql',
       'policy heatwave',
       'policy oci',
       'policy oci-cross-tenancy',
+      'sql dsql',
       'sql heatwave',
       'sql oracle',
       'sql rds-mysql',

@@ -343,3 +343,44 @@ export async function policyAws(argv: readonly string[], ctx: Context): Promise<
   ctx.print(flag(values, 'json') ? json(policy) : JSON.stringify(policy, null, 2));
   return 0;
 }
+
+// --- dbtoken sql dsql --------------------------------------------------------
+
+const SQL_DSQL_OPTIONS = { ...COMMON_OPTIONS, role: text, arn: text } as const satisfies OptionSpecs;
+
+export async function sqlDsql(argv: readonly string[], ctx: Context): Promise<number> {
+  const values = parseOptions(argv, SQL_DSQL_OPTIONS);
+  const { dsqlRole } = await import('../../provision/dsql.js');
+  const role = required(values, 'role', 'the database role to create; DSQL tokens log in as this exact name');
+  const arn = required(values, 'arn', 'the ARN of the IAM role or user that logs in as --role, such as arn:aws:iam::111122223333:role/app-service');
+  return print(ctx, values, build({ role: '--role', arn: '--arn' }, () => dsqlRole({ role, arn })));
+}
+
+// --- dbtoken policy dsql -----------------------------------------------------
+
+const POLICY_DSQL_OPTIONS = { ...COMMON_OPTIONS, 'cluster-arn': text, 'cluster-id': text, region: text, account: text, admin: { type: 'boolean' } } as const satisfies OptionSpecs;
+
+export async function policyDsql(argv: readonly string[], ctx: Context): Promise<number> {
+  const values = parseOptions(argv, POLICY_DSQL_OPTIONS);
+  const { dsqlConnectPolicy } = await import('../../provision/dsql.js');
+  const clusterArn = optional(values, 'cluster-arn');
+  let cluster: { clusterArn: string } | { clusterId: string; region: string; account: string };
+  if (clusterArn !== undefined) {
+    refuse(values, ['cluster-id', 'region', 'account'], 'cannot be given together with --cluster-arn, which names the cluster already');
+    cluster = { clusterArn };
+  } else {
+    cluster = {
+      clusterId: required(values, 'cluster-id', 'the cluster id, the first label of its endpoint (or give --cluster-arn)'),
+      region: required(values, 'region', "the cluster's region, such as us-east-1"),
+      account: required(values, 'account', 'the 12-digit AWS account id that owns the cluster'),
+    };
+  }
+  const fields: FieldWordings = {
+    clusterArn: '--cluster-arn',
+    clusterId: '--cluster-id',
+    account: { option: '--account', fix: 'give the 12 digits of the account id, leading zeros included, such as 111122223333' },
+  };
+  const policy = build(fields, () => dsqlConnectPolicy({ ...cluster, admin: flag(values, 'admin') }));
+  ctx.print(flag(values, 'json') ? json(policy) : JSON.stringify(policy, null, 2));
+  return 0;
+}

@@ -1,9 +1,13 @@
 import type { AwsRegionEnv } from '../../sources/aws/region.js';
-import { COMMON_OPTIONS, optional, outputOptions, parseOptions, port, required, type OutputOptions } from '../args.js';
-import { awsProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type AwsProviderPlan, type OciProviderPlan } from '../provider-options.js';
+import { COMMON_OPTIONS, flag, optional, outputOptions, parseOptions, port, refuse, required, UsageError, type OptionValues, type OutputOptions } from '../args.js';
+import { awsProviderPlan, dsqlProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type AwsProviderPlan, type DsqlProviderPlan, type OciProviderPlan } from '../provider-options.js';
 
 export interface TokenAwsOptions extends OutputOptions {
   readonly provider: AwsProviderPlan;
+}
+
+export interface TokenDsqlOptions extends OutputOptions {
+  readonly provider: DsqlProviderPlan;
 }
 
 export interface TokenOciOptions extends OutputOptions {
@@ -13,6 +17,15 @@ export interface TokenOciOptions extends OutputOptions {
 }
 
 const TOKEN_AWS_OPTIONS = { ...COMMON_OPTIONS, ...PROVIDER_OPTIONS, host: { type: 'string' }, port: { type: 'string' }, user: { type: 'string' } } as const;
+const TOKEN_DSQL_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...PROVIDER_OPTIONS,
+  host: { type: 'string' },
+  port: { type: 'string' },
+  user: { type: 'string' },
+  admin: { type: 'boolean' },
+  'expires-in': { type: 'string' },
+} as const;
 const TOKEN_OCI_OPTIONS = { ...COMMON_OPTIONS, ...PROVIDER_OPTIONS, out: { type: 'string' } } as const;
 
 /** `dbtoken token aws` arguments. The port is required, as `aws rds generate-db-auth-token` requires it: a token is signed for one port. */
@@ -22,6 +35,40 @@ export function tokenAwsOptions(argv: readonly string[], env: AwsRegionEnv): Tok
   const p = port('port', required(values, 'port', 'the port the client connects to (5432 for PostgreSQL, 3306 for MySQL)'));
   const username = required(values, 'user', 'the database user the token logs in as');
   return { provider: awsProviderPlan(values, { hostname, port: p, username }, env), ...outputOptions(values) };
+}
+
+/**
+ * The DSQL role to log in as: `--user <role>`, or `--admin` for the admin
+ * role. `username` is undefined with `--admin`.
+ */
+export function dsqlRoleOptions(values: OptionValues): { username: string | undefined; admin: boolean } {
+  const admin = flag(values, 'admin');
+  const user = optional(values, 'user');
+  if (admin && user !== undefined) {
+    throw new UsageError('--admin', '--admin and --user cannot be given together: --admin logs in as the admin role (DbConnectAdmin tokens), --user as another role');
+  }
+  if (!admin && user === undefined) {
+    throw new UsageError('--user', '--user or --admin is required: the database role to log in as (one mapped to your IAM identity with AWS IAM GRANT), or --admin for the admin role');
+  }
+  return { username: user, admin };
+}
+
+/** `--expires-in <seconds>`: a whole number; its range is awsDsqlToken()'s to check. */
+export function expiresInOption(values: OptionValues): number | undefined {
+  const v = optional(values, 'expires-in');
+  if (v === undefined) return undefined;
+  if (!/^\d{1,7}$/.test(v)) throw new UsageError('--expires-in', `--expires-in must be a whole number of seconds from 60 to 604800 (got "${v}")`);
+  return Number(v);
+}
+
+/** `dbtoken token dsql` arguments. No port: a DSQL token is signed for the cluster endpoint alone. */
+export function tokenDsqlOptions(argv: readonly string[], env: AwsRegionEnv): TokenDsqlOptions {
+  const values = parseOptions(argv, TOKEN_DSQL_OPTIONS);
+  refuse(values, ['port'], 'does not apply to DSQL tokens: they are signed for the cluster endpoint without a port, and log in on any port that reaches it');
+  const hostname = required(values, 'host', 'the cluster endpoint, such as abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws');
+  const role = dsqlRoleOptions(values);
+  const expiresIn = expiresInOption(values);
+  return { provider: dsqlProviderPlan(values, { hostname, ...role, expiresIn }, env), ...outputOptions(values) };
 }
 
 /** `dbtoken token oci` arguments. */

@@ -3,18 +3,31 @@ import { resolve } from 'node:path';
 import { expandHome } from '../../sources/oci/config-file.js';
 import type { Context } from '../context.js';
 import { json } from '../format.js';
+import type { ProviderPlan } from '../provider-options.js';
 import { openProvider } from '../providers.js';
 import { checkDbTokenDir, defaultDbTokenDir, formatDbTokenFiles, writeDbTokenFiles } from './db-token-files.js';
-import { tokenAwsOptions, tokenOciOptions } from './token-options.js';
+import { tokenAwsOptions, tokenDsqlOptions, tokenOciOptions } from './token-options.js';
 
-/** `dbtoken token aws`: prints the token itself (the one place the CLI prints a secret). */
+/** `dbtoken token aws`: prints the token itself (one of the two places the CLI prints a secret). */
 export async function tokenAws(argv: readonly string[], ctx: Context): Promise<number> {
   const o = tokenAwsOptions(argv, ctx.io.env);
   ctx.token = 'aws';
-  const provider = await openProvider(o.provider, ctx);
+  return printToken(o.provider, o.json, ctx);
+}
+
+/** `dbtoken token dsql`: prints the token itself, as `token aws` does. */
+export async function tokenDsql(argv: readonly string[], ctx: Context): Promise<number> {
+  const o = tokenDsqlOptions(argv, ctx.io.env);
+  ctx.token = 'dsql';
+  return printToken(o.provider, o.json, ctx);
+}
+
+/** Fetches one token and prints it, or `{"token", "expiresAt"}` with --json. */
+async function printToken(plan: ProviderPlan, asJson: boolean, ctx: Context): Promise<number> {
+  const provider = await openProvider(plan, ctx);
   try {
     const t = await provider.getToken();
-    ctx.print(o.json ? json({ token: t.token, expiresAt: t.expiresAt.toISOString() }) : t.token);
+    ctx.print(asJson ? json({ token: t.token, expiresAt: t.expiresAt.toISOString() }) : t.token);
     return 0;
   } finally {
     provider.close();

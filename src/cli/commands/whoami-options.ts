@@ -1,14 +1,15 @@
 import type { AwsRegionEnv } from '../../sources/aws/region.js';
 import { COMMON_OPTIONS, flag, listOf, oneOf, optional, outputOptions, parseOptions, port, refuse, required, UsageError, type OutputOptions } from '../args.js';
-import { awsProviderPlan, heatwaveProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type ProviderPlan } from '../provider-options.js';
+import { awsProviderPlan, dsqlProviderPlan, heatwaveProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type ProviderPlan } from '../provider-options.js';
+import { dsqlRoleOptions } from './token-options.js';
 
 export const DRIVERS = ['pg', 'mysql2', 'oracledb'] as const;
 export type Driver = (typeof DRIVERS)[number];
-export const TOKEN_KINDS = ['aws', 'oci', 'heatwave'] as const;
+export const TOKEN_KINDS = ['aws', 'dsql', 'oci', 'heatwave'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 /** Which tokens each driver's servers accept. */
-const TOKENS_FOR: Record<Driver, readonly TokenKind[]> = { pg: ['aws'], mysql2: ['aws', 'heatwave'], oracledb: ['oci'] };
+const TOKENS_FOR: Record<Driver, readonly TokenKind[]> = { pg: ['aws', 'dsql'], mysql2: ['aws', 'heatwave'], oracledb: ['oci'] };
 const DEFAULT_PORT = { pg: 5432, mysql2: 3306 } as const;
 
 /** A PostgreSQL or MySQL server reached by host and port. */
@@ -55,6 +56,7 @@ const WHOAMI_OPTIONS = {
   'ssl-ca': { type: 'string' },
   'ssl-mode': { type: 'string' },
   insecure: { type: 'boolean' },
+  admin: { type: 'boolean' },
   'connect-string': { type: 'string' },
   'config-dir': { type: 'string' },
 } as const;
@@ -68,6 +70,7 @@ export function whoamiOptions(argv: readonly string[], env: AwsRegionEnv): Whoam
     throw new UsageError('--token', `--token ${kind} does not work with --driver ${driver}; use --token ${listOf(TOKENS_FOR[driver])}`);
   }
   const insecure = flag(values, 'insecure');
+  if (kind !== 'dsql') refuse(values, ['admin'], 'applies only to --token dsql (the admin role of an Aurora DSQL cluster)');
   let connection: NetworkConnectionPlan | OracleConnectionPlan;
   if (driver === 'oracledb') {
     refuse(values, ['host', 'port', 'user', 'database', 'ssl-ca', 'ssl-mode'], 'does not apply to --driver oracledb: give --connect-string (the db-token names the user)');
@@ -78,8 +81,10 @@ export function whoamiOptions(argv: readonly string[], env: AwsRegionEnv): Whoam
     refuse(values, ['connect-string', 'config-dir'], 'applies only to --driver oracledb');
     const host = required(values, 'host', 'the server to connect to');
     const p = values.port === undefined ? DEFAULT_PORT[driver] : port('port', required(values, 'port', ''));
-    const user = required(values, 'user', 'the database user to log in as');
-    const database = optional(values, 'database');
+    const role = kind === 'dsql' ? dsqlRoleOptions(values) : undefined;
+    const user = role === undefined ? required(values, 'user', 'the database user to log in as') : (role.username ?? 'admin');
+    // DSQL has one database, postgres.
+    const database = optional(values, 'database') ?? (kind === 'dsql' ? 'postgres' : undefined);
     const sslCa = optional(values, 'ssl-ca');
     const mode = optional(values, 'ssl-mode');
     if (insecure && (sslCa !== undefined || mode !== undefined)) {
@@ -88,12 +93,13 @@ export function whoamiOptions(argv: readonly string[], env: AwsRegionEnv): Whoam
     const sslMode = mode === undefined ? 'verify-full' : oneOf('ssl-mode', mode, SSL_MODES);
     connection = { kind: 'network', host, port: p, user, ...(database !== undefined ? { database } : {}), ...(sslCa !== undefined ? { sslCa } : {}), insecure, sslMode };
   }
-  const provider =
-    kind === 'aws'
-      ? awsProviderPlan(values, connectionTarget(connection as NetworkConnectionPlan), env)
-      : kind === 'oci'
-        ? ociProviderPlan(values)
-        : heatwaveProviderPlan(values);
+  let provider: ProviderPlan;
+  if (kind === 'aws') provider = awsProviderPlan(values, connectionTarget(connection as NetworkConnectionPlan), env);
+  else if (kind === 'dsql') {
+    // The token names the host the client dials, without the port; --user admin is the admin role too, as for awsDsqlToken().
+    const c = connection as NetworkConnectionPlan;
+    provider = dsqlProviderPlan(values, { hostname: c.host, username: flag(values, 'admin') ? undefined : c.user, admin: flag(values, 'admin') }, env);
+  } else provider = kind === 'oci' ? ociProviderPlan(values) : heatwaveProviderPlan(values);
   return { driver, connection, provider, ...outputOptions(values) };
 }
 

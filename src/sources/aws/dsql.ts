@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import type { DsqlSigner, DsqlSignerConfig } from '@aws-sdk/dsql-signer';
 import { ConfigError } from '../../core/errors.js';
 import { createProvider, type ConnectionLifetime, type TokenProvider, type TokenProviderOptions } from '../../core/provider.js';
 import { describe, requireObject, requireString } from '../../core/validation.js';
@@ -101,10 +100,24 @@ export interface ResolvedAwsDsqlConfig {
   readonly expiresIn: number;
 }
 
+/** What a DSQL token source makes its signer with: `@aws-sdk/dsql-signer`'s `DsqlSignerConfig`, as it uses it. */
+export interface DsqlSignerOptions {
+  hostname: string;
+  region: string;
+  expiresIn: number;
+  credentials?: AwsCredentials | AwsCredentialsProvider;
+}
+
+/** The two methods of `@aws-sdk/dsql-signer`'s `DsqlSigner` a source calls. */
+export interface DsqlTokenSigner {
+  getDbConnectAuthToken(): Promise<string>;
+  getDbConnectAdminAuthToken(): Promise<string>;
+}
+
 /** The I/O a DSQL token source uses; tests swap it. */
 export interface AwsDsqlDeps {
   /** Makes an `@aws-sdk/dsql-signer` `DsqlSigner` (or anything with its two methods). */
-  newSigner(config: DsqlSignerConfig): Pick<DsqlSigner, 'getDbConnectAuthToken' | 'getDbConnectAdminAuthToken'>;
+  newSigner(config: DsqlSignerOptions): DsqlTokenSigner;
   /** Real time (ms), to measure what is left of the credentials. */
   now(): number;
   /** The provider's clock (ms), in which `expiresAt` is expressed. */
@@ -113,8 +126,8 @@ export interface AwsDsqlDeps {
 
 const defaultDeps: AwsDsqlDeps = {
   newSigner: (config) => {
-    let signer: Promise<DsqlSigner> | undefined;
-    const load = (): Promise<DsqlSigner> => (signer ??= loadDsqlSigner().then((Signer) => new Signer(config)));
+    let signer: Promise<DsqlTokenSigner> | undefined;
+    const load = (): Promise<DsqlTokenSigner> => (signer ??= loadDsqlSigner().then((Signer) => new Signer(config)));
     return { getDbConnectAuthToken: async () => (await load()).getDbConnectAuthToken(), getDbConnectAdminAuthToken: async () => (await load()).getDbConnectAdminAuthToken() };
   },
   now: () => Date.now(),

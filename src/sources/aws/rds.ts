@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { SignerConfig } from '@aws-sdk/rds-signer';
 import { ConfigError } from '../../core/errors.js';
 import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
@@ -119,10 +118,19 @@ export interface ResolvedAwsRdsConfig {
 /** The AWS SDK's config file loader, once looked for. */
 let sharedConfigLoader: Promise<AwsSharedConfigLoader | undefined> | undefined;
 
+/** What an RDS token source makes its signer with: `@aws-sdk/rds-signer`'s `SignerConfig`, as it uses it (no type of the optional peer in dbtoken's own). */
+export interface RdsSignerOptions {
+  hostname: string;
+  port: number;
+  username: string;
+  region: string;
+  credentials?: AwsCredentials | AwsCredentialsProvider;
+}
+
 /** The I/O an RDS token source uses; tests swap it. */
 export interface AwsRdsDeps {
   /** Makes an `@aws-sdk/rds-signer` `Signer` (or anything with its `getAuthToken`). */
-  newSigner(config: SignerConfig): { getAuthToken(): Promise<string> };
+  newSigner(config: RdsSignerOptions): { getAuthToken(): Promise<string> };
   /** Real time (ms), to measure what is left of the credentials. */
   now(): number;
   /** The provider's clock (ms), in which `expiresAt` is expressed. */

@@ -1,0 +1,334 @@
+import { checkServerIdentity as tlsCheckServerIdentity, type PeerCertificate } from 'node:tls';
+import { abortable } from '../../core/abort.js';
+import { ConfigError } from '../../core/errors.js';
+import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
+import { tokenStore } from '../../core/store.js';
+import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
+import { cloudSqlUser } from './users.js';
+
+/**
+ * The OAuth2 scope of Cloud SQL IAM database logins: a token with it is the
+ * password.
+ *
+ * @example
+ * ```ts
+ * import { GoogleAuth } from 'google-auth-library';
+ * import { GCP_SQL_LOGIN_SCOPE } from 'dbtoken/gcp';
+ * const auth = new GoogleAuth({ scopes: [GCP_SQL_LOGIN_SCOPE] });
+ * ```
+ */
+export const GCP_SQL_LOGIN_SCOPE = 'https://www.googleapis.com/auth/sqlservice.login';
+
+/**
+ * What {@link gcpCloudSqlToken} needs of `google-auth-library`'s `GoogleAuth`
+ * (an instance of it fits).
+ *
+ * @example
+ * ```ts
+ * import { GoogleAuth } from 'google-auth-library';
+ * const auth: GcpAuth = new GoogleAuth({ scopes: [GCP_SQL_LOGIN_SCOPE] });
+ * ```
+ */
+export interface GcpAuth {
+  /** The client of the credentials found (a key, a user's ADC, the metadata server). */
+  getClient(): Promise<GcpAuthClient>;
+  /** The credentials' service account email, when they have one (a key, the metadata server). */
+  getCredentials(): Promise<{
+    /** The service account's email. */
+    client_email?: string | null | undefined;
+  }>;
+}
+
+/**
+ * The part of a `google-auth-library` client {@link gcpCloudSqlToken} uses.
+ *
+ * @example
+ * ```ts
+ * const client: GcpAuthClient = await new GoogleAuth({ scopes: [GCP_SQL_LOGIN_SCOPE] }).getClient();
+ * ```
+ */
+export interface GcpAuthClient {
+  /** An access token, refreshed by the client when it has expired. */
+  getAccessToken(): Promise<{
+    /** The access token. */
+    token?: string | null | undefined;
+  }>;
+  /** The client's credentials: `expiry_date` (ms since the epoch) is the token's expiry. */
+  credentials?:
+    | {
+        /** When the token expires, in ms since the epoch. */
+        expiry_date?: number | null | undefined;
+      }
+    | undefined;
+  /** Asks Google's tokeninfo endpoint about a token (a user's email). */
+  getTokenInfo?(accessToken: string): Promise<{
+    /** The principal's email, when the token carries the email scope. */
+    email?: string | undefined;
+  }>;
+}
+
+/**
+ * Options of {@link gcpCloudSqlToken}.
+ *
+ * @example
+ * ```ts
+ * const config: GcpCloudSqlTokenConfig = { engine: 'postgres', hostname: '10.20.0.3' };
+ * const token = gcpCloudSqlToken(config); // as the service account of the metadata server
+ * ```
+ */
+export interface GcpCloudSqlTokenConfig {
+  /** The Cloud SQL engine: it decides the database user's name (see `username`) and the default port. */
+  engine: 'postgres' | 'mysql';
+  /**
+   * A `GoogleAuth` made with `scopes: [GCP_SQL_LOGIN_SCOPE]`, or
+   * `{ keyFile }`: a service account key file. Default: application default
+   * credentials (`GOOGLE_APPLICATION_CREDENTIALS`, `gcloud auth
+   * application-default login`, then the metadata server on GCE, Cloud Run,
+   * GKE and Cloud Functions).
+   */
+  auth?:
+    | GcpAuth
+    | {
+        /** The path of a service account key file. */
+        keyFile: string;
+      }
+    | undefined;
+  /**
+   * The database user. Default: Cloud SQL's name for the principal. On
+   * PostgreSQL, a service account's email without `.gserviceaccount.com`,
+   * and a user's whole email; on MySQL, the part before `@`. The principal
+   * is learnt on the first `getToken()` (from the credentials, else from
+   * Google's tokeninfo endpoint).
+   */
+  username?: string | undefined;
+  /** The instance's address (its IP, or a DNS name): pools dial it when they give no host. */
+  hostname?: string | undefined;
+  /** The port. Default: 5432 for PostgreSQL, 3306 for MySQL. */
+  port?: number | undefined;
+}
+
+/** The I/O a Cloud SQL token source uses; tests swap it. */
+export interface GcpCloudSqlDeps {
+  /** Makes the auth when none is given, or from a key file. */
+  newAuth(keyFile: string | undefined): Promise<GcpAuth>;
+  /** Real time (ms). */
+  now(): number;
+  /** The provider's clock (ms), in which `expiresAt` is expressed. */
+  clock(): number;
+}
+
+/** `google-auth-library`'s GoogleAuth, loaded when first needed (an optional peer). */
+async function loadGoogleAuth(keyFile: string | undefined): Promise<GcpAuth> {
+  let mod: { GoogleAuth: new (o: object) => GcpAuth; default?: { GoogleAuth: new (o: object) => GcpAuth } };
+  try {
+    mod = (await import('google-auth-library')) as typeof mod;
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    if ((e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && typeof e.message === 'string' && e.message.includes('google-auth-library')) {
+      throw new ConfigError('auth', 'needs the google-auth-library package, which is not installed', 'npm install google-auth-library, or pass auth', { cause: err });
+    }
+    throw err;
+  }
+  const GoogleAuth = mod.GoogleAuth ?? mod.default?.GoogleAuth;
+  return new GoogleAuth({ scopes: [GCP_SQL_LOGIN_SCOPE], ...(keyFile !== undefined ? { keyFile } : {}) });
+}
+
+const defaultDeps: GcpCloudSqlDeps = {
+  newAuth: loadGoogleAuth,
+  now: () => Date.now(),
+  clock: () => Date.now(),
+};
+
+/** A {@link GcpCloudSqlTokenConfig} after validation. */
+export interface ResolvedGcpCloudSqlConfig {
+  readonly engine: 'postgres' | 'mysql';
+  readonly auth: GcpAuth | undefined;
+  readonly keyFile: string | undefined;
+  readonly username: string | undefined;
+  readonly hostname: string | undefined;
+  readonly port: number;
+}
+
+function isAuth(value: unknown): value is GcpAuth {
+  const v = value as { getClient?: unknown; getCredentials?: unknown } | null;
+  return typeof v === 'object' && v !== null && typeof v.getClient === 'function' && typeof v.getCredentials === 'function';
+}
+
+/** Checks a {@link GcpCloudSqlTokenConfig}; throws a {@link ConfigError} naming the field. */
+export function validateGcpCloudSqlConfig(config: unknown): ResolvedGcpCloudSqlConfig {
+  const c = requireObject('config', config, "{ engine: 'postgres' | 'mysql', auth?, username?, hostname?, port? }") as unknown as GcpCloudSqlTokenConfig;
+  if (c.engine !== 'postgres' && c.engine !== 'mysql') {
+    throw new ConfigError('engine', `must be 'postgres' or 'mysql', got ${describe(c.engine)}`, "pass engine: 'postgres' or engine: 'mysql': Cloud SQL names the database user differently for each");
+  }
+  let auth: GcpAuth | undefined;
+  let keyFile: string | undefined;
+  if (c.auth !== undefined) {
+    if (isAuth(c.auth)) auth = c.auth;
+    else if (typeof c.auth === 'object' && c.auth !== null && Object.keys(c.auth).length === 1 && 'keyFile' in c.auth) keyFile = requireString('auth.keyFile', c.auth.keyFile, 'the path of a service account key file');
+    else throw new ConfigError('auth', `must be a GoogleAuth or { keyFile }, got ${describe(c.auth)}`, 'pass new GoogleAuth({ scopes: [GCP_SQL_LOGIN_SCOPE] }), { keyFile: "key.json" }, or leave it out for application default credentials');
+  }
+  const username = c.username === undefined ? undefined : requireString('username', c.username, 'the database user, such as orders-api@my-project.iam');
+  if (username !== undefined && (/[\0\s]/.test(username) || username.length > 128)) {
+    throw new ConfigError('username', 'must be a user name without spaces or NUL, at most 128 characters', "pass the name Cloud SQL gives the principal (PostgreSQL: the service account's email without .gserviceaccount.com)");
+  }
+  if (username !== undefined && c.engine === 'postgres' && username.endsWith('.gserviceaccount.com')) {
+    throw new ConfigError('username', `ends with .gserviceaccount.com, which Cloud SQL for PostgreSQL drops from a service account's user name`, `pass "${username.slice(0, -'.gserviceaccount.com'.length)}", or leave username out`);
+  }
+  if (username !== undefined && c.engine === 'mysql' && username.includes('@')) {
+    throw new ConfigError('username', 'holds an @: Cloud SQL for MySQL names an IAM user by the part of its email before the @', `pass "${username.slice(0, username.indexOf('@'))}", or leave username out`);
+  }
+  let hostname: string | undefined;
+  if (c.hostname !== undefined) {
+    hostname = requireString('hostname', c.hostname, "the instance's IP address or DNS name").trim();
+    if (/[/@\s]/.test(hostname) || (/:/.test(hostname) && !/^[0-9a-f:]+$/i.test(hostname))) {
+      throw new ConfigError('hostname', 'must be a bare address without scheme, port, user or path (an instance connection name such as project:region:instance is not an address)', "pass the instance's IP address, and the port in `port`");
+    }
+  }
+  const port = c.port === undefined ? (c.engine === 'postgres' ? 5432 : 3306) : requirePort('port', c.port);
+  return { engine: c.engine, auth, keyFile, username, hostname, port };
+}
+
+/** The identity a Cloud SQL token stands for, as a store key. */
+export function gcpCloudSqlCacheKey(c: ResolvedGcpCloudSqlConfig): string {
+  const auth = c.auth !== undefined ? `auth:${tokenStore().idOf(c.auth)}` : c.keyFile !== undefined ? ['keyFile', c.keyFile] : 'adc';
+  return JSON.stringify(['gcp-cloud-sql', c.engine, auth, c.username ?? null]);
+}
+
+/** What a Cloud SQL source learnt besides its tokens: the principal's email, once known. */
+export interface GcpPrincipal {
+  email: string | undefined;
+}
+
+/**
+ * The token source behind {@link gcpCloudSqlToken}: an access token from the
+ * auth's client, its `expiry_date` carried over to the provider's clock. On
+ * the first fetch without a `username`, it learns the principal's email into
+ * `principal`: the credentials' `client_email`, else (a user's own ADC)
+ * Google's tokeninfo answer.
+ */
+export function gcpCloudSqlSource(c: ResolvedGcpCloudSqlConfig, principal: GcpPrincipal, deps: Partial<GcpCloudSqlDeps> = {}): TokenSource {
+  const d: GcpCloudSqlDeps = { ...defaultDeps, ...deps };
+  let made: Promise<GcpAuth> | undefined;
+  const authOf = (): Promise<GcpAuth> =>
+    c.auth !== undefined
+      ? Promise.resolve(c.auth)
+      : (made ??= d.newAuth(c.keyFile).catch((err: unknown) => {
+          made = undefined;
+          throw err;
+        }));
+  return async ({ signal }) => {
+    const auth = await abortable(authOf(), signal);
+    const client = await abortable(auth.getClient(), signal);
+    const askedAt = d.clock();
+    const realAskedAt = d.now();
+    const { token } = await abortable(client.getAccessToken(), signal);
+    if (typeof token !== 'string' || token === '') throw new Error('google-auth-library returned no access token');
+    const expiry = client.credentials?.expiry_date;
+    if (typeof expiry !== 'number' || !Number.isFinite(expiry)) throw new Error('google-auth-library returned an access token without expiry_date');
+    if (c.username === undefined && principal.email === undefined) {
+      const { client_email } = await abortable(auth.getCredentials(), signal).catch(() => ({ client_email: undefined }));
+      principal.email = typeof client_email === 'string' && client_email !== '' ? client_email : undefined;
+      if (principal.email === undefined && typeof client.getTokenInfo === 'function') {
+        const info = await abortable(client.getTokenInfo(token), signal);
+        if (typeof info.email === 'string' && info.email !== '') principal.email = info.email;
+      }
+    }
+    return { token, expiresAt: new Date(askedAt + (expiry - realAskedAt)) };
+  };
+}
+
+/**
+ * A provider of Cloud SQL IAM database-authentication tokens (manual IAM
+ * login: an OAuth2 access token with scope {@link GCP_SQL_LOGIN_SCOPE} is
+ * the password, over TLS) for Cloud SQL for PostgreSQL and MySQL, from
+ * `google-auth-library`: application default credentials, a service account
+ * key, or the metadata server on GCE, Cloud Run and GKE. Cached, and
+ * refreshed ahead of expiry; with `refresh: 'on-demand'` no timer runs,
+ * which suits Cloud Run's throttled CPU.
+ *
+ * Without `username`, the user follows Cloud SQL's conventions and is read
+ * on the first `getToken()` (which `createIamPool` waits for): PostgreSQL
+ * drops `.gserviceaccount.com` from a service account's email and keeps a
+ * user's whole email; MySQL keeps the part before `@`.
+ *
+ * Cloud SQL's server certificate names the instance (`project:instance`),
+ * not its IP address: check it with {@link cloudSqlServerIdentity}.
+ *
+ * @example
+ * ```ts
+ * import { createIamPool } from 'dbtoken';
+ * import { gcpCloudSqlToken, cloudSqlServerIdentity } from 'dbtoken/gcp';
+ * const token = gcpCloudSqlToken({ engine: 'postgres', hostname: '10.20.0.3' });
+ * const pool = await createIamPool({
+ *   driver: 'pg', token, database: 'orders',
+ *   ssl: { ca: serverCaPem, checkServerIdentity: cloudSqlServerIdentity('my-project:europe-west1:orders') },
+ * });
+ * ```
+ */
+export function gcpCloudSqlToken(config: GcpCloudSqlTokenConfig, options?: TokenProviderOptions): TokenProvider {
+  return gcpCloudSqlTokenWith(config, options);
+}
+
+/** {@link gcpCloudSqlToken} with its I/O swappable, for tests. */
+export function gcpCloudSqlTokenWith(config: GcpCloudSqlTokenConfig, options?: TokenProviderOptions, deps: Partial<GcpCloudSqlDeps> = {}): TokenProvider {
+  const c = validateGcpCloudSqlConfig(config);
+  const opts = (options === undefined ? {} : requireObject('options', options, 'TokenProviderOptions')) as TokenProviderOptions;
+  const userClock = opts.clock;
+  const principal: GcpPrincipal = { email: undefined };
+  const source = gcpCloudSqlSource(c, principal, { clock: () => (typeof userClock === 'function' ? userClock() : Date.now()), ...deps });
+  const target = { ...(c.hostname !== undefined ? { host: c.hostname, port: c.port } : {}), ...(c.username !== undefined ? { user: c.username } : {}) };
+  return createProvider(
+    source,
+    { cacheKey: gcpCloudSqlCacheKey(c), target, ...opts },
+    {
+      label: `gcp:${c.hostname ?? ''}/${c.username ?? '(principal)'}`,
+      userFromToken:
+        c.username === undefined
+          ? () => {
+              if (principal.email === undefined) {
+                throw new ConfigError(
+                  'username',
+                  "is needed: the credentials name no email (no client_email, and tokeninfo gave none), so Cloud SQL's user name for them is unknown",
+                  'pass username, or use credentials of a service account or a user whose token carries the email scope',
+                );
+              }
+              return cloudSqlUser(principal.email, c.engine);
+            }
+          : undefined,
+    },
+  );
+}
+
+/**
+ * A `checkServerIdentity` for TLS connections to a Cloud SQL instance by its
+ * IP address: Cloud SQL's server certificate is signed by the instance's own
+ * CA and names the instance (`CN=<project>:<instance>`), not the address.
+ * It accepts a certificate naming `instance` (an instance connection name,
+ * `project:region:instance`, or `project:instance`), and otherwise checks
+ * the host name as Node does (for a certificate issued for a DNS name). The
+ * chain is still checked against the `ca` you give (the instance's server
+ * CA, from `gcloud sql instances describe`).
+ *
+ * @example
+ * ```ts
+ * const ssl = { ca: serverCaPem, checkServerIdentity: cloudSqlServerIdentity('my-project:europe-west1:orders') };
+ * const pool = await createIamPool({ driver: 'pg', token, host: '10.20.0.3', database: 'orders', ssl });
+ * ```
+ */
+export function cloudSqlServerIdentity(instance: string): (host: string, cert: PeerCertificate) => Error | undefined {
+  const parts = typeof instance === 'string' ? instance.split(':') : [];
+  if (parts.length < 2 || parts.length > 4 || parts.some((p) => !/^[a-z0-9][a-z0-9.-]*$/i.test(p))) {
+    throw new ConfigError('instance', `must be an instance connection name such as my-project:europe-west1:orders, got ${describe(instance)}`, "pass the instance's connection name, from gcloud sql instances describe");
+  }
+  // project:instance, project:region:instance, or a domain-scoped project's example.com:project:region:instance.
+  const project = parts.length === 4 ? `${parts[0]}:${parts[1]}` : parts[0];
+  const expected = `${project}:${parts[parts.length - 1]}`;
+  return (host, cert) => {
+    const cn = cert?.subject?.CN;
+    const names = Array.isArray(cn) ? cn : [cn];
+    if (names.includes(expected)) return undefined;
+    const byHost = tlsCheckServerIdentity(host, cert);
+    if (byHost === undefined) return undefined;
+    return new Error(`the server's certificate names ${JSON.stringify(names.filter(Boolean).join(', '))}, not the Cloud SQL instance ${expected}, nor ${host}`);
+  };
+}

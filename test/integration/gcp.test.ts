@@ -1,0 +1,204 @@
+import { GoogleAuth } from 'google-auth-library';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createIamPool, type TokenProvider } from 'dbtoken';
+import { gcpCloudSqlToken, GCP_SQL_LOGIN_SCOPE } from 'dbtoken/gcp';
+import { startGcpAuthEmulator, startVerifyingMariaDb, startVerifyingPostgres, type GcpAuthEmulator, type VerifyingMariaDb, type VerifyingPostgres } from 'dbtoken/testing';
+import { captureOutput } from '../helpers/canary.js';
+import { ensureBuilt, runNode } from '../helpers/dist.js';
+
+/**
+ * gcpCloudSqlToken against Cloud SQL stand-ins: private PostgreSQL and MariaDB
+ * servers whose logins the Google auth emulator's verifier checks (a token it
+ * issued, with the sqlservice.login scope, unexpired, for the principal Cloud
+ * SQL names the user after), with tokens the real google-auth-library gets
+ * from the emulator.
+ */
+const ORDERS = 'orders-api@dbtoken-test.iam.gserviceaccount.com';
+const REPORTS = 'reports@dbtoken-test.iam.gserviceaccount.com';
+const ADA = 'ada@example.com';
+const PG_ORDERS = 'orders-api@dbtoken-test.iam';
+const PG_REPORTS = 'reports@dbtoken-test.iam';
+
+let google: GcpAuthEmulator;
+let pgdb: VerifyingPostgres;
+let mydb: VerifyingMariaDb;
+const providers: TokenProvider[] = [];
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  // Its clock reads Date on each call, so tests that move Date move the emulator and its verifier too.
+  google = await startGcpAuthEmulator({ serviceAccounts: [ORDERS, REPORTS], users: [ADA], now: () => Date.now() });
+  [pgdb, mydb] = await Promise.all([
+    startVerifyingPostgres({ users: ['app'], verify: google.verifier({ engine: 'postgres' }) }),
+    startVerifyingMariaDb({ users: ['app'], verify: google.verifier({ engine: 'mysql' }) }),
+  ]);
+  // Cloud SQL's IAM user names hold @, . and -: made as Cloud SQL makes them (rds_iam: they log in with a token, over TLS).
+  for (const user of [PG_ORDERS, PG_REPORTS, ADA]) await pgdb.admin(`CREATE ROLE "${user}" LOGIN IN ROLE rds_iam`);
+  for (const user of ['orders-api', 'ada']) await mydb.admin(`CREATE USER '${user}'@'%' IDENTIFIED VIA pam USING '${mydb.pamService}' REQUIRE SSL`);
+}, 120_000);
+
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const c of closers.splice(0)) await c().catch(() => {});
+  for (const p of providers.splice(0)) p.close();
+});
+
+afterAll(async () => {
+  await Promise.all([pgdb?.close(), mydb?.close(), google?.close()]);
+});
+
+/** A GoogleAuth of a service account's key, its token requests sent to the emulator. */
+const keyAuth = (email = ORDERS) => new GoogleAuth({ credentials: google.serviceAccountKey(email), scopes: [GCP_SQL_LOGIN_SCOPE], ...google.googleAuthOptions() });
+
+function gcp(config: Parameters<typeof gcpCloudSqlToken>[0], options?: Parameters<typeof gcpCloudSqlToken>[1]): TokenProvider {
+  const p = gcpCloudSqlToken(config, options);
+  providers.push(p);
+  return p;
+}
+
+async function pgPool(token: TokenProvider, extra: Record<string, unknown> = {}): Promise<pg.Pool> {
+  const pool = await createIamPool({ driver: 'pg', token, host: pgdb.host, port: pgdb.port, database: pgdb.database, ssl: { ca: pgdb.ca }, ...extra });
+  pool.on('error', () => {});
+  closers.push(() => pool.end());
+  return pool;
+}
+
+describe('Cloud SQL for PostgreSQL', () => {
+  it("a service account's key: logs in as its email without .gserviceaccount.com, read from the credentials", async () => {
+    const token = gcp({ engine: 'postgres', auth: keyAuth() });
+    const pool = await pgPool(token);
+    expect(token.target?.user).toBe(PG_ORDERS);
+    expect((await pool.query('select session_user as u, ssl from pg_stat_ssl where pid = pg_backend_pid()')).rows[0]).toEqual({ u: PG_ORDERS, ssl: true });
+  });
+
+  it("a user's own application default credentials: logs in as the whole email, learnt from tokeninfo", async () => {
+    const auth = new GoogleAuth({ credentials: google.authorizedUser(ADA), scopes: [GCP_SQL_LOGIN_SCOPE, 'https://www.googleapis.com/auth/userinfo.email'], ...google.googleAuthOptions() });
+    const token = gcp({ engine: 'postgres', auth });
+    const sql = await createIamPool({ driver: 'postgres', token, host: pgdb.host, port: pgdb.port, database: pgdb.database, ssl: { ca: pgdb.ca } });
+    closers.push(() => sql.end());
+    expect((await sql`select session_user as u`)[0]).toEqual({ u: ADA });
+  });
+
+  it('the metadata server (GCE, Cloud Run, GKE), in its own process with on-demand refresh: application default credentials, and the process exits by itself', async () => {
+    await ensureBuilt();
+    const script = `
+      import { createIamPool } from 'dbtoken';
+      import { gcpCloudSqlToken } from 'dbtoken/gcp';
+      const db = JSON.parse(process.env.GCP_DB);
+      const token = gcpCloudSqlToken({ engine: 'postgres' }, { refresh: 'on-demand' });
+      const pool = await createIamPool({ driver: 'pg', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca } });
+      console.log((await pool.query('select session_user as u')).rows[0].u);
+      await pool.end();
+      token.close();
+    `;
+    const r = await runNode(['--input-type=module', '-e', script], { env: { ...google.metadataEnv, GCP_DB: JSON.stringify({ host: pgdb.host, port: pgdb.port, database: pgdb.database, ca: pgdb.ca }) }, timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(PG_ORDERS); // the metadata server's default account
+  }, 120_000);
+
+  describe('the server refuses with 28000', () => {
+    async function loginWith(user: string, password: string): Promise<string> {
+      const client = new pg.Client({ host: pgdb.host, port: pgdb.port, user, database: pgdb.database, password, ssl: { ca: pgdb.ca } });
+      try {
+        await client.connect();
+        return (await client.query('select session_user as u')).rows[0].u;
+      } catch (err) {
+        return `refused ${(err as { code?: string }).code}: ${pgdb.logins.at(-1)?.reason}`;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }
+
+    it("another principal's token, an expired one, one of another scope, and a made-up one", async () => {
+      const reports = (await gcp({ engine: 'postgres', auth: keyAuth(REPORTS) }).getToken()).token;
+      expect(await loginWith(PG_REPORTS, reports)).toBe(PG_REPORTS);
+      expect(await loginWith(PG_ORDERS, reports)).toMatch(/^refused 28000/);
+      const soon = google.issue(ORDERS, { expiresInMs: 60_000 }).accessToken;
+      vi.useFakeTimers({ now: Date.now() + 2 * 60_000, toFake: ['Date'] });
+      expect(await loginWith(PG_ORDERS, soon)).toMatch(/^refused 28000: .*expired/);
+      vi.useRealTimers();
+      expect(await loginWith(PG_ORDERS, google.issue(ORDERS, { scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).accessToken)).toMatch(/^refused 28000: .*scope/);
+      expect(await loginWith(PG_ORDERS, 'ya29.made-up-token-' + 'z'.repeat(40))).toMatch(/^refused 28000/);
+    });
+  });
+
+  it('keeps logging in across three token lifetimes as the wall clock moves, each login with a valid token', async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const token = gcp({ engine: 'postgres', auth: keyAuth() }, { refresh: 'on-demand' });
+    const pool = await pgPool(token);
+    const seen = new Set<string>();
+    const before = pgdb.logins.length;
+    for (let i = 0; i < 10; i++) {
+      const c = await pool.connect();
+      expect((await c.query('select session_user as u')).rows[0].u).toBe(PG_ORDERS);
+      c.release(true);
+      seen.add((await token.getToken()).token);
+      vi.setSystemTime(Date.now() + 20 * 60_000);
+    }
+    expect(pgdb.logins.slice(before).map((l) => l.ok)).toEqual(Array(10).fill(true));
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('freeze and thaw: frozen past the token lifetime, the next login gets a fresh token first', async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const token = gcp({ engine: 'postgres', auth: keyAuth() });
+    const pool = await pgPool(token, { idleTimeoutMillis: 1_000 });
+    const first = (await token.getToken()).token;
+    await pool.query('select 1');
+    vi.setSystemTime(Date.now() + 2 * 60 * 60_000);
+    await pgdb.admin(`select pg_terminate_backend(pid) from pg_stat_activity where usename = '${PG_ORDERS}'`);
+    await new Promise((r) => setTimeout(r, 50));
+    const before = pgdb.logins.length;
+    expect((await pool.query('select session_user as u')).rows[0].u).toBe(PG_ORDERS);
+    expect(pgdb.logins.slice(before).map((l) => l.ok)).toEqual([true]);
+    expect((await token.getToken()).token).not.toBe(first);
+  });
+
+  it('canary: no access token or private key in errors, events, logs or util.inspect, across good and refused logins', async () => {
+    const out = captureOutput();
+    const tokens = new Set<string>();
+    try {
+      const good = gcp({ engine: 'postgres', auth: keyAuth() }, { logger: out.logger });
+      const wrong = gcp({ engine: 'postgres', auth: keyAuth(REPORTS), username: PG_ORDERS }, { logger: out.logger });
+      for (const p of [good, wrong]) {
+        p.on('token', (e) => out.add(e));
+        p.on('error', (e) => out.add(e));
+      }
+      await (await pgPool(good)).query('select 1');
+      const err = await (await pgPool(wrong)).query('select 1').catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('28000');
+      for (const p of [good, wrong]) tokens.add((await p.getToken()).token);
+      out.add(err);
+      out.add(good);
+      out.add(good.status());
+      out.add(await good.getToken());
+    } finally {
+      out.restore();
+    }
+    const text = out.text();
+    expect(out.seen.length).toBeGreaterThan(3);
+    for (const t of tokens) expect(text).not.toContain(t);
+    for (const email of [ORDERS, REPORTS]) {
+      const key = google.serviceAccountKey(email).private_key;
+      expect(text).not.toContain(key.split('\n')[1]!);
+    }
+  });
+});
+
+describe('Cloud SQL for MySQL: mysql2', () => {
+  it('a service account logs in as the part of its email before the @, and another principal is refused', async () => {
+    const token = gcp({ engine: 'mysql', auth: keyAuth() });
+    const pool = await createIamPool({ driver: 'mysql2', token, host: mydb.host, port: mydb.port, ssl: { ca: mydb.ca } });
+    closers.push(() => pool.end());
+    expect(token.target?.user).toBe('orders-api');
+    const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT CURRENT_USER() AS u');
+    expect(rows[0]!.u).toMatch(/^orders-api@/);
+    const wrong = gcp({ engine: 'mysql', auth: keyAuth(REPORTS), username: 'orders-api' });
+    const refused = await createIamPool({ driver: 'mysql2', token: wrong, host: mydb.host, port: mydb.port, ssl: { ca: mydb.ca } });
+    closers.push(() => refused.end());
+    await expect(refused.query('SELECT 1')).rejects.toMatchObject({ errno: 1045 });
+  });
+});

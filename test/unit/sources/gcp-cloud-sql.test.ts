@@ -1,0 +1,188 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, createIamPool, TokenUnavailableError, type TokenProvider } from 'dbtoken';
+import { cloudSqlServerIdentity, gcpCloudSqlToken, GCP_SQL_LOGIN_SCOPE, type GcpAuth } from 'dbtoken/gcp';
+import { createPgPool } from 'dbtoken/pg';
+import { emulatorCertificates } from '../../../src/testing/certificates.js';
+import { gcpCloudSqlTokenWith } from '../../../src/sources/gcp/cloud-sql.js';
+
+/** A GoogleAuth stand-in: `email` as its credentials' client_email (undefined: a user's ADC), `info` as tokeninfo's email. */
+function fakeAuth(o: { email?: string; info?: string; lifetimeMs?: number; token?: string | null } = {}) {
+  const calls = { tokens: 0, credentials: 0, tokeninfo: 0 };
+  const client = {
+    credentials: {} as { expiry_date?: number },
+    async getAccessToken() {
+      calls.tokens++;
+      client.credentials = { expiry_date: Date.now() + (o.lifetimeMs ?? 3_600_000) };
+      return { token: o.token === undefined ? `ya29.fake-${calls.tokens}` : o.token };
+    },
+    async getTokenInfo() {
+      calls.tokeninfo++;
+      return { email: o.info };
+    },
+  };
+  const auth: GcpAuth = {
+    getClient: async () => client,
+    getCredentials: async () => (calls.credentials++, { client_email: o.email }),
+  };
+  return { auth, calls };
+}
+
+const SA = 'orders-api@my-project.iam.gserviceaccount.com';
+const providers: TokenProvider[] = [];
+const track = (p: TokenProvider): TokenProvider => (providers.push(p), p);
+let connectSpy: ReturnType<typeof vi.spyOn>;
+beforeEach(() => {
+  connectSpy = vi.spyOn(net.Socket.prototype, 'connect');
+});
+afterEach(() => {
+  for (const p of providers.splice(0)) p.close();
+  connectSpy.mockRestore();
+});
+
+describe('gcpCloudSqlToken refuses a bad configuration before any network call', () => {
+  const { auth } = fakeAuth({ email: SA });
+  const cases: [string, string, unknown][] = [
+    ['no config', 'config', undefined],
+    ['no engine', 'engine', { auth }],
+    ['an engine that is not one', 'engine', { engine: 'oracle', auth }],
+    ['an engine in capitals', 'engine', { engine: 'POSTGRES', auth }],
+    ['auth that is a string', 'auth', { engine: 'postgres', auth: 'adc' }],
+    ['auth with an unknown field', 'auth', { engine: 'postgres', auth: { keyFile: 'k.json', scopes: [] } }],
+    ['auth with an empty keyFile', 'auth.keyFile', { engine: 'postgres', auth: { keyFile: '' } }],
+    ['auth with a keyFile that is a number', 'auth.keyFile', { engine: 'postgres', auth: { keyFile: 1 } }],
+    ['a PostgreSQL username with .gserviceaccount.com', 'username', { engine: 'postgres', auth, username: SA }],
+    ['a MySQL username with an @', 'username', { engine: 'mysql', auth, username: 'ada@example.com' }],
+    ['an empty username', 'username', { engine: 'postgres', auth, username: '' }],
+    ['a username with a space', 'username', { engine: 'postgres', auth, username: 'a b' }],
+    ['an instance connection name as hostname', 'hostname', { engine: 'postgres', auth, hostname: 'my-project:europe-west1:orders' }],
+    ['a hostname with a port', 'hostname', { engine: 'postgres', auth, hostname: '10.0.0.3:5432' }],
+    ['a hostname with a scheme', 'hostname', { engine: 'postgres', auth, hostname: 'postgres://10.0.0.3' }],
+    ['a port of 0', 'port', { engine: 'mysql', auth, port: 0 }],
+    ['a port as a string', 'port', { engine: 'mysql', auth, port: '3306' }],
+  ];
+  it.each(cases)('%s -> ConfigError on %s', (_n, field, config) => {
+    const err = (() => {
+      try {
+        track(gcpCloudSqlToken(config as never));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe(field);
+    expect(connectSpy).not.toHaveBeenCalled();
+  });
+
+  it.each([['a name with one part', 'orders'], ['five parts', 'a:b:c:d:e'], ['a space', 'my project:orders'], ['a number', 42]])('cloudSqlServerIdentity: %s -> ConfigError on instance', (_n, instance) => {
+    expect(() => cloudSqlServerIdentity(instance as string)).toThrow(expect.objectContaining({ name: 'ConfigError', field: 'instance' }));
+  });
+});
+
+describe("the database user, by Cloud SQL's conventions, learnt on the first getToken()", () => {
+  it.each([
+    ['postgres', 'a service account', { email: SA }, 'orders-api@my-project.iam', { credentials: 1, tokeninfo: 0 }],
+    ['mysql', 'a service account', { email: SA }, 'orders-api', { credentials: 1, tokeninfo: 0 }],
+    ['postgres', "a user's own ADC (tokeninfo)", { info: 'ada@example.com' }, 'ada@example.com', { credentials: 1, tokeninfo: 1 }],
+    ['mysql', "a user's own ADC (tokeninfo)", { info: 'ada@example.com' }, 'ada', { credentials: 1, tokeninfo: 1 }],
+  ] as const)('%s, %s -> %s', async (engine, _n, o, user, asked) => {
+    const { auth, calls } = fakeAuth(o);
+    const p = track(gcpCloudSqlToken({ engine, auth, hostname: '10.20.0.3' }));
+    expect(p.target).toEqual({ host: '10.20.0.3', port: engine === 'postgres' ? 5432 : 3306 });
+    await p.getToken();
+    await p.getToken({ forceRefresh: true });
+    expect(p.target).toEqual({ host: '10.20.0.3', port: engine === 'postgres' ? 5432 : 3306, user });
+    expect(calls).toMatchObject({ tokens: 2, ...asked }); // the principal is learnt once
+  });
+
+  it('credentials that name no email: the first getToken() is a ConfigError on username, saying why', async () => {
+    const p = track(gcpCloudSqlToken({ engine: 'postgres', auth: fakeAuth({}).auth }));
+    await expect(p.getToken()).rejects.toMatchObject({ name: 'ConfigError', field: 'username', message: expect.stringMatching(/tokeninfo/) });
+  });
+
+  it('a given username is used as it is, and no principal is looked up', async () => {
+    const { auth, calls } = fakeAuth({ email: SA });
+    const p = track(gcpCloudSqlToken({ engine: 'postgres', auth, username: 'reporting@my-project.iam' }));
+    await p.getToken();
+    expect(p.target?.user).toBe('reporting@my-project.iam');
+    expect(calls.credentials).toBe(0);
+  });
+
+  it('createIamPool waits for the user; a pool made at once needs one', async () => {
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    const token = track(gcpCloudSqlToken({ engine: 'postgres', auth: fakeAuth({ email: SA }).auth, hostname: '10.20.0.3' }));
+    expect(() => createPgPool({ token, ssl: { ca } })).toThrow(expect.objectContaining({ field: 'user' }));
+    const pool = await createIamPool({ driver: 'pg', token, ssl: { ca } });
+    expect((pool as unknown as { options: { user: string } }).options.user).toBe('orders-api@my-project.iam');
+    await pool.end();
+    expect(connectSpy).not.toHaveBeenCalled();
+  });
+});
+
+describe('tokens', () => {
+  it("expiresAt is the client's expiry_date, carried to the provider's clock", async () => {
+    const real = Date.now();
+    const now = Date.UTC(2031, 5, 1);
+    const p = track(gcpCloudSqlTokenWith({ engine: 'mysql', auth: fakeAuth({ email: SA, lifetimeMs: 3_599_000 }).auth }, { clock: () => now }, { now: () => real }));
+    const t = await p.getToken();
+    expect(t.expiresAt.getTime()).toBeGreaterThanOrEqual(now + 3_599_000);
+    expect(t.expiresAt.getTime()).toBeLessThan(now + 3_599_000 + 1_000);
+  });
+
+  it('no token, or a token without expiry, is a failure of the source', async () => {
+    const p = track(gcpCloudSqlToken({ engine: 'postgres', auth: fakeAuth({ email: SA, token: null }).auth }, { retry: { attempts: 1 } } as never));
+    const err = await p.getToken().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenUnavailableError);
+    expect(String((err as Error).cause)).toMatch(/no access token/);
+  });
+
+  it('makes a GoogleAuth with the sqlservice.login scope by default, once, and from a key file', async () => {
+    const made: unknown[] = [];
+    const deps = { newAuth: async (keyFile: string | undefined) => (made.push(keyFile), fakeAuth({ email: SA }).auth) };
+    const adc = track(gcpCloudSqlTokenWith({ engine: 'postgres' }, undefined, deps));
+    await adc.getToken();
+    await adc.getToken({ forceRefresh: true });
+    const key = track(gcpCloudSqlTokenWith({ engine: 'postgres', auth: { keyFile: '/secrets/key.json' } }, undefined, deps));
+    await key.getToken();
+    expect(made).toEqual([undefined, '/secrets/key.json']);
+    expect(GCP_SQL_LOGIN_SCOPE).toBe('https://www.googleapis.com/auth/sqlservice.login');
+  });
+});
+
+describe('cloudSqlServerIdentity: a Cloud SQL certificate names the instance, not its address', () => {
+  /** Connects over TLS to a server whose certificate is `certs`, checking it with `check`. */
+  async function handshake(certs: ReturnType<typeof emulatorCertificates>, check: (host: string, cert: tls.PeerCertificate) => Error | undefined): Promise<string> {
+    const server = tls.createServer({ key: certs.serverKey, cert: certs.serverCert }, (s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      return await new Promise<string>((resolve) => {
+        const s = tls.connect({ host: '127.0.0.1', port, ca: certs.ca, checkServerIdentity: check }, () => {
+          s.end();
+          resolve('ok');
+        });
+        s.on('error', (e) => resolve(e.message));
+      });
+    } finally {
+      server.close();
+    }
+  }
+
+  it('accepts the instance its certificate names, reached by IP; refuses another instance; Node alone refuses both', async () => {
+    connectSpy.mockRestore();
+    const certs = emulatorCertificates(['my-project:orders'], 'Google Cloud SQL Server');
+    expect(await handshake(certs, cloudSqlServerIdentity('my-project:europe-west1:orders'))).toBe('ok');
+    expect(await handshake(certs, cloudSqlServerIdentity('my-project:orders'))).toBe('ok');
+    expect(await handshake(certs, cloudSqlServerIdentity('my-project:europe-west1:billing'))).toMatch(/not the Cloud SQL instance my-project:billing/);
+    expect(await handshake(certs, tls.checkServerIdentity)).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
+    const domain = emulatorCertificates(['example.com:my-project:orders'], 'Google Cloud SQL Server');
+    expect(await handshake(domain, cloudSqlServerIdentity('example.com:my-project:europe-west1:orders'))).toBe('ok');
+  });
+
+  it('falls back to the host name check, for a certificate issued for the address', async () => {
+    connectSpy.mockRestore();
+    const certs = emulatorCertificates(['127.0.0.1'], 'a DNS-named instance');
+    expect(await handshake(certs, cloudSqlServerIdentity('my-project:europe-west1:orders'))).toBe('ok');
+  });
+});
