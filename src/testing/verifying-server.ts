@@ -75,9 +75,10 @@ export interface VerifiedLogin {
 export interface VerifyingServerOptions {
   /**
    * The database users that log in with tokens, over TLS only. Each gets what it needs to connect to
-   * and work in {@link VerifyingServerOptions.database}. Names are letters, digits and `_`, starting
-   * with a letter or `_`, up to 63 characters.
-   * @example `['app', 'reporting']`
+   * and work in {@link VerifyingServerOptions.database}. Names are letters, digits and `_ . @ # -`,
+   * starting with a letter or `_`, up to 63 characters: the clouds' names fit (Cloud SQL's
+   * `orders-api@my-project.iam`, an Entra UPN, a guest's `#EXT#`).
+   * @example `['app', 'orders-api@my-project.iam']`
    */
   users: readonly string[];
   /**
@@ -228,12 +229,14 @@ export interface LoginSettings {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** User names as the clouds make them: Cloud SQL's `orders-api@my-project.iam`, an Entra UPN, a guest's `#EXT#`. */
+const USER = /^[A-Za-z_][A-Za-z0-9_.@#-]{0,62}$/;
 
 function names(field: string, value: unknown): string[] {
   if (!Array.isArray(value)) throw new ConfigError(field, `must be an array of user names, got ${describe(value)}`);
   value.forEach((n, i) => {
-    if (typeof n !== 'string' || !NAME.test(n)) {
-      throw new ConfigError(`${field}[${i}]`, `must be a user name of letters, digits and _, starting with a letter or _, up to 63 characters (got ${typeof n === 'string' ? JSON.stringify(n) : describe(n)})`);
+    if (typeof n !== 'string' || !USER.test(n)) {
+      throw new ConfigError(`${field}[${i}]`, `must be a user name of letters, digits and _ . @ # -, starting with a letter or _, up to 63 characters (got ${typeof n === 'string' ? JSON.stringify(n) : describe(n)})`);
     }
   });
   return [...new Set(value as string[])];

@@ -31,12 +31,11 @@ beforeAll(async () => {
   // Its clock reads Date on each call, so tests that move Date move the emulator and its verifier too.
   google = await startGcpAuthEmulator({ serviceAccounts: [ORDERS, REPORTS], users: [ADA], now: () => Date.now() });
   [pgdb, mydb] = await Promise.all([
-    startVerifyingPostgres({ users: ['app'], verify: google.verifier({ engine: 'postgres' }) }),
-    startVerifyingMariaDb({ users: ['app'], verify: google.verifier({ engine: 'mysql' }) }),
+    startVerifyingPostgres({ users: [PG_ORDERS, PG_REPORTS], verify: google.verifier({ engine: 'postgres' }) }),
+    startVerifyingMariaDb({ users: ['orders-api'], verify: google.verifier({ engine: 'mysql' }) }),
   ]);
-  // Cloud SQL's IAM user names hold @, . and -: made as Cloud SQL makes them (rds_iam: they log in with a token, over TLS).
-  for (const user of [PG_ORDERS, PG_REPORTS, ADA]) await pgdb.admin(`CREATE ROLE "${user}" LOGIN IN ROLE rds_iam`);
-  for (const user of ['orders-api', 'ada']) await mydb.admin(`CREATE USER '${user}'@'%' IDENTIFIED VIA pam USING '${mydb.pamService}' REQUIRE SSL`);
+  // A user made later, as Cloud SQL makes an IAM user (rds_iam: it logs in with a token, over TLS).
+  await pgdb.admin(`CREATE ROLE "${ADA}" LOGIN IN ROLE rds_iam`);
 }, 120_000);
 
 afterEach(async () => {
