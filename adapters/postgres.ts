@@ -89,6 +89,8 @@ interface ParsedOptions {
   user: string;
   ssl: PostgresSsl;
   sslnegotiation?: string | null | undefined;
+  /** A number or null from the options or the URL's query; postgres.js's own default is a function. */
+  max_lifetime?: unknown;
 }
 
 /**
@@ -249,7 +251,9 @@ export function createPostgresJsWith<T extends Record<string, postgres.PostgresT
       "set ssl (for example ssl: { ca: rdsCaBundle } or 'verify-full')",
     );
   }
-  const lifetime = connectionLifetimeSeconds(provider, 'max_lifetime', (rest as { max_lifetime?: unknown }).max_lifetime);
+  // The option, else the URL's ?max_lifetime= (postgres.js's own default, a function, counts as unset).
+  const ownLifetime = (rest as { max_lifetime?: unknown }).max_lifetime;
+  const lifetime = connectionLifetimeSeconds(provider, 'max_lifetime', ownLifetime !== undefined ? ownLifetime : typeof parsed.max_lifetime === 'function' ? undefined : parsed.max_lifetime);
   const answers = new Answers();
   const pace = parsed.path ? undefined : loginPace(provider, loginRate, { host, port }, 5432);
   const transport = { host, port, path: parsed.path || undefined, ssl: parsed.ssl, sslnegotiation: parsed.sslnegotiation };

@@ -89,10 +89,12 @@ export function connectionLifetimeSeconds(provider: TokenProvider, field: string
   // postgres.js takes a function, called for each connection: its own choice.
   if (typeof value === 'function') return undefined;
   const maxS = limit.maxMs / 1000;
-  if (typeof value !== 'number' || !(value > 0) || value > maxS) {
-    throw new ConfigError(field, `is ${describe(value)}, but the token provider's database closes every connection after ${maxS} s`, `leave it out to recycle connections at ${recycleS} s, or pass up to ${maxS}`);
+  // A connection string gives it as text.
+  const seconds = typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+  if (typeof seconds !== 'number' || !(seconds > 0) || seconds >= maxS) {
+    throw new ConfigError(field, `is ${describe(value)}, but the token provider's database closes every connection after ${maxS} s`, `leave it out to recycle connections at ${recycleS} s, or pass a number of seconds below ${maxS}`);
   }
-  return undefined;
+  return seconds === value ? undefined : seconds;
 }
 
 /**
@@ -147,7 +149,7 @@ export function applyTarget<C extends ConnectionTarget>(config: C, provider: Tok
  * The ConfigError of a pool made at once (`createPgPool`, `pgConnection`, ...) for a provider that
  * learns its user from its first token (Azure's `upn`), when the pool names no user.
  */
-export function userNotYetKnown(field = 'user', fix = 'use createIamPool(), which waits for that token, or give the provider its username (or the pool its user)'): ConfigError {
+export function userNotYetKnown(field = 'user', fix = 'use createIamPool(), which waits for that token, or give the provider its username'): ConfigError {
   return new ConfigError(field, 'is needed: the token provider reads the database user from its first token, and none has been fetched yet', fix);
 }
 

@@ -36,6 +36,12 @@ export class Context {
       io.env.OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE,
       // These hold the token and key themselves, or the paths of files that do; paths stay readable.
       ...[io.env.OCI_RESOURCE_PRINCIPAL_RPST, io.env.OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM].filter((v) => v !== undefined && !v.startsWith('/')),
+      // @azure/identity's EnvironmentCredential, and the managed-identity endpoints' shared secrets.
+      io.env.AZURE_CLIENT_SECRET,
+      io.env.AZURE_PASSWORD,
+      io.env.AZURE_CLIENT_CERTIFICATE_PASSWORD,
+      io.env.IDENTITY_HEADER,
+      io.env.MSI_SECRET,
     );
   }
 
@@ -60,7 +66,12 @@ export class Context {
     return { debug: (m) => this.log(m), warn: (m) => this.log(m) };
   }
 
-  /** `provider`, remembering every token and key it hands out so that they can be redacted. */
+  /**
+   * `provider`, remembering every token and key it hands out so that they
+   * can be redacted. Its `target` and its symbol-keyed internals (a user
+   * still to be read from the first token, a connection lifetime) are read
+   * through from `provider`, so that pools see them as they change.
+   */
   track(provider: TokenProvider): TokenProvider {
     const remember = (t: DbToken): DbToken => {
       this.secrets.add(t.token, t.privateKey);
@@ -70,6 +81,11 @@ export class Context {
       this.tokenError = err;
       throw err;
     };
-    return { ...provider, getToken: (opts) => provider.getToken(opts).then(remember, fail) };
+    const tracked: TokenProvider = { ...provider, getToken: (opts) => provider.getToken(opts).then(remember, fail) };
+    Object.defineProperty(tracked, 'target', { get: () => provider.target, enumerable: true, configurable: true });
+    for (const key of Object.getOwnPropertySymbols(provider)) {
+      Object.defineProperty(tracked, key, { get: () => (provider as unknown as Record<symbol, unknown>)[key], configurable: true });
+    }
+    return tracked;
   }
 }

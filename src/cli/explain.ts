@@ -9,7 +9,7 @@ export interface Failure {
 }
 
 /** The kinds of token a command uses. */
-export type TokenKindShown = 'aws' | 'dsql' | 'oci' | 'heatwave';
+export type TokenKindShown = 'aws' | 'dsql' | 'oci' | 'heatwave' | 'azure' | 'gcp';
 
 /** What the failing command was doing, for sharper explanations. */
 export interface FailureContext {
@@ -76,6 +76,23 @@ export const DSQL_FIELDS: FieldWordings = {
   username: '--user',
   admin: '--admin',
   expiresIn: { option: '--expires-in', fix: 'give seconds, such as 900 (the default)' },
+};
+
+/** An Azure Entra ID token's fields (`azureEntraToken()`'s) as `token azure` and `whoami --token azure` spell them. */
+export const AZURE_FIELDS: FieldWordings = {
+  username: {
+    option: '--user',
+    fix: 'give --user: the role made for it (pgaadauth_create_principal_with_oid, or CREATE AADUSER ... IDENTIFIED BY; see dbtoken sql azure-postgres and azure-mysql)',
+  },
+};
+
+/** A Cloud SQL token's fields (`gcpCloudSqlToken()`'s) as `token gcp` and `whoami --token gcp` spell them. */
+export const GCP_FIELDS: FieldWordings = {
+  username: { option: '--user', fix: "give --user: the database user Cloud SQL made for the principal (see dbtoken sql cloud-sql)" },
+  engine: '--engine',
+  auth: '--key-file',
+  'auth.keyFile': '--key-file',
+  instance: { option: '--instance', fix: 'give the connection name project:region:instance (gcloud sql instances describe <instance> --format="value(connectionName)" prints it)' },
 };
 
 /** The wording of a field: its own entry, else that of its longest listed prefix (`groups[0].grants[1].on` → `groups.grants`). */
@@ -172,16 +189,78 @@ function explainConfig(err: ConfigError, ctx: FailureContext): Failure {
   }
   // An AWS profile without a region is found only when the first token is asked for.
   const aws = ctx.token === 'aws' || ctx.token === 'dsql';
-  const wording = aws && err.field === 'region' ? AWS_REGION_WORDING : wordingFor(err.field, ctx.token === 'dsql' ? DSQL_FIELDS : {}) ?? wordingFor(err.field, PROVIDER_FIELDS);
+  const own = ctx.token === 'dsql' ? DSQL_FIELDS : ctx.token === 'azure' ? AZURE_FIELDS : ctx.token === 'gcp' ? GCP_FIELDS : {};
+  const wording = aws && err.field === 'region' ? AWS_REGION_WORDING : wordingFor(err.field, own) ?? wordingFor(err.field, PROVIDER_FIELDS);
   return { exitCode: 2, message: configErrorLine(err, wording) };
 }
 
-function explainUnavailable(err: TokenUnavailableError): Failure {
+/**
+ * Why Azure gave no token: `@azure/identity`'s errors, worded for the CLI.
+ * Their messages are long (troubleshooting links, trace ids, every
+ * credential of the chain): the line keeps Entra's `AADSTS...` description,
+ * or the gist, and --debug shows the rest.
+ */
+function explainAzureUnavailable(chain: readonly unknown[], has: (re: RegExp) => boolean): Failure {
+  const all = chain.map(messageOf).join(' / ');
+  const aadsts = /AADSTS\d+: [^.]*/.exec(all)?.[0];
+  const entra = (what: string): string => `${what}${aadsts !== undefined ? ` (${aadsts})` : ''}`;
+  if (has(/AADSTS7000215|AADSTS7000222|invalid_client/)) {
+    return refused(entra('Entra ID refused the client secret'), "AZURE_CLIENT_SECRET is wrong or has expired (it must be the secret's value, not its id): create a new one with az ad app credential reset");
+  }
+  if (has(/AADSTS700016|unauthorized_client/)) {
+    return refused(entra('Entra ID does not know the application'), 'AZURE_CLIENT_ID is not an app registered in the tenant AZURE_TENANT_ID: check both');
+  }
+  if (has(/AADSTS90002|AADSTS900023|invalid_tenant/)) {
+    return refused(entra('Entra ID does not know the tenant'), 'AZURE_TENANT_ID is not a tenant id (or domain) of this cloud: check it, and AZURE_AUTHORITY_HOST for a sovereign cloud');
+  }
+  if (has(/endpoints_resolution_error|untrusted_authority/)) {
+    return refused(
+      'no token: the Entra ID authority could not be reached or trusted',
+      'AZURE_AUTHORITY_HOST (or AZURE_TENANT_ID) names no authority this machine can reach, or its certificate is not trusted (give Node the CA with NODE_EXTRA_CA_CERTS=<PEM file>)',
+    );
+  }
+  if (has(/AggregateAuthenticationError|CredentialUnavailableError/)) {
+    return refused(
+      'no token: no credential of DefaultAzureCredential was available (--debug shows why each one was not)',
+      'set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service principal), run where a managed or workload identity is available, or sign in with az login',
+    );
+  }
+  return { exitCode: 1, message: `no token: ${entra(messageOf(chain[0]).split(/ To troubleshoot,| More details:/)[0]!)}` };
+}
+
+/** Why Google gave no token: google-auth-library's errors, worded for the CLI. */
+function explainGcpUnavailable(chain: readonly unknown[], has: (re: RegExp) => boolean, netCode: string | undefined): Failure {
+  // gaxios repeats its message in its cause: each once.
+  const text = [...new Set(chain.map(messageOf))].join(' / ');
+  if (has(/Could not load the default credentials|Unable to detect a Project Id/)) {
+    return refused(
+      `no token: ${text}`,
+      'no Google credentials were found: run gcloud auth application-default login, set GOOGLE_APPLICATION_CREDENTIALS or --key-file to a service account key, or run on Google Cloud with a service account attached',
+    );
+  }
+  if (has(/ENOENT|no such file/)) {
+    return refused(`no token: ${text}`, 'the key file (--key-file or GOOGLE_APPLICATION_CREDENTIALS) does not exist: check the path');
+  }
+  if (has(/invalid_grant|Invalid JWT Signature|account not found/)) {
+    return refused(`Google refused the credentials: ${text}`, "the service account key was deleted or disabled, the account no longer exists, a user's ADC must be renewed (gcloud auth application-default login), or this machine's clock is off");
+  }
+  if (has(/invalid_scope/)) {
+    return refused(`Google refused the scope: ${text}`, 'the credentials cannot have the sqlservice.login scope: for a user, run gcloud auth application-default login again');
+  }
+  if (netCode !== undefined) {
+    return refused(`no token, Google could not be reached: ${text}`, `the metadata server or oauth2.googleapis.com did not answer (${netCode}): check your network or proxy (HTTPS_PROXY, NO_PROXY), and GCE_METADATA_HOST if set`);
+  }
+  return { exitCode: 1, message: `no token: ${text}` };
+}
+
+function explainUnavailable(err: TokenUnavailableError, ctx: FailureContext): Failure {
   const chain = causeChain(err).slice(1);
   const text = chain.map(messageOf).join(' / ') || messageOf(err);
   const has = (re: RegExp): boolean => chain.some((e) => re.test(messageOf(e)) || re.test(String(prop(e, 'name') ?? '')));
   const status = chain.map((e) => prop(e, 'statusCode')).find((s) => typeof s === 'number') as number | undefined;
   const netCode = chain.map((e) => prop(e, 'code')).find((c): c is string => typeof c === 'string' && c in NETWORK_CODES);
+  if (ctx.token === 'azure') return explainAzureUnavailable(chain, has);
+  if (ctx.token === 'gcp') return explainGcpUnavailable(chain, has, netCode);
   if (has(/CredentialsProviderError|Could not load credentials/)) {
     return refused(`no token: ${text}`, 'no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE, or run where a role provides them');
   }
@@ -204,6 +283,16 @@ function explainUnavailable(err: TokenUnavailableError): Failure {
   return { exitCode: 1, message: `no token: ${text}` };
 }
 
+/** Why Azure Database for PostgreSQL refuses an Entra token. */
+const AZURE_PG_REFUSAL =
+  'the server did not accept the Entra ID token: no role was made for this identity with pgaadauth_create_principal (by name) or pgaadauth_create_principal_with_oid (bound to its object id; see dbtoken sql azure-postgres), --user differs from the UPN in case (role names are case-sensitive), the token is for another tenant than the server\'s, or Microsoft Entra authentication is not enabled on the server';
+/** Why Azure Database for MySQL refuses an Entra token. */
+const AZURE_MYSQL_REFUSAL =
+  "the server did not accept the Entra ID token: no user was made for this identity with CREATE AADUSER (see dbtoken sql azure-mysql), --user differs from that user's name, the token is for another tenant than the server's, or Microsoft Entra authentication is not enabled on the server (aad_auth_only, an Entra admin set)";
+/** Why Cloud SQL refuses an IAM login. */
+const GCP_REFUSAL =
+  'Cloud SQL did not accept the IAM token: the principal is not added to the instance as an IAM user (gcloud sql users create ... --type=cloud_iam_user or cloud_iam_service_account; see dbtoken sql cloud-sql), it lacks roles/cloudsql.instanceUser on the project (see dbtoken policy gcp), --user is not the name Cloud SQL gave it, or the instance does not have the cloudsql.iam_authentication flag on';
+
 function explainLoginRefusal(e: unknown, ctx: FailureContext): Failure | undefined {
   const code = prop(e, 'code');
   const msg = messageOf(e);
@@ -211,6 +300,8 @@ function explainLoginRefusal(e: unknown, ctx: FailureContext): Failure | undefin
     if (/pg_hba\.conf/.test(msg)) {
       return refused(`login refused (SQLSTATE ${code}): ${msg}`, 'the server has no pg_hba.conf rule that lets this user log in from here with this TLS setting');
     }
+    if (ctx.token === 'azure') return refused(`login refused (SQLSTATE ${code}): ${msg}`, AZURE_PG_REFUSAL);
+    if (ctx.token === 'gcp') return refused(`login refused (SQLSTATE ${code}): ${msg}`, GCP_REFUSAL);
     if (ctx.token === 'dsql') {
       return refused(
         `login refused (SQLSTATE ${code}): ${msg}`,
@@ -223,6 +314,8 @@ function explainLoginRefusal(e: unknown, ctx: FailureContext): Failure | undefin
     );
   }
   if (prop(e, 'errno') === 1045 || code === 'ER_ACCESS_DENIED_ERROR') {
+    if (ctx.token === 'azure') return refused(`login refused (1045): ${msg}`, AZURE_MYSQL_REFUSAL);
+    if (ctx.token === 'gcp') return refused(`login refused (1045): ${msg}`, GCP_REFUSAL);
     if (ctx.token === 'heatwave') {
       return refused(
         `login refused (1045): ${msg}`,
@@ -283,14 +376,29 @@ function explainOracleTls(e: unknown): Failure | undefined {
   return undefined;
 }
 
-function explainTls(e: unknown): Failure | undefined {
+/** Where the CA of each cloud's database certificates comes from. */
+const CA_HINTS: Partial<Record<TokenKindShown, string>> = {
+  azure: "pass the CA that signed it with --ssl-ca <file> (Azure Database's certificates chain to DigiCert Global Root G2 and Microsoft RSA Root Certificate Authority 2017)",
+  gcp: 'pass the instance\'s server CA with --ssl-ca <file> (gcloud sql instances describe <instance> --format="value(serverCaCert.cert)" prints it)',
+};
+
+function explainTls(e: unknown, ctx: FailureContext): Failure | undefined {
   const oracle = explainOracleTls(e);
   if (oracle) return oracle;
   const msg = messageOf(e);
   const raw = prop(e, 'code');
   const code = raw === 'HANDSHAKE_SSL_ERROR' ? (tlsCodeFromMessage(msg) ?? raw) : raw;
   if (typeof code === 'string' && TLS_CERT_CODES.has(code)) {
-    return refused(`TLS refused: the server's certificate is not trusted (${code})`, 'pass the CA that signed it with --ssl-ca <file> (for RDS: the bundle from https://truststore.pki.rds.amazonaws.com)');
+    return refused(
+      `TLS refused: the server's certificate is not trusted (${code})`,
+      (ctx.token !== undefined ? CA_HINTS[ctx.token] : undefined) ?? 'pass the CA that signed it with --ssl-ca <file> (for RDS: the bundle from https://truststore.pki.rds.amazonaws.com)',
+    );
+  }
+  if (ctx.token === 'gcp' && /, not the Cloud SQL instance /.test(msg)) {
+    return refused(`TLS refused: ${msg}`, '--instance names another instance than the server at --host: check both (gcloud sql instances describe <instance> prints its connectionName and ipAddresses)');
+  }
+  if ((code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') && ctx.token === 'gcp') {
+    return refused(`TLS refused: ${msg}`, "Cloud SQL's certificate names the instance (project:instance), not its address: give --instance project:region:instance (with --driver pg), or --ssl-mode verify-ca");
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') {
     return refused(`TLS refused: ${msg}`, 'the certificate does not name --host: connect with the name on the certificate (the RDS endpoint, not an alias), or, for a server reached by an address its certificate lacks, --ssl-mode verify-ca');
@@ -309,6 +417,7 @@ const PEER_PACKAGES: Readonly<Record<string, string>> = {
   '@aws-sdk/rds-signer': '@aws-sdk/rds-signer',
   '@aws-sdk/dsql-signer': '@aws-sdk/dsql-signer',
   '@azure/identity': '@azure/identity',
+  'google-auth-library': 'google-auth-library',
   'oci-common': 'oci-common@2.139.1 oci-identitydataplane@2.139.1',
   'oci-identitydataplane': 'oci-common@2.139.1 oci-identitydataplane@2.139.1',
   pg: 'pg',
@@ -353,9 +462,9 @@ export function explainFailure(err: unknown, ctx: FailureContext): Failure {
     return refused('TLS refused: dbtoken sends no token over a connection without TLS', 'the connection was not encrypted: check that the server speaks TLS on --host and --port (--insecure allows it, for local testing only)');
   }
   const unavailable = chain.find((e): e is TokenUnavailableError => e instanceof TokenUnavailableError);
-  if (unavailable) return explainUnavailable(unavailable);
+  if (unavailable) return explainUnavailable(unavailable, ctx);
   for (const e of chain) {
-    const f = explainLoginRefusal(e, ctx) ?? explainTls(e);
+    const f = explainLoginRefusal(e, ctx) ?? explainTls(e, ctx);
     if (f) return f;
   }
   for (const e of chain) {

@@ -13,12 +13,14 @@ Short-lived cloud IAM tokens for database logins: fetch one, or log in with
 one and see who the database says you are.
 
 Commands:
-  token aws   print an AWS RDS / Aurora IAM token
-  token dsql  print an Aurora DSQL IAM token
-  token oci   fetch an OCI IAM db-token into ~/.oci/db-token (for SQL*Plus, SQLcl)
-  whoami      log in once with an IAM token and print the database's view of you
-  sql         print the SQL that maps IAM identities to database users
-  policy      print the IAM policies that allow database logins
+  token aws    print an AWS RDS / Aurora IAM token
+  token dsql   print an Aurora DSQL IAM token
+  token azure  print a Microsoft Entra ID token for Azure Database for PostgreSQL and MySQL
+  token gcp    print a Cloud SQL IAM login token (Google Cloud)
+  token oci    fetch an OCI IAM db-token into ~/.oci/db-token (for SQL*Plus, SQLcl)
+  whoami       log in once with an IAM token and print the database's view of you
+  sql          print the SQL that maps IAM identities to database users
+  policy       print the IAM policies (and gcloud role bindings) that allow database logins
 
 Run "dbtoken <command> --help" for a command's options.
 Other options: --help, --version.
@@ -27,13 +29,60 @@ Exit codes: 0 success, 1 refused login or failed token fetch, 2 bad arguments.`;
 
 export const TOKEN_HELP = `Usage: dbtoken token <aws|oci> [options]
        dbtoken token dsql [options]
+       dbtoken token <azure|gcp> [options]
 
   token aws   print an AWS RDS / Aurora IAM token (like aws rds generate-db-auth-token)
   token dsql  print an Aurora DSQL IAM token (like aws dsql generate-db-connect-auth-token)
   token oci   fetch an OCI IAM db-token and its key into a directory (like oci iam db-token get)
 
-Run "dbtoken token aws --help", "dbtoken token dsql --help" or "dbtoken token oci --help"
-for the options.`;
+  token azure  print a Microsoft Entra ID token for Azure Database for PostgreSQL and MySQL
+               (like az account get-access-token --resource-type oss-rdbms)
+  token gcp    print a Cloud SQL IAM login token (an OAuth2 access token with the sqlservice.login scope)
+
+Run "dbtoken token <kind> --help" for the options.`;
+
+export const TOKEN_AZURE_HELP = `Usage: dbtoken token azure [--user <name>] [--json]
+
+Prints a Microsoft Entra ID access token for Azure Database for PostgreSQL
+and Azure Database for MySQL (flexible servers), the password of a login over
+TLS, from @azure/identity's DefaultAzureCredential: AZURE_TENANT_ID,
+AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH),
+a workload identity (AKS), a managed identity (App Service, Functions, VMs),
+or your az login. AZURE_AUTHORITY_HOST picks another cloud's Entra ID; a host
+outside Microsoft's clouds (a private cloud, Azure Stack) is used as given,
+without instance discovery. The token is not bound to one server.
+
+Options:
+  --user <name>   the database user the token logs in as (shown with --json only): the role
+                  made for a service principal or managed identity; an Entra user's is its UPN,
+                  read from the token
+
+With --json: {"token": "...", "expiresAt": "<ISO 8601>", "user": "..."} (user: --user, else the
+token's UPN; absent for a service principal's token, which names none).
+
+${COMMON}`;
+
+export const TOKEN_GCP_HELP = `Usage: dbtoken token gcp --engine <postgres|mysql> [--key-file <file>] [--user <name>] [--json]
+
+Prints a Cloud SQL IAM database login token: an OAuth2 access token with the
+scope https://www.googleapis.com/auth/sqlservice.login, the password of a
+login over TLS, from google-auth-library's application default credentials
+(GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or
+the metadata server's service account on Compute Engine, GKE, Cloud Run and
+Cloud Functions), or from a service account key. The token is not bound to
+one instance.
+
+Options:
+  --engine <engine>  postgres or mysql: Cloud SQL names the principal's database user differently
+                     for each (shown with --json)
+  --key-file <file>  a service account key (JSON) instead of application default credentials
+  --user <name>      the database user, if not Cloud SQL's name for the principal (shown with --json)
+
+With --json: {"token": "...", "expiresAt": "<ISO 8601>", "user": "..."} (user: --user, else the
+principal's Cloud SQL user: on PostgreSQL a service account's email without .gserviceaccount.com
+and a person's whole email, on MySQL the part before the @; absent when the credentials name no email).
+
+${COMMON}`;
 
 export const TOKEN_AWS_HELP = `Usage: dbtoken token aws --host <host> --port <port> --user <user> [--region <region>] [--json]
 
@@ -103,22 +152,24 @@ With --json: {"dir", "tokenFile", "keyFile", "expiresAt"}.
 ${COMMON}`;
 
 export const WHOAMI_HELP = `Usage: dbtoken whoami --driver <pg|mysql2|oracledb> <connection options>
-                     --token <aws|dsql|oci|heatwave> <token options> [--json]
+                     --token <aws|dsql|azure|gcp|oci|heatwave> <token options> [--json]
 
 Opens one connection with an IAM token (through createIamPool, a pool of
 one), asks the database who you are, prints it, and closes everything. On a
 refused login it says what the likely cause is.
 
-  --driver pg        --token aws|dsql       prints session_user and whether TLS is in use
-  --driver mysql2    --token aws|heatwave   prints USER(), CURRENT_USER(), whether a proxy user maps them
-                                            and whether TLS is in use
+  --driver pg        --token aws|dsql|azure|gcp       prints session_user and whether TLS is in use
+  --driver mysql2    --token aws|heatwave|azure|gcp   prints USER(), CURRENT_USER(), whether a proxy user
+                                                      maps them and whether TLS is in use
   --driver oracledb  --token oci            prints AUTHENTICATION_METHOD, AUTHENTICATED_IDENTITY,
                                             ENTERPRISE_IDENTITY and CURRENT_USER
 
 Connection options (pg, mysql2):
   --host <host>            the server (for RDS, its endpoint)
   --port <port>            default 5432 (pg) or 3306 (mysql2)
-  --user <user>            the database user to log in as (dsql: the role; or --admin)
+  --user <user>            the database user to log in as (dsql: the role; or --admin); azure and gcp:
+                           default, the user the token names (an Entra user's UPN; Cloud SQL's name
+                           for the principal)
   --database <name>        the database to open (dsql: default postgres)
   --ssl-ca <file>          CA certificates (PEM) to trust; default: Node's CA store. TLS is always on
   --ssl-mode <mode>        verify-full (default): the certificate must be trusted and name --host;
@@ -139,20 +190,28 @@ Token options:
   oci:       --scope <urn> --region <region> --auth <method> --profile <name> --config-file <file>
              --endpoint <url>   (as for "dbtoken token oci")
   heatwave:  --profile <name> --config-file <file>   (the OCI config profile that signs the login)
+  azure:     credentials from DefaultAzureCredential (as for "dbtoken token azure")
+  gcp:       --key-file <file> (else application default credentials), and --instance
+             <project:region:instance> (pg): Cloud SQL's certificate names the instance, not the
+             address dialed, so with --instance it must name that instance instead of --host
 
 ${COMMON}`;
 
 export const SQL_HELP = `Usage: dbtoken sql <oracle|rds-postgres|rds-mysql|heatwave> [options]
        dbtoken sql dsql [options]
+       dbtoken sql <azure-postgres|azure-mysql|cloud-sql> [options]
 
 Prints the statements that map IAM identities to database users, one per
 line, ready to pipe into sqlplus, psql or mysql. Run them as the admin user.
 
-  sql oracle        Oracle ADB / DBaaS: CREATE USER or ROLE ... IDENTIFIED GLOBALLY AS 'IAM_...'
-  sql rds-postgres  RDS / Aurora PostgreSQL: CREATE USER and GRANT rds_iam
-  sql rds-mysql     RDS / Aurora MySQL: IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL
-  sql heatwave      MySQL HeatWave: IDENTIFIED WITH authentication_oci, for a user or through a proxy user
-  sql dsql          Aurora DSQL: CREATE ROLE ... WITH LOGIN and AWS IAM GRANT <role> TO '<IAM role ARN>'
+  sql oracle          Oracle ADB / DBaaS: CREATE USER or ROLE ... IDENTIFIED GLOBALLY AS 'IAM_...'
+  sql rds-postgres    RDS / Aurora PostgreSQL: CREATE USER and GRANT rds_iam
+  sql rds-mysql       RDS / Aurora MySQL: IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL
+  sql heatwave        MySQL HeatWave: IDENTIFIED WITH authentication_oci, for a user or through a proxy user
+  sql dsql            Aurora DSQL: CREATE ROLE ... WITH LOGIN and AWS IAM GRANT <role> TO '<IAM role ARN>'
+  sql azure-postgres  Azure Database for PostgreSQL: pgaadauth_create_principal(_with_oid)
+  sql azure-mysql     Azure Database for MySQL: CREATE AADUSER
+  sql cloud-sql       Cloud SQL: the gcloud sql users create command, then GRANTs
 
 Names are checked and quoted: a name that could break out of its quotes is
 refused. Run "dbtoken sql <database> --help" for the options.`;
@@ -245,6 +304,7 @@ ${SQL_COMMON}`;
 
 export const POLICY_HELP = `Usage: dbtoken policy <oci|oci-cross-tenancy|heatwave|aws> [options]
        dbtoken policy dsql [options]
+       dbtoken policy gcp [options]
 
 Prints the IAM policies that allow database logins with tokens.
 
@@ -257,6 +317,7 @@ Prints the IAM policies that allow database logins with tokens.
                             arn:aws:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/USER
   policy dsql               the AWS IAM policy JSON allowing dsql:DbConnect (or dsql:DbConnectAdmin) on
                             arn:aws:dsql:REGION:ACCOUNT:cluster/CLUSTER_ID
+  policy gcp                the gcloud command granting roles/cloudsql.instanceUser on a project
 
 Run "dbtoken policy <kind> --help" for the options.`;
 
@@ -371,5 +432,94 @@ Options:
   --admin              allow dsql:DbConnectAdmin (the admin role) instead of dsql:DbConnect
 
 With --json: the same policy on one line.
+
+Exit codes: 0 success, 2 bad arguments.`;
+
+export const SQL_AZURE_POSTGRES_HELP = `Usage: dbtoken sql azure-postgres --name <role> --kind <user|group|service> [--object-id <guid>] [--admin]
+
+Prints the statement that creates an Azure Database for PostgreSQL role for a
+Microsoft Entra principal. Run it as an Entra admin of the server, connected
+to the postgres database:
+  - a user or group by name: SELECT * FROM pgaadauth_create_principal('<name>', <admin>, false);
+  - bound to an object id:   SELECT * FROM pgaadauth_create_principal_with_oid('<name>', '<object id>',
+                             '<user|group|service>', <admin>, false);
+Tokens of the principal then log in as the role (dbtoken whoami --token azure
+--user <role>; an Entra user by name logs in as its UPN, read from the token).
+
+Options:
+  --name <role>        the role: a user's UPN (case-sensitive) or a group's display name; with
+                       --object-id any name, such as orders-api; at most 63 bytes
+  --kind <kind>        user, group, or service (a service principal or managed identity)
+  --object-id <guid>   the principal's object id, which the role is bound to (required for service;
+                       for a managed identity, its object (principal) id, not its client id)
+  --admin              make the role an Entra admin of the server
+
+Example:
+  dbtoken sql azure-postgres --name orders-api --kind service --object-id 66666666-7777-4888-8999-aaaaaaaaaaaa
+  SELECT * FROM pgaadauth_create_principal_with_oid('orders-api', '66666666-7777-4888-8999-aaaaaaaaaaaa', 'service', false, false);
+
+${SQL_COMMON}`;
+
+export const SQL_AZURE_MYSQL_HELP = `Usage: dbtoken sql azure-mysql --name <name> [--object-id <guid>] [--grant "<privileges> ON <db>.<table or *>"]...
+
+Prints the statements that create an Azure Database for MySQL user for a
+Microsoft Entra principal, and grant it privileges. Run them as the server's
+Entra admin:
+  - a user or group by name: CREATE AADUSER '<name>';
+  - a managed identity or service principal: CREATE AADUSER '<name>' IDENTIFIED BY '<client id>';
+Tokens of the principal then log in as <name> (dbtoken whoami --token azure --driver mysql2).
+
+Options:
+  --name <name>        a user's UPN or a group's name; with --object-id any name, such as orders-api;
+                       at most 32 characters (MySQL's limit: give a longer UPN a shorter alias by
+                       hand, CREATE AADUSER '<UPN>' AS '<alias>')
+  --object-id <guid>   the identity's client id (or object id) the user is bound to
+  --grant <grant>      privileges to grant, such as "SELECT, INSERT ON orders.*" (repeatable)
+
+${SQL_COMMON}`;
+
+export const SQL_CLOUD_SQL_HELP = `Usage: dbtoken sql cloud-sql --email <email> --engine <postgres|mysql> --instance <id or project:region:instance>
+                           [--kind <user|service_account>] [--grant-role <role>]... [--grant "..."]...
+
+Prints what adds a Google account or service account to a Cloud SQL instance
+for IAM database authentication: the gcloud sql users create command (run it
+with gcloud), then the GRANT statements to run in the database, for the
+database user Cloud SQL makes: on PostgreSQL a service account's email
+without .gserviceaccount.com and a person's whole email, on MySQL the part
+before the @. A new IAM user holds no privileges of its own. The principal
+also needs roles/cloudsql.instanceUser (dbtoken policy gcp), and the instance
+the cloudsql.iam_authentication flag.
+
+Options:
+  --email <email>        the Google account's or service account's email
+  --engine <engine>      postgres or mysql
+  --instance <instance>  the instance id, or its connection name project:region:instance (adds --project)
+  --kind <kind>          user or service_account; default: from the email (…@….gserviceaccount.com)
+  --grant-role <role>    PostgreSQL: a role to grant the user, such as app_readwrite (repeatable)
+  --grant <grant>        MySQL: privileges to grant, such as "SELECT, INSERT ON orders.*" (repeatable)
+
+Common options:
+  --json     print {"command": ["gcloud", ...], "user": "...", "statements": [...]}
+  --help     print this help
+
+Exit codes: 0 success, 2 bad arguments.`;
+
+export const POLICY_GCP_HELP = `Usage: dbtoken policy gcp --project <id> --member <email> [--kind <user|service_account>] [--connector]
+
+Prints the gcloud command that grants a Google account or service account
+roles/cloudsql.instanceUser on the project that holds the Cloud SQL
+instance: the role Cloud SQL checks at each IAM database login. The principal
+is also added to the instance as an IAM user (dbtoken sql cloud-sql).
+
+Options:
+  --project <id>     the project id (not its name or number)
+  --member <email>   the Google account's or service account's email
+  --kind <kind>      user or service_account; default: from the email (…@….gserviceaccount.com)
+  --connector        also grant roles/cloudsql.client, which the Cloud SQL Auth Proxy and the
+                     Cloud SQL connectors need (a direct connection to the instance's IP does not)
+
+Common options:
+  --json     print {"commands": [["gcloud", ...], ...]}
+  --help     print this help
 
 Exit codes: 0 success, 2 bad arguments.`;

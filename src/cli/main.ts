@@ -6,9 +6,13 @@ import {
   POLICY_AWS_HELP,
   POLICY_CROSS_TENANCY_HELP,
   POLICY_DSQL_HELP,
+  POLICY_GCP_HELP,
   POLICY_HEATWAVE_HELP,
   POLICY_HELP,
   POLICY_OCI_HELP,
+  SQL_AZURE_MYSQL_HELP,
+  SQL_AZURE_POSTGRES_HELP,
+  SQL_CLOUD_SQL_HELP,
   SQL_HEATWAVE_HELP,
   SQL_DSQL_HELP,
   SQL_HELP,
@@ -16,13 +20,15 @@ import {
   SQL_RDS_MYSQL_HELP,
   SQL_RDS_POSTGRES_HELP,
   TOKEN_AWS_HELP,
+  TOKEN_AZURE_HELP,
   TOKEN_DSQL_HELP,
+  TOKEN_GCP_HELP,
   TOKEN_HELP,
   TOKEN_OCI_HELP,
   WHOAMI_HELP,
 } from './help.js';
 
-/** A command, or a group of subcommands (`token aws`, `token dsql`, `token oci`). */
+/** A command, or a group of subcommands (`token aws`, `token dsql`, `token azure`, ...). */
 interface Command {
   readonly help: string;
   /** Absent for a group, which only has subcommands. */
@@ -37,6 +43,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     subcommands: {
       aws: { help: TOKEN_AWS_HELP, run: async (argv, ctx) => (await import('./commands/token.js')).tokenAws(argv, ctx) },
       dsql: { help: TOKEN_DSQL_HELP, run: async (argv, ctx) => (await import('./commands/token.js')).tokenDsql(argv, ctx) },
+      azure: { help: TOKEN_AZURE_HELP, run: async (argv, ctx) => (await import('./commands/token.js')).tokenAzure(argv, ctx) },
+      gcp: { help: TOKEN_GCP_HELP, run: async (argv, ctx) => (await import('./commands/token.js')).tokenGcp(argv, ctx) },
       oci: { help: TOKEN_OCI_HELP, run: async (argv, ctx) => (await import('./commands/token.js')).tokenOci(argv, ctx) },
     },
   },
@@ -49,6 +57,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       'rds-mysql': { help: SQL_RDS_MYSQL_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlRdsMysql(argv, ctx) },
       heatwave: { help: SQL_HEATWAVE_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlHeatwave(argv, ctx) },
       dsql: { help: SQL_DSQL_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlDsql(argv, ctx) },
+      'azure-postgres': { help: SQL_AZURE_POSTGRES_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlAzurePostgres(argv, ctx) },
+      'azure-mysql': { help: SQL_AZURE_MYSQL_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlAzureMysql(argv, ctx) },
+      'cloud-sql': { help: SQL_CLOUD_SQL_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).sqlCloudSql(argv, ctx) },
     },
   },
   policy: {
@@ -59,6 +70,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       heatwave: { help: POLICY_HEATWAVE_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyHeatwave(argv, ctx) },
       aws: { help: POLICY_AWS_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyAws(argv, ctx) },
       dsql: { help: POLICY_DSQL_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyDsql(argv, ctx) },
+      gcp: { help: POLICY_GCP_HELP, run: async (argv, ctx) => (await import('./commands/provision.js')).policyGcp(argv, ctx) },
     },
   },
 };

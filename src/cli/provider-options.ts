@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { ConfigError } from '../core/errors.js';
 import { validateAwsDsqlConfig } from '../sources/aws/dsql.js';
+import { validateAzureEntraConfig } from '../sources/azure/entra.js';
+import { validateGcpCloudSqlConfig } from '../sources/gcp/cloud-sql.js';
+import { expandHome } from '../sources/oci/config-file.js';
 import { DSQL_ENDPOINT, profileShown, resolveRdsRegion, type AwsRegionEnv, type RdsRegion } from '../sources/aws/region.js';
 import { OCI_AUTH_TYPES, type OciAuth } from '../sources/oci/auth.js';
 import { isOciRegion } from '../sources/oci/region.js';
 import { parseOciScope } from '../sources/oci/scope.js';
 import { optional, oneOf, refuse, required, UsageError, type OptionSpecs, type OptionValues } from './args.js';
-import { AWS_REGION_WORDING, DSQL_FIELDS, PROVIDER_FIELDS, withUsageErrors, wordingFor } from './explain.js';
+import { AWS_REGION_WORDING, configErrorLine, DSQL_FIELDS, GCP_FIELDS, PROVIDER_FIELDS, withUsageErrors, wordingFor } from './explain.js';
 
 /** The options that pick and configure a token provider, shared by `token` and `whoami`. */
 export const PROVIDER_OPTIONS = {
@@ -62,7 +68,30 @@ export interface DsqlProviderPlan {
   readonly expiresIn?: number | undefined;
 }
 
-export type ProviderPlan = AwsProviderPlan | DsqlProviderPlan | OciProviderPlan | HeatwaveProviderPlan;
+/** What `azureEntraToken()` gets; the credential is a DefaultAzureCredential the CLI makes. */
+export interface AzureProviderPlan {
+  readonly kind: 'azure';
+  /** The database user; undefined: read from the first token (whoami), or not needed (token azure). */
+  readonly username: string | undefined;
+  /** Without `username`, read the user from the first token (its upn), as a pool needs it; `token azure` needs none. */
+  readonly userFromToken: boolean;
+  /** AZURE_AUTHORITY_HOST, when it names a host outside Microsoft's clouds: instance discovery is turned off for it. */
+  readonly customAuthority: string | undefined;
+}
+
+/** What `gcpCloudSqlToken()` gets. */
+export interface GcpProviderPlan {
+  readonly kind: 'gcp';
+  readonly engine: 'postgres' | 'mysql';
+  /** A service account key file (absolute); undefined: application default credentials. */
+  readonly keyFile: string | undefined;
+  /** The database user; undefined: Cloud SQL's name for the principal, learnt with the first token. */
+  readonly username: string | undefined;
+  /** Without `username`, learn the user with the first token, as a pool needs it; `token gcp` needs none. */
+  readonly userFromToken: boolean;
+}
+
+export type ProviderPlan = AwsProviderPlan | DsqlProviderPlan | OciProviderPlan | HeatwaveProviderPlan | AzureProviderPlan | GcpProviderPlan;
 
 const AWS_CREDENTIALS_WHY = 'does not apply to AWS tokens (the SDK reads credentials from AWS_* variables, AWS_PROFILE, SSO or the instance role)';
 
@@ -155,4 +184,65 @@ export function heatwaveProviderPlan(values: OptionValues): HeatwaveProviderPlan
   const configFile = optional(values, 'config-file');
   const profile = optional(values, 'profile');
   return { kind: 'heatwave', ...(configFile !== undefined ? { configFile } : {}), ...(profile !== undefined ? { profile } : {}) };
+}
+
+/** Microsoft's own Entra ID authority hosts (public and sovereign clouds), where instance discovery works. */
+const MICROSOFT_AUTHORITY = /(?:^|\.)(?:microsoftonline\.(?:com|us|de|cn)|microsoft\.com|windows\.net|chinacloudapi\.cn|usgovcloudapi\.net|cloudgovapi\.us)$/i;
+
+/**
+ * `AZURE_AUTHORITY_HOST` when it names a host outside Microsoft's clouds (a
+ * private cloud, Azure Stack, an emulator). MSAL would first ask
+ * login.microsoftonline.com to validate such a host (instance discovery),
+ * which can only fail; the CLI turns discovery off for it, as
+ * `disableInstanceDiscovery: true` does, and uses the host as given. There
+ * is no environment variable for that option.
+ */
+export function customAzureAuthority(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const value = env.AZURE_AUTHORITY_HOST?.trim();
+  if (value === undefined || value === '') return undefined;
+  let host: string;
+  try {
+    host = new URL(value).hostname;
+  } catch {
+    return undefined; // @azure/identity reports it
+  }
+  return MICROSOFT_AUTHORITY.test(host) ? undefined : value;
+}
+
+const NOT_FOR = (what: string, why: string): string => `does not apply to ${what} (${why})`;
+const AZURE_WHY = NOT_FOR('Azure tokens', 'DefaultAzureCredential reads AZURE_* variables, a managed or workload identity, or az login');
+const GCP_WHY = NOT_FOR('Google Cloud tokens', 'they come from application default credentials, or a key with --key-file');
+
+/** The Entra ID token's options: the user (optional), checked as `azureEntraToken()` checks it. */
+export function azureProviderPlan(values: OptionValues, target: { username: string | undefined; userFromToken: boolean }, env: Readonly<Record<string, string | undefined>>): AzureProviderPlan {
+  refuse(values, ['region', 'scope', 'auth', 'profile', 'config-file', 'endpoint', 'key-file'], AZURE_WHY);
+  const c = withUsageErrors(
+    () => validateAzureEntraConfig(target.username !== undefined ? { username: target.username } : {}),
+    (field) => (field === 'username' ? { option: '--user' } : wordingFor(field, PROVIDER_FIELDS)),
+  );
+  return { kind: 'azure', username: c.username, userFromToken: target.userFromToken, customAuthority: customAzureAuthority(env) };
+}
+
+/**
+ * The Cloud SQL token's options, checked as `gcpCloudSqlToken()` checks
+ * them: the engine, the user (optional) and `--key-file`, which must exist.
+ */
+export function gcpProviderPlan(
+  values: OptionValues,
+  target: { engine: 'postgres' | 'mysql'; username: string | undefined; userFromToken: boolean },
+  exists: (path: string) => boolean = existsSync,
+): GcpProviderPlan {
+  refuse(values, ['region', 'scope', 'auth', 'profile', 'config-file', 'endpoint'], GCP_WHY);
+  const given = optional(values, 'key-file');
+  const keyFile = given === undefined ? undefined : resolve(expandHome(given, homedir()));
+  if (keyFile !== undefined && !exists(keyFile)) throw new UsageError('--key-file', `--key-file ${keyFile} does not exist: give the path of a service account key (JSON)`);
+  try {
+    validateGcpCloudSqlConfig({ engine: target.engine, ...(target.username !== undefined ? { username: target.username } : {}), ...(keyFile !== undefined ? { auth: { keyFile } } : {}) });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const option = wordingFor(err.field, GCP_FIELDS)?.option ?? err.field;
+    // The library's fix names its own option (`leave username out`): the CLI's is --user.
+    throw new UsageError(option, configErrorLine(new ConfigError(err.field, err.problem, err.fix.replace(/\busername\b/g, '--user')), { option }));
+  }
+  return { kind: 'gcp', engine: target.engine, keyFile, username: target.username, userFromToken: target.userFromToken };
 }

@@ -13,8 +13,10 @@ const PATTERNS: readonly (readonly [RegExp, (match: string) => string])[] = [
   [/[^\s"'`<>()[\]{}]*[?&]Action=(?:connect|DbConnect|DbConnectAdmin)&[^\s"'`<>()[\]{}]*/g, () => '[redacted token]'],
   // Any SigV4 query parameter that is or leads to a secret.
   [/(X-Amz-(?:Signature|Security-Token|Credential))=[^\s&"'`]*/gi, (m) => `${m.slice(0, m.indexOf('='))}=${REDACTED}`],
-  // JWTs: OCI db-tokens, security tokens, resource-principal tokens.
+  // JWTs: OCI db-tokens, security tokens, resource-principal tokens, Entra ID access tokens.
   [/eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){1,2}/g, () => '[redacted token]'],
+  // Google OAuth2 access tokens (Cloud SQL IAM logins) and refresh tokens.
+  [/\b(?:ya29|1\/\/)[.A-Za-z0-9_-]{16,}/g, () => '[redacted token]'],
   // Long mixed-case base64 runs: secret access keys, session tokens, signatures. OCIDs and hex digests stay.
   [/(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{32,}={0,2}/g, (m) => (/[A-Z]/.test(m) && /[a-z]/.test(m) && /[0-9]/.test(m) ? REDACTED : m)],
 ];

@@ -1,8 +1,9 @@
 /**
  * Pure builders for the statements and policies that set up IAM logins:
  * database mapping SQL (Oracle ADB/DBaaS, RDS PostgreSQL, RDS MySQL, MySQL
- * HeatWave, Aurora DSQL) and IAM policies (OCI, cross-tenancy, AWS RDS, Aurora
- * DSQL).
+ * HeatWave, Aurora DSQL, Azure Database for PostgreSQL and MySQL, Cloud SQL),
+ * IAM policies (OCI, cross-tenancy, AWS RDS, Aurora DSQL) and the `gcloud`
+ * commands of Cloud SQL IAM users and their role binding.
  *
  * Every builder checks its input and throws a `ConfigError` naming the option
  * at fault. Names are written as quoted identifiers or string literals; a
@@ -39,3 +40,17 @@ export {
 } from './oci-policy.js';
 export { rdsConnectPolicy, type AwsIamPolicy, type RdsConnectPolicyOptions } from './aws-policy.js';
 export { dsqlConnectPolicy, dsqlRole, type DsqlConnectPolicyOptions, type DsqlRoleOptions } from './dsql.js';
+export {
+  azureMysqlUser,
+  azurePostgresPrincipal,
+  type AzureMysqlUserOptions,
+  type AzurePostgresPrincipalOptions,
+} from './azure.js';
+export {
+  cloudSqlIamUser,
+  gcpInstanceUserBinding,
+  type CloudSqlIamUser,
+  type CloudSqlIamUserOptions,
+  type GcloudCommand,
+  type GcpInstanceUserBindingOptions,
+} from './gcp.js';

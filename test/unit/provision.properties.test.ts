@@ -279,8 +279,9 @@ function withText(valid: Record<string, unknown>, path: string, text: string): R
 describe('every builder exported from dbtoken/provision is covered', () => {
   it('has a property spec for each builder', () => {
     const exported = Object.entries(provision).filter(([, v]) => typeof v === 'function').map(([k]) => k).sort();
-    // The DSQL builders' property specs are in provision-dsql.test.ts, with the same four checks.
-    expect(exported).toEqual([...BUILDERS.map((b) => b.name), 'heatwaveAuthPolicy', 'dsqlRole', 'dsqlConnectPolicy'].sort());
+    // The DSQL, Azure and Google Cloud builders' property specs are in provision-dsql.test.ts, provision-azure.test.ts
+    // and provision-gcp.test.ts, with the same four checks.
+    expect(exported).toEqual([...BUILDERS.map((b) => b.name), 'heatwaveAuthPolicy', 'dsqlRole', 'dsqlConnectPolicy', 'azurePostgresPrincipal', 'azureMysqlUser', 'cloudSqlIamUser', 'gcpInstanceUserBinding'].sort());
   });
 
   it('heatwaveAuthPolicy ignores whatever it is given', () => {

@@ -1,5 +1,5 @@
 import type { MysqlGrant } from '../../provision/mysql.js';
-import { COMMON_OPTIONS, flag, many, optional, parseOptions, refuse, required, UsageError, type OptionSpecs, type OptionValues } from '../args.js';
+import { COMMON_OPTIONS, flag, listOf, many, oneOf, optional, parseOptions, refuse, required, UsageError, type OptionSpecs, type OptionValues } from '../args.js';
 import type { Context } from '../context.js';
 import { withUsageErrors, wordingFor, type FieldWording, type FieldWordings } from '../explain.js';
 import { json } from '../format.js';
@@ -382,5 +382,106 @@ export async function policyDsql(argv: readonly string[], ctx: Context): Promise
   };
   const policy = build(fields, () => dsqlConnectPolicy({ ...cluster, admin: flag(values, 'admin') }));
   ctx.print(flag(values, 'json') ? json(policy) : JSON.stringify(policy, null, 2));
+  return 0;
+}
+
+// --- dbtoken sql azure-postgres ----------------------------------------------
+
+const SQL_AZURE_POSTGRES_OPTIONS = { ...COMMON_OPTIONS, name: text, kind: text, 'object-id': text, admin: { type: 'boolean' } } as const satisfies OptionSpecs;
+const AZURE_KINDS = ['user', 'group', 'service'] as const;
+
+export async function sqlAzurePostgres(argv: readonly string[], ctx: Context): Promise<number> {
+  const values = parseOptions(argv, SQL_AZURE_POSTGRES_OPTIONS);
+  const { azurePostgresPrincipal } = await import('../../provision/azure.js');
+  const name = required(values, 'name', "the role to create: a user's UPN or a group's display name, or (with --object-id) any name, such as orders-api");
+  const kind = oneOf('kind', required(values, 'kind', `what the principal is: ${listOf(AZURE_KINDS)} (a service principal or managed identity)`), AZURE_KINDS);
+  const objectId = optional(values, 'object-id');
+  if (kind === 'service' && objectId === undefined) {
+    throw new UsageError('--object-id', "--object-id is required with --kind service: the service principal's or managed identity's object (principal) id, which the role is bound to");
+  }
+  const fields: FieldWordings = { name: '--name', kind: '--kind', objectId: '--object-id', admin: '--admin' };
+  return print(ctx, values, build(fields, () => azurePostgresPrincipal({ name, kind, ...defined('objectId', objectId), admin: flag(values, 'admin') })));
+}
+
+// --- dbtoken sql azure-mysql -------------------------------------------------
+
+const SQL_AZURE_MYSQL_OPTIONS = { ...COMMON_OPTIONS, name: text, 'object-id': text, grant: repeatable } as const satisfies OptionSpecs;
+
+export async function sqlAzureMysql(argv: readonly string[], ctx: Context): Promise<number> {
+  const values = parseOptions(argv, SQL_AZURE_MYSQL_OPTIONS);
+  const { azureMysqlUser } = await import('../../provision/azure.js');
+  const name = required(values, 'name', "the MySQL user to create: a user's UPN or a group's name, or (with --object-id) any name, such as orders-api");
+  const grants = grantsFor(values, `--name ${name}`);
+  const fields: FieldWordings = { name: '--name', objectId: '--object-id', grants: '--grant' };
+  return print(ctx, values, build(fields, () => azureMysqlUser({ name, ...defined('objectId', optional(values, 'object-id')), grants })));
+}
+
+// --- dbtoken sql cloud-sql ---------------------------------------------------
+
+const SQL_CLOUD_SQL_OPTIONS = {
+  ...COMMON_OPTIONS,
+  email: text,
+  engine: text,
+  instance: text,
+  kind: text,
+  'grant-role': repeatable,
+  grant: repeatable,
+} as const satisfies OptionSpecs;
+const GCP_KINDS = ['user', 'service_account'] as const;
+const GCP_BUILDER_FIELDS: FieldWordings = { email: '--email', engine: '--engine', instance: '--instance', kind: '--kind', member: '--member', project: '--project', roles: '--grant-role', grants: '--grant', connector: '--connector' };
+
+/** `--kind user|service_account`; without it, the builders tell a service account by its email. */
+function gcpKind(values: OptionValues): { kind?: 'user' | 'service_account' } {
+  const k = optional(values, 'kind');
+  return k === undefined ? {} : { kind: oneOf('kind', k, GCP_KINDS) };
+}
+
+/** A command for a POSIX shell: arguments with characters a shell reads specially are single-quoted. */
+export function shellLine(command: readonly string[]): string {
+  return command.map((a) => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
+export async function sqlCloudSql(argv: readonly string[], ctx: Context): Promise<number> {
+  const values = parseOptions(argv, SQL_CLOUD_SQL_OPTIONS);
+  const { cloudSqlIamUser } = await import('../../provision/gcp.js');
+  const email = required(values, 'email', "the Google account's or service account's email");
+  const engine = oneOf('engine', required(values, 'engine', "the instance's engine, postgres or mysql"), ['postgres', 'mysql'] as const);
+  const instance = required(values, 'instance', "the instance id, such as orders, or its connection name project:region:instance");
+  const roles = many(values, 'grant-role');
+  if (engine === 'mysql' && roles.length > 0) throw new UsageError('--grant-role', '--grant-role grants PostgreSQL roles: for MySQL, give --grant "<privileges> ON <db>.<table or *>"');
+  if (engine === 'postgres' && many(values, 'grant').length > 0) throw new UsageError('--grant', '--grant grants MySQL privileges: for PostgreSQL, give --grant-role <role> (a role holding the privileges)');
+  const options = {
+    email,
+    engine,
+    instance,
+    ...gcpKind(values),
+    ...(engine === 'postgres' ? { roles } : { grants: grantsFor(values, `the user of --email ${email}`) }),
+  };
+  const user = build(GCP_BUILDER_FIELDS, () => cloudSqlIamUser(options));
+  if (flag(values, 'json')) {
+    ctx.print(json(user));
+    return 0;
+  }
+  ctx.print(
+    [
+      `# Add the IAM principal to the instance (its database user: ${user.user}):`,
+      shellLine(user.command),
+      ...(user.statements.length > 0 ? [`# Then, in the database, as a user that holds these roles or privileges:`, ...user.statements] : []),
+    ].join('\n'),
+  );
+  return 0;
+}
+
+// --- dbtoken policy gcp ------------------------------------------------------
+
+const POLICY_GCP_OPTIONS = { ...COMMON_OPTIONS, project: text, member: text, kind: text, connector: { type: 'boolean' } } as const satisfies OptionSpecs;
+
+export async function policyGcp(argv: readonly string[], ctx: Context): Promise<number> {
+  const values = parseOptions(argv, POLICY_GCP_OPTIONS);
+  const { gcpInstanceUserBinding } = await import('../../provision/gcp.js');
+  const project = required(values, 'project', "the id of the project that holds the Cloud SQL instance");
+  const member = required(values, 'member', "the email of the Google account or service account that logs in");
+  const commands = build(GCP_BUILDER_FIELDS, () => gcpInstanceUserBinding({ project, member, ...gcpKind(values), connector: flag(values, 'connector') }));
+  ctx.print(flag(values, 'json') ? json({ commands }) : commands.map(shellLine).join('\n'));
   return 0;
 }

@@ -1,6 +1,18 @@
 import type { AwsRegionEnv } from '../../sources/aws/region.js';
-import { COMMON_OPTIONS, flag, optional, outputOptions, parseOptions, port, refuse, required, UsageError, type OptionValues, type OutputOptions } from '../args.js';
-import { awsProviderPlan, dsqlProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type AwsProviderPlan, type DsqlProviderPlan, type OciProviderPlan } from '../provider-options.js';
+import { COMMON_OPTIONS, flag, listOf, oneOf, optional, outputOptions, parseOptions, port, refuse, required, UsageError, type OptionValues, type OutputOptions } from '../args.js';
+import {
+  awsProviderPlan,
+  azureProviderPlan,
+  dsqlProviderPlan,
+  gcpProviderPlan,
+  ociProviderPlan,
+  PROVIDER_OPTIONS,
+  type AwsProviderPlan,
+  type AzureProviderPlan,
+  type DsqlProviderPlan,
+  type GcpProviderPlan,
+  type OciProviderPlan,
+} from '../provider-options.js';
 
 export interface TokenAwsOptions extends OutputOptions {
   readonly provider: AwsProviderPlan;
@@ -27,6 +39,22 @@ const TOKEN_DSQL_OPTIONS = {
   'expires-in': { type: 'string' },
 } as const;
 const TOKEN_OCI_OPTIONS = { ...COMMON_OPTIONS, ...PROVIDER_OPTIONS, out: { type: 'string' } } as const;
+const TOKEN_AZURE_OPTIONS = { ...COMMON_OPTIONS, ...PROVIDER_OPTIONS, user: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } } as const;
+const TOKEN_GCP_OPTIONS = { ...COMMON_OPTIONS, ...PROVIDER_OPTIONS, engine: { type: 'string' }, 'key-file': { type: 'string' }, user: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } } as const;
+
+export interface TokenAzureOptions extends OutputOptions {
+  readonly provider: AzureProviderPlan;
+}
+
+export interface TokenGcpOptions extends OutputOptions {
+  readonly provider: GcpProviderPlan;
+}
+
+/** The Cloud SQL engines, as --engine takes them. */
+export const GCP_ENGINES = ['postgres', 'mysql'] as const;
+
+/** Why `token azure` and `token gcp` take no host or port: their tokens are not bound to one server. */
+const NO_SERVER = 'does not apply: the token is not bound to a server (it is the password of any server that trusts the identity); give --host to dbtoken whoami';
 
 /** `dbtoken token aws` arguments. The port is required, as `aws rds generate-db-auth-token` requires it: a token is signed for one port. */
 export function tokenAwsOptions(argv: readonly string[], env: AwsRegionEnv): TokenAwsOptions {
@@ -75,4 +103,23 @@ export function tokenDsqlOptions(argv: readonly string[], env: AwsRegionEnv): To
 export function tokenOciOptions(argv: readonly string[]): TokenOciOptions {
   const values = parseOptions(argv, TOKEN_OCI_OPTIONS);
   return { provider: ociProviderPlan(values), out: optional(values, 'out'), ...outputOptions(values) };
+}
+
+/**
+ * `dbtoken token azure` arguments. The credential is DefaultAzureCredential
+ * (environment variables, workload or managed identity, az login); --user
+ * is optional, and only shown with --json.
+ */
+export function tokenAzureOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TokenAzureOptions {
+  const values = parseOptions(argv, TOKEN_AZURE_OPTIONS);
+  refuse(values, ['host', 'port'], NO_SERVER);
+  return { provider: azureProviderPlan(values, { username: optional(values, 'user'), userFromToken: false }, env), ...outputOptions(values) };
+}
+
+/** `dbtoken token gcp` arguments: --engine (it names the user Cloud SQL gives the principal), and --key-file or application default credentials. */
+export function tokenGcpOptions(argv: readonly string[]): TokenGcpOptions {
+  const values = parseOptions(argv, TOKEN_GCP_OPTIONS);
+  refuse(values, ['host', 'port'], NO_SERVER);
+  const engine = oneOf('engine', required(values, 'engine', `the instance's engine, ${listOf(GCP_ENGINES)}: it decides the database user Cloud SQL names the principal`), GCP_ENGINES);
+  return { provider: gcpProviderPlan(values, { engine, username: optional(values, 'user'), userFromToken: false }), ...outputOptions(values) };
 }

@@ -1,12 +1,14 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { expandHome } from '../../sources/oci/config-file.js';
+import type { TokenProvider } from '../../core/provider.js';
+import type { DbToken } from '../../core/token.js';
 import type { Context } from '../context.js';
 import { json } from '../format.js';
 import type { ProviderPlan } from '../provider-options.js';
-import { openProvider } from '../providers.js';
+import { openProvider, openProviderWithUser } from '../providers.js';
 import { checkDbTokenDir, defaultDbTokenDir, formatDbTokenFiles, writeDbTokenFiles } from './db-token-files.js';
-import { tokenAwsOptions, tokenDsqlOptions, tokenOciOptions } from './token-options.js';
+import { tokenAwsOptions, tokenAzureOptions, tokenDsqlOptions, tokenGcpOptions, tokenOciOptions } from './token-options.js';
 
 /** `dbtoken token aws`: prints the token itself (one of the two places the CLI prints a secret). */
 export async function tokenAws(argv: readonly string[], ctx: Context): Promise<number> {
@@ -22,12 +24,39 @@ export async function tokenDsql(argv: readonly string[], ctx: Context): Promise<
   return printToken(o.provider, o.json, ctx);
 }
 
-/** Fetches one token and prints it, or `{"token", "expiresAt"}` with --json. */
-async function printToken(plan: ProviderPlan, asJson: boolean, ctx: Context): Promise<number> {
-  const provider = await openProvider(plan, ctx);
+/**
+ * `dbtoken token azure`: prints a Microsoft Entra ID token for Azure
+ * Database for PostgreSQL and MySQL, from DefaultAzureCredential. With
+ * --json, also the user it logs in as when known (--user, else the token's
+ * upn; a service principal's token names none).
+ */
+export async function tokenAzure(argv: readonly string[], ctx: Context): Promise<number> {
+  const o = tokenAzureOptions(argv, ctx.io.env);
+  ctx.token = 'azure';
+  const { provider, userOf } = await openProviderWithUser(o.provider, ctx);
+  return printToken(provider, o.json, ctx, userOf);
+}
+
+/**
+ * `dbtoken token gcp`: prints a Cloud SQL IAM login token (an OAuth2 access
+ * token), from application default credentials or --key-file. With --json,
+ * also the database user Cloud SQL gives the principal, when known.
+ */
+export async function tokenGcp(argv: readonly string[], ctx: Context): Promise<number> {
+  const o = tokenGcpOptions(argv);
+  ctx.token = 'gcp';
+  const { provider, userOf } = await openProviderWithUser(o.provider, ctx);
+  return printToken(provider, o.json, ctx, userOf);
+}
+
+/** Fetches one token and prints it, or `{"token", "expiresAt"}` (and `"user"`, when `userOf` knows it) with --json. */
+async function printToken(plan: ProviderPlan | TokenProvider, asJson: boolean, ctx: Context, userOf?: (t: DbToken) => string | undefined): Promise<number> {
+  const provider = 'kind' in plan ? await openProvider(plan, ctx) : plan;
   try {
     const t = await provider.getToken();
-    ctx.print(asJson ? json({ token: t.token, expiresAt: t.expiresAt.toISOString() }) : t.token);
+    const user = userOf?.(t);
+    if (user !== undefined) ctx.log(`the token logs in as ${user}`);
+    ctx.print(asJson ? json({ token: t.token, expiresAt: t.expiresAt.toISOString(), ...(user !== undefined ? { user } : {}) }) : t.token);
     return 0;
   } finally {
     provider.close();

@@ -1,15 +1,19 @@
 import type { AwsRegionEnv } from '../../sources/aws/region.js';
-import { COMMON_OPTIONS, flag, listOf, oneOf, optional, outputOptions, parseOptions, port, refuse, required, UsageError, type OutputOptions } from '../args.js';
-import { awsProviderPlan, dsqlProviderPlan, heatwaveProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type ProviderPlan } from '../provider-options.js';
+import { COMMON_OPTIONS, flag, listOf, oneOf, optional, outputOptions, parseOptions, port, refuse, required, UsageError, type OptionValues, type OutputOptions } from '../args.js';
+import { cloudSqlServerIdentity } from '../../sources/gcp/cloud-sql.js';
+import { GCP_FIELDS, withUsageErrors } from '../explain.js';
+import { awsProviderPlan, azureProviderPlan, dsqlProviderPlan, gcpProviderPlan, heatwaveProviderPlan, ociProviderPlan, PROVIDER_OPTIONS, type ProviderPlan } from '../provider-options.js';
 import { dsqlRoleOptions } from './token-options.js';
 
 export const DRIVERS = ['pg', 'mysql2', 'oracledb'] as const;
 export type Driver = (typeof DRIVERS)[number];
-export const TOKEN_KINDS = ['aws', 'dsql', 'oci', 'heatwave'] as const;
+export const TOKEN_KINDS = ['aws', 'dsql', 'azure', 'gcp', 'oci', 'heatwave'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 /** Which tokens each driver's servers accept. */
-const TOKENS_FOR: Record<Driver, readonly TokenKind[]> = { pg: ['aws', 'dsql'], mysql2: ['aws', 'heatwave'], oracledb: ['oci'] };
+const TOKENS_FOR: Record<Driver, readonly TokenKind[]> = { pg: ['aws', 'dsql', 'azure', 'gcp'], mysql2: ['aws', 'heatwave', 'azure', 'gcp'], oracledb: ['oci'] };
+/** Tokens that name their user (Azure's upn, Cloud SQL's principal): --user is optional with them. */
+const USER_FROM_TOKEN: readonly TokenKind[] = ['azure', 'gcp'];
 const DEFAULT_PORT = { pg: 5432, mysql2: 3306 } as const;
 
 /** A PostgreSQL or MySQL server reached by host and port. */
@@ -17,7 +21,8 @@ export interface NetworkConnectionPlan {
   readonly kind: 'network';
   readonly host: string;
   readonly port: number;
-  readonly user: string;
+  /** Undefined for a token that names its user (azure, gcp): the pool reads it from the first token. */
+  readonly user: string | undefined;
   readonly database?: string | undefined;
   /** A PEM file of CA certificates to trust; without it, Node's own CA store. */
   readonly sslCa?: string | undefined;
@@ -25,6 +30,8 @@ export interface NetworkConnectionPlan {
   readonly insecure: boolean;
   /** `verify-full` checks the certificate chain and that it names the host; `verify-ca` the chain only. */
   readonly sslMode: SslMode;
+  /** A Cloud SQL instance connection name: the certificate must name it (`cloudSqlServerIdentity`) instead of --host. */
+  readonly instance?: string | undefined;
 }
 
 export const SSL_MODES = ['verify-full', 'verify-ca'] as const;
@@ -59,6 +66,8 @@ const WHOAMI_OPTIONS = {
   admin: { type: 'boolean' },
   'connect-string': { type: 'string' },
   'config-dir': { type: 'string' },
+  'key-file': { type: 'string' },
+  instance: { type: 'string' },
 } as const;
 
 /** `dbtoken whoami` arguments; `env` holds the AWS region's variables. */
@@ -71,6 +80,7 @@ export function whoamiOptions(argv: readonly string[], env: AwsRegionEnv): Whoam
   }
   const insecure = flag(values, 'insecure');
   if (kind !== 'dsql') refuse(values, ['admin'], 'applies only to --token dsql (the admin role of an Aurora DSQL cluster)');
+  if (kind !== 'gcp') refuse(values, ['key-file', 'instance'], 'applies only to --token gcp (Cloud SQL)');
   let connection: NetworkConnectionPlan | OracleConnectionPlan;
   if (driver === 'oracledb') {
     refuse(values, ['host', 'port', 'user', 'database', 'ssl-ca', 'ssl-mode'], 'does not apply to --driver oracledb: give --connect-string (the db-token names the user)');
@@ -82,7 +92,8 @@ export function whoamiOptions(argv: readonly string[], env: AwsRegionEnv): Whoam
     const host = required(values, 'host', 'the server to connect to');
     const p = values.port === undefined ? DEFAULT_PORT[driver] : port('port', required(values, 'port', ''));
     const role = kind === 'dsql' ? dsqlRoleOptions(values) : undefined;
-    const user = role === undefined ? required(values, 'user', 'the database user to log in as') : (role.username ?? 'admin');
+    const user =
+      role !== undefined ? (role.username ?? 'admin') : USER_FROM_TOKEN.includes(kind) ? optional(values, 'user') : required(values, 'user', 'the database user to log in as');
     // DSQL has one database, postgres.
     const database = optional(values, 'database') ?? (kind === 'dsql' ? 'postgres' : undefined);
     const sslCa = optional(values, 'ssl-ca');
@@ -91,7 +102,18 @@ export function whoamiOptions(argv: readonly string[], env: AwsRegionEnv): Whoam
       throw new UsageError('--insecure', `--insecure turns TLS off, so ${sslCa !== undefined ? '--ssl-ca' : '--ssl-mode'} would not be used; give one or the other`);
     }
     const sslMode = mode === undefined ? 'verify-full' : oneOf('ssl-mode', mode, SSL_MODES);
-    connection = { kind: 'network', host, port: p, user, ...(database !== undefined ? { database } : {}), ...(sslCa !== undefined ? { sslCa } : {}), insecure, sslMode };
+    const instance = cloudSqlInstance(values, driver, insecure, sslMode);
+    connection = {
+      kind: 'network',
+      host,
+      port: p,
+      user,
+      ...(database !== undefined ? { database } : {}),
+      ...(sslCa !== undefined ? { sslCa } : {}),
+      insecure,
+      sslMode,
+      ...(instance !== undefined ? { instance } : {}),
+    };
   }
   let provider: ProviderPlan;
   if (kind === 'aws') provider = awsProviderPlan(values, connectionTarget(connection as NetworkConnectionPlan), env);
@@ -99,10 +121,33 @@ export function whoamiOptions(argv: readonly string[], env: AwsRegionEnv): Whoam
     // The token names the host the client dials, without the port; --user admin is the admin role too, as for awsDsqlToken().
     const c = connection as NetworkConnectionPlan;
     provider = dsqlProviderPlan(values, { hostname: c.host, username: flag(values, 'admin') ? undefined : c.user, admin: flag(values, 'admin') }, env);
+  } else if (kind === 'azure') {
+    provider = azureProviderPlan(values, { username: (connection as NetworkConnectionPlan).user, userFromToken: true }, env);
+  } else if (kind === 'gcp') {
+    const engine = driver === 'pg' ? 'postgres' : 'mysql';
+    provider = gcpProviderPlan(values, { engine, username: (connection as NetworkConnectionPlan).user, userFromToken: true });
   } else provider = kind === 'oci' ? ociProviderPlan(values) : heatwaveProviderPlan(values);
   return { driver, connection, provider, ...outputOptions(values) };
 }
 
 function connectionTarget(c: NetworkConnectionPlan): { hostname: string; port: number; username: string } {
-  return { hostname: c.host, port: c.port, username: c.user };
+  return { hostname: c.host, port: c.port, username: c.user! }; // required for --token aws
+}
+
+/**
+ * `--instance project:region:instance` (--token gcp): Cloud SQL's
+ * certificate names the instance, not the address dialed, so it is checked
+ * for the instance's name instead. pg only: mysql2 takes no
+ * checkServerIdentity.
+ */
+function cloudSqlInstance(values: OptionValues, driver: Driver, insecure: boolean, sslMode: SslMode): string | undefined {
+  const instance = optional(values, 'instance');
+  if (instance === undefined) return undefined;
+  if (insecure) throw new UsageError('--insecure', '--insecure turns TLS off, so --instance (which checks the certificate) would not be used; give one or the other');
+  if (driver !== 'pg') {
+    throw new UsageError('--instance', "--instance works with --driver pg only: mysql2 cannot check a certificate for a Cloud SQL instance's name; use --ssl-mode verify-ca with the instance's server CA as --ssl-ca");
+  }
+  if (sslMode === 'verify-ca') throw new UsageError('--ssl-mode', '--ssl-mode verify-ca checks no name, so --instance would not be used; give one or the other');
+  withUsageErrors(() => cloudSqlServerIdentity(instance), (field) => (field === 'instance' ? (GCP_FIELDS.instance as { option: string; fix?: string }) : undefined));
+  return instance;
 }

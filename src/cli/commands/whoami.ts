@@ -77,23 +77,33 @@ async function ask(o: WhoamiOptions, token: TokenProvider, ca: string | undefine
     token,
     host: c.host,
     port: c.port,
-    user: c.user,
+    // Without --user, createIamPool reads the user from the first token (Azure's upn, Cloud SQL's principal).
+    ...(c.user !== undefined ? { user: c.user } : {}),
     ...(c.database !== undefined ? { database: c.database } : {}),
     allowInsecureTransport: c.insecure,
   };
-  ctx.log(`connecting with ${o.driver} to ${c.host}:${c.port} as ${c.user}, ${c.insecure ? 'without TLS' : `TLS (${c.sslMode}) with ${ca ? '--ssl-ca' : "Node's CA store"}`}`);
+  const tls = c.insecure ? 'without TLS' : `TLS (${c.instance !== undefined ? `the certificate naming Cloud SQL instance ${c.instance}` : c.sslMode}) with ${ca ? '--ssl-ca' : "Node's CA store"}`;
+  ctx.log(`connecting with ${o.driver} to ${c.host}:${c.port} as ${c.user ?? 'the user the token names'}, ${tls}`);
   return o.driver === 'pg' ? askPg(c, common, ca) : askMysql(c, common, ca);
 }
 
-type Common = { token: TokenProvider; host: string; port: number; user: string; database?: string; allowInsecureTransport: boolean };
+type Common = { token: TokenProvider; host: string; port: number; user?: string; database?: string; allowInsecureTransport: boolean };
+
+/** pg's TLS options: the CA, and how the certificate's name is checked (--ssl-mode, or a Cloud SQL instance). */
+async function pgSsl(c: NetworkConnectionPlan, ca: string | undefined): Promise<object> {
+  const caOption = ca !== undefined ? { ca } : {};
+  if (c.instance !== undefined) {
+    const { cloudSqlServerIdentity } = await import('../../sources/gcp/cloud-sql.js');
+    return { ...caOption, checkServerIdentity: cloudSqlServerIdentity(c.instance) };
+  }
+  return { ...caOption, ...(c.sslMode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) };
+}
 
 async function askPg(c: NetworkConnectionPlan, common: Common, ca: string | undefined): Promise<Identity> {
   const pool = await createIamPool({
     driver: 'pg',
     ...common,
-    ssl: c.insecure
-      ? false
-      : { ...(ca !== undefined ? { ca } : {}), ...(c.sslMode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) },
+    ssl: c.insecure ? false : await pgSsl(c, ca),
     max: 1,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     query_timeout: QUERY_TIMEOUT_MS,

@@ -4,7 +4,7 @@ import { createProvider, type ConnectionLifetime, type TokenProvider, type Token
 import { describe, requireObject, requireString } from '../../core/validation.js';
 import { awsRdsRegion, credentialIdentity, regionFirst, validateCredentials, validateHostname, type AwsCredentials, type AwsCredentialsProvider, type AwsRegionProfile } from './rds.js';
 import { asciiLowerCase } from './rds-host.js';
-import { DSQL_ENDPOINT, resolveRdsRegion, type AwsRegionEnv } from './region.js';
+import { DSQL_ENDPOINT, dsqlRegionFromHostname, resolveRdsRegion, type AwsRegionEnv } from './region.js';
 import { awsSignedSource } from './signed-source.js';
 import { loadDsqlSigner } from './signers.js';
 
@@ -54,7 +54,9 @@ export interface AwsDsqlTokenConfig {
   /**
    * How long a token is accepted after signing, in seconds: 60 to 604,800
    * (7 days). Default 900. A connection lives on after its token expires, so
-   * a longer token only means fewer signatures.
+   * a longer token only means fewer signatures. A token lives no longer than
+   * its credentials: with the SDK's default chain, whose credentials' expiry
+   * dbtoken cannot see, dbtoken takes it to live at most 15 minutes.
    */
   expiresIn?: number | undefined;
 }
@@ -69,6 +71,9 @@ export interface AwsDsqlTokenConfig {
  * ```
  */
 export const DSQL_TOKEN_EXPIRES_IN_S = 900;
+
+/** How long a token signed with the SDK's default chain is taken to live at most: its credentials' expiry is unseen. */
+const DEFAULT_CHAIN_LIFETIME_MS = 15 * 60_000;
 
 /** The longest `expiresIn` a SigV4 presigned token may have: 7 days. */
 const MAX_EXPIRES_IN_S = 604_800;
@@ -173,6 +178,10 @@ export function validateAwsDsqlConfig(config: unknown, env: AwsRegionEnv = proce
     }
     expiresIn = c.expiresIn;
   }
+  const named = dsqlRegionFromHostname(hostname);
+  if (typeof c.region === 'string' && named !== undefined && c.region !== named) {
+    throw new ConfigError('region', `is "${c.region.length <= 32 ? c.region : `${c.region.slice(0, 32)}...`}", but the cluster endpoint is in ${named}: DSQL would refuse every token`, `leave region out (it is read from the endpoint), or pass '${named}'`);
+  }
   const r = resolveRdsRegion(c.region, hostname, env, exists, undefined, DSQL_ENDPOINT);
   const credentials = validateCredentials(c.credentials);
   return { hostname, username, admin, region: r.region, profile: r.region === undefined ? { name: r.profile, files: r.files } : undefined, credentials, expiresIn };
@@ -232,6 +241,9 @@ export function awsDsqlTokenIn(env: AwsRegionEnv, config: AwsDsqlTokenConfig, op
       region: c.region,
       readRegion: region,
       lifetimeMs: c.expiresIn * 1000,
+      // The default chain's credentials may be temporary (a role's), and their expiry does not reach us: a
+      // token signed with them is taken to live no longer than an RDS token, 15 minutes.
+      defaultChainLifetimeMs: DEFAULT_CHAIN_LIFETIME_MS,
       signer: (r, credentials) => {
         const signer = d.newSigner({ hostname: host, region: r, expiresIn: c.expiresIn, ...(credentials !== undefined ? { credentials } : {}) });
         return c.admin ? () => signer.getDbConnectAdminAuthToken() : () => signer.getDbConnectAuthToken();

@@ -17,6 +17,12 @@ export interface AwsSignedTokenSpec {
   readonly lifetimeMs: number;
   /** Makes the SDK signer for a region and credentials. */
   readonly signer: AwsTokenSigner;
+  /**
+   * The longest a token signed with the SDK's default chain is taken to
+   * live (ms): that chain's credentials may be temporary, and their expiry
+   * does not reach dbtoken. Default: `lifetimeMs`.
+   */
+  readonly defaultChainLifetimeMs?: number | undefined;
   /** Rewrites a signed token (the host as the caller typed it). Default: as signed. */
   readonly finish?: ((token: string) => string) | undefined;
 }
@@ -68,7 +74,7 @@ export function awsSignedSource(spec: AwsSignedTokenSpec, clocks: AwsSignedClock
       throw err;
     }
     // Credentials expire in real time; carry what is left of them over to the provider's clock.
-    const credentialsLeft = expiration === undefined ? Infinity : expiration.getTime() - realSignedAt;
+    const credentialsLeft = expiration !== undefined ? expiration.getTime() - realSignedAt : creds === undefined ? (spec.defaultChainLifetimeMs ?? Infinity) : Infinity;
     return { token: spec.finish ? spec.finish(token) : token, expiresAt: new Date(signedAt + Math.min(spec.lifetimeMs, credentialsLeft)) };
   };
 }

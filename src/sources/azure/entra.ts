@@ -5,6 +5,7 @@ import { tokenStore } from '../../core/store.js';
 import type { DbToken } from '../../core/token.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
 import { jwtPayload } from '../oci/jwt.js';
+import { refreshBeforeDefault } from '../refresh-ahead.js';
 
 /**
  * The scope of Azure Database for PostgreSQL and MySQL flexible servers'
@@ -48,8 +49,6 @@ export interface AzureAccessToken {
   expiresOnTimestamp: number;
 }
 
-/** Microsoft's samples refresh an Entra token this long before it expires. */
-const AZURE_REFRESH_BEFORE_MS = 5 * 60_000;
 
 /**
  * Options of {@link azureEntraToken}.
@@ -250,7 +249,7 @@ export function azureEntraTokenWith(config: AzureEntraTokenConfig | undefined, o
   const target = { ...(c.hostname !== undefined ? { host: c.hostname } : {}), ...(c.port !== undefined ? { port: c.port } : {}), ...(c.username !== undefined ? { user: c.username } : {}) };
   return createProvider(
     source,
-    { cacheKey: azureEntraCacheKey(c), target, refreshBefore: AZURE_REFRESH_BEFORE_MS, ...opts },
+    { cacheKey: azureEntraCacheKey(c), target, refreshBefore: refreshBeforeDefault(opts), ...opts },
     { label: `azure:${c.hostname ?? ''}/${c.username ?? '(upn)'}`, userFromToken: c.username === undefined ? (t: DbToken) => entraUserOf(t.token) : undefined },
   );
 }

@@ -1,9 +1,11 @@
 import { checkServerIdentity as tlsCheckServerIdentity, type PeerCertificate } from 'node:tls';
+import { LRUCache } from 'lru-cache';
 import { abortable } from '../../core/abort.js';
 import { ConfigError } from '../../core/errors.js';
 import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
+import { refreshBeforeDefault } from '../refresh-ahead.js';
 import { cloudSqlUser } from './users.js';
 
 /**
@@ -194,9 +196,21 @@ export function gcpCloudSqlCacheKey(c: ResolvedGcpCloudSqlConfig): string {
   return JSON.stringify(['gcp-cloud-sql', c.engine, auth, c.username ?? null]);
 }
 
-/** What a Cloud SQL source learnt besides its tokens: the principal's email, once known. */
+/**
+ * The principals' emails, by identity (cache key): learnt by whichever
+ * provider fetched the identity's token, and read by every provider of it,
+ * since they share the token and only one of them fetches it.
+ */
+const principals = new LRUCache<string, string>({ max: 1024 });
+
+/** Where a Cloud SQL source keeps the principal's email it learns: under its identity's key. */
 export interface GcpPrincipal {
-  email: string | undefined;
+  readonly key: string;
+}
+
+/** The email a Cloud SQL source learnt for `principal`, if it has. */
+export function gcpPrincipalEmail(principal: GcpPrincipal): string | undefined {
+  return principals.get(principal.key);
 }
 
 /**
@@ -225,16 +239,36 @@ export function gcpCloudSqlSource(c: ResolvedGcpCloudSqlConfig, principal: GcpPr
     if (typeof token !== 'string' || token === '') throw new Error('google-auth-library returned no access token');
     const expiry = client.credentials?.expiry_date;
     if (typeof expiry !== 'number' || !Number.isFinite(expiry)) throw new Error('google-auth-library returned an access token without expiry_date');
-    if (c.username === undefined && principal.email === undefined) {
-      const { client_email } = await abortable(auth.getCredentials(), signal).catch(() => ({ client_email: undefined }));
-      principal.email = typeof client_email === 'string' && client_email !== '' ? client_email : undefined;
-      if (principal.email === undefined && typeof client.getTokenInfo === 'function') {
-        const info = await abortable(client.getTokenInfo(token), signal);
-        if (typeof info.email === 'string' && info.email !== '') principal.email = info.email;
-      }
+    if (c.username === undefined && !principals.has(principal.key)) {
+      const email = await principalEmail(auth, client, token, signal);
+      if (email !== undefined) principals.set(principal.key, email);
     }
     return { token, expiresAt: new Date(askedAt + (expiry - realAskedAt)) };
   };
+}
+
+/**
+ * The principal's email: the credentials' `client_email` (a key, the
+ * metadata server), else tokeninfo's (a user's own ADC). `undefined` when
+ * both answer without one; a failure of either (a network blip) fails the
+ * fetch, to be retried, so that it is not taken for credentials without an
+ * email.
+ */
+async function principalEmail(auth: GcpAuth, client: GcpAuthClient, token: string, signal: AbortSignal): Promise<string | undefined> {
+  let failure: unknown;
+  try {
+    const { client_email } = await abortable(auth.getCredentials(), signal);
+    if (typeof client_email === 'string' && client_email !== '') return client_email;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    failure = err;
+  }
+  if (typeof client.getTokenInfo === 'function') {
+    const info = await abortable(client.getTokenInfo(token), signal);
+    if (typeof info.email === 'string' && info.email !== '') return info.email;
+  }
+  if (failure !== undefined) throw failure;
+  return undefined;
 }
 
 /**
@@ -274,25 +308,27 @@ export function gcpCloudSqlTokenWith(config: GcpCloudSqlTokenConfig, options?: T
   const c = validateGcpCloudSqlConfig(config);
   const opts = (options === undefined ? {} : requireObject('options', options, 'TokenProviderOptions')) as TokenProviderOptions;
   const userClock = opts.clock;
-  const principal: GcpPrincipal = { email: undefined };
+  const cacheKey = opts.cacheKey ?? gcpCloudSqlCacheKey(c);
+  const principal: GcpPrincipal = { key: cacheKey };
   const source = gcpCloudSqlSource(c, principal, { clock: () => (typeof userClock === 'function' ? userClock() : Date.now()), ...deps });
   const target = { ...(c.hostname !== undefined ? { host: c.hostname, port: c.port } : {}), ...(c.username !== undefined ? { user: c.username } : {}) };
   return createProvider(
     source,
-    { cacheKey: gcpCloudSqlCacheKey(c), target, ...opts },
+    { cacheKey, target, refreshBefore: refreshBeforeDefault(opts), ...opts },
     {
       label: `gcp:${c.hostname ?? ''}/${c.username ?? '(principal)'}`,
       userFromToken:
         c.username === undefined
           ? () => {
-              if (principal.email === undefined) {
+              const email = principals.get(principal.key);
+              if (email === undefined) {
                 throw new ConfigError(
                   'username',
                   "is needed: the credentials name no email (no client_email, and tokeninfo gave none), so Cloud SQL's user name for them is unknown",
                   'pass username, or use credentials of a service account or a user whose token carries the email scope',
                 );
               }
-              return cloudSqlUser(principal.email, c.engine);
+              return cloudSqlUser(email, c.engine);
             }
           : undefined,
     },
@@ -322,13 +358,14 @@ export function cloudSqlServerIdentity(instance: string): (host: string, cert: P
   }
   // project:instance, project:region:instance, or a domain-scoped project's example.com:project:region:instance.
   const project = parts.length === 4 ? `${parts[0]}:${parts[1]}` : parts[0];
-  const expected = `${project}:${parts[parts.length - 1]}`;
+  const expected = `${project}:${parts[parts.length - 1]}`.toLowerCase();
   return (host, cert) => {
     const cn = cert?.subject?.CN;
-    const names = Array.isArray(cn) ? cn : [cn];
-    if (names.includes(expected)) return undefined;
+    // Exactly one CN, naming the instance (project and instance ids are lower case).
+    if (typeof cn === 'string' && cn.toLowerCase() === expected) return undefined;
     const byHost = tlsCheckServerIdentity(host, cert);
     if (byHost === undefined) return undefined;
-    return new Error(`the server's certificate names ${JSON.stringify(names.filter(Boolean).join(', '))}, not the Cloud SQL instance ${expected}, nor ${host}`);
+    const shown = Array.isArray(cn) ? cn.join(', ') : (cn ?? '');
+    return new Error(`the server's certificate names ${JSON.stringify(shown)}, not the Cloud SQL instance ${expected}, nor ${host}`);
   };
 }

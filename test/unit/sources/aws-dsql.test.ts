@@ -67,6 +67,7 @@ describe('awsDsqlToken refuses a bad configuration before any network call', () 
     ['expiresIn as a string', 'expiresIn', { hostname: CLUSTER, username: 'app', expiresIn: '900' }],
     ['a fractional expiresIn', 'expiresIn', { hostname: CLUSTER, username: 'app', expiresIn: 900.5 }],
     ['a region that is not one', 'region', { hostname: CLUSTER, username: 'app', region: 'moon-1' }],
+    ["a region other than the cluster endpoint's", 'region', { hostname: CLUSTER, username: 'app', region: 'eu-west-1' }],
     ['no region anywhere (not a DSQL endpoint, no AWS settings)', 'region', { hostname: 'localhost', username: 'app' }, { AWS_REGION: '', AWS_DEFAULT_REGION: '', ...noAws }],
     ['a bad AWS_REGION for a tunnel', 'region', { hostname: 'localhost', username: 'app' }, { AWS_REGION: 'not a region' }],
     ['credentials without a secret', 'credentials.secretAccessKey', { hostname: CLUSTER, username: 'app', credentials: { accessKeyId: 'AKID' } }],
@@ -147,6 +148,23 @@ describe('awsDsqlToken: tokens', () => {
     expect(calls).toBe(1);
   });
 
+  it("with the SDK's default chain (whose credentials' expiry is unseen), a token is taken to live 15 minutes at most, whatever expiresIn", async () => {
+    const deps: Partial<AwsDsqlDeps> = {
+      newSigner: (config) => {
+        expect(config.credentials).toBeUndefined();
+        const sign = async () => `${config.hostname}/?Action=DbConnect&X-Amz-Expires=${config.expiresIn}`;
+        return { getDbConnectAuthToken: sign, getDbConnectAdminAuthToken: sign };
+      },
+    };
+    const before = Date.now();
+    const p = track(awsDsqlTokenIn(noAws, { hostname: CLUSTER, username: 'app', expiresIn: 3600 }, undefined, deps));
+    const t = await p.getToken();
+    expect(t.token).toContain('X-Amz-Expires=3600');
+    expect(t.expiresAt.getTime() - before).toBeLessThanOrEqual(15 * 60_000 + 1_000);
+    const fixed = track(awsDsqlTokenIn(noAws, { hostname: CLUSTER, username: 'app', expiresIn: 3600, credentials: keys }));
+    expect((await fixed.getToken()).expiresAt.getTime() - before).toBeGreaterThan(59 * 60_000);
+  });
+
   it('drops a default-chain signer whose call was abandoned, so the next fetch is not stuck behind it', async () => {
     const made: string[] = [];
     let hang = true;
@@ -189,12 +207,17 @@ describe('pools made with a DSQL provider recycle connections within the hour', 
     const kept = createPgPool({ token, database: 'postgres', ssl: { ca }, maxLifetimeSeconds: 600 });
     expect((kept as unknown as { options: { maxLifetimeSeconds: number } }).options.maxLifetimeSeconds).toBe(600);
     await kept.end();
-    for (const maxLifetimeSeconds of [3601, 0, -5, Number.NaN, '3000']) {
+    for (const maxLifetimeSeconds of [3600, 3601, 0, -5, Number.NaN, '1h', '3600']) {
       expect(() => createPgPool({ token, database: 'postgres', ssl: { ca }, maxLifetimeSeconds: maxLifetimeSeconds as number })).toThrow(
         expect.objectContaining({ name: 'ConfigError', field: 'maxLifetimeSeconds' }),
       );
     }
     await expect(createIamPool({ driver: 'pg', token, database: 'postgres', ssl: { ca }, maxLifetimeSeconds: 7200 })).rejects.toMatchObject({ field: 'maxLifetimeSeconds' });
+    // From a connection string, as text.
+    const fromUrl = createPgPool({ token, connectionString: `postgresql://app@${CLUSTER}/postgres?maxLifetimeSeconds=1800`, ssl: { ca } });
+    expect((fromUrl as unknown as { options: { maxLifetimeSeconds: number } }).options.maxLifetimeSeconds).toBe(1800);
+    await fromUrl.end();
+    expect(() => createPgPool({ token, connectionString: `postgresql://app@${CLUSTER}/postgres?maxLifetimeSeconds=7200`, ssl: { ca } })).toThrow(expect.objectContaining({ field: 'maxLifetimeSeconds' }));
     expect(connectSpy).not.toHaveBeenCalled();
   });
 
@@ -209,9 +232,14 @@ describe('pools made with a DSQL provider recycle connections within the hour', 
       expect(s).toBeLessThanOrEqual(3300);
     }
     await sql.end();
-    for (const max_lifetime of [3601, 0, null]) {
+    for (const max_lifetime of [3600, 3601, 0, null]) {
       expect(() => createPostgresJs({ token, database: 'postgres', ssl: { ca }, max_lifetime: max_lifetime as number })).toThrow(expect.objectContaining({ field: 'max_lifetime' }));
     }
+    // From the URL's query: kept when within the hour, refused past it.
+    const fromUrl = createPostgresJs({ token, url: `postgres://app@${CLUSTER}/postgres?max_lifetime=1800`, ssl: { ca } });
+    expect((fromUrl.options as unknown as { max_lifetime: unknown }).max_lifetime).toBe(1800);
+    await fromUrl.end();
+    expect(() => createPostgresJs({ token, url: `postgres://app@${CLUSTER}/postgres?max_lifetime=7200`, ssl: { ca } })).toThrow(expect.objectContaining({ field: 'max_lifetime' }));
     expect(connectSpy).not.toHaveBeenCalled();
   });
 

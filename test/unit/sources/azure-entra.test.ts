@@ -174,6 +174,14 @@ describe('timing and failures', () => {
     await vi.waitFor(() => expect(events).toHaveLength(2));
   });
 
+  it('a minValidity past 5 minutes moves the default refresh earlier, instead of failing on a refreshBefore the caller never set', async () => {
+    const p = track(azureEntraToken({ credential: credential(USER).c }, { minValidity: 6 * 60_000, random: () => 0 }));
+    const events: { expiresAt: Date; refreshAt: Date }[] = [];
+    p.on('token', (e) => events.push(e));
+    await p.getToken();
+    expect(events[0]!.expiresAt.getTime() - events[0]!.refreshAt.getTime()).toBe(7 * 60_000);
+  });
+
   it('a credential answering null, or a token without expiry, is a failure of the source (TokenUnavailableError with the cause)', async () => {
     for (const answer of [null, { token: jwt(USER) }, { token: '', expiresOnTimestamp: Date.now() + 60_000 }]) {
       const p = track(azureEntraToken({ credential: { getToken: async () => answer as never }, username: 'u' }, { retry: { attempts: 1 } } as never));

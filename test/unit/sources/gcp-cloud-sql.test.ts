@@ -120,6 +120,46 @@ describe("the database user, by Cloud SQL's conventions, learnt on the first get
   });
 });
 
+describe('providers of one identity share its token, and so its principal', () => {
+  it('a second provider of the same auth, served the first one\'s cached token, knows the user too; so does one made after the first closed', async () => {
+    const { auth, calls } = fakeAuth({ email: SA });
+    const first = track(gcpCloudSqlToken({ engine: 'postgres', auth }));
+    const second = track(gcpCloudSqlToken({ engine: 'postgres', auth }));
+    await Promise.all([first.getToken(), second.getToken()]);
+    expect([first.target?.user, second.target?.user]).toEqual(['orders-api@my-project.iam', 'orders-api@my-project.iam']);
+    first.close();
+    second.close();
+    const again = track(gcpCloudSqlToken({ engine: 'postgres', auth }));
+    await again.getToken();
+    expect(again.target?.user).toBe('orders-api@my-project.iam');
+    expect(calls.tokens).toBe(1);
+  });
+
+  it('a credentials call that fails once (a network blip) fails that fetch, to be retried, instead of caching a token without a user', async () => {
+    const { auth } = fakeAuth({ email: SA });
+    let fail = true;
+    const flaky: GcpAuth = { getClient: () => auth.getClient(), getCredentials: () => (fail ? ((fail = false), Promise.reject(new Error('ECONNRESET'))) : auth.getCredentials()) };
+    const p = track(gcpCloudSqlToken({ engine: 'mysql', auth: flaky }, { retry: { attempts: 2, baseMs: 1, maxMs: 2 } } as never));
+    await p.getToken();
+    expect(p.target?.user).toBe('orders-api');
+  });
+
+  it("refreshes in the last 5 minutes, when google-auth-library hands out a new token (not the cached one), or earlier for a larger minValidity", async () => {
+    const now = Date.now();
+    const p = track(gcpCloudSqlToken({ engine: 'postgres', auth: fakeAuth({ email: SA }).auth }, { random: () => 0 }));
+    const events: { expiresAt: Date; refreshAt: Date }[] = [];
+    p.on('token', (e) => events.push(e));
+    await p.getToken();
+    expect(events[0]!.expiresAt.getTime() - events[0]!.refreshAt.getTime()).toBe(5 * 60_000);
+    const wide = track(gcpCloudSqlToken({ engine: 'postgres', auth: fakeAuth({ email: SA }).auth, username: 'u@p.iam' }, { minValidity: 6 * 60_000, random: () => 0 }));
+    const wideEvents: { expiresAt: Date; refreshAt: Date }[] = [];
+    wide.on('token', (e) => wideEvents.push(e));
+    await wide.getToken();
+    expect(wideEvents[0]!.expiresAt.getTime() - wideEvents[0]!.refreshAt.getTime()).toBe(7 * 60_000);
+    expect(now).toBeLessThanOrEqual(Date.now());
+  });
+});
+
 describe('tokens', () => {
   it("expiresAt is the client's expiry_date, carried to the provider's clock", async () => {
     const real = Date.now();
@@ -178,6 +218,14 @@ describe('cloudSqlServerIdentity: a Cloud SQL certificate names the instance, no
     expect(await handshake(certs, tls.checkServerIdentity)).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
     const domain = emulatorCertificates(['example.com:my-project:orders'], 'Google Cloud SQL Server');
     expect(await handshake(domain, cloudSqlServerIdentity('example.com:my-project:europe-west1:orders'))).toBe('ok');
+    expect(await handshake(certs, cloudSqlServerIdentity('My-Project:europe-west1:Orders'))).toBe('ok');
+  });
+
+  it('a certificate with several CNs is not taken for the instance, even when one of them names it', () => {
+    const check = cloudSqlServerIdentity('my-project:europe-west1:orders');
+    const cert = { subject: { CN: ['evil:other', 'my-project:orders'] }, subjectaltname: '' } as unknown as tls.PeerCertificate;
+    expect(check('10.0.0.3', cert)).toBeInstanceOf(Error);
+    expect(check('10.0.0.3', { subject: { CN: 'my-project:orders' }, subjectaltname: '' } as unknown as tls.PeerCertificate)).toBeUndefined();
   });
 
   it('falls back to the host name check, for a certificate issued for the address', async () => {
