@@ -152,7 +152,8 @@ With --json: {"dir", "tokenFile", "keyFile", "expiresAt"}.
 ${COMMON}`;
 
 export const WHOAMI_HELP = `Usage: dbtoken whoami --driver <pg|mysql2|oracledb> <connection options>
-                     --token <aws|dsql|azure|gcp|oci|heatwave> <token options> [--json]
+                     --token <aws|dsql|oci|heatwave> <token options> [--json]
+       dbtoken whoami --driver <pg|mysql2> <connection options> --token <azure|gcp> <token options> [--json]
 
 Opens one connection with an IAM token (through createIamPool, a pool of
 one), asks the database who you are, prints it, and closes everything. On a

@@ -94,7 +94,7 @@ describe('dbtoken token dsql', () => {
     expect(verify(r.stdout.trim(), true)).toMatchObject({ ok: true, action: 'DbConnectAdmin' });
   });
 
-  it('--json --expires-in 3600 prints { token, expiresAt } an hour ahead, with temporary credentials (session token included)', async () => {
+  it("--json --expires-in 3600 prints { token, expiresAt }: the token is signed for an hour, and expiresAt is at most 15 minutes ahead, as the environment's temporary credentials may expire unseen", async () => {
     const before = Date.now();
     const r = await dbtoken(['token', 'dsql', '--host', ENDPOINT, '--user', 'app', '--expires-in', '3600', '--json'], { env: awsEnv(temporaryKeys) });
     expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
@@ -103,8 +103,8 @@ describe('dbtoken token dsql', () => {
     expect(out.token).toContain('X-Amz-Expires=3600');
     expect(verify(out.token, false, { credentials: [temporaryKeys] })).toMatchObject({ ok: true, accessKeyId: temporaryKeys.accessKeyId });
     const expires = Date.parse(out.expiresAt);
-    expect(expires - before).toBeGreaterThan(59 * 60_000);
-    expect(expires - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+    expect(expires - before).toBeGreaterThan(14 * 60_000);
+    expect(expires - Date.now()).toBeLessThanOrEqual(15 * 60_000);
     expect(r.stdout).not.toContain(temporaryKeys.secretAccessKey);
   });
 

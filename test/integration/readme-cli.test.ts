@@ -64,9 +64,13 @@ describe('the docs show what dbtoken sql and dbtoken policy really print', () =>
     expect([...commands].sort()).toEqual([
       'policy aws',
       'policy dsql',
+      'policy gcp',
       'policy heatwave',
       'policy oci',
       'policy oci-cross-tenancy',
+      'sql azure-mysql',
+      'sql azure-postgres',
+      'sql cloud-sql',
       'sql dsql',
       'sql heatwave',
       'sql oracle',

@@ -7,7 +7,7 @@ import { dsqlRoleOptions } from './token-options.js';
 
 export const DRIVERS = ['pg', 'mysql2', 'oracledb'] as const;
 export type Driver = (typeof DRIVERS)[number];
-export const TOKEN_KINDS = ['aws', 'dsql', 'azure', 'gcp', 'oci', 'heatwave'] as const;
+export const TOKEN_KINDS = ['aws', 'dsql', 'oci', 'heatwave', 'azure', 'gcp'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 /** Which tokens each driver's servers accept. */
