@@ -1,18 +1,17 @@
-import { generateKeyPair, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { rsaKeyPair } from './rsa-keys.js';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ConfigError } from '../core/errors.js';
 import { describe } from '../core/validation.js';
 import { identityInternals, type OciIdentityInternals } from './oci-identity/internals.js';
 import type { OciIdentityEmulator } from './oci-identity/server.js';
 import { atExit } from './system.js';
 
-const rsaKeyPair = promisify(generateKeyPair);
 
 async function rsa(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
-  return rsaKeyPair('rsa', { modulusLength: 2048 });
+  return rsaKeyPair(2048);
 }
 
 function internalsOf(identity: unknown): OciIdentityInternals {

@@ -1,4 +1,5 @@
-import { createHash, generateKeyPair, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { rsaKeyPair } from '../rsa-keys.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, get as httpsGet, type Server } from 'node:https';
 import { ConfigError } from '../../core/errors.js';
@@ -828,9 +829,7 @@ export async function startEntraIdEmulator(options: EntraIdEmulatorOptions = {})
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ConfigError('signal', `must be an AbortSignal, got ${describe(signal)}`);
   throwIfAborted(signal);
 
-  const signingKey = await new Promise<KeyObject>((resolve, reject) =>
-    generateKeyPair('rsa', { modulusLength: 2048 }, (err, _pub, priv) => (err ? reject(err) : resolve(priv))),
-  );
+  const { privateKey: signingKey } = await rsaKeyPair(2048);
   throwIfAborted(signal);
   const jwk = rsaSigningJwk(signingKey);
   const jwks: EntraJwks = Object.freeze({ keys: Object.freeze([Object.freeze(jwk)]) });

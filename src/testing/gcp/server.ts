@@ -1,4 +1,5 @@
-import { generateKeyPair, randomBytes, randomInt, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { randomBytes, randomInt, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { rsaKeyPair } from '../rsa-keys.js';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Agent, createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -859,14 +860,7 @@ export async function startGcpAuthEmulator(options: GcpAuthEmulatorOptions = {})
   if (signal?.aborted) throw signal.reason;
 
   // The directory: a key for each service account, an id for everyone.
-  const keyPairs = await Promise.all(
-    serviceAccountEmails.map(
-      () =>
-        new Promise<{ publicKey: KeyObject; privateKey: KeyObject }>((resolve, reject) =>
-          generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey }))),
-        ),
-    ),
-  );
+  const keyPairs = await Promise.all(serviceAccountEmails.map(() => rsaKeyPair(2048)));
   if (signal?.aborted) throw signal.reason;
   const principals = new Map<string, Principal>();
   serviceAccountEmails.forEach((email, i) => {

@@ -4,7 +4,6 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   randomBytes,
   randomUUID,
   sign as signData,
@@ -16,6 +15,7 @@ import { ociKeyFingerprint } from '../heatwave/server.js';
 import { closeServer, listen, trackSockets } from '../local-server.js';
 import { STANDARD_BASE64, verifySecurityToken, type Verdict } from '../security-token.js';
 import { registerIdentityInternals } from './internals.js';
+import { rsaKeyPairSync } from '../rsa-keys.js';
 import { opcRequestId, parseActionPath, parseAuthorization, parseKeyId, parseTokenRequestBody, signingString } from './wire.js';
 
 /**
@@ -950,7 +950,7 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
   }
   const served = new Set(regions);
   const signingKey =
-    options.signingKey !== undefined ? rsaPrivateKey(options.signingKey, 'signingKey') : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    options.signingKey !== undefined ? rsaPrivateKey(options.signingKey, 'signingKey') : rsaKeyPairSync(2048).privateKey;
   const publicKey = createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }).toString();
   const lifetime = options.tokenLifetimeSeconds ?? 3600;
   if (!Number.isFinite(lifetime) || lifetime <= 0) throw new TypeError('tokenLifetimeSeconds must be a positive number');
@@ -1206,7 +1206,7 @@ export async function startOciIdentityEmulator(options: OciIdentityEmulatorOptio
       return { tenancy: home, user: ocid, fingerprint };
     },
     issueSecurityToken: (claims) => {
-      ownIssuer ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
+      ownIssuer ??= rsaKeyPairSync(2048);
       return signJwt({ alg: 'RS256', typ: 'JWT', kid: 'emulator-issuer' }, claims, ownIssuer.privateKey);
     },
   });
