@@ -142,7 +142,8 @@ describe('no string that passes the check resolves, in the driver, to an address
         const protocols = await protocolsOf(cs);
         for (const p of protocols ?? []) expect(p?.toUpperCase(), cs).toBe('TCPS');
       }),
-      { numRuns: 400 },
+      // Seeded: the count of TCPS cases below is a property of the generated inputs, and a random draw put it at the bound once.
+      { numRuns: 400, seed: 20_261_207 },
     );
     expect(tcps).toBeGreaterThan(40);
   });
