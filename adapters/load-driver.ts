@@ -8,29 +8,17 @@
  * `require()` directly inside the `try`): see scripts/build.mjs.
  */
 import { ConfigError } from '../src/core/errors.js';
+import { exportsOf, isNotInstalled, packageOf } from '../src/core/optional-peer.js';
 import type { Mysql2Driver } from './mysql2.js';
 import type { OracledbDriver } from './oracledb.js';
 import type { ConnectionStringParser, PgDriver } from './pg.js';
 import type { PostgresDriver } from './postgres.js';
 
-/** Whether `err` says that `specifier` itself (not something it imports) is not installed. */
-function isNotInstalled(err: unknown, specifier: string): boolean {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  if (e?.code !== 'ERR_MODULE_NOT_FOUND' && e?.code !== 'MODULE_NOT_FOUND') return false;
-  const message = typeof e.message === 'string' ? e.message : '';
-  return [specifier, specifier.split('/')[0]].some((name) => message.includes(`'${name}'`) || message.includes(`"${name}"`));
-}
-
 /** `err` as the ConfigError for a missing `pkg`, when it is one; otherwise `err` itself. */
 function notInstalled(driver: string, specifier: string, err: unknown): unknown {
   if (!isNotInstalled(err, specifier)) return err;
-  const pkg = specifier.split('/')[0]!;
+  const pkg = packageOf(specifier);
   return new ConfigError('driver', `'${driver}' needs the ${pkg} package, which is not installed`, `npm install ${pkg}`, { cause: err });
-}
-
-/** A CommonJS package's exports, whether `import()` or a bundler wrapped them in a namespace. */
-export function exportsOf<T>(ns: { default?: T }): T {
-  return ns.default ?? (ns as T);
 }
 
 /** node-postgres. */

@@ -10,7 +10,7 @@
  * `try` block, as in load-driver.ts: a bundle for node-oracledb holds these
  * files anyway, and a bundle without it leaves them to fail here.
  */
-import { exportsOf } from '../load-driver.js';
+import { exportsOf } from '../../src/core/optional-peer.js';
 
 /**
  * A node of the driver's name-value tree (its `NVPair`): `rhsType` 1 holds

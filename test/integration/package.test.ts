@@ -171,6 +171,34 @@ describe('the published package (dist/ through the exports map)', () => {
       },
     );
 
+    const missingSdk = (system: 'ESM' | 'CJS'): string => {
+      const body = `
+        const what = async (p) => { const e = await p.getToken().catch((e) => e); const c = e instanceof ConfigError ? e : e.cause; p.close?.();
+          return [c instanceof ConfigError, c.field, c.message]; };
+        const out = [
+          await what(awsDsqlToken({ hostname: 'abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws', username: 'app' })),
+          await what(azureEntraToken({ username: 'app@example.com' })),
+          await what(gcpCloudSqlToken({ engine: 'postgres', username: 'app@p.iam' })),
+        ];
+        console.log(JSON.stringify(out));`;
+      return system === 'ESM'
+        ? `import { ConfigError } from 'dbtoken'; import { awsDsqlToken } from 'dbtoken/aws'; import { azureEntraToken } from 'dbtoken/azure'; import { gcpCloudSqlToken } from 'dbtoken/gcp';${body}`
+        : `const { ConfigError } = require('dbtoken'); const { awsDsqlToken } = require('dbtoken/aws'); const { azureEntraToken } = require('dbtoken/azure'); const { gcpCloudSqlToken } = require('dbtoken/gcp');
+          (async () => {${body} })();`;
+    };
+
+    it.each(['ESM', 'CJS'] as const)("%s: each cloud's provider without its SDK fails its fetch with a ConfigError naming the package to install", async (system) => {
+      const args = system === 'ESM' ? ['--input-type=module', '-e', missingSdk(system)] : ['-e', missingSdk(system)];
+      const r = await runNode(args, { cwd: app, env: { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x'.repeat(40) } });
+      expect(r.stderr).toBe('');
+      const got = JSON.parse(r.stdout) as [boolean, string, string][];
+      expect(got.map(([isConfig]) => isConfig)).toEqual([true, true, true]);
+      expect(got.map(([, field]) => field)).toEqual(['awsDsqlToken', 'credential', 'auth']);
+      expect(got[0]![2]).toBe('awsDsqlToken: signs with the @aws-sdk/dsql-signer package, which is not installed; npm install @aws-sdk/dsql-signer');
+      expect(got[1]![2]).toBe('credential: defaults to DefaultAzureCredential from the @azure/identity package, which is not installed; npm install @azure/identity, or pass a credential');
+      expect(got[2]![2]).toBe('auth: needs the google-auth-library package, which is not installed; npm install google-auth-library, or pass auth');
+    });
+
     it("createIamPool({ driver: 'pg' }) in a strict layout (pnpm's): pg's own dependencies, pg-connection-string among them, are pg's alone; without a connection string, the pool opens", async () => {
       const store = join(app, 'node_modules/.store/pg/node_modules');
       mkdirSync(store, { recursive: true });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
 import { expandHome, parseOciConfig, resolveOciProfile } from '../../src/sources/oci/config-file.js';
-import { jwtExpiry, jwtPayload, MalformedJwtError } from '../../src/sources/oci/jwt.js';
+import { jwtExpiry, jwtPayload, MalformedJwtError } from '../../src/core/jwt.js';
 
 const F = '/home/u/.oci/config';
 

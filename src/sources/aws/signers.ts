@@ -10,17 +10,11 @@
 import type { DsqlSigner } from '@aws-sdk/dsql-signer';
 import type { Signer } from '@aws-sdk/rds-signer';
 import { ConfigError } from '../../core/errors.js';
+import { exportsOf, isNotInstalled } from '../../core/optional-peer.js';
 
 /** `err` as a ConfigError naming the missing `pkg` that `provider` signs with, when it says so; otherwise `err`. */
 function missing(err: unknown, pkg: string, provider: string): unknown {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  const notFound = (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && typeof e.message === 'string' && e.message.includes(pkg);
-  return notFound ? new ConfigError(provider, `signs with the ${pkg} package, which is not installed`, `npm install ${pkg}`, { cause: err }) : err;
-}
-
-/** A CommonJS package's exports, whether `import()` or a bundler wrapped them in a namespace. */
-function exportsOf<T>(ns: { default?: T }): T {
-  return ns.default ?? (ns as T);
+  return isNotInstalled(err, pkg) ? new ConfigError(provider, `signs with the ${pkg} package, which is not installed`, `npm install ${pkg}`, { cause: err }) : err;
 }
 
 /** `@aws-sdk/rds-signer`'s `Signer`. */

@@ -1,10 +1,11 @@
 import { abortable } from '../../core/abort.js';
 import { ConfigError } from '../../core/errors.js';
+import { jwtPayload } from '../../core/jwt.js';
+import { isNotInstalled } from '../../core/optional-peer.js';
 import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import type { DbToken } from '../../core/token.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
-import { jwtPayload } from '../oci/jwt.js';
 import { refreshBeforeDefault } from '../refresh-ahead.js';
 
 /**
@@ -114,8 +115,7 @@ async function loadDefaultCredential(): Promise<AzureTokenCredential> {
     const Credential = mod.DefaultAzureCredential ?? mod.default?.DefaultAzureCredential;
     return new Credential();
   } catch (err) {
-    const e = err as { code?: unknown; message?: unknown };
-    if ((e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && typeof e.message === 'string' && e.message.includes('@azure/identity')) {
+    if (isNotInstalled(err, '@azure/identity')) {
       throw new ConfigError('credential', 'defaults to DefaultAzureCredential from the @azure/identity package, which is not installed', 'npm install @azure/identity, or pass a credential', { cause: err });
     }
     throw err;

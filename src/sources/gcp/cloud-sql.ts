@@ -2,6 +2,7 @@ import { checkServerIdentity as tlsCheckServerIdentity, type PeerCertificate } f
 import { LRUCache } from 'lru-cache';
 import { abortable } from '../../core/abort.js';
 import { ConfigError } from '../../core/errors.js';
+import { isNotInstalled } from '../../core/optional-peer.js';
 import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
@@ -125,8 +126,7 @@ async function loadGoogleAuth(keyFile: string | undefined): Promise<GcpAuth> {
   try {
     mod = (await import('google-auth-library')) as typeof mod;
   } catch (err) {
-    const e = err as { code?: unknown; message?: unknown };
-    if ((e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && typeof e.message === 'string' && e.message.includes('google-auth-library')) {
+    if (isNotInstalled(err, 'google-auth-library')) {
       throw new ConfigError('auth', 'needs the google-auth-library package, which is not installed', 'npm install google-auth-library, or pass auth', { cause: err });
     }
     throw err;

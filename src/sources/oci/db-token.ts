@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../core/errors.js';
-import { jwtExpiry } from './jwt.js';
+import { jwtExpiry } from '../../core/jwt.js';
 import { expandHome, nodeSdkRefusedLine, parseOciConfig, resolveOciProfile } from './config-file.js';
 import { identityDataPlaneEndpoint, isOciRegion } from './region.js';
 import { parseOciScope } from './scope.js';

@@ -3,7 +3,7 @@ import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import { jwtExpiry, MalformedJwtError } from './jwt.js';
+import { jwtExpiry, MalformedJwtError } from '../../core/jwt.js';
 import { expandHome, parseOciConfig, resolveOciProfile, type ResolvedOciProfile } from './config-file.js';
 import { createProvider, sourceEvidence, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { optionalString, requireObject } from '../../core/validation.js';

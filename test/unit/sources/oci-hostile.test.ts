@@ -5,7 +5,7 @@ import { ConfigError, TokenUnavailableError, tokenProvider } from 'dbtoken';
 import { heatwaveOciToken } from 'dbtoken/oci';
 import { parseOciConfig, resolveOciProfile } from '../../../src/sources/oci/config-file.js';
 import { ociDbSource, validateOciDbConfig } from '../../../src/sources/oci/db-token.js';
-import { jwtExpiry, jwtPayload, MalformedJwtError } from '../../../src/sources/oci/jwt.js';
+import { jwtExpiry, jwtPayload, MalformedJwtError } from '../../../src/core/jwt.js';
 import { rsaKeys, securityToken, tempDir, writeProfile } from '../../helpers/oci-files.js';
 
 const issuer = rsaKeys();
