@@ -1,8 +1,6 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from 'dbtoken';
 import { azureMysqlUser, azurePostgresPrincipal } from 'dbtoken/provision';
-import { anyValue, embeddedSecret, expectNoSecret, listOf, longString, nearly, typedOutcome } from '../helpers/hostile.js';
+import { refusal } from '../helpers/provision/harness.js';
 
 /**
  * azurePostgresPrincipal and azureMysqlUser: Microsoft's documented forms for
@@ -11,17 +9,6 @@ import { anyValue, embeddedSecret, expectNoSecret, listOf, longString, nearly, t
 
 const OID = '66666666-7777-4888-8999-aaaaaaaaaaaa';
 const CLIENT_ID = '12121212-3434-4565-8787-909090909090';
-
-/** Runs `fn`, expects a ConfigError, returns it. */
-function refusal(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but the builder accepted the input');
-}
 
 describe('azurePostgresPrincipal: pgaadauth_create_principal(_with_oid), the name a string literal', () => {
   it.each([
@@ -101,115 +88,5 @@ describe('azureMysqlUser: CREATE AADUSER, and GRANTs as rdsMysqlUser writes them
     const err = refusal(build);
     expect(err.field).toBe(field);
     expect(err.message).toMatch(message);
-  });
-});
-
-// Properties, as test/unit/provision.properties.test.ts states them for the other builders: for any
-// options, the documented form or a ConfigError naming the option; fast on long input; no secret
-// put in a text option by mistake shown in a message.
-
-const RUNS = { numRuns: 400 };
-/** PostgreSQL string literals, ' doubled inside; MySQL ones, where ' and \ are refused. */
-const PG_STRING = /'(?:[^']|'')*'/g;
-const MYSQL_STRING = /'[^'\\]*'/g;
-const BACKTICK = /`[^`]*`/g;
-const options = (shape: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> =>
-  fc.oneof({ weight: 9, arbitrary: fc.record(shape, { requiredKeys: [] }) }, { weight: 1, arbitrary: anyValue });
-const principalName = fc.oneof(
-  fc.stringMatching(/^[a-z][a-z0-9.'_-]{0,12}@contoso\.com$/),
-  fc.stringMatching(/^[A-Za-z0-9_ #@.'-]{1,24}$/),
-  fc.string({ minLength: 1, maxLength: 12 }),
-);
-const guid = fc.uuid();
-const privilege = fc.constantFrom('SELECT', 'insert', 'ALL PRIVILEGES', 'EXECUTE', 'SELECT ON', 'ſelect');
-const grantOn = fc.constantFrom('orders.*', 'app_db.*', 'a.b', '*.*', '*', 'a.b.c', 'app%db.*');
-const mysqlGrant = fc.record({ privileges: listOf(nearly(privilege)), on: nearly(grantOn) }, { requiredKeys: [] });
-const PG_STATEMENT = /^SELECT \* FROM (pgaadauth_create_principal\(<>, (true|false), false\)|pgaadauth_create_principal_with_oid\(<>, <>, <>, (true|false), false\));$/;
-const MYSQL_STATEMENT = /^(CREATE AADUSER <>( IDENTIFIED BY <>)?|GRANT [A-Z_]+( [A-Z_]+)*(, [A-Z_]+( [A-Z_]+)*)* ON (\*\.\*|<>\.\*|<>\.<>) TO <>@<>);$/;
-
-interface Spec {
-  name: string;
-  build: (o: unknown) => unknown;
-  options: fc.Arbitrary<unknown>;
-  fields: RegExp;
-  check: (out: any, o: any) => void;
-  valid: Record<string, unknown>;
-  texts: string[];
-}
-
-const SPECS: Spec[] = [
-  {
-    name: 'azurePostgresPrincipal',
-    build: (o) => azurePostgresPrincipal(o as never),
-    options: options({ name: nearly(principalName), kind: nearly(fc.constantFrom('user', 'group', 'service')), objectId: fc.oneof(fc.constant(undefined), nearly(guid)), admin: fc.oneof(fc.boolean(), anyValue) }),
-    fields: /^(options|name|kind|objectId|admin)$/,
-    check: (out: string[], o) => {
-      expect(out).toHaveLength(1);
-      const sql = out[0]!;
-      // One statement: with the literals cut out, the function call and its flags only.
-      expect(sql).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u);
-      expect(sql.replace(PG_STRING, '<>')).toMatch(PG_STATEMENT);
-      // The name, read back from its literal, is the name given; no backslash for standard_conforming_strings to read.
-      const literal = /\('((?:[^']|'')*)'/.exec(sql)![1]!;
-      expect(literal.replaceAll("''", "'")).toBe(o.name);
-      expect(o.name).not.toContain('\\');
-      expect(Buffer.byteLength(o.name)).toBeLessThanOrEqual(63);
-      expect(sql).toContain(`, ${o.admin === true}, false);`);
-      if (o.objectId !== undefined) expect(sql).toContain(`'${String(o.objectId).toLowerCase()}', '${o.kind}'`);
-      else expect(o.kind).not.toBe('service');
-    },
-    valid: { name: 'ada@contoso.com', kind: 'user' },
-    texts: ['name', 'kind', 'objectId'],
-  },
-  {
-    name: 'azureMysqlUser',
-    build: (o) => azureMysqlUser(o as never),
-    options: options({ name: nearly(principalName), objectId: fc.oneof(fc.constant(undefined), nearly(guid)), grants: fc.oneof(fc.constant(undefined), listOf(mysqlGrant)) }),
-    fields: /^(options|name|objectId|grants(\[\d+\](\.(privileges(\[\d+\])?|on))?)?)$/,
-    check: (out: string[], o) => {
-      expect(out[0]).toBe(o.objectId === undefined ? `CREATE AADUSER '${o.name}';` : `CREATE AADUSER '${o.name}' IDENTIFIED BY '${String(o.objectId).toLowerCase()}';`);
-      expect([...o.name].length).toBeLessThanOrEqual(32);
-      for (const sql of out) {
-        expect(sql).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u);
-        expect(sql.replace(MYSQL_STRING, '<>').replace(BACKTICK, '<>')).toMatch(MYSQL_STATEMENT);
-      }
-      for (const sql of out.slice(1)) expect(sql.endsWith(` TO '${o.name}'@'%';`)).toBe(true);
-    },
-    valid: { name: 'orders-api', objectId: CLIENT_ID },
-    texts: ['name', 'objectId'],
-  },
-];
-
-describe.each(SPECS)('$name, for any options', (b) => {
-  it('returns its documented form or throws a ConfigError naming the option', () => {
-    fc.assert(
-      fc.property(b.options, (o) => {
-        const out = typedOutcome(() => b.build(o), b.fields);
-        if ('value' in out) b.check(out.value, o);
-      }),
-      RUNS,
-    );
-  });
-
-  it('stays fast on long input in every text option (the test timeout is the bound)', () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...b.texts), longString, (path, text) => {
-        typedOutcome(() => b.build({ ...b.valid, [path]: text }), b.fields);
-      }),
-      { numRuns: 60 },
-    );
-  });
-
-  it('never shows a token or key put in a text option by mistake', () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...b.texts), embeddedSecret, (path, s) => {
-        expectNoSecret(typedOutcome(() => b.build({ ...b.valid, [path]: s.text }), b.fields), s.secret);
-      }),
-      RUNS,
-    );
-  });
-
-  it('valid options build', () => {
-    expect(typedOutcome(() => b.build(b.valid), b.fields)).toHaveProperty('value');
   });
 });

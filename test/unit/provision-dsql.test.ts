@@ -1,8 +1,6 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from 'dbtoken';
 import { dsqlConnectPolicy, dsqlRole } from 'dbtoken/provision';
-import { anyValue, embeddedSecret, expectNoSecret, longString, nearly, typedOutcome } from '../helpers/hostile.js';
+import { refusal } from '../helpers/provision/harness.js';
 
 /**
  * dsqlRole and dsqlConnectPolicy: the documented forms for good input, and a
@@ -12,17 +10,6 @@ import { anyValue, embeddedSecret, expectNoSecret, longString, nearly, typedOutc
 const ARN = 'arn:aws:iam::111122223333:role/app-service';
 const CLUSTER = 'abcdefghijklmnopqrstuvwxyz';
 const CLUSTER_ARN = `arn:aws:dsql:us-east-1:111122223333:cluster/${CLUSTER}`;
-
-/** Runs `fn`, expects a ConfigError, returns it. */
-function refusal(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but the builder accepted the input');
-}
 
 const policy = (action: string, resource: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [action], Resource: [resource] }] });
 
@@ -114,111 +101,5 @@ describe('dsqlConnectPolicy: dsql:DbConnect (or DbConnectAdmin) on one cluster',
     const err = refusal(build);
     expect(err.field).toBe(field);
     expect(err.message).toMatch(message);
-  });
-});
-
-// Properties, as test/unit/provision.properties.test.ts states them for the other builders: for any
-// options, the documented form or a ConfigError naming the option; fast on long input; no secret
-// put in a text option by mistake shown in a message.
-
-const RUNS = { numRuns: 400 };
-const PG_IDENT = /"(?:[^"]|"")*"/g;
-const options = (shape: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> =>
-  fc.oneof({ weight: 9, arbitrary: fc.record(shape, { requiredKeys: [] }) }, { weight: 1, arbitrary: anyValue });
-const roleName = fc.oneof(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_$#]{0,15}$/), fc.stringMatching(/^[A-Za-z0-9_%$#@".-]{1,20}$/), fc.string({ minLength: 1, maxLength: 12 }));
-const iamArn = fc
-  .tuple(fc.constantFrom('aws', 'aws-cn', 'aws-us-gov'), fc.stringMatching(/^\d{12}$/), fc.constantFrom('role', 'user'), fc.constantFrom('', 'service/', 'a/b/'), fc.stringMatching(/^[A-Za-z0-9_+=,.@-]{1,64}$/))
-  .map(([partition, account, kind, path, n]) => `arn:${partition}:iam::${account}:${kind}/${path}${n}`);
-const region = fc.constantFrom('us-east-1', 'eu-west-1', 'cn-north-1', 'us-gov-west-1', 'eu-isoe-west-1');
-const clusterId = fc.stringMatching(/^[a-z0-9]{26}$/);
-const account = fc.oneof(fc.stringMatching(/^\d{12}$/), fc.constant(111122223333));
-
-interface Spec {
-  name: string;
-  build: (o: unknown) => unknown;
-  options: fc.Arbitrary<unknown>;
-  fields: RegExp;
-  check: (out: any, o: any) => void;
-  valid: Record<string, unknown>;
-  texts: string[];
-}
-
-const SPECS: Spec[] = [
-  {
-    name: 'dsqlRole',
-    build: (o) => dsqlRole(o as never),
-    options: options({ role: nearly(roleName), arn: nearly(iamArn) }),
-    fields: /^(options|role|arn)$/,
-    check: (out: string[], o) => {
-      const ident = `"${String(o.role).replaceAll('"', '""')}"`;
-      expect(out).toEqual([`CREATE ROLE ${ident} WITH LOGIN;`, `AWS IAM GRANT ${ident} TO '${o.arn}';`]);
-      // With the role cut out, one statement of keywords; the ARN holds no quote, backslash or white space.
-      expect(out[1]!.replace(PG_IDENT, '<>')).toMatch(/^AWS IAM GRANT <> TO 'arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[A-Za-z0-9_+=,.@/-]+';$/);
-      expect(o.role).not.toMatch(/[\s\0]/);
-      expect(o.role).not.toBe('admin');
-    },
-    valid: { role: 'app', arn: 'arn:aws:iam::111122223333:role/app' },
-    texts: ['role', 'arn'],
-  },
-  {
-    name: 'dsqlConnectPolicy',
-    build: (o) => dsqlConnectPolicy(o as never),
-    options: fc.oneof(
-      options({ clusterId: nearly(clusterId), region: nearly(region), account: nearly(account), admin: fc.oneof(fc.boolean(), anyValue) }),
-      options({ clusterArn: nearly(fc.tuple(region, clusterId).map(([r, id]) => `arn:${r.startsWith('cn-') ? 'aws-cn' : r.startsWith('us-gov-') ? 'aws-us-gov' : 'aws'}:dsql:${r}:111122223333:cluster/${id}`)), region: fc.constantFrom(undefined, 'us-east-1'), admin: fc.boolean() }),
-    ),
-    fields: /^(options|clusterArn|clusterId|region|account|admin)$/,
-    check: (out, o) => {
-      expect(out.Version).toBe('2012-10-17');
-      expect(out.Statement).toHaveLength(1);
-      const [st] = out.Statement;
-      expect(st.Effect).toBe('Allow');
-      expect(st.Action).toEqual([o.admin === true ? 'dsql:DbConnectAdmin' : 'dsql:DbConnect']);
-      // One cluster, by its exact ARN: no wildcard, no policy variable.
-      expect(st.Resource).toHaveLength(1);
-      expect(st.Resource[0]).toMatch(/^arn:aws(-[a-z-]+)?:dsql:[a-z0-9-]+:\d{12}:cluster\/[a-z0-9]+$/);
-      if (o.clusterArn !== undefined) expect(st.Resource[0]).toBe(o.clusterArn);
-      else expect(st.Resource[0]).toMatch(new RegExp(`:dsql:${o.region}:${o.account}:cluster/${o.clusterId}$`));
-    },
-    valid: { clusterId: 'abcdefghijklmnopqrstuvwxyz', region: 'us-east-1', account: '111122223333' },
-    texts: ['clusterId', 'region', 'account'],
-  },
-];
-
-function withText(valid: Record<string, unknown>, path: string, text: string): Record<string, unknown> {
-  return { ...valid, [path]: text };
-}
-
-describe.each(SPECS)('$name, for any options', (b) => {
-  it('returns its documented form or throws a ConfigError naming the option', () => {
-    fc.assert(
-      fc.property(b.options, (o) => {
-        const out = typedOutcome(() => b.build(o), b.fields);
-        if ('value' in out) b.check(out.value, o);
-      }),
-      RUNS,
-    );
-  });
-
-  it('stays fast on long input in every text option (the test timeout is the bound)', () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...b.texts), longString, (path, text) => {
-        typedOutcome(() => b.build(withText(b.valid, path, text)), b.fields);
-      }),
-      { numRuns: 60 },
-    );
-  });
-
-  it('never shows a token or key put in a text option by mistake', () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...b.texts), embeddedSecret, (path, s) => {
-        expectNoSecret(typedOutcome(() => b.build(withText(b.valid, path, s.text)), b.fields), s.secret);
-      }),
-      RUNS,
-    );
-  });
-
-  it('valid options build', () => {
-    expect(typedOutcome(() => b.build(b.valid), b.fields)).toHaveProperty('value');
   });
 });

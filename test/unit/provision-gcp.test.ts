@@ -1,9 +1,7 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from 'dbtoken';
 import { cloudSqlUser } from 'dbtoken/gcp';
 import { cloudSqlIamUser, gcpInstanceUserBinding } from 'dbtoken/provision';
-import { anyValue, embeddedSecret, expectNoSecret, listOf, longString, nearly, typedOutcome } from '../helpers/hostile.js';
+import { refusal } from '../helpers/provision/harness.js';
 
 /**
  * cloudSqlIamUser and gcpInstanceUserBinding: the gcloud commands Cloud SQL
@@ -12,17 +10,6 @@ import { anyValue, embeddedSecret, expectNoSecret, listOf, longString, nearly, t
  */
 
 const SA = 'orders-api@my-project.iam.gserviceaccount.com';
-
-/** Runs `fn`, expects a ConfigError, returns it. */
-function refusal(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but the builder accepted the input');
-}
 
 describe('cloudSqlIamUser: gcloud sql users create, the database user, and GRANTs for it', () => {
   it.each([
@@ -134,123 +121,5 @@ describe('gcpInstanceUserBinding: roles/cloudsql.instanceUser (and roles/cloudsq
     const err = refusal(build);
     expect(err.field).toBe(field);
     expect(err.message).toMatch(message);
-  });
-});
-
-// Properties, as test/unit/provision.properties.test.ts states them for the other builders: for any
-// options, the documented form or a ConfigError naming the option; fast on long input; no secret
-// put in a text option by mistake shown in a message.
-
-const RUNS = { numRuns: 400 };
-const PG_IDENT = /"(?:[^"]|"")*"/g;
-const MYSQL_STRING = /'[^'\\]*'/g;
-const BACKTICK = /`[^`]*`/g;
-/** A gcloud argument a shell reads as one plain word (an email's apostrophe aside, which the caller quotes). */
-const SHELL_WORD = /^[A-Za-z0-9@%+=:,./_'-]+$/;
-const options = (shape: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> =>
-  fc.oneof({ weight: 9, arbitrary: fc.record(shape, { requiredKeys: [] }) }, { weight: 1, arbitrary: anyValue });
-const email = fc.oneof(
-  fc.stringMatching(/^[a-z][a-z0-9-]{4,20}@[a-z][a-z0-9-]{4,20}\.iam\.gserviceaccount\.com$/),
-  fc.stringMatching(/^[A-Za-z0-9._'+-]{1,20}@[a-z0-9-]{1,10}\.(com|org|io)$/),
-);
-const instance = fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/), fc.constantFrom('my-project:europe-west1:orders', 'example.com:my-project:us-central1:db'));
-const project = fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/), fc.constant('example.com:my-project'));
-const kind = fc.oneof(fc.constant(undefined), nearly(fc.constantFrom('user', 'service_account')));
-const roleName = fc.oneof(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_$#]{0,15}$/), fc.string({ minLength: 1, maxLength: 12 }));
-const mysqlGrant = fc.record({ privileges: listOf(nearly(fc.constantFrom('SELECT', 'insert', 'ALL PRIVILEGES', 'SELECT ON'))), on: nearly(fc.constantFrom('orders.*', 'app_db.*', 'a.b', '*.*', '*')) }, { requiredKeys: [] });
-
-interface Spec {
-  name: string;
-  build: (o: unknown) => unknown;
-  options: fc.Arbitrary<unknown>;
-  fields: RegExp;
-  check: (out: any, o: any) => void;
-  valid: Record<string, unknown>;
-  texts: string[];
-}
-
-const SPECS: Spec[] = [
-  {
-    name: 'cloudSqlIamUser',
-    build: (o) => cloudSqlIamUser(o as never),
-    options: options({
-      email: nearly(email),
-      engine: nearly(fc.constantFrom('postgres', 'mysql')),
-      instance: nearly(instance),
-      kind,
-      roles: fc.oneof(fc.constant(undefined), listOf(nearly(roleName))),
-      grants: fc.oneof(fc.constant(undefined), fc.constant(undefined), listOf(mysqlGrant)),
-    }),
-    fields: /^(options|email|engine|instance|kind|roles(\[\d+\])?|grants(\[\d+\](\.(privileges(\[\d+\])?|on))?)?)$/,
-    check: (out, o) => {
-      const sa = /\.gserviceaccount\.com$/i.test(o.email);
-      expect(out.user).toBe(cloudSqlUser(o.email, o.engine));
-      expect(out.command.slice(0, 4)).toEqual(['gcloud', 'sql', 'users', 'create']);
-      expect(out.command[4]).toBe(o.engine === 'postgres' ? out.user : o.email.toLowerCase());
-      expect(out.command[5]).toMatch(/^--instance=[a-z][a-z0-9-]*$/);
-      expect(out.command[6]).toBe(sa ? '--type=cloud_iam_service_account' : '--type=cloud_iam_user');
-      expect(out.command.length).toBe(String(o.instance).includes(':') ? 8 : 7);
-      for (const arg of out.command) expect(arg).toMatch(SHELL_WORD);
-      for (const sql of out.statements) {
-        if (o.engine === 'postgres') {
-          // Role names are quoted identifiers, any character but NUL, as rdsPostgresUser writes them: the rest is keywords.
-          expect(sql.replace(PG_IDENT, '<>')).toBe('GRANT <> TO <>;');
-        } else {
-          expect(sql).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u);
-          expect(sql.replace(MYSQL_STRING, '<>').replace(BACKTICK, '<>')).toMatch(/^GRANT [A-Z_]+( [A-Z_]+)*(, [A-Z_]+( [A-Z_]+)*)* ON (\*\.\*|<>\.\*|<>\.<>) TO <>@<>;$/);
-        }
-      }
-    },
-    valid: { email: SA, engine: 'postgres', instance: 'orders' },
-    texts: ['email', 'engine', 'instance', 'kind'],
-  },
-  {
-    name: 'gcpInstanceUserBinding',
-    build: (o) => gcpInstanceUserBinding(o as never),
-    options: options({ project: nearly(project), member: nearly(email), kind, connector: fc.oneof(fc.boolean(), anyValue) }),
-    fields: /^(options|project|member|kind|connector)$/,
-    check: (out, o) => {
-      const sa = /\.gserviceaccount\.com$/i.test(o.member);
-      const member = `--member=${sa ? 'serviceAccount' : 'user'}:${o.member.toLowerCase()}`;
-      const roles = o.connector === true ? ['roles/cloudsql.instanceUser', 'roles/cloudsql.client'] : ['roles/cloudsql.instanceUser'];
-      expect(out).toEqual(roles.map((r) => ['gcloud', 'projects', 'add-iam-policy-binding', o.project, member, `--role=${r}`]));
-      for (const arg of out.flat()) expect(arg).toMatch(SHELL_WORD);
-    },
-    valid: { project: 'my-project', member: SA },
-    texts: ['project', 'member', 'kind'],
-  },
-];
-
-describe.each(SPECS)('$name, for any options', (b) => {
-  it('returns its documented form or throws a ConfigError naming the option', () => {
-    fc.assert(
-      fc.property(b.options, (o) => {
-        const out = typedOutcome(() => b.build(o), b.fields);
-        if ('value' in out) b.check(out.value, o);
-      }),
-      RUNS,
-    );
-  });
-
-  it('stays fast on long input in every text option (the test timeout is the bound)', () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...b.texts), longString, (path, text) => {
-        typedOutcome(() => b.build({ ...b.valid, [path]: text }), b.fields);
-      }),
-      { numRuns: 60 },
-    );
-  });
-
-  it('never shows a token or key put in a text option by mistake', () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...b.texts), embeddedSecret, (path, s) => {
-        expectNoSecret(typedOutcome(() => b.build({ ...b.valid, [path]: s.text }), b.fields), s.secret);
-      }),
-      RUNS,
-    );
-  });
-
-  it('valid options build', () => {
-    expect(typedOutcome(() => b.build(b.valid), b.fields)).toHaveProperty('value');
   });
 });
