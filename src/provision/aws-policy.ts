@@ -1,4 +1,4 @@
-import { isAwsRegion } from '../sources/aws/region.js';
+import { awsPartition, isAwsRegion } from '../sources/aws/region.js';
 import { ConfigError } from '../core/errors.js';
 import { requireObject } from '../core/validation.js';
 import { quoted, requireText } from './quote.js';
@@ -71,17 +71,6 @@ const RESOURCE_ID = /^(?:db|cluster|prx)-[A-Za-z0-9]+$/;
 /** Characters a database user name may have in the ARN: no IAM wildcards (* ?), no / or :, no white space. */
 const USER = /^[A-Za-z0-9_.@$#+=,-]+$/;
 
-/** The ARN partition of a region. */
-function partition(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-isof-')) return 'aws-iso-f';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
-  return 'aws';
-}
-
 /**
  * The IAM policy that lets a role or user connect as the given database
  * users with IAM tokens (`rds-db:connect`). Attach it to the Lambda role,
@@ -131,7 +120,7 @@ export function rdsConnectPolicy(options: RdsConnectPolicyOptions): AwsIamPolicy
         'give the exact user name, or write a wildcard policy by hand if you mean one',
       );
     }
-    return `arn:${partition(region)}:rds-db:${region}:${account}:dbuser:${resourceId}/${user}`;
+    return `arn:${awsPartition(region)}:rds-db:${region}:${account}:dbuser:${resourceId}/${user}`;
   });
   return {
     Version: '2012-10-17',

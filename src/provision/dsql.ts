@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import { describe, requireObject } from '../core/validation.js';
-import { isAwsRegion } from '../sources/aws/region.js';
+import { awsPartition, isAwsRegion } from '../sources/aws/region.js';
 import type { AwsIamPolicy } from './aws-policy.js';
 import { pgIdent, quoted, requireText } from './quote.js';
 
@@ -146,17 +146,6 @@ const ACCOUNT = /^\d{12}$/;
 const CLUSTER_ID = /^[a-z0-9]{1,63}$/;
 const CLUSTER_ARN = /^arn:(aws(?:-[a-z]+)*):dsql:([^:]*):([^:]*):cluster\/(.*)$/;
 
-/** The ARN partition of a region (as for `rdsConnectPolicy`). */
-function partition(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-isof-')) return 'aws-iso-f';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
-  return 'aws';
-}
-
 function checkRegion(field: string, value: unknown): string {
   const region = requireText(field, value, "the cluster's AWS region, such as us-east-1");
   if (!isAwsRegion(region)) throw new ConfigError(field, `${quoted(region)} is not an AWS region name`, 'write it like us-east-1');
@@ -226,15 +215,15 @@ export function dsqlConnectPolicy(options: DsqlConnectPolicyOptions): AwsIamPoli
     const region = checkRegion('clusterArn', m[2]);
     checkAccount('clusterArn', m[3]);
     checkClusterId('clusterArn', m[4]);
-    if (m[1] !== partition(region)) {
-      throw new ConfigError('clusterArn', `is in partition ${m[1]}, but region ${region} is in ${partition(region)}`, `write it as arn:${partition(region)}:dsql:${region}:...`);
+    if (m[1] !== awsPartition(region)) {
+      throw new ConfigError('clusterArn', `is in partition ${m[1]}, but region ${region} is in ${awsPartition(region)}`, `write it as arn:${awsPartition(region)}:dsql:${region}:...`);
     }
     resource = arn;
   } else {
     const clusterId = checkClusterId('clusterId', o.clusterId);
     const region = checkRegion('region', o.region);
     const account = checkAccount('account', o.account);
-    resource = `arn:${partition(region)}:dsql:${region}:${account}:cluster/${clusterId}`;
+    resource = `arn:${awsPartition(region)}:dsql:${region}:${account}:cluster/${clusterId}`;
   }
   return {
     Version: '2012-10-17',

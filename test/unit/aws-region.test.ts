@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from 'dbtoken';
-import { awsSharedFiles, pickRdsRegion, rdsRegionFromHostname, resolveRdsRegion } from '../../src/sources/aws/region.js';
+import { awsPartition, awsSharedFiles, pickRdsRegion, rdsRegionFromHostname, resolveRdsRegion } from '../../src/sources/aws/region.js';
 
 describe('rdsRegionFromHostname', () => {
   it.each([
@@ -100,5 +100,23 @@ describe('resolveRdsRegion: a region only the profile could give, and no file to
     const exists = vi.fn(() => false);
     expect(resolveRdsRegion(undefined, '127.0.0.1', { AWS_DEFAULT_REGION: 'us-west-2' }, exists)).toEqual({ region: 'us-west-2', from: 'AWS_DEFAULT_REGION' });
     expect(exists).not.toHaveBeenCalled();
+  });
+});
+
+describe('awsPartition', () => {
+  it.each([
+    ['us-east-1', 'aws'],
+    ['eu-west-3', 'aws'],
+    ['cn-north-1', 'aws-cn'],
+    ['cn-northwest-1', 'aws-cn'],
+    ['us-gov-west-1', 'aws-us-gov'],
+    ['us-iso-east-1', 'aws-iso'],
+    ['us-isob-east-1', 'aws-iso-b'],
+    ['us-isof-south-1', 'aws-iso-f'],
+    ['eu-isoe-west-1', 'aws-iso-e'],
+    // A commercial region whose name merely contains a partition's prefix further in.
+    ['ap-southeast-5', 'aws'],
+  ])('%s is in %s', (region, partition) => {
+    expect(awsPartition(region)).toBe(partition);
   });
 });

@@ -69,6 +69,17 @@ export function isAwsRegion(region: string): boolean {
   return typeof region === 'string' && REGION.test(region);
 }
 
+/** The ARN partition of an AWS region (`aws`, `aws-cn`, `aws-us-gov`, or one of the isolated ones). */
+export function awsPartition(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('us-isof-')) return 'aws-iso-f';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
+  return 'aws';
+}
+
 /**
  * `value` in quotes for a message when it is short and written only in
  * `alphabet` (lower case, as regions and hostnames are and random keys and
