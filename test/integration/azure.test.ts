@@ -1,11 +1,12 @@
 import { ClientSecretCredential } from '@azure/identity';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createIamPool, type TokenProvider } from 'dbtoken';
 import { azureEntraToken, type AzureTokenCredential } from 'dbtoken/azure';
 import { startEntraIdEmulator, startVerifyingMariaDb, startVerifyingPostgres, type EntraIdEmulator, type VerifyingMariaDb, type VerifyingPostgres } from 'dbtoken/testing';
 import { captureOutput, render } from '../helpers/canary.js';
+import { pgLoginWith, tracked } from '../helpers/cloud-logins.js';
 import { ensureBuilt, runNode } from '../helpers/dist.js';
 
 /**
@@ -23,8 +24,7 @@ const UPN = 'Ada.Lovelace@contoso.com';
 let entra: EntraIdEmulator;
 let pgdb: VerifyingPostgres;
 let mydb: VerifyingMariaDb;
-const providers: TokenProvider[] = [];
-const closers: (() => Promise<unknown>)[] = [];
+const track = tracked();
 
 beforeAll(async () => {
   // Its clock reads Date on each call, so tests that move Date move the emulator and its verifier too.
@@ -38,12 +38,6 @@ beforeAll(async () => {
   // A UPN is not a bare identifier: its role is made by hand, as pgaadauth_create_principal makes it (rds_iam: it logs in with a token over TLS).
   await pgdb.admin(`CREATE ROLE "${UPN}" LOGIN IN ROLE rds_iam`);
 }, 120_000);
-
-afterEach(async () => {
-  vi.useRealTimers();
-  for (const c of closers.splice(0)) await c().catch(() => {});
-  for (const p of providers.splice(0)) p.close();
-});
 
 afterAll(async () => {
   await Promise.all([pgdb?.close(), mydb?.close(), entra?.close()]);
@@ -61,16 +55,11 @@ const userCredential = (upn = UPN): AzureTokenCredential => ({
 
 function azure(config: Parameters<typeof azureEntraToken>[0], options?: Parameters<typeof azureEntraToken>[1]): TokenProvider {
   const p = azureEntraToken(config, options);
-  providers.push(p);
+  track.provider(p);
   return p;
 }
 
-async function pgPool(token: TokenProvider, extra: Record<string, unknown> = {}): Promise<pg.Pool> {
-  const pool = await createIamPool({ driver: 'pg', token, host: pgdb.host, port: pgdb.port, database: pgdb.database, ssl: { ca: pgdb.ca }, ...extra });
-  pool.on('error', () => {});
-  closers.push(() => pool.end());
-  return pool;
-}
+const pgPool = (token: TokenProvider, extra?: Record<string, unknown>): Promise<pg.Pool> => track.pgPool(pgdb, token, extra);
 
 describe('Azure Database for PostgreSQL: pg and postgres.js', () => {
   it('a service principal (ClientSecretCredential) logs in as the role bound to its object id', async () => {
@@ -82,7 +71,7 @@ describe('Azure Database for PostgreSQL: pg and postgres.js', () => {
   it("an Entra user logs in as the UPN read from the token, and createIamPool waited for it", async () => {
     const token = azure({ credential: userCredential() });
     const sql = await createIamPool({ driver: 'postgres', token, host: pgdb.host, port: pgdb.port, database: pgdb.database, ssl: { ca: pgdb.ca } });
-    closers.push(() => sql.end());
+    track.closeLater(() => sql.end());
     expect(token.target?.user).toBe(UPN);
     expect((await sql`select session_user as u`)[0]).toEqual({ u: UPN });
   });
@@ -94,18 +83,7 @@ describe('Azure Database for PostgreSQL: pg and postgres.js', () => {
   });
 
   describe('the server refuses with 28000', () => {
-    /** One login with `password` as `user`, through a plain pg.Client: the server's own answer. */
-    async function loginWith(user: string, password: string): Promise<string> {
-      const client = new pg.Client({ host: pgdb.host, port: pgdb.port, user, database: pgdb.database, password, ssl: { ca: pgdb.ca } });
-      try {
-        await client.connect();
-        return (await client.query('select session_user as u')).rows[0].u;
-      } catch (err) {
-        return `refused ${(err as { code?: string }).code}: ${pgdb.logins.at(-1)?.reason}`;
-      } finally {
-        await client.end().catch(() => {});
-      }
-    }
+    const loginWith = (user: string, password: string): Promise<string> => pgLoginWith(pgdb, user, password);
 
     it("another principal's token for a role, an expired token, a forged one, another audience's", async () => {
       const other = (await azure({ credential: secretCredential(OTHER), username: 'reporting' }).getToken()).token;
@@ -217,12 +195,12 @@ describe('Azure Database for MySQL: mysql2 (mysql_clear_password over TLS)', () 
   it('a service principal logs in as the user bound to its object id (CREATE AADUSER), and another principal is refused', async () => {
     const token = azure({ credential: secretCredential(), username: 'orders_api' });
     const pool = await createIamPool({ driver: 'mysql2', token, host: mydb.host, port: mydb.port, ssl: { ca: mydb.ca } });
-    closers.push(() => pool.end());
+    track.closeLater(() => pool.end());
     const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT CURRENT_USER() AS u');
     expect(rows[0]!.u).toMatch(/^orders_api@/);
     const wrong = azure({ credential: secretCredential(OTHER), username: 'orders_api' });
     const refused = await createIamPool({ driver: 'mysql2', token: wrong, host: mydb.host, port: mydb.port, ssl: { ca: mydb.ca } });
-    closers.push(() => refused.end());
+    track.closeLater(() => refused.end());
     await expect(refused.query('SELECT 1')).rejects.toMatchObject({ errno: 1045 });
     expect(mydb.logins.at(-1)).toMatchObject({ user: 'orders_api', ok: false });
   });

@@ -1,11 +1,12 @@
 import { GoogleAuth } from 'google-auth-library';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createIamPool, type TokenProvider } from 'dbtoken';
 import { gcpCloudSqlToken, GCP_SQL_LOGIN_SCOPE } from 'dbtoken/gcp';
 import { startGcpAuthEmulator, startVerifyingMariaDb, startVerifyingPostgres, type GcpAuthEmulator, type VerifyingMariaDb, type VerifyingPostgres } from 'dbtoken/testing';
 import { captureOutput } from '../helpers/canary.js';
+import { pgLoginWith, tracked } from '../helpers/cloud-logins.js';
 import { ensureBuilt, runNode } from '../helpers/dist.js';
 
 /**
@@ -24,8 +25,7 @@ const PG_REPORTS = 'reports@dbtoken-test.iam';
 let google: GcpAuthEmulator;
 let pgdb: VerifyingPostgres;
 let mydb: VerifyingMariaDb;
-const providers: TokenProvider[] = [];
-const closers: (() => Promise<unknown>)[] = [];
+const track = tracked();
 
 beforeAll(async () => {
   // Its clock reads Date on each call, so tests that move Date move the emulator and its verifier too.
@@ -38,12 +38,6 @@ beforeAll(async () => {
   await pgdb.admin(`CREATE ROLE "${ADA}" LOGIN IN ROLE rds_iam`);
 }, 120_000);
 
-afterEach(async () => {
-  vi.useRealTimers();
-  for (const c of closers.splice(0)) await c().catch(() => {});
-  for (const p of providers.splice(0)) p.close();
-});
-
 afterAll(async () => {
   await Promise.all([pgdb?.close(), mydb?.close(), google?.close()]);
 });
@@ -53,16 +47,11 @@ const keyAuth = (email = ORDERS) => new GoogleAuth({ credentials: google.service
 
 function gcp(config: Parameters<typeof gcpCloudSqlToken>[0], options?: Parameters<typeof gcpCloudSqlToken>[1]): TokenProvider {
   const p = gcpCloudSqlToken(config, options);
-  providers.push(p);
+  track.provider(p);
   return p;
 }
 
-async function pgPool(token: TokenProvider, extra: Record<string, unknown> = {}): Promise<pg.Pool> {
-  const pool = await createIamPool({ driver: 'pg', token, host: pgdb.host, port: pgdb.port, database: pgdb.database, ssl: { ca: pgdb.ca }, ...extra });
-  pool.on('error', () => {});
-  closers.push(() => pool.end());
-  return pool;
-}
+const pgPool = (token: TokenProvider, extra?: Record<string, unknown>): Promise<pg.Pool> => track.pgPool(pgdb, token, extra);
 
 describe('Cloud SQL for PostgreSQL', () => {
   it("a service account's key: logs in as its email without .gserviceaccount.com, read from the credentials", async () => {
@@ -76,7 +65,7 @@ describe('Cloud SQL for PostgreSQL', () => {
     const auth = new GoogleAuth({ credentials: google.authorizedUser(ADA), scopes: [GCP_SQL_LOGIN_SCOPE, 'https://www.googleapis.com/auth/userinfo.email'], ...google.googleAuthOptions() });
     const token = gcp({ engine: 'postgres', auth });
     const sql = await createIamPool({ driver: 'postgres', token, host: pgdb.host, port: pgdb.port, database: pgdb.database, ssl: { ca: pgdb.ca } });
-    closers.push(() => sql.end());
+    track.closeLater(() => sql.end());
     expect((await sql`select session_user as u`)[0]).toEqual({ u: ADA });
   });
 
@@ -99,17 +88,7 @@ describe('Cloud SQL for PostgreSQL', () => {
   }, 120_000);
 
   describe('the server refuses with 28000', () => {
-    async function loginWith(user: string, password: string): Promise<string> {
-      const client = new pg.Client({ host: pgdb.host, port: pgdb.port, user, database: pgdb.database, password, ssl: { ca: pgdb.ca } });
-      try {
-        await client.connect();
-        return (await client.query('select session_user as u')).rows[0].u;
-      } catch (err) {
-        return `refused ${(err as { code?: string }).code}: ${pgdb.logins.at(-1)?.reason}`;
-      } finally {
-        await client.end().catch(() => {});
-      }
-    }
+    const loginWith = (user: string, password: string): Promise<string> => pgLoginWith(pgdb, user, password);
 
     it("another principal's token, an expired one, one of another scope, and a made-up one", async () => {
       const reports = (await gcp({ engine: 'postgres', auth: keyAuth(REPORTS) }).getToken()).token;
@@ -191,13 +170,13 @@ describe('Cloud SQL for MySQL: mysql2', () => {
   it('a service account logs in as the part of its email before the @, and another principal is refused', async () => {
     const token = gcp({ engine: 'mysql', auth: keyAuth() });
     const pool = await createIamPool({ driver: 'mysql2', token, host: mydb.host, port: mydb.port, ssl: { ca: mydb.ca } });
-    closers.push(() => pool.end());
+    track.closeLater(() => pool.end());
     expect(token.target?.user).toBe('orders-api');
     const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT CURRENT_USER() AS u');
     expect(rows[0]!.u).toMatch(/^orders-api@/);
     const wrong = gcp({ engine: 'mysql', auth: keyAuth(REPORTS), username: 'orders-api' });
     const refused = await createIamPool({ driver: 'mysql2', token: wrong, host: mydb.host, port: mydb.port, ssl: { ca: mydb.ca } });
-    closers.push(() => refused.end());
+    track.closeLater(() => refused.end());
     await expect(refused.query('SELECT 1')).rejects.toMatchObject({ errno: 1045 });
   });
 });

@@ -1,0 +1,56 @@
+import pg from 'pg';
+import { afterEach, vi } from 'vitest';
+import { createIamPool, type TokenProvider } from 'dbtoken';
+import type { VerifyingPostgres } from 'dbtoken/testing';
+
+/**
+ * What the cloud providers' integration tests share: providers and pools
+ * closed after each test, a pg pool on a verifying PostgreSQL, and one login
+ * through a plain pg.Client to read the server's own answer.
+ */
+
+/** Tracks what a test file opens; closes it after each test (and puts Date back). */
+export function tracked(): {
+  /** `p`, closed after the test. */
+  provider<T extends TokenProvider>(p: T): T;
+  /** Runs `close` after the test. */
+  closeLater(close: () => Promise<unknown>): void;
+  /** A dbtoken pg pool on `db` over TLS, ended after the test; an idle connection the server ends is not an unhandled error. */
+  pgPool(db: VerifyingPostgres, token: TokenProvider, extra?: Record<string, unknown>): Promise<pg.Pool>;
+} {
+  const providers: TokenProvider[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    vi.useRealTimers();
+    for (const c of closers.splice(0)) await c().catch(() => {});
+    for (const p of providers.splice(0)) p.close();
+  });
+  return {
+    provider(p) {
+      providers.push(p);
+      return p;
+    },
+    closeLater(close) {
+      closers.push(close);
+    },
+    async pgPool(db, token, extra = {}) {
+      const pool = await createIamPool({ driver: 'pg', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca }, ...extra });
+      pool.on('error', () => {});
+      closers.push(() => pool.end());
+      return pool;
+    },
+  };
+}
+
+/** One login with `password` as `user`, through a plain pg.Client: the session user, or `refused <SQLSTATE>: <the verifier's reason>`. */
+export async function pgLoginWith(db: VerifyingPostgres, user: string, password: string): Promise<string> {
+  const client = new pg.Client({ host: db.host, port: db.port, user, database: db.database, password, ssl: { ca: db.ca } });
+  try {
+    await client.connect();
+    return (await client.query('select session_user as u')).rows[0].u;
+  } catch (err) {
+    return `refused ${(err as { code?: string }).code}: ${db.logins.at(-1)?.reason}`;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
