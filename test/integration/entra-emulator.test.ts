@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -7,7 +7,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
 import { startEntraIdEmulator, startVerifyingPostgres, type EntraIdEmulator, type VerifyingPostgres } from 'dbtoken/testing';
-import { root, runNode } from '../helpers/dist.js';
+import { runNode } from '../helpers/dist.js';
+import { runDocsTestingExample } from '../helpers/examples.js';
 import { tempDir } from '../helpers/temp.js';
 
 const SCOPE = 'https://ossrdbms-aad.database.windows.net/.default';
@@ -364,37 +365,8 @@ describe('verifier() as the verify hook of startVerifyingPostgres: pg logs in wi
   });
 });
 
-/** docs/testing.md's example of the Entra ID emulator: the TypeScript block of its section. */
-function docsExample(): string {
-  const text = readFileSync(join(root, 'docs/testing.md'), 'utf8');
-  const start = text.indexOf('## Azure: `startEntraIdEmulator()`');
-  const block = start < 0 ? null : /^```ts\n([\s\S]*?)^```$/m.exec(text.slice(start));
-  if (!block) throw new Error('docs/testing.md has no example in its startEntraIdEmulator section');
-  return block[1]!;
-}
-
 it("docs/testing.md's Entra example runs as written (against the sources), logs in with pg, and its process exits by itself", async () => {
-  const { build } = await import('esbuild');
-  // The example imports 'dbtoken/testing': bundle it with the sources, leaving installed packages (pg, @azure/identity) to Node.
-  const out = await build({
-    stdin: { contents: docsExample(), resolveDir: root, loader: 'ts', sourcefile: 'docs-entra-example.ts' },
-    bundle: true,
-    write: false,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'dbtoken-sources',
-        setup(b) {
-          b.onResolve({ filter: /^dbtoken\/testing$/ }, () => ({ path: join(root, 'src/testing/index.ts') }));
-          b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('dbtoken') ? undefined : { path: a.path, external: true }));
-        },
-      },
-    ],
-  });
-  const r = await runNode(['--input-type=module', '-e', out.outputFiles[0]!.text], { cwd: root, timeoutMs: 120_000 });
+  const r = await runDocsTestingExample('## Azure: `startEntraIdEmulator()`');
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout.trim()).toBe("[ { session_user: 'app' } ]");

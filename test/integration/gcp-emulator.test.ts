@@ -1,12 +1,13 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GoogleAuth, type OAuth2Client } from 'google-auth-library';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
 import { startGcpAuthEmulator, startVerifyingPostgres, type GcpAuthEmulator, type VerifyingPostgres } from 'dbtoken/testing';
-import { root, runNode } from '../helpers/dist.js';
+import { runNode } from '../helpers/dist.js';
+import { runDocsTestingExample } from '../helpers/examples.js';
 import { tempDir } from '../helpers/temp.js';
 
 const SQL_LOGIN = 'https://www.googleapis.com/auth/sqlservice.login';
@@ -400,37 +401,8 @@ describe('a verifying PostgreSQL that takes the emulator’s tokens as Cloud SQL
   });
 });
 
-/** docs/testing.md's example of the Google auth emulator: the TypeScript block of its section. */
-function docsExample(): string {
-  const text = readFileSync(join(root, 'docs/testing.md'), 'utf8');
-  const start = text.indexOf('## Google Cloud: `startGcpAuthEmulator()`');
-  const block = start < 0 ? null : /^```ts\n([\s\S]*?)^```$/m.exec(text.slice(start));
-  if (!block) throw new Error('docs/testing.md has no example in its startGcpAuthEmulator section');
-  return block[1]!;
-}
-
 it("docs/testing.md's Google example runs as written (against the sources), logs in with pg, and its process exits by itself", async () => {
-  const { build } = await import('esbuild');
-  // The example imports 'dbtoken/testing': bundle it with the sources, leaving installed packages (pg, google-auth-library) to Node.
-  const out = await build({
-    stdin: { contents: docsExample(), resolveDir: root, loader: 'ts', sourcefile: 'docs-gcp-example.ts' },
-    bundle: true,
-    write: false,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'dbtoken-sources',
-        setup(b) {
-          b.onResolve({ filter: /^dbtoken\/testing$/ }, () => ({ path: join(root, 'src/testing/index.ts') }));
-          b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('dbtoken') ? undefined : { path: a.path, external: true }));
-        },
-      },
-    ],
-  });
-  const r = await runNode(['--input-type=module', '-e', out.outputFiles[0]!.text], { cwd: root, timeoutMs: 120_000 });
+  const r = await runDocsTestingExample('## Google Cloud: `startGcpAuthEmulator()`');
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout.trim()).toBe("[ { session_user: 'orders-api@dbtoken-test.iam' } ]");
