@@ -6,7 +6,7 @@ import { createIamPool, type TokenProvider } from 'dbtoken';
 import { azureEntraToken, type AzureTokenCredential } from 'dbtoken/azure';
 import { startEntraIdEmulator, startVerifyingMariaDb, startVerifyingPostgres, type EntraIdEmulator, type VerifyingMariaDb, type VerifyingPostgres } from 'dbtoken/testing';
 import { captureOutput, render } from '../helpers/canary.js';
-import { pgLoginWith, tracked } from '../helpers/cloud-logins.js';
+import { pgLoginWith, tracked } from '../helpers/pg-logins.js';
 import { ensureBuilt, runNode } from '../helpers/dist.js';
 
 /**

@@ -5,7 +5,7 @@ import { awsDsqlToken } from 'dbtoken/aws';
 import { createPostgresJs } from 'dbtoken/postgres';
 import { startVerifyingPostgres, type VerifyingPostgres } from 'dbtoken/testing';
 import { captureOutput, render } from '../helpers/canary.js';
-import { pgLoginWith, tracked } from '../helpers/cloud-logins.js';
+import { pgLoginWith, tracked } from '../helpers/pg-logins.js';
 import { REGION, otherKeys, staticKeys, temporaryKeys } from '../helpers/aws.js';
 
 /**

@@ -9,6 +9,7 @@ import { ConfigError } from 'dbtoken';
 import { startEntraIdEmulator, startVerifyingPostgres, type EntraIdEmulator, type VerifyingPostgres } from 'dbtoken/testing';
 import { runNode } from '../helpers/dist.js';
 import { runDocsTestingExample } from '../helpers/examples.js';
+import { pgLogin } from '../helpers/pg-logins.js';
 import { tempDir } from '../helpers/temp.js';
 
 const SCOPE = 'https://ossrdbms-aad.database.windows.net/.default';
@@ -328,17 +329,7 @@ describe('verifier() as the verify hook of startVerifyingPostgres: pg logs in wi
     await entra?.close();
   });
 
-  const connect = async (user: string, password: string): Promise<pg.Client> => {
-    const c = new pg.Client({ host: db.host, port: db.port, database: db.database, user, password, ssl: { ca: db.ca } });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-    } catch (err) {
-      await c.end().catch(() => {});
-      throw err;
-    }
-    return c;
-  };
+  const connect = (user: string, password: string): Promise<pg.Client> => pgLogin(db, user, password);
 
   it('logs in as the role bound to the service principal\'s object id, and is refused as another role (28000)', async () => {
     const { token } = await secretCredential(entra, APP.clientId, APP.clientSecret).getToken(SCOPE);

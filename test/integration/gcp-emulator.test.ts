@@ -8,6 +8,7 @@ import { ConfigError } from 'dbtoken';
 import { startGcpAuthEmulator, startVerifyingPostgres, type GcpAuthEmulator, type VerifyingPostgres } from 'dbtoken/testing';
 import { runNode } from '../helpers/dist.js';
 import { runDocsTestingExample } from '../helpers/examples.js';
+import { pgLogin } from '../helpers/pg-logins.js';
 import { tempDir } from '../helpers/temp.js';
 
 const SQL_LOGIN = 'https://www.googleapis.com/auth/sqlservice.login';
@@ -364,17 +365,7 @@ describe('a verifying PostgreSQL that takes the emulator’s tokens as Cloud SQL
   });
   afterAll(() => db?.close());
 
-  async function login(user: string, password: string): Promise<pg.Client> {
-    const c = new pg.Client({ host: db.host, port: db.port, user, password, database: db.database, ssl: { ca: db.ca } });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-    } catch (err) {
-      await c.end().catch(() => {});
-      throw err;
-    }
-    return c;
-  }
+  const login = (user: string, password: string): Promise<pg.Client> => pgLogin(db, user, password);
 
   it("lets plain pg log in as the service account's user with its token, and refuses that token as another user", async () => {
     const token = await tokenOf(keyAuth(google.serviceAccountKey(ORDERS)));

@@ -6,7 +6,7 @@ import { createIamPool, type TokenProvider } from 'dbtoken';
 import { gcpCloudSqlToken, GCP_SQL_LOGIN_SCOPE } from 'dbtoken/gcp';
 import { startGcpAuthEmulator, startVerifyingMariaDb, startVerifyingPostgres, type GcpAuthEmulator, type VerifyingMariaDb, type VerifyingPostgres } from 'dbtoken/testing';
 import { captureOutput } from '../helpers/canary.js';
-import { pgLoginWith, tracked } from '../helpers/cloud-logins.js';
+import { pgLoginWith, tracked } from '../helpers/pg-logins.js';
 import { ensureBuilt, runNode } from '../helpers/dist.js';
 
 /**

@@ -9,6 +9,7 @@ import { startPostgresWith } from '../../src/testing/postgres/server.js';
 import { systemDeps, type SystemDeps } from '../../src/testing/system.js';
 import { REGION, otherKeys, staticKeys } from '../helpers/aws.js';
 import { ensureBuilt, runNode } from '../helpers/dist.js';
+import { pgLogin } from '../helpers/pg-logins.js';
 import { processesLeft, processesMentioning } from '../helpers/processes.js';
 
 const signed = async (port: number, username: string, over: Partial<Parameters<typeof awsRdsToken>[0]> = {}): Promise<string> => {
@@ -20,18 +21,7 @@ const signed = async (port: number, username: string, over: Partial<Parameters<t
   }
 };
 
-/** A login as `user` with `password`; resolves to the session, rejects with the server's error. */
-async function login(db: VerifyingPostgres, user: string, password: string, over: pg.ClientConfig = {}): Promise<pg.Client> {
-  const c = new pg.Client({ host: db.host, port: db.port, user, password, database: db.database, ssl: { ca: db.ca }, ...over });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-  } catch (err) {
-    await c.end().catch(() => {});
-    throw err;
-  }
-  return c;
-}
+const login = pgLogin;
 
 /** Whether a server and its folder are gone: no folder, no process naming it, nothing listening. */
 async function gone(db: VerifyingPostgres): Promise<{ dir: boolean; processes: number[]; listening: boolean }> {

@@ -4,9 +4,9 @@ import { createIamPool, type TokenProvider } from 'dbtoken';
 import type { VerifyingPostgres } from 'dbtoken/testing';
 
 /**
- * What the cloud providers' integration tests share: providers and pools
- * closed after each test, a pg pool on a verifying PostgreSQL, and one login
- * through a plain pg.Client to read the server's own answer.
+ * Logins to a verifying PostgreSQL, as the integration tests make them:
+ * providers and pools closed after each test, a dbtoken pg pool, and plain
+ * pg.Client logins to read the server's own answer.
  */
 
 /** Tracks what a test file opens; closes it after each test (and puts Date back). */
@@ -42,14 +42,29 @@ export function tracked(): {
   };
 }
 
+/** A login as `user` with `password` through a plain pg.Client over TLS; resolves to the session, rejects with the server's error. */
+export async function pgLogin(db: VerifyingPostgres, user: string, password: string, over: pg.ClientConfig = {}): Promise<pg.Client> {
+  const c = new pg.Client({ host: db.host, port: db.port, user, password, database: db.database, ssl: { ca: db.ca }, ...over });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+  } catch (err) {
+    await c.end().catch(() => {});
+    throw err;
+  }
+  return c;
+}
+
 /** One login with `password` as `user`, through a plain pg.Client: the session user, or `refused <SQLSTATE>: <the verifier's reason>`. */
 export async function pgLoginWith(db: VerifyingPostgres, user: string, password: string): Promise<string> {
-  const client = new pg.Client({ host: db.host, port: db.port, user, database: db.database, password, ssl: { ca: db.ca } });
+  let client: pg.Client;
   try {
-    await client.connect();
-    return (await client.query('select session_user as u')).rows[0].u;
+    client = await pgLogin(db, user, password);
   } catch (err) {
     return `refused ${(err as { code?: string }).code}: ${db.logins.at(-1)?.reason}`;
+  }
+  try {
+    return (await client.query('select session_user as u')).rows[0].u;
   } finally {
     await client.end().catch(() => {});
   }
