@@ -9,7 +9,8 @@
  * @internal
  * @module
  */
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { ecKeyPairSync } from './key-pairs.js';
 import { isIP } from 'node:net';
 
 // --- DER, just the types a certificate needs.
@@ -158,7 +159,7 @@ export interface EmulatorCertificates {
  * @internal
  */
 export function emulatorCertificates(names: readonly string[], commonName: string): EmulatorCertificates {
-  const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ec = ecKeyPairSync;
   const ca = ec();
   const server = ec();
   const client = ec();

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { rsaKeyPair } from './rsa-keys.js';
+import { rsaKeyPair } from './key-pairs.js';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,7 +1,8 @@
-import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir as makeTempDir } from './temp.js';
+import { rsaKeyPairSync } from '../../src/testing/key-pairs.js';
 
 export function fingerprintOf(publicKey: KeyObject | string): string {
   const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
@@ -18,7 +19,7 @@ export interface Keys {
 }
 
 export function rsaKeys(bits = 2048): Keys {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const { privateKey, publicKey } = rsaKeyPairSync(bits);
   return {
     privateKey,
     publicKey,

@@ -1,5 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
+import { rsaKeyPairSync } from '../../src/testing/key-pairs.js';
 
 /** What a connection sent first: a TLS ClientHello, a cleartext TNS CONNECT, something else, or nothing. */
 export type FirstBytes = 'tls' | 'tns-connect' | 'other' | 'none';
@@ -77,7 +77,7 @@ export async function startFirstBytesListener(): Promise<FirstBytesListener> {
 
 /** A db-token shaped like OCI's (a JWT with `exp`) and a PKCS#8 key, enough for the driver to try to log in. */
 export function fakeDbToken(lifetimeMs = 3_600_000): { token: string; expiresAt: Date; privateKey: string } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const { privateKey } = rsaKeyPairSync(1024);
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const exp = Math.floor((Date.now() + lifetimeMs) / 1000);
   return {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GoogleAuth, type OAuth2Client } from 'google-auth-library';
@@ -10,6 +10,7 @@ import { runNode } from '../helpers/dist.js';
 import { runDocsTestingExample } from '../helpers/examples.js';
 import { pgLogin } from '../helpers/pg-logins.js';
 import { tempDir } from '../helpers/temp.js';
+import { rsaKeyPairSync } from '../../src/testing/key-pairs.js';
 
 const SQL_LOGIN = 'https://www.googleapis.com/auth/sqlservice.login';
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
@@ -210,7 +211,7 @@ describe('(b) a service-account key, its JWT-bearer grant sent to the emulator b
   });
 
   it('refuses an assertion signed by another key, with the library\'s own error (invalid_grant: Invalid JWT Signature.)', async () => {
-    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const stranger = rsaKeyPairSync(2048).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const forged = { ...google.serviceAccountKey(ORDERS), private_key: stranger };
     await expect(keyAuth(forged).getAccessToken()).rejects.toThrow('invalid_grant: Invalid JWT Signature.');
     expect(google.requests.at(-1)).toMatchObject({ path: '/token', grantType: JWT_BEARER, principal: ORDERS, ok: false, status: 400, reason: 'Invalid JWT Signature.' });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ociKeyFingerprint, startHeatwaveEmulator, type HeatwaveEmulator, type HeatwaveLogin } from '../../src/testing/heatwave/server.js';
 import { selfSignedCert } from '../../scripts/servers/tls.mjs';
 import { emulatorCertificates } from '../../src/testing/certificates.js';
+import { rsaKeyPairSync } from '../../src/testing/key-pairs.js';
 
 interface Rsa {
   publicKey: KeyObject;
@@ -16,7 +17,7 @@ interface Rsa {
 }
 
 function rsa(): Rsa {
-  const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { publicKey, privateKey } = rsaKeyPairSync(2048);
   const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
   return { publicKey, privateKey, pem, fingerprint: ociKeyFingerprint(pem) };
 }

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, generateKeyPairSync, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { DataplaneClient } from 'oci-identitydataplane';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ociKeyFingerprint } from '../../src/testing/heatwave/server.js';
 import { issueSecurityToken, startOciIdentityEmulator, type OciIdentityEmulator } from '../../src/testing/oci-identity/server.js';
+import { ecKeyPairSync, rsaKeyPairSync } from '../../src/testing/key-pairs.js';
 
 const TENANCY = 'ocid1.tenancy.oc1..aaaaaaaatenancyone';
 const OTHER_TENANCY = 'ocid1.tenancy.oc1..aaaaaaaatenancytwo';
@@ -27,7 +28,7 @@ interface Keys {
 }
 
 function rsaKeys(bits = 2048): Keys {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const { privateKey, publicKey } = rsaKeyPairSync(bits);
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   return { privateKey, publicKey, privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicPem, fingerprint: ociKeyFingerprint(publicPem) };
 }
@@ -331,7 +332,7 @@ describe('body validation', () => {
     const pkcs1 = dbKey.publicKey.export({ type: 'pkcs1', format: 'pem' }).toString();
     await expect(getToken(provider(), ALL, pkcs1)).rejects.toMatchObject({ statusCode: 400 });
     await expect(getToken(provider(), ALL, 'hello')).rejects.toMatchObject({ statusCode: 400 });
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const ec = ecKeyPairSync().publicKey.export({ type: 'spki', format: 'pem' }).toString();
     await expect(getToken(provider(), ALL, ec)).rejects.toMatchObject({ statusCode: 400 });
     expect(last().reason).toBe('publicKey must be an RSA key');
   });

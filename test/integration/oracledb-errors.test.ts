@@ -2,7 +2,7 @@
 // replaces whatever the accessToken callback throws with NJS-168 and copies only the stack; the adapter
 // gives the caller the provider's own error, whose cause reaches the IAM failure.
 import { inspect } from 'node:util';
-import { generateKeyPairSync } from 'node:crypto';
+
 import { createServer } from 'node:net';
 import type oracledbTypes from 'oracledb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,6 +11,7 @@ import { ociDbToken, ociScope } from 'dbtoken/oci';
 import { startOciIdentityEmulator, startOracleDbEmulator, type OciIdentityEmulator, type OracleDbEmulator } from 'dbtoken/testing';
 import { createOracledbPoolWith, type OracledbDriver } from '../../adapters/oracledb.js';
 import { rsaKeys, tempDir, writeProfile } from '../helpers/oci-files.js';
+import { rsaKeyPairSync } from '../../src/testing/key-pairs.js';
 
 const TENANCY = 'ocid1.tenancy.oc1..aaaaerrtenancy000000000000000000000000000000000000000000000000';
 const COMPARTMENT = 'ocid1.compartment.oc1..aaaaerrcomp00000000000000000000000000000000000000000000000000';
@@ -18,7 +19,7 @@ const DATABASE = 'ocid1.autonomousdatabase.oc1.iad.aaaaerrdb00000000000000000000
 const ALICE = 'ocid1.user.oc1..aaaaerralice000000000000000000000000000000000000000000000000000';
 const REGION = 'us-ashburn-1';
 const keys = rsaKeys();
-const { privateKey: signingKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const { privateKey: signingKey } = rsaKeyPairSync(2048);
 const tenancies = [{ ocid: TENANCY, users: [{ ocid: ALICE, name: 'alice', groups: ['db_users'], apiKeys: [{ fingerprint: keys.fingerprint, publicKey: keys.publicPem }] }] }];
 const { configFile } = writeProfile(tempDir(), { keys, user: ALICE, tenancy: TENANCY, region: REGION });
 

@@ -1,9 +1,10 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import oracledb from 'oracledb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, createIamPool, InsecureTransportError, isDbTokenError, tokenProvider, type TokenProvider } from 'dbtoken';
 import { createOracledbPool, oracledbAccessToken } from 'dbtoken/oracledb';
+import { rsaKeyPairSync } from '../../src/testing/key-pairs.js';
 
 /** A db-token shaped like OCI's: a JWT whose `jwk` is the public half of `privateKey`. */
 function dbTokenSource(lifetimeMs = 3_600_000) {
@@ -12,7 +13,7 @@ function dbTokenSource(lifetimeMs = 3_600_000) {
   const source = async () => {
     calls.push(Date.now());
     n += 1;
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const { publicKey, privateKey } = rsaKeyPairSync(1024);
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const exp = Math.floor((Date.now() + lifetimeMs) / 1000);
     const token = `${b64({ alg: 'RS256' })}.${b64({ sub: 'ocid1.user.oc1..aaaaalice', exp, n, jwk: publicKey.export({ format: 'jwk' }) })}.c2ln`;

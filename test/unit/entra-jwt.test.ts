@@ -1,14 +1,15 @@
-import { createHmac, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'dbtoken';
 import { verifyEntraToken, type EntraJwks, type VerifyEntraTokenOptions } from 'dbtoken/testing';
 import { decodeJwt, jwkThumbprint, jwksKey, parseJwks, rsaSigningJwk, signJwt, verifyRs256 } from '../../src/testing/entra/jwt.js';
+import { ecKeyPairSync, rsaKeyPairSync } from '../../src/testing/key-pairs.js';
 
 const b64 = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
-const issuerKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const issuerKey = rsaKeyPairSync(2048);
+const otherKey = rsaKeyPairSync(2048);
 const jwk = rsaSigningJwk(issuerKey.privateKey);
 const jwks: EntraJwks = { keys: [jwk] };
 
@@ -61,12 +62,12 @@ describe('RS256 JWT helpers (node:crypto only)', () => {
     expect(verifyRs256(d.value, createPublicKey(issuerKey.privateKey))).toBe(true);
     expect(verifyRs256(d.value, otherKey.publicKey)).toBe(false);
     expect(verifyRs256({ ...d.value, signingInput: `${d.value.signingInput}x` }, issuerKey.publicKey)).toBe(false);
-    expect(verifyRs256(d.value, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey)).toBe(false);
+    expect(verifyRs256(d.value, ecKeyPairSync().publicKey)).toBe(false);
   });
 
   it('signJwt refuses keys that cannot make RS256', () => {
     expect(() => signJwt({}, {}, issuerKey.publicKey)).toThrow(TypeError);
-    expect(() => signJwt({}, {}, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)).toThrow(TypeError);
+    expect(() => signJwt({}, {}, ecKeyPairSync().privateKey)).toThrow(TypeError);
   });
 
   it.each([
@@ -99,7 +100,7 @@ describe('RS256 JWT helpers (node:crypto only)', () => {
     expect(jwk).toEqual({ kty: 'RSA', use: 'sig', kid: jwkThumbprint(issuerKey.publicKey), n: expect.stringMatching(/^[A-Za-z0-9_-]{342}$/), e: 'AQAB' });
     expect(rsaSigningJwk(issuerKey.publicKey)).toEqual(jwk);
     expect(JSON.stringify(jwk)).not.toMatch(/"d"|"p"|"q"/);
-    expect(() => rsaSigningJwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey)).toThrow(TypeError);
+    expect(() => rsaSigningJwk(ecKeyPairSync().publicKey)).toThrow(TypeError);
   });
 
   it.each([
@@ -123,7 +124,7 @@ describe('RS256 JWT helpers (node:crypto only)', () => {
     const found = jwksKey(jwks, jwk.kid);
     expect(found.ok && found.value.asymmetricKeyType).toBe('rsa');
     expect(jwksKey(jwks, 'other')).toEqual({ ok: false, reason: "no key in the JWKS has the token's kid" });
-    const weak = rsaSigningJwk(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey);
+    const weak = rsaSigningJwk(rsaKeyPairSync(1024).publicKey);
     expect(jwksKey({ keys: [weak] }, weak.kid)).toEqual({ ok: false, reason: 'the JWKS key is not a usable RSA key' });
     expect(jwksKey({ keys: [{ ...jwk, n: '' }] }, jwk.kid)).toEqual({ ok: false, reason: 'the JWKS key is not a usable RSA key' });
   });

@@ -1,8 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isDbTokenError, tokenProvider, TokenUnavailableError, type DbToken, type TokenProvider } from 'dbtoken';
 import { mockTokenSource, type MockTokenSource } from 'dbtoken/testing';
 import { createOracledbPoolWith, type OracledbDriver } from '../../adapters/oracledb.js';
+import { rsaKeyPairSync } from '../../src/testing/key-pairs.js';
 
 // The oracledb adapter hands a pool a fresh token when the one it holds is near expiry. No getConnection()
 // waits on the provider for that while the held token is still valid: the swap runs in the background. Only
@@ -10,7 +10,7 @@ import { createOracledbPoolWith, type OracledbDriver } from '../../adapters/orac
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const PEM = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const PEM = rsaKeyPairSync(1024).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 /** A db-token shaped like OCI's: a JWT whose `exp` the driver reads. */
 function jwt(n: number, expiresAt: number): string {

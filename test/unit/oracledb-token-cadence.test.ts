@@ -1,7 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tokenProvider, type TokenProvider } from 'dbtoken';
 import { oracledbAccessToken, type OracledbAccessToken } from 'dbtoken/oracledb';
+import { rsaKeyPairSync } from '../../src/testing/key-pairs.js';
 
 // How often an oracledb pool makes dbtoken call IAM. The driver's pool asks the accessToken callback again,
 // with refresh true, only once the exp of the token it holds has passed (node-oracledb lib/thin/pool.js,
@@ -10,7 +10,7 @@ import { oracledbAccessToken, type OracledbAccessToken } from 'dbtoken/oracledb'
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+const { privateKey } = rsaKeyPairSync(1024);
 const PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 /** One-hour db-tokens shaped like OCI's (a JWT with a whole-second exp), and when each was fetched. */

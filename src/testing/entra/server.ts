@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { rsaKeyPair } from '../rsa-keys.js';
+import { rsaKeyPair } from '../key-pairs.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, get as httpsGet, type Server } from 'node:https';
 import { ConfigError } from '../../core/errors.js';

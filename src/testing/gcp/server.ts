@@ -1,5 +1,5 @@
 import { randomBytes, randomInt, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { rsaKeyPair } from '../rsa-keys.js';
+import { rsaKeyPair } from '../key-pairs.js';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Agent, createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';

@@ -15,7 +15,7 @@ import { ociKeyFingerprint } from '../heatwave/server.js';
 import { closeServer, listen, trackSockets } from '../local-server.js';
 import { STANDARD_BASE64, verifySecurityToken, type Verdict } from '../security-token.js';
 import { registerIdentityInternals } from './internals.js';
-import { rsaKeyPairSync } from '../rsa-keys.js';
+import { rsaKeyPairSync } from '../key-pairs.js';
 import { opcRequestId, parseActionPath, parseAuthorization, parseKeyId, parseTokenRequestBody, signingString } from './wire.js';
 
 /**

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { verify } from 'node:crypto';
 import * as common from 'oci-common';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,6 +10,7 @@ import {
   parseTokenRequestBody,
   signingString,
 } from '../../../src/testing/oci-identity/wire.js';
+import { rsaKeyPairSync } from '../../../src/testing/key-pairs.js';
 
 const DATE = 'Sun, 05 Jan 2014 21:31:40 GMT';
 
@@ -169,7 +170,7 @@ describe('signingString', () => {
   });
 
   it('rebuilds what oci-common signed, so that its signature verifies', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey, publicKey } = rsaKeyPairSync(2048);
     const provider = new common.SimpleAuthenticationDetailsProvider(
       'ocid1.tenancy.oc1..t',
       'ocid1.user.oc1..u',

@@ -1,8 +1,9 @@
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Catalog, type IamPrincipal } from '../../../src/testing/oracle/catalog.js';
 import { checkLogin, tokenDigest, type LoginContext, type LoginRequest } from '../../../src/testing/oracle/login.js';
 import { parseAdminStatement, splitStatements } from '../../../src/testing/oracle/sql.js';
+import { rsaKeyPairSync } from '../../../src/testing/key-pairs.js';
 
 const TENANCY = 'ocid1.tenancy.oc1..aaaatenancy';
 const OTHER_TENANCY = 'ocid1.tenancy.oc1..aaaaother';
@@ -12,9 +13,9 @@ const ALICE = 'ocid1.user.oc1..aaaaalice';
 const NOW = Date.UTC(2026, 10, 29, 9, 0, 0);
 const database = { ocid: DATABASE, compartment: COMPARTMENT, tenancy: TENANCY, service: 'mydb_high', region: 'us-ashburn-1', path: 'acme:sales' };
 
-const issuer = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const session = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const issuer = rsaKeyPairSync(2048);
+const session = rsaKeyPairSync(2048);
+const stranger = rsaKeyPairSync(2048);
 
 const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
 
