@@ -1,3 +1,5 @@
+import { createServer as createNetServer } from 'node:net';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { GoogleAuth } from 'google-auth-library';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -86,6 +88,88 @@ describe('Cloud SQL for PostgreSQL', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(PG_ORDERS); // the metadata server's default account
   }, 120_000);
+
+  it('a metadata server that hangs on a token request: the fetch times out, the next one asks anew (google-auth-library would join the hung request) and logs in, and the process exits once the hung socket closes', async () => {
+    await ensureBuilt();
+    // Between google-auth-library and the emulator's metadata server: the first token request gets no answer.
+    const metadata = new URL(`http://${google.metadataEnv.GCE_METADATA_HOST}`);
+    const hung: import('node:net').Socket[] = [];
+    let tokenRequests = 0;
+    const proxy = createHttpServer((req, res) => {
+      if (req.url?.includes('/token')) {
+        tokenRequests++;
+        if (tokenRequests === 1) return void hung.push(req.socket);
+        // A new request came: let the hung one go, so the process can end.
+        for (const s of hung.splice(0)) s.destroy();
+      }
+      const upstream = httpRequest({ host: metadata.hostname, port: metadata.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const at = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      const script = `
+        import { createIamPool } from 'dbtoken';
+        import { gcpCloudSqlToken } from 'dbtoken/gcp';
+        const db = JSON.parse(process.env.GCP_DB);
+        const token = gcpCloudSqlToken({ engine: 'postgres' }, { fetchTimeout: 1500, retry: { attempts: 1, baseMs: 10, maxMs: 10 } });
+        const first = await token.getToken().then(() => 'token', (e) => e.name + ': ' + e.message);
+        await new Promise((r) => setTimeout(r, 50));
+        const pool = await createIamPool({ driver: 'pg', token, host: db.host, port: db.port, database: db.database, ssl: { ca: db.ca } });
+        const user = (await pool.query('select session_user as u')).rows[0].u;
+        console.log(JSON.stringify({ first, user }));
+        await pool.end();
+        token.close();
+      `;
+      const env = { ...google.metadataEnv, GCE_METADATA_HOST: at, GCE_METADATA_IP: at, GCP_DB: JSON.stringify({ host: pgdb.host, port: pgdb.port, database: pgdb.database, ca: pgdb.ca }) };
+      const r = await runNode(['--input-type=module', '-e', script], { env, timeoutMs: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ first: expect.stringMatching(/^TokenUnavailableError: no token within fetchTimeout/), user: PG_ORDERS });
+      // The abandoned request, let go, may be retried by gaxios in the background: at least the hung one and dbtoken's new one.
+      expect(tokenRequests).toBeGreaterThanOrEqual(2);
+    } finally {
+      for (const s of hung) s.destroy();
+      await new Promise((r) => proxy.close(r));
+    }
+  }, 120_000);
+
+  it("a GoogleAuth given in auth, whose token endpoint hangs once: with a transporter timeout, as docs/providers.md advises, the hung request ends and the next fetch logs in", async () => {
+    const hung: import('node:net').Socket[] = [];
+    const black = createNetServer((s) => void hung.push(s)); // accepts, never answers
+    await new Promise<void>((r) => black.listen(0, '127.0.0.1', r));
+    try {
+      const port = (black.address() as { port: number }).port;
+      let hang = true;
+      const { agent, adapter } = google.googleAuthOptions().clientOptions.transporterOptions;
+      const auth = new GoogleAuth({
+        credentials: google.serviceAccountKey(ORDERS),
+        scopes: [GCP_SQL_LOGIN_SCOPE],
+        clientOptions: {
+          transporterOptions: {
+            agent,
+            timeout: 500,
+            adapter: (o: { url: URL | string }, def: (o: unknown) => unknown) => (hang ? def({ ...o, url: `https://127.0.0.1:${port}${new URL(String(o.url)).pathname}` }) : adapter(o, def as never)),
+          },
+        },
+      });
+      const token = gcp({ engine: 'postgres', auth }, { fetchTimeout: 10_000, retry: { attempts: 1, baseMs: 10, maxMs: 10 } });
+      const err = await token.getToken().catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'TokenUnavailableError', message: expect.stringMatching(/token source failed/) });
+      expect(hung).toHaveLength(1);
+      hang = false;
+      await new Promise((r) => setTimeout(r, 50));
+      const pool = await pgPool(token);
+      expect((await pool.query('select session_user as u')).rows[0].u).toBe(PG_ORDERS);
+    } finally {
+      for (const s of hung) s.destroy();
+      await new Promise((r) => black.close(r));
+    }
+  });
 
   describe('the server refuses with 28000', () => {
     const loginWith = (user: string, password: string): Promise<string> => pgLoginWith(pgdb, user, password);

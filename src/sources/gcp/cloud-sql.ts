@@ -231,19 +231,28 @@ export function gcpCloudSqlSource(c: ResolvedGcpCloudSqlConfig, principal: GcpPr
           throw err;
         }));
   return async ({ signal }) => {
-    const auth = await abortable(authOf(), signal);
-    const client = await abortable(auth.getClient(), signal);
-    const askedAt = d.clock();
-    const realAskedAt = d.now();
-    const { token } = await abortable(client.getAccessToken(), signal);
-    if (typeof token !== 'string' || token === '') throw new Error('google-auth-library returned no access token');
-    const expiry = client.credentials?.expiry_date;
-    if (typeof expiry !== 'number' || !Number.isFinite(expiry)) throw new Error('google-auth-library returned an access token without expiry_date');
-    if (c.username === undefined && !principals.has(principal.key)) {
-      const email = await principalEmail(auth, client, token, signal);
-      if (email !== undefined) principals.set(principal.key, email);
+    const authNow = authOf();
+    try {
+      const auth = await abortable(authNow, signal);
+      const client = await abortable(auth.getClient(), signal);
+      const askedAt = d.clock();
+      const realAskedAt = d.now();
+      const { token } = await abortable(client.getAccessToken(), signal);
+      if (typeof token !== 'string' || token === '') throw new Error('google-auth-library returned no access token');
+      const expiry = client.credentials?.expiry_date;
+      if (typeof expiry !== 'number' || !Number.isFinite(expiry)) throw new Error('google-auth-library returned an access token without expiry_date');
+      if (c.username === undefined && !principals.has(principal.key)) {
+        const email = await principalEmail(auth, client, token, signal);
+        if (email !== undefined) principals.set(principal.key, email);
+      }
+      return { token, expiresAt: new Date(askedAt + (expiry - realAskedAt)) };
+    } catch (err) {
+      // google-auth-library's clients join a token request in flight and never give one up (the
+      // metadata server's has no timeout on Google Cloud). A fetch abandoned while waiting on one
+      // leaves the GoogleAuth dbtoken made, so that the next fetch asks anew rather than joining it.
+      if (signal.aborted && made === authNow) made = undefined;
+      throw err;
     }
-    return { token, expiresAt: new Date(askedAt + (expiry - realAskedAt)) };
   };
 }
 

@@ -188,6 +188,55 @@ describe('tokens', () => {
     expect(made).toEqual([undefined, '/secrets/key.json']);
     expect(GCP_SQL_LOGIN_SCOPE).toBe('https://www.googleapis.com/auth/sqlservice.login');
   });
+
+  it('a fetch abandoned at its deadline leaves the GoogleAuth it made: the next fetch asks a new one, not the hung request; a failure that is not a hang keeps it', async () => {
+    const made: { calls: { tokens: number } }[] = [];
+    let hang = true;
+    let fail = false;
+    const deps = {
+      newAuth: async () => {
+        const f = fakeAuth({ email: SA });
+        const real = await f.auth.getClient();
+        const getAccessToken = real.getAccessToken.bind(real);
+        real.getAccessToken = async () => {
+          if (hang) return new Promise<never>(() => {});
+          if (fail) throw new Error('the token endpoint said 500');
+          return getAccessToken();
+        };
+        made.push(f);
+        return f.auth;
+      },
+    };
+    // A cache key of its own: the tests above cached a token for application default credentials.
+    const p = track(gcpCloudSqlTokenWith({ engine: 'postgres' }, { cacheKey: 'gcp-abandoned-fetch', fetchTimeout: 50, retry: { attempts: 1, baseMs: 1, maxMs: 1 } }, deps));
+    expect(await p.getToken().catch((e: unknown) => e)).toBeInstanceOf(TokenUnavailableError);
+    hang = false;
+    fail = true;
+    await new Promise((r) => setTimeout(r, 20)); // past the 1 ms rest
+    expect(await p.getToken().catch((e: unknown) => e)).toBeInstanceOf(TokenUnavailableError);
+    fail = false;
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await p.getToken()).token).toBe('ya29.fake-1');
+    // The hung one, then one auth for the failure and the success that followed.
+    expect(made).toHaveLength(2);
+    expect(made[1]!.calls.tokens).toBe(1);
+  });
+
+  it('a GoogleAuth given in auth is kept whatever happens: dbtoken cannot make another', async () => {
+    const f = fakeAuth({ email: SA });
+    const client = await f.auth.getClient();
+    const getAccessToken = client.getAccessToken.bind(client);
+    let hang = true;
+    client.getAccessToken = async () => (hang ? new Promise<never>(() => {}) : getAccessToken());
+    const getClient = vi.spyOn(f.auth, 'getClient');
+    const p = track(gcpCloudSqlToken({ engine: 'postgres', auth: f.auth }, { fetchTimeout: 50, retry: { attempts: 1, baseMs: 1, maxMs: 1 } }));
+    expect(await p.getToken().catch((e: unknown) => e)).toBeInstanceOf(TokenUnavailableError);
+    hang = false;
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await p.getToken()).token).toBe('ya29.fake-1');
+    expect(getClient).toHaveBeenCalledTimes(2);
+    expect(getClient.mock.results.every((r) => r.type === 'return')).toBe(true);
+  });
 });
 
 describe('cloudSqlServerIdentity: a Cloud SQL certificate names the instance, not its address', () => {
