@@ -480,7 +480,7 @@ export function pgConnectionWith(parse: ConnectionStringParser, provider: TokenP
  * ```ts
  * import { Sequelize } from 'sequelize';
  * import { sequelizeBeforeConnect, type SequelizeConnectConfig } from 'dbtoken/pg';
- * const hook: (config: SequelizeConnectConfig) => void = sequelizeBeforeConnect(provider);
+ * const hook: (config: SequelizeConnectConfig) => void | Promise<void> = sequelizeBeforeConnect(provider);
  * const sequelize = new Sequelize({ dialect: 'postgres', host, port, database: 'orders', dialectOptions: { ssl: { ca } } });
  * sequelize.addHook('beforeConnect', hook);
  * ```
@@ -514,7 +514,10 @@ export interface SequelizeConnectConfig {
  * - refuses, with {@link InsecureTransportError}, a config without
  *   `dialectOptions.ssl`, unless `allowInsecureTransport` is set;
  * - fills `username` from the provider, and checks the user and port
- *   against the provider's target ({@link ConfigError});
+ *   against the provider's target ({@link ConfigError}); for a provider
+ *   that reads the user from its first token (`azureEntraToken` or
+ *   `gcpCloudSqlToken` without `username`), it returns a promise, which
+ *   Sequelize awaits, that fetches that token first;
  * - sets the password to {@link pgPassword}, which pg calls for a token
  *   once per new connection (so a token is never stored in Sequelize's config).
  *
@@ -529,10 +532,16 @@ export interface SequelizeConnectConfig {
  * });
  * ```
  */
-export function sequelizeBeforeConnect(provider: TokenProvider, options?: PgPasswordOptions): (config: SequelizeConnectConfig) => void {
+export function sequelizeBeforeConnect(provider: TokenProvider, options?: PgPasswordOptions): (config: SequelizeConnectConfig) => void | Promise<void> {
   requireProvider(provider, 'provider');
   const allowInsecure = options?.allowInsecureTransport === true;
   const password = pgPassword(provider, options);
+  const apply = (config: SequelizeConnectConfig): void => {
+    checkTarget(provider.target, { host: config.host, port: config.port, user: config.username ?? undefined }, 5432);
+    config.username ??= provider.target?.user;
+    // pg calls it per connection; Sequelize passes it through untouched.
+    config.password = password as unknown as string;
+  };
   return (config) => {
     if (config.native) throw new ConfigError('native', 'pg-native takes no password function', 'leave native unset');
     if (config.password != null && (config.password as unknown) !== password) {
@@ -541,10 +550,9 @@ export function sequelizeBeforeConnect(provider: TokenProvider, options?: PgPass
     if (!allowInsecure && !config.dialectOptions?.ssl) {
       throw insecureTransport('Sequelize would send IAM tokens without TLS (dialectOptions.ssl is not set)', 'set dialectOptions: { ssl: { ca } }');
     }
-    checkTarget(provider.target, { host: config.host, port: config.port, user: config.username ?? undefined }, 5432);
-    config.username ??= provider.target?.user;
-    // pg calls it per connection; Sequelize passes it through untouched.
-    config.password = password as unknown as string;
+    // A provider that reads the user from its first token (Azure, Google without username): Sequelize awaits its hooks.
+    if (config.username == null && awaitsUser(provider)) return provider.getToken().then(() => apply(config));
+    apply(config);
   };
 }
 

@@ -78,7 +78,7 @@ export async function interleaved(a, b, n, rounds) {
 export function connectionOverheadRow(driver, connections, a, b, binds) {
   const refused = binds.filter((x) => !x.ok).length;
   return {
-    measure: `open ${connections} ${driver} connections over TLS, x5 interleaved (median per connection; ${binds.length} logins, ${refused} refused)`,
+    measure: `open ${connections} ${driver} connections over TLS, x5 interleaved, loginRate: false (median per connection; ${binds.length} logins, ${refused} refused)`,
     dbtoken: `${median(a).toFixed(2)} ms (${(median(a) * connections).toFixed(0)} ms / ${connections})`,
     baseline: `${median(b).toFixed(2)} ms (static password, same auth path)`,
     ratio: (median(a) / median(b)).toFixed(3),

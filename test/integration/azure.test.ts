@@ -2,8 +2,10 @@ import { ClientSecretCredential } from '@azure/identity';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { QueryTypes, Sequelize } from 'sequelize';
 import { createIamPool, type TokenProvider } from 'dbtoken';
 import { azureEntraToken, type AzureTokenCredential } from 'dbtoken/azure';
+import { sequelizeBeforeConnect } from 'dbtoken/pg';
 import { startEntraIdEmulator, startVerifyingMariaDb, startVerifyingPostgres, type EntraIdEmulator, type VerifyingMariaDb, type VerifyingPostgres } from 'dbtoken/testing';
 import { captureOutput, render } from '../helpers/canary.js';
 import { pgLoginWith, tracked } from '../helpers/pg-logins.js';
@@ -74,6 +76,24 @@ describe('Azure Database for PostgreSQL: pg and postgres.js', () => {
     track.closeLater(() => sql.end());
     expect(token.target?.user).toBe(UPN);
     expect((await sql`select session_user as u`)[0]).toEqual({ u: UPN });
+  });
+
+  it('Sequelize (the real package) through sequelizeBeforeConnect: the hook waits for the first token and logs in as its UPN', async () => {
+    const token = azure({ credential: userCredential() });
+    const sequelize = new Sequelize({
+      dialect: 'postgres',
+      dialectModule: pg,
+      host: pgdb.host,
+      port: pgdb.port,
+      database: pgdb.database,
+      dialectOptions: { ssl: { ca: pgdb.ca } },
+      hooks: { beforeConnect: sequelizeBeforeConnect(token) },
+      logging: false,
+    });
+    track.closeLater(() => sequelize.close());
+    expect(token.target?.user).toBeUndefined();
+    expect(await sequelize.query('select session_user as u', { type: QueryTypes.SELECT, plain: true })).toEqual({ u: UPN });
+    expect(pgdb.logins.at(-1)).toMatchObject({ user: UPN, ok: true });
   });
 
   it("a service principal without username: createIamPool rejects with the ConfigError on username, and no login is tried", async () => {

@@ -16,21 +16,11 @@ import {
 } from 'dbtoken/provision';
 import { REGION, staticKeys } from '../helpers/aws.js';
 import { startIamPostgres, type IamPostgres } from '../helpers/iam-postgres.js';
+import { refusal } from '../helpers/provision/harness.js';
 
 const TENANCY = 'ocid1.tenancy.oc1..aaaaaaaaexampletenancy';
 const GROUP = 'ocid1.group.oc1..aaaaaaaaexamplegroup';
 const USER_OCID = 'ocid1.user.oc1..aaaaaaaaexampleuser';
-
-/** Runs `fn`, expects a ConfigError, returns it. */
-function refusal(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but the builder accepted the input');
-}
 
 // Each row: the builder's output next to the form in the public documentation,
 // filled with the documentation's own example values. Oracle identifiers come

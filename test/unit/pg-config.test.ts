@@ -6,6 +6,7 @@ import { ConfigError, createIamPool, InsecureTransportError, type TokenProvider 
 import { createPgPool, pgConnection, pgPassword, pgUsesTls, sequelizeBeforeConnect, type PgConnectionOptions, type SequelizeConnectConfig } from 'dbtoken/pg';
 import { staticToken } from 'dbtoken/testing';
 import { checkTarget } from '../../adapters/preamble.js';
+import { createProvider } from '../../src/core/provider.js';
 import { tempDir } from '../helpers/temp.js';
 
 const providers: TokenProvider[] = [];
@@ -115,6 +116,58 @@ describe('pgConnection', () => {
 describe('sequelizeBeforeConnect', () => {
   const config = (over: Partial<SequelizeConnectConfig> = {}): SequelizeConnectConfig => ({
     host: 'db.example.com', port: 5432, username: undefined, password: null, dialectOptions: { ssl: { ca: 'PEM' } }, ...over,
+  });
+
+  it('a provider that reads the user from its first token: the hook returns a promise that fetches it, then fills the user; once known, it is synchronous', async () => {
+    let fetches = 0;
+    const provider = createProvider(
+      async () => (fetches++, { token: 'tok-ada@contoso.com', expiresAt: new Date(Date.now() + 3_600_000) }),
+      { target: { host: 'db.example.com', port: 5432 } },
+      { label: 'test', userFromToken: (t) => t.token.slice('tok-'.length) },
+    );
+    try {
+      const hook = sequelizeBeforeConnect(provider);
+      const c = config();
+      const pending = hook(c);
+      expect(pending).toBeInstanceOf(Promise);
+      expect(c.username).toBeUndefined();
+      await pending;
+      expect(fetches).toBe(1);
+      expect(c.username).toBe('ada@contoso.com');
+      expect(typeof c.password).toBe('function');
+      const next = config();
+      expect(hook(next)).toBeUndefined();
+      expect(next.username).toBe('ada@contoso.com');
+      // A user given to Sequelize needs no token first, and is checked against the provider's as before.
+      const mine = config({ username: 'ada@contoso.com' });
+      expect(hook(mine)).toBeUndefined();
+      expect(() => hook(config({ username: 'bob@contoso.com' }))).toThrow(ConfigError);
+    } finally {
+      provider.close();
+    }
+  });
+
+  it('a provider that cannot name the user rejects the promise with its ConfigError, and nothing is filled', async () => {
+    const provider = createProvider(
+      async () => ({ token: 'opaque', expiresAt: new Date(Date.now() + 3_600_000) }),
+      { target: { host: 'db.example.com', port: 5432 }, retry: { attempts: 1 } },
+      {
+        label: 'test',
+        userFromToken: () => {
+          throw new ConfigError('username', 'is needed: the token names no user', 'pass username');
+        },
+      },
+    );
+    try {
+      const c = config();
+      const err = await (sequelizeBeforeConnect(provider)(c) as Promise<void>).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).field).toBe('username');
+      expect(c.username).toBeUndefined();
+      expect(c.password).toBeNull();
+    } finally {
+      provider.close();
+    }
   });
 
   it('fills the user and sets pgPassword as the password; again and again on the same config', () => {
