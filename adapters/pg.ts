@@ -550,6 +550,8 @@ export function sequelizeBeforeConnect(provider: TokenProvider, options?: PgPass
     if (!allowInsecure && !config.dialectOptions?.ssl) {
       throw insecureTransport('Sequelize would send IAM tokens without TLS (dialectOptions.ssl is not set)', 'set dialectOptions: { ssl: { ca } }');
     }
+    // Sequelize keeps '' for a username given nowhere: unset, as pg would take it.
+    if (config.username === '') config.username = undefined;
     // A provider that reads the user from its first token (Azure, Google without username): Sequelize awaits its hooks.
     if (config.username == null && awaitsUser(provider)) return provider.getToken().then(() => apply(config));
     apply(config);

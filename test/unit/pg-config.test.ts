@@ -138,6 +138,10 @@ describe('sequelizeBeforeConnect', () => {
       const next = config();
       expect(hook(next)).toBeUndefined();
       expect(next.username).toBe('ada@contoso.com');
+      // '' is how Sequelize keeps a username given nowhere: filled like an unset one.
+      const blank = config({ username: '' });
+      expect(hook(blank)).toBeUndefined();
+      expect(blank.username).toBe('ada@contoso.com');
       // A user given to Sequelize needs no token first, and is checked against the provider's as before.
       const mine = config({ username: 'ada@contoso.com' });
       expect(hook(mine)).toBeUndefined();
@@ -159,7 +163,7 @@ describe('sequelizeBeforeConnect', () => {
       },
     );
     try {
-      const c = config();
+      const c = config({ username: '' });
       const err = await (sequelizeBeforeConnect(provider)(c) as Promise<void>).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).field).toBe('username');

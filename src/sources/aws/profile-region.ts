@@ -1,6 +1,7 @@
 // A namespace import: a bundle's banner often declares its own `createRequire`.
 import * as nodeModule from 'node:module';
 import { join } from 'node:path';
+import { exportsOf } from '../../core/optional-peer.js';
 import type { AwsSharedFiles } from './region.js';
 
 /** One section of an INI file, as the AWS SDK parses it. */
@@ -23,10 +24,6 @@ function isLoader(value: unknown): value is AwsSharedConfigLoader {
   return typeof (value as { loadSharedConfigFiles?: unknown } | null)?.loadSharedConfigFiles === 'function';
 }
 
-/** A CommonJS module's exports, whether `import()` or a bundler wrapped them in a namespace. */
-function exportsOf(ns: unknown): unknown {
-  return (ns as { default?: unknown }).default ?? ns;
-}
 
 /**
  * The AWS SDK's own loader, or `undefined` when it cannot be found. The

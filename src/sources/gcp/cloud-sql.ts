@@ -223,13 +223,16 @@ export function gcpPrincipalEmail(principal: GcpPrincipal): string | undefined {
 export function gcpCloudSqlSource(c: ResolvedGcpCloudSqlConfig, principal: GcpPrincipal, deps: Partial<GcpCloudSqlDeps> = {}): TokenSource {
   const d: GcpCloudSqlDeps = { ...defaultDeps, ...deps };
   let made: Promise<GcpAuth> | undefined;
-  const authOf = (): Promise<GcpAuth> =>
-    c.auth !== undefined
-      ? Promise.resolve(c.auth)
-      : (made ??= d.newAuth(c.keyFile).catch((err: unknown) => {
-          made = undefined;
-          throw err;
-        }));
+  const authOf = (): Promise<GcpAuth> => {
+    if (c.auth !== undefined) return Promise.resolve(c.auth);
+    if (made !== undefined) return made;
+    // A failure forgets this GoogleAuth only if it is still the current one.
+    const making: Promise<GcpAuth> = d.newAuth(c.keyFile).catch((err: unknown) => {
+      if (made === making) made = undefined;
+      throw err;
+    });
+    return (made = making);
+  };
   return async ({ signal }) => {
     const authNow = authOf();
     try {

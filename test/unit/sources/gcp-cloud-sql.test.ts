@@ -222,6 +222,25 @@ describe('tokens', () => {
     expect(made[1]!.calls.tokens).toBe(1);
   });
 
+  it('a GoogleAuth whose making fails late, after its fetch was abandoned, does not make dbtoken forget the newer one', async () => {
+    let made = 0;
+    const deps = {
+      newAuth: async () => {
+        made++;
+        // The first takes long and fails, well after its fetch's 50 ms deadline; the others answer at once.
+        if (made === 1) return new Promise<never>((_, reject) => setTimeout(() => reject(new Error('ADC file unreadable')), 300));
+        return fakeAuth({ email: SA }).auth;
+      },
+    };
+    const p = track(gcpCloudSqlTokenWith({ engine: 'postgres' }, { cacheKey: 'gcp-late-failure', fetchTimeout: 50, retry: { attempts: 1, baseMs: 1, maxMs: 1 } }, deps));
+    expect(await p.getToken().catch((e: unknown) => e)).toBeInstanceOf(TokenUnavailableError);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await p.getToken()).token).toBe('ya29.fake-1');
+    await new Promise((r) => setTimeout(r, 400)); // the first one has failed by now
+    expect((await p.getToken({ forceRefresh: true })).token).toBe('ya29.fake-2');
+    expect(made).toBe(2);
+  });
+
   it('a GoogleAuth given in auth is kept whatever happens: dbtoken cannot make another', async () => {
     const f = fakeAuth({ email: SA });
     const client = await f.auth.getClient();
