@@ -1,7 +1,10 @@
 import pg from 'pg';
-import { afterEach, vi } from 'vitest';
+import { afterEach, expect, vi } from 'vitest';
 import { createIamPool, type TokenProvider } from 'dbtoken';
 import type { VerifyingPostgres } from 'dbtoken/testing';
+import { captureOutput } from './canary.js';
+
+type CapturedOutput = ReturnType<typeof captureOutput>;
 
 /**
  * Logins to a verifying PostgreSQL, as the integration tests make them:
@@ -68,4 +71,36 @@ export async function pgLoginWith(db: VerifyingPostgres, user: string, password:
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * The secret canary's run for a cloud provider on a verifying PostgreSQL: a provider whose logins
+ * the server accepts and one it refuses (28000), both logging to and emitting into a capture, plus
+ * what a user could see afterwards (the refusal, the provider, its status and its token). Returns
+ * the captured text and every token the two providers handed out, for the caller to look for.
+ */
+export async function pgCanaryRun(
+  make: (logger: CapturedOutput['logger']) => { good: TokenProvider; refused: TokenProvider },
+  pool: (token: TokenProvider) => Promise<pg.Pool>,
+): Promise<{ text: string; seen: number; tokens: string[] }> {
+  const out = captureOutput();
+  const tokens = new Set<string>();
+  try {
+    const { good, refused } = make(out.logger);
+    for (const p of [good, refused]) {
+      p.on('token', (e) => out.add(e));
+      p.on('error', (e) => out.add(e));
+    }
+    await (await pool(good)).query('select 1');
+    const err = await (await pool(refused)).query('select 1').catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('28000');
+    for (const p of [good, refused]) tokens.add((await p.getToken()).token);
+    out.add(err);
+    out.add(good);
+    out.add(good.status());
+    out.add(await good.getToken());
+  } finally {
+    out.restore();
+  }
+  return { text: out.text(), seen: out.seen.length, tokens: [...tokens] };
 }

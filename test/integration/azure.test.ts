@@ -7,8 +7,8 @@ import { createIamPool, type TokenProvider } from 'dbtoken';
 import { azureEntraToken, type AzureTokenCredential } from 'dbtoken/azure';
 import { sequelizeBeforeConnect } from 'dbtoken/pg';
 import { startEntraIdEmulator, startVerifyingMariaDb, startVerifyingPostgres, type EntraIdEmulator, type VerifyingMariaDb, type VerifyingPostgres } from 'dbtoken/testing';
-import { captureOutput, render } from '../helpers/canary.js';
-import { pgLoginWith, tracked } from '../helpers/pg-logins.js';
+import { render } from '../helpers/canary.js';
+import { pgCanaryRun, pgLoginWith, tracked } from '../helpers/pg-logins.js';
 import { ensureBuilt, runNode } from '../helpers/dist.js';
 
 /**
@@ -178,30 +178,14 @@ describe('Azure Database for PostgreSQL: pg and postgres.js', () => {
   }, 120_000);
 
   it('canary: no token or client secret in errors, events, logs or util.inspect, across good and refused logins', async () => {
-    const out = captureOutput();
-    const tokens = new Set<string>();
-    try {
-      const good = azure({ credential: secretCredential(), username: 'orders_api' }, { logger: out.logger });
-      const wrong = azure({ credential: secretCredential(OTHER), username: 'orders_api' }, { logger: out.logger });
-      for (const p of [good, wrong]) {
-        p.on('token', (e) => out.add(e));
-        p.on('error', (e) => out.add(e));
-      }
-      const pool = await pgPool(good);
-      await pool.query('select 1');
-      const bad = await pgPool(wrong);
-      const err = await bad.query('select 1').catch((e: unknown) => e);
-      expect((err as { code?: string }).code).toBe('28000');
-      for (const p of [good, wrong]) tokens.add((await p.getToken()).token);
-      out.add(err);
-      out.add(good);
-      out.add(good.status());
-      out.add(await good.getToken());
-    } finally {
-      out.restore();
-    }
-    const text = out.text();
-    expect(out.seen.length).toBeGreaterThan(3);
+    const { text, seen, tokens } = await pgCanaryRun(
+      (logger) => ({
+        good: azure({ credential: secretCredential(), username: 'orders_api' }, { logger }),
+        refused: azure({ credential: secretCredential(OTHER), username: 'orders_api' }, { logger }),
+      }),
+      pgPool,
+    );
+    expect(seen).toBeGreaterThan(3);
     for (const t of tokens) {
       expect(text).not.toContain(t);
       expect(text).not.toContain(t.split('.')[2]);

@@ -4,8 +4,7 @@ import { createIamPool, type TokenProvider } from 'dbtoken';
 import { awsDsqlToken } from 'dbtoken/aws';
 import { createPostgresJs } from 'dbtoken/postgres';
 import { startVerifyingPostgres, type VerifyingPostgres } from 'dbtoken/testing';
-import { captureOutput, render } from '../helpers/canary.js';
-import { pgLoginWith, tracked } from '../helpers/pg-logins.js';
+import { pgCanaryRun, pgLoginWith, tracked } from '../helpers/pg-logins.js';
 import { REGION, otherKeys, staticKeys, temporaryKeys } from '../helpers/aws.js';
 
 /**
@@ -185,28 +184,14 @@ describe('Aurora DSQL tokens against a PostgreSQL that checks them as DSQL does'
   });
 
   it('canary: no token or secret key in errors, events, logs or util.inspect across good and refused logins', async () => {
-    const out = captureOutput();
-    const tokens = new Set<string>();
-    try {
-      const good = dsql({ credentials: temporaryKeys }, { logger: out.logger });
-      const refused = dsql({ credentials: otherKeys }, { logger: out.logger });
-      for (const p of [good, refused]) {
-        p.on('token', (e) => out.seen.push(render(e)));
-        p.on('error', (e) => out.seen.push(render(e)));
-      }
-      const pool = await pgPool(good);
-      await pool.query('select 1');
-      tokens.add((await good.getToken()).token);
-      const bad = await pgPool(refused);
-      const err = await bad.query('select 1').catch((e: unknown) => e);
-      expect((err as { code?: string }).code).toBe('28000');
-      out.seen.push(render(err), render(good), render(await good.getToken()), JSON.stringify(await good.getToken()), render(good.status()));
-      tokens.add((await refused.getToken()).token);
-    } finally {
-      out.restore();
-    }
-    const text = out.text();
-    expect(out.seen.length).toBeGreaterThan(3);
+    const { text, seen, tokens } = await pgCanaryRun(
+      (logger) => ({
+        good: dsql({ credentials: temporaryKeys }, { logger }),
+        refused: dsql({ credentials: otherKeys }, { logger }),
+      }),
+      pgPool,
+    );
+    expect(seen).toBeGreaterThan(3);
     for (const t of tokens) {
       expect(text).not.toContain(t);
       expect(text).not.toContain(t.split('X-Amz-Signature=')[1]);

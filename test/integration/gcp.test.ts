@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createIamPool, type TokenProvider } from 'dbtoken';
 import { gcpCloudSqlToken, GCP_SQL_LOGIN_SCOPE } from 'dbtoken/gcp';
 import { startGcpAuthEmulator, startVerifyingMariaDb, startVerifyingPostgres, type GcpAuthEmulator, type VerifyingMariaDb, type VerifyingPostgres } from 'dbtoken/testing';
-import { captureOutput } from '../helpers/canary.js';
-import { pgLoginWith, tracked } from '../helpers/pg-logins.js';
+import { pgCanaryRun, pgLoginWith, tracked } from '../helpers/pg-logins.js';
 import { ensureBuilt, runNode } from '../helpers/dist.js';
 
 /**
@@ -220,28 +219,14 @@ describe('Cloud SQL for PostgreSQL', () => {
   });
 
   it('canary: no access token or private key in errors, events, logs or util.inspect, across good and refused logins', async () => {
-    const out = captureOutput();
-    const tokens = new Set<string>();
-    try {
-      const good = gcp({ engine: 'postgres', auth: keyAuth() }, { logger: out.logger });
-      const wrong = gcp({ engine: 'postgres', auth: keyAuth(REPORTS), username: PG_ORDERS }, { logger: out.logger });
-      for (const p of [good, wrong]) {
-        p.on('token', (e) => out.add(e));
-        p.on('error', (e) => out.add(e));
-      }
-      await (await pgPool(good)).query('select 1');
-      const err = await (await pgPool(wrong)).query('select 1').catch((e: unknown) => e);
-      expect((err as { code?: string }).code).toBe('28000');
-      for (const p of [good, wrong]) tokens.add((await p.getToken()).token);
-      out.add(err);
-      out.add(good);
-      out.add(good.status());
-      out.add(await good.getToken());
-    } finally {
-      out.restore();
-    }
-    const text = out.text();
-    expect(out.seen.length).toBeGreaterThan(3);
+    const { text, seen, tokens } = await pgCanaryRun(
+      (logger) => ({
+        good: gcp({ engine: 'postgres', auth: keyAuth() }, { logger }),
+        refused: gcp({ engine: 'postgres', auth: keyAuth(REPORTS), username: PG_ORDERS }, { logger }),
+      }),
+      pgPool,
+    );
+    expect(seen).toBeGreaterThan(3);
     for (const t of tokens) expect(text).not.toContain(t);
     for (const email of [ORDERS, REPORTS]) {
       const key = google.serviceAccountKey(email).private_key;
