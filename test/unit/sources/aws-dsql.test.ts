@@ -1,27 +1,17 @@
-import net from 'node:net';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, createIamPool, type TokenProvider } from 'dbtoken';
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError, createIamPool } from 'dbtoken';
 import { awsDsqlToken, dsqlRegionFromHostname, DSQL_CONNECTION_LIFETIME, DSQL_TOKEN_EXPIRES_IN_S } from 'dbtoken/aws';
 import { createPgPool } from 'dbtoken/pg';
 import { createPostgresJs } from 'dbtoken/postgres';
 import { verifyDsqlToken } from 'dbtoken/testing';
 import { awsDsqlCacheKey, awsDsqlTokenIn, validateAwsDsqlConfig, type AwsDsqlDeps } from '../../../src/sources/aws/dsql.js';
+import { trackedProviders, watchSocketConnects } from '../../helpers/providers.js';
 
 const CLUSTER = 'abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws';
 const keys = { accessKeyId: 'AKIDDSQLUNITTEST01', secretAccessKey: 'dsql/unit/SECRET-MUST-NOT-LEAK' };
 const noAws = { AWS_CONFIG_FILE: '/nonexistent/aws/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials' };
-const providers: TokenProvider[] = [];
-const track = (p: TokenProvider): TokenProvider => (providers.push(p), p);
-
-let connectSpy: ReturnType<typeof vi.spyOn>;
-beforeEach(() => {
-  connectSpy = vi.spyOn(net.Socket.prototype, 'connect');
-});
-afterEach(() => {
-  for (const p of providers.splice(0)) p.close();
-  connectSpy.mockRestore();
-  vi.useRealTimers();
-});
+const track = trackedProviders();
+const connectSpy = watchSocketConnects();
 
 describe('dsqlRegionFromHostname', () => {
   it.each([
@@ -83,7 +73,7 @@ describe('awsDsqlToken refuses a bad configuration before any network call', () 
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).field).toBe(field);
     expect((err as Error).message).not.toContain(keys.secretAccessKey);
-    expect(connectSpy).not.toHaveBeenCalled();
+    expect(connectSpy()).not.toHaveBeenCalled();
   });
 
   it('names every source the region could have come from, and the kind of endpoint', () => {
@@ -218,7 +208,7 @@ describe('pools made with a DSQL provider recycle connections within the hour', 
     expect((fromUrl as unknown as { options: { maxLifetimeSeconds: number } }).options.maxLifetimeSeconds).toBe(1800);
     await fromUrl.end();
     expect(() => createPgPool({ token, connectionString: `postgresql://app@${CLUSTER}/postgres?maxLifetimeSeconds=7200`, ssl: { ca } })).toThrow(expect.objectContaining({ field: 'maxLifetimeSeconds' }));
-    expect(connectSpy).not.toHaveBeenCalled();
+    expect(connectSpy()).not.toHaveBeenCalled();
   });
 
   it('postgres.js: max_lifetime defaults to between 49.5 and 55 minutes per connection; past the hour, or null, is a ConfigError', async () => {
@@ -240,7 +230,7 @@ describe('pools made with a DSQL provider recycle connections within the hour', 
     expect((fromUrl.options as unknown as { max_lifetime: unknown }).max_lifetime).toBe(1800);
     await fromUrl.end();
     expect(() => createPostgresJs({ token, url: `postgres://app@${CLUSTER}/postgres?max_lifetime=7200`, ssl: { ca } })).toThrow(expect.objectContaining({ field: 'max_lifetime' }));
-    expect(connectSpy).not.toHaveBeenCalled();
+    expect(connectSpy()).not.toHaveBeenCalled();
   });
 
   it('leaves pools of other providers as the driver makes them', async () => {

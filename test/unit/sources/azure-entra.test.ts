@@ -1,11 +1,12 @@
 import net from 'node:net';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, createIamPool, TokenUnavailableError, type TokenProvider } from 'dbtoken';
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError, createIamPool, TokenUnavailableError } from 'dbtoken';
 import { AZURE_DATABASE_SCOPE, azureEntraToken, type AzureTokenCredential } from 'dbtoken/azure';
 import { createMysql2Pool } from 'dbtoken/mysql2';
 import { createPgPool, pgConnection } from 'dbtoken/pg';
 import { createPostgresJs } from 'dbtoken/postgres';
 import { azureEntraTokenWith, entraUserOf } from '../../../src/sources/azure/entra.js';
+import { trackedProviders, watchSocketConnects } from '../../helpers/providers.js';
 
 const b64 = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 /** An Entra-shaped access token (its signature is not checked here; the emulator's tests check signatures). */
@@ -27,17 +28,8 @@ function credential(claims: Record<string, unknown>, ms = 3_600_000) {
   return { c, calls };
 }
 
-const providers: TokenProvider[] = [];
-const track = (p: TokenProvider): TokenProvider => (providers.push(p), p);
-let connectSpy: ReturnType<typeof vi.spyOn>;
-beforeEach(() => {
-  connectSpy = vi.spyOn(net.Socket.prototype, 'connect');
-});
-afterEach(() => {
-  for (const p of providers.splice(0)) p.close();
-  connectSpy.mockRestore();
-});
-
+const track = trackedProviders();
+const connectSpy = watchSocketConnects();
 describe('azureEntraToken refuses a bad configuration before any network call', () => {
   const good = credential(USER).c;
   const cases: [string, string, unknown, unknown?][] = [
@@ -70,7 +62,7 @@ describe('azureEntraToken refuses a bad configuration before any network call', 
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).field).toBe(field);
-    expect(connectSpy).not.toHaveBeenCalled();
+    expect(connectSpy()).not.toHaveBeenCalled();
   });
 });
 
@@ -140,7 +132,7 @@ describe('pools of a provider that reads its user from the first token', () => {
   it("createIamPool with a service principal's token and no username rejects with the ConfigError, and makes no pool", async () => {
     const token = track(azureEntraToken({ credential: credential(APP).c }));
     await expect(createIamPool({ driver: 'postgres', token, host: 'h', ssl: { ca } })).rejects.toMatchObject({ name: 'ConfigError', field: 'username' });
-    expect(connectSpy).not.toHaveBeenCalled();
+    expect(connectSpy()).not.toHaveBeenCalled();
   });
 
   it('the pools made at once (pg, postgres.js, mysql2) and pgConnection need a user before the first token: a ConfigError saying how', async () => {
@@ -154,7 +146,7 @@ describe('pools of a provider that reads its user from the first token', () => {
     await own.end();
     await token.getToken();
     expect(pgConnection(token)).toMatchObject({ user: 'Ada.Lovelace@contoso.com', host: 'orders.mysql.database.azure.com' });
-    expect(connectSpy).not.toHaveBeenCalled();
+    expect(connectSpy()).not.toHaveBeenCalled();
   });
 });
 

@@ -1,11 +1,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, createIamPool, TokenUnavailableError, type TokenProvider } from 'dbtoken';
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError, createIamPool, TokenUnavailableError } from 'dbtoken';
 import { cloudSqlServerIdentity, gcpCloudSqlToken, GCP_SQL_LOGIN_SCOPE, type GcpAuth } from 'dbtoken/gcp';
 import { createPgPool } from 'dbtoken/pg';
 import { emulatorCertificates } from '../../../src/testing/certificates.js';
 import { gcpCloudSqlTokenWith } from '../../../src/sources/gcp/cloud-sql.js';
+import { trackedProviders, watchSocketConnects } from '../../helpers/providers.js';
 
 /** A GoogleAuth stand-in: `email` as its credentials' client_email (undefined: a user's ADC), `info` as tokeninfo's email. */
 function fakeAuth(o: { email?: string; info?: string; lifetimeMs?: number; token?: string | null } = {}) {
@@ -30,17 +31,8 @@ function fakeAuth(o: { email?: string; info?: string; lifetimeMs?: number; token
 }
 
 const SA = 'orders-api@my-project.iam.gserviceaccount.com';
-const providers: TokenProvider[] = [];
-const track = (p: TokenProvider): TokenProvider => (providers.push(p), p);
-let connectSpy: ReturnType<typeof vi.spyOn>;
-beforeEach(() => {
-  connectSpy = vi.spyOn(net.Socket.prototype, 'connect');
-});
-afterEach(() => {
-  for (const p of providers.splice(0)) p.close();
-  connectSpy.mockRestore();
-});
-
+const track = trackedProviders();
+const connectSpy = watchSocketConnects();
 describe('gcpCloudSqlToken refuses a bad configuration before any network call', () => {
   const { auth } = fakeAuth({ email: SA });
   const cases: [string, string, unknown][] = [
@@ -72,7 +64,7 @@ describe('gcpCloudSqlToken refuses a bad configuration before any network call',
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).field).toBe(field);
-    expect(connectSpy).not.toHaveBeenCalled();
+    expect(connectSpy()).not.toHaveBeenCalled();
   });
 
   it.each([['a name with one part', 'orders'], ['five parts', 'a:b:c:d:e'], ['a space', 'my project:orders'], ['a number', 42]])('cloudSqlServerIdentity: %s -> ConfigError on instance', (_n, instance) => {
@@ -116,7 +108,7 @@ describe("the database user, by Cloud SQL's conventions, learnt on the first get
     const pool = await createIamPool({ driver: 'pg', token, ssl: { ca } });
     expect((pool as unknown as { options: { user: string } }).options.user).toBe('orders-api@my-project.iam');
     await pool.end();
-    expect(connectSpy).not.toHaveBeenCalled();
+    expect(connectSpy()).not.toHaveBeenCalled();
   });
 });
 
@@ -278,7 +270,7 @@ describe('cloudSqlServerIdentity: a Cloud SQL certificate names the instance, no
   }
 
   it('accepts the instance its certificate names, reached by IP; refuses another instance; Node alone refuses both', async () => {
-    connectSpy.mockRestore();
+    connectSpy().mockRestore();
     const certs = emulatorCertificates(['my-project:orders'], 'Google Cloud SQL Server');
     expect(await handshake(certs, cloudSqlServerIdentity('my-project:europe-west1:orders'))).toBe('ok');
     expect(await handshake(certs, cloudSqlServerIdentity('my-project:orders'))).toBe('ok');
@@ -297,7 +289,7 @@ describe('cloudSqlServerIdentity: a Cloud SQL certificate names the instance, no
   });
 
   it('falls back to the host name check, for a certificate issued for the address', async () => {
-    connectSpy.mockRestore();
+    connectSpy().mockRestore();
     const certs = emulatorCertificates(['127.0.0.1'], 'a DNS-named instance');
     expect(await handshake(certs, cloudSqlServerIdentity('my-project:europe-west1:orders'))).toBe('ok');
   });
