@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { vi } from 'vitest';
 import { awsRdsToken } from 'dbtoken/aws';
+import { startVerifyingPostgres, type VerifyingPostgres } from 'dbtoken/testing';
 
 /** Made-up AWS keys for tests: the verifier knows them as IAM would. */
 export const staticKeys = {
@@ -62,4 +63,33 @@ export async function tokenSignedAt(port: number, msAgo: number, over: Partial<R
   } finally {
     vi.useRealTimers();
   }
+}
+
+/** The IAM identities the DSQL tests sign as: a role, another role, and a Lambda session of the first. */
+export const DSQL_ARNS = {
+  app: 'arn:aws:iam::111122223333:role/app-service',
+  other: 'arn:aws:iam::111122223333:role/other-service',
+  temporary: 'arn:aws:sts::111122223333:assumed-role/app-service/lambda',
+};
+
+/**
+ * A PostgreSQL that checks tokens as a DSQL cluster does, with roles `app` and `reporting`:
+ * {@link staticKeys}, {@link otherKeys} and {@link temporaryKeys} map to {@link DSQL_ARNS}, and
+ * `app` is granted to the app role and its Lambda session (not to the other role).
+ */
+export async function startVerifyingDsql(now?: () => number): Promise<VerifyingPostgres> {
+  const db = await startVerifyingPostgres({
+    dsql: true,
+    users: ['app', 'reporting'],
+    region: REGION,
+    credentials: [
+      { ...staticKeys, arn: DSQL_ARNS.app },
+      { ...otherKeys, arn: DSQL_ARNS.other },
+      { ...temporaryKeys, arn: DSQL_ARNS.temporary },
+    ],
+    ...(now !== undefined ? { now } : {}),
+  });
+  await db.admin(`AWS IAM GRANT app TO '${DSQL_ARNS.app}'`);
+  await db.admin(`AWS IAM GRANT app TO '${DSQL_ARNS.temporary}'`);
+  return db;
 }

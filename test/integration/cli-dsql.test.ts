@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dsqlConnectPolicy, dsqlRole } from 'dbtoken/provision';
-import { startVerifyingPostgres, verifyDsqlToken, type VerifyingPostgres } from 'dbtoken/testing';
-import { otherKeys, REGION, staticKeys, temporaryKeys } from '../helpers/aws.js';
+import { verifyDsqlToken, type VerifyingPostgres } from 'dbtoken/testing';
+import { DSQL_ARNS, otherKeys, REGION, startVerifyingDsql, staticKeys, temporaryKeys } from '../helpers/aws.js';
 import { redact } from '../../src/cli/redact.js';
 import { awsEnv, buildCli, dbtoken } from '../helpers/cli.js';
 import { tempDir } from '../helpers/oci-files.js';
@@ -14,9 +14,7 @@ import { tempDir } from '../helpers/oci-files.js';
  * and runs AWS IAM GRANT as a cluster does, `sql dsql` and `policy dsql`.
  */
 
-const APP_ARN = 'arn:aws:iam::111122223333:role/app-service';
-const OTHER_ARN = 'arn:aws:iam::111122223333:role/other-service';
-const TEMP_ARN = 'arn:aws:sts::111122223333:assumed-role/app-service/lambda';
+const { app: APP_ARN, other: OTHER_ARN, temporary: TEMP_ARN } = DSQL_ARNS;
 const ENDPOINT = 'abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws';
 const CLUSTER_ARN = 'arn:aws:dsql:us-east-1:111122223333:cluster/abcdefghijklmnopqrstuvwxyz';
 
@@ -26,19 +24,8 @@ let caFile: string;
 beforeAll(async () => {
   [, db] = await Promise.all([
     buildCli(),
-    startVerifyingPostgres({
-      dsql: true,
-      users: ['app', 'reporting'],
-      region: REGION,
-      credentials: [
-        { ...staticKeys, arn: APP_ARN },
-        { ...otherKeys, arn: OTHER_ARN },
-        { ...temporaryKeys, arn: TEMP_ARN },
-      ],
-    }),
+    startVerifyingDsql(),
   ]);
-  await db.admin(`AWS IAM GRANT app TO '${APP_ARN}'`);
-  await db.admin(`AWS IAM GRANT app TO '${TEMP_ARN}'`);
   caFile = join(tempDir('dbtoken-ca-'), 'ca.pem');
   writeFileSync(caFile, db.ca);
 }, 180_000);

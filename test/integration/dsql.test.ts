@@ -3,37 +3,23 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createIamPool, type TokenProvider } from 'dbtoken';
 import { awsDsqlToken } from 'dbtoken/aws';
 import { createPostgresJs } from 'dbtoken/postgres';
-import { startVerifyingPostgres, type VerifyingPostgres } from 'dbtoken/testing';
+import type { VerifyingPostgres } from 'dbtoken/testing';
 import { pgCanaryRun, pgLoginWith, tracked } from '../helpers/pg-logins.js';
-import { REGION, otherKeys, staticKeys, temporaryKeys } from '../helpers/aws.js';
+import { DSQL_ARNS, REGION, otherKeys, startVerifyingDsql, staticKeys, temporaryKeys } from '../helpers/aws.js';
 
 /**
  * Aurora DSQL tokens against a private PostgreSQL that checks them as a DSQL
  * cluster does: DbConnect for roles granted to the signer's IAM identity with
  * AWS IAM GRANT, DbConnectAdmin for admin only.
  */
-const APP_ARN = 'arn:aws:iam::111122223333:role/app-service';
-const OTHER_ARN = 'arn:aws:iam::111122223333:role/other-service';
-const TEMP_ARN = 'arn:aws:sts::111122223333:assumed-role/app-service/lambda';
+const { app: APP_ARN, other: OTHER_ARN } = DSQL_ARNS;
 
 let db: VerifyingPostgres;
 let skew = 0;
 const track = tracked();
 
 beforeAll(async () => {
-  db = await startVerifyingPostgres({
-    dsql: true,
-    users: ['app', 'reporting'],
-    region: REGION,
-    credentials: [
-      { ...staticKeys, arn: APP_ARN },
-      { ...otherKeys, arn: OTHER_ARN },
-      { ...temporaryKeys, arn: TEMP_ARN },
-    ],
-    now: () => Date.now() + skew,
-  });
-  await db.admin(`AWS IAM GRANT app TO '${APP_ARN}'`);
-  await db.admin(`AWS IAM GRANT app TO '${TEMP_ARN}'`);
+  db = await startVerifyingDsql(() => Date.now() + skew);
 }, 120_000);
 
 afterEach(() => {
