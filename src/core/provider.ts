@@ -497,6 +497,17 @@ export function sourceEvidence(provider: TokenProvider, evidence: { readonly cha
   else identity.report(evidence.problem);
 }
 
+/**
+ * A cloud source's `options`, checked to be an object, and the provider's
+ * clock as its source reads it: the caller's `clock`, else `Date.now`, read
+ * at each call. For the sources built on {@link createProvider}.
+ */
+export function providerOptions(options: unknown): { opts: TokenProviderOptions; clock: () => number } {
+  const opts = (options === undefined ? {} : requireObject('options', options, 'TokenProviderOptions')) as TokenProviderOptions;
+  const userClock = opts.clock;
+  return { opts, clock: () => (typeof userClock === 'function' ? userClock() : Date.now()) };
+}
+
 /** {@link tokenProvider}, with what built-in providers need besides. */
 export function createProvider(source: TokenSource, options: TokenProviderOptions | undefined, internals: ProviderInternals): TokenProvider {
   const o = validateOptions(source, options);

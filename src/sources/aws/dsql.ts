@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../../core/errors.js';
-import { createProvider, type ConnectionLifetime, type TokenProvider, type TokenProviderOptions } from '../../core/provider.js';
+import { createProvider, providerOptions, type ConnectionLifetime, type TokenProvider, type TokenProviderOptions } from '../../core/provider.js';
 import { describe, requireObject, requireString } from '../../core/validation.js';
 import { awsRdsRegion, credentialIdentity, regionFirst, validateCredentials, validateHostname, type AwsCredentials, type AwsCredentialsProvider, type AwsRegionProfile } from './rds.js';
 import { asciiLowerCase } from './rds-host.js';
@@ -230,9 +230,8 @@ export function awsDsqlToken(config: AwsDsqlTokenConfig, options?: TokenProvider
 /** {@link awsDsqlToken} with the region's sources read from `env` (the CLI passes its own); `deps` for tests. */
 export function awsDsqlTokenIn(env: AwsRegionEnv, config: AwsDsqlTokenConfig, options?: TokenProviderOptions, deps: Partial<AwsDsqlDeps> = {}): TokenProvider {
   const c = validateAwsDsqlConfig(config, env);
-  const opts = (options === undefined ? {} : requireObject('options', options, 'TokenProviderOptions')) as TokenProviderOptions;
-  const userClock = opts.clock;
-  const d: AwsDsqlDeps = { ...defaultDeps, clock: () => (typeof userClock === 'function' ? userClock() : Date.now()), ...deps };
+  const { opts, clock } = providerOptions(options);
+  const d: AwsDsqlDeps = { ...defaultDeps, clock, ...deps };
   const region = awsRdsRegion({ ...c, endpoint: DSQL_ENDPOINT });
   const host = asciiLowerCase(c.hostname);
   const source = awsSignedSource(

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ConfigError } from '../../core/errors.js';
-import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
+import { createProvider, providerOptions, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
 import { loadAwsSharedConfigLoader, profileRegion, type AwsSharedConfigLoader } from './profile-region.js';
@@ -337,9 +337,7 @@ export function awsRdsToken(config: AwsRdsTokenConfig, options?: TokenProviderOp
 /** {@link awsRdsToken} with the region's sources read from `env` (the CLI passes its own); `deps` for tests. */
 export function awsRdsTokenIn(env: AwsRegionEnv, config: AwsRdsTokenConfig, options?: TokenProviderOptions, deps: Partial<AwsRdsDeps> = {}): TokenProvider {
   const c = validateAwsRdsConfig(config, env);
-  const opts = (options === undefined ? {} : requireObject('options', options, 'TokenProviderOptions')) as TokenProviderOptions;
-  const userClock = opts.clock;
-  const clock = (): number => (typeof userClock === 'function' ? userClock() : Date.now());
+  const { opts, clock } = providerOptions(options);
   const region = awsRdsRegion(c, deps);
   return createProvider(
     awsRdsSource(c, { clock, ...deps }, region),

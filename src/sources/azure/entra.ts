@@ -2,7 +2,7 @@ import { abortable } from '../../core/abort.js';
 import { ConfigError } from '../../core/errors.js';
 import { jwtPayload } from '../../core/jwt.js';
 import { isNotInstalled } from '../../core/optional-peer.js';
-import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
+import { createProvider, providerOptions, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import type { DbToken } from '../../core/token.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
@@ -243,9 +243,8 @@ export function azureEntraToken(config?: AzureEntraTokenConfig, options?: TokenP
 /** {@link azureEntraToken} with its I/O swappable, for tests. */
 export function azureEntraTokenWith(config: AzureEntraTokenConfig | undefined, options?: TokenProviderOptions, deps: Partial<AzureEntraDeps> = {}): TokenProvider {
   const c = validateAzureEntraConfig(config);
-  const opts = (options === undefined ? {} : requireObject('options', options, 'TokenProviderOptions')) as TokenProviderOptions;
-  const userClock = opts.clock;
-  const source = azureEntraSource(c, { clock: () => (typeof userClock === 'function' ? userClock() : Date.now()), ...deps });
+  const { opts, clock } = providerOptions(options);
+  const source = azureEntraSource(c, { clock, ...deps });
   const target = { ...(c.hostname !== undefined ? { host: c.hostname } : {}), ...(c.port !== undefined ? { port: c.port } : {}), ...(c.username !== undefined ? { user: c.username } : {}) };
   return createProvider(
     source,

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { abortable } from '../../core/abort.js';
 import { ConfigError } from '../../core/errors.js';
 import { isNotInstalled } from '../../core/optional-peer.js';
-import { createProvider, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
+import { createProvider, providerOptions, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
 import { refreshBeforeDefault } from '../refresh-ahead.js';
@@ -318,11 +318,10 @@ export function gcpCloudSqlToken(config: GcpCloudSqlTokenConfig, options?: Token
 /** {@link gcpCloudSqlToken} with its I/O swappable, for tests. */
 export function gcpCloudSqlTokenWith(config: GcpCloudSqlTokenConfig, options?: TokenProviderOptions, deps: Partial<GcpCloudSqlDeps> = {}): TokenProvider {
   const c = validateGcpCloudSqlConfig(config);
-  const opts = (options === undefined ? {} : requireObject('options', options, 'TokenProviderOptions')) as TokenProviderOptions;
-  const userClock = opts.clock;
+  const { opts, clock } = providerOptions(options);
   const cacheKey = opts.cacheKey ?? gcpCloudSqlCacheKey(c);
   const principal: GcpPrincipal = { key: cacheKey };
-  const source = gcpCloudSqlSource(c, principal, { clock: () => (typeof userClock === 'function' ? userClock() : Date.now()), ...deps });
+  const source = gcpCloudSqlSource(c, principal, { clock, ...deps });
   const target = { ...(c.hostname !== undefined ? { host: c.hostname, port: c.port } : {}), ...(c.username !== undefined ? { user: c.username } : {}) };
   return createProvider(
     source,
