@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from 'dbtoken';
-import { awsPartition, awsSharedFiles, pickRdsRegion, rdsRegionFromHostname, resolveRdsRegion } from '../../src/sources/aws/region.js';
+import { awsPartition, DSQL_ENDPOINT, awsSharedFiles, pickRdsRegion, rdsRegionFromHostname, resolveRdsRegion } from '../../src/sources/aws/region.js';
 
 describe('rdsRegionFromHostname', () => {
   it.each([
@@ -118,5 +118,20 @@ describe('awsPartition', () => {
     ['ap-southeast-5', 'aws'],
   ])('%s is in %s', (region, partition) => {
     expect(awsPartition(region)).toBe(partition);
+  });
+});
+
+describe('pickRdsRegion: an endpoint kind that names its region refuses a region option that contradicts it', () => {
+  const cluster = 'abcdefghijklmnopqrstuvwxyz.dsql.eu-west-1.on.aws';
+  it.each([
+    ['DSQL, another region', 'us-east-1', cluster, /^region: is "us-east-1", but a DSQL cluster endpoint is in eu-west-1: DSQL would refuse every token; leave region out .* or pass 'eu-west-1'$/],
+    ['DSQL, a secret pasted as the region: its format is refused first, and it is not shown', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCY', cluster, /^region: \(a 30-character string, not shown\) is not an AWS region name/],
+  ])('%s', (_name, region, hostname, message) => {
+    expect(() => pickRdsRegion(region, hostname, {}, DSQL_ENDPOINT)).toThrow(message);
+  });
+
+  it('DSQL, the same region, and RDS, whose option still comes first, are accepted', () => {
+    expect(pickRdsRegion('eu-west-1', cluster, {}, DSQL_ENDPOINT)).toEqual({ region: 'eu-west-1', from: 'region' });
+    expect(pickRdsRegion('ap-south-1', 'mydb.c9akciq32.eu-west-3.rds.amazonaws.com', {})).toEqual({ region: 'ap-south-1', from: 'region' });
   });
 });

@@ -178,10 +178,6 @@ export function validateAwsDsqlConfig(config: unknown, env: AwsRegionEnv = proce
     }
     expiresIn = c.expiresIn;
   }
-  const named = dsqlRegionFromHostname(hostname);
-  if (typeof c.region === 'string' && named !== undefined && c.region !== named) {
-    throw new ConfigError('region', `is "${c.region.length <= 32 ? c.region : `${c.region.slice(0, 32)}...`}", but the cluster endpoint is in ${named}: DSQL would refuse every token`, `leave region out (it is read from the endpoint), or pass '${named}'`);
-  }
   const r = resolveRdsRegion(c.region, hostname, env, exists, undefined, DSQL_ENDPOINT);
   const credentials = validateCredentials(c.credentials);
   return { hostname, username, admin, region: r.region, profile: r.region === undefined ? { name: r.profile, files: r.files } : undefined, credentials, expiresIn };

@@ -54,13 +54,15 @@ export interface AwsEndpointKind {
   readonly name: string;
   /** The region a hostname of this kind names, if it is one. */
   regionOf(hostname: string): string | undefined;
+  /** What the service says of a token signed for another region than the one the hostname names: a `region` option that contradicts it is refused. */
+  readonly otherRegion?: string | undefined;
 }
 
 /** RDS and Aurora endpoints. */
 export const RDS_ENDPOINT: AwsEndpointKind = { name: 'an RDS endpoint', regionOf: rdsRegionFromHostname };
 
 /** Aurora DSQL cluster endpoints. */
-export const DSQL_ENDPOINT: AwsEndpointKind = { name: 'a DSQL cluster endpoint', regionOf: dsqlRegionFromHostname };
+export const DSQL_ENDPOINT: AwsEndpointKind = { name: 'a DSQL cluster endpoint', regionOf: dsqlRegionFromHostname, otherRegion: 'DSQL would refuse every token' };
 
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
@@ -117,6 +119,10 @@ export function pickRdsRegion(
       throw new ConfigError('region', `must be an AWS region name (got ${describe(region)})`, "pass a region such as 'us-east-1'");
     }
     if (!isAwsRegion(region)) throw new ConfigError('region', `${shownIf(region, /^[a-z0-9-]+$/, 32)} is not an AWS region name`, "pass a region such as 'us-east-1'");
+    const named = endpoint.otherRegion === undefined ? undefined : endpoint.regionOf(hostname);
+    if (named !== undefined && named !== region) {
+      throw new ConfigError('region', `is "${region}", but ${endpoint.name} is in ${named}: ${endpoint.otherRegion}`, `leave region out (it is read from the endpoint), or pass '${named}'`);
+    }
     return { region, from: 'region' };
   }
   const inferred = endpoint.regionOf(hostname);

@@ -58,6 +58,8 @@ describe('awsDsqlToken refuses a bad configuration before any network call', () 
     ['a fractional expiresIn', 'expiresIn', { hostname: CLUSTER, username: 'app', expiresIn: 900.5 }],
     ['a region that is not one', 'region', { hostname: CLUSTER, username: 'app', region: 'moon-1' }],
     ["a region other than the cluster endpoint's", 'region', { hostname: CLUSTER, username: 'app', region: 'eu-west-1' }],
+    // Was echoed (up to 32 characters) by the check against the endpoint, which ran before the region's format was checked.
+    ['a secret key pasted as the region', 'region', { hostname: CLUSTER, username: 'app', region: keys.secretAccessKey }],
     ['no region anywhere (not a DSQL endpoint, no AWS settings)', 'region', { hostname: 'localhost', username: 'app' }, { AWS_REGION: '', AWS_DEFAULT_REGION: '', ...noAws }],
     ['a bad AWS_REGION for a tunnel', 'region', { hostname: 'localhost', username: 'app' }, { AWS_REGION: 'not a region' }],
     ['credentials without a secret', 'credentials.secretAccessKey', { hostname: CLUSTER, username: 'app', credentials: { accessKeyId: 'AKID' } }],
