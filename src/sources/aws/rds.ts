@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { ConfigError } from '../../core/errors.js';
 import { createProvider, providerOptions, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
-import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
+import { describe, requireBareHost, requireObject, requirePort, requireString } from '../../core/validation.js';
 import { loadAwsSharedConfigLoader, profileRegion, type AwsSharedConfigLoader } from './profile-region.js';
 import { asciiLowerCase, withHostAsTyped } from './rds-host.js';
 import { awsSignedSource } from './signed-source.js';
@@ -189,13 +188,9 @@ export function validateCredentials(value: unknown): AwsRdsTokenConfig['credenti
   return value as AwsCredentials;
 }
 
+/** The `hostname` an AWS token is signed for: a bare host name or address. */
 export function validateHostname(value: unknown, example = 'the RDS endpoint, such as mydb.abc123.us-east-1.rds.amazonaws.com'): string {
-  const hostname = requireString('hostname', value, example).trim();
-  // isIP last: its first call compiles Node's IPv6 pattern, about 10 ms of a cold start.
-  if (/[/:@\s]/.test(hostname) && isIP(hostname) === 0) {
-    throw new ConfigError('hostname', `must be a bare hostname without scheme, port, user or path (got "${hostname}")`, 'put the port in `port`');
-  }
-  return hostname;
+  return requireBareHost('hostname', value, example);
 }
 
 /**

@@ -5,7 +5,7 @@ import { isNotInstalled } from '../../core/optional-peer.js';
 import { createProvider, providerOptions, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import type { DbToken } from '../../core/token.js';
-import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
+import { describe, requireBareHost, requireObject, requirePort, requireString } from '../../core/validation.js';
 import { refreshBeforeDefault } from '../refresh-ahead.js';
 
 /**
@@ -152,8 +152,7 @@ export function validateAzureEntraConfig(config: unknown): ResolvedAzureEntraCon
   }
   let hostname: string | undefined;
   if (c.hostname !== undefined) {
-    hostname = requireString('hostname', c.hostname, 'the server, such as orders.postgres.database.azure.com').trim();
-    if (/[/:@\s]/.test(hostname)) throw new ConfigError('hostname', `must be a bare hostname without scheme, port, user or path (got "${hostname.length <= 253 ? hostname : `${hostname.slice(0, 253)}...`}")`, 'put the port in `port`');
+    hostname = requireBareHost('hostname', c.hostname, 'the server, such as orders.postgres.database.azure.com');
   }
   const port = c.port === undefined ? undefined : requirePort('port', c.port);
   return { credential: c.credential, username, hostname, port };

@@ -5,7 +5,7 @@ import { ConfigError } from '../../core/errors.js';
 import { isNotInstalled } from '../../core/optional-peer.js';
 import { createProvider, providerOptions, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
-import { describe, requireObject, requirePort, requireString } from '../../core/validation.js';
+import { describe, requireBareHost, requireObject, requirePort, requireString } from '../../core/validation.js';
 import { refreshBeforeDefault } from '../refresh-ahead.js';
 import { cloudSqlUser } from './users.js';
 
@@ -181,10 +181,7 @@ export function validateGcpCloudSqlConfig(config: unknown): ResolvedGcpCloudSqlC
   }
   let hostname: string | undefined;
   if (c.hostname !== undefined) {
-    hostname = requireString('hostname', c.hostname, "the instance's IP address or DNS name").trim();
-    if (/[/@\s]/.test(hostname) || (/:/.test(hostname) && !/^[0-9a-f:]+$/i.test(hostname))) {
-      throw new ConfigError('hostname', 'must be a bare address without scheme, port, user or path (an instance connection name such as project:region:instance is not an address)', "pass the instance's IP address, and the port in `port`");
-    }
+    hostname = requireBareHost('hostname', c.hostname, "the instance's IP address or DNS name", "pass the instance's IP address (an instance connection name such as project:region:instance is not one), and the port in `port`");
   }
   const port = c.port === undefined ? (c.engine === 'postgres' ? 5432 : 3306) : requirePort('port', c.port);
   return { engine: c.engine, auth, keyFile, username, hostname, port };
