@@ -6,7 +6,7 @@ import { createProvider, providerOptions, type TokenProvider, type TokenProvider
 import { tokenStore } from '../../core/store.js';
 import type { DbToken } from '../../core/token.js';
 import { describe, requireBareHost, requireObject, requirePort, requireString } from '../../core/validation.js';
-import { refreshBeforeDefault } from '../refresh-ahead.js';
+import { withSdkRefreshBefore } from '../refresh-ahead.js';
 
 /**
  * The scope of Azure Database for PostgreSQL and MySQL flexible servers'
@@ -247,7 +247,7 @@ export function azureEntraTokenWith(config: AzureEntraTokenConfig | undefined, o
   const target = { ...(c.hostname !== undefined ? { host: c.hostname } : {}), ...(c.port !== undefined ? { port: c.port } : {}), ...(c.username !== undefined ? { user: c.username } : {}) };
   return createProvider(
     source,
-    { cacheKey: azureEntraCacheKey(c), target, refreshBefore: refreshBeforeDefault(opts), ...opts },
+    { cacheKey: azureEntraCacheKey(c), target, ...withSdkRefreshBefore(opts) },
     { label: `azure:${c.hostname ?? ''}/${c.username ?? '(upn)'}`, userFromToken: c.username === undefined ? (t: DbToken) => entraUserOf(t.token) : undefined },
   );
 }

@@ -6,7 +6,7 @@ import { isNotInstalled } from '../../core/optional-peer.js';
 import { createProvider, providerOptions, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import { describe, requireBareHost, requireObject, requirePort, requireString } from '../../core/validation.js';
-import { refreshBeforeDefault } from '../refresh-ahead.js';
+import { withSdkRefreshBefore } from '../refresh-ahead.js';
 import { cloudSqlUser } from './users.js';
 
 /**
@@ -322,7 +322,7 @@ export function gcpCloudSqlTokenWith(config: GcpCloudSqlTokenConfig, options?: T
   const target = { ...(c.hostname !== undefined ? { host: c.hostname, port: c.port } : {}), ...(c.username !== undefined ? { user: c.username } : {}) };
   return createProvider(
     source,
-    { cacheKey, target, refreshBefore: refreshBeforeDefault(opts), ...opts },
+    { cacheKey, target, ...withSdkRefreshBefore(opts) },
     {
       label: `gcp:${c.hostname ?? ''}/${c.username ?? '(principal)'}`,
       userFromToken:

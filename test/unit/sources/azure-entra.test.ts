@@ -174,6 +174,16 @@ describe('timing and failures', () => {
     expect(events[0]!.expiresAt.getTime() - events[0]!.refreshAt.getTime()).toBe(7 * 60_000);
   });
 
+  it('refreshBefore: undefined, as a spread of optional settings writes it, keeps the 5-minute default; a value given is kept', async () => {
+    for (const [options, margin] of [[{ refreshBefore: undefined }, 5 * 60_000], [{ refreshBefore: 10 * 60_000 }, 10 * 60_000]] as const) {
+      const p = track(azureEntraToken({ credential: credential(USER).c }, { ...options, random: () => 0, cacheKey: `refresh-before-${margin}` }));
+      const events: { expiresAt: Date; refreshAt: Date }[] = [];
+      p.on('token', (e) => events.push(e));
+      await p.getToken();
+      expect(events[0]!.expiresAt.getTime() - events[0]!.refreshAt.getTime()).toBe(margin);
+    }
+  });
+
   it('a credential answering null, or a token without expiry, is a failure of the source (TokenUnavailableError with the cause)', async () => {
     for (const answer of [null, { token: jwt(USER) }, { token: '', expiresOnTimestamp: Date.now() + 60_000 }]) {
       const p = track(azureEntraToken({ credential: { getToken: async () => answer as never }, username: 'u' }, { retry: { attempts: 1 } } as never));
