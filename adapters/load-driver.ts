@@ -7,18 +7,15 @@
  * ConfigError naming the package. The CommonJS build keeps this shape (a
  * `require()` directly inside the `try`): see scripts/build.mjs.
  */
-import { ConfigError } from '../src/core/errors.js';
-import { exportsOf, isNotInstalled, packageOf } from '../src/core/optional-peer.js';
+import { exportsOf, peerMissing } from '../src/core/optional-peer.js';
 import type { Mysql2Driver } from './mysql2.js';
 import type { OracledbDriver } from './oracledb.js';
 import type { ConnectionStringParser, PgDriver } from './pg.js';
 import type { PostgresDriver } from './postgres.js';
 
-/** `err` as the ConfigError for a missing `pkg`, when it is one; otherwise `err` itself. */
+/** `err` as the ConfigError for a missing `specifier`, when it is one; otherwise `err` itself. */
 function notInstalled(driver: string, specifier: string, err: unknown): unknown {
-  if (!isNotInstalled(err, specifier)) return err;
-  const pkg = packageOf(specifier);
-  return new ConfigError('driver', `'${driver}' needs the ${pkg} package, which is not installed`, `npm install ${pkg}`, { cause: err });
+  return peerMissing(err, specifier, 'driver', `'${driver}' needs`);
 }
 
 /** node-postgres. */

@@ -4,6 +4,7 @@
  * at each call site, naming its package literally inside its own `try`, so
  * that bundlers bundle a peer that is installed (see scripts/build.mjs).
  */
+import { ConfigError } from './errors.js';
 
 /** The npm package a module specifier belongs to: `mysql2/promise` → `mysql2`, `@aws-sdk/rds-signer/x` → `@aws-sdk/rds-signer`. */
 export function packageOf(specifier: string): string {
@@ -29,4 +30,19 @@ export function isNotInstalled(err: unknown, specifier: string): boolean {
 /** A CommonJS package's exports, whether `import()` or a bundler wrapped them in a namespace. */
 export function exportsOf<T>(ns: { default?: T }): T {
   return ns.default ?? (ns as T);
+}
+
+/**
+ * `err` as the {@link ConfigError} on `field` for a missing optional peer,
+ * when it says that `specifier` is not installed; otherwise `err` itself.
+ * The message reads "`field`: `needs` the <package> package, which is not
+ * installed", and the fix is `npm install <package>`, then `orElse`.
+ *
+ * @example
+ * throw peerMissing(err, 'google-auth-library', 'auth', 'needs', 'or pass auth');
+ */
+export function peerMissing(err: unknown, specifier: string, field: string, needs: string, orElse?: string): unknown {
+  if (!isNotInstalled(err, specifier)) return err;
+  const pkg = packageOf(specifier);
+  return new ConfigError(field, `${needs} the ${pkg} package, which is not installed`, `npm install ${pkg}${orElse === undefined ? '' : `, ${orElse}`}`, { cause: err });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { exportsOf, isNotInstalled, packageOf } from '../../src/core/optional-peer.js';
+import { ConfigError } from 'dbtoken';
+import { exportsOf, isNotInstalled, packageOf, peerMissing } from '../../src/core/optional-peer.js';
 
 const err = (message: string, code?: string): Error => Object.assign(new Error(message), code === undefined ? {} : { code });
 
@@ -41,5 +42,23 @@ describe('exportsOf', () => {
     expect(exportsOf({ default: cjs })).toBe(cjs);
     const esm = { Pool: class {} } as { Pool: unknown; default?: undefined };
     expect(exportsOf(esm)).toBe(esm);
+  });
+});
+
+describe('peerMissing', () => {
+  const missing = Object.assign(new Error("Cannot find package 'google-auth-library' imported from /app/x.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+  it('makes the ConfigError on the field, naming the package and how to install it, with the error as its cause', () => {
+    const err = peerMissing(missing, 'google-auth-library', 'auth', 'needs', 'or pass auth') as ConfigError;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.field).toBe('auth');
+    expect(err.message).toBe('auth: needs the google-auth-library package, which is not installed; npm install google-auth-library, or pass auth');
+    expect(err.cause).toBe(missing);
+    expect((peerMissing(missing, 'google-auth-library/build/x.js', 'driver', "'gcp' needs") as Error).message).toBe("driver: 'gcp' needs the google-auth-library package, which is not installed; npm install google-auth-library");
+  });
+
+  it('hands back any other error as it is', () => {
+    const other = new Error('boom');
+    expect(peerMissing(other, 'google-auth-library', 'auth', 'needs')).toBe(other);
+    expect(peerMissing(missing, 'pg', 'driver', 'needs')).toBe(missing);
   });
 });

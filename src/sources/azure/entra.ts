@@ -1,7 +1,7 @@
 import { abortable } from '../../core/abort.js';
 import { ConfigError } from '../../core/errors.js';
 import { jwtPayload } from '../../core/jwt.js';
-import { isNotInstalled } from '../../core/optional-peer.js';
+import { exportsOf, peerMissing } from '../../core/optional-peer.js';
 import { createProvider, providerOptions, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import type { DbToken } from '../../core/token.js';
@@ -110,16 +110,13 @@ let sharedDefault: Promise<AzureTokenCredential> | undefined;
 
 /** `@azure/identity`'s DefaultAzureCredential, loaded when first needed (an optional peer). */
 async function loadDefaultCredential(): Promise<AzureTokenCredential> {
+  let mod: { DefaultAzureCredential: new () => AzureTokenCredential };
   try {
-    const mod = (await import('@azure/identity')) as { DefaultAzureCredential: new () => AzureTokenCredential; default?: { DefaultAzureCredential: new () => AzureTokenCredential } };
-    const Credential = mod.DefaultAzureCredential ?? mod.default?.DefaultAzureCredential;
-    return new Credential();
+    mod = exportsOf((await import('@azure/identity')) as typeof mod & { default?: typeof mod });
   } catch (err) {
-    if (isNotInstalled(err, '@azure/identity')) {
-      throw new ConfigError('credential', 'defaults to DefaultAzureCredential from the @azure/identity package, which is not installed', 'npm install @azure/identity, or pass a credential', { cause: err });
-    }
-    throw err;
+    throw peerMissing(err, '@azure/identity', 'credential', 'defaults to DefaultAzureCredential from', 'or pass a credential');
   }
+  return new mod.DefaultAzureCredential();
 }
 
 const defaultDeps: AzureEntraDeps = {

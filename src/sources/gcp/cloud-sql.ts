@@ -2,7 +2,7 @@ import { checkServerIdentity as tlsCheckServerIdentity, type PeerCertificate } f
 import { LRUCache } from 'lru-cache';
 import { abortable } from '../../core/abort.js';
 import { ConfigError } from '../../core/errors.js';
-import { isNotInstalled } from '../../core/optional-peer.js';
+import { exportsOf, peerMissing } from '../../core/optional-peer.js';
 import { createProvider, providerOptions, type TokenProvider, type TokenProviderOptions, type TokenSource } from '../../core/provider.js';
 import { tokenStore } from '../../core/store.js';
 import { describe, requireBareHost, requireObject, requirePort, requireString } from '../../core/validation.js';
@@ -122,17 +122,13 @@ export interface GcpCloudSqlDeps {
 
 /** `google-auth-library`'s GoogleAuth, loaded when first needed (an optional peer). */
 async function loadGoogleAuth(keyFile: string | undefined): Promise<GcpAuth> {
-  let mod: { GoogleAuth: new (o: object) => GcpAuth; default?: { GoogleAuth: new (o: object) => GcpAuth } };
+  let mod: { GoogleAuth: new (o: object) => GcpAuth };
   try {
-    mod = (await import('google-auth-library')) as typeof mod;
+    mod = exportsOf((await import('google-auth-library')) as typeof mod & { default?: typeof mod });
   } catch (err) {
-    if (isNotInstalled(err, 'google-auth-library')) {
-      throw new ConfigError('auth', 'needs the google-auth-library package, which is not installed', 'npm install google-auth-library, or pass auth', { cause: err });
-    }
-    throw err;
+    throw peerMissing(err, 'google-auth-library', 'auth', 'needs', 'or pass auth');
   }
-  const GoogleAuth = mod.GoogleAuth ?? mod.default?.GoogleAuth;
-  return new GoogleAuth({ scopes: [GCP_SQL_LOGIN_SCOPE], ...(keyFile !== undefined ? { keyFile } : {}) });
+  return new mod.GoogleAuth({ scopes: [GCP_SQL_LOGIN_SCOPE], ...(keyFile !== undefined ? { keyFile } : {}) });
 }
 
 const defaultDeps: GcpCloudSqlDeps = {
