@@ -91,6 +91,8 @@ export async function pgCanaryRun(
       p.on('token', (e) => out.add(e));
       p.on('error', (e) => out.add(e));
     }
+    // The tokens the first logins use (the refused one is then dropped for a fresh one), and those after.
+    for (const p of [good, refused]) tokens.add((await p.getToken()).token);
     await (await pool(good)).query('select 1');
     const err = await (await pool(refused)).query('select 1').catch((e: unknown) => e);
     expect((err as { code?: string }).code).toBe('28000');

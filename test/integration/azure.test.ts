@@ -150,7 +150,8 @@ describe('Azure Database for PostgreSQL: pg and postgres.js', () => {
     await pool.query('select 1');
     vi.setSystemTime(Date.now() + 2 * 60 * 60_000);
     await pgdb.admin(`select pg_terminate_backend(pid) from pg_stat_activity where usename = 'orders_api'`);
-    await new Promise((r) => setTimeout(r, 50));
+    // The pool drops the idle connection when the server's termination reaches it.
+    await vi.waitFor(() => expect(pool.idleCount).toBe(0), { timeout: 10_000 });
     const before = pgdb.logins.length;
     expect((await pool.query('select session_user as u')).rows[0].u).toBe('orders_api');
     expect(pgdb.logins.slice(before).map((l) => l.ok)).toEqual([true]);

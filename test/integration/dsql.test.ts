@@ -119,6 +119,7 @@ describe('Aurora DSQL tokens against a PostgreSQL that checks them as DSQL does'
 
   it('a refused token (the grant revoked meanwhile) is retried once with a fresh token, then the refusal reaches the caller', async () => {
     await db.admin(`AWS IAM GRANT reporting TO '${APP_ARN}'`);
+    track.closeLater(() => db.admin(`AWS IAM REVOKE reporting FROM '${APP_ARN}'`)); // should the test stop before its own revoke
     const token = dsql({ username: 'reporting', expiresIn: 901 }); // an identity of its own: no token cached by the tests above
     let fetched = 0;
     token.on('token', () => fetched++);
@@ -162,7 +163,8 @@ describe('Aurora DSQL tokens against a PostgreSQL that checks them as DSQL does'
     // Frozen for 40 minutes: the server (which shares the moved clock) would refuse the old token as expired.
     vi.setSystemTime(Date.now() + 40 * 60_000);
     await db.admin(`select pg_terminate_backend(pid) from pg_stat_activity where usename = 'app'`);
-    await new Promise((r) => setTimeout(r, 50));
+    // The pool drops the idle connection when the server's termination reaches it.
+    await vi.waitFor(() => expect(pool.idleCount).toBe(0), { timeout: 10_000 });
     const before = db.logins.length;
     expect((await pool.query('select session_user as u')).rows[0].u).toBe('app');
     expect(db.logins.slice(before).map((l) => l.ok)).toEqual([true]);

@@ -581,7 +581,13 @@ export interface EntraIdEmulator {
    *
    * @example
    * ```ts
-   * const jwks = await new Promise((resolve) => https.get(entra.jwksUri, { ca: entra.ca }, (res) => { … }));
+   * const jwks = await new Promise((resolve, reject) => {
+   *   https.get(entra.jwksUri, { ca: entra.ca }, async (res) => {
+   *     let body = '';
+   *     for await (const chunk of res) body += chunk;
+   *     resolve(JSON.parse(body));
+   *   }).on('error', reject);
+   * });
    * ```
    */
   readonly jwksUri: string;

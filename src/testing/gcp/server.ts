@@ -295,7 +295,7 @@ export interface GcpIssueOptions {
  * @example
  * ```ts
  * const issued: GcpIssuedToken = google.issue('ada@example.com');
- * const client = new pg.Client({ user: 'ada@example.com', password: issued.accessToken, ssl: { ca: db.ca }, ... });
+ * const client = new pg.Client({ host: db.host, port: db.port, user: 'ada@example.com', password: issued.accessToken, ssl: { ca: db.ca } });
  * ```
  */
 export interface GcpIssuedToken {
