@@ -3,7 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import { createProvider, providerOptions, type ConnectionLifetime, type TokenProvider, type TokenProviderOptions } from '../../core/provider.js';
 import { describe, requireObject, requireString } from '../../core/validation.js';
 import { awsRdsRegion, credentialIdentity, regionFirst, validateCredentials, validateHostname, type AwsCredentials, type AwsCredentialsProvider, type AwsRegionProfile } from './rds.js';
-import { asciiLowerCase } from './rds-host.js';
+import { asciiLowerCase, withHostAsTyped } from './rds-host.js';
 import { DSQL_ENDPOINT, dsqlRegionFromHostname, resolveRdsRegion, type AwsRegionEnv } from './region.js';
 import { awsSignedSource } from './signed-source.js';
 import { loadDsqlSigner } from './signers.js';
@@ -244,7 +244,7 @@ export function awsDsqlTokenIn(env: AwsRegionEnv, config: AwsDsqlTokenConfig, op
         return c.admin ? () => signer.getDbConnectAdminAuthToken() : () => signer.getDbConnectAuthToken();
       },
       // Signed over the lower-case host and printed with the host as typed, as botocore makes it; the prefix is not signed.
-      finish: (token) => (token.startsWith(`${host}/?`) ? `${c.hostname}${token.slice(host.length)}` : token),
+      finish: (token) => withHostAsTyped(token, c.hostname),
     },
     d,
   );

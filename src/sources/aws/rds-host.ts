@@ -52,8 +52,9 @@ export function rdsSignedHosts(hostPort: string): string[] {
 }
 
 /**
- * A token `@aws-sdk/rds-signer` signed for {@link rdsSigningHost}, with its
- * `host:port` prefix as typed, as the AWS CLI prints it. The prefix is not
+ * A token `@aws-sdk/rds-signer` signed for {@link rdsSigningHost} (or
+ * `@aws-sdk/dsql-signer` for the host alone, without `port`), with its
+ * `host:port` (or `host`) prefix as typed, as the AWS CLI prints it. The prefix is not
  * signed, so the signature stands: dbtoken's token and `aws rds
  * generate-db-auth-token`'s carry the same signature and parameters (the
  * signer sorts them; botocore puts `X-Amz-Signature` last). A token of
@@ -65,7 +66,7 @@ export function rdsSignedHosts(hostPort: string): string[] {
  * // 'MyDB.example:5432/?Action=connect&...'
  * ```
  */
-export function withHostAsTyped(token: string, hostname: string, port: number): string {
-  const signed = `${rdsSigningHost(hostname, port)}/?`;
-  return token.startsWith(signed) ? `${hostname}:${port}/?${token.slice(signed.length)}` : token;
+export function withHostAsTyped(token: string, hostname: string, port?: number): string {
+  const signed = `${port === undefined ? asciiLowerCase(hostname) : rdsSigningHost(hostname, port)}/?`;
+  return token.startsWith(signed) ? `${hostname}${port === undefined ? '' : `:${port}`}/?${token.slice(signed.length)}` : token;
 }

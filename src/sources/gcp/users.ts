@@ -47,7 +47,7 @@ export function cloudSqlUser(email: string, engine: 'postgres' | 'mysql'): strin
     throw new ConfigError('email', `has a malformed domain: ${JSON.stringify(email.slice(at + 1, at + 256))}`);
   }
   if (engine === 'mysql') return local;
-  if (domain.endsWith(SERVICE_ACCOUNT_SUFFIX) && domain.length > SERVICE_ACCOUNT_SUFFIX.length) return lower.slice(0, -SERVICE_ACCOUNT_SUFFIX.length);
+  if (isServiceAccountEmail(lower)) return lower.slice(0, -SERVICE_ACCOUNT_SUFFIX.length);
   return lower;
 }
 

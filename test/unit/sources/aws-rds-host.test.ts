@@ -79,6 +79,14 @@ describe('withHostAsTyped', () => {
     expect(withHostAsTyped(token, hostname, 5432)).toBe(printed);
   });
 
+  it.each([
+    ['a DSQL token, signed for the host alone', `abc.dsql.us-east-1.on.aws/?Action=DbConnect&${q}`, 'ABC.dsql.us-east-1.on.aws', `ABC.dsql.us-east-1.on.aws/?Action=DbConnect&${q}`],
+    ['a DSQL token for another host: left as it is', `xyz.dsql.us-east-1.on.aws/?Action=DbConnect`, 'ABC.dsql.us-east-1.on.aws', `xyz.dsql.us-east-1.on.aws/?Action=DbConnect`],
+    ['a token with a port, when none is expected: left as it is', `abc.example:5432/?${q}`, 'ABC.example', `abc.example:5432/?${q}`],
+  ])('without a port: %s', (_n, token, hostname, printed) => {
+    expect(withHostAsTyped(token, hostname)).toBe(printed);
+  });
+
   it('changes nothing but the case of the host part', () => {
     const host = fc.array(fc.constantFrom('a', 'B', 'c', 'D', '1', '-', '.'), { minLength: 1, maxLength: 20 }).map((cs) => cs.join(''));
     fc.assert(
