@@ -719,9 +719,9 @@ export function createProvider(source: TokenSource, options: TokenProviderOption
       };
     },
   };
-  if (target !== undefined || userFromToken !== undefined) {
-    Object.defineProperty(provider, 'target', { get: () => target, enumerable: true });
-  }
+  // A getter only while the user is still to be read from a token; otherwise a plain value, as a connection reads it.
+  if (userFromToken !== undefined) Object.defineProperty(provider, 'target', { get: () => target, enumerable: true });
+  else if (target !== undefined) Object.defineProperty(provider, 'target', { value: target, enumerable: true });
   if (userFromToken !== undefined) Object.defineProperty(provider, AWAITS_USER, { get: () => userFromToken !== undefined });
   Object.defineProperty(provider, IDENTITY, { value: identity });
   if (internals.loginRate !== undefined) Object.defineProperty(provider, LOGIN_RATE, { value: internals.loginRate });
