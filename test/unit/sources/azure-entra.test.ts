@@ -135,6 +135,29 @@ describe('pools of a provider that reads its user from the first token', () => {
     expect(connectSpy()).not.toHaveBeenCalled();
   });
 
+  it('createIamPool whose first token fails, then hangs: rejects with TokenUnavailableError each time, no socket opened; once the credential answers, the pool is made', async () => {
+    let mode: 'fail' | 'hang' | 'ok' = 'fail';
+    const c: AzureTokenCredential = {
+      getToken: async () => {
+        if (mode === 'fail') throw new Error('AADSTS700016: application not found');
+        if (mode === 'hang') return new Promise<never>(() => {});
+        return credential(USER).c.getToken(AZURE_DATABASE_SCOPE);
+      },
+    };
+    const token = track(azureEntraToken({ credential: c, hostname: 'orders.postgres.database.azure.com' }, { fetchTimeout: 50, retry: { attempts: 1, baseMs: 1, maxMs: 1 } }));
+    await expect(createIamPool({ driver: 'pg', token, ssl: { ca } })).rejects.toBeInstanceOf(TokenUnavailableError);
+    mode = 'hang';
+    await new Promise((r) => setTimeout(r, 20)); // past the 1 ms rest
+    await expect(createIamPool({ driver: 'pg', token, ssl: { ca } })).rejects.toBeInstanceOf(TokenUnavailableError);
+    expect(token.target?.user).toBeUndefined();
+    expect(connectSpy()).not.toHaveBeenCalled();
+    mode = 'ok';
+    await new Promise((r) => setTimeout(r, 20));
+    const pool = await createIamPool({ driver: 'pg', token, ssl: { ca } });
+    expect((pool as unknown as { options: { user: string } }).options.user).toBe('Ada.Lovelace@contoso.com');
+    await pool.end();
+  });
+
   it('the pools made at once (pg, postgres.js, mysql2) and pgConnection need a user before the first token: a ConfigError saying how', async () => {
     const token = track(azureEntraToken({ credential: credential(USER).c, hostname: 'orders.mysql.database.azure.com' }));
     for (const make of [() => createPgPool({ token, ssl: { ca } }), () => createPostgresJs({ token, ssl: { ca } }), () => createMysql2Pool({ token, ssl: { ca } })]) {
