@@ -226,6 +226,18 @@ describe('verifyEntraToken: the checks Azure Database for PostgreSQL / MySQL mak
     expect(verifyEntraToken(token, check({ user: 'app' }))).toEqual({ ok: false, reason: 'token is for another user' });
   });
 
+  it("matches a role bound to an app's client id, as MySQL's CREATE AADUSER ... IDENTIFIED BY binds it, for app-only tokens only", () => {
+    const CLIENT = '11111111-2222-4333-8444-555555555555';
+    for (const appidacr of ['1', '2']) {
+      expect(verifyEntraToken(sign(appClaims({ appidacr })), check({ user: 'app', roles: { app: CLIENT.toUpperCase() } }))).toMatchObject({ ok: true, objectId: APP_OID, matchedBy: 'appid' });
+    }
+    // A user's token carries the appid of the client it signed in with (Azure CLI's): that is not the user.
+    const viaCli = sign(userClaims({ appid: CLIENT, appidacr: '0' }));
+    expect(verifyEntraToken(viaCli, check({ user: 'app', roles: { app: CLIENT } }))).toEqual({ ok: false, reason: 'token oid is not the object id role app is bound to' });
+    // Without appidacr, an appid is not taken as the caller's.
+    expect(verifyEntraToken(sign(appClaims()), check({ user: 'app', roles: { app: CLIENT } }))).toEqual({ ok: false, reason: 'token oid is not the object id role app is bound to' });
+  });
+
   it('never accepts a token with any one character changed', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.';
     fc.assert(

@@ -66,10 +66,11 @@ export interface VerifyEntraTokenOptions {
    */
   user: string;
   /**
-   * Roles bound to an Entra object id, role name → object id, as `pgaadauth_create_principal_with_oid()`
-   * (PostgreSQL) or `CREATE AADUSER '<name>' IDENTIFIED BY '<object id>'` (MySQL) bind them. A role listed
-   * here logs in only with a token whose `oid` is its object id (GUIDs compare without regard to case),
-   * whatever the token's `upn`. Default none.
+   * Roles bound to an Entra id, role name → GUID: an object id, as `pgaadauth_create_principal_with_oid()`
+   * (PostgreSQL) binds it, or an application's client id, as `CREATE AADUSER '<name>' IDENTIFIED BY
+   * '<client id>'` (MySQL) binds a service principal or managed identity. A role listed here logs in only
+   * with a token whose `oid` is that GUID, or an app-only token (`appidacr` 1 or 2) whose `appid` is, whatever
+   * the token's `upn` (GUIDs compare without regard to case). Default none.
    *
    * @example
    * ```ts
@@ -146,14 +147,14 @@ export interface EntraTokenAccepted {
    */
   readonly objectId: string | undefined;
   /**
-   * Which claim matched the user: `'oid'` (a role of `roles`), `'upn'` or `'unique_name'`.
+   * Which claim matched the user: `'oid'` or `'appid'` (a role of `roles`), `'upn'` or `'unique_name'`.
    *
    * @example
    * ```ts
    * expect(v).toMatchObject({ ok: true, matchedBy: 'oid' });
    * ```
    */
-  readonly matchedBy: 'oid' | 'upn' | 'unique_name';
+  readonly matchedBy: 'oid' | 'appid' | 'upn' | 'unique_name';
   /**
    * When the token expires (its `exp`).
    *
@@ -306,7 +307,10 @@ export function verifyEntraToken(token: string, options: VerifyEntraTokenOptions
   const bound = roles.get(user);
   if (bound !== undefined) {
     if (oid === undefined) return { ok: false, reason: 'token has no oid' };
-    return oid.toLowerCase() === bound ? accepted('oid') : { ok: false, reason: `token oid is not the object id role ${user} is bound to` };
+    if (oid.toLowerCase() === bound) return accepted('oid');
+    const appOnly = payload.appidacr === '1' || payload.appidacr === '2';
+    if (appOnly && typeof payload.appid === 'string' && payload.appid.toLowerCase() === bound) return accepted('appid');
+    return { ok: false, reason: `token oid is not the object id role ${user} is bound to` };
   }
   if (options.byUpn === false) return { ok: false, reason: `${user} is not a role bound to an object id` };
   if (typeof payload.upn === 'string' && payload.upn === user) return accepted('upn');
