@@ -278,9 +278,19 @@ export const DSQL_ADMIN = 'admin';
 export class DsqlGrants {
   readonly #granted = new Map<string, Set<string>>();
 
-  /** Whether `role` may log in for the identity `arn`. */
+  /**
+   * Whether `role` may log in for the identity `arn`: granted to it, or, for an STS session of an
+   * assumed role (`arn:<p>:sts::<account>:assumed-role/<name>/<session>`), granted to that role,
+   * whatever its path.
+   */
   allows(role: string, arn: string | undefined): boolean {
-    return arn !== undefined && (this.#granted.get(role)?.has(arn) ?? false);
+    const granted = arn === undefined ? undefined : this.#granted.get(role);
+    if (granted === undefined || arn === undefined) return false;
+    if (granted.has(arn)) return true;
+    const session = STS_SESSION_ARN.exec(arn);
+    if (session === null) return false;
+    const [, partition, account, name] = session;
+    return [...granted].some((g) => g.startsWith(`arn:${partition}:iam::${account}:role/`) && g.slice(g.lastIndexOf('/') + 1) === name);
   }
 
   grant(role: string, arn: string): void {
@@ -304,7 +314,9 @@ export class DsqlGrants {
 export type DsqlIamStatement = { readonly kind: 'grant' | 'revoke'; readonly role: string; readonly arn: string };
 
 const IAM_STATEMENT = /^\s*AWS\s+IAM\s+(GRANT|REVOKE)\s+("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s+(TO|FROM)\s+'((?:[^']|'')+)'\s*;?\s*$/i;
-const IAM_ARN = /^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/:-]+$/;
+const IAM_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(?:role|user)\/[A-Za-z0-9+=,.@_/-]+$/;
+/** An STS session of an assumed role: what temporary keys belong to. */
+const STS_SESSION_ARN = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
 
 /**
  * Parses DSQL's `AWS IAM GRANT <role> TO '<arn>'` and `AWS IAM REVOKE <role> FROM '<arn>'`:
@@ -320,6 +332,7 @@ export function parseDsqlIamStatement(sql: string): DsqlIamStatement | Error | u
   const raw = m[2]!;
   const role = raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.toLowerCase();
   const arn = m[4]!.replaceAll("''", "'");
+  if (/^arn:aws[a-z-]*:sts::/.test(arn)) return new Error('invalid IAM ARN: an STS session cannot be granted; grant its role (arn:<partition>:iam::<account>:role/<name>)');
   if (!IAM_ARN.test(arn)) return new Error(`invalid IAM ARN: ${arn.length <= 200 ? arn : `${arn.slice(0, 200)}...`}`);
   return { kind, role, arn };
 }
@@ -363,8 +376,8 @@ export function loginSettings(options: VerifyingServerOptions, connections: { mi
     rds = { region: options.region, credentials: credentialList(options.credentials) };
     if (dsql) {
       rds.credentials.forEach((c, i) => {
-        if (typeof c.arn !== 'string' || !IAM_ARN.test(c.arn)) {
-          throw new ConfigError(Array.isArray(options.credentials) ? `credentials[${i}].arn` : 'credentials.arn', `must be the IAM ARN the keys belong to, got ${describe(c.arn)}`, "pass arn, such as 'arn:aws:iam::111122223333:role/app': AWS IAM GRANT maps roles to it");
+        if (typeof c.arn !== 'string' || !(IAM_ARN.test(c.arn) || STS_SESSION_ARN.test(c.arn))) {
+          throw new ConfigError(Array.isArray(options.credentials) ? `credentials[${i}].arn` : 'credentials.arn', `must be the IAM ARN the keys belong to, got ${describe(c.arn)}`, "pass arn, such as 'arn:aws:iam::111122223333:role/app', or an STS session's 'arn:aws:sts::111122223333:assumed-role/app/session': AWS IAM GRANT maps roles to it");
         }
       });
     }

@@ -75,7 +75,7 @@ export const DSQL_ARNS = {
 /**
  * A PostgreSQL that checks tokens as a DSQL cluster does, with roles `app` and `reporting`:
  * {@link staticKeys}, {@link otherKeys} and {@link temporaryKeys} map to {@link DSQL_ARNS}, and
- * `app` is granted to the app role and its Lambda session (not to the other role).
+ * `app` is granted to the app role (so to its Lambda session too), not to the other role.
  */
 export async function startVerifyingDsql(now?: () => number): Promise<VerifyingPostgres> {
   const db = await startVerifyingPostgres({
@@ -90,6 +90,5 @@ export async function startVerifyingDsql(now?: () => number): Promise<VerifyingP
     ...(now !== undefined ? { now } : {}),
   });
   await db.admin(`AWS IAM GRANT app TO '${DSQL_ARNS.app}'`);
-  await db.admin(`AWS IAM GRANT app TO '${DSQL_ARNS.temporary}'`);
   return db;
 }

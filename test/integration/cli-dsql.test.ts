@@ -170,7 +170,7 @@ describe('dbtoken whoami --driver pg --token dsql against a PostgreSQL that chec
     expect(db.logins.at(-1)).toMatchObject({ user: 'app', ok: true });
   });
 
-  it('--json, with temporary credentials of a role granted by its assumed-role ARN', async () => {
+  it('--json, with temporary credentials: a session of the role granted by its role ARN', async () => {
     const r = await dbtoken(whoamiArgs('--json'), { env: awsEnv(temporaryKeys) });
     expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(r.stdout)).toEqual({ driver: 'pg', sessionUser: 'app', tls: true });

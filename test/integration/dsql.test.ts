@@ -112,6 +112,7 @@ describe('Aurora DSQL tokens against a PostgreSQL that checks them as DSQL does'
     it('AWS IAM GRANT checks the role and the ARN as DSQL does', async () => {
       await expect(db.admin(`AWS IAM GRANT nobody TO '${APP_ARN}'`)).rejects.toThrow(/does not exist/);
       await expect(db.admin(`AWS IAM GRANT app TO 'not-an-arn'`)).rejects.toThrow(/invalid IAM ARN/);
+      await expect(db.admin(`AWS IAM GRANT app TO '${DSQL_ARNS.temporary}'`)).rejects.toThrow(/an STS session cannot be granted/);
       await expect(db.admin(`AWS IAM GRANT app FROM '${APP_ARN}'`)).rejects.toThrow(/syntax error/);
       await expect(db.admin(`AWS IAM REVOKE reporting FROM '${APP_ARN}'`)).rejects.toThrow(/is not granted/);
     });

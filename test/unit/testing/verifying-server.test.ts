@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { awsRdsToken } from 'dbtoken/aws';
-import { loginSettings } from '../../../src/testing/verifying-server.js';
+import { DsqlGrants, loginSettings, parseDsqlIamStatement } from '../../../src/testing/verifying-server.js';
 import { REGION, staticKeys } from '../../helpers/aws.js';
 
 const limits = { min: 1, max: 100, server: 'PostgreSQL' };
@@ -118,5 +118,41 @@ describe('loginSettings: the check', () => {
     now += 1;
     expect(await s.check('t', 'app', 1)).toEqual({ ok: true });
     expect(s.logins.map((l) => l.at.getTime())).toEqual([50_000, 50_000, 50_000, 50_000, 50_000, 50_999, 51_000]);
+  });
+});
+
+describe('DSQL grants (AWS IAM GRANT), as the verifying PostgreSQL keeps them', () => {
+  const ROLE = 'arn:aws:iam::111122223333:role/app-service';
+  it.each([
+    ['the granted role', ROLE, true],
+    ['a session of the granted role', 'arn:aws:sts::111122223333:assumed-role/app-service/lambda', true],
+    ['a session of a role of that name in another account', 'arn:aws:sts::444455556666:assumed-role/app-service/lambda', false],
+    ['a session of a role of that name in another partition', 'arn:aws-cn:sts::111122223333:assumed-role/app-service/lambda', false],
+    ['a session of another role', 'arn:aws:sts::111122223333:assumed-role/other-service/lambda', false],
+    ['a session of a role whose name the granted one ends with', 'arn:aws:sts::111122223333:assumed-role/service/lambda', false],
+    ['a user of the role name', 'arn:aws:iam::111122223333:user/app-service', false],
+    ['no identity', undefined, false],
+  ])('%s: %s', (_name, arn, allowed) => {
+    const grants = new DsqlGrants();
+    grants.grant('app', ROLE);
+    expect(grants.allows('app', arn)).toBe(allowed);
+    expect(grants.allows('reporting', arn)).toBe(false);
+  });
+
+  it('a session of a role granted with a path logs in too (a session ARN carries no path)', () => {
+    const grants = new DsqlGrants();
+    grants.grant('app', 'arn:aws:iam::111122223333:role/service/app-service');
+    expect(grants.allows('app', 'arn:aws:sts::111122223333:assumed-role/app-service/lambda')).toBe(true);
+  });
+
+  it.each([
+    ["AWS IAM GRANT app TO 'arn:aws:sts::111122223333:assumed-role/app-service/lambda'", /^invalid IAM ARN: an STS session cannot be granted/],
+    ["AWS IAM GRANT app TO 'arn:aws:iam::111122223333:group/devs'", /^invalid IAM ARN/],
+    ["AWS IAM GRANT app TO 'arn:aws:iam::111122223333:role/app-service'", { kind: 'grant', role: 'app', arn: 'arn:aws:iam::111122223333:role/app-service' }],
+    ["AWS IAM REVOKE \"App\" FROM 'arn:aws:iam::111122223333:user/jane'", { kind: 'revoke', role: 'App', arn: 'arn:aws:iam::111122223333:user/jane' }],
+  ])('%s', (sql, expected) => {
+    const parsed = parseDsqlIamStatement(sql);
+    if (expected instanceof RegExp) expect(String((parsed as Error).message)).toMatch(expected);
+    else expect(parsed).toEqual(expected);
   });
 });
