@@ -1,3 +1,4 @@
+import { request as httpsRequest } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -227,6 +228,20 @@ describe('(b) a service-account key, its JWT-bearer grant sent to the emulator b
       .catch((err: Error) => err);
     expect(res).toBeInstanceOf(Error);
     expect(google.requests.at(-1)).toMatchObject({ path: '/token', ok: false, status: 400, reason: 'Invalid OAuth scope or ID token audience provided.' });
+  });
+
+  it('a refresh grant whose Basic credentials do not decode is 401 invalid_client, not a server error', async () => {
+    const basic = Buffer.from('%E0%A4%A:secret').toString('base64'); // a malformed percent-escape
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpsRequest(`${google.oauth2Url}/token`, { method: 'POST', ca: google.ca, headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end('grant_type=refresh_token&refresh_token=1%2F%2Fx');
+    });
+    expect(status).toBe(401);
+    expect(google.requests.at(-1)).toMatchObject({ path: '/token', ok: false, status: 401 });
   });
 
   it("the verifier refuses the account's token for another scope", async () => {

@@ -7,18 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { describe } from '../../core/validation.js';
+import { GCP_SQL_LOGIN_SCOPE } from '../../sources/gcp/cloud-sql.js';
 import { cloudSqlUser, isServiceAccountEmail } from '../../sources/gcp/users.js';
 import { emulatorCertificates } from '../certificates.js';
 import { closeServer, listen, trackSockets } from '../local-server.js';
 import type { LoginVerdict } from '../verifying-server.js';
 
-/** The scope Cloud SQL requires of the access token used as a password. */
-const SQL_LOGIN_SCOPE = 'https://www.googleapis.com/auth/sqlservice.login';
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 /** Scopes that make tokeninfo tell the token's email, as Google's does. */
 const EMAIL_SCOPES: ReadonlySet<string> = new Set(['email', 'https://www.googleapis.com/auth/userinfo.email']);
 /** What `gcloud auth application-default login` asks for. */
-const ADC_USER_SCOPES: readonly string[] = ['openid', 'https://www.googleapis.com/auth/userinfo.email', CLOUD_PLATFORM_SCOPE, SQL_LOGIN_SCOPE];
+const ADC_USER_SCOPES: readonly string[] = ['openid', 'https://www.googleapis.com/auth/userinfo.email', CLOUD_PLATFORM_SCOPE, GCP_SQL_LOGIN_SCOPE];
 /** The audiences a service account's JWT-bearer assertion may name: Google's token endpoints (google-auth-library hard-codes the first). */
 const GOOGLE_TOKEN_AUDIENCES: readonly string[] = ['https://oauth2.googleapis.com/token', 'https://www.googleapis.com/oauth2/v4/token', 'https://accounts.google.com/o/oauth2/token'];
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -1059,8 +1058,12 @@ export async function startGcpAuthEmulator(options: GcpAuthEmulatorOptions = {})
         const decoded = Buffer.from(basic, 'base64').toString('utf8');
         const colon = decoded.indexOf(':');
         if (colon > 0) {
-          clientId = decodeURIComponent(decoded.slice(0, colon));
-          clientSecret = decodeURIComponent(decoded.slice(colon + 1));
+          try {
+            clientId = decodeURIComponent(decoded.slice(0, colon));
+            clientSecret = decodeURIComponent(decoded.slice(colon + 1));
+          } catch {
+            return fail(401, 'invalid_client', 'The OAuth client was not found.');
+          }
         }
       }
       if (!clientId) return fail(400, 'invalid_request', 'Could not determine client ID from request.');
@@ -1205,7 +1208,7 @@ export async function startGcpAuthEmulator(options: GcpAuthEmulatorOptions = {})
     issue: (email: string, o: GcpIssueOptions = {}): GcpIssuedToken => {
       const principal = knownPrincipal(email);
       if (typeof o !== 'object' || o === null) throw new ConfigError('options', `must be an object, got ${describe(o)}`);
-      const scopes = o.scopes === undefined ? [SQL_LOGIN_SCOPE] : scopeList('scopes', o.scopes);
+      const scopes = o.scopes === undefined ? [GCP_SQL_LOGIN_SCOPE] : scopeList('scopes', o.scopes);
       const lifetime = o.expiresInMs ?? lifetimeMs;
       if (typeof lifetime !== 'number' || !Number.isFinite(lifetime)) throw new ConfigError('expiresInMs', `must be a finite number of ms, got ${describe(lifetime)}`);
       const { token, record } = mint(principal, scopes, principal.kind === 'user' ? oauthClient.id : principal.id, lifetime);
@@ -1219,7 +1222,7 @@ export async function startGcpAuthEmulator(options: GcpAuthEmulatorOptions = {})
         const t = typeof token === 'string' ? tokens.get(token) : undefined;
         if (t === undefined) return { ok: false, reason: 'not an access token this emulator issued' };
         if (now() >= t.expiresAt) return { ok: false, reason: 'token expired' };
-        if (!t.scopes.includes(SQL_LOGIN_SCOPE)) return { ok: false, reason: `token lacks the scope ${SQL_LOGIN_SCOPE}` };
+        if (!t.scopes.includes(GCP_SQL_LOGIN_SCOPE)) return { ok: false, reason: `token lacks the scope ${GCP_SQL_LOGIN_SCOPE}` };
         const expected = cloudSqlUser(t.principal.email, engine);
         if (expected !== user) return { ok: false, reason: `token is for the ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL'} user ${JSON.stringify(expected)}, not ${JSON.stringify(String(user).slice(0, 128))}` };
         return { ok: true };
