@@ -140,6 +140,23 @@ describe('awsDsqlToken: tokens', () => {
     expect(calls).toBe(1);
   });
 
+  it('a credentials function that rejects, then answers: TokenUnavailableError with the cause and no secret, then a token signed with the new credentials', async () => {
+    let fail = true;
+    const credentials = async () => {
+      if (fail) throw new Error('Could not load credentials from any providers');
+      return keys;
+    };
+    const p = track(awsDsqlToken({ hostname: CLUSTER, username: 'app', credentials }, { cacheKey: 'dsql-credentials-fail', retry: { attempts: 1, baseMs: 1, maxMs: 1 } }));
+    const err = await p.getToken().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenUnavailableError);
+    expect(String((err as Error).cause)).toMatch(/Could not load credentials/);
+    expect(String(err)).not.toContain(keys.secretAccessKey);
+    fail = false;
+    await new Promise((r) => setTimeout(r, 20)); // past the 1 ms rest
+    const t = await p.getToken();
+    expect(verifyDsqlToken(t.token, { hostname: CLUSTER, region: 'us-east-1', credentials: [keys], admin: false })).toMatchObject({ ok: true });
+  });
+
   it("with the SDK's default chain (whose credentials' expiry is unseen), a token is taken to live 15 minutes at most, whatever expiresIn", async () => {
     const deps: Partial<AwsDsqlDeps> = {
       newSigner: (config) => {

@@ -93,6 +93,21 @@ describe("the database user, by Cloud SQL's conventions, learnt on the first get
     await expect(p.getToken()).rejects.toMatchObject({ name: 'ConfigError', field: 'username', message: expect.stringMatching(/tokeninfo/) });
   });
 
+  it("tokeninfo that hangs, then answers: the first getToken() times out and names no user; the next learns it", async () => {
+    let hang = true;
+    const f = fakeAuth({ info: 'ada@example.com' });
+    const client = await f.auth.getClient();
+    const getTokenInfo = client.getTokenInfo!.bind(client);
+    client.getTokenInfo = async (t: string) => (hang ? new Promise<never>(() => {}) : getTokenInfo(t));
+    const p = track(gcpCloudSqlToken({ engine: 'postgres', auth: f.auth }, { fetchTimeout: 50, retry: { attempts: 1, baseMs: 1, maxMs: 1 } }));
+    await expect(p.getToken()).rejects.toBeInstanceOf(TokenUnavailableError);
+    expect(p.target?.user).toBeUndefined();
+    hang = false;
+    await new Promise((r) => setTimeout(r, 20));
+    await p.getToken();
+    expect(p.target?.user).toBe('ada@example.com');
+  });
+
   it('a given username is used as it is, and no principal is looked up', async () => {
     const { auth, calls } = fakeAuth({ email: SA });
     const p = track(gcpCloudSqlToken({ engine: 'postgres', auth, username: 'reporting@my-project.iam' }));
