@@ -1,6 +1,9 @@
 import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
 
+/** A GUID (8-4-4-4-12 hexadecimal digits), as Entra writes object and client ids; any case. */
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Small checks that turn bad input into a {@link ConfigError} naming the field. */
 
 export function describe(value: unknown): string {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/errors.js';
-import { describe, requireObject } from '../core/validation.js';
+import { describe, GUID, requireObject } from '../core/validation.js';
 import { mysqlGrantStatements, type MysqlGrant } from './mysql.js';
 import { MYSQL_MAX_USER_CHARS, mysqlAccount, PG_MAX_NAME_BYTES, quoted, requireText } from './quote.js';
 
@@ -19,8 +19,6 @@ import { MYSQL_MAX_USER_CHARS, mysqlAccount, PG_MAX_NAME_BYTES, quoted, requireT
  * followed by GRANT ... TO '<name>'@'%' as for rdsMysqlUser.
  */
 
-/** A GUID, as Entra writes object and client ids. */
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Control, format, separator characters and lone surrogates: nothing a name shows. */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;

@@ -9,7 +9,8 @@ import { closeServer, listen, trackSockets } from '../local-server.js';
 import { isObject } from '../security-token.js';
 import { throwIfAborted } from '../system.js';
 import { parseJwks, rsaSigningJwk, signJwt, type EntraJwks } from './jwt.js';
-import { GUID, MAX_CLOCK_SKEW_MS, OSS_RDBMS_RESOURCE, roleMap, verifyEntraToken, type EntraTokenVerdict } from './verify.js';
+import { GUID } from '../../core/validation.js';
+import { MAX_CLOCK_SKEW_MS, OSS_RDBMS_RESOURCE, roleMap, verifyEntraToken, type EntraTokenVerdict } from './verify.js';
 
 /**
  * An app registration (service principal) of the emulated tenant, which signs in with a client secret

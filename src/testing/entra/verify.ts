@@ -1,5 +1,5 @@
 import { ConfigError } from '../../core/errors.js';
-import { describe } from '../../core/validation.js';
+import { describe, GUID } from '../../core/validation.js';
 import { isObject } from '../security-token.js';
 import { decodeJwt, jwksKey, parseJwks, verifyRs256, type EntraJwks } from './jwt.js';
 
@@ -8,9 +8,6 @@ export const OSS_RDBMS_RESOURCE = 'https://ossrdbms-aad.database.windows.net';
 
 /** The most clock skew {@link verifyEntraToken} allows: 5 minutes, as Microsoft's token validators. @internal */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
-
-/** A GUID, as Entra writes tenant, object and application ids. @internal */
-export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Options of {@link verifyEntraToken}: what the database trusts (the keys, audience and issuer) and who is

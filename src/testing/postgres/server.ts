@@ -6,7 +6,7 @@ import { startLdapVerifier, type LdapVerifier } from '../ldap/server.js';
 import { emulatorCertificates } from '../certificates.js';
 import { postgresRunner, type SqlRunner } from '../sql-clients.js';
 import { atExit, freePort, systemDeps, throwIfAborted, userIds, type SystemDeps } from '../system.js';
-import { loginSettings, parseDsqlIamStatement, type DsqlGrants, type DsqlIamStatement, type VerifyingServer, type VerifyingServerOptions } from '../verifying-server.js';
+import { DSQL_ADMIN, loginSettings, parseDsqlIamStatement, type DsqlGrants, type DsqlIamStatement, type VerifyingServer, type VerifyingServerOptions } from '../verifying-server.js';
 import { findPostgresBinaries, pgHba, postgresConf, postgresSetupSql } from './config.js';
 
 /**
@@ -88,7 +88,7 @@ async function dsqlIam(grants: DsqlGrants, s: DsqlIamStatement | Error, run: (sq
   if (s instanceof Error) throw s;
   const [role] = await run('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [s.role]);
   if (role === undefined) throw new Error(`role "${s.role}" does not exist`);
-  if (s.role === 'admin') throw new Error('the admin role logs in with DbConnectAdmin tokens and is granted to no IAM identity');
+  if (s.role === DSQL_ADMIN) throw new Error('the admin role logs in with DbConnectAdmin tokens and is granted to no IAM identity');
   if (s.kind === 'grant') {
     if (role.rolcanlogin !== true) throw new Error(`role "${s.role}" cannot log in: CREATE ROLE ${s.role} WITH LOGIN first`);
     grants.grant(s.role, s.arn);
