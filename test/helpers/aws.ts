@@ -92,3 +92,17 @@ export async function startVerifyingDsql(now?: () => number): Promise<VerifyingP
   await db.admin(`AWS IAM GRANT app TO '${DSQL_ARNS.app}'`);
   return db;
 }
+
+/** When a presigned token was signed, from its X-Amz-Date. */
+export function signedAt(token: string): number {
+  const m = /[?&]X-Amz-Date=(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(&|$)/.exec(token);
+  if (m === null) throw new Error('no X-Amz-Date in the token');
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  return Date.UTC(y, mo - 1, d, h, mi, s);
+}
+
+/** A presigned token with its parameters sorted: the JavaScript signers sort them, botocore puts X-Amz-Signature last; neither order is signed. */
+export function sortedParameters(token: string): string {
+  const [prefix, query] = token.split('/?') as [string, string];
+  return `${prefix}/?${query.split('&').sort().join('&')}`;
+}

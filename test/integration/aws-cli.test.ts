@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { awsRdsToken } from 'dbtoken/aws';
 import { verifyRdsToken } from 'dbtoken/testing';
-import { REGION, staticKeys, temporaryKeys } from '../helpers/aws.js';
+import { REGION, staticKeys, temporaryKeys, signedAt, sortedParameters } from '../helpers/aws.js';
 import { awsEnv, buildCli, dbtoken } from '../helpers/cli.js';
 
 /**
@@ -48,19 +48,7 @@ function awsCliToken(hostname: string, port: number, username: string, keys: Key
   });
 }
 
-/** When a token was signed, from its X-Amz-Date. */
-function signedAt(token: string): number {
-  const m = /[?&]X-Amz-Date=(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(&|$)/.exec(token);
-  if (m === null) throw new Error('no X-Amz-Date in the token');
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  return Date.UTC(y, mo - 1, d, h, mi, s);
-}
-
-/** A token with its parameters sorted: @aws-sdk/rds-signer sorts them, botocore puts X-Amz-Signature last; neither order is signed. */
-const sorted = (token: string): string => {
-  const [prefix, query] = token.split('/?') as [string, string];
-  return `${prefix}/?${query.split('&').sort().join('&')}`;
-};
+const sorted = sortedParameters;
 
 /** A token with what depends on the moment of signing taken out. */
 const timeless = (token: string): string =>

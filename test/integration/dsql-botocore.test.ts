@@ -2,7 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { awsDsqlToken } from 'dbtoken/aws';
 import { verifyDsqlToken } from 'dbtoken/testing';
-import { REGION, staticKeys, temporaryKeys } from '../helpers/aws.js';
+import { REGION, staticKeys, temporaryKeys, signedAt, sortedParameters } from '../helpers/aws.js';
 
 /**
  * dbtoken and botocore (what boto3 and the AWS CLI sign DSQL tokens with:
@@ -41,19 +41,7 @@ function botocoreToken(hostname: string, admin: boolean, expiresIn: number, keys
   });
 }
 
-/** When a token was signed, from its X-Amz-Date. */
-function signedAt(token: string): number {
-  const m = /[?&]X-Amz-Date=(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(&|$)/.exec(token);
-  if (m === null) throw new Error('no X-Amz-Date in the token');
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  return Date.UTC(y, mo - 1, d, h, mi, s);
-}
-
-/** Parameters sorted: the JavaScript signer sorts them, botocore puts X-Amz-Signature last; neither order is signed. */
-const sorted = (token: string): string => {
-  const [prefix, query] = token.split('/?') as [string, string];
-  return `${prefix}/?${query.split('&').sort().join('&')}`;
-};
+const sorted = sortedParameters;
 
 let made = 0;
 
