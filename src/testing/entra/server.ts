@@ -10,7 +10,7 @@ import { isObject } from '../security-token.js';
 import { throwIfAborted } from '../system.js';
 import { parseJwks, rsaSigningJwk, signJwt, type EntraJwks } from './jwt.js';
 import { GUID } from '../../core/validation.js';
-import { MAX_CLOCK_SKEW_MS, OSS_RDBMS_RESOURCE, roleMap, verifyEntraToken, type EntraTokenVerdict } from './verify.js';
+import { clockSkew, OSS_RDBMS_RESOURCE, roleMap, verifyEntraToken, type EntraTokenVerdict } from './verify.js';
 
 /**
  * An app registration (service principal) of the emulated tenant, which signs in with a client secret
@@ -1194,10 +1194,7 @@ export async function startEntraIdEmulator(options: EntraIdEmulatorOptions = {})
     if (typeof audience !== 'string' || audience === '') throw new ConfigError('audience', `must be a non-empty string, got ${describe(audience)}`);
     if (o.now !== undefined && typeof o.now !== 'function') throw new ConfigError('now', `must be a function returning ms, got ${describe(o.now)}`);
     const clock = o.now ?? now;
-    const skew = o.clockSkewMs ?? MAX_CLOCK_SKEW_MS;
-    if (typeof skew !== 'number' || !Number.isFinite(skew) || skew < 0 || skew > MAX_CLOCK_SKEW_MS) {
-      throw new ConfigError('clockSkewMs', `must be a number of ms from 0 to ${MAX_CLOCK_SKEW_MS}, got ${describe(skew)}`);
-    }
+    const skew = clockSkew(o.clockSkewMs);
     const byUpn = o.byUpn ?? true;
     let keys: Promise<EntraJwks> | undefined;
     const loadKeys = (): Promise<EntraJwks> => {

@@ -228,11 +228,16 @@ function checkOptions(options: VerifyEntraTokenOptions): { jwks: EntraJwks; skew
   if (options.byUpn !== undefined && typeof options.byUpn !== 'boolean') throw new ConfigError('byUpn', `must be true or false, got ${describe(options.byUpn)}`);
   const now = options.now ?? Date.now();
   if (typeof now !== 'number' || !Number.isFinite(now)) throw new ConfigError('now', `must be a time in ms, got ${describe(now)}`);
-  const skew = options.clockSkewMs ?? MAX_CLOCK_SKEW_MS;
+  return { jwks: jwks.value, skew: clockSkew(options.clockSkewMs), now, roles: roleMap(options.roles) };
+}
+
+/** `clockSkewMs` checked: 0 to {@link MAX_CLOCK_SKEW_MS}, that by default. @internal */
+export function clockSkew(value: unknown): number {
+  const skew = value ?? MAX_CLOCK_SKEW_MS;
   if (typeof skew !== 'number' || !Number.isFinite(skew) || skew < 0 || skew > MAX_CLOCK_SKEW_MS) {
     throw new ConfigError('clockSkewMs', `must be a number of ms from 0 to ${MAX_CLOCK_SKEW_MS}, got ${describe(skew)}`);
   }
-  return { jwks: jwks.value, skew, now, roles: roleMap(options.roles) };
+  return skew;
 }
 
 /** `roles` checked: role name → object id, in lower case. @internal */
